@@ -1,0 +1,333 @@
+//! Assistance (bantuan): BLT cash, sembako food packages, business starter packages.
+
+pub mod service;
+
+use async_graphql::{Context, Enum, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::assistance;
+use strum::{EnumString, IntoStaticStr};
+use uuid::Uuid;
+
+use crate::{
+    auth::{RequireScope, Scope},
+    beneficiary::{Beneficiary, DecileSource},
+    context::ContextExt,
+    error::gql,
+    error::payload,
+    loaders::Loaders,
+    page::Page,
+    records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
+    scalars::{Date, Rupiah},
+};
+
+case_record!(assistance::Model, Assistance, beneficiary: |m| Some(m.beneficiary_id), status: |m| Some(&m.status));
+
+/// Assistance programme (program bantuan).
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum AssistanceProgramme {
+    /// Bantuan Langsung Tunai: direct cash transfer.
+    Blt,
+    /// Sembako: staple-food package.
+    Sembako,
+    /// Business starter package (paket usaha, Usaha Ekonomi Produktif): goods, deciles 1–5 only,
+    /// one per beneficiary per year.
+    BusinessStarterPackage,
+    /// Other assistance.
+    Other,
+}
+
+/// Lifecycle status of assistance.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum AssistanceStatus {
+    /// Planned (direncanakan).
+    Planned,
+    /// Disbursed/delivered (disalurkan).
+    Disbursed,
+    /// Cancelled (dibatalkan).
+    Cancelled,
+}
+
+pub struct Assistance {
+    pub model: assistance::Model,
+}
+
+impl From<assistance::Model> for Assistance {
+    fn from(model: assistance::Model) -> Self {
+        Self { model }
+    }
+}
+
+/// Assistance (bantuan) to a beneficiary, with the eligibility snapshot taken when it was planned.
+#[Object]
+impl Assistance {
+    /// Record id.
+    async fn id(&self) -> Uuid {
+        self.model.id
+    }
+    /// Beneficiary id.
+    async fn beneficiary_id(&self) -> Uuid {
+        self.model.beneficiary_id
+    }
+    /// Regency/city, Kemendagri code.
+    async fn regency_code(&self) -> &str {
+        &self.model.regency_code
+    }
+    /// Programme.
+    async fn programme(&self) -> async_graphql::Result<AssistanceProgramme> {
+        parse_stored(&self.model.programme)
+    }
+    /// Value (nilai bantuan), whole rupiah.
+    async fn amount(&self) -> Rupiah {
+        Rupiah(self.model.amount)
+    }
+    /// Goods delivered (rincian barang), e.g. the starter package's tools and materials.
+    async fn items(&self) -> Option<&str> {
+        self.model.items.as_deref()
+    }
+    /// Period start.
+    async fn period_start(&self) -> Date {
+        Date(self.model.period_start)
+    }
+    /// Period end.
+    async fn period_end(&self) -> Option<Date> {
+        self.model.period_end.map(Date)
+    }
+    /// Fund source (sumber dana), e.g. APBD Provinsi.
+    async fn fund_source(&self) -> &str {
+        &self.model.fund_source
+    }
+    /// Date disbursed (tanggal penyaluran).
+    async fn disbursed_on(&self) -> Option<Date> {
+        self.model.disbursed_on.map(Date)
+    }
+    /// Decile at the eligibility decision (snapshot; later DTSEN updates do not change it).
+    async fn decile_at_decision(&self) -> i32 {
+        self.model.decile
+    }
+    /// Source of the decile snapshot.
+    async fn decile_source_at_decision(&self) -> async_graphql::Result<DecileSource> {
+        parse_stored(&self.model.decile_source)
+    }
+    /// As-of date of the decile snapshot.
+    async fn decile_assessed_on_at_decision(&self) -> Date {
+        Date(self.model.decile_assessed_on)
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> async_graphql::Result<AssistanceStatus> {
+        parse_stored(&self.model.status)
+    }
+    /// Optimistic-concurrency version.
+    async fn version(&self) -> i32 {
+        self.model.version
+    }
+    /// Who created the record.
+    async fn created_by(&self) -> CreatedBy {
+        CreatedBy {
+            agency: self.model.created_by_agency.clone(),
+            client: self.model.created_by_client.clone(),
+        }
+    }
+    /// Created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// Last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+    /// The beneficiary. Needs `beneficiary:read`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
+    async fn beneficiary(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
+        Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
+    }
+}
+
+/// Filter for assistance.
+#[derive(InputObject, Default)]
+pub struct AssistanceFilter {
+    /// Beneficiary.
+    pub beneficiary_id: Option<Uuid>,
+    /// Regencies/cities.
+    pub regency_codes: Option<Vec<String>>,
+    /// Programmes.
+    pub programmes: Option<Vec<AssistanceProgramme>>,
+    /// Statuses.
+    pub statuses: Option<Vec<AssistanceStatus>>,
+    /// Period starting on or after.
+    pub period_from: Option<Date>,
+    /// Period starting on or before.
+    pub period_to: Option<Date>,
+}
+
+/// Input of `createAssistance` (status starts PLANNED).
+#[derive(InputObject)]
+pub struct CreateAssistanceInput {
+    /// Optional client-chosen UUID.
+    pub id: Option<Uuid>,
+    /// Beneficiary.
+    pub beneficiary_id: Uuid,
+    /// Programme.
+    pub programme: AssistanceProgramme,
+    /// Value in rupiah.
+    pub amount: Rupiah,
+    /// Goods.
+    pub items: Option<String>,
+    /// Period start.
+    pub period_start: Date,
+    /// Period end.
+    pub period_end: Option<Date>,
+    /// Fund source.
+    pub fund_source: String,
+}
+
+/// Input of `updateAssistance` (while PLANNED).
+#[derive(InputObject)]
+pub struct UpdateAssistanceInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Value.
+    pub amount: Option<Rupiah>,
+    /// Goods.
+    pub items: Option<String>,
+    /// Period end.
+    pub period_end: Option<Date>,
+    /// Fund source.
+    pub fund_source: Option<String>,
+}
+
+/// Input of `disburseAssistance`.
+#[derive(InputObject)]
+pub struct DisburseAssistanceInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Date disbursed; defaults to today.
+    pub disbursed_on: Option<Date>,
+}
+
+payload!(
+    /// Result of `createAssistance`.
+    CreateAssistancePayload { assistance: Assistance }
+);
+payload!(
+    /// Result of `updateAssistance`.
+    UpdateAssistancePayload { assistance: Assistance }
+);
+payload!(
+    /// Result of an assistance lifecycle move.
+    ChangeAssistanceStatusPayload { assistance: Assistance }
+);
+
+/// Assistance queries.
+#[derive(Default)]
+pub struct AssistanceQuery;
+
+#[Object]
+impl AssistanceQuery {
+    /// One assistance record by id. Needs `assistance:read`.
+    #[graphql(guard = "RequireScope(Scope::AssistanceRead)")]
+    async fn assistance(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Assistance> {
+        Ok(service::get(ctx.db()?, ctx.actor()?, id)
+            .await
+            .map_err(gql)?
+            .into())
+    }
+
+    /// Assistance records, newest period first. Needs `assistance:read`.
+    #[graphql(guard = "RequireScope(Scope::AssistanceRead)")]
+    async fn assistances(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AssistanceFilter>,
+        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<Assistance>> {
+        service::list(
+            ctx.db()?,
+            ctx.actor()?,
+            filter.unwrap_or_default(),
+            first,
+            after,
+        )
+        .await
+        .map_err(gql)
+    }
+}
+
+/// Assistance mutations.
+#[derive(Default)]
+pub struct AssistanceMutation;
+
+#[Object]
+impl AssistanceMutation {
+    /// Plans assistance; a starter package checks deciles 1–5 and one per year. Needs `assistance:write`.
+    #[graphql(guard = "RequireScope(Scope::AssistanceWrite)")]
+    async fn create_assistance(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateAssistanceInput,
+    ) -> async_graphql::Result<CreateAssistancePayload> {
+        CreateAssistancePayload::from_result(
+            service::create(ctx.state()?, ctx.actor()?, input).await,
+        )
+    }
+
+    /// Changes planned assistance. Needs `assistance:write`.
+    #[graphql(guard = "RequireScope(Scope::AssistanceWrite)")]
+    async fn update_assistance(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateAssistanceInput,
+    ) -> async_graphql::Result<UpdateAssistancePayload> {
+        UpdateAssistancePayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
+    }
+
+    /// PLANNED → DISBURSED. Needs `assistance:write`.
+    #[graphql(guard = "RequireScope(Scope::AssistanceWrite)")]
+    async fn disburse_assistance(
+        &self,
+        ctx: &Context<'_>,
+        input: DisburseAssistanceInput,
+    ) -> async_graphql::Result<ChangeAssistanceStatusPayload> {
+        let on = input
+            .disbursed_on
+            .map(|d| d.0)
+            .unwrap_or_else(|| Utc::now().date_naive());
+        ChangeAssistanceStatusPayload::from_result(
+            service::change_status(
+                ctx.db()?,
+                ctx.actor()?,
+                input.id,
+                input.expected_version,
+                AssistanceStatus::Disbursed,
+                Some(on),
+            )
+            .await,
+        )
+    }
+
+    /// PLANNED → CANCELLED. Needs `assistance:write`.
+    #[graphql(guard = "RequireScope(Scope::AssistanceWrite)")]
+    async fn cancel_assistance(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeAssistanceStatusPayload> {
+        ChangeAssistanceStatusPayload::from_result(
+            service::change_status(
+                ctx.db()?,
+                ctx.actor()?,
+                input.id,
+                input.expected_version,
+                AssistanceStatus::Cancelled,
+                None,
+            )
+            .await,
+        )
+    }
+}

@@ -1,0 +1,244 @@
+//! Assistance rules and storage: the decile 1–5 and one-package-a-year rules. No GraphQL here.
+
+use chrono::{Datelike, NaiveDate, Utc};
+use entity::{
+    assistance::{self, ActiveModel, Column, Entity},
+    beneficiary,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    AssistanceFilter, AssistanceProgramme, AssistanceStatus, CreateAssistanceInput,
+    UpdateAssistanceInput,
+};
+use crate::{
+    auth::Actor,
+    context::AppState,
+    error::ServiceError,
+    page::{Page, paginate},
+    records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
+};
+
+/// PLANNED → DISBURSED; PLANNED → CANCELLED.
+pub const LIFECYCLE: Lifecycle = Lifecycle(&[("PLANNED", "DISBURSED"), ("PLANNED", "CANCELLED")]);
+
+/// One record visible to the caller.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<assistance::Model, ServiceError> {
+    find_visible::<Entity>(db, actor, id).await
+}
+
+/// A page of assistance records.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filter: AssistanceFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<super::Assistance>, ServiceError> {
+    let mut select = within_regions(Entity::find(), actor);
+    if let Some(id) = filter.beneficiary_id {
+        select = select.filter(Column::BeneficiaryId.eq(id));
+    }
+    if let Some(codes) = filter.regency_codes {
+        select = select.filter(Column::RegencyCode.is_in(codes));
+    }
+    if let Some(p) = filter.programmes {
+        select = select.filter(Column::Programme.is_in(p.into_iter().map(wire)));
+    }
+    if let Some(s) = filter.statuses {
+        select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
+    }
+    if let Some(d) = filter.period_from {
+        select = select.filter(Column::PeriodStart.gte(d.0));
+    }
+    if let Some(d) = filter.period_to {
+        select = select.filter(Column::PeriodStart.lte(d.0));
+    }
+    let select = select
+        .order_by_desc(Column::PeriodStart)
+        .order_by_asc(Column::Id);
+    paginate(db, select, first, after, super::Assistance::from).await
+}
+
+/// Plans assistance, snapshotting the beneficiary's decile as the eligibility evidence.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    input: CreateAssistanceInput,
+) -> Result<assistance::Model, ServiceError> {
+    if input.amount.0 < 0 {
+        return Err(ServiceError::validation(
+            "amount",
+            "amount cannot be negative",
+        ));
+    }
+    if input.fund_source.trim().is_empty() {
+        return Err(ServiceError::validation(
+            "fundSource",
+            "fund source is required",
+        ));
+    }
+    if input.period_end.is_some_and(|end| end < input.period_start) {
+        return Err(ServiceError::validation(
+            "periodEnd",
+            "period ends before it starts",
+        ));
+    }
+    let txn = state.db.begin().await?;
+    let id = input.id.unwrap_or_else(Uuid::now_v7);
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+        return Ok(existing);
+    }
+    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
+        .await
+        .map_err(|e| match e {
+            ServiceError::NotFound => {
+                ServiceError::validation("beneficiaryId", "no such beneficiary")
+            }
+            other => other,
+        })?;
+    if input.programme == AssistanceProgramme::BusinessStarterPackage {
+        let max = state.rules.max_decile_for_business_package;
+        if person.decile > max {
+            return Err(ServiceError::NotEligible {
+                field: "beneficiaryId".into(),
+                message: format!(
+                    "starter packages are for deciles 1–{max}; this beneficiary is decile {} ({} as of {})",
+                    person.decile, person.decile_source, person.decile_assessed_on
+                ),
+            });
+        }
+        let year = input.period_start.0.year();
+        let same_year = Entity::find()
+            .filter(Column::BeneficiaryId.eq(person.id))
+            .filter(Column::Programme.eq(wire(AssistanceProgramme::BusinessStarterPackage)))
+            .filter(Column::Status.ne(wire(AssistanceStatus::Cancelled)))
+            .filter(Column::PeriodStart.gte(NaiveDate::from_ymd_opt(year, 1, 1)))
+            .filter(Column::PeriodStart.lte(NaiveDate::from_ymd_opt(year, 12, 31)))
+            .one(&txn)
+            .await?;
+        if same_year.is_some() {
+            return Err(ServiceError::NotEligible {
+                field: "programme".into(),
+                message: format!("this beneficiary already has a starter package in {year}"),
+            });
+        }
+    }
+    let now = Utc::now();
+    let active = ActiveModel {
+        id: Set(id),
+        beneficiary_id: Set(person.id),
+        regency_code: Set(person.regency_code),
+        programme: Set(wire(input.programme)),
+        amount: Set(input.amount.0),
+        items: Set(input.items),
+        period_start: Set(input.period_start.0),
+        period_end: Set(input.period_end.map(|d| d.0)),
+        fund_source: Set(input.fund_source.trim().to_owned()),
+        disbursed_on: Set(None),
+        decile: Set(person.decile),
+        decile_source: Set(person.decile_source),
+        decile_assessed_on: Set(person.decile_assessed_on),
+        status: Set(wire(AssistanceStatus::Planned)),
+        version: Set(1),
+        created_by_agency: Set(actor.agency.clone()),
+        created_by_client: Set(actor.client.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Changes planned assistance; disbursed or cancelled records are history and stay as they are.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: UpdateAssistanceInput,
+) -> Result<assistance::Model, ServiceError> {
+    let txn = db.begin().await?;
+    let before =
+        records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    if before.status != wire(AssistanceStatus::Planned) {
+        return Err(ServiceError::InvalidTransition {
+            from: before.status,
+            to: "UPDATED".into(),
+        });
+    }
+    let mut active = ActiveModel::default();
+    let mut fields = Vec::new();
+    if let Some(v) = input.amount {
+        if v.0 < 0 {
+            return Err(ServiceError::validation(
+                "amount",
+                "amount cannot be negative",
+            ));
+        }
+        active.amount = Set(v.0);
+        fields.push("amount");
+    }
+    if let Some(v) = input.items {
+        active.items = Set(Some(v));
+        fields.push("items");
+    }
+    if let Some(v) = input.period_end {
+        if v.0 < before.period_start {
+            return Err(ServiceError::validation(
+                "periodEnd",
+                "period ends before it starts",
+            ));
+        }
+        active.period_end = Set(Some(v.0));
+        fields.push("periodEnd");
+    }
+    if let Some(v) = input.fund_source {
+        active.fund_source = Set(v);
+        fields.push("fundSource");
+    }
+    if fields.is_empty() {
+        return Err(ServiceError::validation("input", "nothing to change"));
+    }
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// A lifecycle move; disbursing records the date.
+pub async fn change_status(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    to: AssistanceStatus,
+    disbursed_on: Option<NaiveDate>,
+) -> Result<assistance::Model, ServiceError> {
+    let to: &'static str = to.into();
+    records::transition::<Entity, ActiveModel>(
+        db,
+        actor,
+        id,
+        expected_version,
+        to,
+        &LIFECYCLE,
+        |_, active| {
+            Ok(match disbursed_on {
+                Some(date) => {
+                    active.disbursed_on = Set(Some(date));
+                    vec!["disbursedOn"]
+                }
+                None => Vec::new(),
+            })
+        },
+    )
+    .await
+}

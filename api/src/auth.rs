@@ -1,0 +1,309 @@
+//! Scoped tokens: issuing and verifying JWTs, the verified caller, and the scope guard.
+//!
+//! Authorization is declared where a field is (`#[graphql(guard = "RequireScope(Scope::X)")]`),
+//! so a reviewer reads a field's scope next to the field.
+
+use std::{collections::BTreeSet, fmt};
+
+use async_graphql::{Context, Guard, SimpleObject};
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
+};
+use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
+
+use crate::{config::Secret, context::ContextExt, error::coded};
+
+/// Tokens larger than this are refused before any parsing.
+const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// A permission a token carries (`scope` claim, space-separated, OAuth 2 style).
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    Eq,
+    PartialEq,
+    Ord,
+    PartialOrd,
+    Hash,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+)]
+pub enum Scope {
+    #[strum(serialize = "beneficiary:read")]
+    BeneficiaryRead,
+    #[strum(serialize = "beneficiary:write")]
+    BeneficiaryWrite,
+    #[strum(serialize = "assistance:read")]
+    AssistanceRead,
+    #[strum(serialize = "assistance:write")]
+    AssistanceWrite,
+    #[strum(serialize = "business:read")]
+    BusinessRead,
+    #[strum(serialize = "business:write")]
+    BusinessWrite,
+    #[strum(serialize = "training:read")]
+    TrainingRead,
+    #[strum(serialize = "training:write")]
+    TrainingWrite,
+    #[strum(serialize = "infrastructure:read")]
+    InfrastructureRead,
+    #[strum(serialize = "infrastructure:write")]
+    InfrastructureWrite,
+    #[strum(serialize = "loan:read")]
+    LoanRead,
+    #[strum(serialize = "loan:write")]
+    LoanWrite,
+    #[strum(serialize = "referral:read")]
+    ReferralRead,
+    #[strum(serialize = "referral:write")]
+    ReferralWrite,
+    #[strum(serialize = "monitoring:read")]
+    MonitoringRead,
+    #[strum(serialize = "monitoring:write")]
+    MonitoringWrite,
+    #[strum(serialize = "pii:read")]
+    PiiRead,
+    #[strum(serialize = "events:subscribe")]
+    EventsSubscribe,
+    #[strum(serialize = "stats:read")]
+    StatsRead,
+    #[strum(serialize = "admin")]
+    Admin,
+}
+
+impl Scope {
+    /// The scope's wire name, e.g. `loan:read`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Parses a space-separated scope list, naming the first unknown scope.
+pub fn parse_scopes(list: &str) -> Result<BTreeSet<Scope>, String> {
+    list.split_whitespace()
+        .map(|s| {
+            s.parse::<Scope>()
+                .map_err(|_| format!("unknown scope `{s}`"))
+        })
+        .collect()
+}
+
+/// A token's claims, as DESIGN.md lists them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    /// The API client.
+    pub sub: String,
+    pub agency: String,
+    pub scope: String,
+    /// Regency/city codes, or `64` for the whole province.
+    pub regions: Vec<String>,
+    pub exp: i64,
+    pub iat: i64,
+    pub nbf: i64,
+    pub jti: String,
+}
+
+/// The verified caller of one request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub agency: String,
+    pub client: String,
+    pub scopes: BTreeSet<Scope>,
+    pub regions: Vec<String>,
+    pub token_id: String,
+}
+
+impl Actor {
+    /// `FORBIDDEN` unless the caller holds `scope`.
+    pub fn require(&self, scope: Scope) -> async_graphql::Result<()> {
+        if self.scopes.contains(&scope) {
+            Ok(())
+        } else {
+            Err(coded(
+                "FORBIDDEN",
+                format!("this token lacks the `{scope}` scope"),
+            ))
+        }
+    }
+
+    /// Whether the caller holds `scope`.
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// A guard that lets a field resolve only for tokens with the scope.
+pub struct RequireScope(pub Scope);
+
+impl Guard for RequireScope {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        ctx.actor()?.require(self.0)
+    }
+}
+
+/// What `me` tells a caller about its own token.
+#[derive(SimpleObject)]
+pub struct Me {
+    /// The agency (OPD) the token belongs to, e.g. `DINSOS`.
+    pub agency: String,
+    /// The API client (`sub`).
+    pub client: String,
+    /// The scopes the token carries.
+    pub scopes: Vec<String>,
+    /// Kemendagri regency/city codes the token may see, or `64` for the whole province.
+    pub regions: Vec<String>,
+    /// The token's id (`jti`).
+    pub token_id: String,
+}
+
+impl From<&Actor> for Me {
+    fn from(actor: &Actor) -> Self {
+        Self {
+            agency: actor.agency.clone(),
+            client: actor.client.clone(),
+            scopes: actor.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            regions: actor.regions.clone(),
+            token_id: actor.token_id.clone(),
+        }
+    }
+}
+
+/// Why a token was refused; logged, never shown to the client beyond `UNAUTHENTICATED`.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("token too large")]
+    TooLarge,
+    #[error("unknown key id")]
+    UnknownKey,
+    #[error("invalid token: {0}")]
+    Invalid(#[from] jsonwebtoken::errors::Error),
+    #[error("malformed claim: {0}")]
+    MalformedClaim(String),
+}
+
+/// Signs and verifies tokens with one HS256 key (asymmetric keys and rotation come later).
+#[derive(Clone)]
+pub struct TokenKeys {
+    kid: String,
+    issuer: String,
+    audience: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenKeys")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a new token grants.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub agency: String,
+    pub client: String,
+    pub scopes: BTreeSet<Scope>,
+    pub regions: Vec<String>,
+    pub ttl: chrono::Duration,
+}
+
+impl TokenKeys {
+    /// Keys from a shared secret.
+    pub fn hs256(
+        secret: &Secret,
+        kid: &str,
+        issuer: &str,
+        audience: &str,
+    ) -> Result<Self, TokenError> {
+        Ok(Self {
+            kid: kid.to_owned(),
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            encoding: EncodingKey::from_secret(secret.expose())?,
+            decoding: DecodingKey::from_secret(secret.expose())?,
+        })
+    }
+
+    /// Signs a token for `request`, returning it and its claims.
+    pub fn issue(&self, request: &TokenRequest) -> Result<(String, Claims), TokenError> {
+        let now = chrono::Utc::now().timestamp();
+        let scope: Vec<&str> = request.scopes.iter().map(|s| s.as_str()).collect();
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: request.client.clone(),
+            agency: request.agency.clone(),
+            scope: scope.join(" "),
+            regions: request.regions.clone(),
+            exp: now + request.ttl.num_seconds(),
+            iat: now,
+            nbf: now,
+            jti: uuid::Uuid::now_v7().to_string(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        Ok((encode(&header, &claims, &self.encoding)?, claims))
+    }
+
+    /// Verifies signature, algorithm, `kid`, `exp`, `nbf`, `iss` and `aud`, then builds the caller.
+    pub fn verify(&self, token: &str) -> Result<Actor, TokenError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::TooLarge);
+        }
+        let header = decode_header(token)?;
+        if header.kid.as_deref() != Some(self.kid.as_str()) {
+            return Err(TokenError::UnknownKey);
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 30;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        let claims = decode::<Claims>(token, &self.decoding, &validation)?.claims;
+        let scopes = parse_scopes(&claims.scope).map_err(TokenError::MalformedClaim)?;
+        Ok(Actor {
+            agency: claims.agency,
+            client: claims.sub,
+            scopes,
+            regions: claims.regions,
+            token_id: claims.jti,
+        })
+    }
+}
+
+/// Parses a TTL such as `8h`, `30m`, `7d` or `3600s`.
+pub fn parse_ttl(text: &str) -> Result<chrono::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("invalid TTL `{text}`"))?;
+    let duration = match unit {
+        "s" | "" => chrono::Duration::try_seconds(n),
+        "m" => chrono::Duration::try_minutes(n),
+        "h" => chrono::Duration::try_hours(n),
+        "d" => chrono::Duration::try_days(n),
+        _ => None,
+    };
+    match duration {
+        Some(d) if n > 0 => Ok(d),
+        _ => Err(format!("invalid TTL `{text}` (use e.g. 30m, 8h, 7d)")),
+    }
+}

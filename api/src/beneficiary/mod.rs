@@ -1,0 +1,471 @@
+//! Beneficiaries (penerima manfaat): GraphQL types, queries and mutations.
+
+pub mod service;
+
+use async_graphql::{Context, Enum, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::beneficiary;
+use strum::{EnumString, IntoStaticStr};
+use uuid::Uuid;
+
+use crate::{
+    assistance::Assistance,
+    auth::{RequireScope, Scope},
+    business::Business,
+    context::ContextExt,
+    error::gql,
+    error::payload,
+    events::{CaseEvent, CaseEventFilter},
+    identity::mask,
+    infrastructure::InfrastructureRequest,
+    loaders::Loaders,
+    monitoring::MonitoringVisit,
+    page::{OrderDirection, Page},
+    records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
+    referral::Referral,
+    scalars::Date,
+    training::TrainingEnrollment,
+};
+
+case_record!(beneficiary::Model, Beneficiary, beneficiary: |m| Some(m.id), status: |m| Some(&m.status));
+
+/// Lifecycle status of a beneficiary.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum BeneficiaryStatus {
+    /// In the programme (aktif).
+    Active,
+    /// Left poverty / levelled up (naik kelas, lulus).
+    Graduated,
+    /// No longer followed (tidak aktif): moved, died, withdrew.
+    Inactive,
+}
+
+/// Sex (jenis kelamin), as on the NIK.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum Sex {
+    /// Laki-laki.
+    Male,
+    /// Perempuan (NIK day of birth + 40).
+    Female,
+}
+
+impl From<Sex> for crate::identity::Sex {
+    fn from(s: Sex) -> Self {
+        match s {
+            Sex::Male => Self::Male,
+            Sex::Female => Self::Female,
+        }
+    }
+}
+
+/// Where a decile comes from.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum DecileSource {
+    /// Data Terpadu Kesejahteraan Sosial (the older register).
+    Dtks,
+    /// Data Tunggal Sosial dan Ekonomi Nasional (updated quarterly).
+    Dtsen,
+}
+
+pub struct Beneficiary {
+    pub model: beneficiary::Model,
+}
+
+impl From<beneficiary::Model> for Beneficiary {
+    fn from(model: beneficiary::Model) -> Self {
+        Self { model }
+    }
+}
+
+fn pii(ctx: &Context<'_>) -> bool {
+    ctx.actor().map(|a| a.has(Scope::PiiRead)).unwrap_or(false)
+}
+
+/// A beneficiary (penerima manfaat): a person registered in DTKS/DTSEN whose case the agencies
+/// work together. NIK, KK number, phone, address and birth date are masked without `pii:read`.
+#[Object]
+impl Beneficiary {
+    /// Record id (UUID v7).
+    async fn id(&self) -> Uuid {
+        self.model.id
+    }
+    /// NIK (Nomor Induk Kependudukan), 16 digits; masked (`6472**********01`) without `pii:read`.
+    async fn nik(&self, ctx: &Context<'_>) -> String {
+        if pii(ctx) {
+            self.model.nik.clone()
+        } else {
+            mask(&self.model.nik)
+        }
+    }
+    /// Family card number (Nomor Kartu Keluarga, KK); masked without `pii:read`.
+    async fn kk_number(&self, ctx: &Context<'_>) -> String {
+        if pii(ctx) {
+            self.model.kk_number.clone()
+        } else {
+            mask(&self.model.kk_number)
+        }
+    }
+    /// Head of family (kepala keluarga) on the KK.
+    async fn is_head_of_family(&self) -> bool {
+        self.model.is_head_of_family
+    }
+    /// Full name (nama lengkap).
+    async fn full_name(&self) -> &str {
+        &self.model.full_name
+    }
+    /// Birth date (tanggal lahir); null without `pii:read`.
+    async fn birth_date(&self, ctx: &Context<'_>) -> Option<Date> {
+        pii(ctx).then_some(Date(self.model.birth_date))
+    }
+    /// Sex (jenis kelamin).
+    async fn sex(&self) -> async_graphql::Result<Sex> {
+        parse_stored(&self.model.sex)
+    }
+    /// Phone number (nomor telepon); masked without `pii:read`.
+    async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
+        let phone = self.model.phone.as_deref()?;
+        Some(if pii(ctx) {
+            phone.to_owned()
+        } else {
+            mask(phone)
+        })
+    }
+    /// Street address (alamat); `***` without `pii:read`.
+    async fn address(&self, ctx: &Context<'_>) -> Option<String> {
+        let address = self.model.address.as_deref()?;
+        Some(if pii(ctx) {
+            address.to_owned()
+        } else {
+            "***".to_owned()
+        })
+    }
+    /// Regency/city (kabupaten/kota), Kemendagri code, e.g. `6472` Samarinda.
+    async fn regency_code(&self) -> &str {
+        &self.model.regency_code
+    }
+    /// District (kecamatan), Kemendagri code, 6 digits.
+    async fn district_code(&self) -> &str {
+        &self.model.district_code
+    }
+    /// Village (desa/kelurahan), Kemendagri code, 10 digits.
+    async fn village_code(&self) -> Option<&str> {
+        self.model.village_code.as_deref()
+    }
+    /// Welfare decile (desil) 1–10 at the last assessment; 1 is the poorest.
+    async fn decile(&self) -> i32 {
+        self.model.decile
+    }
+    /// Register the decile comes from.
+    async fn decile_source(&self) -> async_graphql::Result<DecileSource> {
+        parse_stored(&self.model.decile_source)
+    }
+    /// Date the decile was assessed (as-of date of the register update).
+    async fn decile_assessed_on(&self) -> Date {
+        Date(self.model.decile_assessed_on)
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> async_graphql::Result<BeneficiaryStatus> {
+        parse_stored(&self.model.status)
+    }
+    /// Synthetic demo record (never a real person).
+    async fn is_demo(&self) -> bool {
+        self.model.is_demo
+    }
+    /// Optimistic-concurrency version; send it back as `expectedVersion`.
+    async fn version(&self) -> i32 {
+        self.model.version
+    }
+    /// Who created the record.
+    async fn created_by(&self) -> CreatedBy {
+        CreatedBy {
+            agency: self.model.created_by_agency.clone(),
+            client: self.model.created_by_client.clone(),
+        }
+    }
+    /// When the record was created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// When the record last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+    /// The beneficiary's businesses (usaha). Needs `business:read`.
+    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
+    async fn businesses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Business>> {
+        Loaders::children(ctx, |l| &l.businesses_by_beneficiary, self.model.id).await
+    }
+    /// Assistance (bantuan) given. Needs `assistance:read`.
+    #[graphql(guard = "RequireScope(Scope::AssistanceRead)")]
+    async fn assistance(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Assistance>> {
+        Loaders::children(ctx, |l| &l.assistance_by_beneficiary, self.model.id).await
+    }
+    /// Training enrollments. Needs `training:read`.
+    #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
+    async fn enrollments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<TrainingEnrollment>> {
+        Loaders::children(ctx, |l| &l.enrollments_by_beneficiary, self.model.id).await
+    }
+    /// Infrastructure requests for the household. Needs `infrastructure:read`.
+    #[graphql(guard = "RequireScope(Scope::InfrastructureRead)")]
+    async fn infrastructure_requests(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<InfrastructureRequest>> {
+        Loaders::children(ctx, |l| &l.infrastructure_by_beneficiary, self.model.id).await
+    }
+    /// Referrals (rujukan) between agencies. Needs `referral:read`.
+    #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
+    async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Referral>> {
+        Loaders::children(ctx, |l| &l.referrals_by_beneficiary, self.model.id).await
+    }
+    /// Monitoring visits to the beneficiary's businesses. Needs `monitoring:read`.
+    #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
+    async fn monitoring_visits(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<MonitoringVisit>> {
+        Loaders::children(ctx, |l| &l.visits_by_beneficiary, self.model.id).await
+    }
+    /// The case timeline: every event of this case, oldest first. Needs `events:subscribe`.
+    #[graphql(guard = "RequireScope(Scope::EventsSubscribe)")]
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<CaseEvent>> {
+        let filter = CaseEventFilter {
+            beneficiary_id: Some(self.model.id),
+            ..Default::default()
+        };
+        crate::events::list(ctx.db()?, ctx.actor()?, filter, first, after)
+            .await
+            .map_err(gql)
+    }
+}
+
+/// Filter for beneficiaries; all given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct BeneficiaryFilter {
+    /// Regencies/cities (Kemendagri codes).
+    pub regency_codes: Option<Vec<String>>,
+    /// Districts (Kemendagri codes).
+    pub district_codes: Option<Vec<String>>,
+    /// Statuses.
+    pub statuses: Option<Vec<BeneficiaryStatus>>,
+    /// Lowest decile, inclusive.
+    pub decile_min: Option<i32>,
+    /// Highest decile, inclusive.
+    pub decile_max: Option<i32>,
+    /// Case-insensitive text in the full name.
+    pub name_contains: Option<String>,
+    /// Exact NIK; needs `pii:read` (a masked value cannot be recovered by searching).
+    pub nik: Option<String>,
+    /// Exact KK number; needs `pii:read`.
+    pub kk_number: Option<String>,
+    /// Agency that created the record.
+    pub created_by_agency: Option<String>,
+    /// Only demo (or only real) records.
+    pub is_demo: Option<bool>,
+}
+
+/// Fields beneficiaries can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum BeneficiaryOrderField {
+    /// Full name.
+    FullName,
+    /// Decile.
+    Decile,
+    /// Creation time.
+    CreatedAt,
+}
+
+/// Sort order for beneficiaries.
+#[derive(InputObject)]
+pub struct BeneficiaryOrderBy {
+    /// Field.
+    pub field: BeneficiaryOrderField,
+    /// Direction.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Input of `createBeneficiary`.
+#[derive(InputObject)]
+pub struct CreateBeneficiaryInput {
+    /// Optional client-chosen UUID; retrying a create with the same id is harmless.
+    pub id: Option<Uuid>,
+    /// NIK, 16 digits.
+    pub nik: String,
+    /// KK number, 16 digits.
+    pub kk_number: String,
+    /// Head of family on the KK (one per KK).
+    #[graphql(default)]
+    pub is_head_of_family: bool,
+    /// Full name.
+    pub full_name: String,
+    /// Birth date.
+    pub birth_date: Date,
+    /// Sex; must agree with the NIK.
+    pub sex: Sex,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Street address.
+    pub address: Option<String>,
+    /// Regency/city, Kemendagri code.
+    pub regency_code: String,
+    /// District, Kemendagri code inside the regency.
+    pub district_code: String,
+    /// Village, 10-digit Kemendagri code inside the district.
+    pub village_code: Option<String>,
+    /// Decile 1–10.
+    pub decile: i32,
+    /// Source of the decile.
+    pub decile_source: DecileSource,
+    /// As-of date of the decile.
+    pub decile_assessed_on: Date,
+}
+
+/// Input of `updateBeneficiary`; absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateBeneficiaryInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Corrected NIK.
+    pub nik: Option<String>,
+    /// KK number.
+    pub kk_number: Option<String>,
+    /// Head of family.
+    pub is_head_of_family: Option<bool>,
+    /// Full name.
+    pub full_name: Option<String>,
+    /// Birth date.
+    pub birth_date: Option<Date>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Street address.
+    pub address: Option<String>,
+    /// Regency/city (with `districtCode`).
+    pub regency_code: Option<String>,
+    /// District.
+    pub district_code: Option<String>,
+    /// Village.
+    pub village_code: Option<String>,
+    /// New decile (from a DTSEN update; past decisions keep their snapshot).
+    pub decile: Option<i32>,
+    /// Source of the new decile.
+    pub decile_source: Option<DecileSource>,
+    /// As-of date of the new decile.
+    pub decile_assessed_on: Option<Date>,
+}
+
+payload!(
+    /// Result of `createBeneficiary`.
+    CreateBeneficiaryPayload { beneficiary: Beneficiary }
+);
+payload!(
+    /// Result of `updateBeneficiary`.
+    UpdateBeneficiaryPayload { beneficiary: Beneficiary }
+);
+payload!(
+    /// Result of a beneficiary lifecycle move.
+    ChangeBeneficiaryStatusPayload { beneficiary: Beneficiary }
+);
+
+/// Beneficiary queries.
+#[derive(Default)]
+pub struct BeneficiaryQuery;
+
+#[Object]
+impl BeneficiaryQuery {
+    /// One beneficiary by id. Needs `beneficiary:read`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
+    async fn beneficiary(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Beneficiary> {
+        Ok(service::get(ctx.db()?, ctx.actor()?, id)
+            .await
+            .map_err(gql)?
+            .into())
+    }
+
+    /// Beneficiaries, filtered and sorted. Needs `beneficiary:read`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
+    async fn beneficiaries(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<BeneficiaryFilter>,
+        order_by: Option<BeneficiaryOrderBy>,
+        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<Beneficiary>> {
+        let filter = filter.unwrap_or_default();
+        if filter.nik.is_some() || filter.kk_number.is_some() {
+            ctx.actor()?.require(Scope::PiiRead)?;
+        }
+        service::list(ctx.db()?, ctx.actor()?, filter, order_by, first, after)
+            .await
+            .map_err(gql)
+    }
+}
+
+/// Beneficiary mutations.
+#[derive(Default)]
+pub struct BeneficiaryMutation;
+
+#[Object]
+impl BeneficiaryMutation {
+    /// Registers a beneficiary. Needs `beneficiary:write`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite)")]
+    async fn create_beneficiary(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateBeneficiaryInput,
+    ) -> async_graphql::Result<CreateBeneficiaryPayload> {
+        let state = ctx.state()?;
+        CreateBeneficiaryPayload::with_warnings(service::create(state, ctx.actor()?, input).await)
+    }
+
+    /// Changes a beneficiary's details. Needs `beneficiary:write`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite)")]
+    async fn update_beneficiary(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateBeneficiaryInput,
+    ) -> async_graphql::Result<UpdateBeneficiaryPayload> {
+        let state = ctx.state()?;
+        UpdateBeneficiaryPayload::with_warnings(service::update(state, ctx.actor()?, input).await)
+    }
+
+    /// ACTIVE → GRADUATED: the household has levelled up (naik kelas). Needs `beneficiary:write`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite)")]
+    async fn graduate_beneficiary(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeBeneficiaryStatusPayload> {
+        ChangeBeneficiaryStatusPayload::from_result(
+            service::change_status(ctx.db()?, ctx.actor()?, input, BeneficiaryStatus::Graduated)
+                .await,
+        )
+    }
+
+    /// ACTIVE → INACTIVE: no longer followed. Needs `beneficiary:write`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite)")]
+    async fn deactivate_beneficiary(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeBeneficiaryStatusPayload> {
+        ChangeBeneficiaryStatusPayload::from_result(
+            service::change_status(ctx.db()?, ctx.actor()?, input, BeneficiaryStatus::Inactive)
+                .await,
+        )
+    }
+}

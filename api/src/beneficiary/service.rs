@@ -1,0 +1,368 @@
+//! Beneficiary rules and storage: NIK/KK checks, uniqueness, lifecycle. No GraphQL here.
+
+use chrono::Utc;
+use entity::beneficiary::{self, ActiveModel, Column, Entity};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order, QueryFilter,
+    QueryOrder, TransactionTrait,
+    sea_query::{Expr, Func},
+};
+use uuid::Uuid;
+
+use super::{
+    BeneficiaryFilter, BeneficiaryOrderBy, BeneficiaryOrderField, BeneficiaryStatus,
+    CreateBeneficiaryInput, Sex, UpdateBeneficiaryInput,
+};
+use crate::{
+    auth::Actor,
+    context::AppState,
+    error::{ServiceError, UserWarning},
+    identity::{check_kk, check_nik},
+    page::{Page, contains_pattern, paginate},
+    records::{
+        self, Lifecycle, StatusChangeInput, existing_for_retry, find_visible, require_region, wire,
+        within_regions,
+    },
+};
+
+/// ACTIVE → GRADUATED / INACTIVE.
+pub const LIFECYCLE: Lifecycle = Lifecycle(&[("ACTIVE", "GRADUATED"), ("ACTIVE", "INACTIVE")]);
+
+/// One beneficiary visible to the caller.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<beneficiary::Model, ServiceError> {
+    find_visible::<Entity>(db, actor, id).await
+}
+
+/// A page of beneficiaries.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filter: BeneficiaryFilter,
+    order_by: Option<BeneficiaryOrderBy>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<super::Beneficiary>, ServiceError> {
+    let mut select = within_regions(Entity::find(), actor);
+    if let Some(codes) = filter.regency_codes {
+        select = select.filter(Column::RegencyCode.is_in(codes));
+    }
+    if let Some(codes) = filter.district_codes {
+        select = select.filter(Column::DistrictCode.is_in(codes));
+    }
+    if let Some(statuses) = filter.statuses {
+        select = select.filter(Column::Status.is_in(statuses.into_iter().map(wire)));
+    }
+    if let Some(min) = filter.decile_min {
+        select = select.filter(Column::Decile.gte(min));
+    }
+    if let Some(max) = filter.decile_max {
+        select = select.filter(Column::Decile.lte(max));
+    }
+    if let Some(text) = filter.name_contains.filter(|t| !t.trim().is_empty()) {
+        select = select.filter(
+            Expr::expr(Func::lower(Expr::col(Column::FullName)))
+                .like(contains_pattern(text.trim())),
+        );
+    }
+    if let Some(nik) = filter.nik {
+        select = select.filter(Column::Nik.eq(nik));
+    }
+    if let Some(kk) = filter.kk_number {
+        select = select.filter(Column::KkNumber.eq(kk));
+    }
+    if let Some(agency) = filter.created_by_agency {
+        select = select.filter(Column::CreatedByAgency.eq(agency));
+    }
+    if let Some(demo) = filter.is_demo {
+        select = select.filter(Column::IsDemo.eq(demo));
+    }
+    let (column, order): (Column, Order) = match order_by {
+        Some(o) => (
+            match o.field {
+                BeneficiaryOrderField::FullName => Column::FullName,
+                BeneficiaryOrderField::Decile => Column::Decile,
+                BeneficiaryOrderField::CreatedAt => Column::CreatedAt,
+            },
+            o.direction.into(),
+        ),
+        None => (Column::CreatedAt, Order::Asc),
+    };
+    let select = select.order_by(column, order).order_by_asc(Column::Id);
+    paginate(db, select, first, after, super::Beneficiary::from).await
+}
+
+fn check_decile(decile: i32) -> Result<(), ServiceError> {
+    if (1..=10).contains(&decile) {
+        Ok(())
+    } else {
+        Err(ServiceError::validation(
+            "decile",
+            format!("decile must be 1–10, got {decile}"),
+        ))
+    }
+}
+
+fn check_name(name: &str) -> Result<String, ServiceError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ServiceError::validation(
+            "fullName",
+            "full name must be 1–200 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+async fn ensure_unique(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    nik: &str,
+    kk: &str,
+    head_of_family: bool,
+) -> Result<(), ServiceError> {
+    let same_nik = Entity::find()
+        .filter(Column::Nik.eq(nik))
+        .filter(Column::Id.ne(id))
+        .one(db)
+        .await?;
+    if same_nik.is_some() {
+        return Err(ServiceError::Duplicate {
+            field: "nik".into(),
+            message: "a beneficiary with this NIK exists".into(),
+        });
+    }
+    if head_of_family {
+        let head = Entity::find()
+            .filter(Column::KkNumber.eq(kk))
+            .filter(Column::IsHeadOfFamily.eq(true))
+            .filter(Column::Id.ne(id))
+            .one(db)
+            .await?;
+        if head.is_some() {
+            return Err(ServiceError::Duplicate {
+                field: "isHeadOfFamily".into(),
+                message: "this KK already has a head of family".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Registers a beneficiary; a NIK or KK first issued outside Kaltim comes back as a warning.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    input: CreateBeneficiaryInput,
+) -> Result<(beneficiary::Model, Vec<UserWarning>), ServiceError> {
+    let today = Utc::now().date_naive();
+    let full_name = check_name(&input.full_name)?;
+    let nik = check_nik(
+        "nik",
+        &input.nik,
+        Some(input.sex.into()),
+        &state.regions,
+        today,
+    )?;
+    let mut warnings = nik.warnings;
+    if nik.birth_date != input.birth_date.0 {
+        warnings.push(UserWarning {
+            field: "birthDate".into(),
+            message: format!(
+                "birth date differs from the one the NIK encodes ({})",
+                nik.birth_date
+            ),
+        });
+    }
+    warnings.extend(check_kk(
+        "kkNumber",
+        &input.kk_number,
+        &state.regions,
+        today,
+    )?);
+    check_decile(input.decile)?;
+    state
+        .regions
+        .check_regency("regencyCode", &input.regency_code)?;
+    state
+        .regions
+        .check_district("districtCode", &input.district_code, &input.regency_code)?;
+    if let Some(village) = &input.village_code {
+        state
+            .regions
+            .check_village("villageCode", village, &input.district_code)?;
+    }
+    require_region(actor, &input.regency_code)?;
+
+    let txn = state.db.begin().await?;
+    let id = input.id.unwrap_or_else(Uuid::now_v7);
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+        return Ok((existing, Vec::new()));
+    }
+    ensure_unique(
+        &txn,
+        id,
+        &input.nik,
+        &input.kk_number,
+        input.is_head_of_family,
+    )
+    .await?;
+    let now = Utc::now();
+    let active = ActiveModel {
+        id: Set(id),
+        nik: Set(input.nik),
+        kk_number: Set(input.kk_number),
+        is_head_of_family: Set(input.is_head_of_family),
+        full_name: Set(full_name),
+        birth_date: Set(input.birth_date.0),
+        sex: Set(wire(input.sex)),
+        phone: Set(input.phone),
+        address: Set(input.address),
+        regency_code: Set(input.regency_code),
+        district_code: Set(input.district_code),
+        village_code: Set(input.village_code),
+        decile: Set(input.decile),
+        decile_source: Set(wire(input.decile_source)),
+        decile_assessed_on: Set(input.decile_assessed_on.0),
+        status: Set(wire(BeneficiaryStatus::Active)),
+        is_demo: Set(false),
+        version: Set(1),
+        created_by_agency: Set(actor.agency.clone()),
+        created_by_client: Set(actor.client.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    txn.commit().await?;
+    Ok((model, warnings))
+}
+
+/// Changes a beneficiary's details under optimistic concurrency.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    input: UpdateBeneficiaryInput,
+) -> Result<(beneficiary::Model, Vec<UserWarning>), ServiceError> {
+    let today = Utc::now().date_naive();
+    let txn = state.db.begin().await?;
+    let before =
+        records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    let mut active = ActiveModel {
+        id: NotSet,
+        ..Default::default()
+    };
+    let mut fields = Vec::new();
+    let mut warnings = Vec::new();
+
+    let nik = input.nik.clone().unwrap_or_else(|| before.nik.clone());
+    let kk = input
+        .kk_number
+        .clone()
+        .unwrap_or_else(|| before.kk_number.clone());
+    let head = input.is_head_of_family.unwrap_or(before.is_head_of_family);
+    if let Some(value) = input.nik {
+        let sex: Sex = before
+            .sex
+            .parse()
+            .map_err(|_| ServiceError::validation("nik", "stored sex is unknown"))?;
+        warnings
+            .extend(check_nik("nik", &value, Some(sex.into()), &state.regions, today)?.warnings);
+        active.nik = Set(value);
+        fields.push("nik");
+    }
+    if let Some(value) = input.kk_number {
+        warnings.extend(check_kk("kkNumber", &value, &state.regions, today)?);
+        active.kk_number = Set(value);
+        fields.push("kkNumber");
+    }
+    if let Some(value) = input.is_head_of_family {
+        active.is_head_of_family = Set(value);
+        fields.push("isHeadOfFamily");
+    }
+    if let Some(value) = input.full_name {
+        active.full_name = Set(check_name(&value)?);
+        fields.push("fullName");
+    }
+    if let Some(value) = input.birth_date {
+        active.birth_date = Set(value.0);
+        fields.push("birthDate");
+    }
+    if let Some(value) = input.phone {
+        active.phone = Set(Some(value));
+        fields.push("phone");
+    }
+    if let Some(value) = input.address {
+        active.address = Set(Some(value));
+        fields.push("address");
+    }
+    let regency = input
+        .regency_code
+        .clone()
+        .unwrap_or_else(|| before.regency_code.clone());
+    let district = input
+        .district_code
+        .clone()
+        .unwrap_or_else(|| before.district_code.clone());
+    if input.regency_code.is_some() || input.district_code.is_some() {
+        state.regions.check_regency("regencyCode", &regency)?;
+        state
+            .regions
+            .check_district("districtCode", &district, &regency)?;
+        require_region(actor, &regency)?;
+        active.regency_code = Set(regency);
+        active.district_code = Set(district.clone());
+        fields.extend(["regencyCode", "districtCode"]);
+    }
+    if let Some(value) = input.village_code {
+        state
+            .regions
+            .check_village("villageCode", &value, &district)?;
+        active.village_code = Set(Some(value));
+        fields.push("villageCode");
+    }
+    if let Some(value) = input.decile {
+        check_decile(value)?;
+        let (Some(source), Some(as_of)) = (input.decile_source, input.decile_assessed_on) else {
+            return Err(ServiceError::validation(
+                "decileSource",
+                "a new decile needs its source and assessed-on date",
+            ));
+        };
+        active.decile = Set(value);
+        active.decile_source = Set(wire(source));
+        active.decile_assessed_on = Set(as_of.0);
+        fields.extend(["decile", "decileSource", "decileAssessedOn"]);
+    }
+    if fields.is_empty() {
+        return Err(ServiceError::validation("input", "nothing to change"));
+    }
+    ensure_unique(&txn, before.id, &nik, &kk, head).await?;
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    txn.commit().await?;
+    Ok((after, warnings))
+}
+
+/// A lifecycle move.
+pub async fn change_status(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: StatusChangeInput,
+    to: BeneficiaryStatus,
+) -> Result<beneficiary::Model, ServiceError> {
+    let to: &'static str = to.into();
+    records::transition::<Entity, ActiveModel>(
+        db,
+        actor,
+        input.id,
+        input.expected_version,
+        to,
+        &LIFECYCLE,
+        |_, _| Ok(Vec::new()),
+    )
+    .await
+}

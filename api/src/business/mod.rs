@@ -1,0 +1,482 @@
+//! Businesses (usaha): GraphQL types, queries and mutations.
+
+pub mod service;
+
+use async_graphql::{Context, Enum, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::business;
+use strum::{EnumString, IntoStaticStr};
+use uuid::Uuid;
+
+use crate::{
+    auth::{RequireScope, Scope},
+    beneficiary::Beneficiary,
+    context::ContextExt,
+    error::gql,
+    error::payload,
+    loaders::Loaders,
+    loan::LoanApplication,
+    monitoring::MonitoringVisit,
+    page::{OrderDirection, Page},
+    records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
+    referral::Referral,
+    scalars::{Date, Rupiah},
+};
+
+case_record!(business::Model, Business, beneficiary: |m| Some(m.beneficiary_id), status: |m| Some(&m.status));
+
+/// Lifecycle status of a business.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum BusinessStatus {
+    /// Proposed after the assessment (diusulkan).
+    Proposed,
+    /// Approved for a starter package (disetujui).
+    Approved,
+    /// Starter package delivered (paket diserahkan).
+    Equipped,
+    /// Running (berjalan).
+    Running,
+    /// Stalled (macet), seen on a visit.
+    Stalled,
+    /// Closed (tutup).
+    Closed,
+    /// Levelled up (naik kelas).
+    Graduated,
+    /// Proposal rejected (ditolak).
+    Rejected,
+}
+
+/// Business sector (sektor usaha).
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum BusinessSector {
+    /// Food (makanan).
+    Food,
+    /// Drinks (minuman).
+    Beverage,
+    /// Fried snacks (gorengan).
+    FriedSnacks,
+    /// Cakes (kue).
+    Cakes,
+    /// Chicken farming (ternak ayam).
+    Poultry,
+    /// Motorbike repair (bengkel motor).
+    MotorbikeRepair,
+    /// Grocery stall (warung kelontong).
+    Grocery,
+    /// Tailoring (jahit).
+    Tailoring,
+    /// Crafts (kerajinan).
+    Craft,
+    /// Fishery (perikanan).
+    Fishery,
+    /// Agriculture (pertanian).
+    Agriculture,
+    /// Services (jasa).
+    Services,
+    /// Other (lainnya).
+    Other,
+}
+
+pub struct Business {
+    pub model: business::Model,
+}
+
+impl From<business::Model> for Business {
+    fn from(model: business::Model) -> Self {
+        Self { model }
+    }
+}
+
+/// A business (usaha) of a beneficiary, started or restarted with a starter package.
+#[Object]
+impl Business {
+    /// Record id (UUID v7).
+    async fn id(&self) -> Uuid {
+        self.model.id
+    }
+    /// Owner's beneficiary id.
+    async fn beneficiary_id(&self) -> Uuid {
+        self.model.beneficiary_id
+    }
+    /// Regency/city of the owner, Kemendagri code.
+    async fn regency_code(&self) -> &str {
+        &self.model.regency_code
+    }
+    /// Business name (nama usaha).
+    async fn name(&self) -> &str {
+        &self.model.name
+    }
+    /// Sector.
+    async fn sector(&self) -> async_graphql::Result<BusinessSector> {
+        parse_stored(&self.model.sector)
+    }
+    /// An earlier business of the owner stopped (priority group).
+    async fn previously_stopped(&self) -> bool {
+        self.model.previously_stopped
+    }
+    /// Why the earlier business stopped (e.g. the pandemic).
+    async fn stop_cause(&self) -> Option<&str> {
+        self.model.stop_cause.as_deref()
+    }
+    /// NIB (Nomor Induk Berusaha), the business registration number.
+    async fn nib(&self) -> Option<&str> {
+        self.model.nib.as_deref()
+    }
+    /// Monthly revenue (omzet per bulan).
+    async fn monthly_revenue(&self) -> Option<Rupiah> {
+        self.model.monthly_revenue.map(Rupiah)
+    }
+    /// Workers besides the owner (tenaga kerja).
+    async fn workers(&self) -> i32 {
+        self.model.workers
+    }
+    /// Agency leading the business's development (e.g. DINSOS, DISPERINDAGKOP).
+    async fn lead_agency(&self) -> &str {
+        &self.model.lead_agency
+    }
+    /// Date the business started running.
+    async fn started_on(&self) -> Option<Date> {
+        self.model.started_on.map(Date)
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> async_graphql::Result<BusinessStatus> {
+        parse_stored(&self.model.status)
+    }
+    /// Optimistic-concurrency version.
+    async fn version(&self) -> i32 {
+        self.model.version
+    }
+    /// Who created the record.
+    async fn created_by(&self) -> CreatedBy {
+        CreatedBy {
+            agency: self.model.created_by_agency.clone(),
+            client: self.model.created_by_client.clone(),
+        }
+    }
+    /// Created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// Last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+    /// The owner. Needs `beneficiary:read`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
+    async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
+        Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
+    }
+    /// Loan applications for this business. Needs `loan:read`.
+    #[graphql(guard = "RequireScope(Scope::LoanRead)")]
+    async fn loans(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LoanApplication>> {
+        Loaders::children(ctx, |l| &l.loans_by_business, self.model.id).await
+    }
+    /// Monitoring visits, oldest first. Needs `monitoring:read`.
+    #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
+    async fn monitoring_visits(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<MonitoringVisit>> {
+        Loaders::children(ctx, |l| &l.visits_by_business, self.model.id).await
+    }
+    /// Referrals about this business. Needs `referral:read`.
+    #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
+    async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Referral>> {
+        Loaders::children(ctx, |l| &l.referrals_by_business, self.model.id).await
+    }
+}
+
+/// Filter for businesses.
+#[derive(InputObject, Default)]
+pub struct BusinessFilter {
+    /// Owner.
+    pub beneficiary_id: Option<Uuid>,
+    /// Regencies/cities.
+    pub regency_codes: Option<Vec<String>>,
+    /// Statuses.
+    pub statuses: Option<Vec<BusinessStatus>>,
+    /// Sectors.
+    pub sectors: Option<Vec<BusinessSector>>,
+    /// Lead agency.
+    pub lead_agency: Option<String>,
+    /// Case-insensitive text in the business name.
+    pub name_contains: Option<String>,
+    /// Started on or after.
+    pub started_from: Option<Date>,
+    /// Started on or before.
+    pub started_to: Option<Date>,
+}
+
+/// Fields businesses can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum BusinessOrderField {
+    /// Name.
+    Name,
+    /// Start date.
+    StartedOn,
+    /// Creation time.
+    CreatedAt,
+}
+
+/// Sort order for businesses.
+#[derive(InputObject)]
+pub struct BusinessOrderBy {
+    /// Field.
+    pub field: BusinessOrderField,
+    /// Direction.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Input of `createBusiness` (status starts PROPOSED).
+#[derive(InputObject)]
+pub struct CreateBusinessInput {
+    /// Optional client-chosen UUID.
+    pub id: Option<Uuid>,
+    /// Owner.
+    pub beneficiary_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Sector.
+    pub sector: BusinessSector,
+    /// An earlier business stopped.
+    #[graphql(default)]
+    pub previously_stopped: bool,
+    /// Why it stopped.
+    pub stop_cause: Option<String>,
+    /// NIB.
+    pub nib: Option<String>,
+    /// Monthly revenue.
+    pub monthly_revenue: Option<Rupiah>,
+    /// Workers besides the owner.
+    #[graphql(default)]
+    pub workers: i32,
+    /// Lead agency; defaults to the caller's agency.
+    pub lead_agency: Option<String>,
+}
+
+/// Input of `updateBusiness`; absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateBusinessInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Name.
+    pub name: Option<String>,
+    /// Sector.
+    pub sector: Option<BusinessSector>,
+    /// Why an earlier business stopped.
+    pub stop_cause: Option<String>,
+    /// NIB.
+    pub nib: Option<String>,
+    /// Monthly revenue.
+    pub monthly_revenue: Option<Rupiah>,
+    /// Workers.
+    pub workers: Option<i32>,
+    /// Lead agency.
+    pub lead_agency: Option<String>,
+}
+
+/// Input of `startBusiness`.
+#[derive(InputObject)]
+pub struct StartBusinessInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Date it started running; defaults to today.
+    pub started_on: Option<Date>,
+}
+
+payload!(
+    /// Result of `createBusiness`.
+    CreateBusinessPayload { business: Business }
+);
+payload!(
+    /// Result of `updateBusiness`.
+    UpdateBusinessPayload { business: Business }
+);
+payload!(
+    /// Result of a business lifecycle move.
+    ChangeBusinessStatusPayload { business: Business }
+);
+
+/// Business queries.
+#[derive(Default)]
+pub struct BusinessQuery;
+
+#[Object]
+impl BusinessQuery {
+    /// One business by id. Needs `business:read`.
+    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
+    async fn business(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Business> {
+        Ok(service::get(ctx.db()?, ctx.actor()?, id)
+            .await
+            .map_err(gql)?
+            .into())
+    }
+
+    /// Businesses, filtered and sorted. Needs `business:read`.
+    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
+    async fn businesses(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<BusinessFilter>,
+        order_by: Option<BusinessOrderBy>,
+        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<Business>> {
+        service::list(
+            ctx.db()?,
+            ctx.actor()?,
+            filter.unwrap_or_default(),
+            order_by,
+            first,
+            after,
+        )
+        .await
+        .map_err(gql)
+    }
+}
+
+/// Business mutations.
+#[derive(Default)]
+pub struct BusinessMutation;
+
+async fn move_business(
+    ctx: &Context<'_>,
+    input: StatusChangeInput,
+    to: BusinessStatus,
+) -> async_graphql::Result<ChangeBusinessStatusPayload> {
+    ChangeBusinessStatusPayload::from_result(
+        service::change_status(
+            ctx.db()?,
+            ctx.actor()?,
+            input.id,
+            input.expected_version,
+            to,
+            None,
+        )
+        .await,
+    )
+}
+
+#[Object]
+impl BusinessMutation {
+    /// Proposes a business for a beneficiary (PROPOSED). Needs `business:write`.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    async fn create_business(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateBusinessInput,
+    ) -> async_graphql::Result<CreateBusinessPayload> {
+        CreateBusinessPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
+    }
+
+    /// Changes a business's details. Needs `business:write`.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    async fn update_business(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateBusinessInput,
+    ) -> async_graphql::Result<UpdateBusinessPayload> {
+        UpdateBusinessPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
+    }
+
+    /// PROPOSED → APPROVED. Needs `business:write`.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    async fn approve_business(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
+        move_business(ctx, input, BusinessStatus::Approved).await
+    }
+
+    /// PROPOSED → REJECTED. Needs `business:write`.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    async fn reject_business(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
+        move_business(ctx, input, BusinessStatus::Rejected).await
+    }
+
+    /// APPROVED → EQUIPPED: the starter package was delivered. Needs `business:write`.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    async fn equip_business(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
+        move_business(ctx, input, BusinessStatus::Equipped).await
+    }
+
+    /// EQUIPPED → RUNNING, recording the start date. Needs `business:write`.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    async fn start_business(
+        &self,
+        ctx: &Context<'_>,
+        input: StartBusinessInput,
+    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
+        let started = input
+            .started_on
+            .map(|d| d.0)
+            .unwrap_or_else(|| Utc::now().date_naive());
+        ChangeBusinessStatusPayload::from_result(
+            service::change_status(
+                ctx.db()?,
+                ctx.actor()?,
+                input.id,
+                input.expected_version,
+                BusinessStatus::Running,
+                Some(started),
+            )
+            .await,
+        )
+    }
+
+    /// RUNNING → STALLED (macet). Needs `business:write`.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    async fn stall_business(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
+        move_business(ctx, input, BusinessStatus::Stalled).await
+    }
+
+    /// STALLED → RUNNING: the business recovered. Needs `business:write`.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    async fn resume_business(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
+        move_business(ctx, input, BusinessStatus::Running).await
+    }
+
+    /// RUNNING/STALLED → CLOSED. Needs `business:write`.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    async fn close_business(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
+        move_business(ctx, input, BusinessStatus::Closed).await
+    }
+
+    /// RUNNING → GRADUATED: the business levelled up (naik kelas). Needs `business:write`.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    async fn graduate_business(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
+        move_business(ctx, input, BusinessStatus::Graduated).await
+    }
+}

@@ -1,0 +1,264 @@
+//! Business rules and storage. No GraphQL here.
+
+use chrono::{NaiveDate, Utc};
+use entity::{
+    beneficiary,
+    business::{self, ActiveModel, Column, Entity},
+};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order, QueryFilter,
+    QueryOrder, TransactionTrait,
+    sea_query::{Expr, Func},
+};
+use uuid::Uuid;
+
+use super::{
+    BusinessFilter, BusinessOrderBy, BusinessOrderField, BusinessStatus, CreateBusinessInput,
+    UpdateBusinessInput,
+};
+use crate::{
+    auth::Actor,
+    error::ServiceError,
+    page::{Page, contains_pattern, paginate},
+    records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
+};
+
+/// PROPOSED → APPROVED → EQUIPPED → RUNNING ⇄ STALLED → CLOSED; RUNNING → GRADUATED;
+/// PROPOSED → REJECTED.
+pub const LIFECYCLE: Lifecycle = Lifecycle(&[
+    ("PROPOSED", "APPROVED"),
+    ("PROPOSED", "REJECTED"),
+    ("APPROVED", "EQUIPPED"),
+    ("EQUIPPED", "RUNNING"),
+    ("RUNNING", "STALLED"),
+    ("STALLED", "RUNNING"),
+    ("RUNNING", "CLOSED"),
+    ("STALLED", "CLOSED"),
+    ("RUNNING", "GRADUATED"),
+]);
+
+/// One business visible to the caller.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<business::Model, ServiceError> {
+    find_visible::<Entity>(db, actor, id).await
+}
+
+/// A page of businesses.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filter: BusinessFilter,
+    order_by: Option<BusinessOrderBy>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<super::Business>, ServiceError> {
+    let mut select = within_regions(Entity::find(), actor);
+    if let Some(id) = filter.beneficiary_id {
+        select = select.filter(Column::BeneficiaryId.eq(id));
+    }
+    if let Some(codes) = filter.regency_codes {
+        select = select.filter(Column::RegencyCode.is_in(codes));
+    }
+    if let Some(statuses) = filter.statuses {
+        select = select.filter(Column::Status.is_in(statuses.into_iter().map(wire)));
+    }
+    if let Some(sectors) = filter.sectors {
+        select = select.filter(Column::Sector.is_in(sectors.into_iter().map(wire)));
+    }
+    if let Some(agency) = filter.lead_agency {
+        select = select.filter(Column::LeadAgency.eq(agency));
+    }
+    if let Some(text) = filter.name_contains.filter(|t| !t.trim().is_empty()) {
+        select = select.filter(
+            Expr::expr(Func::lower(Expr::col(Column::Name))).like(contains_pattern(text.trim())),
+        );
+    }
+    if let Some(from) = filter.started_from {
+        select = select.filter(Column::StartedOn.gte(from.0));
+    }
+    if let Some(to) = filter.started_to {
+        select = select.filter(Column::StartedOn.lte(to.0));
+    }
+    let (column, order): (Column, Order) = match order_by {
+        Some(o) => (
+            match o.field {
+                BusinessOrderField::Name => Column::Name,
+                BusinessOrderField::StartedOn => Column::StartedOn,
+                BusinessOrderField::CreatedAt => Column::CreatedAt,
+            },
+            o.direction.into(),
+        ),
+        None => (Column::CreatedAt, Order::Asc),
+    };
+    paginate(
+        db,
+        select.order_by(column, order).order_by_asc(Column::Id),
+        first,
+        after,
+        super::Business::from,
+    )
+    .await
+}
+
+fn check_fields(
+    name: Option<&str>,
+    revenue: Option<i64>,
+    workers: Option<i32>,
+) -> Result<(), ServiceError> {
+    if let Some(name) = name
+        && (name.trim().is_empty() || name.chars().count() > 200)
+    {
+        return Err(ServiceError::validation(
+            "name",
+            "name must be 1–200 characters",
+        ));
+    }
+    if revenue.is_some_and(|r| r < 0) {
+        return Err(ServiceError::validation(
+            "monthlyRevenue",
+            "revenue cannot be negative",
+        ));
+    }
+    if workers.is_some_and(|w| w < 0) {
+        return Err(ServiceError::validation(
+            "workers",
+            "workers cannot be negative",
+        ));
+    }
+    Ok(())
+}
+
+/// Proposes a business for a beneficiary the caller can see.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: CreateBusinessInput,
+) -> Result<business::Model, ServiceError> {
+    check_fields(
+        Some(&input.name),
+        input.monthly_revenue.map(|r| r.0),
+        Some(input.workers),
+    )?;
+    let txn = db.begin().await?;
+    let id = input.id.unwrap_or_else(Uuid::now_v7);
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+        return Ok(existing);
+    }
+    let owner = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
+        .await
+        .map_err(|e| match e {
+            ServiceError::NotFound => {
+                ServiceError::validation("beneficiaryId", "no such beneficiary")
+            }
+            other => other,
+        })?;
+    let now = Utc::now();
+    let active = ActiveModel {
+        id: Set(id),
+        beneficiary_id: Set(owner.id),
+        regency_code: Set(owner.regency_code),
+        name: Set(input.name.trim().to_owned()),
+        sector: Set(wire(input.sector)),
+        previously_stopped: Set(input.previously_stopped),
+        stop_cause: Set(input.stop_cause),
+        nib: Set(input.nib),
+        monthly_revenue: Set(input.monthly_revenue.map(|r| r.0)),
+        workers: Set(input.workers),
+        lead_agency: Set(input.lead_agency.unwrap_or_else(|| actor.agency.clone())),
+        started_on: Set(None),
+        status: Set(wire(BusinessStatus::Proposed)),
+        version: Set(1),
+        created_by_agency: Set(actor.agency.clone()),
+        created_by_client: Set(actor.client.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Changes a business's details.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: UpdateBusinessInput,
+) -> Result<business::Model, ServiceError> {
+    check_fields(
+        input.name.as_deref(),
+        input.monthly_revenue.map(|r| r.0),
+        input.workers,
+    )?;
+    let txn = db.begin().await?;
+    let before =
+        records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    let mut active = ActiveModel::default();
+    let mut fields = Vec::new();
+    if let Some(v) = input.name {
+        active.name = Set(v.trim().to_owned());
+        fields.push("name");
+    }
+    if let Some(v) = input.sector {
+        active.sector = Set(wire(v));
+        fields.push("sector");
+    }
+    if let Some(v) = input.stop_cause {
+        active.stop_cause = Set(Some(v));
+        fields.push("stopCause");
+    }
+    if let Some(v) = input.nib {
+        active.nib = Set(Some(v));
+        fields.push("nib");
+    }
+    if let Some(v) = input.monthly_revenue {
+        active.monthly_revenue = Set(Some(v.0));
+        fields.push("monthlyRevenue");
+    }
+    if let Some(v) = input.workers {
+        active.workers = Set(v);
+        fields.push("workers");
+    }
+    if let Some(v) = input.lead_agency {
+        active.lead_agency = Set(v);
+        fields.push("leadAgency");
+    }
+    if fields.is_empty() {
+        return Err(ServiceError::validation("input", "nothing to change"));
+    }
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// A lifecycle move; entering RUNNING for the first time records the start date.
+pub async fn change_status(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    to: BusinessStatus,
+    started_on: Option<NaiveDate>,
+) -> Result<business::Model, ServiceError> {
+    let to: &'static str = to.into();
+    records::transition::<Entity, ActiveModel>(
+        db,
+        actor,
+        id,
+        expected_version,
+        to,
+        &LIFECYCLE,
+        |before, active| match started_on {
+            Some(date) if before.started_on.is_none() => {
+                active.started_on = Set(Some(date));
+                Ok(vec!["startedOn"])
+            }
+            _ => Ok(Vec::new()),
+        },
+    )
+    .await
+}

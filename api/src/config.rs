@@ -1,0 +1,81 @@
+//! Typed configuration, read once in `main` from flags and environment variables.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use clap::Args;
+
+/// Where the gateway stores data and listens; every field has a flag and an environment variable.
+#[derive(Args, Clone, Debug)]
+pub struct Config {
+    /// Database URL: `sqlite://path?mode=rwc` (the default, embedded) or `postgres://…`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://./data/sinergi.db?mode=rwc"
+    )]
+    pub database_url: String,
+
+    /// Address and port to listen on; port 0 picks a free port and the server prints it.
+    #[arg(long, env = "SINERGI_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory for the embedded database and the development signing key.
+    #[arg(long, env = "SINERGI_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// HS256 signing secret for tokens; when unset a development key is created in the data dir.
+    #[arg(long, env = "SINERGI_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Key id (`kid`) that tokens signed with the secret carry.
+    #[arg(long, env = "SINERGI_JWT_KID", default_value = "dev-1")]
+    pub jwt_kid: String,
+
+    /// Expected `iss` claim.
+    #[arg(long, env = "SINERGI_JWT_ISSUER", default_value = "sinergi")]
+    pub jwt_issuer: String,
+
+    /// Expected `aud` claim.
+    #[arg(long, env = "SINERGI_JWT_AUDIENCE", default_value = "sinergi-api")]
+    pub jwt_audience: String,
+
+    /// Seed demo data when the database has no beneficiaries.
+    #[arg(long, env = "SINERGI_DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo_data: bool,
+}
+
+/// A secret that never prints itself.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret's bytes, for signing.
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl Config {
+    /// Whether the database URL selects the embedded SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}

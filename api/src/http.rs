@@ -1,0 +1,157 @@
+//! The HTTP boundary: authentication, the GraphQL endpoint, GraphiQL, health and metrics.
+
+use std::{sync::atomic::Ordering, time::Instant};
+
+use async_graphql::{ErrorExtensionValues, ServerError, Value, http::GraphiQLSource};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::{auth::Actor, context::AppState, loaders::Loaders, schema::SinergiSchema};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: AppState,
+    pub schema: SinergiSchema,
+}
+
+/// The gateway's routes.
+pub fn router(app: AppState) -> Router {
+    let schema = crate::schema::build_schema(Some(app.clone()));
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/schema.graphql", get(schema_sdl))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            )
+        }))
+        .with_state(HttpState { app, schema })
+}
+
+fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{ "message": message, "extensions": { "code": code } }],
+    });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Marks errors that carry no code (parse, validation, input-coercion errors) as `BAD_REQUEST`.
+fn ensure_codes(errors: &mut [ServerError]) {
+    for error in errors {
+        let extensions = error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", Value::from("BAD_REQUEST"));
+        }
+    }
+}
+
+async fn graphql(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
+    let started = Instant::now();
+    state
+        .app
+        .metrics
+        .graphql_requests
+        .fetch_add(1, Ordering::Relaxed);
+    let request = request.into_inner();
+    let operation = request.operation_name.clone().unwrap_or_else(|| "-".into());
+    let actor: Actor = match bearer(&headers).map(|token| state.app.keys.verify(token)) {
+        Some(Ok(actor)) => actor,
+        Some(Err(err)) => {
+            tracing::info!(operation, status = 401, reason = %err, "token refused");
+            return error_response(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "a valid bearer token is required",
+            );
+        }
+        None => {
+            tracing::info!(operation, status = 401, "no bearer token");
+            return error_response(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "a valid bearer token is required",
+            );
+        }
+    };
+    let agency = actor.agency.clone();
+    let loaders = Loaders::new(&state.app.db, &actor);
+    let mut response = state
+        .schema
+        .execute(request.data(actor).data(loaders))
+        .await;
+    ensure_codes(&mut response.errors);
+    tracing::info!(
+        operation,
+        agency,
+        status = 200,
+        errors = response.errors.len(),
+        duration_ms = started.elapsed().as_millis() as u64,
+        "graphql"
+    );
+    GraphQLResponse::from(response).into_response()
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Sinergi GraphQL")
+            .finish(),
+    )
+}
+
+async fn schema_sdl(State(state): State<HttpState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        state.schema.sdl(),
+    )
+}
+
+async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
+    match state.app.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(err) => {
+            tracing::warn!(error = %err, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.app.metrics.render(),
+    )
+}

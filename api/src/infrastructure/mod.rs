@@ -1,0 +1,386 @@
+//! Infrastructure requests (permohonan infrastruktur) handled by PUPR: RTLH housing, sanitation,
+//! clean water, electricity.
+
+pub mod service;
+
+use async_graphql::{Context, Enum, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::infrastructure_request;
+use strum::{EnumString, IntoStaticStr};
+use uuid::Uuid;
+
+use crate::{
+    auth::{RequireScope, Scope},
+    beneficiary::Beneficiary,
+    context::ContextExt,
+    error::gql,
+    error::payload,
+    loaders::Loaders,
+    page::Page,
+    records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
+    scalars::Rupiah,
+};
+
+case_record!(infrastructure_request::Model, InfrastructureRequest, beneficiary: |m| Some(m.beneficiary_id), status: |m| Some(&m.status));
+
+/// Kind of infrastructure.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum InfrastructureKind {
+    /// Livable-housing renovation (Rumah Tidak Layak Huni, RTLH).
+    LivableHousing,
+    /// Sanitation (sanitasi, jamban).
+    Sanitation,
+    /// Clean water (air bersih).
+    CleanWater,
+    /// Electricity connection (listrik).
+    Electricity,
+    /// Other.
+    Other,
+}
+
+/// Lifecycle status of an infrastructure request.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum InfrastructureStatus {
+    /// Submitted (diajukan).
+    Submitted,
+    /// Surveyed on site (disurvei).
+    Surveyed,
+    /// Approved (disetujui).
+    Approved,
+    /// Works under way (dikerjakan).
+    InProgress,
+    /// Done (selesai).
+    Completed,
+    /// Rejected (ditolak).
+    Rejected,
+}
+
+pub struct InfrastructureRequest {
+    pub model: infrastructure_request::Model,
+}
+
+impl From<infrastructure_request::Model> for InfrastructureRequest {
+    fn from(model: infrastructure_request::Model) -> Self {
+        Self { model }
+    }
+}
+
+/// A household's infrastructure request. For RTLH it records the programme's gates: proof of
+/// land, the only house, no housing aid in the last 10 years.
+#[Object]
+impl InfrastructureRequest {
+    /// Record id.
+    async fn id(&self) -> Uuid {
+        self.model.id
+    }
+    /// Beneficiary (household) id.
+    async fn beneficiary_id(&self) -> Uuid {
+        self.model.beneficiary_id
+    }
+    /// Regency/city, Kemendagri code.
+    async fn regency_code(&self) -> &str {
+        &self.model.regency_code
+    }
+    /// District, Kemendagri code.
+    async fn district_code(&self) -> &str {
+        &self.model.district_code
+    }
+    /// Village, Kemendagri code.
+    async fn village_code(&self) -> Option<&str> {
+        self.model.village_code.as_deref()
+    }
+    /// Kind.
+    async fn kind(&self) -> async_graphql::Result<InfrastructureKind> {
+        parse_stored(&self.model.kind)
+    }
+    /// Location description (lokasi).
+    async fn location(&self) -> Option<&str> {
+        self.model.location.as_deref()
+    }
+    /// Estimated cost (perkiraan biaya).
+    async fn estimated_cost(&self) -> Option<Rupiah> {
+        self.model.estimated_cost.map(Rupiah)
+    }
+    /// Survey notes (catatan survei).
+    async fn survey_notes(&self) -> Option<&str> {
+        self.model.survey_notes.as_deref()
+    }
+    /// RTLH gate: proof of land ownership (bukti kepemilikan lahan).
+    async fn has_land_proof(&self) -> Option<bool> {
+        self.model.has_land_proof
+    }
+    /// RTLH gate: the household's only house (satu-satunya rumah).
+    async fn is_only_house(&self) -> Option<bool> {
+        self.model.is_only_house
+    }
+    /// RTLH gate: housing aid received in the last 10 years (must be false).
+    async fn housing_aid_last_10_years(&self) -> Option<bool> {
+        self.model.housing_aid_last_10_years
+    }
+    /// Reason for rejection or approval conditions.
+    async fn decision_reason(&self) -> Option<&str> {
+        self.model.decision_reason.as_deref()
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> async_graphql::Result<InfrastructureStatus> {
+        parse_stored(&self.model.status)
+    }
+    /// Optimistic-concurrency version.
+    async fn version(&self) -> i32 {
+        self.model.version
+    }
+    /// Who created the record.
+    async fn created_by(&self) -> CreatedBy {
+        CreatedBy {
+            agency: self.model.created_by_agency.clone(),
+            client: self.model.created_by_client.clone(),
+        }
+    }
+    /// Created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// Last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+    /// The household's beneficiary. Needs `beneficiary:read`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
+    async fn beneficiary(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
+        Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
+    }
+}
+
+/// Filter for infrastructure requests.
+#[derive(InputObject, Default)]
+pub struct InfrastructureRequestFilter {
+    /// Beneficiary.
+    pub beneficiary_id: Option<Uuid>,
+    /// Regencies/cities.
+    pub regency_codes: Option<Vec<String>>,
+    /// Kinds.
+    pub kinds: Option<Vec<InfrastructureKind>>,
+    /// Statuses.
+    pub statuses: Option<Vec<InfrastructureStatus>>,
+}
+
+/// Input of `createInfrastructureRequest` (status starts SUBMITTED).
+#[derive(InputObject)]
+pub struct CreateInfrastructureRequestInput {
+    /// Optional client-chosen UUID.
+    pub id: Option<Uuid>,
+    /// Beneficiary (household).
+    pub beneficiary_id: Uuid,
+    /// Kind.
+    pub kind: InfrastructureKind,
+    /// Location description; the beneficiary's district is used for the codes.
+    pub location: Option<String>,
+    /// Estimated cost.
+    pub estimated_cost: Option<Rupiah>,
+    /// RTLH gate: proof of land.
+    pub has_land_proof: Option<bool>,
+    /// RTLH gate: the only house.
+    pub is_only_house: Option<bool>,
+    /// RTLH gate: housing aid in the last 10 years.
+    pub housing_aid_last_10_years: Option<bool>,
+}
+
+/// Input of `surveyInfrastructureRequest`: SUBMITTED → SURVEYED with the findings.
+#[derive(InputObject)]
+pub struct SurveyInfrastructureRequestInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Survey notes.
+    pub survey_notes: String,
+    /// Estimated cost after the survey.
+    pub estimated_cost: Option<Rupiah>,
+    /// RTLH gate: proof of land.
+    pub has_land_proof: Option<bool>,
+    /// RTLH gate: the only house.
+    pub is_only_house: Option<bool>,
+    /// RTLH gate: housing aid in the last 10 years.
+    pub housing_aid_last_10_years: Option<bool>,
+}
+
+/// Input of `rejectInfrastructureRequest`.
+#[derive(InputObject)]
+pub struct RejectInfrastructureRequestInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Why.
+    pub reason: String,
+}
+
+payload!(
+    /// Result of `createInfrastructureRequest`.
+    CreateInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest }
+);
+payload!(
+    /// Result of an infrastructure-request change.
+    ChangeInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest }
+);
+
+/// Infrastructure queries.
+#[derive(Default)]
+pub struct InfrastructureQuery;
+
+#[Object]
+impl InfrastructureQuery {
+    /// One request by id. Needs `infrastructure:read`.
+    #[graphql(guard = "RequireScope(Scope::InfrastructureRead)")]
+    async fn infrastructure_request(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> async_graphql::Result<InfrastructureRequest> {
+        Ok(service::get(ctx.db()?, ctx.actor()?, id)
+            .await
+            .map_err(gql)?
+            .into())
+    }
+
+    /// Requests, newest first. Needs `infrastructure:read`.
+    #[graphql(guard = "RequireScope(Scope::InfrastructureRead)")]
+    async fn infrastructure_requests(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<InfrastructureRequestFilter>,
+        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<InfrastructureRequest>> {
+        service::list(
+            ctx.db()?,
+            ctx.actor()?,
+            filter.unwrap_or_default(),
+            first,
+            after,
+        )
+        .await
+        .map_err(gql)
+    }
+}
+
+/// Infrastructure mutations.
+#[derive(Default)]
+pub struct InfrastructureMutation;
+
+async fn move_request(
+    ctx: &Context<'_>,
+    input: StatusChangeInput,
+    to: InfrastructureStatus,
+) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
+    ChangeInfrastructureRequestPayload::from_result(
+        service::change_status(
+            ctx.db()?,
+            ctx.actor()?,
+            input.id,
+            input.expected_version,
+            to,
+            service::Findings::default(),
+        )
+        .await,
+    )
+}
+
+#[Object]
+impl InfrastructureMutation {
+    /// Submits a request for a household. Needs `infrastructure:write`.
+    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    async fn create_infrastructure_request(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateInfrastructureRequestInput,
+    ) -> async_graphql::Result<CreateInfrastructureRequestPayload> {
+        CreateInfrastructureRequestPayload::from_result(
+            service::create(ctx.db()?, ctx.actor()?, input).await,
+        )
+    }
+
+    /// SUBMITTED → SURVEYED, recording notes, cost and the RTLH gates. Needs `infrastructure:write`.
+    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    async fn survey_infrastructure_request(
+        &self,
+        ctx: &Context<'_>,
+        input: SurveyInfrastructureRequestInput,
+    ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
+        let findings = service::Findings {
+            survey_notes: Some(input.survey_notes),
+            estimated_cost: input.estimated_cost.map(|c| c.0),
+            has_land_proof: input.has_land_proof,
+            is_only_house: input.is_only_house,
+            housing_aid_last_10_years: input.housing_aid_last_10_years,
+            reason: None,
+        };
+        ChangeInfrastructureRequestPayload::from_result(
+            service::change_status(
+                ctx.db()?,
+                ctx.actor()?,
+                input.id,
+                input.expected_version,
+                InfrastructureStatus::Surveyed,
+                findings,
+            )
+            .await,
+        )
+    }
+
+    /// SURVEYED → APPROVED; an RTLH request needs all three gates met. Needs `infrastructure:write`.
+    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    async fn approve_infrastructure_request(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
+        move_request(ctx, input, InfrastructureStatus::Approved).await
+    }
+
+    /// APPROVED → IN_PROGRESS. Needs `infrastructure:write`.
+    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    async fn start_infrastructure_work(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
+        move_request(ctx, input, InfrastructureStatus::InProgress).await
+    }
+
+    /// IN_PROGRESS → COMPLETED. Needs `infrastructure:write`.
+    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    async fn complete_infrastructure_request(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
+        move_request(ctx, input, InfrastructureStatus::Completed).await
+    }
+
+    /// SUBMITTED/SURVEYED → REJECTED with a reason. Needs `infrastructure:write`.
+    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    async fn reject_infrastructure_request(
+        &self,
+        ctx: &Context<'_>,
+        input: RejectInfrastructureRequestInput,
+    ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
+        let findings = service::Findings {
+            reason: Some(input.reason),
+            ..Default::default()
+        };
+        ChangeInfrastructureRequestPayload::from_result(
+            service::change_status(
+                ctx.db()?,
+                ctx.actor()?,
+                input.id,
+                input.expected_version,
+                InfrastructureStatus::Rejected,
+                findings,
+            )
+            .await,
+        )
+    }
+}

@@ -1,0 +1,194 @@
+//! Infrastructure-request rules and storage, with the RTLH gates. No GraphQL here.
+
+use chrono::Utc;
+use entity::{
+    beneficiary,
+    infrastructure_request::{self, ActiveModel, Column, Entity},
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    CreateInfrastructureRequestInput, InfrastructureKind, InfrastructureRequestFilter,
+    InfrastructureStatus,
+};
+use crate::{
+    auth::Actor,
+    error::ServiceError,
+    page::{Page, paginate},
+    records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
+};
+
+/// SUBMITTED → SURVEYED → APPROVED → IN_PROGRESS → COMPLETED; SUBMITTED/SURVEYED → REJECTED.
+pub const LIFECYCLE: Lifecycle = Lifecycle(&[
+    ("SUBMITTED", "SURVEYED"),
+    ("SURVEYED", "APPROVED"),
+    ("APPROVED", "IN_PROGRESS"),
+    ("IN_PROGRESS", "COMPLETED"),
+    ("SUBMITTED", "REJECTED"),
+    ("SURVEYED", "REJECTED"),
+]);
+
+/// What a survey or decision records alongside the move.
+#[derive(Default)]
+pub struct Findings {
+    pub survey_notes: Option<String>,
+    pub estimated_cost: Option<i64>,
+    pub has_land_proof: Option<bool>,
+    pub is_only_house: Option<bool>,
+    pub housing_aid_last_10_years: Option<bool>,
+    pub reason: Option<String>,
+}
+
+/// One request visible to the caller.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<infrastructure_request::Model, ServiceError> {
+    find_visible::<Entity>(db, actor, id).await
+}
+
+/// A page of requests.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filter: InfrastructureRequestFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<super::InfrastructureRequest>, ServiceError> {
+    let mut select = within_regions(Entity::find(), actor);
+    if let Some(id) = filter.beneficiary_id {
+        select = select.filter(Column::BeneficiaryId.eq(id));
+    }
+    if let Some(codes) = filter.regency_codes {
+        select = select.filter(Column::RegencyCode.is_in(codes));
+    }
+    if let Some(k) = filter.kinds {
+        select = select.filter(Column::Kind.is_in(k.into_iter().map(wire)));
+    }
+    if let Some(s) = filter.statuses {
+        select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
+    }
+    let select = select
+        .order_by_desc(Column::CreatedAt)
+        .order_by_asc(Column::Id);
+    paginate(db, select, first, after, super::InfrastructureRequest::from).await
+}
+
+/// Submits a request for a household the caller can see.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: CreateInfrastructureRequestInput,
+) -> Result<infrastructure_request::Model, ServiceError> {
+    if input.estimated_cost.is_some_and(|c| c.0 < 0) {
+        return Err(ServiceError::validation(
+            "estimatedCost",
+            "cost cannot be negative",
+        ));
+    }
+    let txn = db.begin().await?;
+    let id = input.id.unwrap_or_else(Uuid::now_v7);
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+        return Ok(existing);
+    }
+    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
+        .await
+        .map_err(|e| match e {
+            ServiceError::NotFound => {
+                ServiceError::validation("beneficiaryId", "no such beneficiary")
+            }
+            other => other,
+        })?;
+    let now = Utc::now();
+    let active = ActiveModel {
+        id: Set(id),
+        beneficiary_id: Set(person.id),
+        regency_code: Set(person.regency_code),
+        district_code: Set(person.district_code),
+        village_code: Set(person.village_code),
+        kind: Set(wire(input.kind)),
+        location: Set(input.location),
+        estimated_cost: Set(input.estimated_cost.map(|c| c.0)),
+        survey_notes: Set(None),
+        has_land_proof: Set(input.has_land_proof),
+        is_only_house: Set(input.is_only_house),
+        housing_aid_last_10_years: Set(input.housing_aid_last_10_years),
+        decision_reason: Set(None),
+        status: Set(wire(InfrastructureStatus::Submitted)),
+        version: Set(1),
+        created_by_agency: Set(actor.agency.clone()),
+        created_by_client: Set(actor.client.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// A lifecycle move with its findings; approving RTLH checks the programme's three gates.
+pub async fn change_status(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    to: InfrastructureStatus,
+    findings: Findings,
+) -> Result<infrastructure_request::Model, ServiceError> {
+    let to_wire: &'static str = to.into();
+    records::transition::<Entity, ActiveModel>(db, actor, id, expected_version, to_wire, &LIFECYCLE, |before, active| {
+        let mut fields = Vec::new();
+        if let Some(notes) = findings.survey_notes {
+            if notes.trim().is_empty() {
+                return Err(ServiceError::validation("surveyNotes", "survey notes are required"));
+            }
+            active.survey_notes = Set(Some(notes));
+            fields.push("surveyNotes");
+        }
+        if let Some(cost) = findings.estimated_cost {
+            if cost < 0 {
+                return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
+            }
+            active.estimated_cost = Set(Some(cost));
+            fields.push("estimatedCost");
+        }
+        let land = findings.has_land_proof.or(before.has_land_proof);
+        let only = findings.is_only_house.or(before.is_only_house);
+        let aid = findings.housing_aid_last_10_years.or(before.housing_aid_last_10_years);
+        if findings.has_land_proof.is_some() {
+            active.has_land_proof = Set(land);
+            fields.push("hasLandProof");
+        }
+        if findings.is_only_house.is_some() {
+            active.is_only_house = Set(only);
+            fields.push("isOnlyHouse");
+        }
+        if findings.housing_aid_last_10_years.is_some() {
+            active.housing_aid_last_10_years = Set(aid);
+            fields.push("housingAidLast10Years");
+        }
+        if let Some(reason) = findings.reason {
+            if reason.trim().is_empty() {
+                return Err(ServiceError::validation("reason", "a rejection needs a reason"));
+            }
+            active.decision_reason = Set(Some(reason));
+            fields.push("decisionReason");
+        }
+        if to == InfrastructureStatus::Approved
+            && before.kind == wire(InfrastructureKind::LivableHousing)
+            && !(land == Some(true) && only == Some(true) && aid == Some(false))
+        {
+            return Err(ServiceError::NotEligible {
+                field: "id".into(),
+                message: "RTLH needs proof of land, the only house, and no housing aid in the last 10 years".into(),
+            });
+        }
+        Ok(fields)
+    })
+    .await
+}

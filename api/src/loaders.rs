@@ -1,0 +1,248 @@
+//! Batched relation loading (async-graphql `DataLoader`): a page of parents loads each relation
+//! in one SQL statement, however long the page.
+
+use std::{collections::HashMap, marker::PhantomData, sync::Arc};
+
+use async_graphql::{
+    Context,
+    dataloader::{DataLoader, Loader},
+};
+use entity::{
+    assistance, beneficiary, business, infrastructure_request, loan_application, monitoring_visit,
+    referral, training, training_enrollment,
+};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PrimaryKeyTrait, QueryFilter,
+    QueryOrder, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{auth::Actor, error::internal_error, regions::KALTIM};
+
+/// Rows of `E` grouped by a foreign key, limited to the caller's regions.
+pub struct ChildrenLoader<E: EntityTrait> {
+    db: DatabaseConnection,
+    regions: Option<Vec<String>>,
+    key: E::Column,
+    key_of: fn(&E::Model) -> Option<Uuid>,
+    _entity: PhantomData<E>,
+}
+
+impl<E: EntityTrait> Loader<Uuid> for ChildrenLoader<E>
+where
+    E::Model: Clone + Send + Sync,
+{
+    type Value = Vec<E::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut select = E::find().filter(self.key.is_in(keys.iter().copied()));
+        if let Some(regions) = &self.regions {
+            select = select.filter(Expr::col("regency_code").is_in(regions.clone()));
+        }
+        let rows = select
+            .order_by_asc(Expr::col("created_at"))
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut grouped: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
+        for row in rows {
+            if let Some(key) = (self.key_of)(&row) {
+                grouped.entry(key).or_default().push(row);
+            }
+        }
+        Ok(grouped)
+    }
+}
+
+/// Rows of `E` by primary key, limited to the caller's regions.
+pub struct ByIdLoader<E: EntityTrait> {
+    db: DatabaseConnection,
+    regions: Option<Vec<String>>,
+    id_of: fn(&E::Model) -> Uuid,
+    _entity: PhantomData<E>,
+}
+
+impl<E: EntityTrait> Loader<Uuid> for ByIdLoader<E>
+where
+    E::Model: Clone + Send + Sync,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+{
+    type Value = E::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut select = E::find().filter(Expr::col("id").is_in(keys.iter().copied()));
+        if let Some(regions) = &self.regions {
+            select = select.filter(Expr::col("regency_code").is_in(regions.clone()));
+        }
+        let rows = select.all(&self.db).await.map_err(Arc::new)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ((self.id_of)(&row), row))
+            .collect())
+    }
+}
+
+/// Every relation loader, made fresh for each request (so batching never crosses callers).
+pub struct Loaders {
+    pub beneficiary: DataLoader<ByIdLoader<beneficiary::Entity>>,
+    pub business: DataLoader<ByIdLoader<business::Entity>>,
+    pub training: DataLoader<ByIdLoader<training::Entity>>,
+    pub businesses_by_beneficiary: DataLoader<ChildrenLoader<business::Entity>>,
+    pub assistance_by_beneficiary: DataLoader<ChildrenLoader<assistance::Entity>>,
+    pub enrollments_by_beneficiary: DataLoader<ChildrenLoader<training_enrollment::Entity>>,
+    pub enrollments_by_training: DataLoader<ChildrenLoader<training_enrollment::Entity>>,
+    pub infrastructure_by_beneficiary: DataLoader<ChildrenLoader<infrastructure_request::Entity>>,
+    pub loans_by_business: DataLoader<ChildrenLoader<loan_application::Entity>>,
+    pub referrals_by_beneficiary: DataLoader<ChildrenLoader<referral::Entity>>,
+    pub referrals_by_business: DataLoader<ChildrenLoader<referral::Entity>>,
+    pub visits_by_beneficiary: DataLoader<ChildrenLoader<monitoring_visit::Entity>>,
+    pub visits_by_business: DataLoader<ChildrenLoader<monitoring_visit::Entity>>,
+}
+
+impl Loaders {
+    /// Loaders for one request by `actor`.
+    pub fn new(db: &DatabaseConnection, actor: &Actor) -> Self {
+        let regions = (!actor.regions.iter().any(|r| r == KALTIM)).then(|| actor.regions.clone());
+        macro_rules! by_id {
+            ($e:ident) => {
+                DataLoader::new(
+                    ByIdLoader::<$e::Entity> {
+                        db: db.clone(),
+                        regions: regions.clone(),
+                        id_of: |m| m.id,
+                        _entity: PhantomData,
+                    },
+                    tokio::spawn,
+                )
+            };
+        }
+        Self {
+            beneficiary: by_id!(beneficiary),
+            business: by_id!(business),
+            training: by_id!(training),
+            businesses_by_beneficiary: children_of::<business::Entity>(
+                db,
+                &regions,
+                business::Column::BeneficiaryId,
+                |m| Some(m.beneficiary_id),
+            ),
+            assistance_by_beneficiary: children_of::<assistance::Entity>(
+                db,
+                &regions,
+                assistance::Column::BeneficiaryId,
+                |m| Some(m.beneficiary_id),
+            ),
+            enrollments_by_beneficiary: children_of::<training_enrollment::Entity>(
+                db,
+                &regions,
+                training_enrollment::Column::BeneficiaryId,
+                |m| Some(m.beneficiary_id),
+            ),
+            enrollments_by_training: children_of::<training_enrollment::Entity>(
+                db,
+                &regions,
+                training_enrollment::Column::TrainingId,
+                |m| Some(m.training_id),
+            ),
+            infrastructure_by_beneficiary: children_of::<infrastructure_request::Entity>(
+                db,
+                &regions,
+                infrastructure_request::Column::BeneficiaryId,
+                |m| Some(m.beneficiary_id),
+            ),
+            loans_by_business: children_of::<loan_application::Entity>(
+                db,
+                &regions,
+                loan_application::Column::BusinessId,
+                |m| Some(m.business_id),
+            ),
+            referrals_by_beneficiary: children_of::<referral::Entity>(
+                db,
+                &regions,
+                referral::Column::BeneficiaryId,
+                |m| Some(m.beneficiary_id),
+            ),
+            referrals_by_business: children_of::<referral::Entity>(
+                db,
+                &regions,
+                referral::Column::BusinessId,
+                |m| m.business_id,
+            ),
+            visits_by_beneficiary: children_of::<monitoring_visit::Entity>(
+                db,
+                &regions,
+                monitoring_visit::Column::BeneficiaryId,
+                |m| Some(m.beneficiary_id),
+            ),
+            visits_by_business: children_of::<monitoring_visit::Entity>(
+                db,
+                &regions,
+                monitoring_visit::Column::BusinessId,
+                |m| Some(m.business_id),
+            ),
+        }
+    }
+
+    /// Children of `parent` through the loader `pick` selects, as GraphQL nodes.
+    pub async fn children<E, T>(
+        ctx: &Context<'_>,
+        pick: impl FnOnce(&Loaders) -> &DataLoader<ChildrenLoader<E>>,
+        parent: Uuid,
+    ) -> async_graphql::Result<Vec<T>>
+    where
+        E: EntityTrait,
+        E::Model: Clone + Send + Sync,
+        T: From<E::Model>,
+    {
+        let loaders = ctx.data::<Loaders>().map_err(|_| internal_error())?;
+        let rows = pick(loaders).load_one(parent).await.map_err(|err| {
+            tracing::error!(error = ?err, "relation load failed");
+            internal_error()
+        })?;
+        Ok(rows.unwrap_or_default().into_iter().map(T::from).collect())
+    }
+
+    /// The record `id` through the loader `pick` selects; `None` if outside the caller's regions.
+    pub async fn one<E, T>(
+        ctx: &Context<'_>,
+        pick: impl FnOnce(&Loaders) -> &DataLoader<ByIdLoader<E>>,
+        id: Uuid,
+    ) -> async_graphql::Result<Option<T>>
+    where
+        E: EntityTrait,
+        E::Model: Clone + Send + Sync,
+        E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+        T: From<E::Model>,
+    {
+        let loaders = ctx.data::<Loaders>().map_err(|_| internal_error())?;
+        let row = pick(loaders).load_one(id).await.map_err(|err| {
+            tracing::error!(error = ?err, "relation load failed");
+            internal_error()
+        })?;
+        Ok(row.map(T::from))
+    }
+}
+
+fn children_of<E>(
+    db: &DatabaseConnection,
+    regions: &Option<Vec<String>>,
+    key: E::Column,
+    key_of: fn(&E::Model) -> Option<Uuid>,
+) -> DataLoader<ChildrenLoader<E>>
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync,
+{
+    DataLoader::new(
+        ChildrenLoader {
+            db: db.clone(),
+            regions: regions.clone(),
+            key,
+            key_of,
+            _entity: PhantomData,
+        },
+        tokio::spawn,
+    )
+}

@@ -1,0 +1,418 @@
+//! Loan applications (pengajuan pinjaman: KUR, cooperative, revolving fund) by DISPERINDAGKOP.
+
+pub mod service;
+
+use async_graphql::{Context, Enum, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::loan_application;
+use strum::{EnumString, IntoStaticStr};
+use uuid::Uuid;
+
+use crate::{
+    auth::{RequireScope, Scope},
+    business::Business,
+    context::ContextExt,
+    error::gql,
+    error::payload,
+    loaders::Loaders,
+    page::Page,
+    records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
+    scalars::Rupiah,
+};
+
+case_record!(loan_application::Model, LoanApplication, beneficiary: |m| Some(m.beneficiary_id), status: |m| Some(&m.status));
+
+/// Loan product.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum LoanProduct {
+    /// KUR Super Mikro (≤ Rp10 million by default).
+    KurSuperMicro,
+    /// KUR Mikro (≤ Rp100 million by default).
+    KurMicro,
+    /// KUR Kecil (≤ Rp500 million by default, with collateral).
+    KurSmall,
+    /// Cooperative loan (pinjaman koperasi).
+    Cooperative,
+    /// Revolving fund (dana bergulir).
+    RevolvingFund,
+    /// Other.
+    Other,
+}
+
+impl LoanProduct {
+    /// Whether this is a Kredit Usaha Rakyat product.
+    pub fn is_kur(self) -> bool {
+        matches!(self, Self::KurSuperMicro | Self::KurMicro | Self::KurSmall)
+    }
+}
+
+/// Lifecycle status of a loan application.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum LoanStatus {
+    /// Being prepared (draf).
+    Draft,
+    /// Submitted to the lender (diajukan).
+    Submitted,
+    /// Under the lender's review (ditinjau).
+    UnderReview,
+    /// Approved (disetujui).
+    Approved,
+    /// Money disbursed (dicairkan).
+    Disbursed,
+    /// Rejected (ditolak).
+    Rejected,
+    /// Withdrawn by the applicant (dibatalkan).
+    Withdrawn,
+}
+
+pub struct LoanApplication {
+    pub model: loan_application::Model,
+}
+
+impl From<loan_application::Model> for LoanApplication {
+    fn from(model: loan_application::Model) -> Self {
+        Self { model }
+    }
+}
+
+/// A loan application (pengajuan pinjaman) for a business.
+#[Object]
+impl LoanApplication {
+    /// Record id.
+    async fn id(&self) -> Uuid {
+        self.model.id
+    }
+    /// The business applying.
+    async fn business_id(&self) -> Uuid {
+        self.model.business_id
+    }
+    /// The business owner's beneficiary id.
+    async fn beneficiary_id(&self) -> Uuid {
+        self.model.beneficiary_id
+    }
+    /// Regency/city, Kemendagri code.
+    async fn regency_code(&self) -> &str {
+        &self.model.regency_code
+    }
+    /// Product.
+    async fn product(&self) -> async_graphql::Result<LoanProduct> {
+        parse_stored(&self.model.product)
+    }
+    /// Lender (penyalur), e.g. a bank or cooperative.
+    async fn lender(&self) -> &str {
+        &self.model.lender
+    }
+    /// Amount requested (plafon diajukan).
+    async fn requested_amount(&self) -> Rupiah {
+        Rupiah(self.model.requested_amount)
+    }
+    /// Amount approved (plafon disetujui).
+    async fn approved_amount(&self) -> Option<Rupiah> {
+        self.model.approved_amount.map(Rupiah)
+    }
+    /// Tenor in months (jangka waktu).
+    async fn tenor_months(&self) -> i32 {
+        self.model.tenor_months
+    }
+    /// Collateral offered (agunan).
+    async fn has_collateral(&self) -> bool {
+        self.model.has_collateral
+    }
+    /// The lender's reason for approval or rejection.
+    async fn decision_reason(&self) -> Option<&str> {
+        self.model.decision_reason.as_deref()
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> async_graphql::Result<LoanStatus> {
+        parse_stored(&self.model.status)
+    }
+    /// Optimistic-concurrency version.
+    async fn version(&self) -> i32 {
+        self.model.version
+    }
+    /// Who created the record.
+    async fn created_by(&self) -> CreatedBy {
+        CreatedBy {
+            agency: self.model.created_by_agency.clone(),
+            client: self.model.created_by_client.clone(),
+        }
+    }
+    /// Created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// Last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+    /// The business. Needs `business:read`.
+    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
+    async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
+        Loaders::one(ctx, |l| &l.business, self.model.business_id).await
+    }
+}
+
+/// Filter for loan applications.
+#[derive(InputObject, Default)]
+pub struct LoanApplicationFilter {
+    /// Business.
+    pub business_id: Option<Uuid>,
+    /// Beneficiary.
+    pub beneficiary_id: Option<Uuid>,
+    /// Regencies/cities.
+    pub regency_codes: Option<Vec<String>>,
+    /// Products.
+    pub products: Option<Vec<LoanProduct>>,
+    /// Statuses.
+    pub statuses: Option<Vec<LoanStatus>>,
+}
+
+/// Input of `createLoanApplication` (status starts DRAFT).
+#[derive(InputObject)]
+pub struct CreateLoanApplicationInput {
+    /// Optional client-chosen UUID.
+    pub id: Option<Uuid>,
+    /// The business.
+    pub business_id: Uuid,
+    /// Product.
+    pub product: LoanProduct,
+    /// Lender.
+    pub lender: String,
+    /// Amount requested; within the product's limit.
+    pub requested_amount: Rupiah,
+    /// Tenor in months.
+    pub tenor_months: i32,
+    /// Collateral offered (required for KUR Kecil).
+    #[graphql(default)]
+    pub has_collateral: bool,
+}
+
+/// Input of `updateLoanApplication` (while DRAFT).
+#[derive(InputObject)]
+pub struct UpdateLoanApplicationInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Lender.
+    pub lender: Option<String>,
+    /// Amount requested.
+    pub requested_amount: Option<Rupiah>,
+    /// Tenor in months.
+    pub tenor_months: Option<i32>,
+    /// Collateral offered.
+    pub has_collateral: Option<bool>,
+}
+
+/// Input of `approveLoan`.
+#[derive(InputObject)]
+pub struct ApproveLoanInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Amount approved; within the product's limit.
+    pub approved_amount: Rupiah,
+    /// Reason or conditions.
+    pub reason: Option<String>,
+}
+
+/// Input of `rejectLoan`.
+#[derive(InputObject)]
+pub struct RejectLoanInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Why it was rejected.
+    pub reason: String,
+}
+
+payload!(
+    /// Result of `createLoanApplication`.
+    CreateLoanApplicationPayload { loan_application: LoanApplication }
+);
+payload!(
+    /// Result of `updateLoanApplication`.
+    UpdateLoanApplicationPayload { loan_application: LoanApplication }
+);
+payload!(
+    /// Result of a loan lifecycle move.
+    ChangeLoanStatusPayload { loan_application: LoanApplication }
+);
+
+/// Loan queries.
+#[derive(Default)]
+pub struct LoanQuery;
+
+#[Object]
+impl LoanQuery {
+    /// One loan application by id. Needs `loan:read`.
+    #[graphql(guard = "RequireScope(Scope::LoanRead)")]
+    async fn loan_application(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> async_graphql::Result<LoanApplication> {
+        Ok(service::get(ctx.db()?, ctx.actor()?, id)
+            .await
+            .map_err(gql)?
+            .into())
+    }
+
+    /// Loan applications, newest first. Needs `loan:read`.
+    #[graphql(guard = "RequireScope(Scope::LoanRead)")]
+    async fn loan_applications(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<LoanApplicationFilter>,
+        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<LoanApplication>> {
+        service::list(
+            ctx.db()?,
+            ctx.actor()?,
+            filter.unwrap_or_default(),
+            first,
+            after,
+        )
+        .await
+        .map_err(gql)
+    }
+}
+
+/// Loan mutations.
+#[derive(Default)]
+pub struct LoanMutation;
+
+async fn move_loan(
+    ctx: &Context<'_>,
+    input: StatusChangeInput,
+    to: LoanStatus,
+) -> async_graphql::Result<ChangeLoanStatusPayload> {
+    let state = ctx.state()?;
+    ChangeLoanStatusPayload::from_result(
+        service::change_status(
+            state,
+            ctx.actor()?,
+            input.id,
+            input.expected_version,
+            to,
+            None,
+            None,
+        )
+        .await,
+    )
+}
+
+#[Object]
+impl LoanMutation {
+    /// Drafts a loan application within the product's limit. Needs `loan:write`.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    async fn create_loan_application(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateLoanApplicationInput,
+    ) -> async_graphql::Result<CreateLoanApplicationPayload> {
+        CreateLoanApplicationPayload::from_result(
+            service::create(ctx.state()?, ctx.actor()?, input).await,
+        )
+    }
+
+    /// Changes a draft. Needs `loan:write`.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    async fn update_loan_application(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateLoanApplicationInput,
+    ) -> async_graphql::Result<UpdateLoanApplicationPayload> {
+        UpdateLoanApplicationPayload::from_result(
+            service::update(ctx.state()?, ctx.actor()?, input).await,
+        )
+    }
+
+    /// DRAFT → SUBMITTED; KUR needs a business running ≥ 6 months, or ≥ 3 months after completed
+    /// training (configurable). Needs `loan:write`.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    async fn submit_loan_application(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeLoanStatusPayload> {
+        move_loan(ctx, input, LoanStatus::Submitted).await
+    }
+
+    /// SUBMITTED → UNDER_REVIEW. Needs `loan:write`.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    async fn start_loan_review(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeLoanStatusPayload> {
+        move_loan(ctx, input, LoanStatus::UnderReview).await
+    }
+
+    /// UNDER_REVIEW → APPROVED with the approved amount. Needs `loan:write`.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    async fn approve_loan(
+        &self,
+        ctx: &Context<'_>,
+        input: ApproveLoanInput,
+    ) -> async_graphql::Result<ChangeLoanStatusPayload> {
+        ChangeLoanStatusPayload::from_result(
+            service::change_status(
+                ctx.state()?,
+                ctx.actor()?,
+                input.id,
+                input.expected_version,
+                LoanStatus::Approved,
+                Some(input.approved_amount.0),
+                input.reason,
+            )
+            .await,
+        )
+    }
+
+    /// SUBMITTED/UNDER_REVIEW → REJECTED with a reason. Needs `loan:write`.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    async fn reject_loan(
+        &self,
+        ctx: &Context<'_>,
+        input: RejectLoanInput,
+    ) -> async_graphql::Result<ChangeLoanStatusPayload> {
+        ChangeLoanStatusPayload::from_result(
+            service::change_status(
+                ctx.state()?,
+                ctx.actor()?,
+                input.id,
+                input.expected_version,
+                LoanStatus::Rejected,
+                None,
+                Some(input.reason),
+            )
+            .await,
+        )
+    }
+
+    /// APPROVED → DISBURSED. Needs `loan:write`.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    async fn disburse_loan(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeLoanStatusPayload> {
+        move_loan(ctx, input, LoanStatus::Disbursed).await
+    }
+
+    /// DRAFT/SUBMITTED/UNDER_REVIEW/APPROVED → WITHDRAWN. Needs `loan:write`.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    async fn withdraw_loan_application(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeLoanStatusPayload> {
+        move_loan(ctx, input, LoanStatus::Withdrawn).await
+    }
+}

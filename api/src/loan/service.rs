@@ -1,0 +1,317 @@
+//! Loan rules and storage: product limits and KUR eligibility from configuration. No GraphQL here.
+
+use chrono::{Months, NaiveDate, Utc};
+use entity::{
+    business,
+    loan_application::{self, ActiveModel, Column, Entity},
+    training, training_enrollment,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    CreateLoanApplicationInput, LoanApplicationFilter, LoanProduct, LoanStatus,
+    UpdateLoanApplicationInput,
+};
+use crate::{
+    auth::Actor,
+    context::AppState,
+    error::ServiceError,
+    page::{Page, paginate},
+    records::{
+        self, Lifecycle, existing_for_retry, find_visible, parse_stored, wire, within_regions,
+    },
+    rules::Rules,
+};
+
+/// DRAFT → SUBMITTED → UNDER_REVIEW → APPROVED → DISBURSED; → REJECTED; → WITHDRAWN.
+pub const LIFECYCLE: Lifecycle = Lifecycle(&[
+    ("DRAFT", "SUBMITTED"),
+    ("SUBMITTED", "UNDER_REVIEW"),
+    ("UNDER_REVIEW", "APPROVED"),
+    ("APPROVED", "DISBURSED"),
+    ("SUBMITTED", "REJECTED"),
+    ("UNDER_REVIEW", "REJECTED"),
+    ("DRAFT", "WITHDRAWN"),
+    ("SUBMITTED", "WITHDRAWN"),
+    ("UNDER_REVIEW", "WITHDRAWN"),
+    ("APPROVED", "WITHDRAWN"),
+]);
+
+/// One application visible to the caller.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<loan_application::Model, ServiceError> {
+    find_visible::<Entity>(db, actor, id).await
+}
+
+/// A page of applications.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filter: LoanApplicationFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<super::LoanApplication>, ServiceError> {
+    let mut select = within_regions(Entity::find(), actor);
+    if let Some(id) = filter.business_id {
+        select = select.filter(Column::BusinessId.eq(id));
+    }
+    if let Some(id) = filter.beneficiary_id {
+        select = select.filter(Column::BeneficiaryId.eq(id));
+    }
+    if let Some(codes) = filter.regency_codes {
+        select = select.filter(Column::RegencyCode.is_in(codes));
+    }
+    if let Some(p) = filter.products {
+        select = select.filter(Column::Product.is_in(p.into_iter().map(wire)));
+    }
+    if let Some(s) = filter.statuses {
+        select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
+    }
+    let select = select
+        .order_by_desc(Column::CreatedAt)
+        .order_by_asc(Column::Id);
+    paginate(db, select, first, after, super::LoanApplication::from).await
+}
+
+/// The product's limit, if it has one.
+fn limit(rules: &Rules, product: LoanProduct) -> Option<i64> {
+    match product {
+        LoanProduct::KurSuperMicro => Some(rules.kur_super_micro_limit),
+        LoanProduct::KurMicro => Some(rules.kur_micro_limit),
+        LoanProduct::KurSmall => Some(rules.kur_small_limit),
+        _ => None,
+    }
+}
+
+fn check_amount(
+    rules: &Rules,
+    product: LoanProduct,
+    field: &str,
+    amount: i64,
+) -> Result<(), ServiceError> {
+    if amount <= 0 {
+        return Err(ServiceError::validation(field, "amount must be positive"));
+    }
+    match limit(rules, product) {
+        Some(max) if amount > max => Err(ServiceError::LimitExceeded {
+            field: field.to_owned(),
+            message: format!(
+                "Rp{amount} is above the {} limit of Rp{max}",
+                <&str>::from(product)
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check_terms(product: LoanProduct, tenor: i32, collateral: bool) -> Result<(), ServiceError> {
+    if !(1..=120).contains(&tenor) {
+        return Err(ServiceError::validation(
+            "tenorMonths",
+            "tenor must be 1–120 months",
+        ));
+    }
+    if product == LoanProduct::KurSmall && !collateral {
+        return Err(ServiceError::NotEligible {
+            field: "hasCollateral".into(),
+            message: "KUR Kecil requires collateral".into(),
+        });
+    }
+    Ok(())
+}
+
+/// KUR only for a business running ≥ N months, or ≥ M months after completed training.
+async fn check_kur_eligibility(
+    db: &impl ConnectionTrait,
+    rules: &Rules,
+    biz: &business::Model,
+    today: NaiveDate,
+) -> Result<(), ServiceError> {
+    let running = matches!(biz.status.as_str(), "RUNNING" | "STALLED" | "GRADUATED");
+    let months_ago = |m: u32| today.checked_sub_months(Months::new(m)).unwrap_or(today);
+    if running
+        && biz
+            .started_on
+            .is_some_and(|d| d <= months_ago(rules.kur_min_months_running))
+    {
+        return Ok(());
+    }
+    let completed = training_enrollment::Entity::find()
+        .filter(training_enrollment::Column::BeneficiaryId.eq(biz.beneficiary_id))
+        .filter(training_enrollment::Column::Status.eq("COMPLETED"))
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = completed.iter().map(|e| e.training_id).collect();
+    let trained_long_enough = !ids.is_empty()
+        && training::Entity::find()
+            .filter(training::Column::Id.is_in(ids))
+            .filter(training::Column::EndsOn.lte(months_ago(rules.kur_min_months_after_training)))
+            .one(db)
+            .await?
+            .is_some();
+    if running && trained_long_enough {
+        return Ok(());
+    }
+    Err(ServiceError::NotEligible {
+        field: "businessId".into(),
+        message: format!(
+            "KUR needs a business running at least {} months, or {} months after completed training",
+            rules.kur_min_months_running, rules.kur_min_months_after_training
+        ),
+    })
+}
+
+/// Drafts an application.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    input: CreateLoanApplicationInput,
+) -> Result<loan_application::Model, ServiceError> {
+    if input.lender.trim().is_empty() {
+        return Err(ServiceError::validation("lender", "lender is required"));
+    }
+    check_amount(
+        &state.rules,
+        input.product,
+        "requestedAmount",
+        input.requested_amount.0,
+    )?;
+    check_terms(input.product, input.tenor_months, input.has_collateral)?;
+    let txn = state.db.begin().await?;
+    let id = input.id.unwrap_or_else(Uuid::now_v7);
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+        return Ok(existing);
+    }
+    let biz = find_visible::<business::Entity>(&txn, actor, input.business_id)
+        .await
+        .map_err(|e| match e {
+            ServiceError::NotFound => ServiceError::validation("businessId", "no such business"),
+            other => other,
+        })?;
+    let now = Utc::now();
+    let active = ActiveModel {
+        id: Set(id),
+        business_id: Set(biz.id),
+        beneficiary_id: Set(biz.beneficiary_id),
+        regency_code: Set(biz.regency_code),
+        product: Set(wire(input.product)),
+        lender: Set(input.lender.trim().to_owned()),
+        requested_amount: Set(input.requested_amount.0),
+        approved_amount: Set(None),
+        tenor_months: Set(input.tenor_months),
+        has_collateral: Set(input.has_collateral),
+        decision_reason: Set(None),
+        status: Set(wire(LoanStatus::Draft)),
+        version: Set(1),
+        created_by_agency: Set(actor.agency.clone()),
+        created_by_client: Set(actor.client.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Changes a draft.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    input: UpdateLoanApplicationInput,
+) -> Result<loan_application::Model, ServiceError> {
+    let txn = state.db.begin().await?;
+    let before =
+        records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    if before.status != wire(LoanStatus::Draft) {
+        return Err(ServiceError::InvalidTransition {
+            from: before.status,
+            to: "UPDATED".into(),
+        });
+    }
+    let product: LoanProduct = parse_stored(&before.product).map_err(|_| ServiceError::NotFound)?;
+    let mut active = ActiveModel::default();
+    let mut fields = Vec::new();
+    if let Some(v) = input.lender {
+        active.lender = Set(v);
+        fields.push("lender");
+    }
+    if let Some(v) = input.requested_amount {
+        check_amount(&state.rules, product, "requestedAmount", v.0)?;
+        active.requested_amount = Set(v.0);
+        fields.push("requestedAmount");
+    }
+    let tenor = input.tenor_months.unwrap_or(before.tenor_months);
+    let collateral = input.has_collateral.unwrap_or(before.has_collateral);
+    check_terms(product, tenor, collateral)?;
+    if let Some(v) = input.tenor_months {
+        active.tenor_months = Set(v);
+        fields.push("tenorMonths");
+    }
+    if let Some(v) = input.has_collateral {
+        active.has_collateral = Set(v);
+        fields.push("hasCollateral");
+    }
+    if fields.is_empty() {
+        return Err(ServiceError::validation("input", "nothing to change"));
+    }
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// A lifecycle move with its rules: KUR eligibility on submit, limits on approval.
+pub async fn change_status(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    to: LoanStatus,
+    approved_amount: Option<i64>,
+    reason: Option<String>,
+) -> Result<loan_application::Model, ServiceError> {
+    let txn = state.db.begin().await?;
+    let before = records::load_for_write::<Entity>(&txn, actor, id, expected_version).await?;
+    let to_wire: &'static str = to.into();
+    LIFECYCLE.check(&before.status, to_wire)?;
+    let product: LoanProduct = parse_stored(&before.product).map_err(|_| ServiceError::NotFound)?;
+    if to == LoanStatus::Submitted && product.is_kur() {
+        let biz = business::Entity::find_by_id(before.business_id)
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        check_kur_eligibility(&txn, &state.rules, &biz, Utc::now().date_naive()).await?;
+    }
+    let mut active = ActiveModel {
+        status: Set(to_wire.to_owned()),
+        ..Default::default()
+    };
+    let mut fields = vec!["status"];
+    if let Some(amount) = approved_amount {
+        check_amount(&state.rules, product, "approvedAmount", amount)?;
+        active.approved_amount = Set(Some(amount));
+        fields.push("approvedAmount");
+    }
+    if let Some(reason) = reason {
+        if to == LoanStatus::Rejected && reason.trim().is_empty() {
+            return Err(ServiceError::validation(
+                "reason",
+                "a rejection needs a reason",
+            ));
+        }
+        active.decision_reason = Set(Some(reason));
+        fields.push("decisionReason");
+    }
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, "STATUS_CHANGED", &fields)
+            .await?;
+    txn.commit().await?;
+    Ok(after)
+}

@@ -1,0 +1,252 @@
+//! The `sinergi` binary: serve the gateway, migrate, print the schema, issue tokens.
+
+use std::{process::ExitCode, sync::Arc};
+
+use clap::{Parser, Subcommand};
+use sinergi_api::{
+    Config, Metrics,
+    auth::{Scope, TokenRequest, parse_scopes, parse_ttl},
+    reference::AGENCIES,
+    regions::{KALTIM, Regions},
+    rules::Rules,
+};
+use strum::VariantArray;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "sinergi",
+    version,
+    about = "Sinergi: one GraphQL API over Kaltim's shared poverty-alleviation cases"
+)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+
+    /// Programme rules file (TOML): loan limits, eligibility thresholds.
+    #[arg(long, env = "SINERGI_RULES", global = true)]
+    rules: Option<std::path::PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the gateway (the default): migrate, seed demo data if empty, listen.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) to stdout.
+    Schema,
+    /// Manage tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a signed token for an agency's system.
+    Issue {
+        /// Agency code, e.g. DINSOS.
+        #[arg(long)]
+        agency: String,
+        /// Space-separated scopes, e.g. "beneficiary:read business:read". `all` grants every scope.
+        #[arg(long)]
+        scope: String,
+        /// Regency/city code (repeat for several), or 64 for the whole province.
+        #[arg(long = "region", required = true)]
+        regions: Vec<String>,
+        /// Lifetime, e.g. 30m, 8h, 7d.
+        #[arg(long, default_value = "8h")]
+        ttl: String,
+        /// The API client's name (the token's `sub`).
+        #[arg(long, default_value = "cli")]
+        client: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("RUST_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_rules(path: Option<&std::path::Path>) -> Result<Rules, String> {
+    match path {
+        None => Ok(Rules::default()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Rules::from_toml(&text)
+                .map_err(|e| format!("invalid rules file {}: {e}", path.display()))
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Schema => {
+            print!("{}", sinergi_api::sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
+                .await
+                .map_err(|e| e.to_string())?;
+            sinergi_api::prepare(&db, &Regions::load())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token(TokenCommand::Issue {
+            agency,
+            scope,
+            regions,
+            ttl,
+            client,
+        }) => {
+            let request = token_request(agency, &scope, regions, &ttl, client)?;
+            let (keys, _) = sinergi_api::signing_keys(&config)?;
+            let (token, claims) = keys.issue(&request).map_err(|e| e.to_string())?;
+            eprintln!(
+                "token {} for {} / {}, expires at unix time {}",
+                claims.jti, claims.agency, claims.sub, claims.exp
+            );
+            println!("{token}");
+            Ok(())
+        }
+        Command::Serve => serve(config, load_rules(cli.rules.as_deref())?).await,
+    }
+}
+
+fn token_request(
+    agency: String,
+    scope: &str,
+    regions: Vec<String>,
+    ttl: &str,
+    client: String,
+) -> Result<TokenRequest, String> {
+    if !AGENCIES.iter().any(|(code, _)| *code == agency) {
+        let known: Vec<&str> = AGENCIES.iter().map(|(c, _)| *c).collect();
+        return Err(format!(
+            "unknown agency `{agency}` (known: {})",
+            known.join(", ")
+        ));
+    }
+    let scopes = if scope.trim() == "all" {
+        Scope::VARIANTS.iter().copied().collect()
+    } else {
+        parse_scopes(scope)?
+    };
+    if scopes.is_empty() {
+        return Err("at least one scope is required".into());
+    }
+    let reference = Regions::load();
+    for region in &regions {
+        let regency = reference.get(region).is_some_and(|r| r.is_regency());
+        if region != KALTIM && !regency {
+            return Err(format!(
+                "`{region}` is not a Kaltim regency/city code or 64"
+            ));
+        }
+    }
+    Ok(TokenRequest {
+        agency,
+        client,
+        scopes,
+        regions,
+        ttl: parse_ttl(ttl)?,
+    })
+}
+
+async fn serve(config: Config, rules: Rules) -> Result<(), String> {
+    let metrics = Arc::new(Metrics::default());
+    let db = sinergi_api::connect(&config.database_url, metrics.clone())
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    let regions = Regions::load();
+    sinergi_api::prepare(&db, &regions)
+        .await
+        .map_err(|e| format!("migrations: {e}"))?;
+    if config.demo_data {
+        let seeded = sinergi_api::seed::seed_if_empty(&db, &regions)
+            .await
+            .map_err(|e| format!("demo data: {e}"))?;
+        if seeded > 0 {
+            tracing::info!(
+                beneficiaries = seeded,
+                "seeded demo data (synthetic, marked isDemo)"
+            );
+        }
+    }
+    let (keys, development) = sinergi_api::signing_keys(&config)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    if development {
+        let request = TokenRequest {
+            agency: "DINSOS".into(),
+            client: "dev".into(),
+            scopes: Scope::VARIANTS.iter().copied().collect(),
+            regions: vec![KALTIM.into()],
+            ttl: chrono::Duration::hours(8),
+        };
+        let (token, _) = keys.issue(&request).map_err(|e| e.to_string())?;
+        println!("\nSinergi is listening on http://{addr}");
+        println!("GraphiQL:   http://{addr}/graphql");
+        println!(
+            "Development token (DINSOS, every scope, whole province, 8 hours). In GraphiQL's Headers tab paste:"
+        );
+        println!("{{\"Authorization\": \"Bearer {token}\"}}\n");
+    } else {
+        println!("Sinergi is listening on http://{addr}");
+    }
+    let state = sinergi_api::app_state(db, keys, rules, metrics);
+    sinergi_api::serve(listener, state, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

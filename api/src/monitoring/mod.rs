@@ -1,0 +1,261 @@
+//! Monitoring visits (kunjungan pemantauan) by volunteers (relawan: PSM, TKSK); append-only.
+
+pub mod service;
+
+use async_graphql::{Context, Enum, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::monitoring_visit;
+use strum::{EnumString, IntoStaticStr};
+use uuid::Uuid;
+
+use crate::{
+    auth::{RequireScope, Scope},
+    business::Business,
+    context::ContextExt,
+    error::gql,
+    error::payload,
+    loaders::Loaders,
+    page::Page,
+    records::{CreatedBy, case_record, parse_stored},
+    scalars::{Date, Rupiah},
+};
+
+case_record!(monitoring_visit::Model, MonitoringVisit, beneficiary: |m| Some(m.beneficiary_id), status: |_m| None);
+
+/// What the volunteer saw the business doing.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum ObservedStatus {
+    /// Running (berjalan).
+    Running,
+    /// Stalled (macet): moves the business to STALLED.
+    Stalled,
+    /// Closed (tutup): moves the business to CLOSED.
+    Closed,
+}
+
+/// An obstacle the business faces (kendala).
+#[derive(
+    Enum,
+    Copy,
+    Clone,
+    Debug,
+    Eq,
+    PartialEq,
+    EnumString,
+    IntoStaticStr,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Obstacle {
+    /// Capital (modal).
+    Capital,
+    /// Marketing (pemasaran).
+    Marketing,
+    /// Supply of materials (bahan baku).
+    Supply,
+    /// Skills (keterampilan).
+    Skills,
+    /// Health (kesehatan).
+    Health,
+    /// Permits (perizinan).
+    Permits,
+    /// Infrastructure (infrastruktur).
+    Infrastructure,
+    /// Other.
+    Other,
+}
+
+pub struct MonitoringVisit {
+    pub model: monitoring_visit::Model,
+}
+
+impl From<monitoring_visit::Model> for MonitoringVisit {
+    fn from(model: monitoring_visit::Model) -> Self {
+        Self { model }
+    }
+}
+
+/// A monitoring visit (kunjungan pemantauan) to a business; never changed once recorded.
+#[Object]
+impl MonitoringVisit {
+    /// Record id.
+    async fn id(&self) -> Uuid {
+        self.model.id
+    }
+    /// The business visited.
+    async fn business_id(&self) -> Uuid {
+        self.model.business_id
+    }
+    /// The owner's beneficiary id.
+    async fn beneficiary_id(&self) -> Uuid {
+        self.model.beneficiary_id
+    }
+    /// Regency/city, Kemendagri code.
+    async fn regency_code(&self) -> &str {
+        &self.model.regency_code
+    }
+    /// Volunteer's name (nama relawan).
+    async fn volunteer_name(&self) -> &str {
+        &self.model.volunteer_name
+    }
+    /// Date of the visit (tanggal kunjungan).
+    async fn visited_on(&self) -> Date {
+        Date(self.model.visited_on)
+    }
+    /// What the volunteer saw.
+    async fn observed_status(&self) -> async_graphql::Result<ObservedStatus> {
+        parse_stored(&self.model.observed_status)
+    }
+    /// Estimated monthly revenue (perkiraan omzet).
+    async fn revenue_estimate(&self) -> Option<Rupiah> {
+        self.model.revenue_estimate.map(Rupiah)
+    }
+    /// Obstacles (kendala).
+    async fn obstacles(&self) -> Vec<Obstacle> {
+        serde_json::from_str(&self.model.obstacles).unwrap_or_default()
+    }
+    /// Notes (catatan).
+    async fn notes(&self) -> Option<&str> {
+        self.model.notes.as_deref()
+    }
+    /// Follow-up needed (perlu tindak lanjut).
+    async fn follow_up_needed(&self) -> bool {
+        self.model.follow_up_needed
+    }
+    /// Always 1: visits are append-only.
+    async fn version(&self) -> i32 {
+        self.model.version
+    }
+    /// Who recorded it.
+    async fn created_by(&self) -> CreatedBy {
+        CreatedBy {
+            agency: self.model.created_by_agency.clone(),
+            client: self.model.created_by_client.clone(),
+        }
+    }
+    /// Recorded (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// Same as createdAt.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+    /// The business. Needs `business:read`.
+    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
+    async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
+        Loaders::one(ctx, |l| &l.business, self.model.business_id).await
+    }
+}
+
+/// Filter for visits.
+#[derive(InputObject, Default)]
+pub struct MonitoringVisitFilter {
+    /// Business.
+    pub business_id: Option<Uuid>,
+    /// Beneficiary.
+    pub beneficiary_id: Option<Uuid>,
+    /// Regencies/cities.
+    pub regency_codes: Option<Vec<String>>,
+    /// Observed statuses.
+    pub observed_statuses: Option<Vec<ObservedStatus>>,
+    /// Only visits that flagged a follow-up.
+    pub follow_up_needed: Option<bool>,
+    /// Visited on or after.
+    pub visited_from: Option<Date>,
+    /// Visited on or before.
+    pub visited_to: Option<Date>,
+}
+
+/// Input of `recordMonitoringVisit`.
+#[derive(InputObject)]
+pub struct RecordMonitoringVisitInput {
+    /// Client-chosen UUID (the field app works offline and syncs later; a retry is harmless).
+    pub id: Option<Uuid>,
+    /// The business visited.
+    pub business_id: Uuid,
+    /// Volunteer's name.
+    pub volunteer_name: String,
+    /// Date of the visit; not in the future.
+    pub visited_on: Date,
+    /// What the volunteer saw.
+    pub observed_status: ObservedStatus,
+    /// Estimated monthly revenue.
+    pub revenue_estimate: Option<Rupiah>,
+    /// Obstacles.
+    #[graphql(default)]
+    pub obstacles: Vec<Obstacle>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Follow-up needed.
+    #[graphql(default)]
+    pub follow_up_needed: bool,
+}
+
+payload!(
+    /// Result of `recordMonitoringVisit`.
+    RecordMonitoringVisitPayload { monitoring_visit: MonitoringVisit }
+);
+
+/// Monitoring queries.
+#[derive(Default)]
+pub struct MonitoringQuery;
+
+#[Object]
+impl MonitoringQuery {
+    /// One visit by id. Needs `monitoring:read`.
+    #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
+    async fn monitoring_visit(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> async_graphql::Result<MonitoringVisit> {
+        Ok(service::get(ctx.db()?, ctx.actor()?, id)
+            .await
+            .map_err(gql)?
+            .into())
+    }
+
+    /// Visits, newest first. Needs `monitoring:read`.
+    #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
+    async fn monitoring_visits(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<MonitoringVisitFilter>,
+        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<MonitoringVisit>> {
+        service::list(
+            ctx.db()?,
+            ctx.actor()?,
+            filter.unwrap_or_default(),
+            first,
+            after,
+        )
+        .await
+        .map_err(gql)
+    }
+}
+
+/// Monitoring mutations.
+#[derive(Default)]
+pub struct MonitoringMutation;
+
+#[Object]
+impl MonitoringMutation {
+    /// Records a visit; observing STALLED or CLOSED moves the business there in the same
+    /// transaction. Needs `monitoring:write`.
+    #[graphql(guard = "RequireScope(Scope::MonitoringWrite)")]
+    async fn record_monitoring_visit(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordMonitoringVisitInput,
+    ) -> async_graphql::Result<RecordMonitoringVisitPayload> {
+        RecordMonitoringVisitPayload::from_result(
+            service::record(ctx.db()?, ctx.actor()?, input).await,
+        )
+    }
+}

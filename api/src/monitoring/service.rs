@@ -1,0 +1,152 @@
+//! Monitoring-visit rules and storage: append-only, and a visit's observation moves the business.
+
+use chrono::Utc;
+use entity::{
+    business,
+    monitoring_visit::{self, ActiveModel, Column, Entity},
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{MonitoringVisitFilter, ObservedStatus, RecordMonitoringVisitInput};
+use crate::{
+    auth::Actor,
+    business::service::LIFECYCLE as BUSINESS_LIFECYCLE,
+    error::ServiceError,
+    page::{Page, paginate},
+    records::{self, existing_for_retry, find_visible, wire, within_regions},
+};
+
+/// One visit visible to the caller.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<monitoring_visit::Model, ServiceError> {
+    find_visible::<Entity>(db, actor, id).await
+}
+
+/// A page of visits.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filter: MonitoringVisitFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<super::MonitoringVisit>, ServiceError> {
+    let mut select = within_regions(Entity::find(), actor);
+    if let Some(id) = filter.business_id {
+        select = select.filter(Column::BusinessId.eq(id));
+    }
+    if let Some(id) = filter.beneficiary_id {
+        select = select.filter(Column::BeneficiaryId.eq(id));
+    }
+    if let Some(codes) = filter.regency_codes {
+        select = select.filter(Column::RegencyCode.is_in(codes));
+    }
+    if let Some(s) = filter.observed_statuses {
+        select = select.filter(Column::ObservedStatus.is_in(s.into_iter().map(wire)));
+    }
+    if let Some(f) = filter.follow_up_needed {
+        select = select.filter(Column::FollowUpNeeded.eq(f));
+    }
+    if let Some(d) = filter.visited_from {
+        select = select.filter(Column::VisitedOn.gte(d.0));
+    }
+    if let Some(d) = filter.visited_to {
+        select = select.filter(Column::VisitedOn.lte(d.0));
+    }
+    let select = select
+        .order_by_desc(Column::VisitedOn)
+        .order_by_asc(Column::Id);
+    paginate(db, select, first, after, super::MonitoringVisit::from).await
+}
+
+/// Records a visit and, when it observes STALLED or CLOSED, moves the business there — both with
+/// their events, in one transaction.
+pub async fn record(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: RecordMonitoringVisitInput,
+) -> Result<monitoring_visit::Model, ServiceError> {
+    if input.volunteer_name.trim().is_empty() {
+        return Err(ServiceError::validation(
+            "volunteerName",
+            "the volunteer's name is required",
+        ));
+    }
+    if input.visited_on.0 > Utc::now().date_naive() {
+        return Err(ServiceError::validation(
+            "visitedOn",
+            "a visit cannot be in the future",
+        ));
+    }
+    if input.revenue_estimate.is_some_and(|r| r.0 < 0) {
+        return Err(ServiceError::validation(
+            "revenueEstimate",
+            "revenue cannot be negative",
+        ));
+    }
+    let txn = db.begin().await?;
+    let id = input.id.unwrap_or_else(Uuid::now_v7);
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+        return Ok(existing);
+    }
+    let biz = find_visible::<business::Entity>(&txn, actor, input.business_id)
+        .await
+        .map_err(|e| match e {
+            ServiceError::NotFound => ServiceError::validation("businessId", "no such business"),
+            other => other,
+        })?;
+    let obstacles: Vec<&'static str> = input.obstacles.iter().map(|o| (*o).into()).collect();
+    let now = Utc::now();
+    let active = ActiveModel {
+        id: Set(id),
+        business_id: Set(biz.id),
+        beneficiary_id: Set(biz.beneficiary_id),
+        regency_code: Set(biz.regency_code.clone()),
+        volunteer_name: Set(input.volunteer_name.trim().to_owned()),
+        visited_on: Set(input.visited_on.0),
+        observed_status: Set(wire(input.observed_status)),
+        revenue_estimate: Set(input.revenue_estimate.map(|r| r.0)),
+        obstacles: Set(serde_json::to_string(&obstacles).unwrap_or_else(|_| "[]".into())),
+        notes: Set(input.notes),
+        follow_up_needed: Set(input.follow_up_needed),
+        version: Set(1),
+        created_by_agency: Set(actor.agency.clone()),
+        created_by_client: Set(actor.client.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let visit = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    let target = match input.observed_status {
+        ObservedStatus::Stalled => Some("STALLED"),
+        ObservedStatus::Closed => Some("CLOSED"),
+        ObservedStatus::Running => None,
+    };
+    // A visit reports what it saw; it moves the business only along its lifecycle (a visit to a
+    // business already CLOSED, or a late-synced visit, is kept without moving anything).
+    if let Some(to) = target
+        && biz.status != to
+        && BUSINESS_LIFECYCLE.check(&biz.status, to).is_ok()
+    {
+        let change = business::ActiveModel {
+            status: Set(to.to_owned()),
+            ..Default::default()
+        };
+        records::update::<business::Entity, _>(
+            &txn,
+            actor,
+            &biz,
+            change,
+            "STATUS_CHANGED",
+            &["status"],
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(visit)
+}

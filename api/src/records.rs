@@ -1,0 +1,322 @@
+//! What every case record shares: its event identity, region bound, versioned writes and
+//! lifecycles. Domain services call these so that no write can skip its CaseEvent or its
+//! version check.
+
+use std::str::FromStr;
+
+use async_graphql::Enum;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, ExprTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter,
+    Select, TransactionTrait, Value, sea_query::Expr,
+};
+use strum::{EnumString, IntoStaticStr};
+use uuid::Uuid;
+
+use crate::{auth::Actor, error::ServiceError, events, regions::KALTIM};
+
+/// The kinds of record a case event can be about.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum EntityType {
+    /// Beneficiary (penerima manfaat).
+    Beneficiary,
+    /// Assistance (bantuan).
+    Assistance,
+    /// Business (usaha).
+    Business,
+    /// Training (pelatihan).
+    Training,
+    /// Training enrollment (peserta pelatihan).
+    TrainingEnrollment,
+    /// Infrastructure request (permohonan infrastruktur).
+    InfrastructureRequest,
+    /// Loan application (pengajuan pinjaman).
+    LoanApplication,
+    /// Referral (rujukan).
+    Referral,
+    /// Monitoring visit (kunjungan pemantauan).
+    MonitoringVisit,
+}
+
+/// A stored record that belongs to a case.
+pub trait CaseRecord {
+    const ENTITY_TYPE: EntityType;
+    fn id(&self) -> Uuid;
+    fn version(&self) -> i32;
+    fn beneficiary_id(&self) -> Option<Uuid>;
+    fn regency_code(&self) -> &str;
+    fn status(&self) -> Option<&str>;
+    fn created_by_agency(&self) -> &str;
+}
+
+/// Implements `CaseRecord` for a model with the shared columns.
+macro_rules! case_record {
+    ($model:ty, $kind:ident, beneficiary: |$b:ident| $ben:expr, status: |$s:ident| $status:expr) => {
+        impl $crate::records::CaseRecord for $model {
+            const ENTITY_TYPE: $crate::records::EntityType = $crate::records::EntityType::$kind;
+            fn id(&self) -> uuid::Uuid {
+                self.id
+            }
+            fn version(&self) -> i32 {
+                self.version
+            }
+            fn beneficiary_id(&self) -> Option<uuid::Uuid> {
+                let $b = self;
+                $ben
+            }
+            fn regency_code(&self) -> &str {
+                &self.regency_code
+            }
+            fn status(&self) -> Option<&str> {
+                let $s = self;
+                $status
+            }
+            fn created_by_agency(&self) -> &str {
+                &self.created_by_agency
+            }
+        }
+    };
+}
+pub(crate) use case_record;
+
+/// Allowed status moves of one record type.
+pub struct Lifecycle(pub &'static [(&'static str, &'static str)]);
+
+impl Lifecycle {
+    /// `INVALID_TRANSITION` unless `from → to` is on the lifecycle.
+    pub fn check(&self, from: &str, to: &str) -> Result<(), ServiceError> {
+        if self.0.iter().any(|(f, t)| *f == from && *t == to) {
+            Ok(())
+        } else {
+            Err(ServiceError::InvalidTransition {
+                from: from.to_owned(),
+                to: to.to_owned(),
+            })
+        }
+    }
+}
+
+/// Whether the caller's regions cover `regency`.
+pub fn in_regions(actor: &Actor, regency: &str) -> bool {
+    actor.regions.iter().any(|r| r == KALTIM || r == regency)
+}
+
+/// Narrows a select to the caller's regions (a no-op for province-wide tokens).
+pub fn within_regions<E: EntityTrait>(select: Select<E>, actor: &Actor) -> Select<E> {
+    if actor.regions.iter().any(|r| r == KALTIM) {
+        select
+    } else {
+        select.filter(Expr::col("regency_code").is_in(actor.regions.clone()))
+    }
+}
+
+/// `FORBIDDEN` when a write would place a record outside the caller's regions.
+pub fn require_region(actor: &Actor, regency: &str) -> Result<(), ServiceError> {
+    if in_regions(actor, regency) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(format!(
+            "this token may not write records in region {regency}"
+        )))
+    }
+}
+
+/// A record by id, as `NOT_FOUND` when it is missing or outside the caller's regions.
+pub async fn find_visible<E>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<E::Model, ServiceError>
+where
+    E: EntityTrait,
+    E::Model: CaseRecord,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+{
+    match E::find_by_id(id).one(db).await? {
+        Some(model) if in_regions(actor, model.regency_code()) => Ok(model),
+        _ => Err(ServiceError::NotFound),
+    }
+}
+
+fn column<E: EntityTrait>(name: &str) -> Result<E::Column, ServiceError>
+where
+    E::Column: FromStr,
+{
+    E::Column::from_str(name)
+        .map_err(|_| ServiceError::Database(sea_orm::DbErr::Custom(format!("no column {name}"))))
+}
+
+/// For a create with a client-supplied id: the existing record when this is a retry by the same
+/// agency (nothing is written again), `DUPLICATE` when the id belongs to someone else's record.
+pub async fn existing_for_retry<E>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Option<E::Model>, ServiceError>
+where
+    E: EntityTrait,
+    E::Model: CaseRecord,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+{
+    match E::find_by_id(id).one(db).await? {
+        None => Ok(None),
+        Some(model)
+            if model.created_by_agency() == actor.agency
+                && in_regions(actor, model.regency_code()) =>
+        {
+            Ok(Some(model))
+        }
+        Some(_) => Err(ServiceError::Duplicate {
+            field: "id".into(),
+            message: "a record with this id already exists".into(),
+        }),
+    }
+}
+
+/// Inserts a new record and its `CREATED` event in the caller's transaction.
+pub async fn insert<E, A>(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    active: A,
+    fields: &[&str],
+) -> Result<E::Model, ServiceError>
+where
+    E: EntityTrait,
+    E::Model: CaseRecord + IntoActiveModel<A>,
+    A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    let model = active.insert(txn).await?;
+    events::record(txn, actor, &model, "CREATED", None, fields).await?;
+    Ok(model)
+}
+
+/// Loads a record for a change: `NOT_FOUND` outside the caller's regions, `CONFLICT` when
+/// `expected_version` is stale.
+pub async fn load_for_write<E>(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+) -> Result<E::Model, ServiceError>
+where
+    E: EntityTrait,
+    E::Model: CaseRecord,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+{
+    let model = find_visible::<E>(txn, actor, id).await?;
+    if model.version() != expected_version {
+        return Err(ServiceError::Conflict {
+            expected: expected_version,
+            actual: model.version(),
+        });
+    }
+    Ok(model)
+}
+
+/// Writes the set fields of `active` onto `before`, bumps the version only if nobody else did
+/// meanwhile (compare-and-set in SQL, safe under concurrent writers), and records the event.
+pub async fn update<E, A>(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    before: &E::Model,
+    mut active: A,
+    action: &str,
+    fields: &[&str],
+) -> Result<E::Model, ServiceError>
+where
+    E: EntityTrait,
+    E::Model: CaseRecord,
+    E::Column: FromStr,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+    A: ActiveModelTrait<Entity = E> + Send,
+{
+    active.set(column::<E>("version")?, Value::from(before.version() + 1));
+    active.set(column::<E>("updated_at")?, Value::from(Utc::now()));
+    let result = E::update_many()
+        .set(active)
+        .filter(column::<E>("id")?.eq(before.id()))
+        .filter(column::<E>("version")?.eq(before.version()))
+        .exec(txn)
+        .await?;
+    if result.rows_affected != 1 {
+        let actual = E::find_by_id(before.id())
+            .one(txn)
+            .await?
+            .map(|m| m.version())
+            .unwrap_or(0);
+        return Err(ServiceError::Conflict {
+            expected: before.version(),
+            actual,
+        });
+    }
+    let after = E::find_by_id(before.id())
+        .one(txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    events::record(txn, actor, &after, action, before.status(), fields).await?;
+    Ok(after)
+}
+
+/// One lifecycle move in its own transaction: load, check version and lifecycle, let `prepare`
+/// set any fields that go with the move (and refuse it), write, record the event, commit.
+pub async fn transition<E, A>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    to: &str,
+    lifecycle: &Lifecycle,
+    prepare: impl FnOnce(&E::Model, &mut A) -> Result<Vec<&'static str>, ServiceError>,
+) -> Result<E::Model, ServiceError>
+where
+    E: EntityTrait,
+    E::Model: CaseRecord + Sync,
+    E::Column: FromStr,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+    A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    let txn = db.begin().await?;
+    let before = load_for_write::<E>(&txn, actor, id, expected_version).await?;
+    lifecycle.check(before.status().unwrap_or_default(), to)?;
+    let mut active = A::default();
+    active.set(column::<E>("status")?, Value::from(to));
+    let mut fields = vec!["status"];
+    fields.extend(prepare(&before, &mut active)?);
+    let after = update::<E, A>(&txn, actor, &before, active, "STATUS_CHANGED", &fields).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Who created a record.
+#[derive(async_graphql::SimpleObject)]
+pub struct CreatedBy {
+    /// Agency (OPD) code.
+    pub agency: String,
+    /// API client.
+    pub client: String,
+}
+
+/// Input for a lifecycle move that needs nothing but the record and its version.
+#[derive(async_graphql::InputObject)]
+pub struct StatusChangeInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read; a stale one is refused with `CONFLICT`.
+    pub expected_version: i32,
+}
+
+/// The enum's wire name, as stored in the database.
+pub fn wire<T: Into<&'static str>>(value: T) -> String {
+    let s: &'static str = value.into();
+    s.to_owned()
+}
+
+/// Parses a stored enum value; a value the code does not know is a defect, reported as internal.
+pub fn parse_stored<T: FromStr>(value: &str) -> async_graphql::Result<T> {
+    value.parse().map_err(|_| {
+        tracing::error!(value, "unknown stored enum value");
+        crate::error::internal_error()
+    })
+}

@@ -1,0 +1,140 @@
+//! Reference data every token may read: agencies and Kaltim's regions, plus `me`.
+
+use async_graphql::{Context, Enum, Object, SimpleObject};
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set, sea_query::OnConflict};
+
+use crate::{auth::Me, context::ContextExt};
+
+/// The agencies (OPD) known at start; adding an OPD is an entry here (a policy file in future).
+pub const AGENCIES: &[(&str, &str)] = &[
+    ("DINSOS", "Dinas Sosial Provinsi Kalimantan Timur"),
+    (
+        "DISPERINDAGKOP",
+        "Dinas Perindustrian, Perdagangan, Koperasi dan UKM",
+    ),
+    ("DISNAKERTRANS", "Dinas Tenaga Kerja dan Transmigrasi"),
+    ("PUPR", "Dinas Pekerjaan Umum dan Penataan Ruang"),
+    ("BAPPEDA", "Badan Perencanaan Pembangunan Daerah"),
+    ("RELAWAN", "Aplikasi lapangan relawan (PSM, TKSK)"),
+];
+
+/// Writes the agency list into the `agency` table (idempotent).
+pub async fn sync_agencies(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let rows = AGENCIES
+        .iter()
+        .map(|(code, name)| entity::agency::ActiveModel {
+            code: Set((*code).to_owned()),
+            name: Set((*name).to_owned()),
+            created_at: Set(Utc::now()),
+        });
+    entity::agency::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(entity::agency::Column::Code)
+                .update_column(entity::agency::Column::Name)
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Level of a region.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum RegionLevel {
+    /// Province (provinsi).
+    Province,
+    /// Regency (kabupaten).
+    Regency,
+    /// City (kota), at the same level as a regency.
+    City,
+    /// District (kecamatan).
+    District,
+}
+
+/// A Kemendagri region (wilayah) of Kalimantan Timur.
+#[derive(SimpleObject)]
+pub struct Region {
+    /// Kemendagri code without dots (the scheme NIK and KK use).
+    pub code: String,
+    /// Level.
+    pub level: RegionLevel,
+    /// Name.
+    pub name: String,
+    /// Parent's Kemendagri code.
+    pub parent_code: Option<String>,
+    /// BPS code of a regency; BPS numbers some regencies differently, so never use it as a key.
+    pub bps_code: Option<String>,
+}
+
+/// An agency (OPD, organisasi perangkat daerah).
+#[derive(SimpleObject)]
+pub struct Agency {
+    /// Code used in tokens and records, e.g. `DINSOS`.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// Reference queries; any valid token may read them.
+#[derive(Default)]
+pub struct ReferenceQuery;
+
+#[Object]
+impl ReferenceQuery {
+    /// The caller's own token: agency, client, scopes, regions.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Me> {
+        Ok(Me::from(ctx.actor()?))
+    }
+
+    /// Kaltim's regions (Kemendagri codes), optionally of one level and/or under one parent.
+    async fn regions(
+        &self,
+        ctx: &Context<'_>,
+        level: Option<RegionLevel>,
+        parent_code: Option<String>,
+    ) -> async_graphql::Result<Vec<Region>> {
+        ctx.actor()?;
+        let regions = &ctx.state()?.regions;
+        let wanted = level.map(|l| match l {
+            RegionLevel::Province => "province",
+            RegionLevel::Regency => "regency",
+            RegionLevel::City => "city",
+            RegionLevel::District => "district",
+        });
+        Ok(["province", "regency", "city", "district"]
+            .into_iter()
+            .filter(|l| wanted.is_none_or(|w| w == *l))
+            .flat_map(|l| regions.of_level(l))
+            .filter(|r| {
+                parent_code
+                    .as_ref()
+                    .is_none_or(|p| r.parent_code.as_ref() == Some(p))
+            })
+            .map(|r| Region {
+                code: r.code.clone(),
+                level: match r.level.as_str() {
+                    "province" => RegionLevel::Province,
+                    "regency" => RegionLevel::Regency,
+                    "city" => RegionLevel::City,
+                    _ => RegionLevel::District,
+                },
+                name: r.name.clone(),
+                parent_code: r.parent_code.clone(),
+                bps_code: r.bps_code.clone(),
+            })
+            .collect())
+    }
+
+    /// The agencies (OPD) that hold tokens.
+    async fn agencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Agency>> {
+        ctx.actor()?;
+        Ok(AGENCIES
+            .iter()
+            .map(|(code, name)| Agency {
+                code: (*code).into(),
+                name: (*name).into(),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,384 @@
+//! Referrals (rujukan) between agencies: DINSOS refers a beneficiary on to sector agencies.
+
+pub mod service;
+
+use async_graphql::{Context, Enum, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::referral;
+use strum::{EnumString, IntoStaticStr};
+use uuid::Uuid;
+
+use crate::{
+    auth::{RequireScope, Scope},
+    beneficiary::Beneficiary,
+    business::Business,
+    context::ContextExt,
+    error::gql,
+    error::payload,
+    loaders::Loaders,
+    page::Page,
+    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
+    scalars::Date,
+};
+
+case_record!(referral::Model, Referral, beneficiary: |m| Some(m.beneficiary_id), status: |m| Some(&m.status));
+
+/// Service a referral asks for.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReferralService {
+    /// Access to capital, e.g. KUR (akses permodalan).
+    CapitalAccess,
+    /// Marketing (pemasaran).
+    Marketing,
+    /// Business development (pengembangan usaha).
+    BusinessDevelopment,
+    /// Skills training (pelatihan keterampilan).
+    SkillsTraining,
+    /// Packaging (pengemasan).
+    Packaging,
+    /// Livable housing (RTLH).
+    Housing,
+    /// Sanitation.
+    Sanitation,
+    /// Clean water.
+    CleanWater,
+    /// Other.
+    Other,
+}
+
+/// Lifecycle status of a referral.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReferralStatus {
+    /// Sent, awaiting the receiving agency (terkirim).
+    Open,
+    /// Accepted by the receiving agency (diterima).
+    Accepted,
+    /// Served, with an outcome (selesai).
+    Completed,
+    /// Declined by the receiving agency (ditolak).
+    Declined,
+    /// Withdrawn by the sending agency (dibatalkan).
+    Cancelled,
+}
+
+pub struct Referral {
+    pub model: referral::Model,
+}
+
+impl From<referral::Model> for Referral {
+    fn from(model: referral::Model) -> Self {
+        Self { model }
+    }
+}
+
+/// A referral (rujukan) of a beneficiary from one agency to another. Only the receiving agency
+/// accepts, declines or completes it; only the sending agency cancels it.
+#[Object]
+impl Referral {
+    /// Record id.
+    async fn id(&self) -> Uuid {
+        self.model.id
+    }
+    /// Beneficiary id.
+    async fn beneficiary_id(&self) -> Uuid {
+        self.model.beneficiary_id
+    }
+    /// Business id, when the referral is about a business.
+    async fn business_id(&self) -> Option<Uuid> {
+        self.model.business_id
+    }
+    /// Regency/city, Kemendagri code.
+    async fn regency_code(&self) -> &str {
+        &self.model.regency_code
+    }
+    /// Sending agency (OPD pengirim).
+    async fn from_agency(&self) -> &str {
+        &self.model.from_agency
+    }
+    /// Receiving agency (OPD penerima).
+    async fn to_agency(&self) -> &str {
+        &self.model.to_agency
+    }
+    /// Service asked for.
+    async fn service(&self) -> async_graphql::Result<ReferralService> {
+        parse_stored(&self.model.service)
+    }
+    /// Why (alasan rujukan).
+    async fn reason(&self) -> &str {
+        &self.model.reason
+    }
+    /// Respond by (batas waktu).
+    async fn due_by(&self) -> Option<Date> {
+        self.model.due_by.map(Date)
+    }
+    /// Kind of the outcome record (loan, enrollment, infrastructure request).
+    async fn outcome_type(&self) -> Option<EntityType> {
+        self.model
+            .outcome_type
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+    }
+    /// Id of the outcome record.
+    async fn outcome_id(&self) -> Option<Uuid> {
+        self.model.outcome_id
+    }
+    /// The receiving agency's note (reason for declining, outcome summary).
+    async fn response_note(&self) -> Option<&str> {
+        self.model.response_note.as_deref()
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> async_graphql::Result<ReferralStatus> {
+        parse_stored(&self.model.status)
+    }
+    /// Optimistic-concurrency version.
+    async fn version(&self) -> i32 {
+        self.model.version
+    }
+    /// Who created the record.
+    async fn created_by(&self) -> CreatedBy {
+        CreatedBy {
+            agency: self.model.created_by_agency.clone(),
+            client: self.model.created_by_client.clone(),
+        }
+    }
+    /// Created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// Last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+    /// The beneficiary. Needs `beneficiary:read`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
+    async fn beneficiary(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
+        Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
+    }
+    /// The business. Needs `business:read`.
+    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
+    async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
+        match self.model.business_id {
+            Some(id) => Loaders::one(ctx, |l| &l.business, id).await,
+            None => Ok(None),
+        }
+    }
+}
+
+/// Filter for referrals.
+#[derive(InputObject, Default)]
+pub struct ReferralFilter {
+    /// Beneficiary.
+    pub beneficiary_id: Option<Uuid>,
+    /// Business.
+    pub business_id: Option<Uuid>,
+    /// Sending agency.
+    pub from_agency: Option<String>,
+    /// Receiving agency (an agency's inbox).
+    pub to_agency: Option<String>,
+    /// Regencies/cities.
+    pub regency_codes: Option<Vec<String>>,
+    /// Services.
+    pub services: Option<Vec<ReferralService>>,
+    /// Statuses.
+    pub statuses: Option<Vec<ReferralStatus>>,
+    /// Due on or before.
+    pub due_by: Option<Date>,
+}
+
+/// Input of `createReferral` (sent from the caller's agency; status OPEN).
+#[derive(InputObject)]
+pub struct CreateReferralInput {
+    /// Optional client-chosen UUID.
+    pub id: Option<Uuid>,
+    /// Beneficiary.
+    pub beneficiary_id: Uuid,
+    /// Business, when about one.
+    pub business_id: Option<Uuid>,
+    /// Receiving agency code.
+    pub to_agency: String,
+    /// Service asked for.
+    pub service: ReferralService,
+    /// Why.
+    pub reason: String,
+    /// Respond by.
+    pub due_by: Option<Date>,
+}
+
+/// Input of `declineReferral`.
+#[derive(InputObject)]
+pub struct DeclineReferralInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Why it is declined.
+    pub reason: String,
+}
+
+/// Input of `completeReferral`.
+#[derive(InputObject)]
+pub struct CompleteReferralInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Kind of the record the referral led to.
+    pub outcome_type: Option<EntityType>,
+    /// Id of that record.
+    pub outcome_id: Option<Uuid>,
+    /// Summary.
+    pub note: Option<String>,
+}
+
+payload!(
+    /// Result of `createReferral`.
+    CreateReferralPayload { referral: Referral }
+);
+payload!(
+    /// Result of a referral lifecycle move.
+    ChangeReferralStatusPayload { referral: Referral }
+);
+
+/// Referral queries.
+#[derive(Default)]
+pub struct ReferralQuery;
+
+#[Object]
+impl ReferralQuery {
+    /// One referral by id. Needs `referral:read`.
+    #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
+    async fn referral(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Referral> {
+        Ok(service::get(ctx.db()?, ctx.actor()?, id)
+            .await
+            .map_err(gql)?
+            .into())
+    }
+
+    /// Referrals, newest first. Needs `referral:read`.
+    #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ReferralFilter>,
+        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<Referral>> {
+        service::list(
+            ctx.db()?,
+            ctx.actor()?,
+            filter.unwrap_or_default(),
+            first,
+            after,
+        )
+        .await
+        .map_err(gql)
+    }
+}
+
+/// Referral mutations.
+#[derive(Default)]
+pub struct ReferralMutation;
+
+#[Object]
+impl ReferralMutation {
+    /// Refers a beneficiary to another agency. Needs `referral:write`.
+    #[graphql(guard = "RequireScope(Scope::ReferralWrite)")]
+    async fn create_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateReferralInput,
+    ) -> async_graphql::Result<CreateReferralPayload> {
+        CreateReferralPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
+    }
+
+    /// OPEN → ACCEPTED, by the receiving agency. Needs `referral:write`.
+    #[graphql(guard = "RequireScope(Scope::ReferralWrite)")]
+    async fn accept_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeReferralStatusPayload> {
+        ChangeReferralStatusPayload::from_result(
+            service::change_status(
+                ctx.db()?,
+                ctx.actor()?,
+                input.id,
+                input.expected_version,
+                ReferralStatus::Accepted,
+                service::Response::default(),
+            )
+            .await,
+        )
+    }
+
+    /// OPEN → DECLINED with a reason, by the receiving agency. Needs `referral:write`.
+    #[graphql(guard = "RequireScope(Scope::ReferralWrite)")]
+    async fn decline_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: DeclineReferralInput,
+    ) -> async_graphql::Result<ChangeReferralStatusPayload> {
+        let response = service::Response {
+            note: Some(input.reason),
+            ..Default::default()
+        };
+        ChangeReferralStatusPayload::from_result(
+            service::change_status(
+                ctx.db()?,
+                ctx.actor()?,
+                input.id,
+                input.expected_version,
+                ReferralStatus::Declined,
+                response,
+            )
+            .await,
+        )
+    }
+
+    /// ACCEPTED → COMPLETED with the outcome record, by the receiving agency. Needs `referral:write`.
+    #[graphql(guard = "RequireScope(Scope::ReferralWrite)")]
+    async fn complete_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: CompleteReferralInput,
+    ) -> async_graphql::Result<ChangeReferralStatusPayload> {
+        let response = service::Response {
+            note: input.note,
+            outcome_type: input.outcome_type,
+            outcome_id: input.outcome_id,
+        };
+        ChangeReferralStatusPayload::from_result(
+            service::change_status(
+                ctx.db()?,
+                ctx.actor()?,
+                input.id,
+                input.expected_version,
+                ReferralStatus::Completed,
+                response,
+            )
+            .await,
+        )
+    }
+
+    /// OPEN → CANCELLED, by the sending agency. Needs `referral:write`.
+    #[graphql(guard = "RequireScope(Scope::ReferralWrite)")]
+    async fn cancel_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeReferralStatusPayload> {
+        ChangeReferralStatusPayload::from_result(
+            service::change_status(
+                ctx.db()?,
+                ctx.actor()?,
+                input.id,
+                input.expected_version,
+                ReferralStatus::Cancelled,
+                service::Response::default(),
+            )
+            .await,
+        )
+    }
+}

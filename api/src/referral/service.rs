@@ -1,0 +1,220 @@
+//! Referral rules and storage: who may move a referral, and its outcome. No GraphQL here.
+
+use chrono::Utc;
+use entity::{
+    agency, beneficiary, business,
+    referral::{self, ActiveModel, Column, Entity},
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{CreateReferralInput, ReferralFilter, ReferralStatus};
+use crate::{
+    auth::Actor,
+    error::ServiceError,
+    page::{Page, paginate},
+    records::{
+        self, EntityType, Lifecycle, existing_for_retry, find_visible, wire, within_regions,
+    },
+};
+
+/// OPEN → ACCEPTED → COMPLETED; OPEN → DECLINED; OPEN → CANCELLED.
+pub const LIFECYCLE: Lifecycle = Lifecycle(&[
+    ("OPEN", "ACCEPTED"),
+    ("ACCEPTED", "COMPLETED"),
+    ("OPEN", "DECLINED"),
+    ("OPEN", "CANCELLED"),
+]);
+
+/// The receiving agency's response.
+#[derive(Default)]
+pub struct Response {
+    pub note: Option<String>,
+    pub outcome_type: Option<EntityType>,
+    pub outcome_id: Option<Uuid>,
+}
+
+/// One referral visible to the caller.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<referral::Model, ServiceError> {
+    find_visible::<Entity>(db, actor, id).await
+}
+
+/// A page of referrals.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filter: ReferralFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<super::Referral>, ServiceError> {
+    let mut select = within_regions(Entity::find(), actor);
+    if let Some(id) = filter.beneficiary_id {
+        select = select.filter(Column::BeneficiaryId.eq(id));
+    }
+    if let Some(id) = filter.business_id {
+        select = select.filter(Column::BusinessId.eq(id));
+    }
+    if let Some(a) = filter.from_agency {
+        select = select.filter(Column::FromAgency.eq(a));
+    }
+    if let Some(a) = filter.to_agency {
+        select = select.filter(Column::ToAgency.eq(a));
+    }
+    if let Some(codes) = filter.regency_codes {
+        select = select.filter(Column::RegencyCode.is_in(codes));
+    }
+    if let Some(s) = filter.services {
+        select = select.filter(Column::Service.is_in(s.into_iter().map(wire)));
+    }
+    if let Some(s) = filter.statuses {
+        select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
+    }
+    if let Some(d) = filter.due_by {
+        select = select.filter(Column::DueBy.lte(d.0));
+    }
+    let select = select
+        .order_by_desc(Column::CreatedAt)
+        .order_by_asc(Column::Id);
+    paginate(db, select, first, after, super::Referral::from).await
+}
+
+/// Sends a referral from the caller's agency.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: CreateReferralInput,
+) -> Result<referral::Model, ServiceError> {
+    if input.reason.trim().is_empty() {
+        return Err(ServiceError::validation(
+            "reason",
+            "a referral needs a reason",
+        ));
+    }
+    if input.to_agency == actor.agency {
+        return Err(ServiceError::validation(
+            "toAgency",
+            "an agency cannot refer to itself",
+        ));
+    }
+    let txn = db.begin().await?;
+    let id = input.id.unwrap_or_else(Uuid::now_v7);
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+        return Ok(existing);
+    }
+    if agency::Entity::find_by_id(input.to_agency.clone())
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        return Err(ServiceError::validation(
+            "toAgency",
+            format!("unknown agency `{}`", input.to_agency),
+        ));
+    }
+    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
+        .await
+        .map_err(|e| match e {
+            ServiceError::NotFound => {
+                ServiceError::validation("beneficiaryId", "no such beneficiary")
+            }
+            other => other,
+        })?;
+    if let Some(business_id) = input.business_id {
+        let biz = business::Entity::find_by_id(business_id).one(&txn).await?;
+        if biz.is_none_or(|b| b.beneficiary_id != person.id) {
+            return Err(ServiceError::validation(
+                "businessId",
+                "no such business of this beneficiary",
+            ));
+        }
+    }
+    let now = Utc::now();
+    let active = ActiveModel {
+        id: Set(id),
+        beneficiary_id: Set(person.id),
+        business_id: Set(input.business_id),
+        regency_code: Set(person.regency_code),
+        from_agency: Set(actor.agency.clone()),
+        to_agency: Set(input.to_agency),
+        service: Set(wire(input.service)),
+        reason: Set(input.reason.trim().to_owned()),
+        due_by: Set(input.due_by.map(|d| d.0)),
+        outcome_type: Set(None),
+        outcome_id: Set(None),
+        response_note: Set(None),
+        status: Set(wire(ReferralStatus::Open)),
+        version: Set(1),
+        created_by_agency: Set(actor.agency.clone()),
+        created_by_client: Set(actor.client.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// A lifecycle move: the receiving agency accepts, declines, completes; the sender cancels.
+pub async fn change_status(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    to: ReferralStatus,
+    response: Response,
+) -> Result<referral::Model, ServiceError> {
+    let to_wire: &'static str = to.into();
+    records::transition::<Entity, ActiveModel>(
+        db,
+        actor,
+        id,
+        expected_version,
+        to_wire,
+        &LIFECYCLE,
+        |before, active| {
+            let allowed = match to {
+                ReferralStatus::Cancelled => before.from_agency == actor.agency,
+                _ => before.to_agency == actor.agency,
+            };
+            if !allowed {
+                return Err(ServiceError::Forbidden(match to {
+                    ReferralStatus::Cancelled => {
+                        "only the sending agency may cancel a referral".into()
+                    }
+                    _ => "only the receiving agency may accept, decline or complete a referral"
+                        .into(),
+                }));
+            }
+            let mut fields = Vec::new();
+            if let Some(note) = response.note {
+                active.response_note = Set(Some(note));
+                fields.push("responseNote");
+            } else if to == ReferralStatus::Declined {
+                return Err(ServiceError::validation(
+                    "reason",
+                    "declining needs a reason",
+                ));
+            }
+            if response.outcome_type.is_some() != response.outcome_id.is_some() {
+                return Err(ServiceError::validation(
+                    "outcomeId",
+                    "give both outcomeType and outcomeId, or neither",
+                ));
+            }
+            if let (Some(kind), Some(outcome)) = (response.outcome_type, response.outcome_id) {
+                active.outcome_type = Set(Some(wire(kind)));
+                active.outcome_id = Set(Some(outcome));
+                fields.extend(["outcomeType", "outcomeId"]);
+            }
+            Ok(fields)
+        },
+    )
+    .await
+}

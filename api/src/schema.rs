@@ -1,0 +1,68 @@
+//! The GraphQL schema: the domain parts merged into one root, built with or without state.
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+
+use crate::{
+    assistance::{AssistanceMutation, AssistanceQuery},
+    beneficiary::{BeneficiaryMutation, BeneficiaryQuery},
+    business::{BusinessMutation, BusinessQuery},
+    context::AppState,
+    events::CaseEventQuery,
+    infrastructure::{InfrastructureMutation, InfrastructureQuery},
+    loan::{LoanMutation, LoanQuery},
+    monitoring::{MonitoringMutation, MonitoringQuery},
+    reference::ReferenceQuery,
+    referral::{ReferralMutation, ReferralQuery},
+    training::{TrainingMutation, TrainingQuery},
+};
+
+/// Every query of the gateway.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    ReferenceQuery,
+    BeneficiaryQuery,
+    AssistanceQuery,
+    BusinessQuery,
+    TrainingQuery,
+    InfrastructureQuery,
+    LoanQuery,
+    ReferralQuery,
+    MonitoringQuery,
+    CaseEventQuery,
+);
+
+/// Every mutation of the gateway.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    BeneficiaryMutation,
+    AssistanceMutation,
+    BusinessMutation,
+    TrainingMutation,
+    InfrastructureMutation,
+    LoanMutation,
+    ReferralMutation,
+    MonitoringMutation,
+);
+
+/// The schema type.
+pub type SinergiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Builds the schema; `state` is `None` only for exporting the SDL (no database needed).
+pub fn build_schema(state: Option<AppState>) -> SinergiSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(12)
+    .limit_complexity(20_000);
+    if let Some(state) = state {
+        builder = builder.data(state);
+    }
+    builder.finish()
+}
+
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(None).sdl()
+}

@@ -1,0 +1,522 @@
+//! Trainings (pelatihan, bimbingan teknis) and enrollments; capacity holds under concurrency.
+
+pub mod service;
+
+use async_graphql::{Context, Enum, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::{training, training_enrollment};
+use strum::{EnumString, IntoStaticStr};
+use uuid::Uuid;
+
+use crate::{
+    auth::{RequireScope, Scope},
+    beneficiary::Beneficiary,
+    context::ContextExt,
+    error::gql,
+    error::payload,
+    loaders::Loaders,
+    page::Page,
+    records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
+    scalars::Date,
+};
+
+case_record!(training::Model, Training, beneficiary: |_m| None, status: |m| Some(&m.status));
+case_record!(training_enrollment::Model, TrainingEnrollment, beneficiary: |m| Some(m.beneficiary_id), status: |m| Some(&m.status));
+
+/// Training topic.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum TrainingTopic {
+    /// Technical guidance (bimbingan teknis) that goes with a starter package.
+    TechnicalGuidance,
+    /// Food processing (pengolahan pangan).
+    FoodProcessing,
+    /// Packaging (pengemasan).
+    Packaging,
+    /// Bookkeeping (pembukuan).
+    Bookkeeping,
+    /// Digital marketing (pemasaran digital).
+    DigitalMarketing,
+    /// Job skills (keterampilan kerja).
+    JobSkills,
+    /// Other.
+    Other,
+}
+
+/// Lifecycle status of a training.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum TrainingStatus {
+    /// Planned (direncanakan).
+    Planned,
+    /// Open for enrollment (pendaftaran dibuka).
+    Open,
+    /// Under way (berlangsung).
+    Ongoing,
+    /// Completed (selesai).
+    Completed,
+    /// Cancelled (dibatalkan).
+    Cancelled,
+}
+
+/// Lifecycle status of an enrollment.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum EnrollmentStatus {
+    /// Enrolled (terdaftar).
+    Enrolled,
+    /// Attended (hadir).
+    Attended,
+    /// Completed, certificate issued (lulus).
+    Completed,
+    /// Dropped out (mengundurkan diri); frees the seat.
+    Dropped,
+}
+
+pub struct Training {
+    pub model: training::Model,
+}
+
+impl From<training::Model> for Training {
+    fn from(model: training::Model) -> Self {
+        Self { model }
+    }
+}
+
+/// A training (pelatihan) or technical-guidance session run by an agency.
+#[Object]
+impl Training {
+    /// Record id.
+    async fn id(&self) -> Uuid {
+        self.model.id
+    }
+    /// Organising agency (penyelenggara), e.g. DISNAKERTRANS.
+    async fn organiser_agency(&self) -> &str {
+        &self.model.organiser_agency
+    }
+    /// Title (judul).
+    async fn title(&self) -> &str {
+        &self.model.title
+    }
+    /// Topic.
+    async fn topic(&self) -> async_graphql::Result<TrainingTopic> {
+        parse_stored(&self.model.topic)
+    }
+    /// Regency/city where it is held, Kemendagri code.
+    async fn regency_code(&self) -> &str {
+        &self.model.regency_code
+    }
+    /// Venue (tempat).
+    async fn venue(&self) -> Option<&str> {
+        self.model.venue.as_deref()
+    }
+    /// First day.
+    async fn starts_on(&self) -> Date {
+        Date(self.model.starts_on)
+    }
+    /// Last day.
+    async fn ends_on(&self) -> Date {
+        Date(self.model.ends_on)
+    }
+    /// Seats (kuota).
+    async fn capacity(&self) -> i32 {
+        self.model.capacity
+    }
+    /// Seats taken by enrollments that are not dropped.
+    async fn seats_taken(&self) -> i32 {
+        self.model.seats_taken
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> async_graphql::Result<TrainingStatus> {
+        parse_stored(&self.model.status)
+    }
+    /// Optimistic-concurrency version.
+    async fn version(&self) -> i32 {
+        self.model.version
+    }
+    /// Who created the record.
+    async fn created_by(&self) -> CreatedBy {
+        CreatedBy {
+            agency: self.model.created_by_agency.clone(),
+            client: self.model.created_by_client.clone(),
+        }
+    }
+    /// Created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// Last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+    /// Enrollments (peserta).
+    async fn enrollments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<TrainingEnrollment>> {
+        Loaders::children(ctx, |l| &l.enrollments_by_training, self.model.id).await
+    }
+}
+
+pub struct TrainingEnrollment {
+    pub model: training_enrollment::Model,
+}
+
+impl From<training_enrollment::Model> for TrainingEnrollment {
+    fn from(model: training_enrollment::Model) -> Self {
+        Self { model }
+    }
+}
+
+/// A beneficiary's enrollment (pendaftaran peserta) in a training.
+#[Object]
+impl TrainingEnrollment {
+    /// Record id.
+    async fn id(&self) -> Uuid {
+        self.model.id
+    }
+    /// Training id.
+    async fn training_id(&self) -> Uuid {
+        self.model.training_id
+    }
+    /// Beneficiary id.
+    async fn beneficiary_id(&self) -> Uuid {
+        self.model.beneficiary_id
+    }
+    /// The business the training is for, if any.
+    async fn business_id(&self) -> Option<Uuid> {
+        self.model.business_id
+    }
+    /// Regency/city of the beneficiary.
+    async fn regency_code(&self) -> &str {
+        &self.model.regency_code
+    }
+    /// Certificate number (nomor sertifikat), once completed.
+    async fn certificate_no(&self) -> Option<&str> {
+        self.model.certificate_no.as_deref()
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> async_graphql::Result<EnrollmentStatus> {
+        parse_stored(&self.model.status)
+    }
+    /// Optimistic-concurrency version.
+    async fn version(&self) -> i32 {
+        self.model.version
+    }
+    /// Who created the record.
+    async fn created_by(&self) -> CreatedBy {
+        CreatedBy {
+            agency: self.model.created_by_agency.clone(),
+            client: self.model.created_by_client.clone(),
+        }
+    }
+    /// Created (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// Last changed (UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+    /// The training.
+    async fn training(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Training>> {
+        Loaders::one(ctx, |l| &l.training, self.model.training_id).await
+    }
+    /// The beneficiary. Needs `beneficiary:read`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
+    async fn beneficiary(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
+        Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
+    }
+}
+
+/// Filter for trainings.
+#[derive(InputObject, Default)]
+pub struct TrainingFilter {
+    /// Regencies/cities.
+    pub regency_codes: Option<Vec<String>>,
+    /// Topics.
+    pub topics: Option<Vec<TrainingTopic>>,
+    /// Statuses.
+    pub statuses: Option<Vec<TrainingStatus>>,
+    /// Organising agency.
+    pub organiser_agency: Option<String>,
+    /// Starting on or after.
+    pub starts_from: Option<Date>,
+    /// Starting on or before.
+    pub starts_to: Option<Date>,
+    /// Case-insensitive text in the title.
+    pub title_contains: Option<String>,
+}
+
+/// Input of `createTraining` (status starts PLANNED).
+#[derive(InputObject)]
+pub struct CreateTrainingInput {
+    /// Optional client-chosen UUID.
+    pub id: Option<Uuid>,
+    /// Title.
+    pub title: String,
+    /// Topic.
+    pub topic: TrainingTopic,
+    /// Regency/city, Kemendagri code.
+    pub regency_code: String,
+    /// Venue.
+    pub venue: Option<String>,
+    /// First day.
+    pub starts_on: Date,
+    /// Last day.
+    pub ends_on: Date,
+    /// Seats, at least 1.
+    pub capacity: i32,
+}
+
+/// Input of `updateTraining`.
+#[derive(InputObject)]
+pub struct UpdateTrainingInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Title.
+    pub title: Option<String>,
+    /// Venue.
+    pub venue: Option<String>,
+    /// First day.
+    pub starts_on: Option<Date>,
+    /// Last day.
+    pub ends_on: Option<Date>,
+    /// Seats; never below the seats taken.
+    pub capacity: Option<i32>,
+}
+
+/// Input of `enrollInTraining`.
+#[derive(InputObject)]
+pub struct EnrollInTrainingInput {
+    /// Optional client-chosen UUID.
+    pub id: Option<Uuid>,
+    /// The training (must be OPEN).
+    pub training_id: Uuid,
+    /// The beneficiary.
+    pub beneficiary_id: Uuid,
+    /// The business the training is for.
+    pub business_id: Option<Uuid>,
+}
+
+/// Input of `completeEnrollment`.
+#[derive(InputObject)]
+pub struct CompleteEnrollmentInput {
+    /// The enrollment.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Certificate number.
+    pub certificate_no: Option<String>,
+}
+
+payload!(
+    /// Result of `createTraining`.
+    CreateTrainingPayload { training: Training }
+);
+payload!(
+    /// Result of `updateTraining`.
+    UpdateTrainingPayload { training: Training }
+);
+payload!(
+    /// Result of a training lifecycle move.
+    ChangeTrainingStatusPayload { training: Training }
+);
+payload!(
+    /// Result of `enrollInTraining`.
+    EnrollInTrainingPayload { enrollment: TrainingEnrollment }
+);
+payload!(
+    /// Result of an enrollment lifecycle move.
+    ChangeEnrollmentStatusPayload { enrollment: TrainingEnrollment }
+);
+
+/// Training queries.
+#[derive(Default)]
+pub struct TrainingQuery;
+
+#[Object]
+impl TrainingQuery {
+    /// One training by id. Needs `training:read`.
+    #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
+    async fn training(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Training> {
+        Ok(service::get(ctx.db()?, ctx.actor()?, id)
+            .await
+            .map_err(gql)?
+            .into())
+    }
+
+    /// Trainings, soonest first. Needs `training:read`.
+    #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
+    async fn trainings(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TrainingFilter>,
+        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<Training>> {
+        service::list(
+            ctx.db()?,
+            ctx.actor()?,
+            filter.unwrap_or_default(),
+            first,
+            after,
+        )
+        .await
+        .map_err(gql)
+    }
+
+    /// One enrollment by id. Needs `training:read`.
+    #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
+    async fn training_enrollment(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> async_graphql::Result<TrainingEnrollment> {
+        Ok(service::get_enrollment(ctx.db()?, ctx.actor()?, id)
+            .await
+            .map_err(gql)?
+            .into())
+    }
+}
+
+/// Training mutations.
+#[derive(Default)]
+pub struct TrainingMutation;
+
+async fn move_training(
+    ctx: &Context<'_>,
+    input: StatusChangeInput,
+    to: TrainingStatus,
+) -> async_graphql::Result<ChangeTrainingStatusPayload> {
+    ChangeTrainingStatusPayload::from_result(
+        service::change_status(ctx.db()?, ctx.actor()?, input, to).await,
+    )
+}
+
+async fn move_enrollment(
+    ctx: &Context<'_>,
+    input: StatusChangeInput,
+    to: EnrollmentStatus,
+    certificate_no: Option<String>,
+) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
+    ChangeEnrollmentStatusPayload::from_result(
+        service::change_enrollment(ctx.db()?, ctx.actor()?, input, to, certificate_no).await,
+    )
+}
+
+#[Object]
+impl TrainingMutation {
+    /// Plans a training. Needs `training:write`.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    async fn create_training(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateTrainingInput,
+    ) -> async_graphql::Result<CreateTrainingPayload> {
+        CreateTrainingPayload::from_result(service::create(ctx.state()?, ctx.actor()?, input).await)
+    }
+
+    /// Changes a training's details. Needs `training:write`.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    async fn update_training(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateTrainingInput,
+    ) -> async_graphql::Result<UpdateTrainingPayload> {
+        UpdateTrainingPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
+    }
+
+    /// PLANNED → OPEN for enrollment. Needs `training:write`.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    async fn open_training(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
+        move_training(ctx, input, TrainingStatus::Open).await
+    }
+
+    /// OPEN → ONGOING. Needs `training:write`.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    async fn start_training(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
+        move_training(ctx, input, TrainingStatus::Ongoing).await
+    }
+
+    /// ONGOING → COMPLETED. Needs `training:write`.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    async fn complete_training(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
+        move_training(ctx, input, TrainingStatus::Completed).await
+    }
+
+    /// PLANNED/OPEN/ONGOING → CANCELLED. Needs `training:write`.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    async fn cancel_training(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
+        move_training(ctx, input, TrainingStatus::Cancelled).await
+    }
+
+    /// Enrolls a beneficiary in an OPEN training; `CAPACITY_FULL` when no seat is left, also
+    /// under concurrent enrollments. Needs `training:write`.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    async fn enroll_in_training(
+        &self,
+        ctx: &Context<'_>,
+        input: EnrollInTrainingInput,
+    ) -> async_graphql::Result<EnrollInTrainingPayload> {
+        EnrollInTrainingPayload::from_result(service::enroll(ctx.db()?, ctx.actor()?, input).await)
+    }
+
+    /// ENROLLED → ATTENDED. Needs `training:write`.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    async fn mark_enrollment_attended(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
+        move_enrollment(ctx, input, EnrollmentStatus::Attended, None).await
+    }
+
+    /// ATTENDED → COMPLETED, with the certificate number. Needs `training:write`.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    async fn complete_enrollment(
+        &self,
+        ctx: &Context<'_>,
+        input: CompleteEnrollmentInput,
+    ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
+        let change = StatusChangeInput {
+            id: input.id,
+            expected_version: input.expected_version,
+        };
+        move_enrollment(
+            ctx,
+            change,
+            EnrollmentStatus::Completed,
+            input.certificate_no,
+        )
+        .await
+    }
+
+    /// ENROLLED/ATTENDED → DROPPED; frees the seat. Needs `training:write`.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    async fn drop_enrollment(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
+        move_enrollment(ctx, input, EnrollmentStatus::Dropped, None).await
+    }
+}

@@ -1,0 +1,393 @@
+//! Training and enrollment rules and storage. No GraphQL here.
+//!
+//! Capacity is enforced by one conditional `UPDATE … SET seats_taken = seats_taken + 1 WHERE
+//! seats_taken < capacity`, which both SQLite and PostgreSQL apply atomically, so concurrent
+//! enrollments can never overfill a training (a check constraint backs it up).
+
+use chrono::Utc;
+use entity::{
+    beneficiary, business,
+    training::{self, ActiveModel, Column, Entity},
+    training_enrollment as enrollment,
+};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
+    sea_query::{Expr, Func},
+};
+use uuid::Uuid;
+
+use super::{
+    CreateTrainingInput, EnrollInTrainingInput, EnrollmentStatus, TrainingFilter, TrainingStatus,
+    UpdateTrainingInput,
+};
+use crate::{
+    auth::Actor,
+    context::AppState,
+    error::ServiceError,
+    events,
+    page::{Page, contains_pattern, paginate},
+    records::{
+        self, Lifecycle, StatusChangeInput, existing_for_retry, find_visible, require_region, wire,
+        within_regions,
+    },
+};
+
+/// PLANNED → OPEN → ONGOING → COMPLETED; PLANNED/OPEN/ONGOING → CANCELLED.
+pub const LIFECYCLE: Lifecycle = Lifecycle(&[
+    ("PLANNED", "OPEN"),
+    ("OPEN", "ONGOING"),
+    ("ONGOING", "COMPLETED"),
+    ("PLANNED", "CANCELLED"),
+    ("OPEN", "CANCELLED"),
+    ("ONGOING", "CANCELLED"),
+]);
+
+/// ENROLLED → ATTENDED → COMPLETED; ENROLLED/ATTENDED → DROPPED.
+pub const ENROLLMENT_LIFECYCLE: Lifecycle = Lifecycle(&[
+    ("ENROLLED", "ATTENDED"),
+    ("ATTENDED", "COMPLETED"),
+    ("ENROLLED", "DROPPED"),
+    ("ATTENDED", "DROPPED"),
+]);
+
+/// One training visible to the caller.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<training::Model, ServiceError> {
+    find_visible::<Entity>(db, actor, id).await
+}
+
+/// One enrollment visible to the caller.
+pub async fn get_enrollment(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<enrollment::Model, ServiceError> {
+    find_visible::<enrollment::Entity>(db, actor, id).await
+}
+
+/// A page of trainings.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    filter: TrainingFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<super::Training>, ServiceError> {
+    let mut select = within_regions(Entity::find(), actor);
+    if let Some(codes) = filter.regency_codes {
+        select = select.filter(Column::RegencyCode.is_in(codes));
+    }
+    if let Some(t) = filter.topics {
+        select = select.filter(Column::Topic.is_in(t.into_iter().map(wire)));
+    }
+    if let Some(s) = filter.statuses {
+        select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
+    }
+    if let Some(a) = filter.organiser_agency {
+        select = select.filter(Column::OrganiserAgency.eq(a));
+    }
+    if let Some(d) = filter.starts_from {
+        select = select.filter(Column::StartsOn.gte(d.0));
+    }
+    if let Some(d) = filter.starts_to {
+        select = select.filter(Column::StartsOn.lte(d.0));
+    }
+    if let Some(text) = filter.title_contains.filter(|t| !t.trim().is_empty()) {
+        select = select.filter(
+            Expr::expr(Func::lower(Expr::col(Column::Title))).like(contains_pattern(text.trim())),
+        );
+    }
+    let select = select
+        .order_by_asc(Column::StartsOn)
+        .order_by_asc(Column::Id);
+    paginate(db, select, first, after, super::Training::from).await
+}
+
+/// Plans a training in a region the caller may write.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    input: CreateTrainingInput,
+) -> Result<training::Model, ServiceError> {
+    if input.title.trim().is_empty() {
+        return Err(ServiceError::validation("title", "title is required"));
+    }
+    if input.capacity < 1 {
+        return Err(ServiceError::validation(
+            "capacity",
+            "capacity must be at least 1",
+        ));
+    }
+    if input.ends_on.0 < input.starts_on.0 {
+        return Err(ServiceError::validation(
+            "endsOn",
+            "a training cannot end before it starts",
+        ));
+    }
+    state
+        .regions
+        .check_regency("regencyCode", &input.regency_code)?;
+    require_region(actor, &input.regency_code)?;
+    let txn = state.db.begin().await?;
+    let id = input.id.unwrap_or_else(Uuid::now_v7);
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+        return Ok(existing);
+    }
+    let now = Utc::now();
+    let active = ActiveModel {
+        id: Set(id),
+        organiser_agency: Set(actor.agency.clone()),
+        title: Set(input.title.trim().to_owned()),
+        topic: Set(wire(input.topic)),
+        regency_code: Set(input.regency_code),
+        venue: Set(input.venue),
+        starts_on: Set(input.starts_on.0),
+        ends_on: Set(input.ends_on.0),
+        capacity: Set(input.capacity),
+        seats_taken: Set(0),
+        status: Set(wire(TrainingStatus::Planned)),
+        version: Set(1),
+        created_by_agency: Set(actor.agency.clone()),
+        created_by_client: Set(actor.client.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Changes a training's details.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: UpdateTrainingInput,
+) -> Result<training::Model, ServiceError> {
+    let txn = db.begin().await?;
+    let before =
+        records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    let mut active = ActiveModel::default();
+    let mut fields = Vec::new();
+    if let Some(v) = input.title {
+        if v.trim().is_empty() {
+            return Err(ServiceError::validation("title", "title is required"));
+        }
+        active.title = Set(v);
+        fields.push("title");
+    }
+    if let Some(v) = input.venue {
+        active.venue = Set(Some(v));
+        fields.push("venue");
+    }
+    let starts = input.starts_on.map(|d| d.0).unwrap_or(before.starts_on);
+    let ends = input.ends_on.map(|d| d.0).unwrap_or(before.ends_on);
+    if ends < starts {
+        return Err(ServiceError::validation(
+            "endsOn",
+            "a training cannot end before it starts",
+        ));
+    }
+    if input.starts_on.is_some() {
+        active.starts_on = Set(starts);
+        fields.push("startsOn");
+    }
+    if input.ends_on.is_some() {
+        active.ends_on = Set(ends);
+        fields.push("endsOn");
+    }
+    if let Some(v) = input.capacity {
+        if v < 1 || v < before.seats_taken {
+            return Err(ServiceError::validation(
+                "capacity",
+                format!(
+                    "capacity must be at least 1 and at least the {} seats taken",
+                    before.seats_taken
+                ),
+            ));
+        }
+        active.capacity = Set(v);
+        fields.push("capacity");
+    }
+    if fields.is_empty() {
+        return Err(ServiceError::validation("input", "nothing to change"));
+    }
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// A training lifecycle move.
+pub async fn change_status(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: StatusChangeInput,
+    to: TrainingStatus,
+) -> Result<training::Model, ServiceError> {
+    let to: &'static str = to.into();
+    records::transition::<Entity, ActiveModel>(
+        db,
+        actor,
+        input.id,
+        input.expected_version,
+        to,
+        &LIFECYCLE,
+        |_, _| Ok(Vec::new()),
+    )
+    .await
+}
+
+/// Takes or frees one seat atomically; `false` when the training is full.
+async fn move_seat(
+    txn: &DatabaseTransaction,
+    training_id: Uuid,
+    take: bool,
+) -> Result<bool, ServiceError> {
+    let mut update = Entity::update_many().filter(Column::Id.eq(training_id));
+    update = if take {
+        update
+            .col_expr(Column::SeatsTaken, Expr::col(Column::SeatsTaken).add(1))
+            .filter(Expr::col(Column::SeatsTaken).lt(Expr::col(Column::Capacity)))
+    } else {
+        update
+            .col_expr(Column::SeatsTaken, Expr::col(Column::SeatsTaken).sub(1))
+            .filter(Column::SeatsTaken.gt(0))
+    };
+    Ok(update.exec(txn).await?.rows_affected == 1)
+}
+
+/// Enrolls a beneficiary; the seat and the enrollment commit together or not at all.
+pub async fn enroll(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: EnrollInTrainingInput,
+) -> Result<enrollment::Model, ServiceError> {
+    let txn = db.begin().await?;
+    let id = input.id.unwrap_or_else(Uuid::now_v7);
+    if let Some(existing) = existing_for_retry::<enrollment::Entity>(&txn, actor, id).await? {
+        return Ok(existing);
+    }
+    let not_found = |field: &'static str| {
+        move |e| match e {
+            ServiceError::NotFound => ServiceError::validation(field, "no such record"),
+            other => other,
+        }
+    };
+    let course = Entity::find_by_id(input.training_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::validation("trainingId", "no such training"))?;
+    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
+        .await
+        .map_err(not_found("beneficiaryId"))?;
+    if let Some(business_id) = input.business_id {
+        let biz = find_visible::<business::Entity>(&txn, actor, business_id)
+            .await
+            .map_err(not_found("businessId"))?;
+        if biz.beneficiary_id != person.id {
+            return Err(ServiceError::validation(
+                "businessId",
+                "the business belongs to another beneficiary",
+            ));
+        }
+    }
+    if course.status != wire(TrainingStatus::Open) {
+        return Err(ServiceError::validation(
+            "trainingId",
+            format!("the training is {}, not OPEN", course.status),
+        ));
+    }
+    let already = enrollment::Entity::find()
+        .filter(enrollment::Column::TrainingId.eq(course.id))
+        .filter(enrollment::Column::BeneficiaryId.eq(person.id))
+        .one(&txn)
+        .await?;
+    if already.is_some() {
+        return Err(ServiceError::Duplicate {
+            field: "beneficiaryId".into(),
+            message: "already enrolled in this training".into(),
+        });
+    }
+    if !move_seat(&txn, course.id, true).await? {
+        return Err(ServiceError::CapacityFull);
+    }
+    let now = Utc::now();
+    let active = enrollment::ActiveModel {
+        id: Set(id),
+        training_id: Set(course.id),
+        beneficiary_id: Set(person.id),
+        business_id: Set(input.business_id),
+        regency_code: Set(person.regency_code),
+        certificate_no: Set(None),
+        status: Set(wire(EnrollmentStatus::Enrolled)),
+        version: Set(1),
+        created_by_agency: Set(actor.agency.clone()),
+        created_by_client: Set(actor.client.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let model = records::insert::<enrollment::Entity, _>(&txn, actor, active, &["*"]).await?;
+    let course_after = Entity::find_by_id(course.id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    events::record(
+        &txn,
+        actor,
+        &course_after,
+        "SEAT_TAKEN",
+        Some(&course.status),
+        &["seatsTaken"],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// An enrollment lifecycle move; dropping frees the seat in the same transaction.
+pub async fn change_enrollment(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: StatusChangeInput,
+    to: EnrollmentStatus,
+    certificate_no: Option<String>,
+) -> Result<enrollment::Model, ServiceError> {
+    let txn = db.begin().await?;
+    let before = records::load_for_write::<enrollment::Entity>(
+        &txn,
+        actor,
+        input.id,
+        input.expected_version,
+    )
+    .await?;
+    let to_wire: &'static str = to.into();
+    ENROLLMENT_LIFECYCLE.check(&before.status, to_wire)?;
+    let mut active = enrollment::ActiveModel {
+        status: Set(to_wire.to_owned()),
+        ..Default::default()
+    };
+    let mut fields = vec!["status"];
+    if let Some(cert) = certificate_no {
+        active.certificate_no = Set(Some(cert));
+        fields.push("certificateNo");
+    }
+    let after = records::update::<enrollment::Entity, _>(
+        &txn,
+        actor,
+        &before,
+        active,
+        "STATUS_CHANGED",
+        &fields,
+    )
+    .await?;
+    if to == EnrollmentStatus::Dropped {
+        move_seat(&txn, before.training_id, false).await?;
+    }
+    txn.commit().await?;
+    Ok(after)
+}

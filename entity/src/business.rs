@@ -1,0 +1,30 @@
+//! A business (usaha) run by a beneficiary.
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "business")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub beneficiary_id: Uuid,
+    pub regency_code: String,
+    pub name: String,
+    pub sector: String,
+    pub previously_stopped: bool,
+    pub stop_cause: Option<String>,
+    pub nib: Option<String>,
+    pub monthly_revenue: Option<i64>,
+    pub workers: i32,
+    pub lead_agency: String,
+    pub started_on: Option<Date>,
+    pub status: String,
+    pub version: i32,
+    pub created_by_agency: String,
+    pub created_by_client: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,15 @@
+//! SeaORM entities: the storage shape of Sinergi's records (no GraphQL here; `api` converts).
+
+pub mod agency;
+pub mod api_client;
+pub mod assistance;
+pub mod beneficiary;
+pub mod business;
+pub mod case_event;
+pub mod infrastructure_request;
+pub mod loan_application;
+pub mod monitoring_visit;
+pub mod referral;
+pub mod region;
+pub mod training;
+pub mod training_enrollment;

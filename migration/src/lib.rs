@@ -1,0 +1,39 @@
+//! SeaORM migrations that create Sinergi's tables, identically on SQLite and PostgreSQL.
+//!
+//! One change per file, named by date and purpose; never edit one that has shipped (add a new one).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_region;
+mod m20261128_000002_create_agency_and_api_client;
+mod m20261128_000003_create_beneficiary;
+mod m20261128_000004_create_assistance;
+mod m20261128_000005_create_business;
+mod m20261128_000006_create_training;
+mod m20261128_000007_create_infrastructure_request;
+mod m20261128_000008_create_loan_application;
+mod m20261128_000009_create_referral;
+mod m20261128_000010_create_monitoring_visit;
+mod m20261128_000011_create_case_event;
+mod shared;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_create_region::Migration),
+            Box::new(m20261128_000002_create_agency_and_api_client::Migration),
+            Box::new(m20261128_000003_create_beneficiary::Migration),
+            Box::new(m20261128_000004_create_assistance::Migration),
+            Box::new(m20261128_000005_create_business::Migration),
+            Box::new(m20261128_000006_create_training::Migration),
+            Box::new(m20261128_000007_create_infrastructure_request::Migration),
+            Box::new(m20261128_000008_create_loan_application::Migration),
+            Box::new(m20261128_000009_create_referral::Migration),
+            Box::new(m20261128_000010_create_monitoring_visit::Migration),
+            Box::new(m20261128_000011_create_case_event::Migration),
+        ]
+    }
+}
