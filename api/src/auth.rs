@@ -6,9 +6,7 @@
 use std::{collections::BTreeSet, fmt};
 
 use async_graphql::{Context, Guard, SimpleObject};
-use jsonwebtoken::{
-    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
-};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
 use strum::{EnumString, IntoStaticStr, VariantArray};
 
@@ -19,17 +17,7 @@ const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 /// A permission a token carries (`scope` claim, space-separated, OAuth 2 style).
 #[derive(
-    Copy,
-    Clone,
-    Debug,
-    Eq,
-    PartialEq,
-    Ord,
-    PartialOrd,
-    Hash,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
+    Copy, Clone, Debug, Eq, PartialEq, Ord, PartialOrd, Hash, EnumString, IntoStaticStr, VariantArray,
 )]
 pub enum Scope {
     #[strum(serialize = "beneficiary:read")]
@@ -89,12 +77,7 @@ impl fmt::Display for Scope {
 
 /// Parses a space-separated scope list, naming the first unknown scope.
 pub fn parse_scopes(list: &str) -> Result<BTreeSet<Scope>, String> {
-    list.split_whitespace()
-        .map(|s| {
-            s.parse::<Scope>()
-                .map_err(|_| format!("unknown scope `{s}`"))
-        })
-        .collect()
+    list.split_whitespace().map(|s| s.parse::<Scope>().map_err(|_| format!("unknown scope `{s}`"))).collect()
 }
 
 /// A token's claims, as DESIGN.md lists them.
@@ -130,10 +113,7 @@ impl Actor {
         if self.scopes.contains(&scope) {
             Ok(())
         } else {
-            Err(coded(
-                "FORBIDDEN",
-                format!("this token lacks the `{scope}` scope"),
-            ))
+            Err(coded("FORBIDDEN", format!("this token lacks the `{scope}` scope")))
         }
     }
 
@@ -204,9 +184,7 @@ pub struct TokenKeys {
 
 impl fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenKeys")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("TokenKeys").field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 
@@ -222,12 +200,7 @@ pub struct TokenRequest {
 
 impl TokenKeys {
     /// Keys from a shared secret.
-    pub fn hs256(
-        secret: &Secret,
-        kid: &str,
-        issuer: &str,
-        audience: &str,
-    ) -> Result<Self, TokenError> {
+    pub fn hs256(secret: &Secret, kid: &str, issuer: &str, audience: &str) -> Result<Self, TokenError> {
         Ok(Self {
             kid: kid.to_owned(),
             issuer: issuer.to_owned(),
@@ -288,13 +261,8 @@ impl TokenKeys {
 /// Parses a TTL such as `8h`, `30m`, `7d` or `3600s`.
 pub fn parse_ttl(text: &str) -> Result<chrono::Duration, String> {
     let text = text.trim();
-    let (number, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("invalid TTL `{text}`"))?;
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: i64 = number.parse().map_err(|_| format!("invalid TTL `{text}`"))?;
     let duration = match unit {
         "s" | "" => chrono::Duration::try_seconds(n),
         "m" => chrono::Duration::try_minutes(n),

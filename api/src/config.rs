@@ -8,11 +8,7 @@ use clap::Args;
 #[derive(Args, Clone, Debug)]
 pub struct Config {
     /// Database URL: `sqlite://path?mode=rwc` (the default, embedded) or `postgres://…`.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://./data/sinergi.db?mode=rwc"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./data/sinergi.db?mode=rwc")]
     pub database_url: String,
 
     /// Address and port to listen on; port 0 picks a free port and the server prints it.

@@ -64,12 +64,10 @@ pub trait ContextExt {
 
 impl ContextExt for Context<'_> {
     fn state(&self) -> async_graphql::Result<&AppState> {
-        self.data::<AppState>()
-            .map_err(|_| crate::error::internal_error())
+        self.data::<AppState>().map_err(|_| crate::error::internal_error())
     }
 
     fn actor(&self) -> async_graphql::Result<&Actor> {
-        self.data::<Actor>()
-            .map_err(|_| coded("UNAUTHENTICATED", "a valid bearer token is required"))
+        self.data::<Actor>().map_err(|_| coded("UNAUTHENTICATED", "a valid bearer token is required"))
     }
 }

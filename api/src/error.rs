@@ -36,33 +36,22 @@ pub enum ServiceError {
 impl ServiceError {
     /// A `VALIDATION` failure on `field`.
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        Self::Validation {
-            field: field.to_owned(),
-            message: message.into(),
-        }
+        Self::Validation { field: field.to_owned(), message: message.into() }
     }
 
     /// The `userErrors` form of an expected failure, or `None` for a top-level error.
     pub fn user_error(&self) -> Option<UserError> {
         let (field, code) = match self {
             Self::Validation { field, .. } => (Some(field.clone()), UserErrorCode::Validation),
-            Self::InvalidTransition { .. } => {
-                (Some("status".into()), UserErrorCode::InvalidTransition)
-            }
+            Self::InvalidTransition { .. } => (Some("status".into()), UserErrorCode::InvalidTransition),
             Self::Conflict { .. } => (Some("expectedVersion".into()), UserErrorCode::Conflict),
             Self::Duplicate { field, .. } => (Some(field.clone()), UserErrorCode::Duplicate),
             Self::CapacityFull => (Some("trainingId".into()), UserErrorCode::CapacityFull),
             Self::NotEligible { field, .. } => (Some(field.clone()), UserErrorCode::NotEligible),
-            Self::LimitExceeded { field, .. } => {
-                (Some(field.clone()), UserErrorCode::LimitExceeded)
-            }
+            Self::LimitExceeded { field, .. } => (Some(field.clone()), UserErrorCode::LimitExceeded),
             _ => return None,
         };
-        Some(UserError {
-            field,
-            code,
-            message: self.to_string(),
-        })
+        Some(UserError { field, code, message: self.to_string() })
     }
 
     /// The top-level GraphQL error for a failure that is not a user error.

@@ -4,8 +4,7 @@ use async_graphql::{Context, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::case_event;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -145,14 +144,7 @@ pub async fn list(
     if let Some(codes) = filter.regency_codes {
         select = select.filter(Expr::col("regency_code").is_in(codes));
     }
-    paginate(
-        db,
-        select.order_by_asc(case_event::Column::Seq),
-        first,
-        after,
-        CaseEvent::from,
-    )
-    .await
+    paginate(db, select.order_by_asc(case_event::Column::Seq), first, after, CaseEvent::from).await
 }
 
 use sea_orm::ColumnTrait;
@@ -172,14 +164,6 @@ impl CaseEventQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<CaseEvent>> {
-        list(
-            ctx.db()?,
-            ctx.actor()?,
-            filter.unwrap_or_default(),
-            first,
-            after,
-        )
-        .await
-        .map_err(gql)
+        list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
     }
 }

@@ -33,11 +33,7 @@ pub fn router(app: AppState) -> Router {
         .route("/metrics", get(metrics))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
-            error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-            )
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
         }))
         .with_state(HttpState { app, schema })
 }
@@ -47,12 +43,7 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
         "data": null,
         "errors": [{ "message": message, "extensions": { "code": code } }],
     });
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -64,26 +55,16 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// Marks errors that carry no code (parse, validation, input-coercion errors) as `BAD_REQUEST`.
 fn ensure_codes(errors: &mut [ServerError]) {
     for error in errors {
-        let extensions = error
-            .extensions
-            .get_or_insert_with(ErrorExtensionValues::default);
+        let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
         if extensions.get("code").is_none() {
             extensions.set("code", Value::from("BAD_REQUEST"));
         }
     }
 }
 
-async fn graphql(
-    State(state): State<HttpState>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> Response {
+async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
     let started = Instant::now();
-    state
-        .app
-        .metrics
-        .graphql_requests
-        .fetch_add(1, Ordering::Relaxed);
+    state.app.metrics.graphql_requests.fetch_add(1, Ordering::Relaxed);
     let request = request.into_inner();
     let operation = request.operation_name.clone().unwrap_or_else(|| "-".into());
     let actor: Actor = match bearer(&headers).map(|token| state.app.keys.verify(token)) {
@@ -107,10 +88,7 @@ async fn graphql(
     };
     let agency = actor.agency.clone();
     let loaders = Loaders::new(&state.app.db, &actor);
-    let mut response = state
-        .schema
-        .execute(request.data(actor).data(loaders))
-        .await;
+    let mut response = state.schema.execute(request.data(actor).data(loaders)).await;
     ensure_codes(&mut response.errors);
     tracing::info!(
         operation,
@@ -124,19 +102,11 @@ async fn graphql(
 }
 
 async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("Sinergi GraphQL")
-            .finish(),
-    )
+    Html(GraphiQLSource::build().endpoint("/graphql").title("Sinergi GraphQL").finish())
 }
 
 async fn schema_sdl(State(state): State<HttpState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        state.schema.sdl(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], state.schema.sdl())
 }
 
 async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
@@ -150,8 +120,5 @@ async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
 }
 
 async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.app.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.app.metrics.render())
 }

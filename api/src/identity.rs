@@ -31,23 +31,14 @@ fn sixteen_digits(field: &str, label: &str, value: &str) -> Result<(), ServiceEr
     if value.len() != 16 {
         return Err(ServiceError::validation(
             field,
-            format!(
-                "{label} must be exactly 16 digits, got {} characters",
-                value.chars().count()
-            ),
+            format!("{label} must be exactly 16 digits, got {} characters", value.chars().count()),
         ));
     }
     if !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ServiceError::validation(
-            field,
-            format!("{label} must contain digits only"),
-        ));
+        return Err(ServiceError::validation(field, format!("{label} must contain digits only")));
     }
     if &value[12..] == "0000" {
-        return Err(ServiceError::validation(
-            field,
-            format!("{label} serial must not be 0000"),
-        ));
+        return Err(ServiceError::validation(field, format!("{label} serial must not be 0000")));
     }
     Ok(())
 }
@@ -60,11 +51,7 @@ fn two(value: &str, at: usize) -> u32 {
 fn full_year(yy: u32, today: NaiveDate) -> i32 {
     let this_year = today.year();
     let candidate = this_year - this_year.rem_euclid(100) + yy as i32;
-    if candidate > this_year {
-        candidate - 100
-    } else {
-        candidate
-    }
+    if candidate > this_year { candidate - 100 } else { candidate }
 }
 
 fn region_warning(field: &str, label: &str, value: &str, regions: &Regions) -> Vec<UserWarning> {
@@ -72,9 +59,7 @@ fn region_warning(field: &str, label: &str, value: &str, regions: &Regions) -> V
     if !region.starts_with(KALTIM) {
         vec![UserWarning {
             field: field.to_owned(),
-            message: format!(
-                "{label} was first issued outside Kalimantan Timur (region {region}); accepted"
-            ),
+            message: format!("{label} was first issued outside Kalimantan Timur (region {region}); accepted"),
         }]
     } else if regions.get(region).is_none() {
         vec![UserWarning {
@@ -104,13 +89,9 @@ pub fn check_nik(
     } else {
         Sex::Male
     };
-    let birth_date =
-        NaiveDate::from_ymd_opt(full_year(yy, today), month, day).ok_or_else(|| {
-            ServiceError::validation(
-                field,
-                format!("NIK encodes an impossible birth date ({}) ", &nik[6..12]),
-            )
-        })?;
+    let birth_date = NaiveDate::from_ymd_opt(full_year(yy, today), month, day).ok_or_else(|| {
+        ServiceError::validation(field, format!("NIK encodes an impossible birth date ({}) ", &nik[6..12]))
+    })?;
     if let Some(sex) = sex
         && sex != encoded_sex
     {
@@ -119,11 +100,7 @@ pub fn check_nik(
             "NIK does not agree with the sex given (women's day of birth is +40)",
         ));
     }
-    Ok(NikInfo {
-        birth_date,
-        sex: encoded_sex,
-        warnings: region_warning(field, "NIK", nik, regions),
-    })
+    Ok(NikInfo { birth_date, sex: encoded_sex, warnings: region_warning(field, "NIK", nik, regions) })
 }
 
 /// Validates a KK (family card) number.
@@ -138,10 +115,7 @@ pub fn check_kk(
     if NaiveDate::from_ymd_opt(full_year(yy, today), month, day).is_none() {
         return Err(ServiceError::validation(
             field,
-            format!(
-                "KK number encodes an impossible recording date ({})",
-                &kk[6..12]
-            ),
+            format!("KK number encodes an impossible recording date ({})", &kk[6..12]),
         ));
     }
     Ok(region_warning(field, "KK number", kk, regions))
@@ -153,17 +127,7 @@ pub fn mask(value: &str) -> String {
     if chars.len() <= 6 {
         return "*".repeat(chars.len());
     }
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < 4 || i >= chars.len() - 2 {
-                *c
-            } else {
-                '*'
-            }
-        })
-        .collect()
+    chars.iter().enumerate().map(|(i, c)| if i < 4 || i >= chars.len() - 2 { *c } else { '*' }).collect()
 }
 
 #[cfg(test)]
@@ -177,30 +141,9 @@ mod tests {
     #[test]
     fn a_womans_nik_carries_day_plus_forty() {
         let regions = Regions::load();
-        let info = check_nik(
-            "nik",
-            "6472015508900003",
-            Some(Sex::Female),
-            &regions,
-            today(),
-        );
-        assert!(matches!(
-            info,
-            Ok(NikInfo {
-                sex: Sex::Female,
-                ..
-            })
-        ));
-        assert!(
-            check_nik(
-                "nik",
-                "6472015508900003",
-                Some(Sex::Male),
-                &regions,
-                today()
-            )
-            .is_err()
-        );
+        let info = check_nik("nik", "6472015508900003", Some(Sex::Female), &regions, today());
+        assert!(matches!(info, Ok(NikInfo { sex: Sex::Female, .. })));
+        assert!(check_nik("nik", "6472015508900003", Some(Sex::Male), &regions, today()).is_err());
     }
 
     #[test]

@@ -59,24 +59,16 @@ pub use crate::{
 ///
 /// SQLite gets one connection: it has one writer anyway, and a single connection turns
 /// concurrent writers into a queue instead of `database is locked` failures.
-pub async fn connect(
-    database_url: &str,
-    metrics: Arc<Metrics>,
-) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(database_url: &str, metrics: Arc<Metrics>) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = database_url.strip_prefix("sqlite://") {
         let file = path.split('?').next().unwrap_or_default();
-        if let Some(dir) = Path::new(file)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
+        if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
     }
     let mut options = ConnectOptions::new(database_url);
-    options
-        .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+    options.acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
     if database_url.starts_with("sqlite:") {
         options.max_connections(1).min_connections(1);
     } else {
@@ -91,8 +83,7 @@ pub async fn connect(
 pub async fn prepare(db: &DatabaseConnection, regions: &Regions) -> Result<(), DbErr> {
     if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
         use sea_orm::ConnectionTrait;
-        db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
-            .await?;
+        db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;").await?;
     }
     Migrator::up(db, None).await?;
     regions.sync(db).await?;
@@ -128,30 +119,14 @@ pub fn signing_keys(config: &Config) -> Result<(TokenKeys, bool), String> {
             (Secret::new(key), true)
         }
     };
-    let keys = TokenKeys::hs256(
-        &secret,
-        &config.jwt_kid,
-        &config.jwt_issuer,
-        &config.jwt_audience,
-    )
-    .map_err(|e| format!("signing key: {e}"))?;
+    let keys = TokenKeys::hs256(&secret, &config.jwt_kid, &config.jwt_issuer, &config.jwt_audience)
+        .map_err(|e| format!("signing key: {e}"))?;
     Ok((keys, development))
 }
 
 /// Builds the shared state from a connected, prepared database.
-pub fn app_state(
-    db: DatabaseConnection,
-    keys: TokenKeys,
-    rules: Rules,
-    metrics: Arc<Metrics>,
-) -> AppState {
-    AppState {
-        db,
-        keys,
-        regions: Arc::new(Regions::load()),
-        rules: Arc::new(rules),
-        metrics,
-    }
+pub fn app_state(db: DatabaseConnection, keys: TokenKeys, rules: Rules, metrics: Arc<Metrics>) -> AppState {
+    AppState { db, keys, regions: Arc::new(Regions::load()), rules: Arc::new(rules), metrics }
 }
 
 /// Serves the gateway on `listener` until `shutdown` resolves, then drains in-flight requests.
@@ -161,7 +136,5 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state).layer(tower_http::trace::TraceLayer::new_for_http());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -8,12 +8,12 @@ use async_graphql::{
     dataloader::{DataLoader, Loader},
 };
 use entity::{
-    assistance, beneficiary, business, infrastructure_request, loan_application, monitoring_visit,
-    referral, training, training_enrollment,
+    assistance, beneficiary, business, infrastructure_request, loan_application, monitoring_visit, referral,
+    training, training_enrollment,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PrimaryKeyTrait, QueryFilter,
-    QueryOrder, sea_query::Expr,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -40,11 +40,7 @@ where
         if let Some(regions) = &self.regions {
             select = select.filter(Expr::col("regency_code").is_in(regions.clone()));
         }
-        let rows = select
-            .order_by_asc(Expr::col("created_at"))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
+        let rows = select.order_by_asc(Expr::col("created_at")).all(&self.db).await.map_err(Arc::new)?;
         let mut grouped: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
         for row in rows {
             if let Some(key) = (self.key_of)(&row) {
@@ -77,10 +73,7 @@ where
             select = select.filter(Expr::col("regency_code").is_in(regions.clone()));
         }
         let rows = select.all(&self.db).await.map_err(Arc::new)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| ((self.id_of)(&row), row))
-            .collect())
+        Ok(rows.into_iter().map(|row| ((self.id_of)(&row), row)).collect())
     }
 }
 
@@ -236,13 +229,7 @@ where
     E::Model: Clone + Send + Sync,
 {
     DataLoader::new(
-        ChildrenLoader {
-            db: db.clone(),
-            regions: regions.clone(),
-            key,
-            key_of,
-            _entity: PhantomData,
-        },
+        ChildrenLoader { db: db.clone(), regions: regions.clone(), key, key_of, _entity: PhantomData },
         tokio::spawn,
     )
 }

@@ -95,10 +95,9 @@ fn load_rules(path: Option<&std::path::Path>) -> Result<Rules, String> {
     match path {
         None => Ok(Rules::default()),
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            Rules::from_toml(&text)
-                .map_err(|e| format!("invalid rules file {}: {e}", path.display()))
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Rules::from_toml(&text).map_err(|e| format!("invalid rules file {}: {e}", path.display()))
         }
     }
 }
@@ -114,19 +113,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
                 .await
                 .map_err(|e| e.to_string())?;
-            sinergi_api::prepare(&db, &Regions::load())
-                .await
-                .map_err(|e| e.to_string())?;
+            sinergi_api::prepare(&db, &Regions::load()).await.map_err(|e| e.to_string())?;
             println!("migrations applied");
             Ok(())
         }
-        Command::Token(TokenCommand::Issue {
-            agency,
-            scope,
-            regions,
-            ttl,
-            client,
-        }) => {
+        Command::Token(TokenCommand::Issue { agency, scope, regions, ttl, client }) => {
             let request = token_request(agency, &scope, regions, &ttl, client)?;
             let (keys, _) = sinergi_api::signing_keys(&config)?;
             let (token, claims) = keys.issue(&request).map_err(|e| e.to_string())?;
@@ -150,16 +141,10 @@ fn token_request(
 ) -> Result<TokenRequest, String> {
     if !AGENCIES.iter().any(|(code, _)| *code == agency) {
         let known: Vec<&str> = AGENCIES.iter().map(|(c, _)| *c).collect();
-        return Err(format!(
-            "unknown agency `{agency}` (known: {})",
-            known.join(", ")
-        ));
+        return Err(format!("unknown agency `{agency}` (known: {})", known.join(", ")));
     }
-    let scopes = if scope.trim() == "all" {
-        Scope::VARIANTS.iter().copied().collect()
-    } else {
-        parse_scopes(scope)?
-    };
+    let scopes =
+        if scope.trim() == "all" { Scope::VARIANTS.iter().copied().collect() } else { parse_scopes(scope)? };
     if scopes.is_empty() {
         return Err("at least one scope is required".into());
     }
@@ -167,18 +152,10 @@ fn token_request(
     for region in &regions {
         let regency = reference.get(region).is_some_and(|r| r.is_regency());
         if region != KALTIM && !regency {
-            return Err(format!(
-                "`{region}` is not a Kaltim regency/city code or 64"
-            ));
+            return Err(format!("`{region}` is not a Kaltim regency/city code or 64"));
         }
     }
-    Ok(TokenRequest {
-        agency,
-        client,
-        scopes,
-        regions,
-        ttl: parse_ttl(ttl)?,
-    })
+    Ok(TokenRequest { agency, client, scopes, regions, ttl: parse_ttl(ttl)? })
 }
 
 async fn serve(config: Config, rules: Rules) -> Result<(), String> {
@@ -187,18 +164,12 @@ async fn serve(config: Config, rules: Rules) -> Result<(), String> {
         .await
         .map_err(|e| format!("database: {e}"))?;
     let regions = Regions::load();
-    sinergi_api::prepare(&db, &regions)
-        .await
-        .map_err(|e| format!("migrations: {e}"))?;
+    sinergi_api::prepare(&db, &regions).await.map_err(|e| format!("migrations: {e}"))?;
     if config.demo_data {
-        let seeded = sinergi_api::seed::seed_if_empty(&db, &regions)
-            .await
-            .map_err(|e| format!("demo data: {e}"))?;
+        let seeded =
+            sinergi_api::seed::seed_if_empty(&db, &regions).await.map_err(|e| format!("demo data: {e}"))?;
         if seeded > 0 {
-            tracing::info!(
-                beneficiaries = seeded,
-                "seeded demo data (synthetic, marked isDemo)"
-            );
+            tracing::info!(beneficiaries = seeded, "seeded demo data (synthetic, marked isDemo)");
         }
     }
     let (keys, development) = sinergi_api::signing_keys(&config)?;
@@ -225,9 +196,7 @@ async fn serve(config: Config, rules: Rules) -> Result<(), String> {
         println!("Sinergi is listening on http://{addr}");
     }
     let state = sinergi_api::app_state(db, keys, rules, metrics);
-    sinergi_api::serve(listener, state, shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    sinergi_api::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
 async fn shutdown_signal() {
@@ -236,9 +205,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             signal.recv().await;
         }
     };

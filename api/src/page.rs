@@ -56,28 +56,20 @@ where
 {
     let limit = first.unwrap_or(DEFAULT_PAGE);
     if !(0..=MAX_PAGE).contains(&limit) {
-        return Err(ServiceError::BadRequest(format!(
-            "`first` must be between 0 and {MAX_PAGE}"
-        )));
+        return Err(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}")));
     }
     let offset = match after {
         Some(cursor) => decode_cursor(&cursor)? + 1,
         None => 0,
     };
     let total_count = select.clone().count(db).await?;
-    let mut rows = select
-        .offset(offset)
-        .limit(limit as u64 + 1)
-        .all(db)
-        .await?;
+    let mut rows = select.offset(offset).limit(limit as u64 + 1).all(db).await?;
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let mut connection =
         Connection::with_additional_fields(offset > 0, has_next, ConnectionTotals { total_count });
     connection.edges.extend(
-        rows.into_iter()
-            .enumerate()
-            .map(|(i, row)| Edge::new(encode_cursor(offset + i as u64), map(row))),
+        rows.into_iter().enumerate().map(|(i, row)| Edge::new(encode_cursor(offset + i as u64), map(row))),
     );
     Ok(connection)
 }

@@ -8,8 +8,8 @@ use async_graphql::Enum;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, ExprTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter,
-    Select, TransactionTrait, Value, sea_query::Expr,
+    DatabaseTransaction, EntityTrait, ExprTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, Select,
+    TransactionTrait, Value, sea_query::Expr,
 };
 use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
@@ -90,10 +90,7 @@ impl Lifecycle {
         if self.0.iter().any(|(f, t)| *f == from && *t == to) {
             Ok(())
         } else {
-            Err(ServiceError::InvalidTransition {
-                from: from.to_owned(),
-                to: to.to_owned(),
-            })
+            Err(ServiceError::InvalidTransition { from: from.to_owned(), to: to.to_owned() })
         }
     }
 }
@@ -117,9 +114,7 @@ pub fn require_region(actor: &Actor, regency: &str) -> Result<(), ServiceError> 
     if in_regions(actor, regency) {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden(format!(
-            "this token may not write records in region {regency}"
-        )))
+        Err(ServiceError::Forbidden(format!("this token may not write records in region {regency}")))
     }
 }
 
@@ -163,8 +158,7 @@ where
     match E::find_by_id(id).one(db).await? {
         None => Ok(None),
         Some(model)
-            if model.created_by_agency() == actor.agency
-                && in_regions(actor, model.regency_code()) =>
+            if model.created_by_agency() == actor.agency && in_regions(actor, model.regency_code()) =>
         {
             Ok(Some(model))
         }
@@ -207,10 +201,7 @@ where
 {
     let model = find_visible::<E>(txn, actor, id).await?;
     if model.version() != expected_version {
-        return Err(ServiceError::Conflict {
-            expected: expected_version,
-            actual: model.version(),
-        });
+        return Err(ServiceError::Conflict { expected: expected_version, actual: model.version() });
     }
     Ok(model)
 }
@@ -241,20 +232,10 @@ where
         .exec(txn)
         .await?;
     if result.rows_affected != 1 {
-        let actual = E::find_by_id(before.id())
-            .one(txn)
-            .await?
-            .map(|m| m.version())
-            .unwrap_or(0);
-        return Err(ServiceError::Conflict {
-            expected: before.version(),
-            actual,
-        });
+        let actual = E::find_by_id(before.id()).one(txn).await?.map(|m| m.version()).unwrap_or(0);
+        return Err(ServiceError::Conflict { expected: before.version(), actual });
     }
-    let after = E::find_by_id(before.id())
-        .one(txn)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let after = E::find_by_id(before.id()).one(txn).await?.ok_or(ServiceError::NotFound)?;
     events::record(txn, actor, &after, action, before.status(), fields).await?;
     Ok(after)
 }

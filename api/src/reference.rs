@@ -9,10 +9,7 @@ use crate::{auth::Me, context::ContextExt};
 /// The agencies (OPD) known at start; adding an OPD is an entry here (a policy file in future).
 pub const AGENCIES: &[(&str, &str)] = &[
     ("DINSOS", "Dinas Sosial Provinsi Kalimantan Timur"),
-    (
-        "DISPERINDAGKOP",
-        "Dinas Perindustrian, Perdagangan, Koperasi dan UKM",
-    ),
+    ("DISPERINDAGKOP", "Dinas Perindustrian, Perdagangan, Koperasi dan UKM"),
     ("DISNAKERTRANS", "Dinas Tenaga Kerja dan Transmigrasi"),
     ("PUPR", "Dinas Pekerjaan Umum dan Penataan Ruang"),
     ("BAPPEDA", "Badan Perencanaan Pembangunan Daerah"),
@@ -21,13 +18,11 @@ pub const AGENCIES: &[(&str, &str)] = &[
 
 /// Writes the agency list into the `agency` table (idempotent).
 pub async fn sync_agencies(db: &impl ConnectionTrait) -> Result<(), DbErr> {
-    let rows = AGENCIES
-        .iter()
-        .map(|(code, name)| entity::agency::ActiveModel {
-            code: Set((*code).to_owned()),
-            name: Set((*name).to_owned()),
-            created_at: Set(Utc::now()),
-        });
+    let rows = AGENCIES.iter().map(|(code, name)| entity::agency::ActiveModel {
+        code: Set((*code).to_owned()),
+        name: Set((*name).to_owned()),
+        created_at: Set(Utc::now()),
+    });
     entity::agency::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::column(entity::agency::Column::Code)
@@ -106,11 +101,7 @@ impl ReferenceQuery {
             .into_iter()
             .filter(|l| wanted.is_none_or(|w| w == *l))
             .flat_map(|l| regions.of_level(l))
-            .filter(|r| {
-                parent_code
-                    .as_ref()
-                    .is_none_or(|p| r.parent_code.as_ref() == Some(p))
-            })
+            .filter(|r| parent_code.as_ref().is_none_or(|p| r.parent_code.as_ref() == Some(p)))
             .map(|r| Region {
                 code: r.code.clone(),
                 level: match r.level.as_str() {
@@ -131,10 +122,7 @@ impl ReferenceQuery {
         ctx.actor()?;
         Ok(AGENCIES
             .iter()
-            .map(|(code, name)| Agency {
-                code: (*code).into(),
-                name: (*name).into(),
-            })
+            .map(|(code, name)| Agency { code: (*code).into(), name: (*name).into() })
             .collect())
     }
 }

@@ -87,12 +87,7 @@ impl Regions {
     }
 
     /// Checks a district code and that it lies in `regency`.
-    pub fn check_district(
-        &self,
-        field: &str,
-        code: &str,
-        regency: &str,
-    ) -> Result<(), ServiceError> {
+    pub fn check_district(&self, field: &str, code: &str, regency: &str) -> Result<(), ServiceError> {
         match self.get(code) {
             Some(r) if r.level == "district" && r.parent_code.as_deref() == Some(regency) => Ok(()),
             Some(r) if r.level == "district" => Err(ServiceError::validation(
@@ -107,16 +102,8 @@ impl Regions {
     }
 
     /// Checks a village code: 10 digits inside `district` (villages are not in the reference list).
-    pub fn check_village(
-        &self,
-        field: &str,
-        code: &str,
-        district: &str,
-    ) -> Result<(), ServiceError> {
-        if code.len() == 10
-            && code.bytes().all(|b| b.is_ascii_digit())
-            && code.starts_with(district)
-        {
+    pub fn check_village(&self, field: &str, code: &str, district: &str) -> Result<(), ServiceError> {
+        if code.len() == 10 && code.bytes().all(|b| b.is_ascii_digit()) && code.starts_with(district) {
             Ok(())
         } else {
             Err(ServiceError::validation(

@@ -49,13 +49,9 @@ pub type SinergiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema; `state` is `None` only for exporting the SDL (no database needed).
 pub fn build_schema(state: Option<AppState>) -> SinergiSchema {
-    let mut builder = Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        EmptySubscription,
-    )
-    .limit_depth(12)
-    .limit_complexity(20_000);
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(12)
+        .limit_complexity(20_000);
     if let Some(state) = state {
         builder = builder.data(state);
     }

@@ -22,12 +22,12 @@ pub const PER_REGENCY: usize = 168;
 const SEED_CLIENT: &str = "demo-seed";
 
 const FIRST_MALE: &[&str] = &[
-    "Ahmad", "Budi", "Hendra", "Rudi", "Syahrul", "Agus", "Yusuf", "Rahmat", "Dedi", "Irwan",
-    "Fajar", "Samsul",
+    "Ahmad", "Budi", "Hendra", "Rudi", "Syahrul", "Agus", "Yusuf", "Rahmat", "Dedi", "Irwan", "Fajar",
+    "Samsul",
 ];
 const FIRST_FEMALE: &[&str] = &[
-    "Siti", "Nur", "Dewi", "Rina", "Wahyuni", "Fitri", "Aisyah", "Sri", "Lestari", "Yuliana",
-    "Rohani", "Masitah",
+    "Siti", "Nur", "Dewi", "Rina", "Wahyuni", "Fitri", "Aisyah", "Sri", "Lestari", "Yuliana", "Rohani",
+    "Masitah",
 ];
 const LAST: &[&str] = &[
     "Hidayat",
@@ -114,9 +114,7 @@ where
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(200).collect();
-        <A::Entity as EntityTrait>::insert_many(chunk)
-            .exec_without_returning(txn)
-            .await?;
+        <A::Entity as EntityTrait>::insert_many(chunk).exec_without_returning(txn).await?;
     }
     Ok(())
 }
@@ -138,23 +136,12 @@ pub async fn seed(
 ) -> Result<u64, DbErr> {
     let now = Utc::now();
     let today = now.date_naive();
-    let mut s = Seeder {
-        rng: StdRng::seed_from_u64(seed),
-        now,
-        events: Vec::new(),
-    };
+    let mut s = Seeder { rng: StdRng::seed_from_u64(seed), now, events: Vec::new() };
     let (mut people, mut businesses, mut aid, mut trainings, mut enrollments) =
         (vec![], vec![], vec![], vec![], vec![]);
     let (mut loans, mut infra, mut referrals, mut visits) = (vec![], vec![], vec![], vec![]);
-    let audit = |agency: &str| {
-        (
-            Set(1),
-            Set(agency.to_owned()),
-            Set(SEED_CLIENT.to_owned()),
-            Set(now),
-            Set(now),
-        )
-    };
+    let audit =
+        |agency: &str| (Set(1), Set(agency.to_owned()), Set(SEED_CLIENT.to_owned()), Set(now), Set(now));
     let regencies: Vec<_> = regions.regencies().cloned().collect();
     let mut serial = 0usize;
 
@@ -238,10 +225,7 @@ pub async fn seed(
                 full_name: Set(name.clone()),
                 birth_date: Set(birth),
                 sex: Set(if female { "FEMALE" } else { "MALE" }.into()),
-                phone: Set(Some(format!(
-                    "08{}",
-                    s.rng.random_range(1_100_000_000u64..1_399_999_999)
-                ))),
+                phone: Set(Some(format!("08{}", s.rng.random_range(1_100_000_000u64..1_399_999_999)))),
                 address: Set(Some(format!(
                     "{} No. {}, RT {:02}",
                     STREETS.choose(&mut s.rng).unwrap_or(&"Jl. Pahlawan"),
@@ -262,14 +246,7 @@ pub async fn seed(
                 created_at: cr,
                 updated_at: up,
             });
-            s.event(
-                "BENEFICIARY",
-                person,
-                Some(person),
-                Some("ACTIVE"),
-                "DINSOS",
-                &regency.code,
-            );
+            s.event("BENEFICIARY", person, Some(person), Some("ACTIVE"), "DINSOS", &regency.code);
 
             // The business and its lifecycle position: mostly running, some in every other state.
             let status = match s.rng.random_range(0..100) {
@@ -282,9 +259,7 @@ pub async fn seed(
                 82..=91 => "CLOSED",
                 _ => "GRADUATED",
             };
-            let (sector, label) = *SECTORS
-                .choose(&mut s.rng)
-                .unwrap_or(&("FOOD", "Warung Makan"));
+            let (sector, label) = *SECTORS.choose(&mut s.rng).unwrap_or(&("FOOD", "Warung Makan"));
             let biz = Uuid::now_v7();
             let running = matches!(status, "RUNNING" | "STALLED" | "CLOSED" | "GRADUATED");
             let started = running.then(|| s.date(ymd(2025, 4, 1), 150));
@@ -294,33 +269,15 @@ pub async fn seed(
                 id: Set(biz),
                 beneficiary_id: Set(person),
                 regency_code: Set(regency.code.clone()),
-                name: Set(format!(
-                    "{label} {}",
-                    name.split(' ').next().unwrap_or("Bu")
-                )),
+                name: Set(format!("{label} {}", name.split(' ').next().unwrap_or("Bu"))),
                 sector: Set(sector.into()),
                 previously_stopped: Set(stopped_before),
-                stop_cause: Set(
-                    stopped_before.then(|| "Usaha berhenti saat pandemi COVID-19".to_owned())
-                ),
-                nib: Set((status == "GRADUATED").then(|| {
-                    format!(
-                        "{}",
-                        s.rng.random_range(1_200_000_000_000u64..1_299_999_999_999)
-                    )
-                })),
+                stop_cause: Set(stopped_before.then(|| "Usaha berhenti saat pandemi COVID-19".to_owned())),
+                nib: Set((status == "GRADUATED")
+                    .then(|| format!("{}", s.rng.random_range(1_200_000_000_000u64..1_299_999_999_999)))),
                 monthly_revenue: Set(running.then(|| s.rng.random_range(15..120) * 100_000)),
-                workers: Set(if status == "GRADUATED" {
-                    s.rng.random_range(1..4)
-                } else {
-                    0
-                }),
-                lead_agency: Set(if status == "GRADUATED" {
-                    "DISPERINDAGKOP"
-                } else {
-                    "DINSOS"
-                }
-                .into()),
+                workers: Set(if status == "GRADUATED" { s.rng.random_range(1..4) } else { 0 }),
+                lead_agency: Set(if status == "GRADUATED" { "DISPERINDAGKOP" } else { "DINSOS" }.into()),
                 started_on: Set(started),
                 status: Set(status.into()),
                 version: v,
@@ -329,23 +286,12 @@ pub async fn seed(
                 created_at: cr,
                 updated_at: up,
             });
-            s.event(
-                "BUSINESS",
-                biz,
-                Some(person),
-                Some(status),
-                "DINSOS",
-                &regency.code,
-            );
+            s.event("BUSINESS", biz, Some(person), Some(status), "DINSOS", &regency.code);
 
             // The starter package, planned once approved and delivered once equipped.
             if !matches!(status, "PROPOSED" | "REJECTED") {
                 let id = Uuid::now_v7();
-                let state = if status == "APPROVED" {
-                    "PLANNED"
-                } else {
-                    "DISBURSED"
-                };
+                let state = if status == "APPROVED" { "PLANNED" } else { "DISBURSED" };
                 let (v, ca, cc, cr, up) = audit("DINSOS");
                 aid.push(assistance::ActiveModel {
                     id: Set(id),
@@ -353,10 +299,7 @@ pub async fn seed(
                     regency_code: Set(regency.code.clone()),
                     programme: Set("BUSINESS_STARTER_PACKAGE".into()),
                     amount: Set(s.rng.random_range(45..=50) * 100_000),
-                    items: Set(Some(format!(
-                        "Peralatan dan bahan baku usaha {}",
-                        label.to_lowercase()
-                    ))),
+                    items: Set(Some(format!("Peralatan dan bahan baku usaha {}", label.to_lowercase()))),
                     period_start: Set(ymd(2025, 2, 1)),
                     period_end: Set(Some(ymd(2025, 12, 31))),
                     fund_source: Set("APBD Provinsi Kalimantan Timur 2025".into()),
@@ -371,14 +314,7 @@ pub async fn seed(
                     created_at: cr,
                     updated_at: up,
                 });
-                s.event(
-                    "ASSISTANCE",
-                    id,
-                    Some(person),
-                    Some(state),
-                    "DINSOS",
-                    &regency.code,
-                );
+                s.event("ASSISTANCE", id, Some(person), Some(state), "DINSOS", &regency.code);
             }
 
             // Technical guidance for every equipped business; packaging and marketing for some.
@@ -402,8 +338,9 @@ pub async fn seed(
                     beneficiary_id: Set(person),
                     business_id: Set(Some(biz)),
                     regency_code: Set(regency.code.clone()),
-                    certificate_no: Set((status == "COMPLETED")
-                        .then(|| format!("SERT/{}/{serial:05}", plan[slot].3))),
+                    certificate_no: Set(
+                        (status == "COMPLETED").then(|| format!("SERT/{}/{serial:05}", plan[slot].3))
+                    ),
                     status: Set(status.into()),
                     version: v,
                     created_by_agency: ca,
@@ -411,41 +348,22 @@ pub async fn seed(
                     created_at: cr,
                     updated_at: up,
                 });
-                s.event(
-                    "TRAINING_ENROLLMENT",
-                    id,
-                    Some(person),
-                    Some(status),
-                    agency,
-                    &regency.code,
-                );
+                s.event("TRAINING_ENROLLMENT", id, Some(person), Some(status), agency, &regency.code);
             }
 
             // Monthly visits by a volunteer since the start, the last one seeing today's status.
             if let Some(start) = started {
-                let volunteer = format!(
-                    "{} (TKSK)",
-                    FIRST_MALE.choose(&mut s.rng).unwrap_or(&"Agus")
-                );
+                let volunteer = format!("{} (TKSK)", FIRST_MALE.choose(&mut s.rng).unwrap_or(&"Agus"));
                 let mut month = 1;
-                while let Some(on) = start
-                    .checked_add_months(Months::new(month))
-                    .filter(|d| *d < today)
-                {
-                    let last = on
-                        .checked_add_months(Months::new(1))
-                        .is_none_or(|n| n >= today);
+                while let Some(on) = start.checked_add_months(Months::new(month)).filter(|d| *d < today) {
+                    let last = on.checked_add_months(Months::new(1)).is_none_or(|n| n >= today);
                     let seen = match (last, status) {
                         (true, "STALLED") => "STALLED",
                         (true, "CLOSED") => "CLOSED",
                         _ => "RUNNING",
                     };
                     let id = Uuid::now_v7();
-                    let obstacles = if seen == "RUNNING" {
-                        "[]"
-                    } else {
-                        "[\"CAPITAL\",\"MARKETING\"]"
-                    };
+                    let obstacles = if seen == "RUNNING" { "[]" } else { "[\"CAPITAL\",\"MARKETING\"]" };
                     let (v, ca, cc, cr, up) = audit("RELAWAN");
                     visits.push(monitoring_visit::ActiveModel {
                         id: Set(id),
@@ -465,14 +383,7 @@ pub async fn seed(
                         created_at: cr,
                         updated_at: up,
                     });
-                    s.event(
-                        "MONITORING_VISIT",
-                        id,
-                        Some(person),
-                        None,
-                        "RELAWAN",
-                        &regency.code,
-                    );
+                    s.event("MONITORING_VISIT", id, Some(person), None, "RELAWAN", &regency.code);
                     month += 1;
                 }
             }
@@ -480,17 +391,10 @@ pub async fn seed(
             // Referrals on to sector agencies, with the loan or housing request they led to.
             if matches!(status, "RUNNING" | "GRADUATED") && s.rng.random_bool(0.25) {
                 let loan = Uuid::now_v7();
-                let loan_status = *[
-                    "DRAFT",
-                    "SUBMITTED",
-                    "UNDER_REVIEW",
-                    "APPROVED",
-                    "DISBURSED",
-                    "DISBURSED",
-                    "REJECTED",
-                ]
-                .choose(&mut s.rng)
-                .unwrap_or(&"SUBMITTED");
+                let loan_status =
+                    *["DRAFT", "SUBMITTED", "UNDER_REVIEW", "APPROVED", "DISBURSED", "DISBURSED", "REJECTED"]
+                        .choose(&mut s.rng)
+                        .unwrap_or(&"SUBMITTED");
                 let requested = s.rng.random_range(5..=10) * 1_000_000;
                 let (v, ca, cc, cr, up) = audit("DISPERINDAGKOP");
                 loans.push(loan_application::ActiveModel {
@@ -534,9 +438,7 @@ pub async fn seed(
                     Some(("LOAN_APPLICATION", loan)),
                 ));
             } else if status == "STALLED" && s.rng.random_bool(0.5) {
-                let state = *["OPEN", "ACCEPTED", "DECLINED"]
-                    .choose(&mut s.rng)
-                    .unwrap_or(&"OPEN");
+                let state = *["OPEN", "ACCEPTED", "DECLINED"].choose(&mut s.rng).unwrap_or(&"OPEN");
                 referrals.push(referral_row(
                     &mut s,
                     person,
@@ -550,24 +452,12 @@ pub async fn seed(
             }
             if r % 7 == 0 {
                 let id = Uuid::now_v7();
-                let kind = *[
-                    "LIVABLE_HOUSING",
-                    "SANITATION",
-                    "CLEAN_WATER",
-                    "ELECTRICITY",
-                ]
-                .choose(&mut s.rng)
-                .unwrap_or(&"SANITATION");
-                let state = *[
-                    "SUBMITTED",
-                    "SURVEYED",
-                    "APPROVED",
-                    "IN_PROGRESS",
-                    "COMPLETED",
-                    "REJECTED",
-                ]
-                .choose(&mut s.rng)
-                .unwrap_or(&"SUBMITTED");
+                let kind = *["LIVABLE_HOUSING", "SANITATION", "CLEAN_WATER", "ELECTRICITY"]
+                    .choose(&mut s.rng)
+                    .unwrap_or(&"SANITATION");
+                let state = *["SUBMITTED", "SURVEYED", "APPROVED", "IN_PROGRESS", "COMPLETED", "REJECTED"]
+                    .choose(&mut s.rng)
+                    .unwrap_or(&"SUBMITTED");
                 let surveyed = state != "SUBMITTED";
                 let (v, ca, cc, cr, up) = audit("PUPR");
                 infra.push(infrastructure_request::ActiveModel {
@@ -583,8 +473,9 @@ pub async fn seed(
                     has_land_proof: Set(surveyed.then_some(state != "REJECTED")),
                     is_only_house: Set(surveyed.then_some(true)),
                     housing_aid_last_10_years: Set(surveyed.then_some(false)),
-                    decision_reason: Set((state == "REJECTED")
-                        .then(|| "Tidak ada bukti kepemilikan lahan".to_owned())),
+                    decision_reason: Set(
+                        (state == "REJECTED").then(|| "Tidak ada bukti kepemilikan lahan".to_owned())
+                    ),
                     status: Set(state.into()),
                     version: v,
                     created_by_agency: ca,
@@ -592,24 +483,9 @@ pub async fn seed(
                     created_at: cr,
                     updated_at: up,
                 });
-                s.event(
-                    "INFRASTRUCTURE_REQUEST",
-                    id,
-                    Some(person),
-                    Some(state),
-                    "PUPR",
-                    &regency.code,
-                );
-                let service = if kind == "LIVABLE_HOUSING" {
-                    "HOUSING"
-                } else {
-                    kind
-                };
-                let service = if service == "ELECTRICITY" {
-                    "OTHER"
-                } else {
-                    service
-                };
+                s.event("INFRASTRUCTURE_REQUEST", id, Some(person), Some(state), "PUPR", &regency.code);
+                let service = if kind == "LIVABLE_HOUSING" { "HOUSING" } else { kind };
+                let service = if service == "ELECTRICITY" { "OTHER" } else { service };
                 referrals.push(referral_row(
                     &mut s,
                     person,
@@ -622,9 +498,7 @@ pub async fn seed(
                 ));
             }
         }
-        for (slot, (id, agency, title, topic, starts, status, capacity)) in
-            plan.into_iter().enumerate()
-        {
+        for (slot, (id, agency, title, topic, starts, status, capacity)) in plan.into_iter().enumerate() {
             let (v, ca, cc, cr, up) = audit(agency);
             trainings.push(training::ActiveModel {
                 id: Set(id),
@@ -678,14 +552,7 @@ fn referral_row(
     outcome: Option<(&str, Uuid)>,
 ) -> referral::ActiveModel {
     let id = Uuid::now_v7();
-    s.event(
-        "REFERRAL",
-        id,
-        Some(person),
-        Some(status),
-        "DINSOS",
-        regency,
-    );
+    s.event("REFERRAL", id, Some(person), Some(status), "DINSOS", regency);
     referral::ActiveModel {
         id: Set(id),
         beneficiary_id: Set(person),
@@ -698,9 +565,7 @@ fn referral_row(
         due_by: Set(Some(ymd(2025, 12, 31))),
         outcome_type: Set(outcome.map(|(t, _)| t.to_owned())),
         outcome_id: Set(outcome.map(|(_, id)| id)),
-        response_note: Set(
-            (status == "DECLINED").then(|| "Kuota pelatihan tahun ini penuh".to_owned())
-        ),
+        response_note: Set((status == "DECLINED").then(|| "Kuota pelatihan tahun ini penuh".to_owned())),
         status: Set(status.into()),
         version: Set(1),
         created_by_agency: Set("DINSOS".into()),

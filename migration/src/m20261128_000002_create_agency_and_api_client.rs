@@ -37,11 +37,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("api_client").to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table("agency").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("api_client").to_owned()).await?;
+        manager.drop_table(Table::drop().table("agency").to_owned()).await
     }
 }

@@ -25,12 +25,7 @@ impl MigrationTrait for Migration {
             .col(string("decile_source"))
             .col(date("decile_assessed_on"))
             .col(string("status"));
-        audit_columns(&mut table).foreign_key(&mut fk(
-            "assistance",
-            "beneficiary_id",
-            "beneficiary",
-            "id",
-        ));
+        audit_columns(&mut table).foreign_key(&mut fk("assistance", "beneficiary_id", "beneficiary", "id"));
         manager.create_table(table).await?;
         create_indexes(
             manager,
@@ -44,8 +39,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("assistance").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("assistance").to_owned()).await
     }
 }

@@ -26,12 +26,7 @@ impl MigrationTrait for Migration {
                     .check(Expr::cust("seats_taken >= 0 AND seats_taken <= capacity")),
             )
             .col(string("status"));
-        audit_columns(&mut training).foreign_key(&mut fk(
-            "training",
-            "regency_code",
-            "region",
-            "code",
-        ));
+        audit_columns(&mut training).foreign_key(&mut fk("training", "regency_code", "region", "code"));
         manager.create_table(training).await?;
 
         let mut enrollment = record_table("training_enrollment");
@@ -43,24 +38,9 @@ impl MigrationTrait for Migration {
             .col(string_null("certificate_no"))
             .col(string("status"));
         audit_columns(&mut enrollment)
-            .foreign_key(&mut fk(
-                "training_enrollment",
-                "training_id",
-                "training",
-                "id",
-            ))
-            .foreign_key(&mut fk(
-                "training_enrollment",
-                "beneficiary_id",
-                "beneficiary",
-                "id",
-            ))
-            .foreign_key(&mut fk(
-                "training_enrollment",
-                "business_id",
-                "business",
-                "id",
-            ));
+            .foreign_key(&mut fk("training_enrollment", "training_id", "training", "id"))
+            .foreign_key(&mut fk("training_enrollment", "beneficiary_id", "beneficiary", "id"))
+            .foreign_key(&mut fk("training_enrollment", "business_id", "business", "id"));
         manager.create_table(enrollment).await?;
         create_indexes(
             manager,
@@ -84,11 +64,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("training_enrollment").to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table("training").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("training_enrollment").to_owned()).await?;
+        manager.drop_table(Table::drop().table("training").to_owned()).await
     }
 }

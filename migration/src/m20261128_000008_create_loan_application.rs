@@ -25,12 +25,7 @@ impl MigrationTrait for Migration {
             .col(string("status"));
         audit_columns(&mut table)
             .foreign_key(&mut fk("loan_application", "business_id", "business", "id"))
-            .foreign_key(&mut fk(
-                "loan_application",
-                "beneficiary_id",
-                "beneficiary",
-                "id",
-            ));
+            .foreign_key(&mut fk("loan_application", "beneficiary_id", "beneficiary", "id"));
         manager.create_table(table).await?;
         create_indexes(
             manager,
@@ -45,8 +40,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("loan_application").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("loan_application").to_owned()).await
     }
 }

@@ -44,8 +44,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("referral").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("referral").to_owned()).await
     }
 }

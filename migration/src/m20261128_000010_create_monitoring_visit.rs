@@ -24,12 +24,7 @@ impl MigrationTrait for Migration {
             .col(boolean("follow_up_needed"));
         audit_columns(&mut table)
             .foreign_key(&mut fk("monitoring_visit", "business_id", "business", "id"))
-            .foreign_key(&mut fk(
-                "monitoring_visit",
-                "beneficiary_id",
-                "beneficiary",
-                "id",
-            ));
+            .foreign_key(&mut fk("monitoring_visit", "beneficiary_id", "beneficiary", "id"));
         manager.create_table(table).await?;
         create_indexes(
             manager,
@@ -43,8 +38,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("monitoring_visit").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("monitoring_visit").to_owned()).await
     }
 }

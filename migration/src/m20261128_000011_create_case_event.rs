@@ -42,8 +42,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("case_event").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("case_event").to_owned()).await
     }
 }

@@ -5,21 +5,13 @@ use sea_orm_migration::{prelude::*, schema::*};
 
 /// `id`, the optimistic-concurrency `version`, who created it and when.
 pub fn record_table(name: &'static str) -> TableCreateStatement {
-    Table::create()
-        .table(name)
-        .if_not_exists()
-        .col(pk_uuid("id"))
-        .to_owned()
+    Table::create().table(name).if_not_exists().col(pk_uuid("id")).to_owned()
 }
 
 /// Audit columns appended after a record's own columns.
 pub fn audit_columns(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
     table
-        .col(
-            integer("version")
-                .default(1)
-                .check(Expr::col("version").gte(1)),
-        )
+        .col(integer("version").default(1).check(Expr::col("version").gte(1)))
         .col(string("created_by_agency"))
         .col(string("created_by_client"))
         .col(timestamp_with_time_zone("created_at"))
@@ -44,9 +36,7 @@ pub fn fk(
 /// A plain index on one or more columns.
 pub fn index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut stmt = Index::create();
-    stmt.name(format!("ix_{table}_{}", columns.join("_")))
-        .table(table)
-        .if_not_exists();
+    stmt.name(format!("ix_{table}_{}", columns.join("_"))).table(table).if_not_exists();
     for column in columns {
         stmt.col(*column);
     }

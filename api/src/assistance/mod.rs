@@ -232,10 +232,7 @@ impl AssistanceQuery {
     /// One assistance record by id. Needs `assistance:read`.
     #[graphql(guard = "RequireScope(Scope::AssistanceRead)")]
     async fn assistance(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Assistance> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id)
-            .await
-            .map_err(gql)?
-            .into())
+        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
     /// Assistance records, newest period first. Needs `assistance:read`.
@@ -247,15 +244,7 @@ impl AssistanceQuery {
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<Assistance>> {
-        service::list(
-            ctx.db()?,
-            ctx.actor()?,
-            filter.unwrap_or_default(),
-            first,
-            after,
-        )
-        .await
-        .map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
     }
 }
 
@@ -272,9 +261,7 @@ impl AssistanceMutation {
         ctx: &Context<'_>,
         input: CreateAssistanceInput,
     ) -> async_graphql::Result<CreateAssistancePayload> {
-        CreateAssistancePayload::from_result(
-            service::create(ctx.state()?, ctx.actor()?, input).await,
-        )
+        CreateAssistancePayload::from_result(service::create(ctx.state()?, ctx.actor()?, input).await)
     }
 
     /// Changes planned assistance. Needs `assistance:write`.
@@ -294,10 +281,7 @@ impl AssistanceMutation {
         ctx: &Context<'_>,
         input: DisburseAssistanceInput,
     ) -> async_graphql::Result<ChangeAssistanceStatusPayload> {
-        let on = input
-            .disbursed_on
-            .map(|d| d.0)
-            .unwrap_or_else(|| Utc::now().date_naive());
+        let on = input.disbursed_on.map(|d| d.0).unwrap_or_else(|| Utc::now().date_naive());
         ChangeAssistanceStatusPayload::from_result(
             service::change_status(
                 ctx.db()?,

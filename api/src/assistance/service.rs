@@ -6,14 +6,13 @@ use entity::{
     beneficiary,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::{
-    AssistanceFilter, AssistanceProgramme, AssistanceStatus, CreateAssistanceInput,
-    UpdateAssistanceInput,
+    AssistanceFilter, AssistanceProgramme, AssistanceStatus, CreateAssistanceInput, UpdateAssistanceInput,
 };
 use crate::{
     auth::Actor,
@@ -62,9 +61,7 @@ pub async fn list(
     if let Some(d) = filter.period_to {
         select = select.filter(Column::PeriodStart.lte(d.0));
     }
-    let select = select
-        .order_by_desc(Column::PeriodStart)
-        .order_by_asc(Column::Id);
+    let select = select.order_by_desc(Column::PeriodStart).order_by_asc(Column::Id);
     paginate(db, select, first, after, super::Assistance::from).await
 }
 
@@ -75,36 +72,25 @@ pub async fn create(
     input: CreateAssistanceInput,
 ) -> Result<assistance::Model, ServiceError> {
     if input.amount.0 < 0 {
-        return Err(ServiceError::validation(
-            "amount",
-            "amount cannot be negative",
-        ));
+        return Err(ServiceError::validation("amount", "amount cannot be negative"));
     }
     if input.fund_source.trim().is_empty() {
-        return Err(ServiceError::validation(
-            "fundSource",
-            "fund source is required",
-        ));
+        return Err(ServiceError::validation("fundSource", "fund source is required"));
     }
     if input.period_end.is_some_and(|end| end < input.period_start) {
-        return Err(ServiceError::validation(
-            "periodEnd",
-            "period ends before it starts",
-        ));
+        return Err(ServiceError::validation("periodEnd", "period ends before it starts"));
     }
     let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
-        .await
-        .map_err(|e| match e {
-            ServiceError::NotFound => {
-                ServiceError::validation("beneficiaryId", "no such beneficiary")
-            }
+    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id).await.map_err(
+        |e| match e {
+            ServiceError::NotFound => ServiceError::validation("beneficiaryId", "no such beneficiary"),
             other => other,
-        })?;
+        },
+    )?;
     if input.programme == AssistanceProgramme::BusinessStarterPackage {
         let max = state.rules.max_decile_for_business_package;
         if person.decile > max {
@@ -166,22 +152,15 @@ pub async fn update(
     input: UpdateAssistanceInput,
 ) -> Result<assistance::Model, ServiceError> {
     let txn = db.begin().await?;
-    let before =
-        records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     if before.status != wire(AssistanceStatus::Planned) {
-        return Err(ServiceError::InvalidTransition {
-            from: before.status,
-            to: "UPDATED".into(),
-        });
+        return Err(ServiceError::InvalidTransition { from: before.status, to: "UPDATED".into() });
     }
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();
     if let Some(v) = input.amount {
         if v.0 < 0 {
-            return Err(ServiceError::validation(
-                "amount",
-                "amount cannot be negative",
-            ));
+            return Err(ServiceError::validation("amount", "amount cannot be negative"));
         }
         active.amount = Set(v.0);
         fields.push("amount");
@@ -192,10 +171,7 @@ pub async fn update(
     }
     if let Some(v) = input.period_end {
         if v.0 < before.period_start {
-            return Err(ServiceError::validation(
-                "periodEnd",
-                "period ends before it starts",
-            ));
+            return Err(ServiceError::validation("periodEnd", "period ends before it starts"));
         }
         active.period_end = Set(Some(v.0));
         fields.push("periodEnd");
@@ -207,8 +183,7 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
     txn.commit().await?;
     Ok(after)
 }

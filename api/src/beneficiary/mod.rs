@@ -94,19 +94,11 @@ impl Beneficiary {
     }
     /// NIK (Nomor Induk Kependudukan), 16 digits; masked (`6472**********01`) without `pii:read`.
     async fn nik(&self, ctx: &Context<'_>) -> String {
-        if pii(ctx) {
-            self.model.nik.clone()
-        } else {
-            mask(&self.model.nik)
-        }
+        if pii(ctx) { self.model.nik.clone() } else { mask(&self.model.nik) }
     }
     /// Family card number (Nomor Kartu Keluarga, KK); masked without `pii:read`.
     async fn kk_number(&self, ctx: &Context<'_>) -> String {
-        if pii(ctx) {
-            self.model.kk_number.clone()
-        } else {
-            mask(&self.model.kk_number)
-        }
+        if pii(ctx) { self.model.kk_number.clone() } else { mask(&self.model.kk_number) }
     }
     /// Head of family (kepala keluarga) on the KK.
     async fn is_head_of_family(&self) -> bool {
@@ -127,20 +119,12 @@ impl Beneficiary {
     /// Phone number (nomor telepon); masked without `pii:read`.
     async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
         let phone = self.model.phone.as_deref()?;
-        Some(if pii(ctx) {
-            phone.to_owned()
-        } else {
-            mask(phone)
-        })
+        Some(if pii(ctx) { phone.to_owned() } else { mask(phone) })
     }
     /// Street address (alamat); `***` without `pii:read`.
     async fn address(&self, ctx: &Context<'_>) -> Option<String> {
         let address = self.model.address.as_deref()?;
-        Some(if pii(ctx) {
-            address.to_owned()
-        } else {
-            "***".to_owned()
-        })
+        Some(if pii(ctx) { address.to_owned() } else { "***".to_owned() })
     }
     /// Regency/city (kabupaten/kota), Kemendagri code, e.g. `6472` Samarinda.
     async fn regency_code(&self) -> &str {
@@ -205,10 +189,7 @@ impl Beneficiary {
     }
     /// Training enrollments. Needs `training:read`.
     #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
-    async fn enrollments(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<TrainingEnrollment>> {
+    async fn enrollments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingEnrollment>> {
         Loaders::children(ctx, |l| &l.enrollments_by_beneficiary, self.model.id).await
     }
     /// Infrastructure requests for the household. Needs `infrastructure:read`.
@@ -226,10 +207,7 @@ impl Beneficiary {
     }
     /// Monitoring visits to the beneficiary's businesses. Needs `monitoring:read`.
     #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
-    async fn monitoring_visits(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<MonitoringVisit>> {
+    async fn monitoring_visits(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MonitoringVisit>> {
         Loaders::children(ctx, |l| &l.visits_by_beneficiary, self.model.id).await
     }
     /// The case timeline: every event of this case, oldest first. Needs `events:subscribe`.
@@ -240,13 +218,8 @@ impl Beneficiary {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<CaseEvent>> {
-        let filter = CaseEventFilter {
-            beneficiary_id: Some(self.model.id),
-            ..Default::default()
-        };
-        crate::events::list(ctx.db()?, ctx.actor()?, filter, first, after)
-            .await
-            .map_err(gql)
+        let filter = CaseEventFilter { beneficiary_id: Some(self.model.id), ..Default::default() };
+        crate::events::list(ctx.db()?, ctx.actor()?, filter, first, after).await.map_err(gql)
     }
 }
 
@@ -389,10 +362,7 @@ impl BeneficiaryQuery {
     /// One beneficiary by id. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
     async fn beneficiary(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Beneficiary> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id)
-            .await
-            .map_err(gql)?
-            .into())
+        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
     /// Beneficiaries, filtered and sorted. Needs `beneficiary:read`.
@@ -409,9 +379,7 @@ impl BeneficiaryQuery {
         if filter.nik.is_some() || filter.kk_number.is_some() {
             ctx.actor()?.require(Scope::PiiRead)?;
         }
-        service::list(ctx.db()?, ctx.actor()?, filter, order_by, first, after)
-            .await
-            .map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter, order_by, first, after).await.map_err(gql)
     }
 }
 
@@ -451,8 +419,7 @@ impl BeneficiaryMutation {
         input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeBeneficiaryStatusPayload> {
         ChangeBeneficiaryStatusPayload::from_result(
-            service::change_status(ctx.db()?, ctx.actor()?, input, BeneficiaryStatus::Graduated)
-                .await,
+            service::change_status(ctx.db()?, ctx.actor()?, input, BeneficiaryStatus::Graduated).await,
         )
     }
 
@@ -464,8 +431,7 @@ impl BeneficiaryMutation {
         input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeBeneficiaryStatusPayload> {
         ChangeBeneficiaryStatusPayload::from_result(
-            service::change_status(ctx.db()?, ctx.actor()?, input, BeneficiaryStatus::Inactive)
-                .await,
+            service::change_status(ctx.db()?, ctx.actor()?, input, BeneficiaryStatus::Inactive).await,
         )
     }
 }

@@ -4,15 +4,15 @@ use chrono::Utc;
 use entity::beneficiary::{self, ActiveModel, Column, Entity};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order, QueryFilter, QueryOrder,
+    TransactionTrait,
     sea_query::{Expr, Func},
 };
 use uuid::Uuid;
 
 use super::{
-    BeneficiaryFilter, BeneficiaryOrderBy, BeneficiaryOrderField, BeneficiaryStatus,
-    CreateBeneficiaryInput, Sex, UpdateBeneficiaryInput,
+    BeneficiaryFilter, BeneficiaryOrderBy, BeneficiaryOrderField, BeneficiaryStatus, CreateBeneficiaryInput,
+    Sex, UpdateBeneficiaryInput,
 };
 use crate::{
     auth::Actor,
@@ -64,10 +64,8 @@ pub async fn list(
         select = select.filter(Column::Decile.lte(max));
     }
     if let Some(text) = filter.name_contains.filter(|t| !t.trim().is_empty()) {
-        select = select.filter(
-            Expr::expr(Func::lower(Expr::col(Column::FullName)))
-                .like(contains_pattern(text.trim())),
-        );
+        select = select
+            .filter(Expr::expr(Func::lower(Expr::col(Column::FullName))).like(contains_pattern(text.trim())));
     }
     if let Some(nik) = filter.nik {
         select = select.filter(Column::Nik.eq(nik));
@@ -100,20 +98,14 @@ fn check_decile(decile: i32) -> Result<(), ServiceError> {
     if (1..=10).contains(&decile) {
         Ok(())
     } else {
-        Err(ServiceError::validation(
-            "decile",
-            format!("decile must be 1–10, got {decile}"),
-        ))
+        Err(ServiceError::validation("decile", format!("decile must be 1–10, got {decile}")))
     }
 }
 
 fn check_name(name: &str) -> Result<String, ServiceError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(ServiceError::validation(
-            "fullName",
-            "full name must be 1–200 characters",
-        ));
+        return Err(ServiceError::validation("fullName", "full name must be 1–200 characters"));
     }
     Ok(name.to_owned())
 }
@@ -125,11 +117,7 @@ async fn ensure_unique(
     kk: &str,
     head_of_family: bool,
 ) -> Result<(), ServiceError> {
-    let same_nik = Entity::find()
-        .filter(Column::Nik.eq(nik))
-        .filter(Column::Id.ne(id))
-        .one(db)
-        .await?;
+    let same_nik = Entity::find().filter(Column::Nik.eq(nik)).filter(Column::Id.ne(id)).one(db).await?;
     if same_nik.is_some() {
         return Err(ServiceError::Duplicate {
             field: "nik".into(),
@@ -161,40 +149,20 @@ pub async fn create(
 ) -> Result<(beneficiary::Model, Vec<UserWarning>), ServiceError> {
     let today = Utc::now().date_naive();
     let full_name = check_name(&input.full_name)?;
-    let nik = check_nik(
-        "nik",
-        &input.nik,
-        Some(input.sex.into()),
-        &state.regions,
-        today,
-    )?;
+    let nik = check_nik("nik", &input.nik, Some(input.sex.into()), &state.regions, today)?;
     let mut warnings = nik.warnings;
     if nik.birth_date != input.birth_date.0 {
         warnings.push(UserWarning {
             field: "birthDate".into(),
-            message: format!(
-                "birth date differs from the one the NIK encodes ({})",
-                nik.birth_date
-            ),
+            message: format!("birth date differs from the one the NIK encodes ({})", nik.birth_date),
         });
     }
-    warnings.extend(check_kk(
-        "kkNumber",
-        &input.kk_number,
-        &state.regions,
-        today,
-    )?);
+    warnings.extend(check_kk("kkNumber", &input.kk_number, &state.regions, today)?);
     check_decile(input.decile)?;
-    state
-        .regions
-        .check_regency("regencyCode", &input.regency_code)?;
-    state
-        .regions
-        .check_district("districtCode", &input.district_code, &input.regency_code)?;
+    state.regions.check_regency("regencyCode", &input.regency_code)?;
+    state.regions.check_district("districtCode", &input.district_code, &input.regency_code)?;
     if let Some(village) = &input.village_code {
-        state
-            .regions
-            .check_village("villageCode", village, &input.district_code)?;
+        state.regions.check_village("villageCode", village, &input.district_code)?;
     }
     require_region(actor, &input.regency_code)?;
 
@@ -203,14 +171,7 @@ pub async fn create(
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
         return Ok((existing, Vec::new()));
     }
-    ensure_unique(
-        &txn,
-        id,
-        &input.nik,
-        &input.kk_number,
-        input.is_head_of_family,
-    )
-    .await?;
+    ensure_unique(&txn, id, &input.nik, &input.kk_number, input.is_head_of_family).await?;
     let now = Utc::now();
     let active = ActiveModel {
         id: Set(id),
@@ -249,28 +210,18 @@ pub async fn update(
 ) -> Result<(beneficiary::Model, Vec<UserWarning>), ServiceError> {
     let today = Utc::now().date_naive();
     let txn = state.db.begin().await?;
-    let before =
-        records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
-    let mut active = ActiveModel {
-        id: NotSet,
-        ..Default::default()
-    };
+    let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    let mut active = ActiveModel { id: NotSet, ..Default::default() };
     let mut fields = Vec::new();
     let mut warnings = Vec::new();
 
     let nik = input.nik.clone().unwrap_or_else(|| before.nik.clone());
-    let kk = input
-        .kk_number
-        .clone()
-        .unwrap_or_else(|| before.kk_number.clone());
+    let kk = input.kk_number.clone().unwrap_or_else(|| before.kk_number.clone());
     let head = input.is_head_of_family.unwrap_or(before.is_head_of_family);
     if let Some(value) = input.nik {
-        let sex: Sex = before
-            .sex
-            .parse()
-            .map_err(|_| ServiceError::validation("nik", "stored sex is unknown"))?;
-        warnings
-            .extend(check_nik("nik", &value, Some(sex.into()), &state.regions, today)?.warnings);
+        let sex: Sex =
+            before.sex.parse().map_err(|_| ServiceError::validation("nik", "stored sex is unknown"))?;
+        warnings.extend(check_nik("nik", &value, Some(sex.into()), &state.regions, today)?.warnings);
         active.nik = Set(value);
         fields.push("nik");
     }
@@ -299,28 +250,18 @@ pub async fn update(
         active.address = Set(Some(value));
         fields.push("address");
     }
-    let regency = input
-        .regency_code
-        .clone()
-        .unwrap_or_else(|| before.regency_code.clone());
-    let district = input
-        .district_code
-        .clone()
-        .unwrap_or_else(|| before.district_code.clone());
+    let regency = input.regency_code.clone().unwrap_or_else(|| before.regency_code.clone());
+    let district = input.district_code.clone().unwrap_or_else(|| before.district_code.clone());
     if input.regency_code.is_some() || input.district_code.is_some() {
         state.regions.check_regency("regencyCode", &regency)?;
-        state
-            .regions
-            .check_district("districtCode", &district, &regency)?;
+        state.regions.check_district("districtCode", &district, &regency)?;
         require_region(actor, &regency)?;
         active.regency_code = Set(regency);
         active.district_code = Set(district.clone());
         fields.extend(["regencyCode", "districtCode"]);
     }
     if let Some(value) = input.village_code {
-        state
-            .regions
-            .check_village("villageCode", &value, &district)?;
+        state.regions.check_village("villageCode", &value, &district)?;
         active.village_code = Set(Some(value));
         fields.push("villageCode");
     }
@@ -341,8 +282,7 @@ pub async fn update(
         return Err(ServiceError::validation("input", "nothing to change"));
     }
     ensure_unique(&txn, before.id, &nik, &kk, head).await?;
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
     txn.commit().await?;
     Ok((after, warnings))
 }

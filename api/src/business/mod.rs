@@ -175,10 +175,7 @@ impl Business {
     }
     /// Monitoring visits, oldest first. Needs `monitoring:read`.
     #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
-    async fn monitoring_visits(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<MonitoringVisit>> {
+    async fn monitoring_visits(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MonitoringVisit>> {
         Loaders::children(ctx, |l| &l.visits_by_business, self.model.id).await
     }
     /// Referrals about this business. Needs `referral:read`.
@@ -313,10 +310,7 @@ impl BusinessQuery {
     /// One business by id. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
     async fn business(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Business> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id)
-            .await
-            .map_err(gql)?
-            .into())
+        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
     /// Businesses, filtered and sorted. Needs `business:read`.
@@ -329,16 +323,9 @@ impl BusinessQuery {
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<Business>> {
-        service::list(
-            ctx.db()?,
-            ctx.actor()?,
-            filter.unwrap_or_default(),
-            order_by,
-            first,
-            after,
-        )
-        .await
-        .map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
+            .await
+            .map_err(gql)
     }
 }
 
@@ -352,15 +339,7 @@ async fn move_business(
     to: BusinessStatus,
 ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
     ChangeBusinessStatusPayload::from_result(
-        service::change_status(
-            ctx.db()?,
-            ctx.actor()?,
-            input.id,
-            input.expected_version,
-            to,
-            None,
-        )
-        .await,
+        service::change_status(ctx.db()?, ctx.actor()?, input.id, input.expected_version, to, None).await,
     )
 }
 
@@ -423,10 +402,7 @@ impl BusinessMutation {
         ctx: &Context<'_>,
         input: StartBusinessInput,
     ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
-        let started = input
-            .started_on
-            .map(|d| d.0)
-            .unwrap_or_else(|| Utc::now().date_naive());
+        let started = input.started_on.map(|d| d.0).unwrap_or_else(|| Utc::now().date_naive());
         ChangeBusinessStatusPayload::from_result(
             service::change_status(
                 ctx.db()?,

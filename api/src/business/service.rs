@@ -7,8 +7,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order, QueryFilter, QueryOrder,
+    TransactionTrait,
     sea_query::{Expr, Func},
 };
 use uuid::Uuid;
@@ -73,9 +73,8 @@ pub async fn list(
         select = select.filter(Column::LeadAgency.eq(agency));
     }
     if let Some(text) = filter.name_contains.filter(|t| !t.trim().is_empty()) {
-        select = select.filter(
-            Expr::expr(Func::lower(Expr::col(Column::Name))).like(contains_pattern(text.trim())),
-        );
+        select = select
+            .filter(Expr::expr(Func::lower(Expr::col(Column::Name))).like(contains_pattern(text.trim())));
     }
     if let Some(from) = filter.started_from {
         select = select.filter(Column::StartedOn.gte(from.0));
@@ -94,40 +93,21 @@ pub async fn list(
         ),
         None => (Column::CreatedAt, Order::Asc),
     };
-    paginate(
-        db,
-        select.order_by(column, order).order_by_asc(Column::Id),
-        first,
-        after,
-        super::Business::from,
-    )
-    .await
+    paginate(db, select.order_by(column, order).order_by_asc(Column::Id), first, after, super::Business::from)
+        .await
 }
 
-fn check_fields(
-    name: Option<&str>,
-    revenue: Option<i64>,
-    workers: Option<i32>,
-) -> Result<(), ServiceError> {
+fn check_fields(name: Option<&str>, revenue: Option<i64>, workers: Option<i32>) -> Result<(), ServiceError> {
     if let Some(name) = name
         && (name.trim().is_empty() || name.chars().count() > 200)
     {
-        return Err(ServiceError::validation(
-            "name",
-            "name must be 1–200 characters",
-        ));
+        return Err(ServiceError::validation("name", "name must be 1–200 characters"));
     }
     if revenue.is_some_and(|r| r < 0) {
-        return Err(ServiceError::validation(
-            "monthlyRevenue",
-            "revenue cannot be negative",
-        ));
+        return Err(ServiceError::validation("monthlyRevenue", "revenue cannot be negative"));
     }
     if workers.is_some_and(|w| w < 0) {
-        return Err(ServiceError::validation(
-            "workers",
-            "workers cannot be negative",
-        ));
+        return Err(ServiceError::validation("workers", "workers cannot be negative"));
     }
     Ok(())
 }
@@ -138,24 +118,18 @@ pub async fn create(
     actor: &Actor,
     input: CreateBusinessInput,
 ) -> Result<business::Model, ServiceError> {
-    check_fields(
-        Some(&input.name),
-        input.monthly_revenue.map(|r| r.0),
-        Some(input.workers),
-    )?;
+    check_fields(Some(&input.name), input.monthly_revenue.map(|r| r.0), Some(input.workers))?;
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    let owner = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
-        .await
-        .map_err(|e| match e {
-            ServiceError::NotFound => {
-                ServiceError::validation("beneficiaryId", "no such beneficiary")
-            }
+    let owner = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id).await.map_err(
+        |e| match e {
+            ServiceError::NotFound => ServiceError::validation("beneficiaryId", "no such beneficiary"),
             other => other,
-        })?;
+        },
+    )?;
     let now = Utc::now();
     let active = ActiveModel {
         id: Set(id),
@@ -188,14 +162,9 @@ pub async fn update(
     actor: &Actor,
     input: UpdateBusinessInput,
 ) -> Result<business::Model, ServiceError> {
-    check_fields(
-        input.name.as_deref(),
-        input.monthly_revenue.map(|r| r.0),
-        input.workers,
-    )?;
+    check_fields(input.name.as_deref(), input.monthly_revenue.map(|r| r.0), input.workers)?;
     let txn = db.begin().await?;
-    let before =
-        records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();
     if let Some(v) = input.name {
@@ -229,8 +198,7 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -239,10 +239,7 @@ impl InfrastructureQuery {
         ctx: &Context<'_>,
         id: Uuid,
     ) -> async_graphql::Result<InfrastructureRequest> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id)
-            .await
-            .map_err(gql)?
-            .into())
+        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
     /// Requests, newest first. Needs `infrastructure:read`.
@@ -254,15 +251,7 @@ impl InfrastructureQuery {
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<InfrastructureRequest>> {
-        service::list(
-            ctx.db()?,
-            ctx.actor()?,
-            filter.unwrap_or_default(),
-            first,
-            after,
-        )
-        .await
-        .map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
     }
 }
 
@@ -297,9 +286,7 @@ impl InfrastructureMutation {
         ctx: &Context<'_>,
         input: CreateInfrastructureRequestInput,
     ) -> async_graphql::Result<CreateInfrastructureRequestPayload> {
-        CreateInfrastructureRequestPayload::from_result(
-            service::create(ctx.db()?, ctx.actor()?, input).await,
-        )
+        CreateInfrastructureRequestPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
     }
 
     /// SUBMITTED → SURVEYED, recording notes, cost and the RTLH gates. Needs `infrastructure:write`.
@@ -367,10 +354,7 @@ impl InfrastructureMutation {
         ctx: &Context<'_>,
         input: RejectInfrastructureRequestInput,
     ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
-        let findings = service::Findings {
-            reason: Some(input.reason),
-            ..Default::default()
-        };
+        let findings = service::Findings { reason: Some(input.reason), ..Default::default() };
         ChangeInfrastructureRequestPayload::from_result(
             service::change_status(
                 ctx.db()?,

@@ -6,14 +6,13 @@ use entity::{
     infrastructure_request::{self, ActiveModel, Column, Entity},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::{
-    CreateInfrastructureRequestInput, InfrastructureKind, InfrastructureRequestFilter,
-    InfrastructureStatus,
+    CreateInfrastructureRequestInput, InfrastructureKind, InfrastructureRequestFilter, InfrastructureStatus,
 };
 use crate::{
     auth::Actor,
@@ -73,9 +72,7 @@ pub async fn list(
     if let Some(s) = filter.statuses {
         select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
     }
-    let select = select
-        .order_by_desc(Column::CreatedAt)
-        .order_by_asc(Column::Id);
+    let select = select.order_by_desc(Column::CreatedAt).order_by_asc(Column::Id);
     paginate(db, select, first, after, super::InfrastructureRequest::from).await
 }
 
@@ -86,24 +83,19 @@ pub async fn create(
     input: CreateInfrastructureRequestInput,
 ) -> Result<infrastructure_request::Model, ServiceError> {
     if input.estimated_cost.is_some_and(|c| c.0 < 0) {
-        return Err(ServiceError::validation(
-            "estimatedCost",
-            "cost cannot be negative",
-        ));
+        return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
     }
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
-        .await
-        .map_err(|e| match e {
-            ServiceError::NotFound => {
-                ServiceError::validation("beneficiaryId", "no such beneficiary")
-            }
+    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id).await.map_err(
+        |e| match e {
+            ServiceError::NotFound => ServiceError::validation("beneficiaryId", "no such beneficiary"),
             other => other,
-        })?;
+        },
+    )?;
     let now = Utc::now();
     let active = ActiveModel {
         id: Set(id),
@@ -141,54 +133,64 @@ pub async fn change_status(
     findings: Findings,
 ) -> Result<infrastructure_request::Model, ServiceError> {
     let to_wire: &'static str = to.into();
-    records::transition::<Entity, ActiveModel>(db, actor, id, expected_version, to_wire, &LIFECYCLE, |before, active| {
-        let mut fields = Vec::new();
-        if let Some(notes) = findings.survey_notes {
-            if notes.trim().is_empty() {
-                return Err(ServiceError::validation("surveyNotes", "survey notes are required"));
+    records::transition::<Entity, ActiveModel>(
+        db,
+        actor,
+        id,
+        expected_version,
+        to_wire,
+        &LIFECYCLE,
+        |before, active| {
+            let mut fields = Vec::new();
+            if let Some(notes) = findings.survey_notes {
+                if notes.trim().is_empty() {
+                    return Err(ServiceError::validation("surveyNotes", "survey notes are required"));
+                }
+                active.survey_notes = Set(Some(notes));
+                fields.push("surveyNotes");
             }
-            active.survey_notes = Set(Some(notes));
-            fields.push("surveyNotes");
-        }
-        if let Some(cost) = findings.estimated_cost {
-            if cost < 0 {
-                return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
+            if let Some(cost) = findings.estimated_cost {
+                if cost < 0 {
+                    return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
+                }
+                active.estimated_cost = Set(Some(cost));
+                fields.push("estimatedCost");
             }
-            active.estimated_cost = Set(Some(cost));
-            fields.push("estimatedCost");
-        }
-        let land = findings.has_land_proof.or(before.has_land_proof);
-        let only = findings.is_only_house.or(before.is_only_house);
-        let aid = findings.housing_aid_last_10_years.or(before.housing_aid_last_10_years);
-        if findings.has_land_proof.is_some() {
-            active.has_land_proof = Set(land);
-            fields.push("hasLandProof");
-        }
-        if findings.is_only_house.is_some() {
-            active.is_only_house = Set(only);
-            fields.push("isOnlyHouse");
-        }
-        if findings.housing_aid_last_10_years.is_some() {
-            active.housing_aid_last_10_years = Set(aid);
-            fields.push("housingAidLast10Years");
-        }
-        if let Some(reason) = findings.reason {
-            if reason.trim().is_empty() {
-                return Err(ServiceError::validation("reason", "a rejection needs a reason"));
+            let land = findings.has_land_proof.or(before.has_land_proof);
+            let only = findings.is_only_house.or(before.is_only_house);
+            let aid = findings.housing_aid_last_10_years.or(before.housing_aid_last_10_years);
+            if findings.has_land_proof.is_some() {
+                active.has_land_proof = Set(land);
+                fields.push("hasLandProof");
             }
-            active.decision_reason = Set(Some(reason));
-            fields.push("decisionReason");
-        }
-        if to == InfrastructureStatus::Approved
-            && before.kind == wire(InfrastructureKind::LivableHousing)
-            && !(land == Some(true) && only == Some(true) && aid == Some(false))
-        {
-            return Err(ServiceError::NotEligible {
-                field: "id".into(),
-                message: "RTLH needs proof of land, the only house, and no housing aid in the last 10 years".into(),
-            });
-        }
-        Ok(fields)
-    })
+            if findings.is_only_house.is_some() {
+                active.is_only_house = Set(only);
+                fields.push("isOnlyHouse");
+            }
+            if findings.housing_aid_last_10_years.is_some() {
+                active.housing_aid_last_10_years = Set(aid);
+                fields.push("housingAidLast10Years");
+            }
+            if let Some(reason) = findings.reason {
+                if reason.trim().is_empty() {
+                    return Err(ServiceError::validation("reason", "a rejection needs a reason"));
+                }
+                active.decision_reason = Set(Some(reason));
+                fields.push("decisionReason");
+            }
+            if to == InfrastructureStatus::Approved
+                && before.kind == wire(InfrastructureKind::LivableHousing)
+                && !(land == Some(true) && only == Some(true) && aid == Some(false))
+            {
+                return Err(ServiceError::NotEligible {
+                    field: "id".into(),
+                    message:
+                        "RTLH needs proof of land, the only house, and no housing aid in the last 10 years"
+                            .into(),
+                });
+            }
+            Ok(fields)
+        },
+    )
     .await
 }

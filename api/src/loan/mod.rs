@@ -251,15 +251,8 @@ pub struct LoanQuery;
 impl LoanQuery {
     /// One loan application by id. Needs `loan:read`.
     #[graphql(guard = "RequireScope(Scope::LoanRead)")]
-    async fn loan_application(
-        &self,
-        ctx: &Context<'_>,
-        id: Uuid,
-    ) -> async_graphql::Result<LoanApplication> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id)
-            .await
-            .map_err(gql)?
-            .into())
+    async fn loan_application(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<LoanApplication> {
+        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
     /// Loan applications, newest first. Needs `loan:read`.
@@ -271,15 +264,7 @@ impl LoanQuery {
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<LoanApplication>> {
-        service::list(
-            ctx.db()?,
-            ctx.actor()?,
-            filter.unwrap_or_default(),
-            first,
-            after,
-        )
-        .await
-        .map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
     }
 }
 
@@ -294,16 +279,7 @@ async fn move_loan(
 ) -> async_graphql::Result<ChangeLoanStatusPayload> {
     let state = ctx.state()?;
     ChangeLoanStatusPayload::from_result(
-        service::change_status(
-            state,
-            ctx.actor()?,
-            input.id,
-            input.expected_version,
-            to,
-            None,
-            None,
-        )
-        .await,
+        service::change_status(state, ctx.actor()?, input.id, input.expected_version, to, None, None).await,
     )
 }
 
@@ -316,9 +292,7 @@ impl LoanMutation {
         ctx: &Context<'_>,
         input: CreateLoanApplicationInput,
     ) -> async_graphql::Result<CreateLoanApplicationPayload> {
-        CreateLoanApplicationPayload::from_result(
-            service::create(ctx.state()?, ctx.actor()?, input).await,
-        )
+        CreateLoanApplicationPayload::from_result(service::create(ctx.state()?, ctx.actor()?, input).await)
     }
 
     /// Changes a draft. Needs `loan:write`.
@@ -328,9 +302,7 @@ impl LoanMutation {
         ctx: &Context<'_>,
         input: UpdateLoanApplicationInput,
     ) -> async_graphql::Result<UpdateLoanApplicationPayload> {
-        UpdateLoanApplicationPayload::from_result(
-            service::update(ctx.state()?, ctx.actor()?, input).await,
-        )
+        UpdateLoanApplicationPayload::from_result(service::update(ctx.state()?, ctx.actor()?, input).await)
     }
 
     /// DRAFT → SUBMITTED; KUR needs a business running ≥ 6 months, or ≥ 3 months after completed

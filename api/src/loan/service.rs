@@ -7,23 +7,19 @@ use entity::{
     training, training_enrollment,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::{
-    CreateLoanApplicationInput, LoanApplicationFilter, LoanProduct, LoanStatus,
-    UpdateLoanApplicationInput,
+    CreateLoanApplicationInput, LoanApplicationFilter, LoanProduct, LoanStatus, UpdateLoanApplicationInput,
 };
 use crate::{
     auth::Actor,
     context::AppState,
     error::ServiceError,
     page::{Page, paginate},
-    records::{
-        self, Lifecycle, existing_for_retry, find_visible, parse_stored, wire, within_regions,
-    },
+    records::{self, Lifecycle, existing_for_retry, find_visible, parse_stored, wire, within_regions},
     rules::Rules,
 };
 
@@ -74,9 +70,7 @@ pub async fn list(
     if let Some(s) = filter.statuses {
         select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
     }
-    let select = select
-        .order_by_desc(Column::CreatedAt)
-        .order_by_asc(Column::Id);
+    let select = select.order_by_desc(Column::CreatedAt).order_by_asc(Column::Id);
     paginate(db, select, first, after, super::LoanApplication::from).await
 }
 
@@ -90,22 +84,14 @@ fn limit(rules: &Rules, product: LoanProduct) -> Option<i64> {
     }
 }
 
-fn check_amount(
-    rules: &Rules,
-    product: LoanProduct,
-    field: &str,
-    amount: i64,
-) -> Result<(), ServiceError> {
+fn check_amount(rules: &Rules, product: LoanProduct, field: &str, amount: i64) -> Result<(), ServiceError> {
     if amount <= 0 {
         return Err(ServiceError::validation(field, "amount must be positive"));
     }
     match limit(rules, product) {
         Some(max) if amount > max => Err(ServiceError::LimitExceeded {
             field: field.to_owned(),
-            message: format!(
-                "Rp{amount} is above the {} limit of Rp{max}",
-                <&str>::from(product)
-            ),
+            message: format!("Rp{amount} is above the {} limit of Rp{max}", <&str>::from(product)),
         }),
         _ => Ok(()),
     }
@@ -113,10 +99,7 @@ fn check_amount(
 
 fn check_terms(product: LoanProduct, tenor: i32, collateral: bool) -> Result<(), ServiceError> {
     if !(1..=120).contains(&tenor) {
-        return Err(ServiceError::validation(
-            "tenorMonths",
-            "tenor must be 1–120 months",
-        ));
+        return Err(ServiceError::validation("tenorMonths", "tenor must be 1–120 months"));
     }
     if product == LoanProduct::KurSmall && !collateral {
         return Err(ServiceError::NotEligible {
@@ -136,11 +119,7 @@ async fn check_kur_eligibility(
 ) -> Result<(), ServiceError> {
     let running = matches!(biz.status.as_str(), "RUNNING" | "STALLED" | "GRADUATED");
     let months_ago = |m: u32| today.checked_sub_months(Months::new(m)).unwrap_or(today);
-    if running
-        && biz
-            .started_on
-            .is_some_and(|d| d <= months_ago(rules.kur_min_months_running))
-    {
+    if running && biz.started_on.is_some_and(|d| d <= months_ago(rules.kur_min_months_running)) {
         return Ok(());
     }
     let completed = training_enrollment::Entity::find()
@@ -177,21 +156,15 @@ pub async fn create(
     if input.lender.trim().is_empty() {
         return Err(ServiceError::validation("lender", "lender is required"));
     }
-    check_amount(
-        &state.rules,
-        input.product,
-        "requestedAmount",
-        input.requested_amount.0,
-    )?;
+    check_amount(&state.rules, input.product, "requestedAmount", input.requested_amount.0)?;
     check_terms(input.product, input.tenor_months, input.has_collateral)?;
     let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    let biz = find_visible::<business::Entity>(&txn, actor, input.business_id)
-        .await
-        .map_err(|e| match e {
+    let biz =
+        find_visible::<business::Entity>(&txn, actor, input.business_id).await.map_err(|e| match e {
             ServiceError::NotFound => ServiceError::validation("businessId", "no such business"),
             other => other,
         })?;
@@ -227,13 +200,9 @@ pub async fn update(
     input: UpdateLoanApplicationInput,
 ) -> Result<loan_application::Model, ServiceError> {
     let txn = state.db.begin().await?;
-    let before =
-        records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     if before.status != wire(LoanStatus::Draft) {
-        return Err(ServiceError::InvalidTransition {
-            from: before.status,
-            to: "UPDATED".into(),
-        });
+        return Err(ServiceError::InvalidTransition { from: before.status, to: "UPDATED".into() });
     }
     let product: LoanProduct = parse_stored(&before.product).map_err(|_| ServiceError::NotFound)?;
     let mut active = ActiveModel::default();
@@ -261,8 +230,7 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -289,10 +257,7 @@ pub async fn change_status(
             .ok_or(ServiceError::NotFound)?;
         check_kur_eligibility(&txn, &state.rules, &biz, Utc::now().date_naive()).await?;
     }
-    let mut active = ActiveModel {
-        status: Set(to_wire.to_owned()),
-        ..Default::default()
-    };
+    let mut active = ActiveModel { status: Set(to_wire.to_owned()), ..Default::default() };
     let mut fields = vec!["status"];
     if let Some(amount) = approved_amount {
         check_amount(&state.rules, product, "approvedAmount", amount)?;
@@ -301,17 +266,12 @@ pub async fn change_status(
     }
     if let Some(reason) = reason {
         if to == LoanStatus::Rejected && reason.trim().is_empty() {
-            return Err(ServiceError::validation(
-                "reason",
-                "a rejection needs a reason",
-            ));
+            return Err(ServiceError::validation("reason", "a rejection needs a reason"));
         }
         active.decision_reason = Set(Some(reason));
         fields.push("decisionReason");
     }
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, "STATUS_CHANGED", &fields)
-            .await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, "STATUS_CHANGED", &fields).await?;
     txn.commit().await?;
     Ok(after)
 }

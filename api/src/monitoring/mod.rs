@@ -36,16 +36,7 @@ pub enum ObservedStatus {
 
 /// An obstacle the business faces (kendala).
 #[derive(
-    Enum,
-    Copy,
-    Clone,
-    Debug,
-    Eq,
-    PartialEq,
-    EnumString,
-    IntoStaticStr,
-    serde::Serialize,
-    serde::Deserialize,
+    Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, serde::Serialize, serde::Deserialize,
 )]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -208,15 +199,8 @@ pub struct MonitoringQuery;
 impl MonitoringQuery {
     /// One visit by id. Needs `monitoring:read`.
     #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
-    async fn monitoring_visit(
-        &self,
-        ctx: &Context<'_>,
-        id: Uuid,
-    ) -> async_graphql::Result<MonitoringVisit> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id)
-            .await
-            .map_err(gql)?
-            .into())
+    async fn monitoring_visit(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<MonitoringVisit> {
+        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
     /// Visits, newest first. Needs `monitoring:read`.
@@ -228,15 +212,7 @@ impl MonitoringQuery {
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<MonitoringVisit>> {
-        service::list(
-            ctx.db()?,
-            ctx.actor()?,
-            filter.unwrap_or_default(),
-            first,
-            after,
-        )
-        .await
-        .map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
     }
 }
 
@@ -254,8 +230,6 @@ impl MonitoringMutation {
         ctx: &Context<'_>,
         input: RecordMonitoringVisitInput,
     ) -> async_graphql::Result<RecordMonitoringVisitPayload> {
-        RecordMonitoringVisitPayload::from_result(
-            service::record(ctx.db()?, ctx.actor()?, input).await,
-        )
+        RecordMonitoringVisitPayload::from_result(service::record(ctx.db()?, ctx.actor()?, input).await)
     }
 }

@@ -6,8 +6,8 @@ use entity::{
     monitoring_visit::{self, ActiveModel, Column, Entity},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -59,9 +59,7 @@ pub async fn list(
     if let Some(d) = filter.visited_to {
         select = select.filter(Column::VisitedOn.lte(d.0));
     }
-    let select = select
-        .order_by_desc(Column::VisitedOn)
-        .order_by_asc(Column::Id);
+    let select = select.order_by_desc(Column::VisitedOn).order_by_asc(Column::Id);
     paginate(db, select, first, after, super::MonitoringVisit::from).await
 }
 
@@ -73,31 +71,21 @@ pub async fn record(
     input: RecordMonitoringVisitInput,
 ) -> Result<monitoring_visit::Model, ServiceError> {
     if input.volunteer_name.trim().is_empty() {
-        return Err(ServiceError::validation(
-            "volunteerName",
-            "the volunteer's name is required",
-        ));
+        return Err(ServiceError::validation("volunteerName", "the volunteer's name is required"));
     }
     if input.visited_on.0 > Utc::now().date_naive() {
-        return Err(ServiceError::validation(
-            "visitedOn",
-            "a visit cannot be in the future",
-        ));
+        return Err(ServiceError::validation("visitedOn", "a visit cannot be in the future"));
     }
     if input.revenue_estimate.is_some_and(|r| r.0 < 0) {
-        return Err(ServiceError::validation(
-            "revenueEstimate",
-            "revenue cannot be negative",
-        ));
+        return Err(ServiceError::validation("revenueEstimate", "revenue cannot be negative"));
     }
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    let biz = find_visible::<business::Entity>(&txn, actor, input.business_id)
-        .await
-        .map_err(|e| match e {
+    let biz =
+        find_visible::<business::Entity>(&txn, actor, input.business_id).await.map_err(|e| match e {
             ServiceError::NotFound => ServiceError::validation("businessId", "no such business"),
             other => other,
         })?;
@@ -133,19 +121,9 @@ pub async fn record(
         && biz.status != to
         && BUSINESS_LIFECYCLE.check(&biz.status, to).is_ok()
     {
-        let change = business::ActiveModel {
-            status: Set(to.to_owned()),
-            ..Default::default()
-        };
-        records::update::<business::Entity, _>(
-            &txn,
-            actor,
-            &biz,
-            change,
-            "STATUS_CHANGED",
-            &["status"],
-        )
-        .await?;
+        let change = business::ActiveModel { status: Set(to.to_owned()), ..Default::default() };
+        records::update::<business::Entity, _>(&txn, actor, &biz, change, "STATUS_CHANGED", &["status"])
+            .await?;
     }
     txn.commit().await?;
     Ok(visit)

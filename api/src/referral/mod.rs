@@ -115,10 +115,7 @@ impl Referral {
     }
     /// Kind of the outcome record (loan, enrollment, infrastructure request).
     async fn outcome_type(&self) -> Option<EntityType> {
-        self.model
-            .outcome_type
-            .as_deref()
-            .and_then(|t| t.parse().ok())
+        self.model.outcome_type.as_deref().and_then(|t| t.parse().ok())
     }
     /// Id of the outcome record.
     async fn outcome_id(&self) -> Option<Uuid> {
@@ -250,10 +247,7 @@ impl ReferralQuery {
     /// One referral by id. Needs `referral:read`.
     #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
     async fn referral(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Referral> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id)
-            .await
-            .map_err(gql)?
-            .into())
+        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
     /// Referrals, newest first. Needs `referral:read`.
@@ -265,15 +259,7 @@ impl ReferralQuery {
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<Referral>> {
-        service::list(
-            ctx.db()?,
-            ctx.actor()?,
-            filter.unwrap_or_default(),
-            first,
-            after,
-        )
-        .await
-        .map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
     }
 }
 
@@ -320,10 +306,7 @@ impl ReferralMutation {
         ctx: &Context<'_>,
         input: DeclineReferralInput,
     ) -> async_graphql::Result<ChangeReferralStatusPayload> {
-        let response = service::Response {
-            note: Some(input.reason),
-            ..Default::default()
-        };
+        let response = service::Response { note: Some(input.reason), ..Default::default() };
         ChangeReferralStatusPayload::from_result(
             service::change_status(
                 ctx.db()?,

@@ -6,8 +6,8 @@ use entity::{
     referral::{self, ActiveModel, Column, Entity},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -16,9 +16,7 @@ use crate::{
     auth::Actor,
     error::ServiceError,
     page::{Page, paginate},
-    records::{
-        self, EntityType, Lifecycle, existing_for_retry, find_visible, wire, within_regions,
-    },
+    records::{self, EntityType, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
 };
 
 /// OPEN → ACCEPTED → COMPLETED; OPEN → DECLINED; OPEN → CANCELLED.
@@ -79,9 +77,7 @@ pub async fn list(
     if let Some(d) = filter.due_by {
         select = select.filter(Column::DueBy.lte(d.0));
     }
-    let select = select
-        .order_by_desc(Column::CreatedAt)
-        .order_by_asc(Column::Id);
+    let select = select.order_by_desc(Column::CreatedAt).order_by_asc(Column::Id);
     paginate(db, select, first, after, super::Referral::from).await
 }
 
@@ -92,47 +88,29 @@ pub async fn create(
     input: CreateReferralInput,
 ) -> Result<referral::Model, ServiceError> {
     if input.reason.trim().is_empty() {
-        return Err(ServiceError::validation(
-            "reason",
-            "a referral needs a reason",
-        ));
+        return Err(ServiceError::validation("reason", "a referral needs a reason"));
     }
     if input.to_agency == actor.agency {
-        return Err(ServiceError::validation(
-            "toAgency",
-            "an agency cannot refer to itself",
-        ));
+        return Err(ServiceError::validation("toAgency", "an agency cannot refer to itself"));
     }
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    if agency::Entity::find_by_id(input.to_agency.clone())
-        .one(&txn)
-        .await?
-        .is_none()
-    {
-        return Err(ServiceError::validation(
-            "toAgency",
-            format!("unknown agency `{}`", input.to_agency),
-        ));
+    if agency::Entity::find_by_id(input.to_agency.clone()).one(&txn).await?.is_none() {
+        return Err(ServiceError::validation("toAgency", format!("unknown agency `{}`", input.to_agency)));
     }
-    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
-        .await
-        .map_err(|e| match e {
-            ServiceError::NotFound => {
-                ServiceError::validation("beneficiaryId", "no such beneficiary")
-            }
+    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id).await.map_err(
+        |e| match e {
+            ServiceError::NotFound => ServiceError::validation("beneficiaryId", "no such beneficiary"),
             other => other,
-        })?;
+        },
+    )?;
     if let Some(business_id) = input.business_id {
         let biz = business::Entity::find_by_id(business_id).one(&txn).await?;
         if biz.is_none_or(|b| b.beneficiary_id != person.id) {
-            return Err(ServiceError::validation(
-                "businessId",
-                "no such business of this beneficiary",
-            ));
+            return Err(ServiceError::validation("businessId", "no such business of this beneficiary"));
         }
     }
     let now = Utc::now();
@@ -185,11 +163,8 @@ pub async fn change_status(
             };
             if !allowed {
                 return Err(ServiceError::Forbidden(match to {
-                    ReferralStatus::Cancelled => {
-                        "only the sending agency may cancel a referral".into()
-                    }
-                    _ => "only the receiving agency may accept, decline or complete a referral"
-                        .into(),
+                    ReferralStatus::Cancelled => "only the sending agency may cancel a referral".into(),
+                    _ => "only the receiving agency may accept, decline or complete a referral".into(),
                 }));
             }
             let mut fields = Vec::new();
@@ -197,10 +172,7 @@ pub async fn change_status(
                 active.response_note = Set(Some(note));
                 fields.push("responseNote");
             } else if to == ReferralStatus::Declined {
-                return Err(ServiceError::validation(
-                    "reason",
-                    "declining needs a reason",
-                ));
+                return Err(ServiceError::validation("reason", "declining needs a reason"));
             }
             if response.outcome_type.is_some() != response.outcome_id.is_some() {
                 return Err(ServiceError::validation(

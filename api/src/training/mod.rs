@@ -150,10 +150,7 @@ impl Training {
         self.model.updated_at
     }
     /// Enrollments (peserta).
-    async fn enrollments(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<TrainingEnrollment>> {
+    async fn enrollments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingEnrollment>> {
         Loaders::children(ctx, |l| &l.enrollments_by_training, self.model.id).await
     }
 }
@@ -342,10 +339,7 @@ impl TrainingQuery {
     /// One training by id. Needs `training:read`.
     #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
     async fn training(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Training> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id)
-            .await
-            .map_err(gql)?
-            .into())
+        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
     /// Trainings, soonest first. Needs `training:read`.
@@ -357,15 +351,7 @@ impl TrainingQuery {
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<Training>> {
-        service::list(
-            ctx.db()?,
-            ctx.actor()?,
-            filter.unwrap_or_default(),
-            first,
-            after,
-        )
-        .await
-        .map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
     }
 
     /// One enrollment by id. Needs `training:read`.
@@ -375,10 +361,7 @@ impl TrainingQuery {
         ctx: &Context<'_>,
         id: Uuid,
     ) -> async_graphql::Result<TrainingEnrollment> {
-        Ok(service::get_enrollment(ctx.db()?, ctx.actor()?, id)
-            .await
-            .map_err(gql)?
-            .into())
+        Ok(service::get_enrollment(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 }
 
@@ -391,9 +374,7 @@ async fn move_training(
     input: StatusChangeInput,
     to: TrainingStatus,
 ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
-    ChangeTrainingStatusPayload::from_result(
-        service::change_status(ctx.db()?, ctx.actor()?, input, to).await,
-    )
+    ChangeTrainingStatusPayload::from_result(service::change_status(ctx.db()?, ctx.actor()?, input, to).await)
 }
 
 async fn move_enrollment(
@@ -497,17 +478,8 @@ impl TrainingMutation {
         ctx: &Context<'_>,
         input: CompleteEnrollmentInput,
     ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
-        let change = StatusChangeInput {
-            id: input.id,
-            expected_version: input.expected_version,
-        };
-        move_enrollment(
-            ctx,
-            change,
-            EnrollmentStatus::Completed,
-            input.certificate_no,
-        )
-        .await
+        let change = StatusChangeInput { id: input.id, expected_version: input.expected_version };
+        move_enrollment(ctx, change, EnrollmentStatus::Completed, input.certificate_no).await
     }
 
     /// ENROLLED/ATTENDED → DROPPED; frees the seat. Needs `training:write`.

@@ -98,13 +98,10 @@ pub async fn list(
         select = select.filter(Column::StartsOn.lte(d.0));
     }
     if let Some(text) = filter.title_contains.filter(|t| !t.trim().is_empty()) {
-        select = select.filter(
-            Expr::expr(Func::lower(Expr::col(Column::Title))).like(contains_pattern(text.trim())),
-        );
+        select = select
+            .filter(Expr::expr(Func::lower(Expr::col(Column::Title))).like(contains_pattern(text.trim())));
     }
-    let select = select
-        .order_by_asc(Column::StartsOn)
-        .order_by_asc(Column::Id);
+    let select = select.order_by_asc(Column::StartsOn).order_by_asc(Column::Id);
     paginate(db, select, first, after, super::Training::from).await
 }
 
@@ -118,20 +115,12 @@ pub async fn create(
         return Err(ServiceError::validation("title", "title is required"));
     }
     if input.capacity < 1 {
-        return Err(ServiceError::validation(
-            "capacity",
-            "capacity must be at least 1",
-        ));
+        return Err(ServiceError::validation("capacity", "capacity must be at least 1"));
     }
     if input.ends_on.0 < input.starts_on.0 {
-        return Err(ServiceError::validation(
-            "endsOn",
-            "a training cannot end before it starts",
-        ));
+        return Err(ServiceError::validation("endsOn", "a training cannot end before it starts"));
     }
-    state
-        .regions
-        .check_regency("regencyCode", &input.regency_code)?;
+    state.regions.check_regency("regencyCode", &input.regency_code)?;
     require_region(actor, &input.regency_code)?;
     let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
@@ -169,8 +158,7 @@ pub async fn update(
     input: UpdateTrainingInput,
 ) -> Result<training::Model, ServiceError> {
     let txn = db.begin().await?;
-    let before =
-        records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();
     if let Some(v) = input.title {
@@ -187,10 +175,7 @@ pub async fn update(
     let starts = input.starts_on.map(|d| d.0).unwrap_or(before.starts_on);
     let ends = input.ends_on.map(|d| d.0).unwrap_or(before.ends_on);
     if ends < starts {
-        return Err(ServiceError::validation(
-            "endsOn",
-            "a training cannot end before it starts",
-        ));
+        return Err(ServiceError::validation("endsOn", "a training cannot end before it starts"));
     }
     if input.starts_on.is_some() {
         active.starts_on = Set(starts);
@@ -204,10 +189,7 @@ pub async fn update(
         if v < 1 || v < before.seats_taken {
             return Err(ServiceError::validation(
                 "capacity",
-                format!(
-                    "capacity must be at least 1 and at least the {} seats taken",
-                    before.seats_taken
-                ),
+                format!("capacity must be at least 1 and at least the {} seats taken", before.seats_taken),
             ));
         }
         active.capacity = Set(v);
@@ -216,8 +198,7 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -243,11 +224,7 @@ pub async fn change_status(
 }
 
 /// Takes or frees one seat atomically; `false` when the training is full.
-async fn move_seat(
-    txn: &DatabaseTransaction,
-    training_id: Uuid,
-    take: bool,
-) -> Result<bool, ServiceError> {
+async fn move_seat(txn: &DatabaseTransaction, training_id: Uuid, take: bool) -> Result<bool, ServiceError> {
     let mut update = Entity::update_many().filter(Column::Id.eq(training_id));
     update = if take {
         update
@@ -332,19 +309,8 @@ pub async fn enroll(
         updated_at: Set(now),
     };
     let model = records::insert::<enrollment::Entity, _>(&txn, actor, active, &["*"]).await?;
-    let course_after = Entity::find_by_id(course.id)
-        .one(&txn)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    events::record(
-        &txn,
-        actor,
-        &course_after,
-        "SEAT_TAKEN",
-        Some(&course.status),
-        &["seatsTaken"],
-    )
-    .await?;
+    let course_after = Entity::find_by_id(course.id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
+    events::record(&txn, actor, &course_after, "SEAT_TAKEN", Some(&course.status), &["seatsTaken"]).await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -358,33 +324,19 @@ pub async fn change_enrollment(
     certificate_no: Option<String>,
 ) -> Result<enrollment::Model, ServiceError> {
     let txn = db.begin().await?;
-    let before = records::load_for_write::<enrollment::Entity>(
-        &txn,
-        actor,
-        input.id,
-        input.expected_version,
-    )
-    .await?;
+    let before =
+        records::load_for_write::<enrollment::Entity>(&txn, actor, input.id, input.expected_version).await?;
     let to_wire: &'static str = to.into();
     ENROLLMENT_LIFECYCLE.check(&before.status, to_wire)?;
-    let mut active = enrollment::ActiveModel {
-        status: Set(to_wire.to_owned()),
-        ..Default::default()
-    };
+    let mut active = enrollment::ActiveModel { status: Set(to_wire.to_owned()), ..Default::default() };
     let mut fields = vec!["status"];
     if let Some(cert) = certificate_no {
         active.certificate_no = Set(Some(cert));
         fields.push("certificateNo");
     }
-    let after = records::update::<enrollment::Entity, _>(
-        &txn,
-        actor,
-        &before,
-        active,
-        "STATUS_CHANGED",
-        &fields,
-    )
-    .await?;
+    let after =
+        records::update::<enrollment::Entity, _>(&txn, actor, &before, active, "STATUS_CHANGED", &fields)
+            .await?;
     if to == EnrollmentStatus::Dropped {
         move_seat(&txn, before.training_id, false).await?;
     }

@@ -1,0 +1,180 @@
+//! Tokens and scopes: every failure is `UNAUTHENTICATED` or `FORBIDDEN` and reveals nothing.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde_json::json;
+use sinergi_api::{
+    auth::{TokenKeys, TokenRequest, parse_scopes},
+    config::Secret,
+};
+
+use crate::helpers::{CREATE_BUSINESS, error_code, spawn_app};
+
+const ME: &str = "{ me { agency client scopes regions tokenId } }";
+
+#[tokio::test]
+async fn request_without_token_is_unauthenticated() {
+    let app = spawn_app().await;
+    let (status, body) = app.post(None, ME, json!({})).await;
+    assert_eq!(status, 401);
+    assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+    assert!(body["data"].is_null());
+}
+
+#[tokio::test]
+async fn forged_expired_and_malformed_tokens_are_unauthenticated() {
+    let app = spawn_app().await;
+    let request = |ttl_hours: i64| TokenRequest {
+        agency: "DINSOS".into(),
+        client: "t".into(),
+        scopes: parse_scopes("beneficiary:read").unwrap_or_default(),
+        regions: vec!["64".into()],
+        ttl: chrono::Duration::hours(ttl_hours),
+    };
+    let other_key = TokenKeys::hs256(
+        &Secret::new("another-secret-of-sufficient-length-123"),
+        "test-1",
+        "sinergi",
+        "sinergi-api",
+    )
+    .expect("keys");
+    let wrong_issuer =
+        TokenKeys::hs256(&Secret::new(crate::helpers::TEST_SECRET), "test-1", "elsewhere", "sinergi-api")
+            .expect("keys");
+    let wrong_kid =
+        TokenKeys::hs256(&Secret::new(crate::helpers::TEST_SECRET), "old-key", "sinergi", "sinergi-api")
+            .expect("keys");
+    let good = app.token_with(request(1));
+    let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+    let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(&parts[1]).expect("b64")).expect("utf8");
+    parts[1] = URL_SAFE_NO_PAD.encode(payload.replace("beneficiary:read", "admin"));
+    let tampered = parts.join(".");
+    let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT","kid":"test-1"}"#);
+    let alg_none = format!("{none_header}.{}.", good.split('.').nth(1).unwrap_or_default());
+
+    let cases = [
+        ("bad signature", other_key.issue(&request(1)).expect("issue").0),
+        ("expired", app.token_with(request(-2))),
+        ("wrong issuer", wrong_issuer.issue(&request(1)).expect("issue").0),
+        ("unknown kid", wrong_kid.issue(&request(1)).expect("issue").0),
+        ("tampered payload", tampered),
+        ("alg none", alg_none),
+        ("garbage", "not-a-token".to_owned()),
+        ("oversized", "a".repeat(100_000)),
+    ];
+    for (name, token) in cases {
+        let (status, body) = app.post(Some(&token), ME, json!({})).await;
+        assert_eq!(status, 401, "{name}");
+        assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"), "{name}: {body}");
+        assert_eq!(
+            body["errors"][0]["message"], "a valid bearer token is required",
+            "{name} reveals nothing more"
+        );
+    }
+    let (status, _) = app.post(Some(&good), ME, json!({})).await;
+    assert_eq!(status, 200, "the untampered token still works");
+}
+
+#[tokio::test]
+async fn me_tells_the_caller_its_agency_scopes_and_regions() {
+    let app = spawn_app().await;
+    let token = app.token("PUPR", "infrastructure:read infrastructure:write", &["6401", "6472"]);
+    let body = app.gql(&token, ME, json!({})).await;
+    assert_eq!(body["data"]["me"]["agency"], "PUPR");
+    assert_eq!(body["data"]["me"]["scopes"], json!(["infrastructure:read", "infrastructure:write"]));
+    assert_eq!(body["data"]["me"]["regions"], json!(["6401", "6472"]));
+}
+
+#[tokio::test]
+async fn a_query_without_its_scope_is_forbidden() {
+    let app = spawn_app().await;
+    let token = app.token("PUPR", "infrastructure:read", &["64"]);
+    for query in [
+        "{ beneficiaries { totalCount } }",
+        "{ businesses { totalCount } }",
+        "{ loanApplications { totalCount } }",
+        "{ trainings { totalCount } }",
+        "{ referrals { totalCount } }",
+        "{ monitoringVisits { totalCount } }",
+        "{ assistances { totalCount } }",
+        "{ caseEvents { totalCount } }",
+    ] {
+        let body = app.gql(&token, query, json!({})).await;
+        assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "{query}: {body}");
+    }
+    let body = app.gql(&token, "{ infrastructureRequests { totalCount } }", json!({})).await;
+    assert_eq!(body["data"]["infrastructureRequests"]["totalCount"], 0, "{body}");
+}
+
+#[tokio::test]
+async fn a_mutation_without_its_scope_is_forbidden_and_writes_nothing() {
+    let app = spawn_app().await;
+    let person = app.beneficiary(3).await;
+    let events = app.event_count().await;
+    let token = app.token("DINSOS", "business:read beneficiary:read", &["64"]);
+    let body = app
+        .gql(
+            &token,
+            CREATE_BUSINESS,
+            json!({ "input": { "beneficiaryId": person, "name": "Warung", "sector": "FOOD" } }),
+        )
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "{body}");
+    assert_eq!(app.event_count().await, events);
+}
+
+#[tokio::test]
+async fn a_nested_relation_needs_its_own_scope() {
+    let app = spawn_app().await;
+    let person = app.beneficiary(3).await;
+    let token = app.token("BAPPEDA", "beneficiary:read", &["64"]);
+    let body = app
+        .gql(
+            &token,
+            "query($id: UUID!) { beneficiary(id: $id) { fullName businesses { name } } }",
+            json!({ "id": person }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["beneficiary"]["fullName"], "Budi Santoso",
+        "the rest of the query still answers: {body}"
+    );
+    assert!(body["data"]["beneficiary"]["businesses"].is_null(), "{body}");
+    assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"));
+    assert_eq!(body["errors"][0]["path"], json!(["beneficiary", "businesses"]));
+}
+
+#[tokio::test]
+async fn personal_data_is_masked_without_pii_read_and_cannot_be_searched() {
+    let app = spawn_app().await;
+    let person = app.beneficiary(3).await;
+    let query = "query($id: UUID!) { beneficiary(id: $id) { nik kkNumber phone address birthDate } }";
+    let plain = app.token("BAPPEDA", "beneficiary:read", &["64"]);
+    let body = app.gql(&plain, query, json!({ "id": person })).await;
+    let b = &body["data"]["beneficiary"];
+    assert_eq!(b["nik"], "6472**********01", "{body}");
+    assert_eq!(b["kkNumber"], "6472**********01");
+    assert_eq!(b["phone"], "0812******90");
+    assert_eq!(b["address"], "***");
+    assert!(b["birthDate"].is_null());
+    let body = app
+        .gql(&plain, "{ beneficiaries(filter: {nik: \"6472011502900001\"}) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"));
+
+    let pii = app.token("DINSOS", "beneficiary:read pii:read", &["64"]);
+    let body = app.gql(&pii, query, json!({ "id": person })).await;
+    assert_eq!(body["data"]["beneficiary"]["nik"], "6472011502900001");
+    assert_eq!(body["data"]["beneficiary"]["birthDate"], "1990-02-15");
+}
+
+#[tokio::test]
+async fn a_record_outside_the_tokens_regions_is_not_found() {
+    let app = spawn_app().await;
+    let person = app.beneficiary(3).await;
+    let paser = app.token("DINSOS", "beneficiary:read", &["6401"]);
+    let body =
+        app.gql(&paser, "query($id: UUID!) { beneficiary(id: $id) { id } }", json!({ "id": person })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("NOT_FOUND"), "{body}");
+    let body = app.gql(&paser, "{ beneficiaries { totalCount } }", json!({})).await;
+    assert_eq!(body["data"]["beneficiaries"]["totalCount"], 0);
+}

@@ -1,0 +1,44 @@
+//! Relations are batched: a nested page costs a fixed number of SQL statements.
+
+use serde_json::json;
+
+use crate::helpers::{CREATE_BUSINESS, spawn_app};
+
+const NESTED: &str = "query($first: Int) {
+  beneficiaries(first: $first) {
+    nodes { fullName businesses { name loans { product requestedAmount } monitoringVisits { visitedOn } } }
+  }
+}";
+
+#[tokio::test]
+async fn a_nested_page_of_fifty_runs_as_few_statements_as_a_page_of_five() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    for _ in 0..50 {
+        let person = app.beneficiary(2).await;
+        let body = app
+            .gql(
+                &token,
+                CREATE_BUSINESS,
+                json!({ "input": { "beneficiaryId": person, "name": "Warung", "sector": "FOOD" } }),
+            )
+            .await;
+        let business = body["data"]["createBusiness"]["business"]["id"].as_str().expect("id").to_owned();
+        for _ in 0..2 {
+            let q = "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { userErrors { code } } }";
+            app.gql(&token, q, json!({ "i": { "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi", "requestedAmount": 1000000, "tenorMonths": 6 } })).await;
+        }
+    }
+    let mut costs = Vec::new();
+    for first in [5, 50] {
+        let before = app.statements().await;
+        let body = app.gql(&token, NESTED, json!({ "first": first })).await;
+        let nodes = body["data"]["beneficiaries"]["nodes"].as_array().cloned().unwrap_or_default();
+        assert_eq!(nodes.len(), first, "{body}");
+        assert_eq!(nodes[first - 1]["businesses"][0]["loans"].as_array().map(Vec::len), Some(2));
+        costs.push(app.statements().await - before);
+    }
+    println!("SQL statements: page of 5 = {}, page of 50 = {}", costs[0], costs[1]);
+    assert_eq!(costs[0], costs[1], "the statement count does not grow with the page");
+    assert!(costs[1] <= 6, "count + page + businesses + loans + visits: {}", costs[1]);
+}

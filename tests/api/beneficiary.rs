@@ -1,0 +1,188 @@
+//! Beneficiary registration: NIK/KK rules, uniqueness, warnings, retries and case events.
+
+use serde_json::json;
+
+use crate::helpers::{CREATE_BENEFICIARY, beneficiary_input, spawn_app, user_error};
+
+#[tokio::test]
+async fn invalid_identity_numbers_are_refused_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let cases = [
+        ("nik", "647201150290001", "6472010101150001", "a NIK of 15 digits"),
+        ("nik", "64720115029000012", "6472010101150001", "a NIK of 17 digits"),
+        ("nik", "64720115029A0001", "6472010101150001", "a NIK with a letter"),
+        ("nik", "6472013102900001", "6472010101150001", "a NIK born on 31 February"),
+        ("nik", "6472011502900000", "6472010101150001", "a NIK with serial 0000"),
+        ("nik", "6472015502900001", "6472010101150001", "a woman's NIK for a man"),
+        ("kkNumber", "6472011502900001", "647201010115000", "a KK of 15 digits"),
+        ("kkNumber", "6472011502900001", "6472013002150001", "a KK recorded on 30 February"),
+        ("kkNumber", "6472011502900001", "6472010101150000", "a KK with serial 0000"),
+        ("kkNumber", "6472011502900001", "6472014101150001", "a KK with day + 40"),
+    ];
+    for (field, nik, kk, what) in cases {
+        let body =
+            app.gql(&token, CREATE_BENEFICIARY, json!({ "input": beneficiary_input(nik, kk, 3) })).await;
+        assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("VALIDATION"), "{what}: {body}");
+        assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], field, "{what}");
+        assert!(body["data"]["createBeneficiary"]["beneficiary"].is_null());
+    }
+    assert_eq!(app.event_count().await, 0, "no write, no event");
+}
+
+#[tokio::test]
+async fn decile_and_regions_are_checked() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let (nik, kk) = app.identity();
+    for (decile, ok) in [(0, false), (11, false), (1, true)] {
+        let body = app
+            .gql(&token, CREATE_BENEFICIARY, json!({ "input": beneficiary_input(&nik, &kk, decile) }))
+            .await;
+        assert_eq!(user_error(&body, "createBeneficiary").is_none(), ok, "decile {decile}: {body}");
+    }
+    let (nik, kk) = app.identity();
+    let mut input = beneficiary_input(&nik, &kk, 2);
+    input["regencyCode"] = json!("6402");
+    input["districtCode"] = json!("647201");
+    let body = app.gql(&token, CREATE_BENEFICIARY, json!({ "input": input })).await;
+    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], "districtCode", "{body}");
+    let mut input = beneficiary_input(&nik, &kk, 2);
+    input["regencyCode"] = json!("3171");
+    let body = app.gql(&token, CREATE_BENEFICIARY, json!({ "input": input })).await;
+    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], "regencyCode", "{body}");
+}
+
+#[tokio::test]
+async fn a_nik_first_issued_outside_kaltim_is_accepted_with_a_warning() {
+    let app = spawn_app().await;
+    let body = app
+        .gql(
+            &app.admin(),
+            CREATE_BENEFICIARY,
+            json!({ "input": beneficiary_input("3171011502900007", "6472010101150007", 4) }),
+        )
+        .await;
+    let payload = &body["data"]["createBeneficiary"];
+    assert_eq!(payload["beneficiary"]["status"], "ACTIVE", "{body}");
+    assert_eq!(payload["warnings"][0]["field"], "nik");
+}
+
+#[tokio::test]
+async fn duplicate_nik_and_second_head_of_family_are_refused() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let (nik, kk) = app.identity();
+    let first =
+        app.gql(&token, CREATE_BENEFICIARY, json!({ "input": beneficiary_input(&nik, &kk, 3) })).await;
+    assert!(user_error(&first, "createBeneficiary").is_none(), "{first}");
+
+    let (_, other_kk) = app.identity();
+    let body =
+        app.gql(&token, CREATE_BENEFICIARY, json!({ "input": beneficiary_input(&nik, &other_kk, 3) })).await;
+    assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("DUPLICATE"));
+    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], "nik");
+
+    let (other_nik, _) = app.identity();
+    let body =
+        app.gql(&token, CREATE_BENEFICIARY, json!({ "input": beneficiary_input(&other_nik, &kk, 3) })).await;
+    assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("DUPLICATE"));
+    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], "isHeadOfFamily");
+
+    let mut member = beneficiary_input(&other_nik, &kk, 3);
+    member["isHeadOfFamily"] = json!(false);
+    let body = app.gql(&token, CREATE_BENEFICIARY, json!({ "input": member })).await;
+    assert!(
+        user_error(&body, "createBeneficiary").is_none(),
+        "a family member on the same KK is fine: {body}"
+    );
+    assert_eq!(app.event_count().await, 2);
+}
+
+#[tokio::test]
+async fn retrying_a_create_with_the_same_id_is_harmless() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let (nik, kk) = app.identity();
+    let id = "01900000-0000-7000-8000-000000000001";
+    let mut input = beneficiary_input(&nik, &kk, 3);
+    input["id"] = json!(id);
+    for _ in 0..3 {
+        let body = app.gql(&token, CREATE_BENEFICIARY, json!({ "input": input })).await;
+        assert_eq!(body["data"]["createBeneficiary"]["beneficiary"]["id"], id, "{body}");
+    }
+    assert_eq!(app.event_count().await, 1, "one record, one event");
+    let count = app.gql(&token, "{ beneficiaries { totalCount } }", json!({})).await;
+    assert_eq!(count["data"]["beneficiaries"]["totalCount"], 1);
+}
+
+#[tokio::test]
+async fn every_write_leaves_its_case_event_on_the_timeline() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let id = app.beneficiary(3).await;
+    let body = app
+        .gql(
+            &token,
+            "mutation($i: UpdateBeneficiaryInput!) { updateBeneficiary(input: $i) { beneficiary { version decile } userErrors { code } } }",
+            json!({ "i": { "id": id, "expectedVersion": 1, "decile": 6, "decileSource": "DTSEN", "decileAssessedOn": "2025-06-30" } }),
+        )
+        .await;
+    assert_eq!(body["data"]["updateBeneficiary"]["beneficiary"]["version"], 2, "{body}");
+    let body = app
+        .gql(
+            &token,
+            "mutation($i: StatusChangeInput!) { graduateBeneficiary(input: $i) { beneficiary { status version } } }",
+            json!({ "i": { "id": id, "expectedVersion": 2 } }),
+        )
+        .await;
+    assert_eq!(body["data"]["graduateBeneficiary"]["beneficiary"]["status"], "GRADUATED", "{body}");
+    let body = app
+        .gql(
+            &token,
+            "query($id: UUID!) { beneficiary(id: $id) { timeline { totalCount nodes { action fromStatus toStatus changedFields actorAgency entityType regencyCode } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let events = &body["data"]["beneficiary"]["timeline"]["nodes"];
+    assert_eq!(body["data"]["beneficiary"]["timeline"]["totalCount"], 3, "{body}");
+    assert_eq!(events[0]["action"], "CREATED");
+    assert_eq!(events[1]["action"], "UPDATED");
+    assert_eq!(events[1]["changedFields"], json!(["decile", "decileSource", "decileAssessedOn"]));
+    assert_eq!(events[2]["action"], "STATUS_CHANGED");
+    assert_eq!(events[2]["fromStatus"], "ACTIVE");
+    assert_eq!(events[2]["toStatus"], "GRADUATED");
+    assert_eq!(events[2]["actorAgency"], "DINSOS");
+    assert_eq!(events[2]["entityType"], "BENEFICIARY");
+    assert_eq!(events[2]["regencyCode"], "6472");
+}
+
+#[tokio::test]
+async fn lists_filter_search_sort_and_page() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    for decile in [1, 2, 3, 4, 5] {
+        app.beneficiary(decile).await;
+    }
+    let q = "query($f: BeneficiaryFilter, $o: BeneficiaryOrderBy, $first: Int, $after: String) {
+      beneficiaries(filter: $f, orderBy: $o, first: $first, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } nodes { decile } } }";
+    let body = app.gql(&token, q, json!({ "f": { "decileMin": 2, "decileMax": 4 }, "o": { "field": "DECILE", "direction": "DESC" } })).await;
+    assert_eq!(
+        body["data"]["beneficiaries"]["nodes"],
+        json!([{ "decile": 4 }, { "decile": 3 }, { "decile": 2 }]),
+        "{body}"
+    );
+    let page1 = app.gql(&token, q, json!({ "o": { "field": "DECILE" }, "first": 2 })).await;
+    assert_eq!(page1["data"]["beneficiaries"]["totalCount"], 5);
+    assert_eq!(page1["data"]["beneficiaries"]["pageInfo"]["hasNextPage"], true);
+    let cursor = page1["data"]["beneficiaries"]["pageInfo"]["endCursor"].clone();
+    let page2 = app.gql(&token, q, json!({ "o": { "field": "DECILE" }, "first": 2, "after": cursor })).await;
+    assert_eq!(page2["data"]["beneficiaries"]["nodes"], json!([{ "decile": 3 }, { "decile": 4 }]), "{page2}");
+    let body = app.gql(&token, q, json!({ "f": { "nameContains": "budi SANT" } })).await;
+    assert_eq!(body["data"]["beneficiaries"]["totalCount"], 5, "case-insensitive name search: {body}");
+    let body = app.gql(&token, q, json!({ "f": { "nameContains": "%' OR 1=1 --" } })).await;
+    assert_eq!(body["data"]["beneficiaries"]["totalCount"], 0, "hostile text is just text: {body}");
+    let body = app.gql(&token, q, json!({ "first": 101 })).await;
+    assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("BAD_REQUEST"), "{body}");
+}

@@ -1,0 +1,272 @@
+//! The shared test harness: a fresh database per test (SQLite file in a temp dir, or a new
+//! PostgreSQL database when `TEST_DATABASE_URL` is set), the real router on `127.0.0.1:0`,
+//! and a client with a token maker.
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc, Once,
+        atomic::{AtomicU32, Ordering},
+    },
+};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use sinergi_api::{
+    AppState, Metrics,
+    auth::{TokenKeys, TokenRequest, parse_scopes},
+    config::Secret,
+    regions::Regions,
+    rules::Rules,
+};
+use strum_free::all_scopes;
+use tokio::sync::oneshot;
+
+mod strum_free {
+    use sinergi_api::auth::{Scope, parse_scopes};
+
+    /// Every scope, spelled out so a new scope shows up here on purpose.
+    pub fn all_scopes() -> std::collections::BTreeSet<Scope> {
+        parse_scopes(
+            "beneficiary:read beneficiary:write assistance:read assistance:write business:read \
+             business:write training:read training:write infrastructure:read infrastructure:write \
+             loan:read loan:write referral:read referral:write monitoring:read monitoring:write \
+             pii:read events:subscribe stats:read admin",
+        )
+        .unwrap_or_default()
+    }
+}
+
+pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-signing";
+
+/// A running gateway on its own database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub keys: TokenKeys,
+    pub db: DatabaseConnection,
+    serial: AtomicU32,
+    _dir: Option<tempfile::TempDir>,
+    _shutdown: oneshot::Sender<()>,
+}
+
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").try_init();
+        }
+    });
+}
+
+/// A fresh database URL: a new PostgreSQL database, or a SQLite file in a temp dir.
+async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let name = format!("sinergi_test_{}", uuid::Uuid::now_v7().simple());
+            let admin = Database::connect(&base).await.expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let (prefix, _) = base.rsplit_once('/').expect("TEST_DATABASE_URL has a database path");
+            (format!("{prefix}/{name}"), None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("sinergi.db").display());
+            (url, Some(dir))
+        }
+    }
+}
+
+/// Starts the real server on an ephemeral port over a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Rules::default()).await
+}
+
+/// Like `spawn_app`, with programme rules of the test's choosing.
+pub async fn spawn_app_with(rules: Rules) -> TestApp {
+    init_logs();
+    let (url, dir) = fresh_database().await;
+    let metrics = Arc::new(Metrics::default());
+    let db = sinergi_api::connect(&url, metrics.clone()).await.expect("connect");
+    sinergi_api::prepare(&db, &Regions::load()).await.expect("migrate");
+    let keys = TokenKeys::hs256(&Secret::new(TEST_SECRET), "test-1", "sinergi", "sinergi-api").expect("keys");
+    let state: AppState = sinergi_api::app_state(db.clone(), keys.clone(), rules, metrics.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        sinergi_api::serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("serve");
+    });
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        keys,
+        db,
+        serial: AtomicU32::new(1),
+        _dir: dir,
+        _shutdown: tx,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A token for `agency` with the given space-separated scopes and regions.
+    pub fn token(&self, agency: &str, scopes: &str, regions: &[&str]) -> String {
+        let scopes = if scopes == "all" { all_scopes() } else { parse_scopes(scopes).expect("scopes") };
+        self.token_with(TokenRequest {
+            agency: agency.into(),
+            client: format!("{}-test", agency.to_lowercase()),
+            scopes,
+            regions: regions.iter().map(|r| r.to_string()).collect(),
+            ttl: chrono::Duration::hours(1),
+        })
+    }
+
+    pub fn token_with(&self, request: TokenRequest) -> String {
+        self.keys.issue(&request).expect("issue").0
+    }
+
+    /// DINSOS with every scope over the whole province.
+    pub fn admin(&self) -> String {
+        self.token("DINSOS", "all", &["64"])
+    }
+
+    /// Posts a GraphQL request and returns the HTTP status and the JSON body.
+    pub async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut request =
+            self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("json body"))
+    }
+
+    /// Posts a GraphQL request and returns the JSON body.
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.post(Some(token), query, variables).await.1
+    }
+
+    /// SQL statements the server has sent so far (from `/metrics`).
+    pub async fn statements(&self) -> u64 {
+        let text =
+            self.client.get(self.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+        text.lines()
+            .find_map(|l| l.strip_prefix("sinergi_sql_statements_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("statement counter")
+    }
+
+    /// A fresh valid NIK (male, born 15 Feb 1990 in Palaran, Samarinda) and KK number.
+    pub fn identity(&self) -> (String, String) {
+        let n = self.serial.fetch_add(1, Ordering::Relaxed);
+        (format!("647201150290{n:04}"), format!("647201010115{n:04}"))
+    }
+
+    /// Creates a beneficiary in Samarinda with `decile`, returning its id.
+    pub async fn beneficiary(&self, decile: i32) -> String {
+        let (nik, kk) = self.identity();
+        let body = self
+            .gql(&self.admin(), CREATE_BENEFICIARY, json!({ "input": beneficiary_input(&nik, &kk, decile) }))
+            .await;
+        body["data"]["createBeneficiary"]["beneficiary"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("beneficiary not created: {body}"))
+            .to_owned()
+    }
+
+    /// Creates a business for `beneficiary` and moves it to RUNNING, started on `started_on`.
+    pub async fn running_business(&self, beneficiary: &str, started_on: &str) -> String {
+        let token = self.admin();
+        let body = self
+            .gql(
+                &token,
+                CREATE_BUSINESS,
+                json!({ "input": { "beneficiaryId": beneficiary, "name": "Warung Uji", "sector": "FOOD" } }),
+            )
+            .await;
+        let id = body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned();
+        for (version, mutation) in [(1, "approveBusiness"), (2, "equipBusiness")] {
+            let q = format!(
+                "mutation($i: StatusChangeInput!) {{ {mutation}(input: $i) {{ business {{ status }} userErrors {{ code }} }} }}"
+            );
+            let r = self.gql(&token, &q, json!({ "i": { "id": id, "expectedVersion": version } })).await;
+            assert!(r["data"][mutation]["userErrors"].as_array().is_some_and(|e| e.is_empty()), "{r}");
+        }
+        let r = self
+            .gql(
+                &token,
+                "mutation($i: StartBusinessInput!) { startBusiness(input: $i) { business { status } userErrors { code } } }",
+                json!({ "i": { "id": id, "expectedVersion": 3, "startedOn": started_on } }),
+            )
+            .await;
+        assert_eq!(r["data"]["startBusiness"]["business"]["status"], "RUNNING", "{r}");
+        id
+    }
+
+    /// How many case events are stored.
+    pub async fn event_count(&self) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM case_event",
+            ))
+            .await
+            .expect("count")
+            .expect("row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+}
+
+/// The first user error's code in a mutation payload.
+pub fn user_error(body: &Value, mutation: &str) -> Option<String> {
+    body["data"][mutation]["userErrors"][0]["code"].as_str().map(str::to_owned)
+}
+
+/// The first top-level error's code.
+pub fn error_code(body: &Value) -> Option<String> {
+    body["errors"][0]["extensions"]["code"].as_str().map(str::to_owned)
+}
+
+pub fn beneficiary_input(nik: &str, kk: &str, decile: i32) -> Value {
+    json!({
+        "nik": nik,
+        "kkNumber": kk,
+        "isHeadOfFamily": true,
+        "fullName": "Budi Santoso",
+        "birthDate": "1990-02-15",
+        "sex": "MALE",
+        "phone": "081234567890",
+        "address": "Jl. Pahlawan No. 1",
+        "regencyCode": "6472",
+        "districtCode": "647201",
+        "decile": decile,
+        "decileSource": "DTSEN",
+        "decileAssessedOn": "2025-03-31"
+    })
+}
+
+pub const CREATE_BENEFICIARY: &str = "mutation($input: CreateBeneficiaryInput!) {
+  createBeneficiary(input: $input) {
+    beneficiary { id nik version status }
+    userErrors { field code message }
+    warnings { field message }
+  }
+}";
+
+pub const CREATE_BUSINESS: &str = "mutation($input: CreateBusinessInput!) {
+  createBusiness(input: $input) { business { id status version } userErrors { field code message } }
+}";

@@ -1,0 +1,498 @@
+//! Every lifecycle: legal moves succeed with their events, illegal ones are `INVALID_TRANSITION`.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{CREATE_BUSINESS, TestApp, spawn_app, user_error};
+
+/// Runs `mutation(input: $i)` selecting the payload's record `field` status and user errors.
+async fn mv(
+    app: &TestApp,
+    token: &str,
+    mutation: &str,
+    input_type: &str,
+    field: &str,
+    input: Value,
+) -> Value {
+    let q = format!(
+        "mutation($i: {input_type}!) {{ {mutation}(input: $i) {{ {field} {{ status version }} userErrors {{ field code message }} }} }}"
+    );
+    app.gql(token, &q, json!({ "i": input })).await
+}
+
+fn status(body: &Value, mutation: &str, field: &str) -> String {
+    body["data"][mutation][field]["status"].as_str().unwrap_or_else(|| panic!("no status: {body}")).to_owned()
+}
+
+#[tokio::test]
+async fn business_moves_along_its_lifecycle_only() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let person = app.beneficiary(2).await;
+    let body = app.gql(&token, CREATE_BUSINESS, json!({ "input": { "beneficiaryId": person, "name": "Gorengan Bu Siti", "sector": "FRIED_SNACKS" } })).await;
+    let id = body["data"]["createBusiness"]["business"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(body["data"]["createBusiness"]["business"]["status"], "PROPOSED");
+
+    let illegal = mv(
+        &app,
+        &token,
+        "stallBusiness",
+        "StatusChangeInput",
+        "business",
+        json!({ "id": id, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(user_error(&illegal, "stallBusiness").as_deref(), Some("INVALID_TRANSITION"), "{illegal}");
+    let illegal = mv(
+        &app,
+        &token,
+        "startBusiness",
+        "StartBusinessInput",
+        "business",
+        json!({ "id": id, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(user_error(&illegal, "startBusiness").as_deref(), Some("INVALID_TRANSITION"));
+
+    let path = [
+        ("approveBusiness", "StatusChangeInput", "APPROVED"),
+        ("equipBusiness", "StatusChangeInput", "EQUIPPED"),
+        ("startBusiness", "StartBusinessInput", "RUNNING"),
+        ("stallBusiness", "StatusChangeInput", "STALLED"),
+        ("resumeBusiness", "StatusChangeInput", "RUNNING"),
+        ("graduateBusiness", "StatusChangeInput", "GRADUATED"),
+    ];
+    for (version, (mutation, input_type, expected)) in path.into_iter().enumerate() {
+        let body = mv(
+            &app,
+            &token,
+            mutation,
+            input_type,
+            "business",
+            json!({ "id": id, "expectedVersion": version + 1 }),
+        )
+        .await;
+        assert_eq!(status(&body, mutation, "business"), expected, "{mutation}");
+    }
+    let body = mv(
+        &app,
+        &token,
+        "closeBusiness",
+        "StatusChangeInput",
+        "business",
+        json!({ "id": id, "expectedVersion": 7 }),
+    )
+    .await;
+    assert_eq!(
+        user_error(&body, "closeBusiness").as_deref(),
+        Some("INVALID_TRANSITION"),
+        "GRADUATED is final"
+    );
+    assert_eq!(app.event_count().await, 1 + 1 + 6, "beneficiary, business, six moves");
+
+    let body = app
+        .gql(
+            &token,
+            CREATE_BUSINESS,
+            json!({ "input": { "beneficiaryId": person, "name": "Kue", "sector": "CAKES" } }),
+        )
+        .await;
+    let other = body["data"]["createBusiness"]["business"]["id"].as_str().expect("id").to_owned();
+    let body = mv(
+        &app,
+        &token,
+        "rejectBusiness",
+        "StatusChangeInput",
+        "business",
+        json!({ "id": other, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(status(&body, "rejectBusiness", "business"), "REJECTED");
+}
+
+#[tokio::test]
+async fn assistance_is_planned_then_disbursed_or_cancelled() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let person = app.beneficiary(2).await;
+    let create = "mutation($i: CreateAssistanceInput!) { createAssistance(input: $i) { assistance { id status decileAtDecision } userErrors { code } } }";
+    let input = |programme: &str, start: &str| json!({ "i": { "beneficiaryId": person, "programme": programme, "amount": 600000, "periodStart": start, "fundSource": "APBD" } });
+    let a = app.gql(&token, create, input("BLT", "2025-01-01")).await;
+    let a_id = a["data"]["createAssistance"]["assistance"]["id"].as_str().expect("id").to_owned();
+    let b = app.gql(&token, create, input("SEMBAKO", "2025-02-01")).await;
+    let b_id = b["data"]["createAssistance"]["assistance"]["id"].as_str().expect("id").to_owned();
+
+    let body = mv(
+        &app,
+        &token,
+        "disburseAssistance",
+        "DisburseAssistanceInput",
+        "assistance",
+        json!({ "id": a_id, "expectedVersion": 1, "disbursedOn": "2025-01-10" }),
+    )
+    .await;
+    assert_eq!(status(&body, "disburseAssistance", "assistance"), "DISBURSED");
+    let body = mv(
+        &app,
+        &token,
+        "cancelAssistance",
+        "StatusChangeInput",
+        "assistance",
+        json!({ "id": a_id, "expectedVersion": 2 }),
+    )
+    .await;
+    assert_eq!(user_error(&body, "cancelAssistance").as_deref(), Some("INVALID_TRANSITION"));
+    let body = mv(
+        &app,
+        &token,
+        "cancelAssistance",
+        "StatusChangeInput",
+        "assistance",
+        json!({ "id": b_id, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(status(&body, "cancelAssistance", "assistance"), "CANCELLED");
+}
+
+#[tokio::test]
+async fn training_and_enrollment_lifecycles() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let person = app.beneficiary(2).await;
+    let body = app
+        .gql(&token, "mutation($i: CreateTrainingInput!) { createTraining(input: $i) { training { id status } userErrors { code field } } }",
+            json!({ "i": { "title": "Pengemasan", "topic": "PACKAGING", "regencyCode": "6472", "startsOn": "2026-12-01", "endsOn": "2026-12-03", "capacity": 10 } }))
+        .await;
+    let training = body["data"]["createTraining"]["training"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let enroll = "mutation($i: EnrollInTrainingInput!) { enrollInTraining(input: $i) { enrollment { id status } userErrors { code field } } }";
+    let body =
+        app.gql(&token, enroll, json!({ "i": { "trainingId": training, "beneficiaryId": person } })).await;
+    assert_eq!(
+        body["data"]["enrollInTraining"]["userErrors"][0]["field"], "trainingId",
+        "not OPEN yet: {body}"
+    );
+
+    let body = mv(
+        &app,
+        &token,
+        "startTraining",
+        "StatusChangeInput",
+        "training",
+        json!({ "id": training, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(user_error(&body, "startTraining").as_deref(), Some("INVALID_TRANSITION"));
+    let body = mv(
+        &app,
+        &token,
+        "openTraining",
+        "StatusChangeInput",
+        "training",
+        json!({ "id": training, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(status(&body, "openTraining", "training"), "OPEN");
+
+    let body =
+        app.gql(&token, enroll, json!({ "i": { "trainingId": training, "beneficiaryId": person } })).await;
+    let enrollment = body["data"]["enrollInTraining"]["enrollment"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let body =
+        app.gql(&token, enroll, json!({ "i": { "trainingId": training, "beneficiaryId": person } })).await;
+    assert_eq!(user_error(&body, "enrollInTraining").as_deref(), Some("DUPLICATE"));
+
+    let body = mv(
+        &app,
+        &token,
+        "completeEnrollment",
+        "CompleteEnrollmentInput",
+        "enrollment",
+        json!({ "id": enrollment, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(
+        user_error(&body, "completeEnrollment").as_deref(),
+        Some("INVALID_TRANSITION"),
+        "must attend first"
+    );
+    let body = mv(
+        &app,
+        &token,
+        "markEnrollmentAttended",
+        "StatusChangeInput",
+        "enrollment",
+        json!({ "id": enrollment, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(status(&body, "markEnrollmentAttended", "enrollment"), "ATTENDED");
+    let body = mv(
+        &app,
+        &token,
+        "completeEnrollment",
+        "CompleteEnrollmentInput",
+        "enrollment",
+        json!({ "id": enrollment, "expectedVersion": 2, "certificateNo": "SERT/1" }),
+    )
+    .await;
+    assert_eq!(status(&body, "completeEnrollment", "enrollment"), "COMPLETED");
+
+    for (version, (mutation, expected)) in
+        [("startTraining", "ONGOING"), ("completeTraining", "COMPLETED")].into_iter().enumerate()
+    {
+        let body = mv(
+            &app,
+            &token,
+            mutation,
+            "StatusChangeInput",
+            "training",
+            json!({ "id": training, "expectedVersion": version + 2 }),
+        )
+        .await;
+        assert_eq!(status(&body, mutation, "training"), expected);
+    }
+    let body = mv(
+        &app,
+        &token,
+        "cancelTraining",
+        "StatusChangeInput",
+        "training",
+        json!({ "id": training, "expectedVersion": 4 }),
+    )
+    .await;
+    assert_eq!(user_error(&body, "cancelTraining").as_deref(), Some("INVALID_TRANSITION"));
+}
+
+#[tokio::test]
+async fn infrastructure_request_lifecycle_and_rtlh_gates() {
+    let app = spawn_app().await;
+    let token = app.token("PUPR", "infrastructure:read infrastructure:write", &["6472"]);
+    let person = app.beneficiary(1).await;
+    let create = "mutation($i: CreateInfrastructureRequestInput!) { createInfrastructureRequest(input: $i) { infrastructureRequest { id status } userErrors { code } } }";
+    let body = app
+        .gql(
+            &token,
+            create,
+            json!({ "i": { "beneficiaryId": person, "kind": "LIVABLE_HOUSING", "estimatedCost": 20000000 } }),
+        )
+        .await;
+    let id = body["data"]["createInfrastructureRequest"]["infrastructureRequest"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let f = "infrastructureRequest";
+
+    let body = mv(
+        &app,
+        &token,
+        "approveInfrastructureRequest",
+        "StatusChangeInput",
+        f,
+        json!({ "id": id, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(
+        user_error(&body, "approveInfrastructureRequest").as_deref(),
+        Some("INVALID_TRANSITION"),
+        "survey first"
+    );
+    let body = mv(&app, &token, "surveyInfrastructureRequest", "SurveyInfrastructureRequestInput", f,
+        json!({ "id": id, "expectedVersion": 1, "surveyNotes": "Atap bocor", "hasLandProof": true, "isOnlyHouse": true, "housingAidLast10Years": true })).await;
+    assert_eq!(status(&body, "surveyInfrastructureRequest", f), "SURVEYED");
+    let body = mv(
+        &app,
+        &token,
+        "approveInfrastructureRequest",
+        "StatusChangeInput",
+        f,
+        json!({ "id": id, "expectedVersion": 2 }),
+    )
+    .await;
+    assert_eq!(
+        user_error(&body, "approveInfrastructureRequest").as_deref(),
+        Some("NOT_ELIGIBLE"),
+        "aid in the last 10 years: {body}"
+    );
+    let body = mv(
+        &app,
+        &token,
+        "rejectInfrastructureRequest",
+        "RejectInfrastructureRequestInput",
+        f,
+        json!({ "id": id, "expectedVersion": 2, "reason": "Sudah menerima bantuan 2019" }),
+    )
+    .await;
+    assert_eq!(status(&body, "rejectInfrastructureRequest", f), "REJECTED");
+
+    let body =
+        app.gql(&token, create, json!({ "i": { "beneficiaryId": person, "kind": "SANITATION" } })).await;
+    let id = body["data"]["createInfrastructureRequest"]["infrastructureRequest"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let body = mv(
+        &app,
+        &token,
+        "surveyInfrastructureRequest",
+        "SurveyInfrastructureRequestInput",
+        f,
+        json!({ "id": id, "expectedVersion": 1, "surveyNotes": "Tidak ada jamban" }),
+    )
+    .await;
+    assert_eq!(status(&body, "surveyInfrastructureRequest", f), "SURVEYED");
+    for (i, (mutation, expected)) in [
+        ("approveInfrastructureRequest", "APPROVED"),
+        ("startInfrastructureWork", "IN_PROGRESS"),
+        ("completeInfrastructureRequest", "COMPLETED"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body =
+            mv(&app, &token, mutation, "StatusChangeInput", f, json!({ "id": id, "expectedVersion": i + 2 }))
+                .await;
+        assert_eq!(status(&body, mutation, f), expected, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn loan_lifecycle_from_draft_to_disbursed() {
+    let app = spawn_app().await;
+    let token = app.token("DISPERINDAGKOP", "loan:read loan:write business:read", &["64"]);
+    let person = app.beneficiary(3).await;
+    let business = app.running_business(&person, "2025-01-15").await;
+    let create = "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { loanApplication { id status } userErrors { code field } } }";
+    let body = app.gql(&token, create, json!({ "i": { "businessId": business, "product": "KUR_MICRO", "lender": "Bank Kaltimtara", "requestedAmount": 25000000, "tenorMonths": 24 } })).await;
+    let id = body["data"]["createLoanApplication"]["loanApplication"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let f = "loanApplication";
+    let body =
+        mv(&app, &token, "disburseLoan", "StatusChangeInput", f, json!({ "id": id, "expectedVersion": 1 }))
+            .await;
+    assert_eq!(user_error(&body, "disburseLoan").as_deref(), Some("INVALID_TRANSITION"));
+    for (i, mutation) in ["submitLoanApplication", "startLoanReview"].into_iter().enumerate() {
+        let body =
+            mv(&app, &token, mutation, "StatusChangeInput", f, json!({ "id": id, "expectedVersion": i + 1 }))
+                .await;
+        assert!(user_error(&body, mutation).is_none(), "{mutation}: {body}");
+    }
+    let body = mv(
+        &app,
+        &token,
+        "approveLoan",
+        "ApproveLoanInput",
+        f,
+        json!({ "id": id, "expectedVersion": 3, "approvedAmount": 20000000 }),
+    )
+    .await;
+    assert_eq!(status(&body, "approveLoan", f), "APPROVED", "{body}");
+    let body =
+        mv(&app, &token, "disburseLoan", "StatusChangeInput", f, json!({ "id": id, "expectedVersion": 4 }))
+            .await;
+    assert_eq!(status(&body, "disburseLoan", f), "DISBURSED");
+    let body = mv(
+        &app,
+        &token,
+        "withdrawLoanApplication",
+        "StatusChangeInput",
+        f,
+        json!({ "id": id, "expectedVersion": 5 }),
+    )
+    .await;
+    assert_eq!(user_error(&body, "withdrawLoanApplication").as_deref(), Some("INVALID_TRANSITION"));
+}
+
+#[tokio::test]
+async fn only_the_receiving_agency_answers_a_referral_and_only_the_sender_cancels() {
+    let app = spawn_app().await;
+    let dinsos = app.token("DINSOS", "referral:read referral:write", &["64"]);
+    let koperasi = app.token("DISPERINDAGKOP", "referral:read referral:write", &["64"]);
+    let person = app.beneficiary(2).await;
+    let create = "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id status fromAgency } userErrors { code field } } }";
+    let body = app.gql(&dinsos, create, json!({ "i": { "beneficiaryId": person, "toAgency": "DISPERINDAGKOP", "service": "CAPITAL_ACCESS", "reason": "Usaha berjalan 6 bulan" } })).await;
+    let id = body["data"]["createReferral"]["referral"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    assert_eq!(body["data"]["createReferral"]["referral"]["fromAgency"], "DINSOS");
+    let body = app.gql(&dinsos, create, json!({ "i": { "beneficiaryId": person, "toAgency": "NOPE", "service": "OTHER", "reason": "x" } })).await;
+    assert_eq!(body["data"]["createReferral"]["userErrors"][0]["field"], "toAgency");
+
+    let f = "referral";
+    let body = mv(
+        &app,
+        &dinsos,
+        "acceptReferral",
+        "StatusChangeInput",
+        f,
+        json!({ "id": id, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("FORBIDDEN"), "{body}");
+    let body = mv(
+        &app,
+        &koperasi,
+        "cancelReferral",
+        "StatusChangeInput",
+        f,
+        json!({ "id": id, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("FORBIDDEN"));
+    let body = mv(
+        &app,
+        &koperasi,
+        "acceptReferral",
+        "StatusChangeInput",
+        f,
+        json!({ "id": id, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(status(&body, "acceptReferral", f), "ACCEPTED");
+    let body = mv(
+        &app,
+        &koperasi,
+        "declineReferral",
+        "DeclineReferralInput",
+        f,
+        json!({ "id": id, "expectedVersion": 2, "reason": "x" }),
+    )
+    .await;
+    assert_eq!(user_error(&body, "declineReferral").as_deref(), Some("INVALID_TRANSITION"));
+    let body = mv(
+        &app,
+        &koperasi,
+        "completeReferral",
+        "CompleteReferralInput",
+        f,
+        json!({ "id": id, "expectedVersion": 2, "outcomeType": "LOAN_APPLICATION", "outcomeId": person }),
+    )
+    .await;
+    assert_eq!(status(&body, "completeReferral", f), "COMPLETED");
+}
+
+#[tokio::test]
+async fn a_visit_that_sees_a_stalled_business_moves_it_to_stalled() {
+    let app = spawn_app().await;
+    let token = app.token("RELAWAN", "monitoring:read monitoring:write business:read", &["6472"]);
+    let person = app.beneficiary(2).await;
+    let business = app.running_business(&person, "2025-05-01").await;
+    let record = "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { monitoringVisit { id obstacles business { status } } userErrors { code field } } }";
+    let body = app.gql(&token, record, json!({ "i": { "businessId": business, "volunteerName": "Agus (TKSK)", "visitedOn": "2026-11-01", "observedStatus": "STALLED", "obstacles": ["CAPITAL", "SUPPLY"], "followUpNeeded": true } })).await;
+    let visit = &body["data"]["recordMonitoringVisit"]["monitoringVisit"];
+    assert_eq!(visit["business"]["status"], "STALLED", "{body}");
+    assert_eq!(visit["obstacles"], json!(["CAPITAL", "SUPPLY"]));
+    let body = app.gql(&token, record, json!({ "i": { "businessId": business, "volunteerName": "Agus", "visitedOn": "2999-01-01", "observedStatus": "RUNNING" } })).await;
+    assert_eq!(body["data"]["recordMonitoringVisit"]["userErrors"][0]["field"], "visitedOn");
+    let events = app
+        .gql(&app.admin(), "query($id: UUID!) { caseEvents(filter: {entityId: $id}) { nodes { action toStatus actorAgency } } }", json!({ "id": business }))
+        .await;
+    let nodes = events["data"]["caseEvents"]["nodes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(nodes.last().map(|n| n["toStatus"].clone()), Some(json!("STALLED")), "{events}");
+    assert_eq!(nodes.last().map(|n| n["actorAgency"].clone()), Some(json!("RELAWAN")));
+}

@@ -1,0 +1,13 @@
+//! Integration tests: each starts the real gateway on an ephemeral port over a fresh database
+//! (SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set) and speaks HTTP to it.
+
+mod auth;
+mod batching;
+mod beneficiary;
+mod concurrency;
+mod helpers;
+mod lifecycles;
+mod robustness;
+mod rules;
+mod schema;
+mod seed;

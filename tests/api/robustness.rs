@@ -1,0 +1,73 @@
+//! Failures stay clean: hostile input, broken requests and a lost database.
+
+use serde_json::json;
+
+use crate::helpers::{error_code, spawn_app};
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app().await;
+    let health = app.client.get(app.url("/healthz")).send().await.expect("healthz");
+    assert_eq!(health.status(), 200);
+    let ready = app.client.get(app.url("/readyz")).send().await.expect("readyz");
+    assert_eq!(ready.status(), 200);
+    let page =
+        app.client.get(app.url("/graphql")).send().await.expect("graphiql").text().await.expect("html");
+    assert!(page.contains("graphiql"), "GraphiQL is served");
+}
+
+#[tokio::test]
+async fn malformed_requests_are_bad_requests() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let body = app.gql(&token, "{ beneficiaries { ", json!({})).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"), "{body}");
+    let body = app.gql(&token, "{ nosuchfield }", json!({})).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"));
+    let body = app
+        .gql(&token, "query($id: UUID!) { beneficiary(id: $id) { id } }", json!({ "id": "not-a-uuid" }))
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"));
+    let q = "mutation($i: CreateAssistanceInput!) { createAssistance(input: $i) { userErrors { code } } }";
+    let body = app.gql(&token, q, json!({ "i": { "beneficiaryId": uuid::Uuid::now_v7(), "programme": "BLT", "amount": 1.5, "periodStart": "2025-01-01", "fundSource": "x" } })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"), "Rupiah is never fractional: {body}");
+    let raw = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(raw.status(), 400);
+}
+
+#[tokio::test]
+async fn an_unknown_id_is_not_found() {
+    let app = spawn_app().await;
+    let body = app
+        .gql(
+            &app.admin(),
+            "query($id: UUID!) { business(id: $id) { id } }",
+            json!({ "id": uuid::Uuid::now_v7() }),
+        )
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn a_lost_database_gives_internal_errors_without_detail() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let id = app.beneficiary(2).await;
+    app.db.close_by_ref().await.expect("close pool");
+    let body =
+        app.gql(&token, "query($id: UUID!) { beneficiary(id: $id) { id } }", json!({ "id": id })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("INTERNAL"), "{body}");
+    assert_eq!(body["errors"][0]["message"], "internal error");
+    let text = body.to_string().to_lowercase();
+    assert!(!text.contains("sql") && !text.contains("pool"), "no database detail leaks: {body}");
+    let ready = app.client.get(app.url("/readyz")).send().await.expect("readyz");
+    assert_eq!(ready.status(), 503);
+}

@@ -1,0 +1,57 @@
+//! Demo data: the real programme's scale, valid synthetic identities, every record with its event.
+
+use std::collections::BTreeMap;
+
+use sea_orm::{EntityTrait, PaginatorTrait};
+use sinergi_api::{identity::check_nik, regions::Regions};
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn demo_data_covers_every_regency_with_valid_identities() {
+    let app = spawn_app().await;
+    let regions = Regions::load();
+    let seeded = sinergi_api::seed::seed_if_empty(&app.db, &regions).await.expect("seed");
+    assert_eq!(seeded, 1680);
+    assert_eq!(
+        sinergi_api::seed::seed_if_empty(&app.db, &regions).await.expect("again"),
+        0,
+        "seeding is once"
+    );
+
+    let people = entity::beneficiary::Entity::find().all(&app.db).await.expect("people");
+    let mut per_regency: BTreeMap<String, usize> = BTreeMap::new();
+    let today = chrono::Utc::now().date_naive();
+    for p in &people {
+        *per_regency.entry(p.regency_code.clone()).or_default() += 1;
+        assert!(p.is_demo);
+        let info = check_nik("nik", &p.nik, None, &regions, today)
+            .unwrap_or_else(|e| panic!("{} invalid: {e}", p.nik));
+        assert_eq!(info.birth_date, p.birth_date, "{}", p.nik);
+    }
+    assert_eq!(per_regency.len(), 10);
+    assert!(per_regency.values().all(|n| *n == 168));
+
+    let statuses: std::collections::BTreeSet<String> = entity::business::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("businesses")
+        .into_iter()
+        .map(|b| b.status)
+        .collect();
+    for status in
+        ["PROPOSED", "APPROVED", "EQUIPPED", "RUNNING", "STALLED", "CLOSED", "GRADUATED", "REJECTED"]
+    {
+        assert!(statuses.contains(status), "a business in {status}");
+    }
+    let records = entity::beneficiary::Entity::find().count(&app.db).await.expect("n")
+        + entity::business::Entity::find().count(&app.db).await.expect("n")
+        + entity::assistance::Entity::find().count(&app.db).await.expect("n")
+        + entity::training::Entity::find().count(&app.db).await.expect("n")
+        + entity::training_enrollment::Entity::find().count(&app.db).await.expect("n")
+        + entity::loan_application::Entity::find().count(&app.db).await.expect("n")
+        + entity::infrastructure_request::Entity::find().count(&app.db).await.expect("n")
+        + entity::referral::Entity::find().count(&app.db).await.expect("n")
+        + entity::monitoring_visit::Entity::find().count(&app.db).await.expect("n");
+    assert_eq!(app.event_count().await as u64, records, "every seeded record has its event");
+}
