@@ -125,6 +125,7 @@ fn a_rules_file_overrides_only_what_it_names() {
 
 #[test]
 fn the_documented_rules_example_is_valid() {
-    let rules = Rules::from_toml(include_str!("../../docs/rules.example.toml")).expect("docs/rules.example.toml parses");
+    let rules = Rules::from_toml(include_str!("../../docs/rules.example.toml"))
+        .expect("docs/rules.example.toml parses");
     assert_eq!(rules.kur_small_limit, Rules::default().kur_small_limit);
 }
