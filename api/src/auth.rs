@@ -198,6 +198,46 @@ pub struct TokenRequest {
     pub ttl: chrono::Duration,
 }
 
+impl TokenRequest {
+    /// A request from the `token issue` command line: refuses an unknown agency or scope, a
+    /// region that is not a Kaltim regency/city code (or `64`), and a malformed TTL.
+    /// `all` as the scope grants every scope.
+    pub fn from_cli(
+        agency: String,
+        scope: &str,
+        regions: Vec<String>,
+        ttl: &str,
+        client: String,
+    ) -> Result<Self, String> {
+        if !crate::reference::AGENCIES.iter().any(|(code, _)| *code == agency) {
+            let known: Vec<&str> = crate::reference::AGENCIES.iter().map(|(c, _)| *c).collect();
+            return Err(format!("unknown agency `{agency}` (known: {})", known.join(", ")));
+        }
+        let scopes = if scope.trim() == "all" {
+            Scope::VARIANTS.iter().copied().collect()
+        } else {
+            parse_scopes(scope)?
+        };
+        if scopes.is_empty() {
+            return Err("at least one scope is required".into());
+        }
+        if regions.is_empty() {
+            return Err("at least one region is required".into());
+        }
+        let reference = crate::regions::Regions::load();
+        for region in &regions {
+            let regency = reference.get(region).is_some_and(|r| r.is_regency());
+            if region != crate::regions::KALTIM && !regency {
+                return Err(format!("`{region}` is not a Kaltim regency/city Kemendagri code or 64"));
+            }
+        }
+        if client.trim().is_empty() {
+            return Err("the client name must not be empty".into());
+        }
+        Ok(Self { agency, client, scopes, regions, ttl: parse_ttl(ttl)? })
+    }
+}
+
 impl TokenKeys {
     /// Keys from a shared secret.
     pub fn hs256(secret: &Secret, kid: &str, issuer: &str, audience: &str) -> Result<Self, TokenError> {
@@ -273,5 +313,40 @@ pub fn parse_ttl(text: &str) -> Result<chrono::Duration, String> {
     match duration {
         Some(d) if n > 0 => Ok(d),
         _ => Err(format!("invalid TTL `{text}` (use e.g. 30m, 8h, 7d)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(agency: &str, scope: &str, region: &str, ttl: &str) -> Result<TokenRequest, String> {
+        TokenRequest::from_cli(agency.into(), scope, vec![region.into()], ttl, "cli".into())
+    }
+
+    #[test]
+    fn token_issue_refuses_unknown_agencies_scopes_regions_and_ttls() {
+        assert!(request("DINSOS", "beneficiary:read", "6472", "8h").is_ok());
+        assert!(request("DINKES", "beneficiary:read", "6472", "8h").is_err());
+        assert!(request("DINSOS", "beneficiary:delete", "6472", "8h").is_err());
+        assert!(
+            request("DINSOS", "beneficiary:read", "647201", "8h").is_err(),
+            "a district is not a token region"
+        );
+        assert!(request("DINSOS", "beneficiary:read", "3171", "8h").is_err());
+        assert!(request("DINSOS", "beneficiary:read", "64", "8 hours").is_err());
+        assert_eq!(request("DINSOS", "all", "64", "30m").map(|r| r.scopes.len()), Ok(Scope::VARIANTS.len()));
+    }
+
+    #[test]
+    fn an_issued_token_verifies_and_carries_its_claims() {
+        let keys =
+            TokenKeys::hs256(&Secret::new("k".repeat(40)), "k1", "sinergi", "sinergi-api").expect("keys");
+        let req = request("PUPR", "infrastructure:read", "6401", "1h").expect("request");
+        let (token, claims) = keys.issue(&req).expect("issue");
+        let actor = keys.verify(&token).expect("verify");
+        assert_eq!((actor.agency.as_str(), actor.regions.clone()), ("PUPR", vec!["6401".to_owned()]));
+        assert_eq!(claims.exp - claims.iat, 3600);
+        assert_eq!(decode_header(&token).ok().and_then(|h| h.kid).as_deref(), Some("k1"));
     }
 }

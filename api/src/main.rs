@@ -5,8 +5,7 @@ use std::{process::ExitCode, sync::Arc};
 use clap::{Parser, Subcommand};
 use sinergi_api::{
     Config, Metrics,
-    auth::{Scope, TokenRequest, parse_scopes, parse_ttl},
-    reference::AGENCIES,
+    auth::{Scope, TokenRequest},
     regions::{KALTIM, Regions},
     rules::Rules,
 };
@@ -118,8 +117,15 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Token(TokenCommand::Issue { agency, scope, regions, ttl, client }) => {
-            let request = token_request(agency, &scope, regions, &ttl, client)?;
+            let request = TokenRequest::from_cli(agency, &scope, regions, &ttl, client)?;
             let (keys, _) = sinergi_api::signing_keys(&config)?;
+            let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            sinergi_api::prepare(&db, &Regions::load()).await.map_err(|e| format!("migrations: {e}"))?;
+            sinergi_api::reference::register_client(&db, &request.agency, &request.client)
+                .await
+                .map_err(|e| format!("cannot register the API client: {e}"))?;
             let (token, claims) = keys.issue(&request).map_err(|e| e.to_string())?;
             eprintln!(
                 "token {} for {} / {}, expires at unix time {}",
@@ -130,32 +136,6 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Serve => serve(config, load_rules(cli.rules.as_deref())?).await,
     }
-}
-
-fn token_request(
-    agency: String,
-    scope: &str,
-    regions: Vec<String>,
-    ttl: &str,
-    client: String,
-) -> Result<TokenRequest, String> {
-    if !AGENCIES.iter().any(|(code, _)| *code == agency) {
-        let known: Vec<&str> = AGENCIES.iter().map(|(c, _)| *c).collect();
-        return Err(format!("unknown agency `{agency}` (known: {})", known.join(", ")));
-    }
-    let scopes =
-        if scope.trim() == "all" { Scope::VARIANTS.iter().copied().collect() } else { parse_scopes(scope)? };
-    if scopes.is_empty() {
-        return Err("at least one scope is required".into());
-    }
-    let reference = Regions::load();
-    for region in &regions {
-        let regency = reference.get(region).is_some_and(|r| r.is_regency());
-        if region != KALTIM && !regency {
-            return Err(format!("`{region}` is not a Kaltim regency/city code or 64"));
-        }
-    }
-    Ok(TokenRequest { agency, client, scopes, regions, ttl: parse_ttl(ttl)? })
 }
 
 async fn serve(config: Config, rules: Rules) -> Result<(), String> {

@@ -34,6 +34,20 @@ pub async fn sync_agencies(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Records an agency's API client (a token's `sub`) the first time a token is issued for it.
+pub async fn register_client(db: &impl ConnectionTrait, agency: &str, client: &str) -> Result<(), DbErr> {
+    entity::api_client::Entity::insert(entity::api_client::ActiveModel {
+        id: Set(format!("{agency}/{client}")),
+        agency_code: Set(agency.to_owned()),
+        name: Set(client.to_owned()),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict(OnConflict::column(entity::api_client::Column::Id).do_nothing().to_owned())
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
 /// Level of a region.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum RegionLevel {

@@ -186,3 +186,21 @@ async fn lists_filter_search_sort_and_page() {
     let body = app.gql(&token, q, json!({ "first": 101 })).await;
     assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("BAD_REQUEST"), "{body}");
 }
+
+#[tokio::test]
+async fn an_id_already_used_by_another_agency_is_a_duplicate() {
+    let app = spawn_app().await;
+    let id = "01900000-0000-7000-8000-0000000000aa";
+    let (nik, kk) = app.identity();
+    let mut input = beneficiary_input(&nik, &kk, 3);
+    input["id"] = json!(id);
+    let body = app.gql(&app.admin(), CREATE_BENEFICIARY, json!({ "input": input })).await;
+    assert!(user_error(&body, "createBeneficiary").is_none(), "{body}");
+    let (nik, kk) = app.identity();
+    let mut input = beneficiary_input(&nik, &kk, 3);
+    input["id"] = json!(id);
+    let other = app.token("PUPR", "beneficiary:read beneficiary:write", &["64"]);
+    let body = app.gql(&other, CREATE_BENEFICIARY, json!({ "input": input })).await;
+    assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("DUPLICATE"), "{body}");
+    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], "id");
+}

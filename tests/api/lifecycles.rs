@@ -496,3 +496,79 @@ async fn a_visit_that_sees_a_stalled_business_moves_it_to_stalled() {
     assert_eq!(nodes.last().map(|n| n["toStatus"].clone()), Some(json!("STALLED")), "{events}");
     assert_eq!(nodes.last().map(|n| n["actorAgency"].clone()), Some(json!("RELAWAN")));
 }
+
+#[tokio::test]
+async fn a_graduated_beneficiary_cannot_be_deactivated() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let id = app.beneficiary(2).await;
+    let body = mv(
+        &app,
+        &token,
+        "graduateBeneficiary",
+        "StatusChangeInput",
+        "beneficiary",
+        json!({ "id": id, "expectedVersion": 1 }),
+    )
+    .await;
+    assert_eq!(status(&body, "graduateBeneficiary", "beneficiary"), "GRADUATED");
+    let body = mv(
+        &app,
+        &token,
+        "deactivateBeneficiary",
+        "StatusChangeInput",
+        "beneficiary",
+        json!({ "id": id, "expectedVersion": 2 }),
+    )
+    .await;
+    assert_eq!(user_error(&body, "deactivateBeneficiary").as_deref(), Some("INVALID_TRANSITION"));
+}
+
+#[tokio::test]
+async fn only_the_sender_edits_an_open_referral_and_decided_requests_stay_as_decided() {
+    let app = spawn_app().await;
+    let dinsos = app.token("DINSOS", "referral:read referral:write", &["64"]);
+    let pupr =
+        app.token("PUPR", "referral:read referral:write infrastructure:read infrastructure:write", &["64"]);
+    let person = app.beneficiary(2).await;
+    let create = "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } } }";
+    let body = app.gql(&dinsos, create, json!({ "i": { "beneficiaryId": person, "toAgency": "PUPR", "service": "SANITATION", "reason": "Tidak ada jamban" } })).await;
+    let id = body["data"]["createReferral"]["referral"]["id"].as_str().expect("id").to_owned();
+    let update = "mutation($i: UpdateReferralInput!) { updateReferral(input: $i) { referral { reason dueBy version } userErrors { code } } }";
+    let body =
+        app.gql(&pupr, update, json!({ "i": { "id": id, "expectedVersion": 1, "reason": "x" } })).await;
+    assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("FORBIDDEN"), "{body}");
+    let body = app
+        .gql(&dinsos, update, json!({ "i": { "id": id, "expectedVersion": 1, "dueBy": "2026-12-31" } }))
+        .await;
+    assert_eq!(body["data"]["updateReferral"]["referral"]["dueBy"], "2026-12-31", "{body}");
+
+    let create = "mutation($i: CreateInfrastructureRequestInput!) { createInfrastructureRequest(input: $i) { infrastructureRequest { id } } }";
+    let body =
+        app.gql(&pupr, create, json!({ "i": { "beneficiaryId": person, "kind": "SANITATION" } })).await;
+    let req = body["data"]["createInfrastructureRequest"]["infrastructureRequest"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let update = "mutation($i: UpdateInfrastructureRequestInput!) { updateInfrastructureRequest(input: $i) { infrastructureRequest { estimatedCost } userErrors { code } } }";
+    let body = app
+        .gql(&pupr, update, json!({ "i": { "id": req, "expectedVersion": 1, "estimatedCost": 7500000 } }))
+        .await;
+    assert_eq!(
+        body["data"]["updateInfrastructureRequest"]["infrastructureRequest"]["estimatedCost"], 7500000,
+        "{body}"
+    );
+    let body = mv(
+        &app,
+        &pupr,
+        "rejectInfrastructureRequest",
+        "RejectInfrastructureRequestInput",
+        "infrastructureRequest",
+        json!({ "id": req, "expectedVersion": 2, "reason": "Di luar prioritas" }),
+    )
+    .await;
+    assert_eq!(status(&body, "rejectInfrastructureRequest", "infrastructureRequest"), "REJECTED");
+    let body =
+        app.gql(&pupr, update, json!({ "i": { "id": req, "expectedVersion": 3, "estimatedCost": 1 } })).await;
+    assert_eq!(user_error(&body, "updateInfrastructureRequest").as_deref(), Some("INVALID_TRANSITION"));
+}

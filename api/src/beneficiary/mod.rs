@@ -246,6 +246,10 @@ pub struct BeneficiaryFilter {
     pub created_by_agency: Option<String>,
     /// Only demo (or only real) records.
     pub is_demo: Option<bool>,
+    /// Registered on or after this instant.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Registered before this instant.
+    pub created_before: Option<DateTime<Utc>>,
 }
 
 /// Fields beneficiaries can be sorted by.

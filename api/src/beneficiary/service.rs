@@ -79,6 +79,12 @@ pub async fn list(
     if let Some(demo) = filter.is_demo {
         select = select.filter(Column::IsDemo.eq(demo));
     }
+    if let Some(from) = filter.created_from {
+        select = select.filter(Column::CreatedAt.gte(from));
+    }
+    if let Some(before) = filter.created_before {
+        select = select.filter(Column::CreatedAt.lt(before));
+    }
     let (column, order): (Column, Order) = match order_by {
         Some(o) => (
             match o.field {

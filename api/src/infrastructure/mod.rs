@@ -206,6 +206,25 @@ pub struct SurveyInfrastructureRequestInput {
     pub housing_aid_last_10_years: Option<bool>,
 }
 
+/// Input of `updateInfrastructureRequest` (while SUBMITTED or SURVEYED); absent fields stay.
+#[derive(InputObject)]
+pub struct UpdateInfrastructureRequestInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Location description.
+    pub location: Option<String>,
+    /// Estimated cost.
+    pub estimated_cost: Option<Rupiah>,
+    /// RTLH gate: proof of land.
+    pub has_land_proof: Option<bool>,
+    /// RTLH gate: the only house.
+    pub is_only_house: Option<bool>,
+    /// RTLH gate: housing aid in the last 10 years.
+    pub housing_aid_last_10_years: Option<bool>,
+}
+
 /// Input of `rejectInfrastructureRequest`.
 #[derive(InputObject)]
 pub struct RejectInfrastructureRequestInput {
@@ -287,6 +306,16 @@ impl InfrastructureMutation {
         input: CreateInfrastructureRequestInput,
     ) -> async_graphql::Result<CreateInfrastructureRequestPayload> {
         CreateInfrastructureRequestPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
+    }
+
+    /// Changes a request's details while SUBMITTED or SURVEYED. Needs `infrastructure:write`.
+    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    async fn update_infrastructure_request(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateInfrastructureRequestInput,
+    ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
+        ChangeInfrastructureRequestPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
 
     /// SUBMITTED → SURVEYED, recording notes, cost and the RTLH gates. Needs `infrastructure:write`.

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{
     CreateInfrastructureRequestInput, InfrastructureKind, InfrastructureRequestFilter, InfrastructureStatus,
+    UpdateInfrastructureRequestInput,
 };
 use crate::{
     auth::Actor,
@@ -121,6 +122,50 @@ pub async fn create(
     let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// Changes a request's details before the decision; decided requests are history.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: UpdateInfrastructureRequestInput,
+) -> Result<infrastructure_request::Model, ServiceError> {
+    let txn = db.begin().await?;
+    let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    if !matches!(before.status.as_str(), "SUBMITTED" | "SURVEYED") {
+        return Err(ServiceError::InvalidTransition { from: before.status, to: "UPDATED".into() });
+    }
+    let mut active = ActiveModel::default();
+    let mut fields = Vec::new();
+    if let Some(v) = input.location {
+        active.location = Set(Some(v));
+        fields.push("location");
+    }
+    if let Some(v) = input.estimated_cost {
+        if v.0 < 0 {
+            return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
+        }
+        active.estimated_cost = Set(Some(v.0));
+        fields.push("estimatedCost");
+    }
+    if let Some(v) = input.has_land_proof {
+        active.has_land_proof = Set(Some(v));
+        fields.push("hasLandProof");
+    }
+    if let Some(v) = input.is_only_house {
+        active.is_only_house = Set(Some(v));
+        fields.push("isOnlyHouse");
+    }
+    if let Some(v) = input.housing_aid_last_10_years {
+        active.housing_aid_last_10_years = Set(Some(v));
+        fields.push("housingAidLast10Years");
+    }
+    if fields.is_empty() {
+        return Err(ServiceError::validation("input", "nothing to change"));
+    }
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 /// A lifecycle move with its findings; approving RTLH checks the programme's three gates.

@@ -203,6 +203,21 @@ pub struct CreateReferralInput {
     pub due_by: Option<Date>,
 }
 
+/// Input of `updateReferral` (while OPEN, by the sending agency); absent fields stay.
+#[derive(InputObject)]
+pub struct UpdateReferralInput {
+    /// The record.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// Service asked for.
+    pub service: Option<ReferralService>,
+    /// Why.
+    pub reason: Option<String>,
+    /// Respond by.
+    pub due_by: Option<Date>,
+}
+
 /// Input of `declineReferral`.
 #[derive(InputObject)]
 pub struct DeclineReferralInput {
@@ -234,7 +249,7 @@ payload!(
     CreateReferralPayload { referral: Referral }
 );
 payload!(
-    /// Result of a referral lifecycle move.
+    /// Result of a referral change or lifecycle move.
     ChangeReferralStatusPayload { referral: Referral }
 );
 
@@ -277,6 +292,16 @@ impl ReferralMutation {
         input: CreateReferralInput,
     ) -> async_graphql::Result<CreateReferralPayload> {
         CreateReferralPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
+    }
+
+    /// Changes an OPEN referral, by the sending agency. Needs `referral:write`.
+    #[graphql(guard = "RequireScope(Scope::ReferralWrite)")]
+    async fn update_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateReferralInput,
+    ) -> async_graphql::Result<ChangeReferralStatusPayload> {
+        ChangeReferralStatusPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
 
     /// OPEN → ACCEPTED, by the receiving agency. Needs `referral:write`.

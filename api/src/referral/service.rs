@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{CreateReferralInput, ReferralFilter, ReferralStatus};
+use super::{CreateReferralInput, ReferralFilter, ReferralStatus, UpdateReferralInput};
 use crate::{
     auth::Actor,
     error::ServiceError,
@@ -137,6 +137,45 @@ pub async fn create(
     let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// Changes an OPEN referral; only the sending agency may.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: UpdateReferralInput,
+) -> Result<referral::Model, ServiceError> {
+    let txn = db.begin().await?;
+    let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    if before.from_agency != actor.agency {
+        return Err(ServiceError::Forbidden("only the sending agency may change a referral".into()));
+    }
+    if before.status != wire(ReferralStatus::Open) {
+        return Err(ServiceError::InvalidTransition { from: before.status, to: "UPDATED".into() });
+    }
+    let mut active = ActiveModel::default();
+    let mut fields = Vec::new();
+    if let Some(v) = input.service {
+        active.service = Set(wire(v));
+        fields.push("service");
+    }
+    if let Some(v) = input.reason {
+        if v.trim().is_empty() {
+            return Err(ServiceError::validation("reason", "a referral needs a reason"));
+        }
+        active.reason = Set(v.trim().to_owned());
+        fields.push("reason");
+    }
+    if let Some(v) = input.due_by {
+        active.due_by = Set(Some(v.0));
+        fields.push("dueBy");
+    }
+    if fields.is_empty() {
+        return Err(ServiceError::validation("input", "nothing to change"));
+    }
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 /// A lifecycle move: the receiving agency accepts, declines, completes; the sender cancels.

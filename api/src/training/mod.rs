@@ -298,6 +298,19 @@ pub struct EnrollInTrainingInput {
     pub business_id: Option<Uuid>,
 }
 
+/// Input of `updateEnrollment`; absent fields stay.
+#[derive(InputObject)]
+pub struct UpdateEnrollmentInput {
+    /// The enrollment.
+    pub id: Uuid,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// The business the training is for (of the same beneficiary).
+    pub business_id: Option<Uuid>,
+    /// Certificate number.
+    pub certificate_no: Option<String>,
+}
+
 /// Input of `completeEnrollment`.
 #[derive(InputObject)]
 pub struct CompleteEnrollmentInput {
@@ -326,7 +339,7 @@ payload!(
     EnrollInTrainingPayload { enrollment: TrainingEnrollment }
 );
 payload!(
-    /// Result of an enrollment lifecycle move.
+    /// Result of an enrollment change or lifecycle move.
     ChangeEnrollmentStatusPayload { enrollment: TrainingEnrollment }
 );
 
@@ -459,6 +472,18 @@ impl TrainingMutation {
         input: EnrollInTrainingInput,
     ) -> async_graphql::Result<EnrollInTrainingPayload> {
         EnrollInTrainingPayload::from_result(service::enroll(ctx.db()?, ctx.actor()?, input).await)
+    }
+
+    /// Changes an enrollment's business or certificate number. Needs `training:write`.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    async fn update_enrollment(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateEnrollmentInput,
+    ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
+        ChangeEnrollmentStatusPayload::from_result(
+            service::update_enrollment(ctx.db()?, ctx.actor()?, input).await,
+        )
     }
 
     /// ENROLLED → ATTENDED. Needs `training:write`.

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::{
     CreateTrainingInput, EnrollInTrainingInput, EnrollmentStatus, TrainingFilter, TrainingStatus,
-    UpdateTrainingInput,
+    UpdateEnrollmentInput, UpdateTrainingInput,
 };
 use crate::{
     auth::Actor,
@@ -313,6 +313,44 @@ pub async fn enroll(
     events::record(&txn, actor, &course_after, "SEAT_TAKEN", Some(&course.status), &["seatsTaken"]).await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// Changes an enrollment's business or certificate number.
+pub async fn update_enrollment(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: UpdateEnrollmentInput,
+) -> Result<enrollment::Model, ServiceError> {
+    let txn = db.begin().await?;
+    let before =
+        records::load_for_write::<enrollment::Entity>(&txn, actor, input.id, input.expected_version).await?;
+    let mut active = enrollment::ActiveModel::default();
+    let mut fields = Vec::new();
+    if let Some(business_id) = input.business_id {
+        let biz = find_visible::<business::Entity>(&txn, actor, business_id).await.map_err(|e| match e {
+            ServiceError::NotFound => ServiceError::validation("businessId", "no such business"),
+            other => other,
+        })?;
+        if biz.beneficiary_id != before.beneficiary_id {
+            return Err(ServiceError::validation(
+                "businessId",
+                "the business belongs to another beneficiary",
+            ));
+        }
+        active.business_id = Set(Some(business_id));
+        fields.push("businessId");
+    }
+    if let Some(cert) = input.certificate_no {
+        active.certificate_no = Set(Some(cert));
+        fields.push("certificateNo");
+    }
+    if fields.is_empty() {
+        return Err(ServiceError::validation("input", "nothing to change"));
+    }
+    let after =
+        records::update::<enrollment::Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 /// An enrollment lifecycle move; dropping frees the seat in the same transaction.
