@@ -105,3 +105,47 @@ impl From<OrderDirection> for sea_orm::Order {
         }
     }
 }
+
+/// Declares a record's sort input: an enum of sortable fields mapped to entity columns, and the
+/// `…OrderBy { field, direction }` input with the column it selects.
+macro_rules! order_by {
+    ($input:ident, $fields:ident, $entity:ident { $( $(#[$vdoc:meta])* $variant:ident => $column:ident ),+ $(,)? }) => {
+        #[doc = concat!("Fields `", stringify!($input), "` can sort by.")]
+        #[derive(async_graphql::Enum, Copy, Clone, Debug, Eq, PartialEq)]
+        pub enum $fields {
+            $( $(#[$vdoc])* $variant ),+
+        }
+
+        #[doc = concat!("Sort order (urutan) for `", stringify!($input), "`; ties are broken by id.")]
+        #[derive(async_graphql::InputObject)]
+        pub struct $input {
+            /// Field to sort by.
+            pub field: $fields,
+            /// Direction; ascending by default.
+            #[graphql(default)]
+            pub direction: $crate::page::OrderDirection,
+        }
+
+        impl $input {
+            /// The column and direction this input selects.
+            pub fn column(&self) -> ($entity::Column, sea_orm::Order) {
+                let column = match self.field {
+                    $( $fields::$variant => $entity::Column::$column ),+
+                };
+                (column, self.direction.into())
+            }
+        }
+    };
+}
+pub(crate) use order_by;
+
+/// Sorts `select` by the client's choice or `default`, then by id so pages are stable.
+pub fn sorted<E: EntityTrait>(
+    select: Select<E>,
+    choice: Option<(E::Column, sea_orm::Order)>,
+    default: (E::Column, sea_orm::Order),
+) -> Select<E> {
+    use sea_orm::{QueryOrder, sea_query::Expr};
+    let (column, order) = choice.unwrap_or(default);
+    select.order_by(column, order).order_by_asc(Expr::col("id"))
+}

@@ -204,3 +204,30 @@ async fn an_id_already_used_by_another_agency_is_a_duplicate() {
     assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("DUPLICATE"), "{body}");
     assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], "id");
 }
+
+#[tokio::test]
+async fn other_lists_sort_by_their_own_fields() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let person = app.beneficiary(2).await;
+    let body = app
+        .gql(
+            &token,
+            crate::helpers::CREATE_BUSINESS,
+            json!({ "input": { "beneficiaryId": person, "name": "Warung", "sector": "FOOD" } }),
+        )
+        .await;
+    let business = body["data"]["createBusiness"]["business"]["id"].as_str().expect("id").to_owned();
+    for amount in [3_000_000, 9_000_000, 1_000_000] {
+        let q = "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { userErrors { code } } }";
+        app.gql(&token, q, json!({ "i": { "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi", "requestedAmount": amount, "tenorMonths": 6 } })).await;
+    }
+    let q =
+        "query($o: LoanApplicationOrderBy) { loanApplications(orderBy: $o) { nodes { requestedAmount } } }";
+    let body = app.gql(&token, q, json!({ "o": { "field": "REQUESTED_AMOUNT", "direction": "DESC" } })).await;
+    let amounts: Vec<i64> = body["data"]["loanApplications"]["nodes"]
+        .as_array()
+        .map(|n| n.iter().filter_map(|x| x["requestedAmount"].as_i64()).collect())
+        .unwrap_or_default();
+    assert_eq!(amounts, vec![9_000_000, 3_000_000, 1_000_000], "{body}");
+}

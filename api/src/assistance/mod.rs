@@ -15,7 +15,7 @@ use crate::{
     error::gql,
     error::payload,
     loaders::Loaders,
-    page::Page,
+    page::{Page, order_by},
     records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
     scalars::{Date, Rupiah},
 };
@@ -161,6 +161,17 @@ pub struct AssistanceFilter {
     pub period_to: Option<Date>,
 }
 
+order_by!(AssistanceOrderBy, AssistanceOrderField, assistance {
+    /// Period start.
+    PeriodStart => PeriodStart,
+    /// Amount.
+    Amount => Amount,
+    /// Creation time.
+    CreatedAt => CreatedAt,
+    /// Last change.
+    UpdatedAt => UpdatedAt,
+});
+
 /// Input of `createAssistance` (status starts PLANNED).
 #[derive(InputObject)]
 pub struct CreateAssistanceInput {
@@ -241,10 +252,13 @@ impl AssistanceQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<AssistanceFilter>,
+        order_by: Option<AssistanceOrderBy>,
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<Assistance>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
+            .await
+            .map_err(gql)
     }
 }
 

@@ -6,7 +6,7 @@ use entity::{
     beneficiary,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -18,7 +18,7 @@ use crate::{
     auth::Actor,
     context::AppState,
     error::ServiceError,
-    page::{Page, paginate},
+    page::{Page, paginate, sorted},
     records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -39,6 +39,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
     filter: AssistanceFilter,
+    order_by: Option<super::AssistanceOrderBy>,
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<Page<super::Assistance>, ServiceError> {
@@ -61,7 +62,7 @@ pub async fn list(
     if let Some(d) = filter.period_to {
         select = select.filter(Column::PeriodStart.lte(d.0));
     }
-    let select = select.order_by_desc(Column::PeriodStart).order_by_asc(Column::Id);
+    let select = sorted(select, order_by.map(|o| o.column()), (Column::PeriodStart, Order::Desc));
     paginate(db, select, first, after, super::Assistance::from).await
 }
 

@@ -20,7 +20,7 @@ use crate::{
     infrastructure::InfrastructureRequest,
     loaders::Loaders,
     monitoring::MonitoringVisit,
-    page::{OrderDirection, Page},
+    page::{Page, order_by},
     records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
     referral::Referral,
     scalars::Date,
@@ -252,26 +252,16 @@ pub struct BeneficiaryFilter {
     pub created_before: Option<DateTime<Utc>>,
 }
 
-/// Fields beneficiaries can be sorted by.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
-pub enum BeneficiaryOrderField {
-    /// Full name.
-    FullName,
+order_by!(BeneficiaryOrderBy, BeneficiaryOrderField, beneficiary {
+    /// Full name (nama lengkap).
+    FullName => FullName,
     /// Decile.
-    Decile,
-    /// Creation time.
-    CreatedAt,
-}
-
-/// Sort order for beneficiaries.
-#[derive(InputObject)]
-pub struct BeneficiaryOrderBy {
-    /// Field.
-    pub field: BeneficiaryOrderField,
-    /// Direction.
-    #[graphql(default)]
-    pub direction: OrderDirection,
-}
+    Decile => Decile,
+    /// Registration time.
+    CreatedAt => CreatedAt,
+    /// Last change.
+    UpdatedAt => UpdatedAt,
+});
 
 /// Input of `createBeneficiary`.
 #[derive(InputObject)]

@@ -4,22 +4,22 @@ use chrono::Utc;
 use entity::beneficiary::{self, ActiveModel, Column, Entity};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order, QueryFilter,
     TransactionTrait,
     sea_query::{Expr, Func},
 };
 use uuid::Uuid;
 
 use super::{
-    BeneficiaryFilter, BeneficiaryOrderBy, BeneficiaryOrderField, BeneficiaryStatus, CreateBeneficiaryInput,
-    Sex, UpdateBeneficiaryInput,
+    BeneficiaryFilter, BeneficiaryOrderBy, BeneficiaryStatus, CreateBeneficiaryInput, Sex,
+    UpdateBeneficiaryInput,
 };
 use crate::{
     auth::Actor,
     context::AppState,
     error::{ServiceError, UserWarning},
     identity::{check_kk, check_nik},
-    page::{Page, contains_pattern, paginate},
+    page::{Page, contains_pattern, paginate, sorted},
     records::{
         self, Lifecycle, StatusChangeInput, existing_for_retry, find_visible, require_region, wire,
         within_regions,
@@ -85,18 +85,7 @@ pub async fn list(
     if let Some(before) = filter.created_before {
         select = select.filter(Column::CreatedAt.lt(before));
     }
-    let (column, order): (Column, Order) = match order_by {
-        Some(o) => (
-            match o.field {
-                BeneficiaryOrderField::FullName => Column::FullName,
-                BeneficiaryOrderField::Decile => Column::Decile,
-                BeneficiaryOrderField::CreatedAt => Column::CreatedAt,
-            },
-            o.direction.into(),
-        ),
-        None => (Column::CreatedAt, Order::Asc),
-    };
-    let select = select.order_by(column, order).order_by_asc(Column::Id);
+    let select = sorted(select, order_by.map(|o| o.column()), (Column::CreatedAt, Order::Asc));
     paginate(db, select, first, after, super::Beneficiary::from).await
 }
 

@@ -17,7 +17,7 @@ use crate::{
     loaders::Loaders,
     loan::LoanApplication,
     monitoring::MonitoringVisit,
-    page::{OrderDirection, Page},
+    page::{Page, order_by},
     records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
     referral::Referral,
     scalars::{Date, Rupiah},
@@ -206,26 +206,18 @@ pub struct BusinessFilter {
     pub started_to: Option<Date>,
 }
 
-/// Fields businesses can be sorted by.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
-pub enum BusinessOrderField {
+order_by!(BusinessOrderBy, BusinessOrderField, business {
     /// Name.
-    Name,
+    Name => Name,
     /// Start date.
-    StartedOn,
+    StartedOn => StartedOn,
+    /// Monthly revenue.
+    MonthlyRevenue => MonthlyRevenue,
     /// Creation time.
-    CreatedAt,
-}
-
-/// Sort order for businesses.
-#[derive(InputObject)]
-pub struct BusinessOrderBy {
-    /// Field.
-    pub field: BusinessOrderField,
-    /// Direction.
-    #[graphql(default)]
-    pub direction: OrderDirection,
-}
+    CreatedAt => CreatedAt,
+    /// Last change.
+    UpdatedAt => UpdatedAt,
+});
 
 /// Input of `createBusiness` (status starts PROPOSED).
 #[derive(InputObject)]

@@ -7,20 +7,17 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order, QueryFilter,
     TransactionTrait,
     sea_query::{Expr, Func},
 };
 use uuid::Uuid;
 
-use super::{
-    BusinessFilter, BusinessOrderBy, BusinessOrderField, BusinessStatus, CreateBusinessInput,
-    UpdateBusinessInput,
-};
+use super::{BusinessFilter, BusinessOrderBy, BusinessStatus, CreateBusinessInput, UpdateBusinessInput};
 use crate::{
     auth::Actor,
     error::ServiceError,
-    page::{Page, contains_pattern, paginate},
+    page::{Page, contains_pattern, paginate, sorted},
     records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -82,19 +79,14 @@ pub async fn list(
     if let Some(to) = filter.started_to {
         select = select.filter(Column::StartedOn.lte(to.0));
     }
-    let (column, order): (Column, Order) = match order_by {
-        Some(o) => (
-            match o.field {
-                BusinessOrderField::Name => Column::Name,
-                BusinessOrderField::StartedOn => Column::StartedOn,
-                BusinessOrderField::CreatedAt => Column::CreatedAt,
-            },
-            o.direction.into(),
-        ),
-        None => (Column::CreatedAt, Order::Asc),
-    };
-    paginate(db, select.order_by(column, order).order_by_asc(Column::Id), first, after, super::Business::from)
-        .await
+    paginate(
+        db,
+        sorted(select, order_by.map(|o| o.column()), (Column::CreatedAt, Order::Asc)),
+        first,
+        after,
+        super::Business::from,
+    )
+    .await
 }
 
 fn check_fields(name: Option<&str>, revenue: Option<i64>, workers: Option<i32>) -> Result<(), ServiceError> {

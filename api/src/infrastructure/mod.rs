@@ -16,7 +16,7 @@ use crate::{
     error::gql,
     error::payload,
     loaders::Loaders,
-    page::Page,
+    page::{Page, order_by},
     records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
     scalars::Rupiah,
 };
@@ -166,6 +166,15 @@ pub struct InfrastructureRequestFilter {
     pub statuses: Option<Vec<InfrastructureStatus>>,
 }
 
+order_by!(InfrastructureRequestOrderBy, InfrastructureRequestOrderField, infrastructure_request {
+    /// Estimated cost.
+    EstimatedCost => EstimatedCost,
+    /// Submission time.
+    CreatedAt => CreatedAt,
+    /// Last change.
+    UpdatedAt => UpdatedAt,
+});
+
 /// Input of `createInfrastructureRequest` (status starts SUBMITTED).
 #[derive(InputObject)]
 pub struct CreateInfrastructureRequestInput {
@@ -267,10 +276,13 @@ impl InfrastructureQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<InfrastructureRequestFilter>,
+        order_by: Option<InfrastructureRequestOrderBy>,
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<InfrastructureRequest>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
+            .await
+            .map_err(gql)
     }
 }
 

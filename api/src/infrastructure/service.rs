@@ -6,7 +6,7 @@ use entity::{
     infrastructure_request::{self, ActiveModel, Column, Entity},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -18,7 +18,7 @@ use super::{
 use crate::{
     auth::Actor,
     error::ServiceError,
-    page::{Page, paginate},
+    page::{Page, paginate, sorted},
     records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -57,6 +57,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
     filter: InfrastructureRequestFilter,
+    order_by: Option<super::InfrastructureRequestOrderBy>,
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<Page<super::InfrastructureRequest>, ServiceError> {
@@ -73,7 +74,7 @@ pub async fn list(
     if let Some(s) = filter.statuses {
         select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
     }
-    let select = select.order_by_desc(Column::CreatedAt).order_by_asc(Column::Id);
+    let select = sorted(select, order_by.map(|o| o.column()), (Column::CreatedAt, Order::Desc));
     paginate(db, select, first, after, super::InfrastructureRequest::from).await
 }
 

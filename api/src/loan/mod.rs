@@ -15,7 +15,7 @@ use crate::{
     error::gql,
     error::payload,
     loaders::Loaders,
-    page::Page,
+    page::{Page, order_by},
     records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
     scalars::Rupiah,
 };
@@ -169,6 +169,15 @@ pub struct LoanApplicationFilter {
     pub statuses: Option<Vec<LoanStatus>>,
 }
 
+order_by!(LoanApplicationOrderBy, LoanApplicationOrderField, loan_application {
+    /// Amount requested.
+    RequestedAmount => RequestedAmount,
+    /// Creation time.
+    CreatedAt => CreatedAt,
+    /// Last change.
+    UpdatedAt => UpdatedAt,
+});
+
 /// Input of `createLoanApplication` (status starts DRAFT).
 #[derive(InputObject)]
 pub struct CreateLoanApplicationInput {
@@ -261,10 +270,13 @@ impl LoanQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<LoanApplicationFilter>,
+        order_by: Option<LoanApplicationOrderBy>,
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<LoanApplication>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
+            .await
+            .map_err(gql)
     }
 }
 

@@ -7,7 +7,7 @@ use entity::{
     training, training_enrollment,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use crate::{
     auth::Actor,
     context::AppState,
     error::ServiceError,
-    page::{Page, paginate},
+    page::{Page, paginate, sorted},
     records::{self, Lifecycle, existing_for_retry, find_visible, parse_stored, wire, within_regions},
     rules::Rules,
 };
@@ -51,6 +51,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
     filter: LoanApplicationFilter,
+    order_by: Option<super::LoanApplicationOrderBy>,
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<Page<super::LoanApplication>, ServiceError> {
@@ -70,7 +71,7 @@ pub async fn list(
     if let Some(s) = filter.statuses {
         select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
     }
-    let select = select.order_by_desc(Column::CreatedAt).order_by_asc(Column::Id);
+    let select = sorted(select, order_by.map(|o| o.column()), (Column::CreatedAt, Order::Desc));
     paginate(db, select, first, after, super::LoanApplication::from).await
 }
 

@@ -15,7 +15,7 @@ use crate::{
     error::gql,
     error::payload,
     loaders::Loaders,
-    page::Page,
+    page::{Page, order_by},
     records::{CreatedBy, case_record, parse_stored},
     scalars::{Date, Rupiah},
 };
@@ -161,6 +161,13 @@ pub struct MonitoringVisitFilter {
     pub visited_to: Option<Date>,
 }
 
+order_by!(MonitoringVisitOrderBy, MonitoringVisitOrderField, monitoring_visit {
+    /// Date of the visit.
+    VisitedOn => VisitedOn,
+    /// Recording time.
+    CreatedAt => CreatedAt,
+});
+
 /// Input of `recordMonitoringVisit`.
 #[derive(InputObject)]
 pub struct RecordMonitoringVisitInput {
@@ -209,10 +216,13 @@ impl MonitoringQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<MonitoringVisitFilter>,
+        order_by: Option<MonitoringVisitOrderBy>,
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<MonitoringVisit>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
+            .await
+            .map_err(gql)
     }
 }
 

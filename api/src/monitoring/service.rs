@@ -6,7 +6,7 @@ use entity::{
     monitoring_visit::{self, ActiveModel, Column, Entity},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::{
     auth::Actor,
     business::service::LIFECYCLE as BUSINESS_LIFECYCLE,
     error::ServiceError,
-    page::{Page, paginate},
+    page::{Page, paginate, sorted},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -34,6 +34,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
     filter: MonitoringVisitFilter,
+    order_by: Option<super::MonitoringVisitOrderBy>,
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<Page<super::MonitoringVisit>, ServiceError> {
@@ -59,7 +60,7 @@ pub async fn list(
     if let Some(d) = filter.visited_to {
         select = select.filter(Column::VisitedOn.lte(d.0));
     }
-    let select = select.order_by_desc(Column::VisitedOn).order_by_asc(Column::Id);
+    let select = sorted(select, order_by.map(|o| o.column()), (Column::VisitedOn, Order::Desc));
     paginate(db, select, first, after, super::MonitoringVisit::from).await
 }
 

@@ -16,7 +16,7 @@ use crate::{
     error::gql,
     error::payload,
     loaders::Loaders,
-    page::Page,
+    page::{Page, order_by},
     records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
     scalars::Date,
 };
@@ -184,6 +184,15 @@ pub struct ReferralFilter {
     pub due_by: Option<Date>,
 }
 
+order_by!(ReferralOrderBy, ReferralOrderField, referral {
+    /// Respond-by date.
+    DueBy => DueBy,
+    /// Creation time.
+    CreatedAt => CreatedAt,
+    /// Last change.
+    UpdatedAt => UpdatedAt,
+});
+
 /// Input of `createReferral` (sent from the caller's agency; status OPEN).
 #[derive(InputObject)]
 pub struct CreateReferralInput {
@@ -271,10 +280,13 @@ impl ReferralQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<ReferralFilter>,
+        order_by: Option<ReferralOrderBy>,
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<Referral>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
+            .await
+            .map_err(gql)
     }
 }
 

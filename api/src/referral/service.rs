@@ -6,7 +6,7 @@ use entity::{
     referral::{self, ActiveModel, Column, Entity},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -15,7 +15,7 @@ use super::{CreateReferralInput, ReferralFilter, ReferralStatus, UpdateReferralI
 use crate::{
     auth::Actor,
     error::ServiceError,
-    page::{Page, paginate},
+    page::{Page, paginate, sorted},
     records::{self, EntityType, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -49,6 +49,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
     filter: ReferralFilter,
+    order_by: Option<super::ReferralOrderBy>,
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<Page<super::Referral>, ServiceError> {
@@ -77,7 +78,7 @@ pub async fn list(
     if let Some(d) = filter.due_by {
         select = select.filter(Column::DueBy.lte(d.0));
     }
-    let select = select.order_by_desc(Column::CreatedAt).order_by_asc(Column::Id);
+    let select = sorted(select, order_by.map(|o| o.column()), (Column::CreatedAt, Order::Desc));
     paginate(db, select, first, after, super::Referral::from).await
 }
 

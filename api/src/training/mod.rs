@@ -15,7 +15,7 @@ use crate::{
     error::gql,
     error::payload,
     loaders::Loaders,
-    page::Page,
+    page::{Page, order_by},
     records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
     scalars::Date,
 };
@@ -245,6 +245,17 @@ pub struct TrainingFilter {
     pub title_contains: Option<String>,
 }
 
+order_by!(TrainingOrderBy, TrainingOrderField, training {
+    /// First day.
+    StartsOn => StartsOn,
+    /// Title.
+    Title => Title,
+    /// Creation time.
+    CreatedAt => CreatedAt,
+    /// Last change.
+    UpdatedAt => UpdatedAt,
+});
+
 /// Input of `createTraining` (status starts PLANNED).
 #[derive(InputObject)]
 pub struct CreateTrainingInput {
@@ -361,10 +372,13 @@ impl TrainingQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<TrainingFilter>,
+        order_by: Option<TrainingOrderBy>,
         #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Page<Training>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
+        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
+            .await
+            .map_err(gql)
     }
 
     /// One enrollment by id. Needs `training:read`.

@@ -12,8 +12,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, ExprTrait, Order,
+    QueryFilter, TransactionTrait,
     sea_query::{Expr, Func},
 };
 use uuid::Uuid;
@@ -27,7 +27,7 @@ use crate::{
     context::AppState,
     error::ServiceError,
     events,
-    page::{Page, contains_pattern, paginate},
+    page::{Page, contains_pattern, paginate, sorted},
     records::{
         self, Lifecycle, StatusChangeInput, existing_for_retry, find_visible, require_region, wire,
         within_regions,
@@ -75,6 +75,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
     filter: TrainingFilter,
+    order_by: Option<super::TrainingOrderBy>,
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<Page<super::Training>, ServiceError> {
@@ -101,7 +102,7 @@ pub async fn list(
         select = select
             .filter(Expr::expr(Func::lower(Expr::col(Column::Title))).like(contains_pattern(text.trim())));
     }
-    let select = select.order_by_asc(Column::StartsOn).order_by_asc(Column::Id);
+    let select = sorted(select, order_by.map(|o| o.column()), (Column::StartsOn, Order::Asc));
     paginate(db, select, first, after, super::Training::from).await
 }
 
