@@ -199,25 +199,24 @@ pub struct TokenRequest {
 }
 
 impl TokenRequest {
-    /// A request from the `token issue` command line: refuses an unknown agency or scope, a
-    /// region that is not a Kaltim regency/city code (or `64`), and a malformed TTL.
-    /// `all` as the scope grants every scope.
+    /// A request from the `token issue` command line: refuses an unknown agency or scope, a scope
+    /// beyond the agency's grant, a region that is not a Kaltim regency/city code (or `64`), and
+    /// a TTL that is malformed or beyond the policy's maximum.
+    /// `all` as the scope grants every scope the agency's policy entry allows.
     pub fn from_cli(
+        policy: &crate::policy::Policy,
         agency: String,
         scope: &str,
         regions: Vec<String>,
         ttl: &str,
         client: String,
     ) -> Result<Self, String> {
-        if !crate::reference::AGENCIES.iter().any(|(code, _)| *code == agency) {
-            let known: Vec<&str> = crate::reference::AGENCIES.iter().map(|(c, _)| *c).collect();
+        let Some(entry) = policy.agency(&agency) else {
+            let known: Vec<&str> = policy.agencies().map(|a| a.code.as_str()).collect();
             return Err(format!("unknown agency `{agency}` (known: {})", known.join(", ")));
-        }
-        let scopes = if scope.trim() == "all" {
-            Scope::VARIANTS.iter().copied().collect()
-        } else {
-            parse_scopes(scope)?
         };
+        let granted = entry.scopes.clone();
+        let scopes = if scope.trim() == "all" { granted } else { parse_scopes(scope)? };
         if scopes.is_empty() {
             return Err("at least one scope is required".into());
         }
@@ -234,7 +233,9 @@ impl TokenRequest {
         if client.trim().is_empty() {
             return Err("the client name must not be empty".into());
         }
-        Ok(Self { agency, client, scopes, regions, ttl: parse_ttl(ttl)? })
+        let request = Self { agency, client, scopes, regions, ttl: parse_ttl(ttl)? };
+        policy.check(&request)?;
+        Ok(request)
     }
 }
 
@@ -321,7 +322,14 @@ mod tests {
     use super::*;
 
     fn request(agency: &str, scope: &str, region: &str, ttl: &str) -> Result<TokenRequest, String> {
-        TokenRequest::from_cli(agency.into(), scope, vec![region.into()], ttl, "cli".into())
+        TokenRequest::from_cli(
+            &crate::policy::Policy::default_policy(),
+            agency.into(),
+            scope,
+            vec![region.into()],
+            ttl,
+            "cli".into(),
+        )
     }
 
     #[test]
@@ -335,7 +343,10 @@ mod tests {
         );
         assert!(request("DINSOS", "beneficiary:read", "3171", "8h").is_err());
         assert!(request("DINSOS", "beneficiary:read", "64", "8 hours").is_err());
-        assert_eq!(request("DINSOS", "all", "64", "30m").map(|r| r.scopes.len()), Ok(Scope::VARIANTS.len()));
+        assert!(request("BAPPEDA", "pii:read", "64", "8h").is_err(), "beyond BAPPEDA's grant");
+        assert!(request("DINSOS", "beneficiary:read", "64", "90d").is_err(), "beyond the maximum TTL");
+        let all = request("BAPPEDA", "all", "64", "30m").map(|r| r.scopes);
+        assert!(all.is_ok_and(|s| !s.contains(&Scope::PiiRead) && s.contains(&Scope::StatsRead)));
     }
 
     #[test]

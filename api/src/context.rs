@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::{Actor, TokenKeys},
     error::coded,
+    policy::Policy,
     regions::Regions,
     rules::Rules,
 };
@@ -21,6 +22,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub keys: TokenKeys,
     pub regions: Arc<Regions>,
+    pub policy: Arc<Policy>,
     pub rules: Arc<Rules>,
     pub metrics: Arc<Metrics>,
 }

@@ -12,7 +12,8 @@
 //!   programme rules that are configuration (loan limits, eligibility).
 //! - One module per domain: `beneficiary`, `assistance`, `business`, `training`,
 //!   `infrastructure`, `loan`, `referral`, `monitoring`, each with GraphQL types and a `service`.
-//! - `reference` — agencies, regions and `me`; `schema` — the merged root; `http` — the routes;
+//! - `policy` — agencies, their grantable scopes and owned record types (TOML);
+//!   `reference` — agencies, regions and `me`; `schema` — the merged root; `http` — the routes;
 //!   `seed` — demo data.
 
 pub mod assistance;
@@ -30,6 +31,7 @@ pub mod loaders;
 pub mod loan;
 pub mod monitoring;
 pub mod page;
+pub mod policy;
 pub mod records;
 pub mod reference;
 pub mod referral;
@@ -47,7 +49,7 @@ use rand::RngCore;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use tokio::net::TcpListener;
 
-use crate::{auth::TokenKeys, config::Secret, regions::Regions, rules::Rules};
+use crate::{auth::TokenKeys, config::Secret, policy::Policy, regions::Regions, rules::Rules};
 pub use crate::{
     config::Config,
     context::{AppState, Metrics},
@@ -79,15 +81,15 @@ pub async fn connect(database_url: &str, metrics: Arc<Metrics>) -> Result<Databa
     Ok(db)
 }
 
-/// Applies pending migrations and refreshes the reference data (regions, agencies).
-pub async fn prepare(db: &DatabaseConnection, regions: &Regions) -> Result<(), DbErr> {
+/// Applies pending migrations and refreshes the reference data (regions, the policy's agencies).
+pub async fn prepare(db: &DatabaseConnection, regions: &Regions, policy: &Policy) -> Result<(), DbErr> {
     if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
         use sea_orm::ConnectionTrait;
         db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;").await?;
     }
     Migrator::up(db, None).await?;
     regions.sync(db).await?;
-    reference::sync_agencies(db).await?;
+    reference::sync_agencies(db, policy).await?;
     Ok(())
 }
 
@@ -125,8 +127,21 @@ pub fn signing_keys(config: &Config) -> Result<(TokenKeys, bool), String> {
 }
 
 /// Builds the shared state from a connected, prepared database.
-pub fn app_state(db: DatabaseConnection, keys: TokenKeys, rules: Rules, metrics: Arc<Metrics>) -> AppState {
-    AppState { db, keys, regions: Arc::new(Regions::load()), rules: Arc::new(rules), metrics }
+pub fn app_state(
+    db: DatabaseConnection,
+    keys: TokenKeys,
+    policy: Policy,
+    rules: Rules,
+    metrics: Arc<Metrics>,
+) -> AppState {
+    AppState {
+        db,
+        keys,
+        regions: Arc::new(Regions::load()),
+        policy: Arc::new(policy),
+        rules: Arc::new(rules),
+        metrics,
+    }
 }
 
 /// Serves the gateway on `listener` until `shutdown` resolves, then drains in-flight requests.

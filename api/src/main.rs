@@ -5,11 +5,11 @@ use std::{process::ExitCode, sync::Arc};
 use clap::{Parser, Subcommand};
 use sinergi_api::{
     Config, Metrics,
-    auth::{Scope, TokenRequest},
+    auth::TokenRequest,
+    policy::{DEFAULT_POLICY, Policy},
     regions::{KALTIM, Regions},
     rules::Rules,
 };
-use strum::VariantArray;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -25,6 +25,10 @@ struct Cli {
     /// Programme rules file (TOML): loan limits, eligibility thresholds.
     #[arg(long, env = "SINERGI_RULES", global = true)]
     rules: Option<std::path::PathBuf>,
+
+    /// Access policy file (TOML): agencies, grantable scopes, owned record types, maximum TTL.
+    #[arg(long, env = "SINERGI_POLICY", global = true)]
+    policy: Option<std::path::PathBuf>,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -101,8 +105,19 @@ fn load_rules(path: Option<&std::path::Path>) -> Result<Rules, String> {
     }
 }
 
+fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, String> {
+    let text = match path {
+        None => return Policy::from_toml(DEFAULT_POLICY).map_err(|e| format!("built-in policy: {e}")),
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        }
+    };
+    Policy::from_toml(&text).map_err(|e| format!("invalid policy file: {e}"))
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     let config = cli.config;
+    let policy = load_policy(cli.policy.as_deref())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Schema => {
             print!("{}", sinergi_api::sdl());
@@ -112,17 +127,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
                 .await
                 .map_err(|e| e.to_string())?;
-            sinergi_api::prepare(&db, &Regions::load()).await.map_err(|e| e.to_string())?;
+            sinergi_api::prepare(&db, &Regions::load(), &policy).await.map_err(|e| e.to_string())?;
             println!("migrations applied");
             Ok(())
         }
         Command::Token(TokenCommand::Issue { agency, scope, regions, ttl, client }) => {
-            let request = TokenRequest::from_cli(agency, &scope, regions, &ttl, client)?;
+            let request = TokenRequest::from_cli(&policy, agency, &scope, regions, &ttl, client)?;
             let (keys, _) = sinergi_api::signing_keys(&config)?;
             let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
                 .await
                 .map_err(|e| format!("database: {e}"))?;
-            sinergi_api::prepare(&db, &Regions::load()).await.map_err(|e| format!("migrations: {e}"))?;
+            sinergi_api::prepare(&db, &Regions::load(), &policy)
+                .await
+                .map_err(|e| format!("migrations: {e}"))?;
             sinergi_api::reference::register_client(&db, &request.agency, &request.client)
                 .await
                 .map_err(|e| format!("cannot register the API client: {e}"))?;
@@ -134,17 +151,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{token}");
             Ok(())
         }
-        Command::Serve => serve(config, load_rules(cli.rules.as_deref())?).await,
+        Command::Serve => serve(config, policy, load_rules(cli.rules.as_deref())?).await,
     }
 }
 
-async fn serve(config: Config, rules: Rules) -> Result<(), String> {
+async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), String> {
     let metrics = Arc::new(Metrics::default());
     let db = sinergi_api::connect(&config.database_url, metrics.clone())
         .await
         .map_err(|e| format!("database: {e}"))?;
     let regions = Regions::load();
-    sinergi_api::prepare(&db, &regions).await.map_err(|e| format!("migrations: {e}"))?;
+    sinergi_api::prepare(&db, &regions, &policy).await.map_err(|e| format!("migrations: {e}"))?;
     if config.demo_data {
         let seeded =
             sinergi_api::seed::seed_if_empty(&db, &regions).await.map_err(|e| format!("demo data: {e}"))?;
@@ -161,7 +178,7 @@ async fn serve(config: Config, rules: Rules) -> Result<(), String> {
         let request = TokenRequest {
             agency: "DINSOS".into(),
             client: "dev".into(),
-            scopes: Scope::VARIANTS.iter().copied().collect(),
+            scopes: policy.agency("DINSOS").map(|a| a.scopes.clone()).unwrap_or_default(),
             regions: vec![KALTIM.into()],
             ttl: chrono::Duration::hours(8),
         };
@@ -175,7 +192,7 @@ async fn serve(config: Config, rules: Rules) -> Result<(), String> {
     } else {
         println!("Sinergi is listening on http://{addr}");
     }
-    let state = sinergi_api::app_state(db, keys, rules, metrics);
+    let state = sinergi_api::app_state(db, keys, policy, rules, metrics);
     sinergi_api::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 

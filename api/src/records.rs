@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::{auth::Actor, error::ServiceError, events, regions::KALTIM};
 
 /// The kinds of record a case event can be about.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Ord, PartialOrd, Hash, EnumString, IntoStaticStr)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum EntityType {
     /// Beneficiary (penerima manfaat).

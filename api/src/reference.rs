@@ -4,23 +4,13 @@ use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set, sea_query::OnConflict};
 
-use crate::{auth::Me, context::ContextExt};
+use crate::{auth::Me, context::ContextExt, policy::Policy, records::EntityType};
 
-/// The agencies (OPD) known at start; adding an OPD is an entry here (a policy file in future).
-pub const AGENCIES: &[(&str, &str)] = &[
-    ("DINSOS", "Dinas Sosial Provinsi Kalimantan Timur"),
-    ("DISPERINDAGKOP", "Dinas Perindustrian, Perdagangan, Koperasi dan UKM"),
-    ("DISNAKERTRANS", "Dinas Tenaga Kerja dan Transmigrasi"),
-    ("PUPR", "Dinas Pekerjaan Umum dan Penataan Ruang"),
-    ("BAPPEDA", "Badan Perencanaan Pembangunan Daerah"),
-    ("RELAWAN", "Aplikasi lapangan relawan (PSM, TKSK)"),
-];
-
-/// Writes the agency list into the `agency` table (idempotent).
-pub async fn sync_agencies(db: &impl ConnectionTrait) -> Result<(), DbErr> {
-    let rows = AGENCIES.iter().map(|(code, name)| entity::agency::ActiveModel {
-        code: Set((*code).to_owned()),
-        name: Set((*name).to_owned()),
+/// Writes the policy's agencies into the `agency` table (idempotent; names follow the policy).
+pub async fn sync_agencies(db: &impl ConnectionTrait, policy: &Policy) -> Result<(), DbErr> {
+    let rows = policy.agencies().map(|a| entity::agency::ActiveModel {
+        code: Set(a.code.clone()),
+        name: Set(a.name.clone()),
         created_at: Set(Utc::now()),
     });
     entity::agency::Entity::insert_many(rows)
@@ -83,6 +73,8 @@ pub struct Agency {
     pub code: String,
     /// Name.
     pub name: String,
+    /// Record types it owns: creates, updates and moves along their lifecycles.
+    pub owns: Vec<EntityType>,
 }
 
 /// Reference queries; any valid token may read them.
@@ -131,12 +123,17 @@ impl ReferenceQuery {
             .collect())
     }
 
-    /// The agencies (OPD) that hold tokens.
+    /// The agencies (OPD) of the access policy.
     async fn agencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Agency>> {
         ctx.actor()?;
-        Ok(AGENCIES
-            .iter()
-            .map(|(code, name)| Agency { code: (*code).into(), name: (*name).into() })
+        let policy = &ctx.state()?.policy;
+        Ok(policy
+            .agencies()
+            .map(|a| Agency {
+                code: a.code.clone(),
+                name: a.name.clone(),
+                owns: a.owns.iter().copied().collect(),
+            })
             .collect())
     }
 }

@@ -26,7 +26,7 @@ async fn a_nested_page_of_fifty_runs_as_few_statements_as_a_page_of_five() {
         let business = body["data"]["createBusiness"]["business"]["id"].as_str().expect("id").to_owned();
         for _ in 0..2 {
             let q = "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { userErrors { code } } }";
-            app.gql(&token, q, json!({ "i": { "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi", "requestedAmount": 1000000, "tenorMonths": 6 } })).await;
+            app.gql(&app.koperasi(), q, json!({ "i": { "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi", "requestedAmount": 1000000, "tenorMonths": 6 } })).await;
         }
     }
     let mut costs = Vec::new();

@@ -191,18 +191,19 @@ async fn lists_filter_search_sort_and_page() {
 async fn an_id_already_used_by_another_agency_is_a_duplicate() {
     let app = spawn_app().await;
     let id = "01900000-0000-7000-8000-0000000000aa";
-    let (nik, kk) = app.identity();
-    let mut input = beneficiary_input(&nik, &kk, 3);
-    input["id"] = json!(id);
-    let body = app.gql(&app.admin(), CREATE_BENEFICIARY, json!({ "input": input })).await;
-    assert!(user_error(&body, "createBeneficiary").is_none(), "{body}");
-    let (nik, kk) = app.identity();
-    let mut input = beneficiary_input(&nik, &kk, 3);
-    input["id"] = json!(id);
-    let other = app.token("PUPR", "beneficiary:read beneficiary:write", &["64"]);
-    let body = app.gql(&other, CREATE_BENEFICIARY, json!({ "input": input })).await;
-    assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("DUPLICATE"), "{body}");
-    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], "id");
+    let q = "mutation($i: CreateTrainingInput!) { createTraining(input: $i) { training { id organiserAgency } userErrors { code field } } }";
+    let input = json!({ "i": { "id": id, "title": "Bimtek", "topic": "TECHNICAL_GUIDANCE", "regencyCode": "6472", "startsOn": "2026-12-01", "endsOn": "2026-12-02", "capacity": 5 } });
+    let body = app.gql(&app.admin(), q, input.clone()).await;
+    assert_eq!(body["data"]["createTraining"]["training"]["organiserAgency"], "DINSOS", "{body}");
+    let body = app.gql(&app.token("DINSOS", "training:write", &["64"]), q, input.clone()).await;
+    assert_eq!(
+        body["data"]["createTraining"]["training"]["id"], id,
+        "the same agency retrying gets its record: {body}"
+    );
+    let other = app.token("DISNAKERTRANS", "training:read training:write", &["64"]);
+    let body = app.gql(&other, q, input).await;
+    assert_eq!(user_error(&body, "createTraining").as_deref(), Some("DUPLICATE"), "{body}");
+    assert_eq!(body["data"]["createTraining"]["userErrors"][0]["field"], "id");
 }
 
 #[tokio::test]
@@ -220,7 +221,7 @@ async fn other_lists_sort_by_their_own_fields() {
     let business = body["data"]["createBusiness"]["business"]["id"].as_str().expect("id").to_owned();
     for amount in [3_000_000, 9_000_000, 1_000_000] {
         let q = "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { userErrors { code } } }";
-        app.gql(&token, q, json!({ "i": { "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi", "requestedAmount": amount, "tenorMonths": 6 } })).await;
+        app.gql(&app.koperasi(), q, json!({ "i": { "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi", "requestedAmount": amount, "tenorMonths": 6 } })).await;
     }
     let q =
         "query($o: LoanApplicationOrderBy) { loanApplications(orderBy: $o) { nodes { requestedAmount } } }";

@@ -16,6 +16,7 @@ use sinergi_api::{
     AppState, Metrics,
     auth::{TokenKeys, TokenRequest, parse_scopes},
     config::Secret,
+    policy::Policy,
     regions::Regions,
     rules::Rules,
 };
@@ -92,9 +93,10 @@ pub async fn spawn_app_with(rules: Rules) -> TestApp {
     let (url, dir) = fresh_database().await;
     let metrics = Arc::new(Metrics::default());
     let db = sinergi_api::connect(&url, metrics.clone()).await.expect("connect");
-    sinergi_api::prepare(&db, &Regions::load()).await.expect("migrate");
+    sinergi_api::prepare(&db, &Regions::load(), &Policy::default_policy()).await.expect("migrate");
     let keys = TokenKeys::hs256(&Secret::new(TEST_SECRET), "test-1", "sinergi", "sinergi-api").expect("keys");
-    let state: AppState = sinergi_api::app_state(db.clone(), keys.clone(), rules, metrics.clone());
+    let state: AppState =
+        sinergi_api::app_state(db.clone(), keys.clone(), Policy::default_policy(), rules, metrics.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = oneshot::channel::<()>();
@@ -137,7 +139,12 @@ impl TestApp {
         self.keys.issue(&request).expect("issue").0
     }
 
-    /// DINSOS with every scope over the whole province.
+    /// DISPERINDAGKOP's loan officer system, whole province.
+    pub fn koperasi(&self) -> String {
+        self.token("DISPERINDAGKOP", "loan:read loan:write business:read business:write", &["64"])
+    }
+
+    /// DINSOS with every scope over the whole province (beyond its policy grant, for set-up).
     pub fn admin(&self) -> String {
         self.token("DINSOS", "all", &["64"])
     }

@@ -7,6 +7,7 @@ mod beneficiary;
 mod concurrency;
 mod helpers;
 mod lifecycles;
+mod policy;
 mod robustness;
 mod rules;
 mod schema;

@@ -55,7 +55,7 @@ async fn a_later_decile_update_does_not_rewrite_a_past_decision() {
 #[tokio::test]
 async fn loan_above_kur_limit_is_rejected() {
     let app = spawn_app().await;
-    let token = app.admin();
+    let token = app.koperasi();
     let person = app.beneficiary(3).await;
     let business = app.running_business(&person, "2025-01-01").await;
     let cases = [
@@ -80,7 +80,7 @@ async fn loan_above_kur_limit_is_rejected() {
 #[tokio::test]
 async fn kur_needs_a_business_running_six_months() {
     let app = spawn_app().await;
-    let token = app.admin();
+    let token = app.koperasi();
     let person = app.beneficiary(3).await;
     let young = chrono::Utc::now().date_naive() - chrono::Duration::days(30);
     let business = app.running_business(&person, &young.to_string()).await;
@@ -101,7 +101,7 @@ async fn loan_limits_come_from_configuration() {
         ..Rules::default()
     })
     .await;
-    let token = app.admin();
+    let token = app.koperasi();
     let person = app.beneficiary(3).await;
     let business = app.running_business(&person, &chrono::Utc::now().date_naive().to_string()).await;
     let body = app.gql(&token, CREATE_LOAN, json!({ "i": { "businessId": business, "product": "KUR_SUPER_MICRO", "lender": "Bank", "requestedAmount": 6000000, "tenorMonths": 12 } })).await;

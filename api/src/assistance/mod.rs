@@ -16,7 +16,8 @@ use crate::{
     error::payload,
     loaders::Loaders,
     page::{Page, order_by},
-    records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
+    policy::RequireOwner,
+    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
     scalars::{Date, Rupiah},
 };
 
@@ -268,8 +269,8 @@ pub struct AssistanceMutation;
 
 #[Object]
 impl AssistanceMutation {
-    /// Plans assistance; a starter package checks deciles 1–5 and one per year. Needs `assistance:write`.
-    #[graphql(guard = "RequireScope(Scope::AssistanceWrite)")]
+    /// Plans assistance; a starter package checks deciles 1–5 and one per year. Needs `assistance:write` and an agency that owns assistance records.
+    #[graphql(guard = "RequireScope(Scope::AssistanceWrite).and(RequireOwner(EntityType::Assistance))")]
     async fn create_assistance(
         &self,
         ctx: &Context<'_>,
@@ -278,8 +279,8 @@ impl AssistanceMutation {
         CreateAssistancePayload::from_result(service::create(ctx.state()?, ctx.actor()?, input).await)
     }
 
-    /// Changes planned assistance. Needs `assistance:write`.
-    #[graphql(guard = "RequireScope(Scope::AssistanceWrite)")]
+    /// Changes planned assistance. Needs `assistance:write` and an agency that owns assistance records.
+    #[graphql(guard = "RequireScope(Scope::AssistanceWrite).and(RequireOwner(EntityType::Assistance))")]
     async fn update_assistance(
         &self,
         ctx: &Context<'_>,
@@ -288,8 +289,8 @@ impl AssistanceMutation {
         UpdateAssistancePayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
 
-    /// PLANNED → DISBURSED. Needs `assistance:write`.
-    #[graphql(guard = "RequireScope(Scope::AssistanceWrite)")]
+    /// PLANNED → DISBURSED. Needs `assistance:write` and an agency that owns assistance records.
+    #[graphql(guard = "RequireScope(Scope::AssistanceWrite).and(RequireOwner(EntityType::Assistance))")]
     async fn disburse_assistance(
         &self,
         ctx: &Context<'_>,
@@ -309,8 +310,8 @@ impl AssistanceMutation {
         )
     }
 
-    /// PLANNED → CANCELLED. Needs `assistance:write`.
-    #[graphql(guard = "RequireScope(Scope::AssistanceWrite)")]
+    /// PLANNED → CANCELLED. Needs `assistance:write` and an agency that owns assistance records.
+    #[graphql(guard = "RequireScope(Scope::AssistanceWrite).and(RequireOwner(EntityType::Assistance))")]
     async fn cancel_assistance(
         &self,
         ctx: &Context<'_>,

@@ -21,7 +21,8 @@ use crate::{
     loaders::Loaders,
     monitoring::MonitoringVisit,
     page::{Page, order_by},
-    records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
+    policy::RequireOwner,
+    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
     referral::Referral,
     scalars::Date,
     training::TrainingEnrollment,
@@ -383,8 +384,8 @@ pub struct BeneficiaryMutation;
 
 #[Object]
 impl BeneficiaryMutation {
-    /// Registers a beneficiary. Needs `beneficiary:write`.
-    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite)")]
+    /// Registers a beneficiary. Needs `beneficiary:write` and an agency that owns beneficiary records.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite).and(RequireOwner(EntityType::Beneficiary))")]
     async fn create_beneficiary(
         &self,
         ctx: &Context<'_>,
@@ -394,8 +395,8 @@ impl BeneficiaryMutation {
         CreateBeneficiaryPayload::with_warnings(service::create(state, ctx.actor()?, input).await)
     }
 
-    /// Changes a beneficiary's details. Needs `beneficiary:write`.
-    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite)")]
+    /// Changes a beneficiary's details. Needs `beneficiary:write` and an agency that owns beneficiary records.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite).and(RequireOwner(EntityType::Beneficiary))")]
     async fn update_beneficiary(
         &self,
         ctx: &Context<'_>,
@@ -405,8 +406,8 @@ impl BeneficiaryMutation {
         UpdateBeneficiaryPayload::with_warnings(service::update(state, ctx.actor()?, input).await)
     }
 
-    /// ACTIVE → GRADUATED: the household has levelled up (naik kelas). Needs `beneficiary:write`.
-    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite)")]
+    /// ACTIVE → GRADUATED: the household has levelled up (naik kelas). Needs `beneficiary:write` and an agency that owns beneficiary records.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite).and(RequireOwner(EntityType::Beneficiary))")]
     async fn graduate_beneficiary(
         &self,
         ctx: &Context<'_>,
@@ -417,8 +418,8 @@ impl BeneficiaryMutation {
         )
     }
 
-    /// ACTIVE → INACTIVE: no longer followed. Needs `beneficiary:write`.
-    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite)")]
+    /// ACTIVE → INACTIVE: no longer followed. Needs `beneficiary:write` and an agency that owns beneficiary records.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite).and(RequireOwner(EntityType::Beneficiary))")]
     async fn deactivate_beneficiary(
         &self,
         ctx: &Context<'_>,

@@ -18,7 +18,8 @@ use crate::{
     loan::LoanApplication,
     monitoring::MonitoringVisit,
     page::{Page, order_by},
-    records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
+    policy::RequireOwner,
+    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
     referral::Referral,
     scalars::{Date, Rupiah},
 };
@@ -337,8 +338,8 @@ async fn move_business(
 
 #[Object]
 impl BusinessMutation {
-    /// Proposes a business for a beneficiary (PROPOSED). Needs `business:write`.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    /// Proposes a business for a beneficiary (PROPOSED). Needs `business:write` and an agency that owns business records.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
     async fn create_business(
         &self,
         ctx: &Context<'_>,
@@ -347,18 +348,22 @@ impl BusinessMutation {
         CreateBusinessPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
     }
 
-    /// Changes a business's details. Needs `business:write`.
+    /// Changes a business's details. Needs `business:write`; an agency that does not own
+    /// businesses (e.g. DISPERINDAGKOP) may change only the development fields: `nib`,
+    /// `monthlyRevenue`, `workers`, `leadAgency`.
     #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
     async fn update_business(
         &self,
         ctx: &Context<'_>,
         input: UpdateBusinessInput,
     ) -> async_graphql::Result<UpdateBusinessPayload> {
-        UpdateBusinessPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
+        let actor = ctx.actor()?;
+        let owner = ctx.state()?.policy.owns(&actor.agency, EntityType::Business);
+        UpdateBusinessPayload::from_result(service::update(ctx.db()?, actor, owner, input).await)
     }
 
-    /// PROPOSED → APPROVED. Needs `business:write`.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    /// PROPOSED → APPROVED. Needs `business:write` and an agency that owns business records.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
     async fn approve_business(
         &self,
         ctx: &Context<'_>,
@@ -367,8 +372,8 @@ impl BusinessMutation {
         move_business(ctx, input, BusinessStatus::Approved).await
     }
 
-    /// PROPOSED → REJECTED. Needs `business:write`.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    /// PROPOSED → REJECTED. Needs `business:write` and an agency that owns business records.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
     async fn reject_business(
         &self,
         ctx: &Context<'_>,
@@ -377,8 +382,8 @@ impl BusinessMutation {
         move_business(ctx, input, BusinessStatus::Rejected).await
     }
 
-    /// APPROVED → EQUIPPED: the starter package was delivered. Needs `business:write`.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    /// APPROVED → EQUIPPED: the starter package was delivered. Needs `business:write` and an agency that owns business records.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
     async fn equip_business(
         &self,
         ctx: &Context<'_>,
@@ -387,8 +392,8 @@ impl BusinessMutation {
         move_business(ctx, input, BusinessStatus::Equipped).await
     }
 
-    /// EQUIPPED → RUNNING, recording the start date. Needs `business:write`.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    /// EQUIPPED → RUNNING, recording the start date. Needs `business:write` and an agency that owns business records.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
     async fn start_business(
         &self,
         ctx: &Context<'_>,
@@ -408,8 +413,8 @@ impl BusinessMutation {
         )
     }
 
-    /// RUNNING → STALLED (macet). Needs `business:write`.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    /// RUNNING → STALLED (macet). Needs `business:write` and an agency that owns business records.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
     async fn stall_business(
         &self,
         ctx: &Context<'_>,
@@ -418,8 +423,8 @@ impl BusinessMutation {
         move_business(ctx, input, BusinessStatus::Stalled).await
     }
 
-    /// STALLED → RUNNING: the business recovered. Needs `business:write`.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    /// STALLED → RUNNING: the business recovered. Needs `business:write` and an agency that owns business records.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
     async fn resume_business(
         &self,
         ctx: &Context<'_>,
@@ -428,8 +433,8 @@ impl BusinessMutation {
         move_business(ctx, input, BusinessStatus::Running).await
     }
 
-    /// RUNNING/STALLED → CLOSED. Needs `business:write`.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    /// RUNNING/STALLED → CLOSED. Needs `business:write` and an agency that owns business records.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
     async fn close_business(
         &self,
         ctx: &Context<'_>,
@@ -438,8 +443,8 @@ impl BusinessMutation {
         move_business(ctx, input, BusinessStatus::Closed).await
     }
 
-    /// RUNNING → GRADUATED: the business levelled up (naik kelas). Needs `business:write`.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
+    /// RUNNING → GRADUATED: the business levelled up (naik kelas). Needs `business:write` and an agency that owns business records.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
     async fn graduate_business(
         &self,
         ctx: &Context<'_>,

@@ -152,8 +152,15 @@ pub async fn create(
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
+    owner: bool,
     input: UpdateBusinessInput,
 ) -> Result<business::Model, ServiceError> {
+    if !owner && (input.name.is_some() || input.sector.is_some() || input.stop_cause.is_some()) {
+        return Err(ServiceError::Forbidden(format!(
+            "{} may change only a business's development fields (nib, monthlyRevenue, workers, leadAgency)",
+            actor.agency
+        )));
+    }
     check_fields(input.name.as_deref(), input.monthly_revenue.map(|r| r.0), input.workers)?;
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;

@@ -17,7 +17,8 @@ use crate::{
     error::payload,
     loaders::Loaders,
     page::{Page, order_by},
-    records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
+    policy::RequireOwner,
+    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
     scalars::Rupiah,
 };
 
@@ -311,7 +312,9 @@ async fn move_request(
 #[Object]
 impl InfrastructureMutation {
     /// Submits a request for a household. Needs `infrastructure:write`.
-    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    #[graphql(
+        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
+    )]
     async fn create_infrastructure_request(
         &self,
         ctx: &Context<'_>,
@@ -321,7 +324,9 @@ impl InfrastructureMutation {
     }
 
     /// Changes a request's details while SUBMITTED or SURVEYED. Needs `infrastructure:write`.
-    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    #[graphql(
+        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
+    )]
     async fn update_infrastructure_request(
         &self,
         ctx: &Context<'_>,
@@ -331,7 +336,9 @@ impl InfrastructureMutation {
     }
 
     /// SUBMITTED → SURVEYED, recording notes, cost and the RTLH gates. Needs `infrastructure:write`.
-    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    #[graphql(
+        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
+    )]
     async fn survey_infrastructure_request(
         &self,
         ctx: &Context<'_>,
@@ -359,7 +366,9 @@ impl InfrastructureMutation {
     }
 
     /// SURVEYED → APPROVED; an RTLH request needs all three gates met. Needs `infrastructure:write`.
-    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    #[graphql(
+        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
+    )]
     async fn approve_infrastructure_request(
         &self,
         ctx: &Context<'_>,
@@ -369,7 +378,9 @@ impl InfrastructureMutation {
     }
 
     /// APPROVED → IN_PROGRESS. Needs `infrastructure:write`.
-    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    #[graphql(
+        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
+    )]
     async fn start_infrastructure_work(
         &self,
         ctx: &Context<'_>,
@@ -379,7 +390,9 @@ impl InfrastructureMutation {
     }
 
     /// IN_PROGRESS → COMPLETED. Needs `infrastructure:write`.
-    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    #[graphql(
+        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
+    )]
     async fn complete_infrastructure_request(
         &self,
         ctx: &Context<'_>,
@@ -389,7 +402,9 @@ impl InfrastructureMutation {
     }
 
     /// SUBMITTED/SURVEYED → REJECTED with a reason. Needs `infrastructure:write`.
-    #[graphql(guard = "RequireScope(Scope::InfrastructureWrite)")]
+    #[graphql(
+        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
+    )]
     async fn reject_infrastructure_request(
         &self,
         ctx: &Context<'_>,

@@ -16,7 +16,8 @@ use crate::{
     error::payload,
     loaders::Loaders,
     page::{Page, order_by},
-    records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
+    policy::RequireOwner,
+    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
     scalars::Rupiah,
 };
 
@@ -297,8 +298,8 @@ async fn move_loan(
 
 #[Object]
 impl LoanMutation {
-    /// Drafts a loan application within the product's limit. Needs `loan:write`.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    /// Drafts a loan application within the product's limit. Needs `loan:write` and an agency that owns loan-application records.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
     async fn create_loan_application(
         &self,
         ctx: &Context<'_>,
@@ -307,8 +308,8 @@ impl LoanMutation {
         CreateLoanApplicationPayload::from_result(service::create(ctx.state()?, ctx.actor()?, input).await)
     }
 
-    /// Changes a draft. Needs `loan:write`.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    /// Changes a draft. Needs `loan:write` and an agency that owns loan-application records.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
     async fn update_loan_application(
         &self,
         ctx: &Context<'_>,
@@ -318,8 +319,8 @@ impl LoanMutation {
     }
 
     /// DRAFT → SUBMITTED; KUR needs a business running ≥ 6 months, or ≥ 3 months after completed
-    /// training (configurable). Needs `loan:write`.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    /// training (configurable). Needs `loan:write` and an agency that owns loan-application records.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
     async fn submit_loan_application(
         &self,
         ctx: &Context<'_>,
@@ -328,8 +329,8 @@ impl LoanMutation {
         move_loan(ctx, input, LoanStatus::Submitted).await
     }
 
-    /// SUBMITTED → UNDER_REVIEW. Needs `loan:write`.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    /// SUBMITTED → UNDER_REVIEW. Needs `loan:write` and an agency that owns loan-application records.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
     async fn start_loan_review(
         &self,
         ctx: &Context<'_>,
@@ -338,8 +339,8 @@ impl LoanMutation {
         move_loan(ctx, input, LoanStatus::UnderReview).await
     }
 
-    /// UNDER_REVIEW → APPROVED with the approved amount. Needs `loan:write`.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    /// UNDER_REVIEW → APPROVED with the approved amount. Needs `loan:write` and an agency that owns loan-application records.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
     async fn approve_loan(
         &self,
         ctx: &Context<'_>,
@@ -359,8 +360,8 @@ impl LoanMutation {
         )
     }
 
-    /// SUBMITTED/UNDER_REVIEW → REJECTED with a reason. Needs `loan:write`.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    /// SUBMITTED/UNDER_REVIEW → REJECTED with a reason. Needs `loan:write` and an agency that owns loan-application records.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
     async fn reject_loan(
         &self,
         ctx: &Context<'_>,
@@ -380,8 +381,8 @@ impl LoanMutation {
         )
     }
 
-    /// APPROVED → DISBURSED. Needs `loan:write`.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    /// APPROVED → DISBURSED. Needs `loan:write` and an agency that owns loan-application records.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
     async fn disburse_loan(
         &self,
         ctx: &Context<'_>,
@@ -390,8 +391,8 @@ impl LoanMutation {
         move_loan(ctx, input, LoanStatus::Disbursed).await
     }
 
-    /// DRAFT/SUBMITTED/UNDER_REVIEW/APPROVED → WITHDRAWN. Needs `loan:write`.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite)")]
+    /// DRAFT/SUBMITTED/UNDER_REVIEW/APPROVED → WITHDRAWN. Needs `loan:write` and an agency that owns loan-application records.
+    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
     async fn withdraw_loan_application(
         &self,
         ctx: &Context<'_>,

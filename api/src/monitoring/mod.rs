@@ -16,7 +16,8 @@ use crate::{
     error::payload,
     loaders::Loaders,
     page::{Page, order_by},
-    records::{CreatedBy, case_record, parse_stored},
+    policy::RequireOwner,
+    records::{CreatedBy, EntityType, case_record, parse_stored},
     scalars::{Date, Rupiah},
 };
 
@@ -233,8 +234,8 @@ pub struct MonitoringMutation;
 #[Object]
 impl MonitoringMutation {
     /// Records a visit; observing STALLED or CLOSED moves the business there in the same
-    /// transaction. Needs `monitoring:write`.
-    #[graphql(guard = "RequireScope(Scope::MonitoringWrite)")]
+    /// transaction. Needs `monitoring:write` and an agency that owns monitoring-visit records.
+    #[graphql(guard = "RequireScope(Scope::MonitoringWrite).and(RequireOwner(EntityType::MonitoringVisit))")]
     async fn record_monitoring_visit(
         &self,
         ctx: &Context<'_>,

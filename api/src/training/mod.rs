@@ -16,7 +16,8 @@ use crate::{
     error::payload,
     loaders::Loaders,
     page::{Page, order_by},
-    records::{CreatedBy, StatusChangeInput, case_record, parse_stored},
+    policy::RequireOwner,
+    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
     scalars::Date,
 };
 
@@ -417,8 +418,8 @@ async fn move_enrollment(
 
 #[Object]
 impl TrainingMutation {
-    /// Plans a training. Needs `training:write`.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    /// Plans a training. Needs `training:write` and an agency that owns training records.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::Training))")]
     async fn create_training(
         &self,
         ctx: &Context<'_>,
@@ -427,8 +428,8 @@ impl TrainingMutation {
         CreateTrainingPayload::from_result(service::create(ctx.state()?, ctx.actor()?, input).await)
     }
 
-    /// Changes a training's details. Needs `training:write`.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    /// Changes a training's details. Needs `training:write` and an agency that owns training records.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::Training))")]
     async fn update_training(
         &self,
         ctx: &Context<'_>,
@@ -437,8 +438,8 @@ impl TrainingMutation {
         UpdateTrainingPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
 
-    /// PLANNED → OPEN for enrollment. Needs `training:write`.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    /// PLANNED → OPEN for enrollment. Needs `training:write` and an agency that owns training records.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::Training))")]
     async fn open_training(
         &self,
         ctx: &Context<'_>,
@@ -447,8 +448,8 @@ impl TrainingMutation {
         move_training(ctx, input, TrainingStatus::Open).await
     }
 
-    /// OPEN → ONGOING. Needs `training:write`.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    /// OPEN → ONGOING. Needs `training:write` and an agency that owns training records.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::Training))")]
     async fn start_training(
         &self,
         ctx: &Context<'_>,
@@ -457,8 +458,8 @@ impl TrainingMutation {
         move_training(ctx, input, TrainingStatus::Ongoing).await
     }
 
-    /// ONGOING → COMPLETED. Needs `training:write`.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    /// ONGOING → COMPLETED. Needs `training:write` and an agency that owns training records.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::Training))")]
     async fn complete_training(
         &self,
         ctx: &Context<'_>,
@@ -467,8 +468,8 @@ impl TrainingMutation {
         move_training(ctx, input, TrainingStatus::Completed).await
     }
 
-    /// PLANNED/OPEN/ONGOING → CANCELLED. Needs `training:write`.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    /// PLANNED/OPEN/ONGOING → CANCELLED. Needs `training:write` and an agency that owns training records.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::Training))")]
     async fn cancel_training(
         &self,
         ctx: &Context<'_>,
@@ -478,8 +479,8 @@ impl TrainingMutation {
     }
 
     /// Enrolls a beneficiary in an OPEN training; `CAPACITY_FULL` when no seat is left, also
-    /// under concurrent enrollments. Needs `training:write`.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    /// under concurrent enrollments. Needs `training:write` and an agency that owns training-enrollment records.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::TrainingEnrollment))")]
     async fn enroll_in_training(
         &self,
         ctx: &Context<'_>,
@@ -488,8 +489,8 @@ impl TrainingMutation {
         EnrollInTrainingPayload::from_result(service::enroll(ctx.db()?, ctx.actor()?, input).await)
     }
 
-    /// Changes an enrollment's business or certificate number. Needs `training:write`.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    /// Changes an enrollment's business or certificate number. Needs `training:write` and an agency that owns training-enrollment records.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::TrainingEnrollment))")]
     async fn update_enrollment(
         &self,
         ctx: &Context<'_>,
@@ -500,8 +501,8 @@ impl TrainingMutation {
         )
     }
 
-    /// ENROLLED → ATTENDED. Needs `training:write`.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    /// ENROLLED → ATTENDED. Needs `training:write` and an agency that owns training-enrollment records.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::TrainingEnrollment))")]
     async fn mark_enrollment_attended(
         &self,
         ctx: &Context<'_>,
@@ -510,8 +511,8 @@ impl TrainingMutation {
         move_enrollment(ctx, input, EnrollmentStatus::Attended, None).await
     }
 
-    /// ATTENDED → COMPLETED, with the certificate number. Needs `training:write`.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    /// ATTENDED → COMPLETED, with the certificate number. Needs `training:write` and an agency that owns training-enrollment records.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::TrainingEnrollment))")]
     async fn complete_enrollment(
         &self,
         ctx: &Context<'_>,
@@ -521,8 +522,8 @@ impl TrainingMutation {
         move_enrollment(ctx, change, EnrollmentStatus::Completed, input.certificate_no).await
     }
 
-    /// ENROLLED/ATTENDED → DROPPED; frees the seat. Needs `training:write`.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite)")]
+    /// ENROLLED/ATTENDED → DROPPED; frees the seat. Needs `training:write` and an agency that owns training-enrollment records.
+    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::TrainingEnrollment))")]
     async fn drop_enrollment(
         &self,
         ctx: &Context<'_>,

@@ -52,6 +52,27 @@ pub const ENROLLMENT_LIFECYCLE: Lifecycle = Lifecycle(&[
     ("ATTENDED", "DROPPED"),
 ]);
 
+/// Only the organising agency manages a training and its enrollments.
+fn require_organiser(actor: &Actor, course: &training::Model) -> Result<(), ServiceError> {
+    if course.organiser_agency == actor.agency {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(format!(
+            "only the organiser ({}) manages this training and its enrollments",
+            course.organiser_agency
+        )))
+    }
+}
+
+async fn organiser_of(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    training_id: Uuid,
+) -> Result<(), ServiceError> {
+    let course = Entity::find_by_id(training_id).one(txn).await?.ok_or(ServiceError::NotFound)?;
+    require_organiser(actor, &course)
+}
+
 /// One training visible to the caller.
 pub async fn get(
     db: &impl ConnectionTrait,
@@ -160,6 +181,7 @@ pub async fn update(
 ) -> Result<training::Model, ServiceError> {
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    require_organiser(actor, &before)?;
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();
     if let Some(v) = input.title {
@@ -219,7 +241,10 @@ pub async fn change_status(
         input.expected_version,
         to,
         &LIFECYCLE,
-        |_, _| Ok(Vec::new()),
+        |before, _| {
+            require_organiser(actor, before)?;
+            Ok(Vec::new())
+        },
     )
     .await
 }
@@ -274,6 +299,7 @@ pub async fn enroll(
             ));
         }
     }
+    require_organiser(actor, &course)?;
     if course.status != wire(TrainingStatus::Open) {
         return Err(ServiceError::validation(
             "trainingId",
@@ -325,6 +351,7 @@ pub async fn update_enrollment(
     let txn = db.begin().await?;
     let before =
         records::load_for_write::<enrollment::Entity>(&txn, actor, input.id, input.expected_version).await?;
+    organiser_of(&txn, actor, before.training_id).await?;
     let mut active = enrollment::ActiveModel::default();
     let mut fields = Vec::new();
     if let Some(business_id) = input.business_id {
@@ -365,6 +392,7 @@ pub async fn change_enrollment(
     let txn = db.begin().await?;
     let before =
         records::load_for_write::<enrollment::Entity>(&txn, actor, input.id, input.expected_version).await?;
+    organiser_of(&txn, actor, before.training_id).await?;
     let to_wire: &'static str = to.into();
     ENROLLMENT_LIFECYCLE.check(&before.status, to_wire)?;
     let mut active = enrollment::ActiveModel { status: Set(to_wire.to_owned()), ..Default::default() };

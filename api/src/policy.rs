@@ -1,0 +1,185 @@
+//! The access policy: agencies, the scopes each may be granted, the record types each owns.
+//!
+//! A default ships inside the binary (`api/policy/default.toml`); `SINERGI_POLICY` points to
+//! another file. Adding an OPD is an entry in that file, not code.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_graphql::{Context, Guard};
+use serde::Deserialize;
+
+use crate::{
+    auth::{Scope, TokenRequest, parse_scopes, parse_ttl},
+    context::ContextExt,
+    error::coded,
+    records::EntityType,
+};
+
+/// The policy built into the binary.
+pub const DEFAULT_POLICY: &str = include_str!("../policy/default.toml");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    max_ttl: String,
+    agencies: BTreeMap<String, AgencyFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgencyFile {
+    name: String,
+    scopes: Vec<String>,
+    #[serde(default)]
+    owns: Vec<String>,
+    max_ttl: Option<String>,
+}
+
+/// What one agency may do.
+#[derive(Debug, Clone)]
+pub struct AgencyPolicy {
+    pub code: String,
+    pub name: String,
+    pub scopes: BTreeSet<Scope>,
+    pub owns: BTreeSet<EntityType>,
+    pub max_ttl: chrono::Duration,
+}
+
+/// The parsed policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    agencies: BTreeMap<String, AgencyPolicy>,
+}
+
+impl Policy {
+    /// Parses a policy file, naming the first thing wrong with it.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let default_ttl = parse_ttl(&file.max_ttl)?;
+        let mut agencies = BTreeMap::new();
+        for (code, agency) in file.agencies {
+            if code.is_empty()
+                || !code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(format!("agency code `{code}` must be upper-case letters, digits or _"));
+            }
+            let scopes = parse_scopes(&agency.scopes.join(" ")).map_err(|e| format!("agency {code}: {e}"))?;
+            let owns = agency
+                .owns
+                .iter()
+                .map(|t| {
+                    t.parse::<EntityType>().map_err(|_| format!("agency {code}: unknown record type `{t}`"))
+                })
+                .collect::<Result<_, _>>()?;
+            let max_ttl = match agency.max_ttl {
+                Some(ttl) => parse_ttl(&ttl).map_err(|e| format!("agency {code}: {e}"))?.min(default_ttl),
+                None => default_ttl,
+            };
+            agencies.insert(code.clone(), AgencyPolicy { code, name: agency.name, scopes, owns, max_ttl });
+        }
+        if agencies.is_empty() {
+            return Err("the policy names no agency".into());
+        }
+        Ok(Self { agencies })
+    }
+
+    /// The built-in policy.
+    pub fn default_policy() -> Self {
+        Self::from_toml(DEFAULT_POLICY).unwrap_or_else(|_| Self { agencies: BTreeMap::new() })
+    }
+
+    /// One agency's entry.
+    pub fn agency(&self, code: &str) -> Option<&AgencyPolicy> {
+        self.agencies.get(code)
+    }
+
+    /// Every agency, by code.
+    pub fn agencies(&self) -> impl Iterator<Item = &AgencyPolicy> {
+        self.agencies.values()
+    }
+
+    /// Whether `agency` owns (creates, updates, moves) records of `kind`.
+    pub fn owns(&self, agency: &str, kind: EntityType) -> bool {
+        self.agency(agency).is_some_and(|a| a.owns.contains(&kind))
+    }
+
+    /// Refuses a token request beyond the agency's grant: an unknown agency, a scope it may not
+    /// hold, or a lifetime beyond its maximum.
+    pub fn check(&self, request: &TokenRequest) -> Result<(), String> {
+        let Some(agency) = self.agency(&request.agency) else {
+            let known: Vec<&str> = self.agencies.keys().map(String::as_str).collect();
+            return Err(format!("unknown agency `{}` (known: {})", request.agency, known.join(", ")));
+        };
+        let beyond: Vec<&str> = request.scopes.difference(&agency.scopes).map(|s| s.as_str()).collect();
+        if !beyond.is_empty() {
+            return Err(format!("{} may not be granted: {}", agency.code, beyond.join(" ")));
+        }
+        if request.ttl > agency.max_ttl {
+            return Err(format!(
+                "the TTL is beyond {}'s maximum of {} hours",
+                agency.code,
+                agency.max_ttl.num_hours()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A guard that lets a mutation run only for an agency that owns the record type.
+pub struct RequireOwner(pub EntityType);
+
+impl Guard for RequireOwner {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let actor = ctx.actor()?;
+        if ctx.state()?.policy.owns(&actor.agency, self.0) {
+            Ok(())
+        } else {
+            let kind: &'static str = self.0.into();
+            Err(coded("FORBIDDEN", format!("{} does not own {kind} records", actor.agency)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(agency: &str, scopes: &str, ttl_hours: i64) -> TokenRequest {
+        TokenRequest {
+            agency: agency.into(),
+            client: "c".into(),
+            scopes: parse_scopes(scopes).unwrap_or_default(),
+            regions: vec!["64".into()],
+            ttl: chrono::Duration::hours(ttl_hours),
+        }
+    }
+
+    #[test]
+    fn the_default_policy_parses_and_grants_by_agency() {
+        let policy = Policy::from_toml(DEFAULT_POLICY).expect("default policy parses");
+        assert!(policy.check(&request("DINSOS", "beneficiary:write pii:read", 8)).is_ok());
+        assert!(
+            policy.check(&request("BAPPEDA", "pii:read", 8)).is_err(),
+            "BAPPEDA never sees personal data"
+        );
+        assert!(policy.check(&request("RELAWAN", "monitoring:write", 24 * 8)).is_err(), "beyond 7 days");
+        assert!(policy.check(&request("DINKES", "beneficiary:read", 8)).is_err());
+        assert!(policy.owns("DISPERINDAGKOP", EntityType::LoanApplication));
+        assert!(!policy.owns("DINSOS", EntityType::LoanApplication));
+    }
+
+    #[test]
+    fn a_policy_with_a_typo_is_refused() {
+        assert!(
+            Policy::from_toml("max_ttl = \"1d\"\n[agencies.X]\nname = \"x\"\nscopes = [\"loan:reed\"]")
+                .is_err()
+        );
+        assert!(
+            Policy::from_toml("max_ttl = \"1d\"\n[agencies.X]\nname = \"x\"\nscopes = []\nowns = [\"LOAN\"]")
+                .is_err()
+        );
+        assert!(
+            Policy::from_toml("max_ttl = \"1d\"\n[agencies.X]\nname = \"x\"\nscopes = []\nown = []").is_err()
+        );
+    }
+}
