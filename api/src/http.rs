@@ -1,6 +1,9 @@
 //! The HTTP boundary: authentication, the GraphQL endpoint, GraphiQL, health and metrics.
 
-use std::{sync::atomic::Ordering, time::Instant};
+use std::{
+    sync::{Arc, atomic::Ordering},
+    time::Instant,
+};
 
 use async_graphql::{ErrorExtensionValues, ServerError, Value, http::GraphiQLSource};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
@@ -13,7 +16,13 @@ use axum::{
 };
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::{auth::Actor, context::AppState, loaders::Loaders, schema::SinergiSchema};
+use crate::{
+    auth::Actor,
+    context::AppState,
+    loaders::Loaders,
+    pii::{self, PiiReads},
+    schema::SinergiSchema,
+};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -88,8 +97,16 @@ async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: Gr
     };
     let agency = actor.agency.clone();
     let loaders = Loaders::new(&state.app.db, &actor);
-    let mut response = state.schema.execute(request.data(actor).data(loaders)).await;
+    let reads = Arc::new(PiiReads::default());
+    let mut response =
+        state.schema.execute(request.data(actor.clone()).data(loaders).data(reads.clone())).await;
     ensure_codes(&mut response.errors);
+    // Unmasked personal data leaves only once its read is on record.
+    let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
+    if let Err(err) = reads.flush(&state.app.db, &actor, &operation, purpose.as_deref()).await {
+        tracing::error!(operation, agency, error = ?err, "cannot record personal-data reads; response withheld");
+        return error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error");
+    }
     tracing::info!(
         operation,
         agency,

@@ -121,15 +121,6 @@ pub fn check_kk(
     Ok(region_warning(field, "KK number", kk, regions))
 }
 
-/// Masks all but the first four and last two characters: `6472**********01`.
-pub fn mask(value: &str) -> String {
-    let chars: Vec<char> = value.chars().collect();
-    if chars.len() <= 6 {
-        return "*".repeat(chars.len());
-    }
-    chars.iter().enumerate().map(|(i, c)| if i < 4 || i >= chars.len() - 2 { *c } else { '*' }).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +154,6 @@ mod tests {
 
     #[test]
     fn masking_keeps_four_and_two() {
-        assert_eq!(mask("6472011502900003"), "6472**********03");
+        assert_eq!(crate::pii::mask("6472011502900003"), "6472**********03");
     }
 }

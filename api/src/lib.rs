@@ -8,7 +8,7 @@
 //! - `records` — what every case record shares: versioned writes, lifecycles, region bounds.
 //! - `events` — case events, written in the writer's transaction; the case timeline.
 //! - `page` — Relay connections; `loaders` — batched relation loading; `scalars` — Rupiah, Date.
-//! - `identity` — NIK/KK rules and masking; `regions` — Kemendagri reference data; `rules` —
+//! - `identity` — NIK/KK rules; `pii` — masking and the personal-data access log; `regions` — Kemendagri reference data; `rules` —
 //!   programme rules that are configuration (loan limits, eligibility).
 //! - One module per domain: `beneficiary`, `assistance`, `business`, `training`,
 //!   `infrastructure`, `loan`, `referral`, `monitoring`, each with GraphQL types and a `service`.
@@ -31,6 +31,7 @@ pub mod loaders;
 pub mod loan;
 pub mod monitoring;
 pub mod page;
+pub mod pii;
 pub mod policy;
 pub mod records;
 pub mod reference;

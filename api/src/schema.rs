@@ -11,6 +11,7 @@ use crate::{
     infrastructure::{InfrastructureMutation, InfrastructureQuery},
     loan::{LoanMutation, LoanQuery},
     monitoring::{MonitoringMutation, MonitoringQuery},
+    pii::PiiQuery,
     reference::ReferenceQuery,
     referral::{ReferralMutation, ReferralQuery},
     training::{TrainingMutation, TrainingQuery},
@@ -29,6 +30,7 @@ pub struct QueryRoot(
     ReferralQuery,
     MonitoringQuery,
     CaseEventQuery,
+    PiiQuery,
 );
 
 /// Every mutation of the gateway.

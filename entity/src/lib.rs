@@ -9,6 +9,7 @@ pub mod case_event;
 pub mod infrastructure_request;
 pub mod loan_application;
 pub mod monitoring_visit;
+pub mod pii_access_log;
 pub mod referral;
 pub mod region;
 pub mod training;

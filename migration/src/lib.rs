@@ -15,6 +15,7 @@ mod m20261128_000008_create_loan_application;
 mod m20261128_000009_create_referral;
 mod m20261128_000010_create_monitoring_visit;
 mod m20261128_000011_create_case_event;
+mod m20261128_000012_create_pii_access_log;
 mod shared;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_create_referral::Migration),
             Box::new(m20261128_000010_create_monitoring_visit::Migration),
             Box::new(m20261128_000011_create_case_event::Migration),
+            Box::new(m20261128_000012_create_pii_access_log::Migration),
         ]
     }
 }

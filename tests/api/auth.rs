@@ -178,3 +178,38 @@ async fn a_record_outside_the_tokens_regions_is_not_found() {
     let body = app.gql(&paser, "{ beneficiaries { totalCount } }", json!({})).await;
     assert_eq!(body["data"]["beneficiaries"]["totalCount"], 0);
 }
+
+#[tokio::test]
+async fn every_unmasked_read_is_logged_with_its_purpose_and_the_log_is_read_only() {
+    let app = spawn_app().await;
+    let person = app.beneficiary(3).await;
+    let query = format!("query CaseReview {{ beneficiary(id: \"{person}\") {{ nik phone fullName }} }}");
+    let officer = app.token("DINSOS", "beneficiary:read pii:read", &["6472"]);
+    let body = app.gql_with(&officer, "CaseReview", &query, &[("X-Purpose", "referral-followup")]).await;
+    assert_eq!(body["data"]["beneficiary"]["nik"], "6472011502900001", "{body}");
+    let analyst = app.token("BAPPEDA", "beneficiary:read", &["64"]);
+    app.gql_with(&analyst, "CaseReview", &query, &[]).await;
+
+    let log = "query($id: UUID) { piiAccessLog(filter: {beneficiaryId: $id}) { totalCount nodes { fields actorAgency operation purpose tokenId } } }";
+    let body = app.gql(&app.admin(), log, json!({ "id": person })).await;
+    let entries = &body["data"]["piiAccessLog"];
+    // The set-up's createBeneficiary payload (read by the admin) is one entry; the masked
+    // BAPPEDA read is none.
+    let reads: Vec<_> = entries["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| n["operation"] == "CaseReview")
+        .collect();
+    assert_eq!(reads.len(), 1, "{body}");
+    assert_eq!(reads[0]["fields"], json!(["nik", "phone"]));
+    assert_eq!(reads[0]["actorAgency"], "DINSOS");
+    assert_eq!(reads[0]["purpose"], "referral-followup");
+
+    let body = app.gql(&officer, log, json!({ "id": person })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "only admin reads the log");
+    let body = app.gql(&app.admin(), "{ __schema { mutationType { fields { name } } } }", json!({})).await;
+    let names = body["data"]["__schema"]["mutationType"]["fields"].to_string().to_lowercase();
+    assert!(!names.contains("pii") && !names.contains("accesslog"), "no mutation touches the log");
+}

@@ -161,6 +161,25 @@ impl TestApp {
         (status, response.json().await.expect("json body"))
     }
 
+    /// Posts a named operation with extra headers and returns the JSON body.
+    pub async fn gql_with(
+        &self,
+        token: &str,
+        operation: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+    ) -> Value {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "operationName": operation }));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request").json().await.expect("json body")
+    }
+
     /// Posts a GraphQL request and returns the JSON body.
     pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
         self.post(Some(token), query, variables).await.1

@@ -16,11 +16,11 @@ use crate::{
     error::gql,
     error::payload,
     events::{CaseEvent, CaseEventFilter},
-    identity::mask,
     infrastructure::InfrastructureRequest,
     loaders::Loaders,
     monitoring::MonitoringVisit,
     page::{Page, order_by},
+    pii::{mask, reveal},
     policy::RequireOwner,
     records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
     referral::Referral,
@@ -75,14 +75,17 @@ pub struct Beneficiary {
     pub model: beneficiary::Model,
 }
 
+impl Beneficiary {
+    /// Whether `field` may be shown unmasked to this caller (the read is then logged).
+    fn reveal(&self, ctx: &Context<'_>, field: &'static str) -> bool {
+        reveal(ctx, self.model.id, &self.model.regency_code, field)
+    }
+}
+
 impl From<beneficiary::Model> for Beneficiary {
     fn from(model: beneficiary::Model) -> Self {
         Self { model }
     }
-}
-
-fn pii(ctx: &Context<'_>) -> bool {
-    ctx.actor().map(|a| a.has(Scope::PiiRead)).unwrap_or(false)
 }
 
 /// A beneficiary (penerima manfaat): a person registered in DTKS/DTSEN whose case the agencies
@@ -95,11 +98,11 @@ impl Beneficiary {
     }
     /// NIK (Nomor Induk Kependudukan), 16 digits; masked (`6472**********01`) without `pii:read`.
     async fn nik(&self, ctx: &Context<'_>) -> String {
-        if pii(ctx) { self.model.nik.clone() } else { mask(&self.model.nik) }
+        if self.reveal(ctx, "nik") { self.model.nik.clone() } else { mask(&self.model.nik) }
     }
     /// Family card number (Nomor Kartu Keluarga, KK); masked without `pii:read`.
     async fn kk_number(&self, ctx: &Context<'_>) -> String {
-        if pii(ctx) { self.model.kk_number.clone() } else { mask(&self.model.kk_number) }
+        if self.reveal(ctx, "kkNumber") { self.model.kk_number.clone() } else { mask(&self.model.kk_number) }
     }
     /// Head of family (kepala keluarga) on the KK.
     async fn is_head_of_family(&self) -> bool {
@@ -111,7 +114,7 @@ impl Beneficiary {
     }
     /// Birth date (tanggal lahir); null without `pii:read`.
     async fn birth_date(&self, ctx: &Context<'_>) -> Option<Date> {
-        pii(ctx).then_some(Date(self.model.birth_date))
+        self.reveal(ctx, "birthDate").then_some(Date(self.model.birth_date))
     }
     /// Sex (jenis kelamin).
     async fn sex(&self) -> async_graphql::Result<Sex> {
@@ -120,12 +123,12 @@ impl Beneficiary {
     /// Phone number (nomor telepon); masked without `pii:read`.
     async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
         let phone = self.model.phone.as_deref()?;
-        Some(if pii(ctx) { phone.to_owned() } else { mask(phone) })
+        Some(if self.reveal(ctx, "phone") { phone.to_owned() } else { mask(phone) })
     }
     /// Street address (alamat); `***` without `pii:read`.
     async fn address(&self, ctx: &Context<'_>) -> Option<String> {
         let address = self.model.address.as_deref()?;
-        Some(if pii(ctx) { address.to_owned() } else { "***".to_owned() })
+        Some(if self.reveal(ctx, "address") { address.to_owned() } else { "***".to_owned() })
     }
     /// Regency/city (kabupaten/kota), Kemendagri code, e.g. `6472` Samarinda.
     async fn regency_code(&self) -> &str {
