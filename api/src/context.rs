@@ -23,6 +23,7 @@ pub struct AppState {
     pub keys: TokenKeys,
     pub regions: Arc<Regions>,
     pub policy: Arc<Policy>,
+    pub revocations: Arc<crate::revocation::Revocations>,
     pub rules: Arc<Rules>,
     pub metrics: Arc<Metrics>,
 }

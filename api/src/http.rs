@@ -95,6 +95,21 @@ async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: Gr
             );
         }
     };
+    match state.app.revocations.is_revoked(&state.app.db, &actor.token_id).await {
+        Ok(false) => {}
+        Ok(true) => {
+            tracing::info!(operation, status = 401, token_id = actor.token_id, "revoked token");
+            return error_response(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "a valid bearer token is required",
+            );
+        }
+        Err(err) => {
+            tracing::error!(error = ?err, "cannot read revocations");
+            return error_response(StatusCode::SERVICE_UNAVAILABLE, "INTERNAL", "internal error");
+        }
+    }
     let agency = actor.agency.clone();
     let loaders = Loaders::new(&state.app.db, &actor);
     let reads = Arc::new(PiiReads::default());

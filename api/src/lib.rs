@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //! - `config` — the typed configuration; `context` — shared state and resolver access to it.
-//! - `auth` — scoped JWTs, the verified caller (`Actor`) and the scope guard.
+//! - `auth` — scoped JWTs, the verified caller (`Actor`) and the scope guard; `revocation` —
+//!   revoked tokens, shared through the database.
 //! - `error` — domain errors and their one mapping to the API's error codes.
 //! - `records` — what every case record shares: versioned writes, lifecycles, region bounds.
 //! - `events` — case events, written in the writer's transaction; the case timeline.
@@ -37,6 +38,7 @@ pub mod records;
 pub mod reference;
 pub mod referral;
 pub mod regions;
+pub mod revocation;
 pub mod rules;
 pub mod scalars;
 pub mod schema;
@@ -140,6 +142,7 @@ pub fn app_state(
         keys,
         regions: Arc::new(Regions::load()),
         policy: Arc::new(policy),
+        revocations: Arc::new(revocation::Revocations::default()),
         rules: Arc::new(rules),
         metrics,
     }

@@ -67,6 +67,14 @@ enum TokenCommand {
         #[arg(long, default_value = "cli")]
         client: String,
     },
+    /// Revoke a token by its id (`jti`); every replica refuses it within seconds.
+    Revoke {
+        /// The token's id, as `token issue` printed it.
+        jti: String,
+        /// Why (kept with the revocation).
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -149,6 +157,20 @@ async fn run(cli: Cli) -> Result<(), String> {
                 claims.jti, claims.agency, claims.sub, claims.exp
             );
             println!("{token}");
+            Ok(())
+        }
+        Command::Token(TokenCommand::Revoke { jti, reason }) => {
+            let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            sinergi_api::prepare(&db, &Regions::load(), &policy)
+                .await
+                .map_err(|e| format!("migrations: {e}"))?;
+            sinergi_api::revocation::Revocations::default()
+                .revoke(&db, &jti, "cli", reason)
+                .await
+                .map_err(|e| format!("cannot revoke: {e}"))?;
+            println!("token {jti} revoked");
             Ok(())
         }
         Command::Serve => serve(config, policy, load_rules(cli.rules.as_deref())?).await,

@@ -2,6 +2,8 @@
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
+use crate::revocation::RevocationMutation;
+
 use crate::{
     assistance::{AssistanceMutation, AssistanceQuery},
     beneficiary::{BeneficiaryMutation, BeneficiaryQuery},
@@ -44,6 +46,7 @@ pub struct MutationRoot(
     LoanMutation,
     ReferralMutation,
     MonitoringMutation,
+    RevocationMutation,
 );
 
 /// The schema type.

@@ -12,5 +12,6 @@ pub mod monitoring_visit;
 pub mod pii_access_log;
 pub mod referral;
 pub mod region;
+pub mod revoked_token;
 pub mod training;
 pub mod training_enrollment;

@@ -16,6 +16,7 @@ mod m20261128_000009_create_referral;
 mod m20261128_000010_create_monitoring_visit;
 mod m20261128_000011_create_case_event;
 mod m20261128_000012_create_pii_access_log;
+mod m20261128_000013_create_revoked_token;
 mod shared;
 
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000010_create_monitoring_visit::Migration),
             Box::new(m20261128_000011_create_case_event::Migration),
             Box::new(m20261128_000012_create_pii_access_log::Migration),
+            Box::new(m20261128_000013_create_revoked_token::Migration),
         ]
     }
 }

@@ -213,3 +213,45 @@ async fn every_unmasked_read_is_logged_with_its_purpose_and_the_log_is_read_only
     let names = body["data"]["__schema"]["mutationType"]["fields"].to_string().to_lowercase();
     assert!(!names.contains("pii") && !names.contains("accesslog"), "no mutation touches the log");
 }
+
+#[tokio::test]
+async fn a_revoked_token_is_refused() {
+    let app = spawn_app().await;
+    let token = app.token("PUPR", "infrastructure:read", &["64"]);
+    let body = app.gql(&token, ME, json!({})).await;
+    let jti = body["data"]["me"]["tokenId"].as_str().expect("jti").to_owned();
+    let revoke = "mutation($i: RevokeTokenInput!) { revokeToken(input: $i) { tokenId revokedAt } }";
+    let body = app.gql(&token, revoke, json!({ "i": { "tokenId": jti } })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "revoking needs admin: {body}");
+    let body =
+        app.gql(&app.admin(), revoke, json!({ "i": { "tokenId": jti, "reason": "laptop lost" } })).await;
+    assert_eq!(body["data"]["revokeToken"]["tokenId"], jti.as_str(), "{body}");
+    let (status, body) = app.post(Some(&token), ME, json!({})).await;
+    assert_eq!((status, error_code(&body).as_deref()), (401, Some("UNAUTHENTICATED")));
+}
+
+#[tokio::test]
+async fn a_revocation_written_by_another_replica_is_honoured_within_seconds() {
+    let app = spawn_app().await;
+    let token = app.token("PUPR", "infrastructure:read", &["64"]);
+    let body = app.gql(&token, ME, json!({})).await;
+    let jti = body["data"]["me"]["tokenId"].as_str().expect("jti").to_owned();
+    // Another replica's revocation reaches this one only through the shared database.
+    sinergi_api::revocation::Revocations::default()
+        .revoke(&app.db, &jti, "replica-b", None)
+        .await
+        .expect("revoke");
+    let deadline = std::time::Instant::now() + sinergi_api::revocation::REFRESH * 3;
+    loop {
+        let (status, _) = app.post(Some(&token), ME, json!({})).await;
+        if status == 401 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still accepted after {:?}",
+            sinergi_api::revocation::REFRESH * 3
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
