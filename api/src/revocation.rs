@@ -96,8 +96,8 @@ pub struct RevocationMutation;
 
 #[Object]
 impl RevocationMutation {
-    /// Revokes a token (cabut token): it stops working on every replica within seconds. Needs
-    /// `admin`.
+    /// Revokes a token (cabut token): it stops working on every replica within seconds.
+    /// Needs `admin`.
     #[graphql(guard = "RequireScope(Scope::Admin)")]
     async fn revoke_token(
         &self,

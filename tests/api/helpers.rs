@@ -20,7 +20,7 @@ use sinergi_api::{
     regions::Regions,
     rules::Rules,
 };
-use strum_free::all_scopes;
+pub use strum_free::all_scopes;
 use tokio::sync::oneshot;
 
 mod strum_free {

@@ -311,7 +311,7 @@ async fn move_request(
 
 #[Object]
 impl InfrastructureMutation {
-    /// Submits a request for a household. Needs `infrastructure:write`.
+    /// Submits a request for a household. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
     #[graphql(
         guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
     )]
@@ -323,7 +323,7 @@ impl InfrastructureMutation {
         CreateInfrastructureRequestPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
     }
 
-    /// Changes a request's details while SUBMITTED or SURVEYED. Needs `infrastructure:write`.
+    /// Changes a request's details while SUBMITTED or SURVEYED. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
     #[graphql(
         guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
     )]
@@ -335,7 +335,7 @@ impl InfrastructureMutation {
         ChangeInfrastructureRequestPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
 
-    /// SUBMITTED → SURVEYED, recording notes, cost and the RTLH gates. Needs `infrastructure:write`.
+    /// SUBMITTED → SURVEYED, recording notes, cost and the RTLH gates. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
     #[graphql(
         guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
     )]
@@ -365,7 +365,7 @@ impl InfrastructureMutation {
         )
     }
 
-    /// SURVEYED → APPROVED; an RTLH request needs all three gates met. Needs `infrastructure:write`.
+    /// SURVEYED → APPROVED; an RTLH request needs all three gates met. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
     #[graphql(
         guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
     )]
@@ -377,7 +377,7 @@ impl InfrastructureMutation {
         move_request(ctx, input, InfrastructureStatus::Approved).await
     }
 
-    /// APPROVED → IN_PROGRESS. Needs `infrastructure:write`.
+    /// APPROVED → IN_PROGRESS. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
     #[graphql(
         guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
     )]
@@ -389,7 +389,7 @@ impl InfrastructureMutation {
         move_request(ctx, input, InfrastructureStatus::InProgress).await
     }
 
-    /// IN_PROGRESS → COMPLETED. Needs `infrastructure:write`.
+    /// IN_PROGRESS → COMPLETED. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
     #[graphql(
         guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
     )]
@@ -401,7 +401,7 @@ impl InfrastructureMutation {
         move_request(ctx, input, InfrastructureStatus::Completed).await
     }
 
-    /// SUBMITTED/SURVEYED → REJECTED with a reason. Needs `infrastructure:write`.
+    /// SUBMITTED/SURVEYED → REJECTED with a reason. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
     #[graphql(
         guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
     )]
