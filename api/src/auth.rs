@@ -166,25 +166,40 @@ pub enum TokenError {
     TooLarge,
     #[error("unknown key id")]
     UnknownKey,
+    #[error("algorithm does not match the key")]
+    WrongAlgorithm,
     #[error("invalid token: {0}")]
     Invalid(#[from] jsonwebtoken::errors::Error),
     #[error("malformed claim: {0}")]
     MalformedClaim(String),
 }
 
-/// Signs and verifies tokens with one HS256 key (asymmetric keys and rotation come later).
+/// One verification key: its algorithm, key and (for asymmetric keys) its public JWK.
+#[derive(Clone)]
+struct VerifyingKey {
+    algorithm: Algorithm,
+    key: DecodingKey,
+    jwk: Option<serde_json::Value>,
+}
+
+/// The signing key and every key tokens may be verified with, by `kid`. Several keys at once let
+/// a key rotate without downtime: sign with the new one while the old one still verifies.
 #[derive(Clone)]
 pub struct TokenKeys {
-    kid: String,
+    signing_kid: String,
+    signing_algorithm: Algorithm,
+    signing: EncodingKey,
+    verifying: std::collections::BTreeMap<String, VerifyingKey>,
     issuer: String,
     audience: String,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
 }
 
 impl fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenKeys").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("TokenKeys")
+            .field("signing_kid", &self.signing_kid)
+            .field("kids", &self.verifying.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
     }
 }
 
@@ -240,15 +255,63 @@ impl TokenRequest {
 }
 
 impl TokenKeys {
-    /// Keys from a shared secret.
+    /// Development keys: one HS256 shared secret. Production refuses to start with these.
     pub fn hs256(secret: &Secret, kid: &str, issuer: &str, audience: &str) -> Result<Self, TokenError> {
+        let verifying = VerifyingKey {
+            algorithm: Algorithm::HS256,
+            key: DecodingKey::from_secret(secret.expose())?,
+            jwk: None,
+        };
         Ok(Self {
-            kid: kid.to_owned(),
+            signing_kid: kid.to_owned(),
+            signing_algorithm: Algorithm::HS256,
+            signing: EncodingKey::from_secret(secret.expose())?,
+            verifying: [(kid.to_owned(), verifying)].into_iter().collect(),
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
-            encoding: EncodingKey::from_secret(secret.expose())?,
-            decoding: DecodingKey::from_secret(secret.expose())?,
         })
+    }
+
+    /// Ed25519 keys from a key set: sign with `signing_kid`, verify with every key in it.
+    pub fn ed25519(
+        keyset: &crate::keys::KeySet,
+        signing_kid: &str,
+        issuer: &str,
+        audience: &str,
+    ) -> Result<Self, String> {
+        let signing = keyset
+            .private(signing_kid)
+            .ok_or_else(|| format!("no private key with kid `{signing_kid}` in the key directory"))?;
+        let mut verifying = std::collections::BTreeMap::new();
+        for key in keyset.public_keys() {
+            let x = key.x();
+            let decoding =
+                DecodingKey::from_ed_components(&x).map_err(|e| format!("key {}: {e}", key.kid))?;
+            let jwk = serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": key.kid, "alg": "EdDSA", "use": "sig" });
+            verifying.insert(
+                key.kid.clone(),
+                VerifyingKey { algorithm: Algorithm::EdDSA, key: decoding, jwk: Some(jwk) },
+            );
+        }
+        Ok(Self {
+            signing_kid: signing_kid.to_owned(),
+            signing_algorithm: Algorithm::EdDSA,
+            signing: EncodingKey::from_ed_der(&signing.pkcs8_der()),
+            verifying,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+        })
+    }
+
+    /// Whether tokens are signed with a shared (development) secret.
+    pub fn is_development(&self) -> bool {
+        self.signing_algorithm == Algorithm::HS256
+    }
+
+    /// The public keys as a JSON Web Key Set (`/.well-known/jwks.json`); empty for HS256.
+    pub fn jwks(&self) -> serde_json::Value {
+        let keys: Vec<&serde_json::Value> = self.verifying.values().filter_map(|k| k.jwk.as_ref()).collect();
+        serde_json::json!({ "keys": keys })
     }
 
     /// Signs a token for `request`, returning it and its claims.
@@ -267,9 +330,9 @@ impl TokenKeys {
             nbf: now,
             jti: uuid::Uuid::now_v7().to_string(),
         };
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(self.kid.clone());
-        Ok((encode(&header, &claims, &self.encoding)?, claims))
+        let mut header = Header::new(self.signing_algorithm);
+        header.kid = Some(self.signing_kid.clone());
+        Ok((encode(&header, &claims, &self.signing)?, claims))
     }
 
     /// Verifies signature, algorithm, `kid`, `exp`, `nbf`, `iss` and `aud`, then builds the caller.
@@ -278,16 +341,20 @@ impl TokenKeys {
             return Err(TokenError::TooLarge);
         }
         let header = decode_header(token)?;
-        if header.kid.as_deref() != Some(self.kid.as_str()) {
-            return Err(TokenError::UnknownKey);
+        let key =
+            header.kid.as_deref().and_then(|kid| self.verifying.get(kid)).ok_or(TokenError::UnknownKey)?;
+        // The key decides the algorithm: a token claiming another (`none`, or HS256 "signed"
+        // with a public key) is refused before its signature is looked at.
+        if header.alg != key.algorithm {
+            return Err(TokenError::WrongAlgorithm);
         }
-        let mut validation = Validation::new(Algorithm::HS256);
+        let mut validation = Validation::new(key.algorithm);
         validation.leeway = 30;
         validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        let claims = decode::<Claims>(token, &self.decoding, &validation)?.claims;
+        let claims = decode::<Claims>(token, &key.key, &validation)?.claims;
         let scopes = parse_scopes(&claims.scope).map_err(TokenError::MalformedClaim)?;
         Ok(Actor {
             agency: claims.agency,

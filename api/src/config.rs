@@ -19,7 +19,22 @@ pub struct Config {
     #[arg(long, env = "SINERGI_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
-    /// HS256 signing secret for tokens; when unset a development key is created in the data dir.
+    /// `production` refuses to start without Ed25519 keys; `development` allows HS256.
+    #[arg(long = "env", env = "SINERGI_ENV", default_value = "development", value_parser = ["development", "production"])]
+    pub environment: String,
+
+    /// Directory of Ed25519 keys (`<kid>.key` private, `<kid>.pub` public-only); production uses
+    /// these. `sinergi key generate` creates them.
+    #[arg(long, env = "SINERGI_KEYS_DIR")]
+    pub keys_dir: Option<PathBuf>,
+
+    /// The `kid` of the private key that signs new tokens (needed when the directory holds more
+    /// than one private key).
+    #[arg(long, env = "SINERGI_SIGNING_KID")]
+    pub signing_kid: Option<String>,
+
+    /// HS256 signing secret for tokens (development only); when neither this nor a key directory
+    /// is set, a development key is created in the data dir.
     #[arg(long, env = "SINERGI_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
 
@@ -70,6 +85,11 @@ impl std::str::FromStr for Secret {
 }
 
 impl Config {
+    /// Whether this is a production deployment.
+    pub fn is_production(&self) -> bool {
+        self.environment == "production"
+    }
+
     /// Whether the database URL selects the embedded SQLite.
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")

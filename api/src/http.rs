@@ -40,6 +40,7 @@ pub fn router(app: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/.well-known/jwks.json", get(jwks))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
@@ -149,6 +150,10 @@ async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }
+}
+
+async fn jwks(State(state): State<HttpState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], state.app.keys.jwks().to_string())
 }
 
 async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {

@@ -28,6 +28,7 @@ pub mod events;
 pub mod http;
 pub mod identity;
 pub mod infrastructure;
+pub mod keys;
 pub mod loaders;
 pub mod loan;
 pub mod monitoring;
@@ -96,37 +97,66 @@ pub async fn prepare(db: &DatabaseConnection, regions: &Regions, policy: &Policy
     Ok(())
 }
 
-/// The signing keys: the configured secret, or a development key kept in the data directory
-/// (created on first use, readable only by its owner).
-pub fn signing_keys(config: &Config) -> Result<(TokenKeys, bool), String> {
-    let (secret, development) = match &config.jwt_secret {
-        Some(secret) => (secret.clone(), false),
-        None => {
-            let path = config.data_dir.join("dev-signing.key");
-            let key = match std::fs::read_to_string(&path) {
-                Ok(key) if key.trim().len() >= 32 => key.trim().to_owned(),
-                _ => {
-                    let io = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-                    std::fs::create_dir_all(&config.data_dir).map_err(io)?;
-                    let mut bytes = [0u8; 32];
-                    rand::rng().fill_bytes(&mut bytes);
-                    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                    std::fs::write(&path, &key).map_err(io)?;
-                    #[cfg(unix)]
-                    {
-                        use std::os::unix::fs::PermissionsExt;
-                        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                            .map_err(io)?;
+/// The token keys: Ed25519 keys from `SINERGI_KEYS_DIR`; else an HS256 secret, or a development
+/// key kept in the data directory (created on first use, readable only by its owner). A
+/// production configuration refuses to start with HS256.
+pub fn signing_keys(config: &Config) -> Result<TokenKeys, String> {
+    let keys = if let Some(dir) = &config.keys_dir {
+        let keyset = keys::KeySet::load(dir)?;
+        let kid = match &config.signing_kid {
+            Some(kid) => kid.clone(),
+            None => {
+                let kids: Vec<String> = keyset
+                    .public_keys()
+                    .into_iter()
+                    .map(|k| k.kid)
+                    .filter(|k| keyset.private(k).is_some())
+                    .collect();
+                match kids.as_slice() {
+                    [only] => only.clone(),
+                    [] => return Err(format!("no private key (*.key) in {}", dir.display())),
+                    _ => {
+                        return Err(
+                            "several private keys: set SINERGI_SIGNING_KID to the one that signs".into()
+                        );
                     }
-                    key
                 }
-            };
-            (Secret::new(key), true)
-        }
+            }
+        };
+        TokenKeys::ed25519(&keyset, &kid, &config.jwt_issuer, &config.jwt_audience)?
+    } else {
+        let secret = match &config.jwt_secret {
+            Some(secret) => secret.clone(),
+            None => Secret::new(development_key(config)?),
+        };
+        TokenKeys::hs256(&secret, &config.jwt_kid, &config.jwt_issuer, &config.jwt_audience)
+            .map_err(|e| format!("signing key: {e}"))?
     };
-    let keys = TokenKeys::hs256(&secret, &config.jwt_kid, &config.jwt_issuer, &config.jwt_audience)
-        .map_err(|e| format!("signing key: {e}"))?;
-    Ok((keys, development))
+    if config.is_production() && keys.is_development() {
+        return Err("production needs Ed25519 keys (SINERGI_KEYS_DIR); HS256 secrets and the development key are for development only".into());
+    }
+    Ok(keys)
+}
+
+fn development_key(config: &Config) -> Result<String, String> {
+    let path = config.data_dir.join("dev-signing.key");
+    if let Ok(key) = std::fs::read_to_string(&path)
+        && key.trim().len() >= 32
+    {
+        return Ok(key.trim().to_owned());
+    }
+    let io = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    std::fs::create_dir_all(&config.data_dir).map_err(io)?;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, &key).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    }
+    Ok(key)
 }
 
 /// Builds the shared state from a connected, prepared database.
@@ -148,12 +178,92 @@ pub fn app_state(
     }
 }
 
+/// Largest request head (request line and headers) the server reads. Above hyper's default so
+/// that an oversized token still reaches the gateway and is refused as `UNAUTHENTICATED`, not
+/// cut off by the transport.
+const MAX_REQUEST_HEAD: usize = 2 * 1024 * 1024;
+
 /// Serves the gateway on `listener` until `shutdown` resolves, then drains in-flight requests.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::{
+        rt::{TokioExecutor, TokioIo},
+        server::{conn::auto::Builder, graceful::GracefulShutdown},
+        service::TowerToHyperService,
+    };
+
     let app = router(state).layer(tower_http::trace::TraceLayer::new_for_http());
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http1().max_buf_size(MAX_REQUEST_HEAD);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(conn) => conn,
+                    Err(err) => {
+                        // Running out of file descriptors must not end the server.
+                        tracing::warn!(error = %err, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let service = TowerToHyperService::new(app.clone());
+                let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(err) = connection.await {
+                        tracing::debug!(%peer, error = %err, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn config(args: &[&str]) -> Config {
+        let mut all = vec!["sinergi"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).map(|c| c.config).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn production_refuses_to_start_with_development_keys() {
+        let dir = std::env::temp_dir().join(format!("sinergi-keys-{}", uuid::Uuid::now_v7()));
+        let data = dir.to_string_lossy().to_string();
+        assert!(signing_keys(&config(&["--env", "production", "--data-dir", &data])).is_err());
+        let secret = "s".repeat(40);
+        assert!(signing_keys(&config(&["--env", "production", "--jwt-secret", &secret])).is_err());
+        assert!(signing_keys(&config(&["--data-dir", &data])).is_ok_and(|k| k.is_development()));
+
+        let keys = dir.join("keys");
+        keys::generate(&keys, "2026-11").unwrap_or_else(|e| panic!("{e}"));
+        let keys_dir = keys.to_string_lossy().to_string();
+        let production = signing_keys(&config(&["--env", "production", "--keys-dir", &keys_dir]));
+        assert!(production.is_ok_and(|k| !k.is_development()));
+        keys::generate(&keys, "2027-05").unwrap_or_else(|e| panic!("{e}"));
+        assert!(signing_keys(&config(&["--keys-dir", &keys_dir])).is_err(), "two private keys need SINERGI_SIGNING_KID");
+        assert!(signing_keys(&config(&["--keys-dir", &keys_dir, "--signing-kid", "2027-05"])).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -45,6 +45,22 @@ enum Command {
     /// Manage tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create an Ed25519 key pair `<kid>.key` / `<kid>.pub` in the key directory.
+    Generate {
+        /// The new key's id, e.g. 2026-11.
+        #[arg(long)]
+        kid: String,
+        /// Directory to write to; defaults to SINERGI_KEYS_DIR, else ./keys.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,7 +157,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Token(TokenCommand::Issue { agency, scope, regions, ttl, client }) => {
             let request = TokenRequest::from_cli(&policy, agency, &scope, regions, &ttl, client)?;
-            let (keys, _) = sinergi_api::signing_keys(&config)?;
+            let keys = sinergi_api::signing_keys(&config)?;
             let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
                 .await
                 .map_err(|e| format!("database: {e}"))?;
@@ -157,6 +173,17 @@ async fn run(cli: Cli) -> Result<(), String> {
                 claims.jti, claims.agency, claims.sub, claims.exp
             );
             println!("{token}");
+            Ok(())
+        }
+        Command::Key(KeyCommand::Generate { kid, dir }) => {
+            let dir = dir.or(config.keys_dir).unwrap_or_else(|| "./keys".into());
+            let public = sinergi_api::keys::generate(&dir, &kid)?;
+            println!(
+                "created {0}/{1}.key (private, keep secret) and {0}/{1}.pub; x = {2}",
+                dir.display(),
+                kid,
+                public.x()
+            );
             Ok(())
         }
         Command::Token(TokenCommand::Revoke { jti, reason }) => {
@@ -191,7 +218,8 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
             tracing::info!(beneficiaries = seeded, "seeded demo data (synthetic, marked isDemo)");
         }
     }
-    let (keys, development) = sinergi_api::signing_keys(&config)?;
+    let keys = sinergi_api::signing_keys(&config)?;
+    let development = keys.is_development();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

@@ -89,12 +89,21 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like `spawn_app`, with programme rules of the test's choosing.
 pub async fn spawn_app_with(rules: Rules) -> TestApp {
+    let keys = TokenKeys::hs256(&Secret::new(TEST_SECRET), "test-1", "sinergi", "sinergi-api").expect("keys");
+    spawn(rules, keys).await
+}
+
+/// Like `spawn_app`, signing and verifying with `keys`.
+pub async fn spawn_app_with_keys(keys: TokenKeys) -> TestApp {
+    spawn(Rules::default(), keys).await
+}
+
+async fn spawn(rules: Rules, keys: TokenKeys) -> TestApp {
     init_logs();
     let (url, dir) = fresh_database().await;
     let metrics = Arc::new(Metrics::default());
     let db = sinergi_api::connect(&url, metrics.clone()).await.expect("connect");
     sinergi_api::prepare(&db, &Regions::load(), &Policy::default_policy()).await.expect("migrate");
-    let keys = TokenKeys::hs256(&Secret::new(TEST_SECRET), "test-1", "sinergi", "sinergi-api").expect("keys");
     let state: AppState =
         sinergi_api::app_state(db.clone(), keys.clone(), Policy::default_policy(), rules, metrics.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
