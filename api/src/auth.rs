@@ -186,6 +186,7 @@ struct VerifyingKey {
 /// a key rotate without downtime: sign with the new one while the old one still verifies.
 #[derive(Clone)]
 pub struct TokenKeys {
+    external: Option<std::sync::Arc<ExternalIdp>>,
     signing_kid: String,
     signing_algorithm: Algorithm,
     signing: EncodingKey,
@@ -263,6 +264,7 @@ impl TokenKeys {
             jwk: None,
         };
         Ok(Self {
+            external: None,
             signing_kid: kid.to_owned(),
             signing_algorithm: Algorithm::HS256,
             signing: EncodingKey::from_secret(secret.expose())?,
@@ -294,6 +296,7 @@ impl TokenKeys {
             );
         }
         Ok(Self {
+            external: None,
             signing_kid: signing_kid.to_owned(),
             signing_algorithm: Algorithm::EdDSA,
             signing: EncodingKey::from_ed_der(&signing.pkcs8_der()),
@@ -301,6 +304,12 @@ impl TokenKeys {
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
         })
+    }
+
+    /// Also accepts tokens of an external identity provider, mapped through `idp`.
+    pub fn with_external(mut self, idp: ExternalIdp) -> Self {
+        self.external = Some(std::sync::Arc::new(idp));
+        self
     }
 
     /// Whether tokens are signed with a shared (development) secret.
@@ -341,8 +350,13 @@ impl TokenKeys {
             return Err(TokenError::TooLarge);
         }
         let header = decode_header(token)?;
-        let key =
-            header.kid.as_deref().and_then(|kid| self.verifying.get(kid)).ok_or(TokenError::UnknownKey)?;
+        let kid = header.kid.as_deref().ok_or(TokenError::UnknownKey)?;
+        if !self.verifying.contains_key(kid)
+            && let Some(idp) = &self.external
+        {
+            return idp.verify(token, &header);
+        }
+        let key = self.verifying.get(kid).ok_or(TokenError::UnknownKey)?;
         // The key decides the algorithm: a token claiming another (`none`, or HS256 "signed"
         // with a public key) is refused before its signature is looked at.
         if header.alg != key.algorithm {
@@ -363,6 +377,101 @@ impl TokenKeys {
             regions: claims.regions,
             token_id: claims.jti,
         })
+    }
+}
+
+/// An external identity provider (an agency's SSO) whose tokens Sinergi also accepts: its public
+/// keys (a JWKS file), its issuer and audience, and which of its claims carry the agency, the
+/// scopes and the regions. Its scopes are cut down to what the policy grants the agency.
+pub struct ExternalIdp {
+    keys: std::collections::BTreeMap<String, VerifyingKey>,
+    issuer: String,
+    audience: String,
+    mapping: ClaimMapping,
+    policy: std::sync::Arc<crate::policy::Policy>,
+}
+
+/// Which claims of an external identity provider carry the agency, the scopes and the regions.
+#[derive(Debug, Clone)]
+pub struct ClaimMapping {
+    pub agency: String,
+    pub scope: String,
+    pub regions: String,
+}
+
+impl ExternalIdp {
+    /// Reads the provider's JWKS (JSON text); keys without a `kid` are skipped.
+    pub fn from_jwks(
+        jwks: &str,
+        issuer: &str,
+        audience: &str,
+        mapping: ClaimMapping,
+        policy: std::sync::Arc<crate::policy::Policy>,
+    ) -> Result<Self, String> {
+        use jsonwebtoken::jwk::{AlgorithmParameters as Params, JwkSet, KeyAlgorithm};
+        let set: JwkSet = serde_json::from_str(jwks).map_err(|e| format!("invalid JWKS: {e}"))?;
+        let mut keys = std::collections::BTreeMap::new();
+        for jwk in &set.keys {
+            let Some(kid) = jwk.common.key_id.clone() else { continue };
+            let algorithm = match (&jwk.algorithm, jwk.common.key_algorithm) {
+                (Params::OctetKeyPair(_), _) => Algorithm::EdDSA,
+                (Params::RSA(_), Some(KeyAlgorithm::RS384)) => Algorithm::RS384,
+                (Params::RSA(_), Some(KeyAlgorithm::RS512)) => Algorithm::RS512,
+                (Params::RSA(_), _) => Algorithm::RS256,
+                (Params::EllipticCurve(_), Some(KeyAlgorithm::ES384)) => Algorithm::ES384,
+                (Params::EllipticCurve(_), _) => Algorithm::ES256,
+                _ => continue,
+            };
+            let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("JWKS key {kid}: {e}"))?;
+            keys.insert(kid, VerifyingKey { algorithm, key, jwk: None });
+        }
+        if keys.is_empty() {
+            return Err("the JWKS holds no usable signing key".into());
+        }
+        Ok(Self { keys, issuer: issuer.to_owned(), audience: audience.to_owned(), mapping, policy })
+    }
+
+    fn verify(&self, token: &str, header: &Header) -> Result<Actor, TokenError> {
+        let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or(TokenError::UnknownKey)?;
+        if header.alg != key.algorithm {
+            return Err(TokenError::WrongAlgorithm);
+        }
+        let mut validation = Validation::new(key.algorithm);
+        validation.leeway = 30;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let claims = decode::<serde_json::Value>(token, &key.key, &validation)?.claims;
+        let text = |name: &str| claims.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        let list = |name: &str| -> Vec<String> {
+            match claims.get(name) {
+                Some(serde_json::Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
+                Some(serde_json::Value::Array(items)) => {
+                    items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+                }
+                _ => Vec::new(),
+            }
+        };
+        let malformed = |what: &str| TokenError::MalformedClaim(what.to_owned());
+        let agency = text(&self.mapping.agency).ok_or_else(|| malformed(&self.mapping.agency))?;
+        let grant = self.policy.agency(&agency).ok_or_else(|| malformed("unknown agency"))?;
+        // The provider may carry roles of other applications; keep Sinergi's, within the grant.
+        let scopes: BTreeSet<Scope> = list(&self.mapping.scope)
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .filter(|s| grant.scopes.contains(s))
+            .collect();
+        let regions = list(&self.mapping.regions);
+        let reference = crate::regions::Regions::load();
+        let valid_region =
+            |r: &String| r == crate::regions::KALTIM || reference.get(r).is_some_and(|x| x.is_regency());
+        if regions.is_empty() || !regions.iter().all(valid_region) {
+            return Err(malformed(&self.mapping.regions));
+        }
+        let client = text("sub").unwrap_or_default();
+        let token_id = text("jti").unwrap_or_else(|| format!("{}#{client}", self.issuer));
+        Ok(Actor { agency, client, scopes, regions, token_id })
     }
 }
 

@@ -50,6 +50,30 @@ pub struct Config {
     #[arg(long, env = "SINERGI_JWT_AUDIENCE", default_value = "sinergi-api")]
     pub jwt_audience: String,
 
+    /// JWKS file of an external identity provider (an agency's SSO) whose tokens are also accepted.
+    #[arg(long, env = "SINERGI_IDP_JWKS")]
+    pub idp_jwks: Option<PathBuf>,
+
+    /// The external identity provider's `iss`.
+    #[arg(long, env = "SINERGI_IDP_ISSUER")]
+    pub idp_issuer: Option<String>,
+
+    /// The `aud` the external identity provider puts in tokens for Sinergi.
+    #[arg(long, env = "SINERGI_IDP_AUDIENCE", default_value = "sinergi-api")]
+    pub idp_audience: String,
+
+    /// The external token's claim that holds the agency code.
+    #[arg(long, env = "SINERGI_IDP_AGENCY_CLAIM", default_value = "agency")]
+    pub idp_agency_claim: String,
+
+    /// The external token's claim that holds the scopes (space-separated string or array).
+    #[arg(long, env = "SINERGI_IDP_SCOPE_CLAIM", default_value = "scope")]
+    pub idp_scope_claim: String,
+
+    /// The external token's claim that holds the regency codes (string or array).
+    #[arg(long, env = "SINERGI_IDP_REGIONS_CLAIM", default_value = "regions")]
+    pub idp_regions_claim: String,
+
     /// Seed demo data when the database has no beneficiaries.
     #[arg(long, env = "SINERGI_DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo_data: bool,

@@ -100,7 +100,7 @@ pub async fn prepare(db: &DatabaseConnection, regions: &Regions, policy: &Policy
 /// The token keys: Ed25519 keys from `SINERGI_KEYS_DIR`; else an HS256 secret, or a development
 /// key kept in the data directory (created on first use, readable only by its owner). A
 /// production configuration refuses to start with HS256.
-pub fn signing_keys(config: &Config) -> Result<TokenKeys, String> {
+pub fn signing_keys(config: &Config, policy: &Policy) -> Result<TokenKeys, String> {
     let keys = if let Some(dir) = &config.keys_dir {
         let keyset = keys::KeySet::load(dir)?;
         let kid = match &config.signing_kid {
@@ -131,6 +131,28 @@ pub fn signing_keys(config: &Config) -> Result<TokenKeys, String> {
         };
         TokenKeys::hs256(&secret, &config.jwt_kid, &config.jwt_issuer, &config.jwt_audience)
             .map_err(|e| format!("signing key: {e}"))?
+    };
+    let keys = match &config.idp_jwks {
+        None => keys,
+        Some(path) => {
+            let jwks =
+                std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let issuer = config.idp_issuer.as_deref().ok_or("SINERGI_IDP_JWKS needs SINERGI_IDP_ISSUER")?;
+            let mapping = auth::ClaimMapping {
+                agency: config.idp_agency_claim.clone(),
+                scope: config.idp_scope_claim.clone(),
+                regions: config.idp_regions_claim.clone(),
+            };
+            let idp = auth::ExternalIdp::from_jwks(
+                &jwks,
+                issuer,
+                &config.idp_audience,
+                mapping,
+                Arc::new(policy.clone()),
+            )
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+            keys.with_external(idp)
+        }
     };
     if config.is_production() && keys.is_development() {
         return Err("production needs Ed25519 keys (SINERGI_KEYS_DIR); HS256 secrets and the development key are for development only".into());
@@ -241,6 +263,10 @@ mod tests {
         config: Config,
     }
 
+    fn signing_keys_for(config: &Config) -> Result<TokenKeys, String> {
+        signing_keys(config, &Policy::default_policy())
+    }
+
     fn config(args: &[&str]) -> Config {
         let mut all = vec!["sinergi"];
         all.extend_from_slice(args);
@@ -251,19 +277,22 @@ mod tests {
     fn production_refuses_to_start_with_development_keys() {
         let dir = std::env::temp_dir().join(format!("sinergi-keys-{}", uuid::Uuid::now_v7()));
         let data = dir.to_string_lossy().to_string();
-        assert!(signing_keys(&config(&["--env", "production", "--data-dir", &data])).is_err());
+        assert!(signing_keys_for(&config(&["--env", "production", "--data-dir", &data])).is_err());
         let secret = "s".repeat(40);
-        assert!(signing_keys(&config(&["--env", "production", "--jwt-secret", &secret])).is_err());
-        assert!(signing_keys(&config(&["--data-dir", &data])).is_ok_and(|k| k.is_development()));
+        assert!(signing_keys_for(&config(&["--env", "production", "--jwt-secret", &secret])).is_err());
+        assert!(signing_keys_for(&config(&["--data-dir", &data])).is_ok_and(|k| k.is_development()));
 
         let keys = dir.join("keys");
         keys::generate(&keys, "2026-11").unwrap_or_else(|e| panic!("{e}"));
         let keys_dir = keys.to_string_lossy().to_string();
-        let production = signing_keys(&config(&["--env", "production", "--keys-dir", &keys_dir]));
+        let production = signing_keys_for(&config(&["--env", "production", "--keys-dir", &keys_dir]));
         assert!(production.is_ok_and(|k| !k.is_development()));
         keys::generate(&keys, "2027-05").unwrap_or_else(|e| panic!("{e}"));
-        assert!(signing_keys(&config(&["--keys-dir", &keys_dir])).is_err(), "two private keys need SINERGI_SIGNING_KID");
-        assert!(signing_keys(&config(&["--keys-dir", &keys_dir, "--signing-kid", "2027-05"])).is_ok());
+        assert!(
+            signing_keys_for(&config(&["--keys-dir", &keys_dir])).is_err(),
+            "two private keys need SINERGI_SIGNING_KID"
+        );
+        assert!(signing_keys_for(&config(&["--keys-dir", &keys_dir, "--signing-kid", "2027-05"])).is_ok());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -157,7 +157,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Token(TokenCommand::Issue { agency, scope, regions, ttl, client }) => {
             let request = TokenRequest::from_cli(&policy, agency, &scope, regions, &ttl, client)?;
-            let keys = sinergi_api::signing_keys(&config)?;
+            let keys = sinergi_api::signing_keys(&config, &policy)?;
             let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
                 .await
                 .map_err(|e| format!("database: {e}"))?;
@@ -218,7 +218,7 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
             tracing::info!(beneficiaries = seeded, "seeded demo data (synthetic, marked isDemo)");
         }
     }
-    let keys = sinergi_api::signing_keys(&config)?;
+    let keys = sinergi_api::signing_keys(&config, &policy)?;
     let development = keys.is_development();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -117,3 +117,61 @@ async fn algorithm_and_claim_attacks_on_ed25519_tokens_are_refused() {
     let (status, _) = app.post(Some(&sign(Algorithm::EdDSA, &ed, &claims)), ME, json!({})).await;
     assert_eq!(status, 200, "the same claims, properly signed, work");
 }
+
+#[tokio::test]
+async fn an_agencys_sso_tokens_are_mapped_to_agency_scopes_and_regions() {
+    let dir = tempfile::tempdir().expect("dir");
+    let idp_key = generate(dir.path(), "sso-1").expect("idp key");
+    let jwks = json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": idp_key.x(), "kid": "sso-1", "alg": "EdDSA", "use": "sig" }] });
+    let mapping = sinergi_api::auth::ClaimMapping {
+        agency: "opd".into(),
+        scope: "roles".into(),
+        regions: "wilayah".into(),
+    };
+    let idp = sinergi_api::auth::ExternalIdp::from_jwks(
+        &jwks.to_string(),
+        "https://sso.kaltimprov.go.id",
+        "sinergi-api",
+        mapping,
+        std::sync::Arc::new(sinergi_api::policy::Policy::default_policy()),
+    )
+    .expect("idp");
+    let own = TokenKeys::hs256(
+        &sinergi_api::config::Secret::new(crate::helpers::TEST_SECRET),
+        "test-1",
+        "sinergi",
+        "sinergi-api",
+    )
+    .expect("keys")
+    .with_external(idp);
+    let app = spawn_app_with_keys(own).await;
+    let sso =
+        EncodingKey::from_ed_pem(&std::fs::read(dir.path().join("sso-1.key")).expect("key")).expect("ed");
+    let now = chrono::Utc::now().timestamp();
+    let sign = |claims: serde_json::Value| {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some("sso-1".into());
+        jsonwebtoken::encode(&header, &claims, &sso).expect("encode")
+    };
+    let claims = json!({ "iss": "https://sso.kaltimprov.go.id", "aud": "sinergi-api", "sub": "budi@pupr", "jti": "sso-jti-1",
+        "opd": "PUPR", "roles": "infrastructure:read admin email", "wilayah": ["6401"], "exp": now + 600, "iat": now, "nbf": now });
+    let body =
+        app.gql(&sign(claims.clone()), "{ me { agency client scopes regions tokenId } }", json!({})).await;
+    assert_eq!(
+        body["data"]["me"],
+        json!({ "agency": "PUPR", "client": "budi@pupr", "scopes": ["infrastructure:read"], "regions": ["6401"], "tokenId": "sso-jti-1" }),
+        "admin is beyond PUPR's grant and email is not a Sinergi scope: {body}"
+    );
+    let mut other_issuer = claims.clone();
+    other_issuer["iss"] = json!("https://evil.example");
+    let mut bad_region = claims.clone();
+    bad_region["wilayah"] = json!(["3171"]);
+    let mut unknown_agency = claims;
+    unknown_agency["opd"] = json!("DINKES");
+    for (name, token) in
+        [("issuer", sign(other_issuer)), ("region", sign(bad_region)), ("agency", sign(unknown_agency))]
+    {
+        let (status, _) = app.post(Some(&token), ME, json!({})).await;
+        assert_eq!(status, 401, "{name}");
+    }
+}
