@@ -105,6 +105,8 @@ pub struct Actor {
     pub scopes: BTreeSet<Scope>,
     pub regions: Vec<String>,
     pub token_id: String,
+    /// When the token expires (Unix seconds); long-lived subscriptions end then.
+    pub expires_at: i64,
 }
 
 impl Actor {
@@ -115,6 +117,21 @@ impl Actor {
         } else {
             Err(coded("FORBIDDEN", format!("this token lacks the `{scope}` scope")))
         }
+    }
+
+    /// Whether the caller may read records of `kind` (and so their case events).
+    pub fn reads(&self, kind: crate::records::EntityType) -> bool {
+        use crate::records::EntityType as T;
+        self.has(match kind {
+            T::Beneficiary => Scope::BeneficiaryRead,
+            T::Assistance => Scope::AssistanceRead,
+            T::Business => Scope::BusinessRead,
+            T::Training | T::TrainingEnrollment => Scope::TrainingRead,
+            T::InfrastructureRequest => Scope::InfrastructureRead,
+            T::LoanApplication => Scope::LoanRead,
+            T::Referral => Scope::ReferralRead,
+            T::MonitoringVisit => Scope::MonitoringRead,
+        })
     }
 
     /// Whether the caller holds `scope`.
@@ -376,6 +393,7 @@ impl TokenKeys {
             scopes,
             regions: claims.regions,
             token_id: claims.jti,
+            expires_at: claims.exp,
         })
     }
 }
@@ -471,7 +489,8 @@ impl ExternalIdp {
         }
         let client = text("sub").unwrap_or_default();
         let token_id = text("jti").unwrap_or_else(|| format!("{}#{client}", self.issuer));
-        Ok(Actor { agency, client, scopes, regions, token_id })
+        let expires_at = claims.get("exp").and_then(|v| v.as_i64()).unwrap_or_default();
+        Ok(Actor { agency, client, scopes, regions, token_id, expires_at })
     }
 }
 

@@ -1,11 +1,20 @@
 //! Case events: written in the writer's transaction, read as the case timeline.
 
-use async_graphql::{Context, InputObject, Object};
+use std::{
+    sync::LazyLock,
+    time::{Duration, Instant},
+};
+
+use async_graphql::{Context, InputObject, Object, Subscription};
 use chrono::{DateTime, Utc};
 use entity::case_event;
+use futures_util::Stream;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, Set, sea_query::Expr,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, sea_query::Expr,
 };
+use strum::VariantArray;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::{
@@ -13,8 +22,9 @@ use crate::{
     context::ContextExt,
     error::ServiceError,
     error::gql,
+    error::{coded, internal_error},
     page::{Page, paginate},
-    records::{CaseRecord, EntityType, within_regions},
+    records::{CaseRecord, EntityType, in_regions, within_regions},
 };
 
 /// Appends the event for a write to `record`; call inside the write's transaction.
@@ -27,8 +37,9 @@ pub async fn record<R: CaseRecord>(
     fields: &[&str],
 ) -> Result<(), ServiceError> {
     let entity_type: &'static str = R::ENTITY_TYPE.into();
-    case_event::ActiveModel {
+    let event = case_event::ActiveModel {
         beneficiary_id: Set(record.beneficiary_id()),
+        business_id: Set(record.business_id()),
         entity_type: Set(entity_type.to_owned()),
         entity_id: Set(record.id()),
         action: Set(action.to_owned()),
@@ -43,7 +54,59 @@ pub async fn record<R: CaseRecord>(
     }
     .insert(txn)
     .await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Delivered to every replica's listener when (and only if) the transaction commits; it
+        // carries only the sequence: listeners read the event itself from the table.
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), event.seq.to_string().into()],
+        ))
+        .await?;
+    }
+    nudge();
     Ok(())
+}
+
+/// The PostgreSQL notification channel for new case events.
+pub const CHANNEL: &str = "sinergi_case_events";
+
+/// Wakes this process's subscribers to look for new events. One per process: the apps a test
+/// process runs share it, which only costs them a look that finds nothing.
+static NUDGE: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
+
+/// Tells subscribers that events may have been committed.
+pub fn nudge() {
+    NUDGE.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// Keeps this replica's subscribers awake to writes made through other replicas: LISTEN on
+/// PostgreSQL, reconnecting after failures. SQLite runs in one process and needs none.
+pub fn spawn_listener(db: &DatabaseConnection) {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let pool = db.get_postgres_connection_pool().clone();
+    tokio::spawn(async move {
+        loop {
+            match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(mut listener) => {
+                    if let Err(err) = listener.listen(CHANNEL).await {
+                        tracing::warn!(error = %err, "LISTEN failed");
+                    } else {
+                        while let Ok(notification) = listener.recv().await {
+                            tracing::trace!(seq = notification.payload(), "case event notified");
+                            nudge();
+                        }
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "cannot connect the event listener"),
+            }
+            // Catch up on anything missed while the listener was down, then reconnect.
+            nudge();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
 }
 
 pub struct CaseEvent {
@@ -56,6 +119,10 @@ impl CaseEvent {
     /// Monotonic sequence number (decimal, 64-bit): the stream's cursor.
     async fn sequence(&self) -> String {
         self.model.seq.to_string()
+    }
+    /// The business the record belongs to, if any.
+    async fn business_id(&self) -> Option<Uuid> {
+        self.model.business_id
     }
     /// The beneficiary whose case this belongs to (none for a training itself).
     async fn beneficiary_id(&self) -> Option<Uuid> {
@@ -118,8 +185,28 @@ pub struct CaseEventFilter {
     pub entity_id: Option<Uuid>,
     /// Only these kinds of record.
     pub entity_types: Option<Vec<EntityType>>,
+    /// Only events of this business and the records that belong to it (loans, visits, …).
+    pub business_id: Option<Uuid>,
+    /// Only these actions (`CREATED`, `UPDATED`, `STATUS_CHANGED`, `SEAT_TAKEN`).
+    pub actions: Option<Vec<String>>,
     /// Only these regencies/cities (Kemendagri codes).
     pub regency_codes: Option<Vec<String>>,
+}
+
+impl CaseEventFilter {
+    /// Whether `event` passes this filter and `actor` may see it: its scopes cover the record
+    /// type and its regions the event's regency.
+    pub fn admits(&self, actor: &Actor, event: &case_event::Model) -> bool {
+        let Ok(kind) = event.entity_type.parse::<EntityType>() else { return false };
+        actor.reads(kind)
+            && in_regions(actor, &event.regency_code)
+            && self.beneficiary_id.is_none_or(|id| event.beneficiary_id == Some(id))
+            && self.entity_id.is_none_or(|id| event.entity_id == id)
+            && self.business_id.is_none_or(|id| event.business_id == Some(id))
+            && self.entity_types.as_ref().is_none_or(|types| types.contains(&kind))
+            && self.actions.as_ref().is_none_or(|actions| actions.contains(&event.action))
+            && self.regency_codes.as_ref().is_none_or(|codes| codes.contains(&event.regency_code))
+    }
 }
 
 /// Reads case events after a sequence, oldest first.
@@ -130,7 +217,10 @@ pub async fn list(
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<Page<CaseEvent>, ServiceError> {
-    let mut select = within_regions(case_event::Entity::find(), actor);
+    let readable: Vec<&'static str> =
+        EntityType::VARIANTS.iter().filter(|t| actor.reads(**t)).map(|t| (*t).into()).collect();
+    let mut select = within_regions(case_event::Entity::find(), actor)
+        .filter(case_event::Column::EntityType.is_in(readable));
     if let Some(id) = filter.beneficiary_id {
         select = select.filter(case_event::Column::BeneficiaryId.eq(id));
     }
@@ -140,6 +230,12 @@ pub async fn list(
     if let Some(types) = filter.entity_types {
         let names: Vec<&'static str> = types.into_iter().map(Into::into).collect();
         select = select.filter(case_event::Column::EntityType.is_in(names));
+    }
+    if let Some(id) = filter.business_id {
+        select = select.filter(case_event::Column::BusinessId.eq(id));
+    }
+    if let Some(actions) = filter.actions {
+        select = select.filter(case_event::Column::Action.is_in(actions));
     }
     if let Some(codes) = filter.regency_codes {
         select = select.filter(Expr::col("regency_code").is_in(codes));
@@ -166,4 +262,116 @@ impl CaseEventQuery {
     ) -> async_graphql::Result<Page<CaseEvent>> {
         list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
     }
+}
+
+/// How long a hole in the sequence is waited for before it is taken as a rolled-back write.
+/// A hole appears when a transaction that took a lower sequence commits after a higher one.
+const GAP_WAIT: Duration = Duration::from_secs(3);
+/// How often an idle subscriber looks again even without a wake-up.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// Events read per look.
+const BATCH: u64 = 200;
+
+/// Case-event subscriptions.
+#[derive(Default)]
+pub struct CaseEventSubscription;
+
+fn parse_cursor(after: &str) -> async_graphql::Result<i64> {
+    after.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+        crate::error::coded("BAD_REQUEST", "`after` must be an event's `sequence` (a decimal number)")
+    })
+}
+
+#[Subscription]
+impl CaseEventSubscription {
+    /// Case updates as they commit (pembaruan kasus). With `after` (an event's `sequence`) it
+    /// first replays every stored event after it, then streams live ones — no gap, no duplicate;
+    /// reconnect with the last `sequence` you received and nothing is missed. Events are limited
+    /// to the record types the token may read and to its regions. The stream ends with an
+    /// `UNAUTHENTICATED` error when the token expires or is revoked. Needs `events:subscribe`.
+    #[graphql(guard = "RequireScope(Scope::EventsSubscribe)")]
+    async fn case_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CaseEventFilter>,
+        after: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<CaseEvent>> + use<>> {
+        let state = ctx.state()?.clone();
+        let actor = ctx.actor()?.clone();
+        let filter = filter.unwrap_or_default();
+        let mut cursor = match after {
+            Some(after) => parse_cursor(&after)?,
+            None => latest(&state.db).await.map_err(gql)?,
+        };
+        Ok(async_stream::stream! {
+            let mut wake = NUDGE.subscribe();
+            let mut gap_since: Option<Instant> = None;
+            loop {
+                if Utc::now().timestamp() >= actor.expires_at {
+                    yield Err(coded("UNAUTHENTICATED", "the token expired; reconnect with a new token and your last sequence"));
+                    break;
+                }
+                match state.revocations.is_revoked(&state.db, &actor.token_id).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        yield Err(coded("UNAUTHENTICATED", "the token was revoked"));
+                        break;
+                    }
+                    Err(err) => {
+                        tracing::error!(error = ?err, "cannot read revocations");
+                        yield Err(internal_error());
+                        break;
+                    }
+                }
+                let batch = match read_after(&state.db, cursor).await {
+                    Ok(batch) => batch,
+                    Err(err) => {
+                        tracing::error!(error = ?err, "cannot read case events");
+                        yield Err(internal_error());
+                        break;
+                    }
+                };
+                let full = batch.len() as u64 == BATCH;
+                let mut holed = false;
+                for event in batch {
+                    if event.seq != cursor + 1 {
+                        // A lower sequence may still be committing: wait for it, up to GAP_WAIT.
+                        let waited = gap_since.get_or_insert_with(Instant::now).elapsed();
+                        if waited < GAP_WAIT {
+                            holed = true;
+                            break;
+                        }
+                    }
+                    gap_since = None;
+                    cursor = event.seq;
+                    if filter.admits(&actor, &event) {
+                        yield Ok(CaseEvent::from(event));
+                    }
+                }
+                if full && !holed {
+                    continue;
+                }
+                let pause = if holed { Duration::from_millis(100) } else { IDLE_POLL };
+                tokio::select! {
+                    _ = wake.changed() => {}
+                    () = tokio::time::sleep(pause) => {}
+                }
+            }
+        })
+    }
+}
+
+/// The newest stored sequence (0 when there is none).
+async fn latest(db: &impl ConnectionTrait) -> Result<i64, ServiceError> {
+    let newest = case_event::Entity::find().order_by_desc(case_event::Column::Seq).one(db).await?;
+    Ok(newest.map(|e| e.seq).unwrap_or(0))
+}
+
+async fn read_after(db: &impl ConnectionTrait, cursor: i64) -> Result<Vec<case_event::Model>, DbErr> {
+    case_event::Entity::find()
+        .filter(case_event::Column::Seq.gt(cursor))
+        .order_by_asc(case_event::Column::Seq)
+        .limit(BATCH)
+        .all(db)
+        .await
 }

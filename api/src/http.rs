@@ -5,11 +5,17 @@ use std::{
     time::Instant,
 };
 
-use async_graphql::{ErrorExtensionValues, ServerError, Value, http::GraphiQLSource};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::{
+    Data, ErrorExtensionValues, ServerError, Value,
+    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
+};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::{
     Router,
-    extract::State,
+    extract::{
+        State,
+        ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
+    },
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
@@ -19,6 +25,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::{
     auth::Actor,
     context::AppState,
+    error::coded,
     loaders::Loaders,
     pii::{self, PiiReads},
     schema::SinergiSchema,
@@ -35,7 +42,8 @@ pub struct HttpState {
 pub fn router(app: AppState) -> Router {
     let schema = crate::schema::build_schema(Some(app.clone()));
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql", get(graphiql_or_websocket).post(graphql))
+        .route("/graphql/ws", get(websocket))
         .route("/schema.graphql", get(schema_sdl))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -135,7 +143,86 @@ async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: Gr
 }
 
 async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("Sinergi GraphQL").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Sinergi GraphQL")
+            .finish(),
+    )
+}
+
+/// `GET /graphql`: GraphiQL for a browser, the WebSocket endpoint for a client that upgrades.
+async fn graphiql_or_websocket(
+    state: State<HttpState>,
+    headers: HeaderMap,
+    protocol: Result<GraphQLProtocol, StatusCode>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    match (upgrade, protocol) {
+        (Ok(upgrade), Ok(protocol)) => serve_websocket(state.0, headers, protocol, upgrade),
+        _ => graphiql().await.into_response(),
+    }
+}
+
+/// `GET /graphql/ws`: subscriptions over `graphql-transport-ws` (and the older `graphql-ws`).
+async fn websocket(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    serve_websocket(state, headers, protocol, upgrade)
+}
+
+/// Verifies a token and checks it is not revoked.
+async fn authenticate(app: &AppState, token: &str) -> Result<Actor, &'static str> {
+    let actor = app.keys.verify(token).map_err(|err| {
+        tracing::info!(reason = %err, "token refused");
+        "a valid bearer token is required"
+    })?;
+    match app.revocations.is_revoked(&app.db, &actor.token_id).await {
+        Ok(false) => Ok(actor),
+        Ok(true) => Err("a valid bearer token is required"),
+        Err(err) => {
+            tracing::error!(error = ?err, "cannot read revocations");
+            Err("internal error")
+        }
+    }
+}
+
+/// The token comes in `connection_init`'s payload (`{"Authorization": "Bearer …"}` or
+/// `{"token": "…"}`), or else in the upgrade request's `Authorization` header.
+fn serve_websocket(
+    state: HttpState,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let header_token = bearer(&headers).map(str::to_owned);
+    let app = state.app.clone();
+    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
+        GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+            .on_connection_init(move |payload| async move {
+                let from_payload = payload
+                    .get("Authorization")
+                    .or_else(|| payload.get("authorization"))
+                    .and_then(|v| v.as_str())
+                    .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim().to_owned()))
+                    .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_owned));
+                let token = from_payload
+                    .or(header_token)
+                    .ok_or_else(|| coded("UNAUTHENTICATED", "a valid bearer token is required"))?;
+                let actor = authenticate(&app, &token).await.map_err(|m| coded("UNAUTHENTICATED", m))?;
+                tracing::info!(agency = actor.agency, client = actor.client, "subscription connection");
+                let mut data = Data::default();
+                data.insert(Loaders::new(&app.db, &actor));
+                data.insert(Arc::new(PiiReads::default()));
+                data.insert(actor);
+                Ok(data)
+            })
+            .serve()
+    })
 }
 
 async fn schema_sdl(State(state): State<HttpState>) -> impl IntoResponse {

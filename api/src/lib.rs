@@ -217,6 +217,7 @@ pub async fn serve(
         service::TowerToHyperService,
     };
 
+    events::spawn_listener(&state.db);
     let app = router(state).layer(tower_http::trace::TraceLayer::new_for_http());
     let mut builder = Builder::new(TokioExecutor::new());
     builder.http1().max_buf_size(MAX_REQUEST_HEAD);

@@ -17,7 +17,20 @@ use uuid::Uuid;
 use crate::{auth::Actor, error::ServiceError, events, regions::KALTIM};
 
 /// The kinds of record a case event can be about.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Ord, PartialOrd, Hash, EnumString, IntoStaticStr)]
+#[derive(
+    Enum,
+    Copy,
+    Clone,
+    Debug,
+    Eq,
+    PartialEq,
+    Ord,
+    PartialOrd,
+    Hash,
+    EnumString,
+    IntoStaticStr,
+    strum::VariantArray,
+)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum EntityType {
     /// Beneficiary (penerima manfaat).
@@ -46,6 +59,7 @@ pub trait CaseRecord {
     fn id(&self) -> Uuid;
     fn version(&self) -> i32;
     fn beneficiary_id(&self) -> Option<Uuid>;
+    fn business_id(&self) -> Option<Uuid>;
     fn regency_code(&self) -> &str;
     fn status(&self) -> Option<&str>;
     fn created_by_agency(&self) -> &str;
@@ -53,7 +67,7 @@ pub trait CaseRecord {
 
 /// Implements `CaseRecord` for a model with the shared columns.
 macro_rules! case_record {
-    ($model:ty, $kind:ident, beneficiary: |$b:ident| $ben:expr, status: |$s:ident| $status:expr) => {
+    ($model:ty, $kind:ident, beneficiary: |$b:ident| $ben:expr, business: |$z:ident| $biz:expr, status: |$s:ident| $status:expr) => {
         impl $crate::records::CaseRecord for $model {
             const ENTITY_TYPE: $crate::records::EntityType = $crate::records::EntityType::$kind;
             fn id(&self) -> uuid::Uuid {
@@ -65,6 +79,10 @@ macro_rules! case_record {
             fn beneficiary_id(&self) -> Option<uuid::Uuid> {
                 let $b = self;
                 $ben
+            }
+            fn business_id(&self) -> Option<uuid::Uuid> {
+                let $z = self;
+                $biz
             }
             fn regency_code(&self) -> &str {
                 &self.regency_code

@@ -1,6 +1,6 @@
 //! The GraphQL schema: the domain parts merged into one root, built with or without state.
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::revocation::RevocationMutation;
 
@@ -9,7 +9,7 @@ use crate::{
     beneficiary::{BeneficiaryMutation, BeneficiaryQuery},
     business::{BusinessMutation, BusinessQuery},
     context::AppState,
-    events::CaseEventQuery,
+    events::{CaseEventQuery, CaseEventSubscription},
     infrastructure::{InfrastructureMutation, InfrastructureQuery},
     loan::{LoanMutation, LoanQuery},
     monitoring::{MonitoringMutation, MonitoringQuery},
@@ -49,14 +49,19 @@ pub struct MutationRoot(
     RevocationMutation,
 );
 
+/// Every subscription of the gateway (over WebSocket, `graphql-transport-ws`).
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(CaseEventSubscription);
+
 /// The schema type.
-pub type SinergiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type SinergiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema; `state` is `None` only for exporting the SDL (no database needed).
 pub fn build_schema(state: Option<AppState>) -> SinergiSchema {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .limit_depth(12)
-        .limit_complexity(20_000);
+    let mut builder =
+        Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
+            .limit_depth(12)
+            .limit_complexity(20_000);
     if let Some(state) = state {
         builder = builder.data(state);
     }

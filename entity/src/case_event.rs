@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub seq: i64,
     pub beneficiary_id: Option<Uuid>,
+    /// The business the record belongs to, when it belongs to one.
+    pub business_id: Option<Uuid>,
     pub entity_type: String,
     pub entity_id: Uuid,
     pub action: String,

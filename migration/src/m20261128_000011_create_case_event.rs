@@ -17,6 +17,7 @@ impl MigrationTrait for Migration {
                     .if_not_exists()
                     .col(big_pk_auto("seq"))
                     .col(uuid_null("beneficiary_id"))
+                    .col(uuid_null("business_id"))
                     .col(string("entity_type"))
                     .col(uuid("entity_id"))
                     .col(string("action"))
@@ -35,6 +36,7 @@ impl MigrationTrait for Migration {
             vec![
                 index("case_event", &["beneficiary_id", "seq"]),
                 index("case_event", &["entity_id", "seq"]),
+                index("case_event", &["business_id", "seq"]),
                 index("case_event", &["regency_code", "seq"]),
             ],
         )

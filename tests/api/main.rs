@@ -15,3 +15,4 @@ mod robustness;
 mod rules;
 mod schema;
 mod seed;
+mod subscriptions;

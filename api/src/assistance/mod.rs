@@ -21,7 +21,7 @@ use crate::{
     scalars::{Date, Rupiah},
 };
 
-case_record!(assistance::Model, Assistance, beneficiary: |m| Some(m.beneficiary_id), status: |m| Some(&m.status));
+case_record!(assistance::Model, Assistance, beneficiary: |m| Some(m.beneficiary_id), business: |_m| None, status: |m| Some(&m.status));
 
 /// Assistance programme (program bantuan).
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]

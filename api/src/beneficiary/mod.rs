@@ -28,7 +28,7 @@ use crate::{
     training::TrainingEnrollment,
 };
 
-case_record!(beneficiary::Model, Beneficiary, beneficiary: |m| Some(m.id), status: |m| Some(&m.status));
+case_record!(beneficiary::Model, Beneficiary, beneficiary: |m| Some(m.id), business: |_m| None, status: |m| Some(&m.status));
 
 /// Lifecycle status of a beneficiary.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]

@@ -24,7 +24,7 @@ use crate::{
     scalars::{Date, Rupiah},
 };
 
-case_record!(business::Model, Business, beneficiary: |m| Some(m.beneficiary_id), status: |m| Some(&m.status));
+case_record!(business::Model, Business, beneficiary: |m| Some(m.beneficiary_id), business: |m| Some(m.id), status: |m| Some(&m.status));
 
 /// Lifecycle status of a business.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]

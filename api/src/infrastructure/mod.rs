@@ -22,7 +22,7 @@ use crate::{
     scalars::Rupiah,
 };
 
-case_record!(infrastructure_request::Model, InfrastructureRequest, beneficiary: |m| Some(m.beneficiary_id), status: |m| Some(&m.status));
+case_record!(infrastructure_request::Model, InfrastructureRequest, beneficiary: |m| Some(m.beneficiary_id), business: |_m| None, status: |m| Some(&m.status));
 
 /// Kind of infrastructure.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]

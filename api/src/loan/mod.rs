@@ -21,7 +21,7 @@ use crate::{
     scalars::Rupiah,
 };
 
-case_record!(loan_application::Model, LoanApplication, beneficiary: |m| Some(m.beneficiary_id), status: |m| Some(&m.status));
+case_record!(loan_application::Model, LoanApplication, beneficiary: |m| Some(m.beneficiary_id), business: |m| Some(m.business_id), status: |m| Some(&m.status));
 
 /// Loan product.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]

@@ -21,7 +21,7 @@ use crate::{
     scalars::{Date, Rupiah},
 };
 
-case_record!(monitoring_visit::Model, MonitoringVisit, beneficiary: |m| Some(m.beneficiary_id), status: |_m| None);
+case_record!(monitoring_visit::Model, MonitoringVisit, beneficiary: |m| Some(m.beneficiary_id), business: |m| Some(m.business_id), status: |_m| None);
 
 /// What the volunteer saw the business doing.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]

@@ -21,7 +21,7 @@ use crate::{
     scalars::Date,
 };
 
-case_record!(referral::Model, Referral, beneficiary: |m| Some(m.beneficiary_id), status: |m| Some(&m.status));
+case_record!(referral::Model, Referral, beneficiary: |m| Some(m.beneficiary_id), business: |m| m.business_id, status: |m| Some(&m.status));
 
 /// Service a referral asks for.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]

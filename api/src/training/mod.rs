@@ -21,8 +21,8 @@ use crate::{
     scalars::Date,
 };
 
-case_record!(training::Model, Training, beneficiary: |_m| None, status: |m| Some(&m.status));
-case_record!(training_enrollment::Model, TrainingEnrollment, beneficiary: |m| Some(m.beneficiary_id), status: |m| Some(&m.status));
+case_record!(training::Model, Training, beneficiary: |_m| None, business: |_m| None, status: |m| Some(&m.status));
+case_record!(training_enrollment::Model, TrainingEnrollment, beneficiary: |m| Some(m.beneficiary_id), business: |m| m.business_id, status: |m| Some(&m.status));
 
 /// Training topic.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]

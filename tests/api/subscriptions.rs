@@ -1,0 +1,187 @@
+//! Case-event subscriptions over `graphql-transport-ws`, with a small client speaking the
+//! protocol: replay from a cursor then live events, scopes and regions, and token failures.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream,
+    tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
+};
+
+use crate::helpers::{CREATE_BENEFICIARY, TestApp, beneficiary_input, spawn_app};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// A `graphql-transport-ws` client.
+pub struct WsClient {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl WsClient {
+    /// Opens a socket on `path` and sends `connection_init` with `payload`; `Err` carries the
+    /// close reason when the server refuses.
+    pub async fn connect(app: &TestApp, path: &str, payload: Value) -> Result<Self, String> {
+        let mut request =
+            format!("ws://{}{path}", app.addr).into_client_request().map_err(|e| e.to_string())?;
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| e.to_string())?;
+        let mut client = Self { socket };
+        client.send(json!({ "type": "connection_init", "payload": payload })).await;
+        match client.receive().await {
+            Some(message) if message["type"] == "connection_ack" => Ok(client),
+            other => Err(format!("{other:?}")),
+        }
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.socket.send(Message::Text(message.to_string().into())).await.expect("send");
+    }
+
+    /// The next protocol message, answering pings; `None` when the socket closes (the close
+    /// frame's reason is returned as `{"close": …}`).
+    pub async fn receive(&mut self) -> Option<Value> {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.socket.next()).await.expect("a message in time")?;
+            match frame {
+                Ok(Message::Text(text)) => {
+                    let message: Value = serde_json::from_str(&text).expect("json message");
+                    if message["type"] == "ping" {
+                        self.send(json!({ "type": "pong" })).await;
+                        continue;
+                    }
+                    return Some(message);
+                }
+                Ok(Message::Close(frame)) => {
+                    return Some(
+                        json!({ "close": frame.map(|f| (u16::from(f.code), f.reason.to_string())) }),
+                    );
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(
+            json!({ "type": "subscribe", "id": id, "payload": { "query": query, "variables": variables } }),
+        )
+        .await;
+    }
+
+    /// The next event's payload for subscription `id`.
+    pub async fn next(&mut self, id: &str) -> Value {
+        loop {
+            let message = self.receive().await.expect("socket open");
+            if message["id"] == id {
+                return message;
+            }
+        }
+    }
+}
+
+const EVENTS: &str = "subscription($after: String, $filter: CaseEventFilter) {
+  caseEvents(after: $after, filter: $filter) { sequence action entityType entityId regencyCode }
+}";
+
+fn init(token: &str) -> Value {
+    json!({ "Authorization": format!("Bearer {token}") })
+}
+
+fn sequence(message: &Value) -> i64 {
+    message["payload"]["data"]["caseEvents"]["sequence"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an event: {message}"))
+}
+
+#[tokio::test]
+async fn a_subscriber_gets_the_replay_then_live_events_without_gap_or_duplicate() {
+    let app = spawn_app().await;
+    for decile in [1, 2, 3] {
+        app.beneficiary(decile).await;
+    }
+    let mut ws = WsClient::connect(&app, "/graphql/ws", init(&app.admin())).await.expect("connect");
+    ws.subscribe("1", EVENTS, json!({ "after": "1" })).await;
+    let replayed = [sequence(&ws.next("1").await), sequence(&ws.next("1").await)];
+    assert_eq!(replayed, [2, 3]);
+    app.beneficiary(4).await;
+    let live = ws.next("1").await;
+    assert_eq!(sequence(&live), 4);
+    assert_eq!(live["payload"]["data"]["caseEvents"]["action"], "CREATED");
+    assert_eq!(live["payload"]["data"]["caseEvents"]["entityType"], "BENEFICIARY");
+}
+
+#[tokio::test]
+async fn the_token_may_come_in_the_upgrade_header_and_on_the_graphql_path() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let mut request = format!("ws://{}/graphql", app.addr).into_client_request().expect("request");
+    request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
+    request
+        .headers_mut()
+        .insert("Authorization", HeaderValue::from_str(&format!("Bearer {token}")).expect("header"));
+    let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("upgrade on /graphql");
+    let mut ws = WsClient { socket };
+    ws.send(json!({ "type": "connection_init", "payload": {} })).await;
+    assert_eq!(ws.receive().await.map(|m| m["type"].clone()), Some(json!("connection_ack")));
+    ws.subscribe("a", EVENTS, json!({ "after": "0" })).await;
+    app.beneficiary(2).await;
+    assert_eq!(sequence(&ws.next("a").await), 1);
+}
+
+#[tokio::test]
+async fn events_follow_the_tokens_scopes_and_regions_and_the_filter() {
+    let app = spawn_app().await;
+    let token = app.token("BAPPEDA", "events:subscribe beneficiary:read", &["6401"]);
+    let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
+    ws.subscribe("s", EVENTS, json!({ "after": "0", "filter": { "actions": ["CREATED"] } })).await;
+    let samarinda = app.beneficiary(2).await;
+    app.running_business(&samarinda, "2025-01-01").await;
+    let mut paser = beneficiary_input("6401011502900077", "6401010101150077", 2);
+    paser["regencyCode"] = json!("6401");
+    paser["districtCode"] = json!("640101");
+    let body = app.gql(&app.admin(), CREATE_BENEFICIARY, json!({ "input": paser })).await;
+    let paser_id = body["data"]["createBeneficiary"]["beneficiary"]["id"].clone();
+    let event = ws.next("s").await;
+    assert_eq!(
+        event["payload"]["data"]["caseEvents"]["entityId"], paser_id,
+        "the first event it may see: {event}"
+    );
+    assert_eq!(event["payload"]["data"]["caseEvents"]["regencyCode"], "6401");
+}
+
+#[tokio::test]
+async fn a_bad_token_cannot_open_a_socket_and_a_missing_scope_is_forbidden() {
+    let app = spawn_app().await;
+    let refused = WsClient::connect(&app, "/graphql/ws", init("not-a-token")).await;
+    assert!(refused.is_err_and(|reason| reason.contains("close")), "no connection_ack for a bad token");
+    let token = app.token("PUPR", "infrastructure:read", &["64"]);
+    let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
+    ws.subscribe("x", EVENTS, json!({})).await;
+    let message = ws.next("x").await;
+    assert_eq!(message["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{message}");
+    assert!(message["payload"]["data"].is_null());
+}
+
+#[tokio::test]
+async fn a_revoked_token_ends_its_subscription_with_a_reason() {
+    let app = spawn_app().await;
+    let token = app.token("DINSOS", "events:subscribe beneficiary:read", &["64"]);
+    let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
+    ws.subscribe("r", "subscription { caseEvents(after: \"0\") { sequence } }", json!({})).await;
+    app.beneficiary(2).await;
+    assert_eq!(sequence(&ws.next("r").await), 1);
+    let me = app.gql(&token, "{ me { tokenId } }", json!({})).await;
+    let revoke = "mutation($i: RevokeTokenInput!) { revokeToken(input: $i) { tokenId } }";
+    app.gql(&app.admin(), revoke, json!({ "i": { "tokenId": me["data"]["me"]["tokenId"] } })).await;
+    app.beneficiary(3).await;
+    let ended = ws.next("r").await;
+    assert_eq!(ended["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
+    assert_eq!(ws.next("r").await["type"], "complete");
+}
