@@ -41,8 +41,9 @@ fn every_type_and_field_has_a_description() {
         let is_type = ["type ", "input ", "enum ", "scalar "].iter().any(|p| line.starts_with(p));
         let is_member = line.starts_with('\t');
         // Relay's generated connection types and the roots carry async-graphql's own shape.
-        let generated =
-            ["Connection {", "QueryRoot", "MutationRoot", "PageInfo"].iter().any(|g| line.contains(g));
+        let generated = ["Connection {", "QueryRoot", "MutationRoot", "SubscriptionRoot", "PageInfo"]
+            .iter()
+            .any(|g| line.contains(g));
         if (is_type || is_member) && !described && !generated {
             undocumented.push(trimmed.to_owned());
         }
