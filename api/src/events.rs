@@ -5,7 +5,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_graphql::{Context, InputObject, Object, Subscription};
+use async_graphql::{
+    Context, InputObject, Object, Subscription,
+    connection::{Connection, Edge},
+};
 use chrono::{DateTime, Utc};
 use entity::case_event;
 use futures_util::Stream;
@@ -23,7 +26,7 @@ use crate::{
     error::ServiceError,
     error::gql,
     error::{coded, internal_error},
-    page::{Page, paginate},
+    page::{ConnectionTotals, DEFAULT_PAGE, MAX_PAGE, Page},
     records::{CaseRecord, EntityType, in_regions, within_regions},
 };
 
@@ -240,7 +243,32 @@ pub async fn list(
     if let Some(codes) = filter.regency_codes {
         select = select.filter(Expr::col("regency_code").is_in(codes));
     }
-    paginate(db, select.order_by_asc(case_event::Column::Seq), first, after, CaseEvent::from).await
+    // Keyset paging on the sequence: a cursor is an event's `sequence`, the same cursor the
+    // subscription takes, so a client can page the history and then subscribe from where it is.
+    let limit = first.unwrap_or(DEFAULT_PAGE);
+    if !(0..=MAX_PAGE).contains(&limit) {
+        return Err(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}")));
+    }
+    let total_count = sea_orm::PaginatorTrait::count(select.clone(), db).await?;
+    let after = match after {
+        Some(cursor) => Some(
+            cursor
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| ServiceError::BadRequest("`after` must be an event's `sequence`".into()))?,
+        ),
+        None => None,
+    };
+    if let Some(seq) = after {
+        select = select.filter(case_event::Column::Seq.gt(seq));
+    }
+    let mut rows = select.order_by_asc(case_event::Column::Seq).limit(limit as u64 + 1).all(db).await?;
+    let has_next = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let mut page =
+        Connection::with_additional_fields(after.is_some(), has_next, ConnectionTotals { total_count });
+    page.edges.extend(rows.into_iter().map(|row| Edge::new(row.seq.to_string(), CaseEvent::from(row))));
+    Ok(page)
 }
 
 use sea_orm::ColumnTrait;
@@ -251,7 +279,8 @@ pub struct CaseEventQuery;
 
 #[Object]
 impl CaseEventQuery {
-    /// The case-event history (riwayat kasus), oldest first. Needs `events:subscribe`.
+    /// The case-event history (riwayat kasus), oldest first; `after` is an event's `sequence`,
+    /// the same cursor `subscription caseEvents` takes. Needs `events:subscribe`.
     #[graphql(guard = "RequireScope(Scope::EventsSubscribe)")]
     async fn case_events(
         &self,

@@ -185,3 +185,18 @@ async fn a_revoked_token_ends_its_subscription_with_a_reason() {
     assert_eq!(ended["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
     assert_eq!(ws.next("r").await["type"], "complete");
 }
+
+#[tokio::test]
+async fn the_history_query_pages_by_the_same_sequence_cursor() {
+    let app = spawn_app().await;
+    for decile in [1, 2, 3] {
+        app.beneficiary(decile).await;
+    }
+    let q = "query($after: String) { caseEvents(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { sequence } } }";
+    let page = app.gql(&app.admin(), q, json!({})).await;
+    assert_eq!(page["data"]["caseEvents"]["pageInfo"]["endCursor"], "2", "{page}");
+    assert_eq!(page["data"]["caseEvents"]["pageInfo"]["hasNextPage"], true);
+    let page = app.gql(&app.admin(), q, json!({ "after": "2" })).await;
+    assert_eq!(page["data"]["caseEvents"]["nodes"], json!([{ "sequence": "3" }]), "{page}");
+    assert_eq!(page["data"]["caseEvents"]["totalCount"], 3);
+}
