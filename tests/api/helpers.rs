@@ -61,7 +61,7 @@ fn init_logs() {
 }
 
 /// A fresh database URL: a new PostgreSQL database, or a SQLite file in a temp dir.
-async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
             let name = format!("sinergi_test_{}", uuid::Uuid::now_v7().simple());

@@ -11,6 +11,7 @@ mod lifecycles;
 mod matrix;
 mod policy;
 mod regions;
+mod replicas;
 mod robustness;
 mod rules;
 mod schema;

@@ -24,8 +24,12 @@ impl WsClient {
     /// Opens a socket on `path` and sends `connection_init` with `payload`; `Err` carries the
     /// close reason when the server refuses.
     pub async fn connect(app: &TestApp, path: &str, payload: Value) -> Result<Self, String> {
-        let mut request =
-            format!("ws://{}{path}", app.addr).into_client_request().map_err(|e| e.to_string())?;
+        Self::connect_to(app.addr, path, payload).await
+    }
+
+    /// Like `connect`, to any gateway address.
+    pub async fn connect_to(addr: std::net::SocketAddr, path: &str, payload: Value) -> Result<Self, String> {
+        let mut request = format!("ws://{addr}{path}").into_client_request().map_err(|e| e.to_string())?;
         request
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
@@ -85,15 +89,15 @@ impl WsClient {
     }
 }
 
-const EVENTS: &str = "subscription($after: String, $filter: CaseEventFilter) {
+pub const EVENTS: &str = "subscription($after: String, $filter: CaseEventFilter) {
   caseEvents(after: $after, filter: $filter) { sequence action entityType entityId regencyCode }
 }";
 
-fn init(token: &str) -> Value {
+pub fn init(token: &str) -> Value {
     json!({ "Authorization": format!("Bearer {token}") })
 }
 
-fn sequence(message: &Value) -> i64 {
+pub fn sequence(message: &Value) -> i64 {
     message["payload"]["data"]["caseEvents"]["sequence"]
         .as_str()
         .and_then(|s| s.parse().ok())
