@@ -74,6 +74,19 @@ pub struct Config {
     #[arg(long, env = "SINERGI_IDP_REGIONS_CLAIM", default_value = "regions")]
     pub idp_regions_claim: String,
 
+    /// Let webhooks target loopback and private-network addresses (on-premise receivers).
+    /// Link-local and cloud-metadata addresses are refused regardless.
+    #[arg(long, env = "SINERGI_WEBHOOK_ALLOW_PRIVATE_TARGETS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private_targets: bool,
+
+    /// Seconds one webhook delivery may take.
+    #[arg(long, env = "SINERGI_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
+
+    /// Consecutive failed deliveries after which a webhook is disabled.
+    #[arg(long, env = "SINERGI_WEBHOOK_MAX_FAILURES", default_value_t = 10)]
+    pub webhook_max_failures: i32,
+
     /// Seed demo data when the database has no beneficiaries.
     #[arg(long, env = "SINERGI_DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo_data: bool,

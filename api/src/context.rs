@@ -24,6 +24,9 @@ pub struct AppState {
     pub regions: Arc<Regions>,
     pub policy: Arc<Policy>,
     pub revocations: Arc<crate::revocation::Revocations>,
+    pub webhooks: crate::webhooks::WebhookSettings,
+    /// Set when this replica registers or replays a webhook, so its worker looks at once.
+    pub webhook_signal: Arc<std::sync::atomic::AtomicBool>,
     pub rules: Arc<Rules>,
     pub metrics: Arc<Metrics>,
 }

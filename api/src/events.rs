@@ -78,6 +78,11 @@ pub const CHANNEL: &str = "sinergi_case_events";
 /// process runs share it, which only costs them a look that finds nothing.
 static NUDGE: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
 
+/// A receiver that wakes when events may have been committed.
+pub fn subscribe_nudges() -> watch::Receiver<u64> {
+    NUDGE.subscribe()
+}
+
 /// Tells subscribers that events may have been committed.
 pub fn nudge() {
     NUDGE.send_modify(|n| *n = n.wrapping_add(1));
@@ -180,7 +185,8 @@ impl From<case_event::Model> for CaseEvent {
 }
 
 /// Filter for case events.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Default, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CaseEventFilter {
     /// Only this beneficiary's case.
     pub beneficiary_id: Option<Uuid>,
@@ -330,7 +336,7 @@ impl CaseEventSubscription {
         let filter = filter.unwrap_or_default();
         let mut cursor = match after {
             Some(after) => parse_cursor(&after)?,
-            None => latest(&state.db).await.map_err(gql)?,
+            None => latest_sequence(&state.db).await.map_err(gql)?,
         };
         Ok(async_stream::stream! {
             let mut wake = NUDGE.subscribe();
@@ -391,7 +397,7 @@ impl CaseEventSubscription {
 }
 
 /// The newest stored sequence (0 when there is none).
-async fn latest(db: &impl ConnectionTrait) -> Result<i64, ServiceError> {
+pub async fn latest_sequence(db: &impl ConnectionTrait) -> Result<i64, ServiceError> {
     let newest = case_event::Entity::find().order_by_desc(case_event::Column::Seq).one(db).await?;
     Ok(newest.map(|e| e.seq).unwrap_or(0))
 }

@@ -45,6 +45,7 @@ pub mod scalars;
 pub mod schema;
 pub mod seed;
 pub mod training;
+pub mod webhooks;
 
 use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
@@ -195,6 +196,8 @@ pub fn app_state(
         regions: Arc::new(Regions::load()),
         policy: Arc::new(policy),
         revocations: Arc::new(revocation::Revocations::default()),
+        webhooks: webhooks::WebhookSettings::default(),
+        webhook_signal: Arc::default(),
         rules: Arc::new(rules),
         metrics,
     }
@@ -218,6 +221,7 @@ pub async fn serve(
     };
 
     events::spawn_listener(&state.db);
+    webhooks::spawn_worker(state.clone());
     let app = router(state).layer(tower_http::trace::TraceLayer::new_for_http());
     let mut builder = Builder::new(TokioExecutor::new());
     builder.http1().max_buf_size(MAX_REQUEST_HEAD);

@@ -118,6 +118,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints a line to stdout, ignoring a closed stdout: a server must not die because whoever
+/// started it stopped reading its output.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 fn load_rules(path: Option<&std::path::Path>) -> Result<Rules, String> {
     match path {
         None => Ok(Rules::default()),
@@ -233,16 +242,21 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
             ttl: chrono::Duration::hours(8),
         };
         let (token, _) = keys.issue(&request).map_err(|e| e.to_string())?;
-        println!("\nSinergi is listening on http://{addr}");
-        println!("GraphiQL:   http://{addr}/graphql");
-        println!(
-            "Development token (DINSOS, every scope, whole province, 8 hours). In GraphiQL's Headers tab paste:"
-        );
-        println!("{{\"Authorization\": \"Bearer {token}\"}}\n");
+        say!("\nSinergi is listening on http://{addr}");
+        say!("GraphiQL:   http://{addr}/graphql");
+        say!("Development token (DINSOS with every scope its policy grants, whole province, 8 hours).");
+        say!("In GraphiQL's Headers tab paste:");
+        say!("{{\"Authorization\": \"Bearer {token}\"}}\n");
     } else {
-        println!("Sinergi is listening on http://{addr}");
+        say!("Sinergi is listening on http://{addr}");
     }
-    let state = sinergi_api::app_state(db, keys, policy, rules, metrics);
+    let mut state = sinergi_api::app_state(db, keys, policy, rules, metrics);
+    state.webhooks = sinergi_api::webhooks::WebhookSettings {
+        allow_private_targets: config.webhook_allow_private_targets,
+        timeout: std::time::Duration::from_secs(config.webhook_timeout_secs.clamp(1, 300)),
+        max_failures: config.webhook_max_failures.max(1),
+        ..Default::default()
+    };
     sinergi_api::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 

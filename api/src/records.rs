@@ -30,8 +30,11 @@ use crate::{auth::Actor, error::ServiceError, events, regions::KALTIM};
     EnumString,
     IntoStaticStr,
     strum::VariantArray,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EntityType {
     /// Beneficiary (penerima manfaat).
     Beneficiary,

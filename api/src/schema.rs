@@ -17,6 +17,7 @@ use crate::{
     reference::ReferenceQuery,
     referral::{ReferralMutation, ReferralQuery},
     training::{TrainingMutation, TrainingQuery},
+    webhooks::{WebhookMutation, WebhookQuery},
 };
 
 /// Every query of the gateway.
@@ -33,6 +34,7 @@ pub struct QueryRoot(
     MonitoringQuery,
     CaseEventQuery,
     PiiQuery,
+    WebhookQuery,
 );
 
 /// Every mutation of the gateway.
@@ -47,6 +49,7 @@ pub struct MutationRoot(
     ReferralMutation,
     MonitoringMutation,
     RevocationMutation,
+    WebhookMutation,
 );
 
 /// Every subscription of the gateway (over WebSocket, `graphql-transport-ws`).

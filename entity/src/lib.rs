@@ -15,3 +15,5 @@ pub mod region;
 pub mod revoked_token;
 pub mod training;
 pub mod training_enrollment;
+pub mod webhook;
+pub mod webhook_delivery;

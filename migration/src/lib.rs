@@ -17,6 +17,7 @@ mod m20261128_000010_create_monitoring_visit;
 mod m20261128_000011_create_case_event;
 mod m20261128_000012_create_pii_access_log;
 mod m20261128_000013_create_revoked_token;
+mod m20261128_000014_create_webhook;
 mod shared;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000011_create_case_event::Migration),
             Box::new(m20261128_000012_create_pii_access_log::Migration),
             Box::new(m20261128_000013_create_revoked_token::Migration),
+            Box::new(m20261128_000014_create_webhook::Migration),
         ]
     }
 }

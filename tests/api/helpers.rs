@@ -19,6 +19,7 @@ use sinergi_api::{
     policy::Policy,
     regions::Regions,
     rules::Rules,
+    webhooks::WebhookSettings,
 };
 pub use strum_free::all_scopes;
 use tokio::sync::oneshot;
@@ -90,22 +91,39 @@ pub async fn spawn_app() -> TestApp {
 /// Like `spawn_app`, with programme rules of the test's choosing.
 pub async fn spawn_app_with(rules: Rules) -> TestApp {
     let keys = TokenKeys::hs256(&Secret::new(TEST_SECRET), "test-1", "sinergi", "sinergi-api").expect("keys");
-    spawn(rules, keys).await
+    spawn(rules, keys, test_webhooks()).await
+}
+
+/// Webhook settings for tests: loopback receivers allowed, quick retries.
+pub fn test_webhooks() -> WebhookSettings {
+    WebhookSettings {
+        allow_private_targets: true,
+        timeout: std::time::Duration::from_secs(2),
+        max_failures: 4,
+        retry_base: std::time::Duration::from_millis(50),
+    }
+}
+
+/// Like `spawn_app`, with webhook settings of the test's choosing.
+pub async fn spawn_app_with_webhooks(webhooks: WebhookSettings) -> TestApp {
+    let keys = TokenKeys::hs256(&Secret::new(TEST_SECRET), "test-1", "sinergi", "sinergi-api").expect("keys");
+    spawn(Rules::default(), keys, webhooks).await
 }
 
 /// Like `spawn_app`, signing and verifying with `keys`.
 pub async fn spawn_app_with_keys(keys: TokenKeys) -> TestApp {
-    spawn(Rules::default(), keys).await
+    spawn(Rules::default(), keys, test_webhooks()).await
 }
 
-async fn spawn(rules: Rules, keys: TokenKeys) -> TestApp {
+async fn spawn(rules: Rules, keys: TokenKeys, webhooks: WebhookSettings) -> TestApp {
     init_logs();
     let (url, dir) = fresh_database().await;
     let metrics = Arc::new(Metrics::default());
     let db = sinergi_api::connect(&url, metrics.clone()).await.expect("connect");
     sinergi_api::prepare(&db, &Regions::load(), &Policy::default_policy()).await.expect("migrate");
-    let state: AppState =
+    let mut state: AppState =
         sinergi_api::app_state(db.clone(), keys.clone(), Policy::default_policy(), rules, metrics.clone());
+    state.webhooks = webhooks;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = oneshot::channel::<()>();

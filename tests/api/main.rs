@@ -17,3 +17,4 @@ mod rules;
 mod schema;
 mod seed;
 mod subscriptions;
+mod webhooks;

@@ -61,15 +61,18 @@ fn start(database_url: &str) -> Replica {
         .env("SINERGI_DEMO_DATA", "false")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
         .spawn()
         .expect("start sinergi");
     let stdout = child.stdout.take().expect("stdout");
-    let line = BufReader::new(stdout)
-        .lines()
+    let mut lines = BufReader::new(stdout).lines();
+    let line = lines
+        .by_ref()
         .map_while(Result::ok)
         .find(|l| l.contains("listening on http://"))
         .expect("the replica prints its address");
+    // Keep reading so the replica never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     let addr = line.rsplit("http://").next().and_then(|a| a.trim().parse().ok()).expect("an address");
     Replica { child, addr }
 }
