@@ -39,6 +39,15 @@ impl ServiceError {
         Self::Validation { field: field.to_owned(), message: message.into() }
     }
 
+    /// Maps `NotFound` of a record an input refers to (missing, or outside the caller's regions:
+    /// the two look the same) to a `VALIDATION` failure of the field that named it.
+    pub fn missing(field: &'static str, what: &'static str) -> impl FnOnce(Self) -> Self {
+        move |err| match err {
+            Self::NotFound => Self::validation(field, format!("no such {what}")),
+            other => other,
+        }
+    }
+
     /// The `userErrors` form of an expected failure, or `None` for a top-level error.
     pub fn user_error(&self) -> Option<UserError> {
         let (field, code) = match self {

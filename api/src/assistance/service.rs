@@ -86,12 +86,9 @@ pub async fn create(
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id).await.map_err(
-        |e| match e {
-            ServiceError::NotFound => ServiceError::validation("beneficiaryId", "no such beneficiary"),
-            other => other,
-        },
-    )?;
+    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
+        .await
+        .map_err(ServiceError::missing("beneficiaryId", "beneficiary"))?;
     if input.programme == AssistanceProgramme::BusinessStarterPackage {
         let max = state.rules.max_decile_for_business_package;
         if person.decile > max {

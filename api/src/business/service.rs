@@ -116,12 +116,9 @@ pub async fn create(
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    let owner = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id).await.map_err(
-        |e| match e {
-            ServiceError::NotFound => ServiceError::validation("beneficiaryId", "no such beneficiary"),
-            other => other,
-        },
-    )?;
+    let owner = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
+        .await
+        .map_err(ServiceError::missing("beneficiaryId", "beneficiary"))?;
     let now = Utc::now();
     let active = ActiveModel {
         id: Set(id),

@@ -164,11 +164,9 @@ pub async fn create(
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    let biz =
-        find_visible::<business::Entity>(&txn, actor, input.business_id).await.map_err(|e| match e {
-            ServiceError::NotFound => ServiceError::validation("businessId", "no such business"),
-            other => other,
-        })?;
+    let biz = find_visible::<business::Entity>(&txn, actor, input.business_id)
+        .await
+        .map_err(ServiceError::missing("businessId", "business"))?;
     let now = Utc::now();
     let active = ActiveModel {
         id: Set(id),

@@ -85,11 +85,9 @@ pub async fn record(
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    let biz =
-        find_visible::<business::Entity>(&txn, actor, input.business_id).await.map_err(|e| match e {
-            ServiceError::NotFound => ServiceError::validation("businessId", "no such business"),
-            other => other,
-        })?;
+    let biz = find_visible::<business::Entity>(&txn, actor, input.business_id)
+        .await
+        .map_err(ServiceError::missing("businessId", "business"))?;
     let obstacles: Vec<&'static str> = input.obstacles.iter().map(|o| (*o).into()).collect();
     let now = Utc::now();
     let active = ActiveModel {

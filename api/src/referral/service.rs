@@ -102,12 +102,9 @@ pub async fn create(
     if agency::Entity::find_by_id(input.to_agency.clone()).one(&txn).await?.is_none() {
         return Err(ServiceError::validation("toAgency", format!("unknown agency `{}`", input.to_agency)));
     }
-    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id).await.map_err(
-        |e| match e {
-            ServiceError::NotFound => ServiceError::validation("beneficiaryId", "no such beneficiary"),
-            other => other,
-        },
-    )?;
+    let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
+        .await
+        .map_err(ServiceError::missing("beneficiaryId", "beneficiary"))?;
     if let Some(business_id) = input.business_id {
         let biz = business::Entity::find_by_id(business_id).one(&txn).await?;
         if biz.is_none_or(|b| b.beneficiary_id != person.id) {

@@ -275,23 +275,17 @@ pub async fn enroll(
     if let Some(existing) = existing_for_retry::<enrollment::Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    let not_found = |field: &'static str| {
-        move |e| match e {
-            ServiceError::NotFound => ServiceError::validation(field, "no such record"),
-            other => other,
-        }
-    };
     let course = Entity::find_by_id(input.training_id)
         .one(&txn)
         .await?
         .ok_or_else(|| ServiceError::validation("trainingId", "no such training"))?;
     let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
         .await
-        .map_err(not_found("beneficiaryId"))?;
+        .map_err(ServiceError::missing("beneficiaryId", "beneficiary"))?;
     if let Some(business_id) = input.business_id {
         let biz = find_visible::<business::Entity>(&txn, actor, business_id)
             .await
-            .map_err(not_found("businessId"))?;
+            .map_err(ServiceError::missing("businessId", "business"))?;
         if biz.beneficiary_id != person.id {
             return Err(ServiceError::validation(
                 "businessId",
@@ -355,10 +349,9 @@ pub async fn update_enrollment(
     let mut active = enrollment::ActiveModel::default();
     let mut fields = Vec::new();
     if let Some(business_id) = input.business_id {
-        let biz = find_visible::<business::Entity>(&txn, actor, business_id).await.map_err(|e| match e {
-            ServiceError::NotFound => ServiceError::validation("businessId", "no such business"),
-            other => other,
-        })?;
+        let biz = find_visible::<business::Entity>(&txn, actor, business_id)
+            .await
+            .map_err(ServiceError::missing("businessId", "business"))?;
         if biz.beneficiary_id != before.beneficiary_id {
             return Err(ServiceError::validation(
                 "businessId",
