@@ -204,3 +204,21 @@ async fn the_history_query_pages_by_the_same_sequence_cursor() {
     assert_eq!(page["data"]["caseEvents"]["nodes"], json!([{ "sequence": "3" }]), "{page}");
     assert_eq!(page["data"]["caseEvents"]["totalCount"], 3);
 }
+
+#[tokio::test]
+async fn an_expiring_token_ends_its_subscription_with_a_reason() {
+    let app = spawn_app().await;
+    let token = app.token_with(sinergi_api::auth::TokenRequest {
+        agency: "DINSOS".into(),
+        client: "short-lived".into(),
+        scopes: sinergi_api::auth::parse_scopes("events:subscribe beneficiary:read").unwrap_or_default(),
+        regions: vec!["64".into()],
+        ttl: chrono::Duration::seconds(2),
+    });
+    let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
+    ws.subscribe("e", "subscription { caseEvents { sequence } }", json!({})).await;
+    let ended = ws.next("e").await;
+    assert_eq!(ended["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
+    assert!(ended["payload"]["errors"][0]["message"].as_str().is_some_and(|m| m.contains("expired")));
+    assert_eq!(ws.next("e").await["type"], "complete");
+}

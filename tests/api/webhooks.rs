@@ -199,3 +199,24 @@ async fn webhook_targets_are_validated() {
         .await;
     assert_eq!(body["data"]["registerWebhook"]["userErrors"][0]["field"], "secret");
 }
+
+#[tokio::test]
+async fn a_delivery_claimed_by_a_replica_that_died_is_taken_over_and_nothing_is_lost() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let app = spawn_app().await;
+    let receiver = Receiver::start(0).await;
+    let id = register(&app, &receiver.url(), None).await;
+    // Another replica claimed this webhook and died before delivering: its claim still runs.
+    let lapses = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    entity::webhook::Entity::update_many()
+        .col_expr(entity::webhook::Column::ClaimedBy, Expr::value("worker-of-a-dead-replica"))
+        .col_expr(entity::webhook::Column::ClaimedUntil, Expr::value(lapses))
+        .filter(entity::webhook::Column::Id.eq(uuid::Uuid::parse_str(&id).expect("uuid")))
+        .exec(&app.db)
+        .await
+        .expect("claim");
+    app.beneficiary(2).await;
+    app.beneficiary(3).await;
+    assert_eq!(receiver.sequences(2).await, vec![1, 2], "delivered once the dead claim lapsed");
+    assert!(chrono::Utc::now() >= lapses, "not before the claim lapsed");
+}
