@@ -12,6 +12,7 @@ use std::{
         Arc,
         atomic::{AtomicU32, Ordering},
     },
+    time::Duration,
 };
 
 use serde_json::json;
@@ -25,6 +26,7 @@ use tokio::task::JoinSet;
 use crate::{
     helpers::{CREATE_BENEFICIARY, TEST_SECRET, beneficiary_input, fresh_database},
     subscriptions::{EVENTS, WsClient, init, sequence},
+    webhooks::{Receiver, SECRET},
 };
 
 /// A gateway process, killed when dropped.
@@ -59,6 +61,7 @@ fn start(database_url: &str) -> Replica {
         .env("SINERGI_JWT_SECRET", TEST_SECRET)
         .env("SINERGI_JWT_KID", "test-1")
         .env("SINERGI_DEMO_DATA", "false")
+        .env("SINERGI_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
@@ -135,6 +138,21 @@ async fn a_subscriber_loses_nothing_across_replicas_and_a_replica_failure() {
         .0;
     let serial = Arc::new(AtomicU32::new(1));
 
+    // A webhook, registered through A, served by whichever replica's worker claims it.
+    let receiver = Receiver::start(0).await;
+    let register = "mutation($i: RegisterWebhookInput!) { registerWebhook(input: $i) { webhook { id } } }";
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{}/graphql", a.addr))
+        .bearer_auth(&token)
+        .json(&json!({ "query": register, "variables": { "i": { "url": receiver.url(), "secret": SECRET, "after": "0" } } }))
+        .send()
+        .await
+        .expect("register")
+        .json()
+        .await
+        .expect("json");
+    assert!(body["data"]["registerWebhook"]["webhook"]["id"].is_string(), "{body}");
+
     // Subscribe on B, write concurrently through both A and B.
     let mut on_b = WsClient::connect_to(b.addr, "/graphql/ws", init(&token)).await.expect("connect to B");
     on_b.subscribe("1", EVENTS, json!({ "after": "0" })).await;
@@ -161,4 +179,17 @@ async fn a_subscriber_loses_nothing_across_replicas_and_a_replica_failure() {
     let unique: BTreeSet<i64> = seen.iter().copied().collect();
     assert_eq!(unique.len(), seen.len(), "each event exactly once");
     assert_eq!(unique, (1..=60).collect::<BTreeSet<i64>>(), "no event missing");
+
+    // The webhook got every event too, B's death notwithstanding (a claim B held lapses after
+    // 30 s): at least once, and in order once duplicates are dropped.
+    let delivered = receiver.sequences_within(60, Duration::from_secs(90)).await;
+    let mut last = 0;
+    let mut distinct = BTreeSet::new();
+    for seq in delivered {
+        if distinct.insert(seq) {
+            assert!(seq > last, "in order: {seq} after {last}");
+            last = seq;
+        }
+    }
+    assert_eq!(distinct, (1..=60).collect::<BTreeSet<i64>>(), "every event reached the webhook");
 }

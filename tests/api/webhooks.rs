@@ -15,18 +15,18 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with_webhooks, user_error};
 
-const SECRET: &str = "receiver-shared-secret-0001";
+pub const SECRET: &str = "receiver-shared-secret-0001";
 
 /// A webhook receiver that fails its first `fail_first` requests with HTTP 500.
 #[derive(Clone)]
-struct Receiver {
+pub struct Receiver {
     received: Arc<Mutex<Vec<(HeaderMap, String)>>>,
     fail_first: Arc<AtomicU32>,
     addr: SocketAddr,
 }
 
 impl Receiver {
-    async fn start(fail_first: u32) -> Self {
+    pub async fn start(fail_first: u32) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let receiver = Self {
             received: Arc::default(),
@@ -38,25 +38,34 @@ impl Receiver {
         receiver
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://{}/hook", self.addr)
     }
 
     /// The delivered events' sequences, once `count` have arrived (fails after 15 s).
     async fn sequences(&self, count: usize) -> Vec<i64> {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        self.sequences_within(count, Duration::from_secs(15)).await
+    }
+
+    /// Like `sequences`, waiting at most `limit`.
+    pub async fn sequences_within(&self, count: usize, limit: Duration) -> Vec<i64> {
+        let deadline = Instant::now() + limit;
         loop {
-            let received = self.received.lock().expect("lock").clone();
-            if received.len() >= count {
-                return received
-                    .iter()
-                    .map(|(_, body)| {
-                        let body: Value = serde_json::from_str(body).expect("json");
-                        body["event"]["sequence"].as_str().and_then(|s| s.parse().ok()).expect("sequence")
-                    })
-                    .collect();
+            let sequences: Vec<i64> = self
+                .received
+                .lock()
+                .expect("lock")
+                .iter()
+                .map(|(_, body)| {
+                    let body: Value = serde_json::from_str(body).expect("json");
+                    body["event"]["sequence"].as_str().and_then(|s| s.parse().ok()).expect("sequence")
+                })
+                .collect();
+            let distinct: std::collections::BTreeSet<i64> = sequences.iter().copied().collect();
+            if distinct.len() >= count {
+                return sequences;
             }
-            assert!(Instant::now() < deadline, "only {} of {count} deliveries arrived", received.len());
+            assert!(Instant::now() < deadline, "only {} of {count} events arrived", distinct.len());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
