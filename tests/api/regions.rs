@@ -132,3 +132,31 @@ async fn personal_data_is_masked_wherever_a_beneficiary_appears() {
         assert!(text.contains("\"birthDate\":null"), "{field}: {body}");
     }
 }
+
+#[tokio::test]
+async fn a_beneficiary_who_moves_takes_the_whole_case_to_the_new_regency() {
+    let app = spawn_app().await;
+    let person = app.beneficiary(2).await;
+    let business = app.running_business(&person, "2025-01-01").await;
+    let update = "mutation($i: UpdateBeneficiaryInput!) { updateBeneficiary(input: $i) { beneficiary { regencyCode } userErrors { code } } }";
+    let body = app
+        .gql(&app.admin(), update, json!({ "i": { "id": person, "expectedVersion": 1, "regencyCode": "6401", "districtCode": "640101" } }))
+        .await;
+    assert_eq!(body["data"]["updateBeneficiary"]["beneficiary"]["regencyCode"], "6401", "{body}");
+    let samarinda = app.token("DINSOS", "all", &["6472"]);
+    let paser = app.token("DINSOS", "all", &["6401"]);
+    let query = "query($id: UUID!) { business(id: $id) { regencyCode owner { regencyCode } } }";
+    let body = app.gql(&samarinda, query, json!({ "id": business })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("NOT_FOUND"), "the old regency no longer sees it: {body}");
+    let body = app.gql(&paser, query, json!({ "id": business })).await;
+    assert_eq!(body["data"]["business"]["regencyCode"], "6401", "{body}");
+    assert_eq!(body["data"]["business"]["owner"]["regencyCode"], "6401");
+    let body = app
+        .gql(
+            &paser,
+            "query($id: UUID!) { beneficiary(id: $id) { businesses { id } } }",
+            json!({ "id": person }),
+        )
+        .await;
+    assert_eq!(body["data"]["beneficiary"]["businesses"][0]["id"], business.as_str(), "{body}");
+}

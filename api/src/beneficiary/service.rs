@@ -278,8 +278,40 @@ pub async fn update(
     }
     ensure_unique(&txn, before.id, &nik, &kk, head).await?;
     let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    if after.regency_code != before.regency_code {
+        move_case(&txn, after.id, &after.regency_code).await?;
+    }
     txn.commit().await?;
     Ok((after, warnings))
+}
+
+/// Moves a beneficiary's records to their new regency/city, in the update's transaction, so that
+/// region bounds follow the person: the new regency's agencies see the whole case, the old one's
+/// no longer do. The beneficiary's UPDATED event (changed `regencyCode`) records the move.
+async fn move_case(txn: &impl ConnectionTrait, beneficiary: Uuid, regency: &str) -> Result<(), ServiceError> {
+    use entity::{
+        assistance, business, infrastructure_request, loan_application, monitoring_visit, referral,
+        training_enrollment,
+    };
+    macro_rules! relocate {
+        ($($module:ident),+) => {$(
+            $module::Entity::update_many()
+                .col_expr($module::Column::RegencyCode, Expr::value(regency))
+                .filter($module::Column::BeneficiaryId.eq(beneficiary))
+                .exec(txn)
+                .await?;
+        )+};
+    }
+    relocate!(
+        assistance,
+        business,
+        infrastructure_request,
+        loan_application,
+        monitoring_visit,
+        referral,
+        training_enrollment
+    );
+    Ok(())
 }
 
 /// A lifecycle move.
