@@ -407,6 +407,7 @@ pub struct ExternalIdp {
     audience: String,
     mapping: ClaimMapping,
     policy: std::sync::Arc<crate::policy::Policy>,
+    regions: crate::regions::Regions,
 }
 
 /// Which claims of an external identity provider carry the agency, the scopes and the regions.
@@ -446,7 +447,14 @@ impl ExternalIdp {
         if keys.is_empty() {
             return Err("the JWKS holds no usable signing key".into());
         }
-        Ok(Self { keys, issuer: issuer.to_owned(), audience: audience.to_owned(), mapping, policy })
+        Ok(Self {
+            keys,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            mapping,
+            policy,
+            regions: crate::regions::Regions::load(),
+        })
     }
 
     fn verify(&self, token: &str, header: &Header) -> Result<Actor, TokenError> {
@@ -481,7 +489,7 @@ impl ExternalIdp {
             .filter(|s| grant.scopes.contains(s))
             .collect();
         let regions = list(&self.mapping.regions);
-        let reference = crate::regions::Regions::load();
+        let reference = &self.regions;
         let valid_region =
             |r: &String| r == crate::regions::KALTIM || reference.get(r).is_some_and(|x| x.is_regency());
         if regions.is_empty() || !regions.iter().all(valid_region) {

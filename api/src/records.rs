@@ -116,6 +116,16 @@ impl Lifecycle {
     }
 }
 
+/// `INVALID_TRANSITION` unless a record's details may still change in its current status
+/// (decided records are history).
+pub fn require_editable(status: &str, editable: &[&str]) -> Result<(), ServiceError> {
+    if editable.contains(&status) {
+        Ok(())
+    } else {
+        Err(ServiceError::InvalidTransition { from: status.to_owned(), to: "UPDATED".into() })
+    }
+}
+
 /// Whether the caller's regions cover `regency`.
 pub fn in_regions(actor: &Actor, regency: &str) -> bool {
     actor.regions.iter().any(|r| r == KALTIM || r == regency)

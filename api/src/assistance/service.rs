@@ -151,9 +151,7 @@ pub async fn update(
 ) -> Result<assistance::Model, ServiceError> {
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
-    if before.status != wire(AssistanceStatus::Planned) {
-        return Err(ServiceError::InvalidTransition { from: before.status, to: "UPDATED".into() });
-    }
+    records::require_editable(&before.status, &["PLANNED"])?;
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();
     if let Some(v) = input.amount {

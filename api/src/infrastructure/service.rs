@@ -130,9 +130,7 @@ pub async fn update(
 ) -> Result<infrastructure_request::Model, ServiceError> {
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
-    if !matches!(before.status.as_str(), "SUBMITTED" | "SURVEYED") {
-        return Err(ServiceError::InvalidTransition { from: before.status, to: "UPDATED".into() });
-    }
+    records::require_editable(&before.status, &["SUBMITTED", "SURVEYED"])?;
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();
     if let Some(v) = input.location {

@@ -200,9 +200,7 @@ pub async fn update(
 ) -> Result<loan_application::Model, ServiceError> {
     let txn = state.db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
-    if before.status != wire(LoanStatus::Draft) {
-        return Err(ServiceError::InvalidTransition { from: before.status, to: "UPDATED".into() });
-    }
+    records::require_editable(&before.status, &["DRAFT"])?;
     let product: LoanProduct = parse_stored(&before.product).map_err(|_| ServiceError::NotFound)?;
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();

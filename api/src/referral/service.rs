@@ -148,9 +148,7 @@ pub async fn update(
     if before.from_agency != actor.agency {
         return Err(ServiceError::Forbidden("only the sending agency may change a referral".into()));
     }
-    if before.status != wire(ReferralStatus::Open) {
-        return Err(ServiceError::InvalidTransition { from: before.status, to: "UPDATED".into() });
-    }
+    records::require_editable(&before.status, &["OPEN"])?;
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();
     if let Some(v) = input.service {
