@@ -107,6 +107,8 @@ pub struct Actor {
     pub token_id: String,
     /// When the token expires (Unix seconds); long-lived subscriptions end then.
     pub expires_at: i64,
+    /// When the token was issued (Unix seconds); with `expires_at`, its lifetime.
+    pub issued_at: i64,
 }
 
 impl Actor {
@@ -394,6 +396,7 @@ impl TokenKeys {
             regions: claims.regions,
             token_id: claims.jti,
             expires_at: claims.exp,
+            issued_at: claims.iat,
         })
     }
 }
@@ -498,7 +501,8 @@ impl ExternalIdp {
         let client = text("sub").unwrap_or_default();
         let token_id = text("jti").unwrap_or_else(|| format!("{}#{client}", self.issuer));
         let expires_at = claims.get("exp").and_then(|v| v.as_i64()).unwrap_or_default();
-        Ok(Actor { agency, client, scopes, regions, token_id, expires_at })
+        let issued_at = claims.get("iat").and_then(|v| v.as_i64()).unwrap_or(expires_at);
+        Ok(Actor { agency, client, scopes, regions, token_id, expires_at, issued_at })
     }
 }
 

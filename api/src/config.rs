@@ -87,6 +87,60 @@ pub struct Config {
     #[arg(long, env = "SINERGI_WEBHOOK_MAX_FAILURES", default_value_t = 10)]
     pub webhook_max_failures: i32,
 
+    /// Largest request body in bytes; larger bodies are refused with 413 while being read.
+    #[arg(long, env = "SINERGI_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Most aliased fields one GraphQL document may hold.
+    #[arg(long, env = "SINERGI_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+
+    /// Most root fields one operation may select.
+    #[arg(long, env = "SINERGI_MAX_ROOT_FIELDS", default_value_t = 20)]
+    pub max_root_fields: usize,
+
+    /// Deepest field nesting an operation may have.
+    #[arg(long, env = "SINERGI_MAX_DEPTH", default_value_t = 12)]
+    pub max_depth: usize,
+
+    /// Highest cost an operation may have: each field costs 1, and what a connection selects
+    /// is multiplied by its `first` (a relation list by 10); see README "Limits".
+    #[arg(long, env = "SINERGI_MAX_COST", default_value_t = 50_000)]
+    pub max_cost: u64,
+
+    /// Largest response in bytes; a larger one is replaced by a `BAD_REQUEST` error.
+    #[arg(long, env = "SINERGI_MAX_RESPONSE_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_response_bytes: usize,
+
+    /// Who may run introspection (`__schema`, `__type`): `any` token, `admin` tokens, or `off`.
+    /// Default: `any` in development, `off` in production (`schema.graphql` is published anyway).
+    #[arg(long, env = "SINERGI_INTROSPECTION", value_parser = ["any", "admin", "off"])]
+    pub introspection: Option<String>,
+
+    /// Seconds one GraphQL operation may run before it is stopped and answered with an error.
+    #[arg(long, env = "SINERGI_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Seconds one SQL statement may run on PostgreSQL (`statement_timeout`).
+    #[arg(long, env = "SINERGI_STATEMENT_TIMEOUT_SECS", default_value_t = 20)]
+    pub statement_timeout_secs: u64,
+
+    /// Seconds a new WebSocket has to send `connection_init` (then it is closed with 4408).
+    #[arg(long, env = "SINERGI_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
+    pub ws_init_timeout_secs: u64,
+
+    /// Most operations running at once on one WebSocket.
+    #[arg(long, env = "SINERGI_MAX_SUBSCRIPTIONS_PER_SOCKET", default_value_t = 20)]
+    pub max_subscriptions_per_socket: usize,
+
+    /// Most subscriptions one API client may hold open on this replica, across its sockets.
+    #[arg(long, env = "SINERGI_MAX_SUBSCRIPTIONS_PER_CLIENT", default_value_t = 100)]
+    pub max_subscriptions_per_client: usize,
+
+    /// Read connections to the embedded SQLite database (besides its one writer).
+    #[arg(long, env = "SINERGI_SQLITE_READERS", default_value_t = 4)]
+    pub sqlite_readers: u32,
+
     /// Seed demo data when the database has no beneficiaries.
     #[arg(long, env = "SINERGI_DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo_data: bool,
@@ -125,6 +179,32 @@ impl Config {
     /// Whether this is a production deployment.
     pub fn is_production(&self) -> bool {
         self.environment == "production"
+    }
+
+    /// The request limits this configuration sets.
+    pub fn limits(&self) -> crate::limits::Limits {
+        use crate::limits::Introspection;
+        let introspection = match self.introspection.as_deref() {
+            Some("any") => Introspection::Any,
+            Some("admin") => Introspection::Admin,
+            Some(_) => Introspection::Off,
+            None if self.is_production() => Introspection::Off,
+            None => Introspection::Any,
+        };
+        crate::limits::Limits {
+            max_body_bytes: self.max_body_bytes,
+            max_aliases: self.max_aliases,
+            max_root_fields: self.max_root_fields,
+            max_depth: self.max_depth,
+            max_cost: self.max_cost,
+            max_response_bytes: self.max_response_bytes,
+            introspection,
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
+            statement_timeout: std::time::Duration::from_secs(self.statement_timeout_secs.max(1)),
+            ws_init_timeout: std::time::Duration::from_secs(self.ws_init_timeout_secs.max(1)),
+            max_subscriptions_per_socket: self.max_subscriptions_per_socket.max(1),
+            max_subscriptions_per_client: self.max_subscriptions_per_client.max(1),
+        }
     }
 
     /// Whether the database URL selects the embedded SQLite.

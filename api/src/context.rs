@@ -19,7 +19,13 @@ use crate::{
 /// State shared by every request: put into the schema once.
 #[derive(Clone)]
 pub struct AppState {
+    /// The database; every write goes through it.
     pub db: DatabaseConnection,
+    /// Read-only connections for queries: the same pool on PostgreSQL; on SQLite a pool of its
+    /// own, so one slow reader does not hold up the others or the writer (WAL).
+    pub reader: DatabaseConnection,
+    /// Request limits (body, aliases, cost, timeouts…).
+    pub limits: Arc<crate::limits::Limits>,
     pub keys: TokenKeys,
     pub regions: Arc<Regions>,
     pub policy: Arc<Policy>,
@@ -59,16 +65,25 @@ impl Metrics {
     }
 }
 
+/// The connection one operation uses: the writer for a mutation, a reader for a query or a
+/// subscription. Inserted as request data by the gateway.
+pub struct RequestDb(pub DatabaseConnection);
+
 /// `ctx.db()?`, `ctx.actor()?`: resolvers read context through these and never unwrap.
 pub trait ContextExt {
     fn state(&self) -> async_graphql::Result<&AppState>;
-    fn db(&self) -> async_graphql::Result<&DatabaseConnection> {
-        Ok(&self.state()?.db)
-    }
+    fn db(&self) -> async_graphql::Result<&DatabaseConnection>;
     fn actor(&self) -> async_graphql::Result<&Actor>;
 }
 
 impl ContextExt for Context<'_> {
+    fn db(&self) -> async_graphql::Result<&DatabaseConnection> {
+        match self.data::<RequestDb>() {
+            Ok(db) => Ok(&db.0),
+            Err(_) => Ok(&self.state()?.db),
+        }
+    }
+
     fn state(&self) -> async_graphql::Result<&AppState> {
         self.data::<AppState>().map_err(|_| crate::error::internal_error())
     }

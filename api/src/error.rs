@@ -69,6 +69,13 @@ impl ServiceError {
             Self::NotFound => "NOT_FOUND",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::BadRequest(_) => "BAD_REQUEST",
+            Self::Database(err) if is_statement_timeout(err) => {
+                tracing::warn!(error = ?err, "statement timeout");
+                return coded(
+                    "BAD_REQUEST",
+                    "a database statement ran longer than the statement_timeout and was cancelled; nothing was written",
+                );
+            }
             Self::Database(err) => {
                 tracing::error!(error = ?err, "database error");
                 return internal_error();
@@ -80,6 +87,11 @@ impl ServiceError {
         };
         async_graphql::Error::new(self.to_string()).extend_with(|_, e| e.set("code", code))
     }
+}
+
+/// Whether PostgreSQL cancelled a statement for running past `statement_timeout` (SQLSTATE 57014).
+fn is_statement_timeout(err: &DbErr) -> bool {
+    err.to_string().contains("statement timeout")
 }
 
 /// Maps a service failure to its top-level GraphQL error (use with `map_err`; a bare `?` would

@@ -25,7 +25,7 @@ use crate::{
     context::ContextExt,
     error::ServiceError,
     error::gql,
-    error::{coded, internal_error},
+    error::internal_error,
     page::{ConnectionTotals, DEFAULT_PAGE, MAX_PAGE, Page},
     records::{CaseRecord, EntityType, in_regions, within_regions},
 };
@@ -322,8 +322,9 @@ impl CaseEventSubscription {
     /// Case updates as they commit (pembaruan kasus). With `after` (an event's `sequence`) it
     /// first replays every stored event after it, then streams live ones — no gap, no duplicate;
     /// reconnect with the last `sequence` you received and nothing is missed. Events are limited
-    /// to the record types the token may read and to its regions. The stream ends with an
-    /// `UNAUTHENTICATED` error when the token expires or is revoked. Needs `events:subscribe`.
+    /// to the record types the token may read and to its regions. When the token expires or is
+    /// revoked the socket sends an `UNAUTHENTICATED` error for the subscription and closes with
+    /// 4401. Needs `events:subscribe`.
     #[graphql(guard = "RequireScope(Scope::EventsSubscribe)")]
     async fn case_events(
         &self,
@@ -331,34 +332,18 @@ impl CaseEventSubscription {
         filter: Option<CaseEventFilter>,
         after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<CaseEvent>> + use<>> {
-        let state = ctx.state()?.clone();
+        let db = ctx.db()?.clone();
         let actor = ctx.actor()?.clone();
         let filter = filter.unwrap_or_default();
         let mut cursor = match after {
             Some(after) => parse_cursor(&after)?,
-            None => latest_sequence(&state.db).await.map_err(gql)?,
+            None => latest_sequence(&db).await.map_err(gql)?,
         };
         Ok(async_stream::stream! {
             let mut wake = NUDGE.subscribe();
             let mut gap_since: Option<Instant> = None;
             loop {
-                if Utc::now().timestamp() >= actor.expires_at {
-                    yield Err(coded("UNAUTHENTICATED", "the token expired; reconnect with a new token and your last sequence"));
-                    break;
-                }
-                match state.revocations.is_revoked(&state.db, &actor.token_id).await {
-                    Ok(false) => {}
-                    Ok(true) => {
-                        yield Err(coded("UNAUTHENTICATED", "the token was revoked"));
-                        break;
-                    }
-                    Err(err) => {
-                        tracing::error!(error = ?err, "cannot read revocations");
-                        yield Err(internal_error());
-                        break;
-                    }
-                }
-                let batch = match read_after(&state.db, cursor).await {
+                let batch = match read_after(&db, cursor).await {
                     Ok(batch) => batch,
                     Err(err) => {
                         tracing::error!(error = ?err, "cannot read case events");

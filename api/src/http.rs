@@ -1,46 +1,32 @@
 //! The HTTP boundary: authentication, the GraphQL endpoint, GraphiQL, health and metrics.
 
-use std::{
-    sync::{Arc, atomic::Ordering},
-    time::Instant,
-};
+use std::sync::atomic::Ordering;
 
-use async_graphql::{
-    Data, ErrorExtensionValues, ServerError, Value,
-    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
-};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql::http::GraphiQLSource;
 use axum::{
     Router,
+    body::Body,
     extract::{
         State,
         ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
     },
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
 };
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::{
-    auth::Actor,
     context::AppState,
-    error::coded,
-    loaders::Loaders,
-    pii::{self, PiiReads},
-    schema::SinergiSchema,
+    gateway::{Caller, Gateway, Refusal, Run},
+    pii,
 };
 
 /// What every handler shares.
-#[derive(Clone)]
-pub struct HttpState {
-    pub app: AppState,
-    pub schema: SinergiSchema,
-}
+pub type HttpState = Gateway;
 
 /// The gateway's routes.
 pub fn router(app: AppState) -> Router {
-    let schema = crate::schema::build_schema(Some(app.clone()));
     Router::new()
         .route("/graphql", get(graphiql_or_websocket).post(graphql))
         .route("/graphql/ws", get(websocket))
@@ -53,7 +39,7 @@ pub fn router(app: AppState) -> Router {
             tracing::error!("a request handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
         }))
-        .with_state(HttpState { app, schema })
+        .with_state(Gateway::new(app))
 }
 
 fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
@@ -70,76 +56,105 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Marks errors that carry no code (parse, validation, input-coercion errors) as `BAD_REQUEST`.
-fn ensure_codes(errors: &mut [ServerError]) {
-    for error in errors {
-        let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", Value::from("BAD_REQUEST"));
+fn refused(refusal: &Refusal) -> Response {
+    match refusal {
+        Refusal::Unauthenticated(message) => {
+            error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
         }
+        Refusal::Internal => error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error"),
     }
 }
 
-async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
-    let started = Instant::now();
-    state.app.metrics.graphql_requests.fetch_add(1, Ordering::Relaxed);
-    let request = request.into_inner();
-    let operation = request.operation_name.clone().unwrap_or_else(|| "-".into());
-    let actor: Actor = match bearer(&headers).map(|token| state.app.keys.verify(token)) {
-        Some(Ok(actor)) => actor,
-        Some(Err(err)) => {
-            tracing::info!(operation, status = 401, reason = %err, "token refused");
-            return error_response(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
-                "a valid bearer token is required",
-            );
-        }
-        None => {
-            tracing::info!(operation, status = 401, "no bearer token");
-            return error_response(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
-                "a valid bearer token is required",
-            );
+/// `POST /graphql`: one JSON GraphQL request. The body limit holds while the body is read (a
+/// declared length above it is refused unread); multipart uploads and batches are refused.
+async fn graphql(State(gateway): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
+    gateway.app.metrics.graphql_requests.fetch_add(1, Ordering::Relaxed);
+    let limit = gateway.app.limits.max_body_bytes;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if media != "application/json" {
+        let message = if media.starts_with("multipart/") {
+            "multipart requests (file uploads) are not supported; send application/json"
+        } else {
+            "send the GraphQL request as application/json"
+        };
+        return error_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_REQUEST", message);
+    }
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let too_large = || {
+        error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BAD_REQUEST",
+            &format!("the request body is larger than {limit} bytes (max_body_bytes)"),
+        )
+    };
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large();
+    }
+    let actor = match gateway.authenticate(bearer(&headers)).await {
+        Ok(actor) => actor,
+        Err(refusal) => {
+            tracing::info!(status = 401, reason = refusal.message(), "request refused");
+            return refused(&refusal);
         }
     };
-    match state.app.revocations.is_revoked(&state.app.db, &actor.token_id).await {
-        Ok(false) => {}
-        Ok(true) => {
-            tracing::info!(operation, status = 401, token_id = actor.token_id, "revoked token");
-            return error_response(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
-                "a valid bearer token is required",
-            );
-        }
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return too_large();
+    };
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "batched requests (a JSON array) are not supported; send one operation per request",
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(request) => request,
         Err(err) => {
-            tracing::error!(error = ?err, "cannot read revocations");
-            return error_response(StatusCode::SERVICE_UNAVAILABLE, "INTERNAL", "internal error");
+            let message = format!("the body is not a GraphQL request in JSON ({})", err.classify_message());
+            return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
         }
-    }
-    let agency = actor.agency.clone();
-    let loaders = Loaders::new(&state.app.db, &actor);
-    let reads = Arc::new(PiiReads::default());
-    let mut response =
-        state.schema.execute(request.data(actor.clone()).data(loaders).data(reads.clone())).await;
-    ensure_codes(&mut response.errors);
-    // Unmasked personal data leaves only once its read is on record.
+    };
     let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
-    if let Err(err) = reads.flush(&state.app.db, &actor, &operation, purpose.as_deref()).await {
-        tracing::error!(operation, agency, error = ?err, "cannot record personal-data reads; response withheld");
-        return error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error");
+    let caller = Caller { actor, purpose };
+    match gateway.run(&caller, request, false).await {
+        Ok(Run::Single(body)) => {
+            let wants_graphql_response = headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("application/graphql-response+json"));
+            let content_type =
+                if wants_graphql_response { "application/graphql-response+json" } else { "application/json" };
+            (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body)
+                .into_response()
+        }
+        Ok(Run::Stream(_)) => error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "subscriptions run over WebSocket at /graphql/ws",
+        ),
+        Err(refusal) => refused(&refusal),
     }
-    tracing::info!(
-        operation,
-        agency,
-        status = 200,
-        errors = response.errors.len(),
-        duration_ms = started.elapsed().as_millis() as u64,
-        "graphql"
-    );
-    GraphQLResponse::from(response).into_response()
+}
+
+/// Short, safe wording of a JSON parse failure: what kind, and where — never the input.
+trait ClassifyMessage {
+    fn classify_message(&self) -> String;
+}
+
+impl ClassifyMessage for serde_json::Error {
+    fn classify_message(&self) -> String {
+        let kind = match self.classify() {
+            serde_json::error::Category::Io => "unreadable",
+            serde_json::error::Category::Syntax => "malformed JSON",
+            serde_json::error::Category::Data => {
+                "not the shape {\"query\", \"variables\", \"operationName\"}"
+            }
+            serde_json::error::Category::Eof => "the JSON ends early",
+        };
+        format!("{kind} at line {} column {}", self.line(), self.column())
+    }
 }
 
 async fn graphiql() -> Html<String> {
@@ -154,75 +169,45 @@ async fn graphiql() -> Html<String> {
 
 /// `GET /graphql`: GraphiQL for a browser, the WebSocket endpoint for a client that upgrades.
 async fn graphiql_or_websocket(
-    state: State<HttpState>,
+    state: State<Gateway>,
     headers: HeaderMap,
-    protocol: Result<GraphQLProtocol, StatusCode>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    match (upgrade, protocol) {
-        (Ok(upgrade), Ok(protocol)) => serve_websocket(state.0, headers, protocol, upgrade),
-        _ => graphiql().await.into_response(),
+    match upgrade {
+        Ok(upgrade) => serve_websocket(state.0, headers, upgrade),
+        Err(_) => graphiql().await.into_response(),
     }
 }
 
-/// `GET /graphql/ws`: subscriptions over `graphql-transport-ws` (and the older `graphql-ws`).
-async fn websocket(
-    State(state): State<HttpState>,
-    headers: HeaderMap,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    serve_websocket(state, headers, protocol, upgrade)
+/// `GET /graphql/ws`: GraphQL over `graphql-transport-ws`.
+async fn websocket(State(state): State<Gateway>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    serve_websocket(state, headers, upgrade)
 }
 
-/// Verifies a token and checks it is not revoked.
-async fn authenticate(app: &AppState, token: &str) -> Result<Actor, &'static str> {
-    let actor = app.keys.verify(token).map_err(|err| {
-        tracing::info!(reason = %err, "token refused");
-        "a valid bearer token is required"
-    })?;
-    match app.revocations.is_revoked(&app.db, &actor.token_id).await {
-        Ok(false) => Ok(actor),
-        Ok(true) => Err("a valid bearer token is required"),
-        Err(err) => {
-            tracing::error!(error = ?err, "cannot read revocations");
-            Err("internal error")
-        }
+/// Upgrades to `graphql-transport-ws`; a client that does not offer the subprotocol is refused.
+/// The token comes in `connection_init`'s payload, or else in the upgrade request's header.
+fn serve_websocket(gateway: Gateway, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    let offered = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case(crate::ws::PROTOCOL));
+    if !offered {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "offer the graphql-transport-ws subprotocol (Sec-WebSocket-Protocol)",
+        );
     }
-}
-
-/// The token comes in `connection_init`'s payload (`{"Authorization": "Bearer …"}` or
-/// `{"token": "…"}`), or else in the upgrade request's `Authorization` header.
-fn serve_websocket(
-    state: HttpState,
-    headers: HeaderMap,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
     let header_token = bearer(&headers).map(str::to_owned);
-    let app = state.app.clone();
-    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
-        GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
-            .on_connection_init(move |payload| async move {
-                let from_payload = payload
-                    .get("Authorization")
-                    .or_else(|| payload.get("authorization"))
-                    .and_then(|v| v.as_str())
-                    .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim().to_owned()))
-                    .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_owned));
-                let token = from_payload
-                    .or(header_token)
-                    .ok_or_else(|| coded("UNAUTHENTICATED", "a valid bearer token is required"))?;
-                let actor = authenticate(&app, &token).await.map_err(|m| coded("UNAUTHENTICATED", m))?;
-                tracing::info!(agency = actor.agency, client = actor.client, "subscription connection");
-                let mut data = Data::default();
-                data.insert(Loaders::new(&app.db, &actor));
-                data.insert(Arc::new(PiiReads::default()));
-                data.insert(actor);
-                Ok(data)
-            })
-            .serve()
-    })
+    let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
+    let limit = gateway.app.limits.max_body_bytes;
+    upgrade
+        .protocols([crate::ws::PROTOCOL])
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| crate::ws::serve(socket, gateway, header_token, purpose))
 }
 
 async fn schema_sdl(State(state): State<HttpState>) -> impl IntoResponse {

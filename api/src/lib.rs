@@ -25,10 +25,12 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod gateway;
 pub mod http;
 pub mod identity;
 pub mod infrastructure;
 pub mod keys;
+pub mod limits;
 pub mod loaders;
 pub mod loan;
 pub mod monitoring;
@@ -46,6 +48,7 @@ pub mod schema;
 pub mod seed;
 pub mod training;
 pub mod webhooks;
+pub mod ws;
 
 use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
@@ -62,11 +65,23 @@ pub use crate::{
     schema::{build_schema, sdl},
 };
 
-/// Connects to the configured database, counting statements into `metrics`.
+/// Connects to the configured database, counting statements into `metrics`, with the default
+/// statement timeout.
 ///
 /// SQLite gets one connection: it has one writer anyway, and a single connection turns
-/// concurrent writers into a queue instead of `database is locked` failures.
+/// concurrent writers into a queue instead of `database is locked` failures. Queries read
+/// through `connect_reader`'s pool.
 pub async fn connect(database_url: &str, metrics: Arc<Metrics>) -> Result<DatabaseConnection, DbErr> {
+    connect_with(database_url, metrics, limits::Limits::default().statement_timeout).await
+}
+
+/// Like `connect`, with PostgreSQL's `statement_timeout` set on every connection, so a runaway
+/// statement is cancelled by the server and its connection returns to the pool.
+pub async fn connect_with(
+    database_url: &str,
+    metrics: Arc<Metrics>,
+    statement_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = database_url.strip_prefix("sqlite://") {
         let file = path.split('?').next().unwrap_or_default();
         if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -79,8 +94,35 @@ pub async fn connect(database_url: &str, metrics: Arc<Metrics>) -> Result<Databa
     if database_url.starts_with("sqlite:") {
         options.max_connections(1).min_connections(1);
     } else {
-        options.max_connections(20);
+        let millis = statement_timeout.as_millis().to_string();
+        options
+            .max_connections(20)
+            .map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", millis.as_str())]));
     }
+    let mut db = Database::connect(options).await?;
+    db.set_metric_callback(move |_| metrics.count_statement());
+    Ok(db)
+}
+
+/// The connections queries read through: on a SQLite file, a pool of `readers` read-only
+/// connections beside the writer (the database is in WAL mode, so readers neither block each
+/// other nor the writer); otherwise `writer` itself. Call after `prepare`.
+pub async fn connect_reader(
+    database_url: &str,
+    writer: &DatabaseConnection,
+    readers: u32,
+    metrics: Arc<Metrics>,
+) -> Result<DatabaseConnection, DbErr> {
+    if !database_url.starts_with("sqlite:") || database_url.contains(":memory:") || readers == 0 {
+        return Ok(writer.clone());
+    }
+    let mut options = ConnectOptions::new(database_url);
+    options
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .max_connections(readers)
+        .min_connections(1)
+        .map_sqlx_sqlite_opts(|o| o.read_only(true));
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(move |_| metrics.count_statement());
     Ok(db)
@@ -191,7 +233,9 @@ pub fn app_state(
     metrics: Arc<Metrics>,
 ) -> AppState {
     AppState {
+        reader: db.clone(),
         db,
+        limits: Arc::new(limits::Limits::default()),
         keys,
         regions: Arc::new(Regions::load()),
         policy: Arc::new(policy),
@@ -203,10 +247,11 @@ pub fn app_state(
     }
 }
 
-/// Largest request head (request line and headers) the server reads. Above hyper's default so
-/// that an oversized token still reaches the gateway and is refused as `UNAUTHENTICATED`, not
-/// cut off by the transport.
-const MAX_REQUEST_HEAD: usize = 2 * 1024 * 1024;
+/// Largest request head (request line and headers) the server reads; a larger one is answered
+/// 431 by the transport. Tokens above 8 KiB are refused as `UNAUTHENTICATED` anyway.
+const MAX_REQUEST_HEAD: usize = 64 * 1024;
+/// Time a client has to send a request's head; a slow sender is disconnected.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves the gateway on `listener` until `shutdown` resolves, then drains in-flight requests.
 pub async fn serve(
@@ -224,7 +269,11 @@ pub async fn serve(
     webhooks::spawn_worker(state.clone());
     let app = router(state).layer(tower_http::trace::TraceLayer::new_for_http());
     let mut builder = Builder::new(TokioExecutor::new());
-    builder.http1().max_buf_size(MAX_REQUEST_HEAD);
+    builder
+        .http1()
+        .max_buf_size(MAX_REQUEST_HEAD)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

@@ -215,11 +215,16 @@ async fn run(cli: Cli) -> Result<(), String> {
 
 async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), String> {
     let metrics = Arc::new(Metrics::default());
-    let db = sinergi_api::connect(&config.database_url, metrics.clone())
+    let limits = config.limits();
+    let db = sinergi_api::connect_with(&config.database_url, metrics.clone(), limits.statement_timeout)
         .await
         .map_err(|e| format!("database: {e}"))?;
     let regions = Regions::load();
     sinergi_api::prepare(&db, &regions, &policy).await.map_err(|e| format!("migrations: {e}"))?;
+    let reader =
+        sinergi_api::connect_reader(&config.database_url, &db, config.sqlite_readers, metrics.clone())
+            .await
+            .map_err(|e| format!("database (readers): {e}"))?;
     if config.demo_data {
         let seeded =
             sinergi_api::seed::seed_if_empty(&db, &regions).await.map_err(|e| format!("demo data: {e}"))?;
@@ -228,7 +233,13 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
         }
     }
     let keys = sinergi_api::signing_keys(&config, &policy)?;
-    let development = keys.is_development();
+    // The ready-made token is printed only for a development gateway on its own development
+    // key: never in production, never for keys an operator configured.
+    let development = !config.is_production()
+        && keys.is_development()
+        && config.jwt_secret.is_none()
+        && config.keys_dir.is_none()
+        && config.idp_jwks.is_none();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -244,13 +255,17 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
         let (token, _) = keys.issue(&request).map_err(|e| e.to_string())?;
         say!("\nSinergi is listening on http://{addr}");
         say!("GraphiQL:   http://{addr}/graphql");
-        say!("Development token (DINSOS with every scope its policy grants, whole province, 8 hours).");
+        say!(
+            "Development token: DINSOS with every scope its policy grants (admin and pii:read included), whole province, 8 hours."
+        );
         say!("In GraphiQL's Headers tab paste:");
         say!("{{\"Authorization\": \"Bearer {token}\"}}\n");
     } else {
         say!("Sinergi is listening on http://{addr}");
     }
     let mut state = sinergi_api::app_state(db, keys, policy, rules, metrics);
+    state.reader = reader;
+    state.limits = Arc::new(limits);
     state.webhooks = sinergi_api::webhooks::WebhookSettings {
         allow_private_targets: config.webhook_allow_private_targets,
         timeout: std::time::Duration::from_secs(config.webhook_timeout_secs.clamp(1, 300)),

@@ -39,6 +39,13 @@ impl PiiReads {
         }
     }
 
+    /// Forgets the reads of a result that will not be sent.
+    pub fn discard(&self) {
+        if let Ok(mut reads) = self.reads.lock() {
+            reads.clear();
+        }
+    }
+
     /// Writes one log row per beneficiary read unmasked.
     pub async fn flush(
         &self,

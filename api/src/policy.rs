@@ -125,6 +125,34 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Re-checks a verified token against the policy in force now: a correctly signed token
+    /// still needs a known agency, a lifetime within the agency's maximum and Kaltim regions.
+    /// Scopes beyond the agency's grant are dropped, so narrowing a grant takes effect on
+    /// tokens already issued.
+    pub fn vet(
+        &self,
+        actor: &mut crate::auth::Actor,
+        regions: &crate::regions::Regions,
+    ) -> Result<(), String> {
+        let Some(agency) = self.agency(&actor.agency) else {
+            return Err(format!("unknown agency `{}`", actor.agency));
+        };
+        // The same 30 s leeway verification allows on `exp` and `nbf`.
+        let lifetime = actor.expires_at.saturating_sub(actor.issued_at);
+        if lifetime > agency.max_ttl.num_seconds().saturating_add(30) {
+            return Err(format!("lifetime beyond {}'s maximum", agency.code));
+        }
+        let valid =
+            |r: &String| r == crate::regions::KALTIM || regions.get(r).is_some_and(|x| x.is_regency());
+        if actor.regions.is_empty() || !actor.regions.iter().all(valid) {
+            return Err("regions outside Kaltim".into());
+        }
+        actor.scopes.retain(|s| agency.scopes.contains(s));
+        Ok(())
+    }
+}
+
 /// A guard that lets a mutation run only for an agency that owns the record type.
 pub struct RequireOwner(pub EntityType);
 

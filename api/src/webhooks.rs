@@ -173,6 +173,7 @@ fn holder(hook: &webhook::Model) -> Actor {
         regions: serde_json::from_str(&hook.regions).unwrap_or_default(),
         token_id: String::new(),
         expires_at: i64::MAX,
+        issued_at: 0,
     }
 }
 

@@ -16,6 +16,7 @@ use sinergi_api::{
     AppState, Metrics,
     auth::{TokenKeys, TokenRequest, parse_scopes},
     config::Secret,
+    limits::Limits,
     policy::Policy,
     regions::Regions,
     rules::Rules,
@@ -47,6 +48,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub keys: TokenKeys,
     pub db: DatabaseConnection,
+    /// The read pool queries use (the same pool as `db` on PostgreSQL).
+    pub reader: DatabaseConnection,
     serial: AtomicU32,
     _dir: Option<tempfile::TempDir>,
     _shutdown: oneshot::Sender<()>,
@@ -85,13 +88,12 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
 
 /// Starts the real server on an ephemeral port over a fresh database.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Rules::default()).await
+    spawn(Setup::default()).await
 }
 
 /// Like `spawn_app`, with programme rules of the test's choosing.
 pub async fn spawn_app_with(rules: Rules) -> TestApp {
-    let keys = TokenKeys::hs256(&Secret::new(TEST_SECRET), "test-1", "sinergi", "sinergi-api").expect("keys");
-    spawn(rules, keys, test_webhooks()).await
+    spawn(Setup { rules, ..Setup::default() }).await
 }
 
 /// Webhook settings for tests: loopback receivers allowed, quick retries.
@@ -106,24 +108,60 @@ pub fn test_webhooks() -> WebhookSettings {
 
 /// Like `spawn_app`, with webhook settings of the test's choosing.
 pub async fn spawn_app_with_webhooks(webhooks: WebhookSettings) -> TestApp {
-    let keys = TokenKeys::hs256(&Secret::new(TEST_SECRET), "test-1", "sinergi", "sinergi-api").expect("keys");
-    spawn(Rules::default(), keys, webhooks).await
+    spawn(Setup { webhooks, ..Setup::default() }).await
 }
 
 /// Like `spawn_app`, signing and verifying with `keys`.
 pub async fn spawn_app_with_keys(keys: TokenKeys) -> TestApp {
-    spawn(Rules::default(), keys, test_webhooks()).await
+    spawn(Setup { keys, ..Setup::default() }).await
 }
 
-async fn spawn(rules: Rules, keys: TokenKeys, webhooks: WebhookSettings) -> TestApp {
+/// Like `spawn_app`, with request limits of the test's choosing.
+pub async fn spawn_app_with_limits(limits: Limits) -> TestApp {
+    spawn(Setup { limits, ..Setup::default() }).await
+}
+
+/// What a test gateway runs with.
+pub struct Setup {
+    pub rules: Rules,
+    pub keys: TokenKeys,
+    pub webhooks: WebhookSettings,
+    pub limits: Limits,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            rules: Rules::default(),
+            keys: TokenKeys::hs256(&Secret::new(TEST_SECRET), "test-1", "sinergi", "sinergi-api")
+                .expect("keys"),
+            webhooks: test_webhooks(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Starts a gateway as `setup` says.
+pub async fn spawn(setup: Setup) -> TestApp {
     init_logs();
     let (url, dir) = fresh_database().await;
     let metrics = Arc::new(Metrics::default());
-    let db = sinergi_api::connect(&url, metrics.clone()).await.expect("connect");
+    let db = sinergi_api::connect_with(&url, metrics.clone(), setup.limits.statement_timeout)
+        .await
+        .expect("connect");
     sinergi_api::prepare(&db, &Regions::load(), &Policy::default_policy()).await.expect("migrate");
-    let mut state: AppState =
-        sinergi_api::app_state(db.clone(), keys.clone(), Policy::default_policy(), rules, metrics.clone());
-    state.webhooks = webhooks;
+    let reader = sinergi_api::connect_reader(&url, &db, 4, metrics.clone()).await.expect("readers");
+    let keys = setup.keys;
+    let mut state: AppState = sinergi_api::app_state(
+        db.clone(),
+        keys.clone(),
+        Policy::default_policy(),
+        setup.rules,
+        metrics.clone(),
+    );
+    state.webhooks = setup.webhooks;
+    state.reader = reader.clone();
+    state.limits = Arc::new(setup.limits);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = oneshot::channel::<()>();
@@ -139,6 +177,7 @@ async fn spawn(rules: Rules, keys: TokenKeys, webhooks: WebhookSettings) -> Test
         client: reqwest::Client::new(),
         keys,
         db,
+        reader,
         serial: AtomicU32::new(1),
         _dir: dir,
         _shutdown: tx,

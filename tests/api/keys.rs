@@ -107,13 +107,24 @@ async fn algorithm_and_claim_attacks_on_ed25519_tokens_are_refused() {
         ("not yet valid", sign(Algorithm::EdDSA, &ed, &not_yet)),
         ("wrong audience", sign(Algorithm::EdDSA, &ed, &wrong_aud)),
         ("expired", sign(Algorithm::EdDSA, &ed, &expired)),
-        ("1 MB token", format!("{}{}", good, "A".repeat(1 << 20))),
+        ("48 KiB token", format!("{}{}", good, "A".repeat(48 << 10))),
     ];
     for (name, token) in cases {
         let (status, body) = app.post(Some(&token), ME, json!({})).await;
         assert_eq!(status, 401, "{name}");
         assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"), "{name}: {body}");
     }
+    // A head beyond 64 KiB is refused by the transport before anything reads it.
+    let huge = format!("{}{}", good, "A".repeat(1 << 20));
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(huge)
+        .json(&json!({ "query": ME }))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(response.status(), 431, "a 1 MB token is refused with 431");
     let (status, _) = app.post(Some(&sign(Algorithm::EdDSA, &ed, &claims)), ME, json!({})).await;
     assert_eq!(status, 200, "the same claims, properly signed, work");
 }

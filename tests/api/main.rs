@@ -6,6 +6,7 @@ mod batching;
 mod beneficiary;
 mod concurrency;
 mod helpers;
+mod hostile;
 mod keys;
 mod lifecycles;
 mod matrix;

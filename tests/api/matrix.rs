@@ -165,3 +165,51 @@ async fn every_field_and_mutation_needs_its_scope() {
     }
     println!("authorization matrix: {checked} fields and mutations checked both ways");
 }
+
+/// The code of the first error of an operation's result over a socket (its `next` payload, or
+/// an `error` message).
+fn socket_code(message: &Value) -> Option<String> {
+    let errors = if message["type"] == "error" { &message["payload"] } else { &message["payload"]["errors"] };
+    errors[0]["extensions"]["code"].as_str().map(str::to_owned)
+}
+
+#[tokio::test]
+async fn every_field_and_mutation_needs_its_scope_over_websocket_too() {
+    use crate::subscriptions::{WsClient, init};
+    let app = spawn_app().await;
+    let all = crate::helpers::all_scopes();
+    let calls = calls(&app).await;
+    let mut checked = 0;
+    for call in calls.iter().filter(|c| c.scope.is_some()) {
+        let scope = call.scope.as_deref().unwrap_or_default();
+        let without: Vec<&str> = all.iter().map(|s| s.as_str()).filter(|s| *s != scope).collect();
+        for (scopes, allowed) in [(without.join(" "), false), (scope.to_owned(), true)] {
+            let token = app.token(call.agency, &scopes, &["64"]);
+            let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
+            ws.subscribe("m", &call.document, call.variables.clone()).await;
+            let answer = ws.next("m").await;
+            let code = socket_code(&answer);
+            if allowed {
+                assert!(
+                    !matches!(
+                        code.as_deref(),
+                        Some("FORBIDDEN" | "UNAUTHENTICATED" | "BAD_REQUEST" | "INTERNAL")
+                    ),
+                    "{} {} with only {scope} over a socket: {answer}",
+                    call.root,
+                    call.field
+                );
+            } else {
+                assert_eq!(
+                    code.as_deref(),
+                    Some("FORBIDDEN"),
+                    "{} {} without {scope}: {answer}",
+                    call.root,
+                    call.field
+                );
+            }
+        }
+        checked += 1;
+    }
+    println!("authorization matrix over WebSocket: {checked} fields and mutations checked both ways");
+}

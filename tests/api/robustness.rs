@@ -62,6 +62,7 @@ async fn a_lost_database_gives_internal_errors_without_detail() {
     let token = app.admin();
     let id = app.beneficiary(2).await;
     app.db.close_by_ref().await.expect("close pool");
+    app.reader.close_by_ref().await.ok();
     let body =
         app.gql(&token, "query($id: UUID!) { beneficiary(id: $id) { id } }", json!({ "id": id })).await;
     assert_eq!(error_code(&body).as_deref(), Some("INTERNAL"), "{body}");

@@ -42,7 +42,35 @@ impl WsClient {
         }
     }
 
-    async fn send(&mut self, message: Value) {
+    /// Opens a socket without `connection_init`, with extra upgrade headers.
+    pub async fn open(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Self {
+        let mut request = format!("ws://{}{path}", app.addr).into_client_request().expect("request");
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
+        for (name, value) in headers {
+            let name =
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).expect("name");
+            request.headers_mut().insert(name, HeaderValue::from_str(value).expect("header"));
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("upgrade");
+        Self { socket }
+    }
+
+    /// The close code the server ended the socket with, skipping other messages.
+    pub async fn closed(&mut self) -> u16 {
+        loop {
+            match self.receive().await {
+                Some(message) if !message["close"].is_null() => {
+                    return message["close"][0].as_u64().unwrap_or_default() as u16;
+                }
+                Some(_) => continue,
+                None => return 0,
+            }
+        }
+    }
+
+    pub async fn send(&mut self, message: Value) {
         self.socket.send(Message::Text(message.to_string().into())).await.expect("send");
     }
 
@@ -142,7 +170,7 @@ async fn the_token_may_come_in_the_upgrade_header_and_on_the_graphql_path() {
 #[tokio::test]
 async fn events_follow_the_tokens_scopes_and_regions_and_the_filter() {
     let app = spawn_app().await;
-    let token = app.token("BAPPEDA", "events:subscribe beneficiary:read", &["6401"]);
+    let token = app.token("DISNAKERTRANS", "events:subscribe beneficiary:read", &["6401"]);
     let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
     ws.subscribe("s", EVENTS, json!({ "after": "0", "filter": { "actions": ["CREATED"] } })).await;
     let samarinda = app.beneficiary(2).await;
@@ -186,8 +214,10 @@ async fn a_revoked_token_ends_its_subscription_with_a_reason() {
     app.gql(&app.admin(), revoke, json!({ "i": { "tokenId": me["data"]["me"]["tokenId"] } })).await;
     app.beneficiary(3).await;
     let ended = ws.next("r").await;
-    assert_eq!(ended["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
-    assert_eq!(ws.next("r").await["type"], "complete");
+    assert_eq!(ended["type"], "error", "{ended}");
+    assert_eq!(ended["payload"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
+    assert!(ended["payload"][0]["message"].as_str().is_some_and(|m| m.contains("revoked")));
+    assert_eq!(ws.closed().await, 4401);
 }
 
 #[tokio::test]
@@ -218,7 +248,8 @@ async fn an_expiring_token_ends_its_subscription_with_a_reason() {
     let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
     ws.subscribe("e", "subscription { caseEvents { sequence } }", json!({})).await;
     let ended = ws.next("e").await;
-    assert_eq!(ended["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
-    assert!(ended["payload"]["errors"][0]["message"].as_str().is_some_and(|m| m.contains("expired")));
-    assert_eq!(ws.next("e").await["type"], "complete");
+    assert_eq!(ended["type"], "error", "{ended}");
+    assert_eq!(ended["payload"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
+    assert!(ended["payload"][0]["message"].as_str().is_some_and(|m| m.contains("expired")));
+    assert_eq!(ws.closed().await, 4401);
 }

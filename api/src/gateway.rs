@@ -1,0 +1,302 @@
+//! One execution path for every GraphQL operation, whichever door it came through: `POST
+//! /graphql` and each operation on a WebSocket run `Gateway::run`, so each gets the same checks —
+//! a token still valid and not revoked, the limits, introspection rules, a time limit, a
+//! response-size cap, masking, and the personal-data log written before the result leaves.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use async_graphql::{
+    ErrorExtensionValues, Request, Response, ServerError, Value, parser::types::OperationType,
+};
+use futures_util::{StreamExt, stream::BoxStream};
+
+use crate::{
+    auth::{Actor, Scope},
+    context::{AppState, RequestDb},
+    limits::{MAX_TEXT_NESTING, SchemaShape, measure, text_nesting},
+    loaders::Loaders,
+    pii::PiiReads,
+    schema::SinergiSchema,
+};
+
+/// The schema with its state, and what the gateway keeps per replica.
+#[derive(Clone)]
+pub struct Gateway {
+    pub app: AppState,
+    pub schema: SinergiSchema,
+    shape: Arc<SchemaShape>,
+    /// Open operations per API client on this replica (WebSocket).
+    open: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// Who is calling, and why (the `X-Purpose` they stated).
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub actor: Actor,
+    pub purpose: Option<String>,
+}
+
+/// Why a caller is refused before anything runs, or why a result cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No token, a bad one, or one that expired or was revoked (HTTP 401, WebSocket 4401/4403).
+    Unauthenticated(&'static str),
+    /// The gateway could not check the token or record the personal-data reads (HTTP 500/503).
+    Internal,
+}
+
+impl Refusal {
+    /// The client-facing message.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(message) => message,
+            Self::Internal => "internal error",
+        }
+    }
+}
+
+/// What an operation produced: one JSON result, or a stream of them (a subscription).
+pub enum Run {
+    Single(String),
+    Stream(BoxStream<'static, Result<String, Refusal>>),
+}
+
+/// A slot of an API client's open operations; given back when dropped.
+pub struct Slot {
+    open: Arc<Mutex<HashMap<String, usize>>>,
+    key: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.open.lock()
+            && let Some(n) = open.get_mut(&self.key)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
+const TOKEN_REQUIRED: &str = "a valid bearer token is required";
+
+/// A GraphQL error with a code from DESIGN.md.
+pub fn error_response(code: &'static str, message: impl Into<String>) -> Response {
+    let mut error = ServerError::new(message, None);
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", Value::from(code));
+    error.extensions = Some(extensions);
+    Response::from_errors(vec![error])
+}
+
+/// Marks errors that carry no code (parse, validation, input-coercion errors) as `BAD_REQUEST`.
+fn ensure_codes(errors: &mut [ServerError]) {
+    for error in errors {
+        let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", Value::from("BAD_REQUEST"));
+        }
+    }
+}
+
+impl Gateway {
+    /// The gateway over `app`, with the schema built once.
+    pub fn new(app: AppState) -> Self {
+        let schema = crate::schema::build_schema(Some(app.clone()));
+        let shape = Arc::new(SchemaShape::from_sdl(&schema.sdl()));
+        Self { app, schema, shape, open: Arc::default() }
+    }
+
+    /// Verifies a bearer token: signature and claims, the policy in force now, revocation.
+    pub async fn authenticate(&self, token: Option<&str>) -> Result<Actor, Refusal> {
+        let token = token.ok_or(Refusal::Unauthenticated(TOKEN_REQUIRED))?;
+        let mut actor = self.app.keys.verify(token).map_err(|err| {
+            tracing::info!(reason = %err, "token refused");
+            Refusal::Unauthenticated(TOKEN_REQUIRED)
+        })?;
+        self.app.policy.vet(&mut actor, &self.app.regions).map_err(|why| {
+            tracing::info!(
+                agency = actor.agency,
+                client = actor.client,
+                reason = why,
+                "token refused by the policy"
+            );
+            Refusal::Unauthenticated(TOKEN_REQUIRED)
+        })?;
+        self.recheck(&actor).await?;
+        Ok(actor)
+    }
+
+    /// What can change while a token is in use: it expires, or it is revoked. Checked before
+    /// every operation, and on a WebSocket every second.
+    pub async fn recheck(&self, actor: &Actor) -> Result<(), Refusal> {
+        // Verification allows 30 s of clock leeway on `exp`; an open socket gets the same.
+        if chrono::Utc::now().timestamp() > actor.expires_at.saturating_add(30) {
+            return Err(Refusal::Unauthenticated("the token expired"));
+        }
+        match self.app.revocations.is_revoked(&self.app.reader, &actor.token_id).await {
+            Ok(false) => Ok(()),
+            Ok(true) => Err(Refusal::Unauthenticated("the token was revoked")),
+            Err(err) => {
+                tracing::error!(error = ?err, "cannot read revocations");
+                Err(Refusal::Internal)
+            }
+        }
+    }
+
+    /// Takes a slot for one more open operation of the caller's client, if it has one left.
+    pub fn open_slot(&self, actor: &Actor) -> Option<Slot> {
+        let key = format!("{}/{}", actor.agency, actor.client);
+        let mut open = self.open.lock().ok()?;
+        let n = open.entry(key.clone()).or_default();
+        if *n >= self.app.limits.max_subscriptions_per_client {
+            return None;
+        }
+        *n += 1;
+        Some(Slot { open: self.open.clone(), key })
+    }
+
+    /// Runs one operation for `caller`. `streams` says whether the transport can carry a
+    /// subscription (WebSocket) or not (HTTP).
+    pub async fn run(&self, caller: &Caller, mut request: Request, streams: bool) -> Result<Run, Refusal> {
+        self.recheck(&caller.actor).await?;
+        let limits = self.app.limits.clone();
+        let refuse = |code, message: String| Ok(Run::Single(self.encode(&error_response(code, message))));
+        if text_nesting(&request.query) > MAX_TEXT_NESTING {
+            return refuse(
+                "BAD_REQUEST",
+                format!("the document nests deeper than {MAX_TEXT_NESTING} brackets"),
+            );
+        }
+        let operation = request.operation_name.clone();
+        let variables = request.variables.clone();
+        let mut named = operation.clone();
+        let parsed = match request.parsed_query() {
+            Ok(doc) => {
+                named = named.or_else(|| crate::limits::sole_operation_name(doc));
+                measure(doc, operation.as_deref(), &variables, &self.shape)
+                    .map(|m| (m, crate::limits::operation_type(doc, operation.as_deref())))
+            }
+            Err(err) => return refuse("BAD_REQUEST", err.message),
+        };
+        let (measured, kind) = match parsed {
+            Ok(found) => found,
+            Err(why) => return refuse("BAD_REQUEST", why),
+        };
+        if let Err(why) = limits.check(&measured) {
+            return refuse("BAD_REQUEST", why);
+        }
+        if measured.introspection && !limits.allows_introspection(caller.actor.has(Scope::Admin)) {
+            return refuse(
+                "FORBIDDEN",
+                "introspection is not enabled for this token; the schema is published at /schema.graphql"
+                    .into(),
+            );
+        }
+        if !limits.allows_introspection(caller.actor.has(Scope::Admin)) {
+            request = request.disable_introspection();
+        }
+        let kind = kind.unwrap_or(OperationType::Query);
+        if kind == OperationType::Subscription && !streams {
+            return refuse("BAD_REQUEST", "subscriptions run over WebSocket at /graphql/ws".into());
+        }
+        let db = if kind == OperationType::Mutation { self.app.db.clone() } else { self.app.reader.clone() };
+        let reads = Arc::new(PiiReads::default());
+        let request = request
+            .data(caller.actor.clone())
+            .data(Loaders::new(&db, &caller.actor))
+            .data(reads.clone())
+            .data(RequestDb(db));
+        let name = named.unwrap_or_else(|| "-".into());
+        if kind == OperationType::Subscription {
+            let gateway = self.clone();
+            let caller = caller.clone();
+            let stream = self.schema.execute_stream(request).then(move |mut response| {
+                let (gateway, caller, reads, name) =
+                    (gateway.clone(), caller.clone(), reads.clone(), name.clone());
+                async move {
+                    // Nothing more leaves for a token that expired or was revoked meanwhile.
+                    gateway.recheck(&caller.actor).await?;
+                    ensure_codes(&mut response.errors);
+                    gateway.deliver(&caller, &response, &reads, &name).await
+                }
+            });
+            return Ok(Run::Stream(stream.boxed()));
+        }
+        let started = Instant::now();
+        let mut response = match tokio::time::timeout(limits.request_timeout, self.schema.execute(request))
+            .await
+        {
+            Ok(response) => response,
+            Err(_) => {
+                tracing::warn!(operation = name, agency = caller.actor.agency, "operation timed out");
+                error_response(
+                    "BAD_REQUEST",
+                    format!(
+                        "the operation ran longer than {} s (request_timeout) and was stopped; anything it had not committed was rolled back",
+                        limits.request_timeout.as_secs()
+                    ),
+                )
+            }
+        };
+        ensure_codes(&mut response.errors);
+        let body = self.deliver(caller, &response, &reads, &name).await?;
+        tracing::info!(
+            operation = name,
+            agency = caller.actor.agency,
+            client = caller.actor.client,
+            errors = response.errors.len(),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "graphql"
+        );
+        Ok(Run::Single(body))
+    }
+
+    /// Encodes a result within the response-size cap, then records its unmasked personal-data
+    /// reads; only once they are on record may the result leave. A result over the cap is
+    /// replaced by an error and its reads are not recorded: nothing of it is sent.
+    async fn deliver(
+        &self,
+        caller: &Caller,
+        response: &Response,
+        reads: &PiiReads,
+        operation: &str,
+    ) -> Result<String, Refusal> {
+        let body = match serde_json::to_string(response) {
+            Ok(body) if body.len() <= self.app.limits.max_response_bytes => body,
+            Ok(_) => {
+                reads.discard();
+                return Ok(self.encode(&error_response(
+                    "BAD_REQUEST",
+                    format!(
+                        "the response would exceed {} bytes (max_response_bytes); ask for fewer records or fields",
+                        self.app.limits.max_response_bytes
+                    ),
+                )));
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot encode a response");
+                return Err(Refusal::Internal);
+            }
+        };
+        if let Err(err) = reads.flush(&self.app.db, &caller.actor, operation, caller.purpose.as_deref()).await
+        {
+            tracing::error!(operation, agency = caller.actor.agency, error = ?err, "cannot record personal-data reads; response withheld");
+            return Err(Refusal::Internal);
+        }
+        Ok(body)
+    }
+
+    /// A small response the gateway made itself.
+    fn encode(&self, response: &Response) -> String {
+        serde_json::to_string(response).unwrap_or_else(|_| {
+            r#"{"data":null,"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.into()
+        })
+    }
+}

@@ -1,0 +1,467 @@
+//! Request limits, checked before execution: nesting of the raw text, aliases, root fields,
+//! depth and a cost that multiplies by page sizes; and who may run introspection.
+//!
+//! The cost walks the parsed document against the schema's shape (read once from its SDL):
+//! every field costs 1; what a `…Connection` field selects is multiplied by its `first` (the
+//! default page when absent), what a list relation selects by `LIST_FACTOR`. So
+//! `beneficiaries(first: 100) { nodes { businesses { loans { id } } } }` costs about
+//! 100 × 10 × 10, while the same with `first: 5` costs a twentieth of it.
+
+use std::{collections::HashMap, time::Duration};
+
+use async_graphql::{
+    Name, Variables,
+    parser::types::{
+        BaseType, DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet, TypeKind,
+        TypeSystemDefinition,
+    },
+};
+
+use crate::page::{DEFAULT_PAGE, MAX_PAGE};
+
+/// Assumed length of a relation list (a beneficiary's businesses, a business's loans…).
+pub const LIST_FACTOR: u64 = 10;
+/// Cost of `__schema` (the whole type system) and of `__type` (one type).
+const SCHEMA_INTROSPECTION_COST: u64 = 2_000;
+const TYPE_INTROSPECTION_COST: u64 = 100;
+/// Deepest bracket nesting of the raw text accepted before parsing (the parser recurses).
+pub const MAX_TEXT_NESTING: usize = 64;
+/// Selections visited while measuring one document; more is refused (fragment bombs).
+const MAX_VISITS: usize = 20_000;
+
+/// Who may run introspection queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Introspection {
+    /// Every authenticated token.
+    Any,
+    /// Tokens with the `admin` scope.
+    Admin,
+    /// Nobody: `schema.graphql` and `GET /schema.graphql` publish the schema instead.
+    Off,
+}
+
+/// The limits one request must stay within (operator configuration).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub max_aliases: usize,
+    pub max_root_fields: usize,
+    pub max_depth: usize,
+    pub max_cost: u64,
+    pub max_response_bytes: usize,
+    pub introspection: Introspection,
+    pub request_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub ws_init_timeout: Duration,
+    pub max_subscriptions_per_socket: usize,
+    pub max_subscriptions_per_client: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_depth: 12,
+            max_cost: 50_000,
+            max_response_bytes: 8 * 1024 * 1024,
+            introspection: Introspection::Any,
+            request_timeout: Duration::from_secs(30),
+            statement_timeout: Duration::from_secs(20),
+            ws_init_timeout: Duration::from_secs(10),
+            max_subscriptions_per_socket: 20,
+            max_subscriptions_per_client: 100,
+        }
+    }
+}
+
+/// What a field returns: the named type and whether it is a list.
+#[derive(Debug, Clone)]
+struct FieldShape {
+    type_name: String,
+    list: bool,
+}
+
+/// The schema's object types and their fields, enough to measure a document.
+#[derive(Debug, Default)]
+pub struct SchemaShape {
+    fields: HashMap<String, HashMap<String, FieldShape>>,
+    query: String,
+    mutation: String,
+    subscription: String,
+}
+
+impl SchemaShape {
+    /// Reads the shape from the schema's SDL.
+    pub fn from_sdl(sdl: &str) -> Self {
+        let mut shape = Self {
+            query: "Query".into(),
+            mutation: "Mutation".into(),
+            subscription: "Subscription".into(),
+            ..Self::default()
+        };
+        let Ok(doc) = async_graphql::parser::parse_schema(sdl) else {
+            tracing::error!("the schema's own SDL does not parse; request costs are estimated without it");
+            return shape;
+        };
+        for definition in doc.definitions {
+            match definition {
+                TypeSystemDefinition::Schema(schema) => {
+                    let schema = schema.node;
+                    if let Some(q) = schema.query {
+                        shape.query = q.node.to_string();
+                    }
+                    if let Some(m) = schema.mutation {
+                        shape.mutation = m.node.to_string();
+                    }
+                    if let Some(s) = schema.subscription {
+                        shape.subscription = s.node.to_string();
+                    }
+                }
+                TypeSystemDefinition::Type(ty) => {
+                    let ty = ty.node;
+                    let fields = match ty.kind {
+                        TypeKind::Object(object) => object.fields,
+                        TypeKind::Interface(interface) => interface.fields,
+                        _ => continue,
+                    };
+                    let map = fields
+                        .into_iter()
+                        .map(|f| {
+                            let f = f.node;
+                            let mut base = &f.ty.node.base;
+                            let mut list = false;
+                            while let BaseType::List(inner) = base {
+                                list = true;
+                                base = &inner.base;
+                            }
+                            let type_name = match base {
+                                BaseType::Named(name) => name.to_string(),
+                                BaseType::List(_) => String::new(),
+                            };
+                            (f.name.node.to_string(), FieldShape { type_name, list })
+                        })
+                        .collect();
+                    shape.fields.insert(ty.name.node.to_string(), map);
+                }
+                TypeSystemDefinition::Directive(_) => {}
+            }
+        }
+        shape
+    }
+
+    fn field(&self, parent: &str, name: &str) -> Option<&FieldShape> {
+        self.fields.get(parent)?.get(name)
+    }
+}
+
+/// What measuring an operation found.
+#[derive(Debug, Clone, Default)]
+pub struct Measure {
+    pub aliases: usize,
+    pub root_fields: usize,
+    pub depth: usize,
+    pub cost: u64,
+    pub introspection: bool,
+}
+
+/// The deepest nesting of `{`, `(` and `[` outside strings and comments. The parser recurses on
+/// each level, so a megabyte of `{` must be refused before it is parsed.
+pub fn text_nesting(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+/// The name of a document's only operation, if it has one (for logs when `operationName` is not
+/// given).
+pub fn sole_operation_name(doc: &ExecutableDocument) -> Option<String> {
+    match &doc.operations {
+        DocumentOperations::Multiple(ops) if ops.len() == 1 => ops.keys().next().map(|n| n.to_string()),
+        _ => None,
+    }
+}
+
+/// Finds the operation a request runs, as GraphQL does: by name, or the only one.
+pub fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+    select_operation(doc, name).map(|(ty, _)| ty)
+}
+
+fn select_operation<'a>(
+    doc: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<(OperationType, &'a SelectionSet)> {
+    let operation = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => op,
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
+        (DocumentOperations::Multiple(_), None) => return None,
+    };
+    Some((operation.node.ty, &operation.node.selection_set.node))
+}
+
+struct Walker<'a> {
+    doc: &'a ExecutableDocument,
+    shape: &'a SchemaShape,
+    variables: &'a Variables,
+    visits: usize,
+    measure: Measure,
+}
+
+impl Walker<'_> {
+    /// The cost of `set` selected on `parent`, at `depth` (root fields are at depth 1).
+    fn walk(
+        &mut self,
+        set: &SelectionSet,
+        parent: &str,
+        depth: usize,
+        stack: &mut Vec<Name>,
+    ) -> Result<u64, String> {
+        let mut cost = 0u64;
+        for item in &set.items {
+            self.visits += 1;
+            if self.visits > MAX_VISITS {
+                return Err(format!(
+                    "the document selects more than {MAX_VISITS} fields once fragments are expanded"
+                ));
+            }
+            match &item.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    let name = field.name.node.as_str();
+                    if field.alias.is_some() {
+                        self.measure.aliases += 1;
+                    }
+                    if depth == 1 {
+                        self.measure.root_fields += 1;
+                    }
+                    self.measure.depth = self.measure.depth.max(depth);
+                    match name {
+                        "__schema" => {
+                            self.measure.introspection = true;
+                            cost = cost.saturating_add(SCHEMA_INTROSPECTION_COST);
+                            continue;
+                        }
+                        "__type" => {
+                            self.measure.introspection = true;
+                            cost = cost.saturating_add(TYPE_INTROSPECTION_COST);
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    let shape = self.shape.field(parent, name).cloned();
+                    let child_type = shape.as_ref().map(|s| s.type_name.as_str()).unwrap_or_default();
+                    let children = self.walk(&field.selection_set.node, child_type, depth + 1, stack)?;
+                    let factor = match &shape {
+                        Some(s) if s.type_name.ends_with("Connection") => {
+                            let first = field.arguments.iter().find(|(n, _)| n.node == "first").and_then(
+                                |(_, value)| {
+                                    value
+                                        .node
+                                        .clone()
+                                        .into_const_with(|name| self.variables.get(&name).cloned().ok_or(()))
+                                        .ok()
+                                },
+                            );
+                            self.page_size(first)
+                        }
+                        Some(s) if s.list && !parent.ends_with("Connection") => LIST_FACTOR,
+                        _ => 1,
+                    };
+                    cost = cost.saturating_add(1).saturating_add(children.saturating_mul(factor));
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    let Some(fragment) = self.doc.fragments.get(name) else { continue };
+                    if stack.contains(name) {
+                        return Err(format!("fragment `{name}` spreads itself"));
+                    }
+                    stack.push(name.clone());
+                    let on = fragment.node.type_condition.node.on.node.to_string();
+                    cost = cost.saturating_add(self.walk(
+                        &fragment.node.selection_set.node,
+                        &on,
+                        depth,
+                        stack,
+                    )?);
+                    stack.pop();
+                }
+                Selection::InlineFragment(inline) => {
+                    let inline = &inline.node;
+                    let on = inline
+                        .type_condition
+                        .as_ref()
+                        .map(|c| c.node.on.node.to_string())
+                        .unwrap_or_else(|| parent.to_owned());
+                    cost = cost.saturating_add(self.walk(&inline.selection_set.node, &on, depth, stack)?);
+                }
+            }
+        }
+        Ok(cost)
+    }
+
+    /// The page size a connection field asks for: its `first` (from a literal or a variable),
+    /// the default page when absent, the maximum page when unreadable (validation refuses it).
+    fn page_size(&self, first: Option<async_graphql::Value>) -> u64 {
+        use async_graphql::Value;
+        match first {
+            None | Some(Value::Null) => DEFAULT_PAGE as u64,
+            Some(Value::Number(n)) => n.as_u64().map_or(MAX_PAGE as u64, |n| n.min(MAX_PAGE as u64)),
+            Some(_) => MAX_PAGE as u64,
+        }
+    }
+}
+
+/// Measures the operation `name` of `doc` (the only one when `name` is absent).
+pub fn measure(
+    doc: &ExecutableDocument,
+    name: Option<&str>,
+    variables: &Variables,
+    shape: &SchemaShape,
+) -> Result<Measure, String> {
+    let Some((ty, set)) = select_operation(doc, name) else {
+        return Err(match name {
+            Some(name) => format!("the document has no operation named `{name}`"),
+            None => "the document holds several operations: name the one to run in `operationName`".into(),
+        });
+    };
+    let root = match ty {
+        OperationType::Query => &shape.query,
+        OperationType::Mutation => &shape.mutation,
+        OperationType::Subscription => &shape.subscription,
+    };
+    let mut walker = Walker { doc, shape, variables, visits: 0, measure: Measure::default() };
+    let cost = walker.walk(set, root, 1, &mut Vec::new())?;
+    let mut measure = walker.measure;
+    measure.cost = cost;
+    Ok(measure)
+}
+
+impl Limits {
+    /// `Err` with a message naming the limit an operation breaks.
+    pub fn check(&self, measure: &Measure) -> Result<(), String> {
+        if measure.aliases > self.max_aliases {
+            return Err(format!(
+                "the operation uses {} aliases; the limit is {} (max_aliases)",
+                measure.aliases, self.max_aliases
+            ));
+        }
+        if measure.root_fields > self.max_root_fields {
+            return Err(format!(
+                "the operation selects {} root fields; the limit is {} (max_root_fields)",
+                measure.root_fields, self.max_root_fields
+            ));
+        }
+        if measure.depth > self.max_depth {
+            return Err(format!(
+                "the operation nests {} levels deep; the limit is {} (max_depth)",
+                measure.depth, self.max_depth
+            ));
+        }
+        if measure.cost > self.max_cost {
+            return Err(format!(
+                "the operation's cost is {}; the limit is {} (max_cost): ask for smaller pages (`first`) or fewer nested lists",
+                measure.cost, self.max_cost
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether a caller holding (or not holding) `admin` may run introspection.
+    pub fn allows_introspection(&self, admin: bool) -> bool {
+        match self.introspection {
+            Introspection::Any => true,
+            Introspection::Admin => admin,
+            Introspection::Off => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape() -> SchemaShape {
+        SchemaShape::from_sdl(&crate::sdl())
+    }
+
+    fn measured(query: &str, variables: serde_json::Value) -> Result<Measure, String> {
+        let doc = async_graphql::parser::parse_query(query).map_err(|e| e.to_string())?;
+        measure(&doc, None, &Variables::from_json(variables), &shape())
+    }
+
+    #[test]
+    fn a_connection_multiplies_by_first_and_a_relation_list_by_ten() {
+        let q = "{ beneficiaries(first: 50) { nodes { id businesses { id loans { id } } } } }";
+        let m = measured(q, serde_json::json!({})).expect("measured");
+        // beneficiaries: 1 + 50 × (nodes: 1 + 1 × (id 1 + businesses: 1 + 10 × (id 1 + loans: 1 + 10 × 1)))
+        assert_eq!(m.cost, 1 + 50 * (1 + (1 + (1 + 10 * (1 + (1 + 10))))));
+        assert_eq!((m.root_fields, m.depth, m.aliases), (1, 5, 0));
+        let small = measured(
+            "query($n: Int) { beneficiaries(first: $n) { nodes { id } } }",
+            serde_json::json!({ "n": 5 }),
+        )
+        .expect("measured");
+        assert_eq!(small.cost, 1 + 5 * 2);
+        let default = measured("{ beneficiaries { nodes { id } } }", serde_json::json!({})).expect("m");
+        assert_eq!(default.cost, 1 + DEFAULT_PAGE as u64 * 2);
+    }
+
+    #[test]
+    fn aliases_and_root_fields_are_counted_through_fragments() {
+        let q = "query { a: me { agency } b: me { agency } ...F } fragment F on Query { c: me { agency } }";
+        let m = measured(q, serde_json::json!({})).expect("measured");
+        assert_eq!((m.aliases, m.root_fields), (3, 3));
+        assert!(
+            measured("{ __schema { types { name } } }", serde_json::json!({})).is_ok_and(|m| m.introspection)
+        );
+        assert!(measured("query { ...A } fragment A on Query { ...A }", serde_json::json!({})).is_err());
+    }
+
+    #[test]
+    fn fragment_bombs_are_refused_before_they_are_expanded() {
+        let mut q = String::from("query { ...F0 }");
+        for i in 0..30 {
+            q.push_str(&format!(" fragment F{i} on Query {{ ...F{n} ...F{n} }}", n = i + 1));
+        }
+        q.push_str(" fragment F30 on Query { me { agency } }");
+        assert!(measured(&q, serde_json::json!({})).is_err_and(|e| e.contains("fragments")));
+    }
+
+    #[test]
+    fn text_nesting_ignores_strings_and_comments() {
+        assert_eq!(text_nesting("{ a { b(x: \"{{{{\") } } # {{{{"), 3);
+        assert_eq!(text_nesting(&"{".repeat(1000)), 1000);
+        assert_eq!(text_nesting("{ a(s: \"\"\" {{{ \"\"\") }"), 2);
+    }
+}

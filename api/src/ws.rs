@@ -1,0 +1,297 @@
+//! The `graphql-transport-ws` protocol (the `graphql-ws` library's protocol) over one socket.
+//!
+//! Every `subscribe` — query, mutation or subscription — runs through `Gateway::run`, the same
+//! path as `POST /graphql`: the token is re-checked for each operation and every second while the
+//! socket is open, so a revoked or expired token closes the socket (4401) rather than riding on
+//! an old handshake. Close codes follow the protocol: 4400 invalid message, 4401 unauthorized,
+//! 4403 forbidden (`connection_init` refused), 4408 no `connection_init` in time, 4409 a
+//! subscription id already in use, 4429 a second `connection_init`.
+
+use std::{collections::HashMap, time::Duration};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::{sync::mpsc, task::AbortHandle};
+
+use crate::gateway::{Caller, Gateway, Refusal, Run};
+
+/// The subprotocol this server speaks.
+pub const PROTOCOL: &str = "graphql-transport-ws";
+
+/// How often an open socket's token is checked for expiry and revocation.
+const RECHECK: Duration = Duration::from_secs(1);
+/// Messages the operations of one socket may have waiting to be sent.
+const OUTBOX: usize = 64;
+
+/// What an operation task hands to the socket.
+enum Out {
+    /// A protocol message for operation `id` (generation `generation`).
+    Message { id: String, generation: u64, text: String },
+    /// The operation ended.
+    Done { id: String, generation: u64 },
+    /// The token stopped being valid while an operation ran: the socket must close.
+    Refused(Refusal),
+}
+
+/// The operations running on one socket; aborted when the socket ends.
+#[derive(Default)]
+struct Running(HashMap<String, (u64, AbortHandle)>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for (_, (_, task)) in self.0.drain() {
+            task.abort();
+        }
+    }
+}
+
+impl Running {
+    fn is_current(&self, id: &str, generation: u64) -> bool {
+        self.0.get(id).is_some_and(|(g, _)| *g == generation)
+    }
+}
+
+/// Tells every running operation why it ends, and gives the close message for the socket: 4401
+/// when the token is no longer valid.
+async fn refuse_all<S>(sink: &mut S, running: &Running, refusal: &Refusal) -> Message
+where
+    S: futures_util::Sink<Message> + Unpin,
+{
+    let (code, why) = match refusal {
+        Refusal::Unauthenticated(why) => ("UNAUTHENTICATED", *why),
+        Refusal::Internal => ("INTERNAL", "internal error"),
+    };
+    let message = format!("{why}; reconnect with a valid token (and your last sequence)");
+    for id in running.0.keys() {
+        let _ = sink.send(Message::Text(error_message(id, code, &message).into())).await;
+    }
+    match refusal {
+        Refusal::Unauthenticated(why) => close(4401, why),
+        Refusal::Internal => close(1011, "internal error"),
+    }
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(reason.to_owned()) }))
+}
+
+fn error_message(id: &str, code: &str, message: &str) -> String {
+    json!({ "type": "error", "id": id, "payload": [{ "message": message, "extensions": { "code": code } }] })
+        .to_string()
+}
+
+fn next_message(id: &str, payload: &str) -> String {
+    // The payload is already JSON: splice it in rather than parse it again.
+    format!(r#"{{"type":"next","id":{},"payload":{payload}}}"#, Value::from(id))
+}
+
+/// The bearer token of a `connection_init` payload (`{"Authorization": "Bearer …"}` or
+/// `{"token": "…"}`), else the upgrade request's.
+fn init_token(payload: &Value, header_token: Option<&str>) -> Option<String> {
+    payload
+        .get("Authorization")
+        .or_else(|| payload.get("authorization"))
+        .and_then(Value::as_str)
+        .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim().to_owned()))
+        .or_else(|| payload.get("token").and_then(Value::as_str).map(str::to_owned))
+        .or_else(|| header_token.map(str::to_owned))
+}
+
+/// Serves one socket until either side closes it.
+pub async fn serve(
+    socket: WebSocket,
+    gateway: Gateway,
+    header_token: Option<String>,
+    purpose: Option<String>,
+) {
+    let (mut sink, mut incoming) = socket.split();
+    let (outbox, mut outgoing) = mpsc::channel::<Out>(OUTBOX);
+    let limits = gateway.app.limits.clone();
+    let mut caller: Option<Caller> = None;
+    let mut running = Running::default();
+    let mut generation = 0u64;
+    let init_deadline = tokio::time::sleep(limits.ws_init_timeout);
+    tokio::pin!(init_deadline);
+    let mut recheck = tokio::time::interval(RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+    let closing: Message = loop {
+        tokio::select! {
+            () = &mut init_deadline, if caller.is_none() => {
+                break close(4408, "Connection initialisation timeout");
+            }
+            _ = recheck.tick(), if caller.is_some() => {
+                // A socket ends when its token does: no leeway for a connection kept open.
+                let expired = caller.as_ref().is_some_and(|c| chrono::Utc::now().timestamp() >= c.actor.expires_at);
+                if let Some(c) = &caller
+                    && let Err(refusal) = if expired {
+                        Err(Refusal::Unauthenticated("the token expired"))
+                    } else {
+                        gateway.recheck(&c.actor).await
+                    }
+                {
+                    tracing::info!(agency = c.actor.agency, client = c.actor.client, reason = refusal.message(), "socket closed");
+                    break refuse_all(&mut sink, &running, &refusal).await;
+                }
+            }
+            Some(out) = outgoing.recv() => match out {
+                Out::Message { id, generation, text } => {
+                    if running.is_current(&id, generation) && sink.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Out::Done { id, generation } => {
+                    if running.is_current(&id, generation) {
+                        running.0.remove(&id);
+                    }
+                }
+                Out::Refused(refusal) => break refuse_all(&mut sink, &running, &refusal).await,
+            },
+            frame = incoming.next() => {
+                let text = match frame {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Binary(_))) => break close(4400, "binary messages are not part of the protocol"),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                };
+                let Ok(message) = serde_json::from_str::<Value>(text.as_str()) else {
+                    break close(4400, "Invalid message: not JSON");
+                };
+                match message.get("type").and_then(Value::as_str) {
+                    Some("connection_init") => {
+                        if caller.is_some() {
+                            break close(4429, "Too many initialisation requests");
+                        }
+                        let payload = message.get("payload").cloned().unwrap_or(Value::Null);
+                        let token = init_token(&payload, header_token.as_deref());
+                        match gateway.authenticate(token.as_deref()).await {
+                            Ok(actor) => {
+                                tracing::info!(agency = actor.agency, client = actor.client, "socket connected");
+                                caller = Some(Caller { actor, purpose: purpose.clone() });
+                                if sink.send(Message::Text(r#"{"type":"connection_ack"}"#.into())).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Err(Refusal::Unauthenticated(why)) => break close(4403, why),
+                            Err(Refusal::Internal) => break close(1011, "internal error"),
+                        }
+                    }
+                    Some("ping") => {
+                        if sink.send(Message::Text(r#"{"type":"pong"}"#.into())).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some("pong") => {}
+                    Some("complete") => {
+                        if let Some(id) = message.get("id").and_then(Value::as_str)
+                            && let Some((_, task)) = running.0.remove(id)
+                        {
+                            task.abort();
+                        }
+                    }
+                    Some("subscribe") => {
+                        let Some(caller) = &caller else {
+                            break close(4401, "Unauthorized");
+                        };
+                        let Some(id) = message.get("id").and_then(Value::as_str).map(str::to_owned) else {
+                            break close(4400, "Invalid message: subscribe needs an id");
+                        };
+                        if running.0.contains_key(&id) {
+                            break close(4409, &format!("Subscriber for {} already exists", short(&id)));
+                        }
+                        let request = message
+                            .get("payload")
+                            .cloned()
+                            .and_then(|p| serde_json::from_value::<async_graphql::Request>(p).ok());
+                        let Some(request) = request else {
+                            break close(4400, "Invalid message: subscribe needs a payload with a query");
+                        };
+                        if running.0.len() >= limits.max_subscriptions_per_socket {
+                            let text = error_message(&id, "BAD_REQUEST", &format!(
+                                "this socket already runs {} operations (max_subscriptions_per_socket)",
+                                limits.max_subscriptions_per_socket
+                            ));
+                            if sink.send(Message::Text(text.into())).await.is_err() {
+                                return;
+                            }
+                            continue;
+                        }
+                        let Some(slot) = gateway.open_slot(&caller.actor) else {
+                            let text = error_message(&id, "BAD_REQUEST", &format!(
+                                "this API client already runs {} operations on this replica (max_subscriptions_per_client)",
+                                limits.max_subscriptions_per_client
+                            ));
+                            if sink.send(Message::Text(text.into())).await.is_err() {
+                                return;
+                            }
+                            continue;
+                        };
+                        generation += 1;
+                        let task = tokio::spawn(operate(
+                            gateway.clone(),
+                            caller.clone(),
+                            request,
+                            id.clone(),
+                            generation,
+                            outbox.clone(),
+                            slot,
+                        ));
+                        running.0.insert(id, (generation, task.abort_handle()));
+                    }
+                    _ => break close(4400, "Invalid message: unknown type"),
+                }
+            }
+        }
+    };
+    drop(running);
+    let _ = sink.send(closing).await;
+    let _ = sink.close().await;
+}
+
+/// Runs one operation of a socket and hands its results to the socket.
+async fn operate(
+    gateway: Gateway,
+    caller: Caller,
+    request: async_graphql::Request,
+    id: String,
+    generation: u64,
+    outbox: mpsc::Sender<Out>,
+    _slot: crate::gateway::Slot,
+) {
+    let send = |text: String| Out::Message { id: id.clone(), generation, text };
+    match gateway.run(&caller, request, true).await {
+        // The socket closes: it tells this operation and the others why.
+        Err(refusal) => {
+            let _ = outbox.send(Out::Refused(refusal)).await;
+            return;
+        }
+        Ok(Run::Single(body)) => {
+            if outbox.send(send(next_message(&id, &body))).await.is_ok() {
+                let complete = json!({ "type": "complete", "id": id }).to_string();
+                let _ = outbox.send(send(complete)).await;
+            }
+        }
+        Ok(Run::Stream(mut stream)) => {
+            while let Some(item) = stream.next().await {
+                let text = match item {
+                    Ok(body) => next_message(&id, &body),
+                    Err(refusal) => {
+                        let _ = outbox.send(Out::Refused(refusal)).await;
+                        return;
+                    }
+                };
+                if outbox.send(send(text)).await.is_err() {
+                    return;
+                }
+            }
+            let _ = outbox.send(send(json!({ "type": "complete", "id": id }).to_string())).await;
+        }
+    }
+    let _ = outbox.send(Out::Done { id, generation }).await;
+}
+
+/// A client's id, cut short for a close reason (at most 123 bytes in all).
+fn short(id: &str) -> String {
+    id.chars().take(40).collect()
+}
