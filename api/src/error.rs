@@ -23,6 +23,10 @@ pub enum ServiceError {
     Conflict { expected: i32, actual: i32 },
     #[error("{message}")]
     Duplicate { field: String, message: String },
+    /// A NIK or KK that belongs to someone already registered — perhaps in another region. The
+    /// answer tells the caller that person exists, so it is logged as a read of their data.
+    #[error("{message}")]
+    DuplicatePerson { field: String, message: String, beneficiary: uuid::Uuid, regency: String },
     #[error("the training is full")]
     CapacityFull,
     #[error("{message}")]
@@ -54,7 +58,9 @@ impl ServiceError {
             Self::Validation { field, .. } => (Some(field.clone()), UserErrorCode::Validation),
             Self::InvalidTransition { .. } => (Some("status".into()), UserErrorCode::InvalidTransition),
             Self::Conflict { .. } => (Some("expectedVersion".into()), UserErrorCode::Conflict),
-            Self::Duplicate { field, .. } => (Some(field.clone()), UserErrorCode::Duplicate),
+            Self::Duplicate { field, .. } | Self::DuplicatePerson { field, .. } => {
+                (Some(field.clone()), UserErrorCode::Duplicate)
+            }
             Self::CapacityFull => (Some("trainingId".into()), UserErrorCode::CapacityFull),
             Self::NotEligible { field, .. } => (Some(field.clone()), UserErrorCode::NotEligible),
             Self::LimitExceeded { field, .. } => (Some(field.clone()), UserErrorCode::LimitExceeded),

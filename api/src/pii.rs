@@ -98,6 +98,14 @@ pub fn reveal(ctx: &Context<'_>, beneficiary: Uuid, regency: &str, field: &'stat
     allowed
 }
 
+/// Records that the caller learned something of a beneficiary's personal data (a `DUPLICATE`
+/// NIK answer), whatever its scopes.
+pub fn note_read(ctx: &Context<'_>, beneficiary: Uuid, regency: &str, field: &'static str) {
+    if let Ok(reads) = ctx.data::<std::sync::Arc<PiiReads>>() {
+        reads.note(beneficiary, regency, field);
+    }
+}
+
 /// Masks all but the first four and last two characters: `6472**********01`.
 pub fn mask(value: &str) -> String {
     let chars: Vec<char> = value.chars().collect();

@@ -174,6 +174,36 @@ where
         .map_err(|_| ServiceError::Database(sea_orm::DbErr::Custom(format!("no column {name}"))))
 }
 
+/// The beneficiary whose case a record of `kind` belongs to (`None` for a training), looked up
+/// within the caller's regions: `NOT_FOUND` when it is missing or outside them.
+pub async fn case_of(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    kind: EntityType,
+    id: Uuid,
+) -> Result<Option<Uuid>, ServiceError> {
+    use entity::*;
+    Ok(match kind {
+        EntityType::Beneficiary => find_visible::<beneficiary::Entity>(db, actor, id).await?.beneficiary_id(),
+        EntityType::Assistance => find_visible::<assistance::Entity>(db, actor, id).await?.beneficiary_id(),
+        EntityType::Business => find_visible::<business::Entity>(db, actor, id).await?.beneficiary_id(),
+        EntityType::Training => find_visible::<training::Entity>(db, actor, id).await?.beneficiary_id(),
+        EntityType::TrainingEnrollment => {
+            find_visible::<training_enrollment::Entity>(db, actor, id).await?.beneficiary_id()
+        }
+        EntityType::InfrastructureRequest => {
+            find_visible::<infrastructure_request::Entity>(db, actor, id).await?.beneficiary_id()
+        }
+        EntityType::LoanApplication => {
+            find_visible::<loan_application::Entity>(db, actor, id).await?.beneficiary_id()
+        }
+        EntityType::Referral => find_visible::<referral::Entity>(db, actor, id).await?.beneficiary_id(),
+        EntityType::MonitoringVisit => {
+            find_visible::<monitoring_visit::Entity>(db, actor, id).await?.beneficiary_id()
+        }
+    })
+}
+
 /// For a create with a client-supplied id: the existing record when this is a retry by the same
 /// agency (nothing is written again), `DUPLICATE` when the id belongs to someone else's record.
 pub async fn existing_for_retry<E>(

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{CREATE_BENEFICIARY, beneficiary_input, spawn_app, user_error};
+use crate::helpers::{CREATE_BENEFICIARY, beneficiary_input, error_code, spawn_app, user_error};
 
 #[tokio::test]
 async fn invalid_identity_numbers_are_refused_and_nothing_is_written() {
@@ -231,4 +231,66 @@ async fn other_lists_sort_by_their_own_fields() {
         .map(|n| n.iter().filter_map(|x| x["requestedAmount"].as_i64()).collect())
         .unwrap_or_default();
     assert_eq!(amounts, vec![9_000_000, 3_000_000, 1_000_000], "{body}");
+}
+
+#[tokio::test]
+async fn registering_or_correcting_a_nik_needs_pii_read_and_a_duplicate_answer_is_logged_as_a_read() {
+    let app = spawn_app().await;
+    let existing = app.beneficiary(2).await; // in Samarinda (6472)
+    let (nik, kk) = app.identity();
+    let blind = app.token("DINSOS", "beneficiary:read beneficiary:write", &["6401"]);
+    let mut paser = beneficiary_input(&nik, &kk, 2);
+    paser["regencyCode"] = json!("6401");
+    paser["districtCode"] = json!("640101");
+    let body = app.gql(&blind, CREATE_BENEFICIARY, json!({ "input": paser })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "registering needs pii:read: {body}");
+
+    let admin = app.admin();
+    let nik_of = app
+        .gql(&admin, "query($id: UUID!) { beneficiary(id: $id) { nik kkNumber } }", json!({ "id": existing }))
+        .await;
+    let taken_nik = nik_of["data"]["beneficiary"]["nik"].as_str().expect("nik").to_owned();
+    let update = "mutation($i: UpdateBeneficiaryInput!) { updateBeneficiary(input: $i) { beneficiary { version } userErrors { code } } }";
+    let samarinda_blind = app.token("DINSOS", "beneficiary:read beneficiary:write", &["6472"]);
+    let body = app
+        .gql(&samarinda_blind, update, json!({ "i": { "id": existing, "expectedVersion": 1, "nik": nik } }))
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "correcting a NIK needs pii:read: {body}");
+    let body = app
+        .gql(
+            &samarinda_blind,
+            update,
+            json!({ "i": { "id": existing, "expectedVersion": 1, "fullName": "Budi S." } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateBeneficiary"]["beneficiary"]["version"], 2,
+        "other fields need no pii:read: {body}"
+    );
+
+    // An officer in Paser with pii:read learns that the NIK is registered somewhere: logged.
+    let officer = app.token("DINSOS", "beneficiary:read beneficiary:write pii:read", &["6401"]);
+    let mut probe = paser.clone();
+    probe["nik"] = json!(taken_nik);
+    let body = app.gql(&officer, CREATE_BENEFICIARY, json!({ "input": probe })).await;
+    assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("DUPLICATE"), "{body}");
+    let mut by_id = paser.clone();
+    by_id["id"] = json!(existing);
+    let body = app.gql(&officer, CREATE_BENEFICIARY, json!({ "input": by_id })).await;
+    assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("DUPLICATE"), "{body}");
+    let me = app.gql(&officer, "{ me { tokenId } }", json!({})).await;
+    let log = app
+        .gql(
+            &admin,
+            "query($f: PiiAccessFilter) { piiAccessLog(filter: $f) { nodes { beneficiaryId fields } } }",
+            json!({ "f": { "tokenId": me["data"]["me"]["tokenId"] } }),
+        )
+        .await;
+    let nodes = log["data"]["piiAccessLog"]["nodes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(nodes.len(), 2, "both duplicate answers are on record: {log}");
+    assert!(nodes.iter().all(|n| n["beneficiaryId"] == json!(existing)), "{log}");
+    assert!(
+        nodes.iter().any(|n| n["fields"] == json!(["nik"]))
+            && nodes.iter().any(|n| n["fields"] == json!(["id"]))
+    );
 }

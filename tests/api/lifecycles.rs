@@ -473,6 +473,29 @@ async fn only_the_receiving_agency_answers_a_referral_and_only_the_sender_cancel
         json!({ "id": id, "expectedVersion": 2, "outcomeType": "LOAN_APPLICATION", "outcomeId": person }),
     )
     .await;
+    assert_eq!(
+        user_error(&body, "completeReferral").as_deref(),
+        Some("VALIDATION"),
+        "the outcome must exist: {body}"
+    );
+    let business = app.running_business(&person, "2025-01-01").await;
+    let loan = app
+        .gql(
+            &app.koperasi(),
+            "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { loanApplication { id } } }",
+            json!({ "i": { "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi", "requestedAmount": 2000000, "tenorMonths": 6 } }),
+        )
+        .await;
+    let loan = loan["data"]["createLoanApplication"]["loanApplication"]["id"].clone();
+    let body = mv(
+        &app,
+        &koperasi,
+        "completeReferral",
+        "CompleteReferralInput",
+        f,
+        json!({ "id": id, "expectedVersion": 2, "outcomeType": "LOAN_APPLICATION", "outcomeId": loan }),
+    )
+    .await;
     assert_eq!(status(&body, "completeReferral", f), "COMPLETED");
 }
 

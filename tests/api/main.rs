@@ -9,7 +9,7 @@ mod helpers;
 mod hostile;
 mod keys;
 mod lifecycles;
-mod matrix;
+pub mod matrix;
 mod policy;
 mod regions;
 mod replicas;

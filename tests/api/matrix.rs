@@ -68,16 +68,18 @@ fn owner(description: &str) -> &'static str {
     }
 }
 
-struct Call {
-    root: &'static str,
-    field: String,
-    scope: Option<String>,
-    agency: &'static str,
-    document: String,
-    variables: Value,
+pub struct Call {
+    pub root: &'static str,
+    pub field: String,
+    pub scope: Option<String>,
+    /// Every scope the field needs (`scope` is the first).
+    pub scopes: Vec<String>,
+    pub agency: &'static str,
+    pub document: String,
+    pub variables: Value,
 }
 
-async fn calls(app: &TestApp) -> Vec<Call> {
+pub async fn calls(app: &TestApp) -> Vec<Call> {
     let body = app.gql(&app.admin(), INTROSPECTION, json!({})).await;
     let types: BTreeMap<String, Value> = body["data"]["__schema"]["types"]
         .as_array()
@@ -90,11 +92,17 @@ async fn calls(app: &TestApp) -> Vec<Call> {
         for field in types[root]["fields"].as_array().into_iter().flatten() {
             let name = field["name"].as_str().unwrap_or_default().to_owned();
             let description = field["description"].as_str().unwrap_or_default();
-            let scope = description
-                .split("Needs `")
-                .nth(1)
-                .and_then(|rest| rest.split('`').next())
-                .map(str::to_owned);
+            // "Needs `a:b` and `c:d` (…) and …": every scope named in that sentence.
+            let needs = description.split("Needs ").nth(1).unwrap_or_default();
+            let needs = needs.split([';', '.']).next().unwrap_or_default();
+            let scopes: Vec<String> = needs
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|s| sinergi_api::auth::parse_scopes(s).is_ok_and(|p| p.len() == 1))
+                .map(str::to_owned)
+                .collect();
+            let scope = scopes.first().cloned();
             let (mut params, mut args, mut variables) = (Vec::new(), Vec::new(), serde_json::Map::new());
             for arg in field["args"].as_array().into_iter().flatten() {
                 if arg["type"]["kind"] != "NON_NULL" {
@@ -114,6 +122,7 @@ async fn calls(app: &TestApp) -> Vec<Call> {
                 root: op,
                 field: name.clone(),
                 scope,
+                scopes,
                 agency: if op == "mutation" { owner(description) } else { "DINSOS" },
                 document: format!("{op} M{params} {{ {name}{args}{selection} }}"),
                 variables: Value::Object(variables),
@@ -140,18 +149,20 @@ async fn every_field_and_mutation_needs_its_scope() {
             );
             continue;
         };
-        let without: Vec<&str> = all.iter().map(|s| s.as_str()).filter(|s| s != scope).collect();
-        let token = app.token(call.agency, &without.join(" "), &["64"]);
-        let body = app.gql(&token, &call.document, call.variables.clone()).await;
-        assert_eq!(
-            error_code(&body).as_deref(),
-            Some("FORBIDDEN"),
-            "{} {} without {scope}: {body}",
-            call.root,
-            call.field
-        );
+        for needed in &call.scopes {
+            let without: Vec<&str> = all.iter().map(|s| s.as_str()).filter(|s| s != needed).collect();
+            let token = app.token(call.agency, &without.join(" "), &["64"]);
+            let body = app.gql(&token, &call.document, call.variables.clone()).await;
+            assert_eq!(
+                error_code(&body).as_deref(),
+                Some("FORBIDDEN"),
+                "{} {} without {needed}: {body}",
+                call.root,
+                call.field
+            );
+        }
 
-        let token = app.token(call.agency, scope, &["64"]);
+        let token = app.token(call.agency, &call.scopes.join(" "), &["64"]);
         let body = app.gql(&token, &call.document, call.variables.clone()).await;
         let code = error_code(&body);
         assert!(
@@ -181,9 +192,17 @@ async fn every_field_and_mutation_needs_its_scope_over_websocket_too() {
     let calls = calls(&app).await;
     let mut checked = 0;
     for call in calls.iter().filter(|c| c.scope.is_some()) {
-        let scope = call.scope.as_deref().unwrap_or_default();
-        let without: Vec<&str> = all.iter().map(|s| s.as_str()).filter(|s| *s != scope).collect();
-        for (scopes, allowed) in [(without.join(" "), false), (scope.to_owned(), true)] {
+        let scope = call.scopes.join(" ");
+        let mut cases: Vec<(String, bool)> = call
+            .scopes
+            .iter()
+            .map(|needed| {
+                let without: Vec<&str> = all.iter().map(|s| s.as_str()).filter(|s| s != needed).collect();
+                (without.join(" "), false)
+            })
+            .collect();
+        cases.push((scope.clone(), true));
+        for (scopes, allowed) in cases {
             let token = app.token(call.agency, &scopes, &["64"]);
             let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
             ws.subscribe("m", &call.document, call.variables.clone()).await;

@@ -15,7 +15,7 @@ async fn id_of(app: &TestApp, token: &str, query: &str, variables: Value, path: 
 }
 
 /// One record of every type in Samarinda (6472); returns (by-id query field, id) pairs.
-async fn one_of_each(app: &TestApp) -> Vec<(&'static str, String)> {
+pub async fn one_of_each(app: &TestApp) -> Vec<(&'static str, String)> {
     let admin = app.admin();
     let person = app.beneficiary(2).await;
     let business = app.running_business(&person, "2025-01-01").await;
@@ -159,4 +159,111 @@ async fn a_beneficiary_who_moves_takes_the_whole_case_to_the_new_regency() {
         )
         .await;
     assert_eq!(body["data"]["beneficiary"]["businesses"][0]["id"], business.as_str(), "{body}");
+}
+
+/// The record type a mutation acts on, from its name (`approveBusiness` → `business`).
+fn target_of(mutation: &str) -> Option<&'static str> {
+    let lower = mutation.to_lowercase();
+    [
+        ("enrollment", "trainingEnrollment"),
+        ("enroll", "trainingEnrollment"),
+        ("training", "training"),
+        ("beneficiary", "beneficiary"),
+        ("business", "business"),
+        ("assistance", "assistance"),
+        ("infrastructure", "infrastructureRequest"),
+        ("loan", "loanApplication"),
+        ("referral", "referral"),
+        ("visit", "monitoringVisit"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| lower.contains(needle))
+    .map(|(_, kind)| kind)
+}
+
+/// Puts the ids of `records` into every id field of `value` that names one: `id` is the
+/// mutation's own record, `beneficiaryId` a beneficiary, and so on.
+fn with_ids(value: &mut Value, own: Option<&str>, records: &[(&'static str, String)]) {
+    let id_of = |kind: &str| records.iter().find(|(k, _)| *k == kind).map(|(_, id)| json!(id));
+    match value {
+        Value::Object(map) => {
+            for (key, field) in map.iter_mut() {
+                let kind = match key.as_str() {
+                    "id" => own,
+                    "beneficiaryId" => Some("beneficiary"),
+                    "businessId" => Some("business"),
+                    "trainingId" => Some("training"),
+                    _ => None,
+                };
+                match kind.and_then(id_of) {
+                    Some(id) if field.is_string() => *field = id,
+                    _ => with_ids(field, own, records),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| with_ids(item, own, records)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_mutation_answers_a_record_outside_the_regions_exactly_as_a_missing_one() {
+    let app = spawn_app().await;
+    let records = one_of_each(&app).await;
+    let calls = crate::matrix::calls(&app).await;
+    let mut checked = 0;
+    for call in calls.iter().filter(|c| c.root == "mutation") {
+        let Some(own) = target_of(&call.field) else { continue };
+        let mut outside = call.variables.clone();
+        with_ids(&mut outside, Some(own), &records);
+        if outside == call.variables {
+            continue;
+        }
+        // Every scope the owning agency may hold, bound to Paser (6401); the records are in 6472.
+        let token = app.token(call.agency, "all", &["6401"]);
+        let document =
+            call.document.replace("{ __typename }", "{ __typename userErrors { field code message } }");
+        let events = app.event_count().await;
+        let far = app.gql(&token, &document, outside.clone()).await;
+        let missing = app.gql(&token, &document, call.variables.clone()).await;
+        assert_eq!(app.event_count().await, events, "{}: nothing was written: {far}", call.field);
+        assert_eq!(far, missing, "{}: a record in another region answers as a missing one", call.field);
+        checked += 1;
+    }
+    assert!(checked > 30, "only {checked} mutations reached a record");
+    println!("cross-region walk: {checked} mutations answer as for a missing record");
+}
+
+#[tokio::test]
+async fn a_training_in_another_region_cannot_be_enrolled_in_nor_told_apart_from_a_missing_one() {
+    let app = spawn_app().await;
+    let records = one_of_each(&app).await;
+    let training =
+        records.iter().find(|(k, _)| *k == "training").map(|(_, id)| id.clone()).expect("training");
+    let mut paser = crate::helpers::beneficiary_input("6401011502900077", "6401010101150077", 2);
+    paser["regencyCode"] = json!("6401");
+    paser["districtCode"] = json!("640101");
+    let body = app.gql(&app.admin(), crate::helpers::CREATE_BENEFICIARY, json!({ "input": paser })).await;
+    let person = body["data"]["createBeneficiary"]["beneficiary"]["id"].clone();
+    let disnaker = app.token("DISNAKERTRANS", "training:read training:write", &["6401"]);
+    let enroll = "mutation($i: EnrollInTrainingInput!) { enrollInTraining(input: $i) { enrollment { id } userErrors { field code message } } }";
+    let far =
+        app.gql(&disnaker, enroll, json!({ "i": { "trainingId": training, "beneficiaryId": person } })).await;
+    let missing = app
+        .gql(
+            &disnaker,
+            enroll,
+            json!({ "i": { "trainingId": uuid::Uuid::now_v7(), "beneficiaryId": person } }),
+        )
+        .await;
+    assert_eq!(far, missing, "{far}");
+    assert_eq!(far["data"]["enrollInTraining"]["userErrors"][0]["message"], "no such training");
+    let seats = app
+        .gql(
+            &app.admin(),
+            "query($id: UUID!) { training(id: $id) { seatsTaken } }",
+            json!({ "id": training }),
+        )
+        .await;
+    assert_eq!(seats["data"]["training"]["seatsTaken"], 1, "no seat was taken: {seats}");
 }

@@ -385,20 +385,46 @@ impl BeneficiaryQuery {
 #[derive(Default)]
 pub struct BeneficiaryMutation;
 
+/// Notes a `DUPLICATE` NIK/KK answer as a read of the matching person's data: it reveals that
+/// they are registered, wherever they are.
+fn log_duplicate<T>(
+    ctx: &Context<'_>,
+    result: Result<T, crate::error::ServiceError>,
+) -> Result<T, crate::error::ServiceError> {
+    if let Err(crate::error::ServiceError::DuplicatePerson { field, beneficiary, regency, .. }) = &result {
+        let field = if field == "nik" {
+            "nik"
+        } else if field == "id" {
+            "id"
+        } else {
+            "kkNumber"
+        };
+        crate::pii::note_read(ctx, *beneficiary, regency, field);
+    }
+    result
+}
+
 #[Object]
 impl BeneficiaryMutation {
-    /// Registers a beneficiary. Needs `beneficiary:write` and an agency that owns beneficiary records.
-    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite).and(RequireOwner(EntityType::Beneficiary))")]
+    /// Registers a beneficiary. Needs `beneficiary:write` and `pii:read` (registering a person is
+    /// handling their personal data) and an agency that owns beneficiary records. A `DUPLICATE`
+    /// NIK or KK tells that the person exists, so it is logged as a read of their data.
+    #[graphql(
+        guard = "RequireScope(Scope::BeneficiaryWrite).and(RequireScope(Scope::PiiRead)).and(RequireOwner(EntityType::Beneficiary))"
+    )]
     async fn create_beneficiary(
         &self,
         ctx: &Context<'_>,
         input: CreateBeneficiaryInput,
     ) -> async_graphql::Result<CreateBeneficiaryPayload> {
         let state = ctx.state()?;
-        CreateBeneficiaryPayload::with_warnings(service::create(state, ctx.actor()?, input).await)
+        let result = service::create(state, ctx.actor()?, input).await;
+        CreateBeneficiaryPayload::with_warnings(log_duplicate(ctx, result))
     }
 
-    /// Changes a beneficiary's details. Needs `beneficiary:write` and an agency that owns beneficiary records.
+    /// Changes a beneficiary's details. Needs `beneficiary:write` and an agency that owns
+    /// beneficiary records. Changing the NIK or KK number is handling personal data: it also needs
+    /// the `pii:read` scope (FORBIDDEN without it).
     #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite).and(RequireOwner(EntityType::Beneficiary))")]
     async fn update_beneficiary(
         &self,
@@ -406,7 +432,8 @@ impl BeneficiaryMutation {
         input: UpdateBeneficiaryInput,
     ) -> async_graphql::Result<UpdateBeneficiaryPayload> {
         let state = ctx.state()?;
-        UpdateBeneficiaryPayload::with_warnings(service::update(state, ctx.actor()?, input).await)
+        let result = service::update(state, ctx.actor()?, input).await;
+        UpdateBeneficiaryPayload::with_warnings(log_duplicate(ctx, result))
     }
 
     /// ACTIVE → GRADUATED: the household has levelled up (naik kelas). Needs `beneficiary:write` and an agency that owns beneficiary records.

@@ -105,6 +105,11 @@ fn check_name(name: &str) -> Result<String, ServiceError> {
     Ok(name.to_owned())
 }
 
+/// The regency of a beneficiary wherever it is (for the personal-data log only).
+async fn find_any(db: &impl ConnectionTrait, id: Uuid) -> Result<String, ServiceError> {
+    Ok(Entity::find_by_id(id).one(db).await?.map(|b| b.regency_code).unwrap_or_default())
+}
+
 async fn ensure_unique(
     db: &impl ConnectionTrait,
     id: Uuid,
@@ -113,10 +118,12 @@ async fn ensure_unique(
     head_of_family: bool,
 ) -> Result<(), ServiceError> {
     let same_nik = Entity::find().filter(Column::Nik.eq(nik)).filter(Column::Id.ne(id)).one(db).await?;
-    if same_nik.is_some() {
-        return Err(ServiceError::Duplicate {
+    if let Some(other) = same_nik {
+        return Err(ServiceError::DuplicatePerson {
             field: "nik".into(),
             message: "a beneficiary with this NIK exists".into(),
+            beneficiary: other.id,
+            regency: other.regency_code,
         });
     }
     if head_of_family {
@@ -126,10 +133,12 @@ async fn ensure_unique(
             .filter(Column::Id.ne(id))
             .one(db)
             .await?;
-        if head.is_some() {
-            return Err(ServiceError::Duplicate {
+        if let Some(other) = head {
+            return Err(ServiceError::DuplicatePerson {
                 field: "isHeadOfFamily".into(),
                 message: "this KK already has a head of family".into(),
+                beneficiary: other.id,
+                regency: other.regency_code,
             });
         }
     }
@@ -163,7 +172,13 @@ pub async fn create(
 
     let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
-    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+    // A client-supplied id of someone else's beneficiary says that person exists: logged as a read.
+    let retry = existing_for_retry::<Entity>(&txn, actor, id).await;
+    if let Err(ServiceError::Duplicate { field, message }) = retry {
+        let other = find_any(&txn, id).await?;
+        return Err(ServiceError::DuplicatePerson { field, message, beneficiary: id, regency: other });
+    }
+    if let Some(existing) = retry? {
         return Ok((existing, Vec::new()));
     }
     ensure_unique(&txn, id, &input.nik, &input.kk_number, input.is_head_of_family).await?;
@@ -210,6 +225,10 @@ pub async fn update(
     let mut fields = Vec::new();
     let mut warnings = Vec::new();
 
+    // Correcting a NIK or KK is handling personal data: it needs `pii:read`, like registering.
+    if (input.nik.is_some() || input.kk_number.is_some()) && !actor.has(crate::auth::Scope::PiiRead) {
+        return Err(ServiceError::Forbidden("changing a NIK or KK number needs the `pii:read` scope".into()));
+    }
     let nik = input.nik.clone().unwrap_or_else(|| before.nik.clone());
     let kk = input.kk_number.clone().unwrap_or_else(|| before.kk_number.clone());
     let head = input.is_head_of_family.unwrap_or(before.is_head_of_family);

@@ -184,6 +184,19 @@ pub async fn change_status(
     response: Response,
 ) -> Result<referral::Model, ServiceError> {
     let to_wire: &'static str = to.into();
+    // The outcome is a record the caller can see, in the same person's case.
+    if let (Some(kind), Some(outcome)) = (response.outcome_type, response.outcome_id) {
+        let referral = find_visible::<Entity>(db, actor, id).await?;
+        let case = records::case_of(db, actor, kind, outcome)
+            .await
+            .map_err(ServiceError::missing("outcomeId", "record of that type"))?;
+        if case != Some(referral.beneficiary_id) {
+            return Err(ServiceError::validation(
+                "outcomeId",
+                "the outcome belongs to another beneficiary's case",
+            ));
+        }
+    }
     records::transition::<Entity, ActiveModel>(
         db,
         actor,

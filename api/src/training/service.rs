@@ -275,10 +275,9 @@ pub async fn enroll(
     if let Some(existing) = existing_for_retry::<enrollment::Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    let course = Entity::find_by_id(input.training_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ServiceError::validation("trainingId", "no such training"))?;
+    let course = find_visible::<Entity>(&txn, actor, input.training_id)
+        .await
+        .map_err(ServiceError::missing("trainingId", "training"))?;
     let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
         .await
         .map_err(ServiceError::missing("beneficiaryId", "beneficiary"))?;
