@@ -144,7 +144,8 @@ impl CaseEvent {
     async fn entity_id(&self) -> Uuid {
         self.model.entity_id
     }
-    /// What happened: `CREATED`, `UPDATED`, `STATUS_CHANGED`.
+    /// What happened: `CREATED`, `UPDATED`, `STATUS_CHANGED`, `SEAT_TAKEN` (a training seat),
+    /// `CLOSURE_PROPOSED` (a visit observed a business closed), `CLOSURE_REJECTED`.
     async fn action(&self) -> &str {
         &self.model.action
     }
@@ -192,13 +193,17 @@ pub struct CaseEventFilter {
     pub beneficiary_id: Option<Uuid>,
     /// Only events about this record.
     pub entity_id: Option<Uuid>,
-    /// Only these kinds of record.
+    /// Only these kinds of record. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub entity_types: Option<Vec<EntityType>>,
     /// Only events of this business and the records that belong to it (loans, visits, …).
     pub business_id: Option<Uuid>,
-    /// Only these actions (`CREATED`, `UPDATED`, `STATUS_CHANGED`, `SEAT_TAKEN`).
+    /// Only these actions (`CREATED`, `UPDATED`, `STATUS_CHANGED`, `SEAT_TAKEN`,
+    /// `CLOSURE_PROPOSED`, `CLOSURE_REJECTED`). At most 100 entries of at most 2000 characters.
+    #[graphql(validator(max_items = 100, list, chars_max_length = 2000))]
     pub actions: Option<Vec<String>>,
-    /// Only these regencies/cities (Kemendagri codes).
+    /// Only these regencies/cities (Kemendagri codes). At most 100 entries of at most 32 characters.
+    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
     pub regency_codes: Option<Vec<String>>,
 }
 

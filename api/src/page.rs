@@ -11,6 +11,8 @@ use crate::error::ServiceError;
 
 /// Largest page a client may ask for.
 pub const MAX_PAGE: i32 = 100;
+/// Above any position a cursor can hold.
+const MAX_POSITION: u64 = 1 << 40;
 /// Page size when `first` is not given.
 pub const DEFAULT_PAGE: i32 = 20;
 
@@ -29,7 +31,10 @@ fn decode_cursor(cursor: &str) -> Result<u64, ServiceError> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse().ok()))
+        .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse::<u64>().ok()))
+        // No list is that long: a larger position was not given out by this API, and would
+        // overflow the SQL `OFFSET`.
+        .filter(|n| *n < MAX_POSITION)
         .ok_or_else(|| ServiceError::BadRequest("`after` is not a cursor this API gave out".into()))
 }
 
@@ -74,8 +79,9 @@ where
     Ok(connection)
 }
 
-/// Escapes a user's text for a `LIKE` pattern and wraps it in `%…%`, lower-cased.
-pub fn contains_pattern(text: &str) -> String {
+/// A user's text as a `LIKE … ESCAPE '\'` pattern `%…%`, lower-cased, with `%`, `_` and `\`
+/// taken literally (on SQLite as on PostgreSQL: SQLite has no default escape character).
+pub fn contains_pattern(text: &str) -> sea_orm::sea_query::LikeExpr {
     let escaped: String = text
         .to_lowercase()
         .chars()
@@ -84,7 +90,7 @@ pub fn contains_pattern(text: &str) -> String {
             c => vec![c],
         })
         .collect();
-    format!("%{escaped}%")
+    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
 /// Sort direction.

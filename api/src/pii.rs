@@ -169,9 +169,11 @@ impl PiiAccess {
 pub struct PiiAccessFilter {
     /// Reads of this beneficiary.
     pub beneficiary_id: Option<Uuid>,
-    /// Reads by this agency.
+    /// Reads by this agency. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub actor_agency: Option<String>,
-    /// Reads with this token.
+    /// Reads with this token. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub token_id: Option<String>,
     /// At or after.
     pub from: Option<DateTime<Utc>>,

@@ -75,9 +75,11 @@ impl Revocations {
 /// Input of `revokeToken`.
 #[derive(InputObject)]
 pub struct RevokeTokenInput {
-    /// The token's id (`jti`), as `me { tokenId }` or `sinergi token issue` shows it.
+    /// The token's id (`jti`), as `me { tokenId }` or `sinergi token issue` shows it. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub token_id: String,
-    /// Why (kept with the revocation).
+    /// Why (kept with the revocation). At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub reason: Option<String>,
 }
 

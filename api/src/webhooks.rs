@@ -487,13 +487,16 @@ impl WebhookDeliveryNode {
 /// Input of `registerWebhook`.
 #[derive(InputObject)]
 pub struct RegisterWebhookInput {
-    /// Target URL, http or https.
+    /// Target URL, http or https. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub url: String,
-    /// Shared secret for the HMAC-SHA256 signature, at least 16 characters.
+    /// Shared secret for the HMAC-SHA256 signature, at least 16 characters. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub secret: String,
     /// Which events; the token's scopes and regions limit them further.
     pub filter: Option<CaseEventFilter>,
-    /// Start after this sequence (replays the history after it); default: from now on.
+    /// Start after this sequence (replays the history after it); default: from now on. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub after: Option<String>,
 }
 
@@ -502,7 +505,8 @@ pub struct RegisterWebhookInput {
 pub struct ReplayWebhookInput {
     /// The webhook.
     pub id: Uuid,
-    /// Deliver again every event after this sequence; also re-enables a disabled webhook.
+    /// Deliver again every event after this sequence; also re-enables a disabled webhook. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub after: String,
 }
 

@@ -20,6 +20,12 @@ pub struct Model {
     pub lead_agency: String,
     pub started_on: Option<Date>,
     pub status: String,
+    /// The day the status last changed (none for records from before this was kept).
+    pub status_changed_on: Option<Date>,
+    /// A field visit that observed the business closed; the owning agency confirms or rejects.
+    pub closure_proposed_by_visit: Option<Uuid>,
+    /// When that visit was made.
+    pub closure_proposed_on: Option<Date>,
     pub version: i32,
     pub created_by_agency: String,
     pub created_by_client: String,

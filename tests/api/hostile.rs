@@ -389,3 +389,35 @@ async fn many_live_subscriptions_do_not_starve_other_clients() {
     assert!(body.is_ok_and(|b| b["data"]["me"]["agency"] == "PUPR"), "another client is served meanwhile");
     drop(sockets);
 }
+
+#[tokio::test]
+async fn oversized_strings_and_lists_are_refused_without_being_echoed() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let (nik, kk) = app.identity();
+    let mut input = crate::helpers::beneficiary_input(&nik, &kk, 2);
+    input["regencyCode"] = json!("6".repeat(1 << 19));
+    let body = app.gql(&token, crate::helpers::CREATE_BENEFICIARY, json!({ "input": input })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"), "{}", &body.to_string()[..200]);
+    assert!(body.to_string().len() < 2_000, "the error does not echo half a megabyte");
+    let mut input = crate::helpers::beneficiary_input(&nik, &kk, 2);
+    input["address"] = json!("Jl. ".repeat(100_000));
+    let body = app.gql(&token, crate::helpers::CREATE_BENEFICIARY, json!({ "input": input })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"));
+    assert!(body.to_string().len() < 2_000);
+    let codes: Vec<String> = (0..40_000).map(|i| format!("{:04}", i % 10_000)).collect();
+    let body = app
+        .gql(
+            &token,
+            "query($c: [String!]) { beneficiaries(filter: {regencyCodes: $c}) { totalCount } }",
+            json!({ "c": codes }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body).as_deref(),
+        Some("BAD_REQUEST"),
+        "40,000 codes: {}",
+        &body.to_string()[..200.min(body.to_string().len())]
+    );
+    assert_eq!(count(&app, "beneficiary").await, 0, "nothing was written");
+}

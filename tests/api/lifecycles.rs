@@ -595,3 +595,90 @@ async fn only_the_sender_edits_an_open_referral_and_decided_requests_stay_as_dec
         app.gql(&pupr, update, json!({ "i": { "id": req, "expectedVersion": 3, "estimatedCost": 1 } })).await;
     assert_eq!(user_error(&body, "updateInfrastructureRequest").as_deref(), Some("INVALID_TRANSITION"));
 }
+
+#[tokio::test]
+async fn a_visit_proposes_a_closure_that_only_the_owning_agency_confirms_or_rejects() {
+    let app = spawn_app().await;
+    let relawan = app.token("RELAWAN", "monitoring:read monitoring:write business:read", &["6472"]);
+    let dinsos = app.token("DINSOS", "business:read business:write", &["6472"]);
+    let person = app.beneficiary(2).await;
+    let business = app.running_business(&person, "2025-05-01").await;
+    let record = "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { monitoringVisit { id business { status version closureProposedByVisitId closureProposedOn } } userErrors { code field } } }";
+    let visit = |date: &str, observed: &str| json!({ "i": { "businessId": business, "volunteerName": "Agus", "visitedOn": date, "observedStatus": observed } });
+    let body = app.gql(&relawan, record, visit("2020-01-01", "CLOSED")).await;
+    assert_eq!(
+        body["data"]["recordMonitoringVisit"]["userErrors"][0]["field"], "visitedOn",
+        "before the start: {body}"
+    );
+
+    let body = app.gql(&relawan, record, visit("2026-11-01", "CLOSED")).await;
+    let seen = &body["data"]["recordMonitoringVisit"]["monitoringVisit"];
+    assert_eq!(seen["business"]["status"], "RUNNING", "a visit does not close a business: {body}");
+    assert_eq!(seen["business"]["closureProposedByVisitId"], seen["id"]);
+    assert_eq!(seen["business"]["closureProposedOn"], "2026-11-01");
+    let version = seen["business"]["version"].as_i64().expect("version");
+    let work =
+        app.gql(&dinsos, "{ businesses(filter: {closureProposed: true}) { nodes { id } } }", json!({})).await;
+    assert_eq!(
+        work["data"]["businesses"]["nodes"],
+        json!([{ "id": business }]),
+        "the owner's work list: {work}"
+    );
+    let close = "mutation($i: StatusChangeInput!) { closeBusiness(input: $i) { business { status } userErrors { code } } }";
+    let body = app.gql(&relawan, close, json!({ "i": { "id": business, "expectedVersion": version } })).await;
+    assert_eq!(
+        crate::helpers::error_code(&body).as_deref(),
+        Some("FORBIDDEN"),
+        "the volunteer cannot confirm: {body}"
+    );
+    let reject = "mutation($i: StatusChangeInput!) { rejectBusinessClosure(input: $i) { business { status closureProposedByVisitId } userErrors { code } } }";
+    let body = app.gql(&dinsos, reject, json!({ "i": { "id": business, "expectedVersion": version } })).await;
+    assert_eq!(body["data"]["rejectBusinessClosure"]["business"]["status"], "RUNNING", "{body}");
+    assert!(body["data"]["rejectBusinessClosure"]["business"]["closureProposedByVisitId"].is_null());
+
+    let body = app.gql(&relawan, record, visit("2026-11-02", "CLOSED")).await;
+    let version = body["data"]["recordMonitoringVisit"]["monitoringVisit"]["business"]["version"].clone();
+    let body = app.gql(&dinsos, close, json!({ "i": { "id": business, "expectedVersion": version } })).await;
+    assert_eq!(body["data"]["closeBusiness"]["business"]["status"], "CLOSED", "the owner confirms: {body}");
+    let events = app
+        .gql(
+            &app.admin(),
+            "query($id: UUID!) { caseEvents(filter: {entityId: $id}) { nodes { action } } }",
+            json!({ "id": business }),
+        )
+        .await;
+    let actions: Vec<Value> = events["data"]["caseEvents"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| n["action"].clone())
+        .collect();
+    assert!(
+        actions.contains(&json!("CLOSURE_PROPOSED")) && actions.contains(&json!("CLOSURE_REJECTED")),
+        "{events}"
+    );
+}
+
+#[tokio::test]
+async fn a_visit_older_than_the_last_status_change_moves_nothing_and_a_recovery_resumes_the_business() {
+    let app = spawn_app().await;
+    let relawan = app.token("RELAWAN", "monitoring:read monitoring:write business:read", &["6472"]);
+    let person = app.beneficiary(2).await;
+    let business = app.running_business(&person, "2025-05-01").await;
+    let record = "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { monitoringVisit { business { status statusChangedOn } } userErrors { code field } } }";
+    let visit = |date: &str, observed: &str| json!({ "i": { "businessId": business, "volunteerName": "Agus", "visitedOn": date, "observedStatus": observed } });
+    let body = app.gql(&relawan, record, visit("2026-10-01", "STALLED")).await;
+    assert_eq!(
+        body["data"]["recordMonitoringVisit"]["monitoringVisit"]["business"]["status"], "STALLED",
+        "{body}"
+    );
+    let body = app.gql(&relawan, record, visit("2026-09-01", "RUNNING")).await;
+    assert_eq!(
+        body["data"]["recordMonitoringVisit"]["monitoringVisit"]["business"]["status"], "STALLED",
+        "a visit synced late, older than the stall, moves nothing: {body}"
+    );
+    let body = app.gql(&relawan, record, visit("2026-10-15", "RUNNING")).await;
+    let seen = &body["data"]["recordMonitoringVisit"]["monitoringVisit"]["business"];
+    assert_eq!(seen["status"], "RUNNING", "a later visit sees it running again: {body}");
+    assert_eq!(seen["statusChangedOn"], "2026-10-15");
+}

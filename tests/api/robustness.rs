@@ -72,3 +72,41 @@ async fn a_lost_database_gives_internal_errors_without_detail() {
     let ready = app.client.get(app.url("/readyz")).send().await.expect("readyz");
     assert_eq!(ready.status(), 503);
 }
+
+#[tokio::test]
+async fn forged_cursors_are_bad_requests_not_crashes() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let token = app.admin();
+    for forged in ["o:9223372036854775807", "o:18446744073709551615", "o:-1", "x:1"] {
+        let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged);
+        let body = app
+            .gql(
+                &token,
+                "query($a: String) { beneficiaries(after: $a) { totalCount } }",
+                json!({ "a": cursor }),
+            )
+            .await;
+        assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"), "{forged}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_name_search_takes_percent_and_underscore_literally() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let (nik, kk) = app.identity();
+    let mut input = crate::helpers::beneficiary_input(&nik, &kk, 2);
+    input["fullName"] = json!("Warung 100% Halal");
+    app.gql(&token, crate::helpers::CREATE_BENEFICIARY, json!({ "input": input })).await;
+    app.beneficiary(3).await;
+    let search = "query($t: String) { beneficiaries(filter: {nameContains: $t}) { nodes { fullName } } }";
+    let body = app.gql(&token, search, json!({ "t": "%" })).await;
+    assert_eq!(
+        body["data"]["beneficiaries"]["nodes"],
+        json!([{ "fullName": "Warung 100% Halal" }]),
+        "{body}"
+    );
+    let body = app.gql(&token, search, json!({ "t": "_" })).await;
+    assert_eq!(body["data"]["beneficiaries"]["nodes"], json!([]), "{body}");
+}

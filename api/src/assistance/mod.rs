@@ -150,11 +150,14 @@ impl Assistance {
 pub struct AssistanceFilter {
     /// Beneficiary.
     pub beneficiary_id: Option<Uuid>,
-    /// Regencies/cities.
+    /// Regencies/cities. At most 100 entries of at most 32 characters.
+    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
     pub regency_codes: Option<Vec<String>>,
-    /// Programmes.
+    /// Programmes. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub programmes: Option<Vec<AssistanceProgramme>>,
-    /// Statuses.
+    /// Statuses. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub statuses: Option<Vec<AssistanceStatus>>,
     /// Period starting on or after.
     pub period_from: Option<Date>,
@@ -184,13 +187,15 @@ pub struct CreateAssistanceInput {
     pub programme: AssistanceProgramme,
     /// Value in rupiah.
     pub amount: Rupiah,
-    /// Goods.
+    /// Goods. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub items: Option<String>,
     /// Period start.
     pub period_start: Date,
     /// Period end.
     pub period_end: Option<Date>,
-    /// Fund source.
+    /// Fund source. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub fund_source: String,
 }
 
@@ -203,11 +208,13 @@ pub struct UpdateAssistanceInput {
     pub expected_version: i32,
     /// Value.
     pub amount: Option<Rupiah>,
-    /// Goods.
+    /// Goods. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub items: Option<String>,
     /// Period end.
     pub period_end: Option<Date>,
-    /// Fund source.
+    /// Fund source. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub fund_source: Option<String>,
 }
 

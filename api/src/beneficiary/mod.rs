@@ -230,23 +230,30 @@ impl Beneficiary {
 /// Filter for beneficiaries; all given conditions must hold.
 #[derive(InputObject, Default)]
 pub struct BeneficiaryFilter {
-    /// Regencies/cities (Kemendagri codes).
+    /// Regencies/cities (Kemendagri codes). At most 100 entries of at most 32 characters.
+    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
     pub regency_codes: Option<Vec<String>>,
-    /// Districts (Kemendagri codes).
+    /// Districts (Kemendagri codes). At most 100 entries of at most 32 characters.
+    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
     pub district_codes: Option<Vec<String>>,
-    /// Statuses.
+    /// Statuses. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub statuses: Option<Vec<BeneficiaryStatus>>,
     /// Lowest decile, inclusive.
     pub decile_min: Option<i32>,
     /// Highest decile, inclusive.
     pub decile_max: Option<i32>,
-    /// Case-insensitive text in the full name.
+    /// Case-insensitive text in the full name. At most 100 characters.
+    #[graphql(validator(chars_max_length = 100))]
     pub name_contains: Option<String>,
-    /// Exact NIK; needs `pii:read` (a masked value cannot be recovered by searching).
+    /// Exact NIK; needs `pii:read` (a masked value cannot be recovered by searching). At most 64 characters (a valid one has 16 digits).
+    #[graphql(validator(chars_max_length = 64))]
     pub nik: Option<String>,
-    /// Exact KK number; needs `pii:read`.
+    /// Exact KK number; needs `pii:read`. At most 64 characters (a valid one has 16 digits).
+    #[graphql(validator(chars_max_length = 64))]
     pub kk_number: Option<String>,
-    /// Agency that created the record.
+    /// Agency that created the record. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub created_by_agency: Option<String>,
     /// Only demo (or only real) records.
     pub is_demo: Option<bool>,
@@ -272,28 +279,36 @@ order_by!(BeneficiaryOrderBy, BeneficiaryOrderField, beneficiary {
 pub struct CreateBeneficiaryInput {
     /// Optional client-chosen UUID; retrying a create with the same id is harmless.
     pub id: Option<Uuid>,
-    /// NIK, 16 digits.
+    /// NIK, 16 digits. At most 64 characters (a valid one has 16 digits).
+    #[graphql(validator(chars_max_length = 64))]
     pub nik: String,
-    /// KK number, 16 digits.
+    /// KK number, 16 digits. At most 64 characters (a valid one has 16 digits).
+    #[graphql(validator(chars_max_length = 64))]
     pub kk_number: String,
     /// Head of family on the KK (one per KK).
     #[graphql(default)]
     pub is_head_of_family: bool,
-    /// Full name.
+    /// Full name. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub full_name: String,
     /// Birth date.
     pub birth_date: Date,
     /// Sex; must agree with the NIK.
     pub sex: Sex,
-    /// Phone number.
+    /// Phone number. At most 20 characters.
+    #[graphql(validator(chars_max_length = 20))]
     pub phone: Option<String>,
-    /// Street address.
+    /// Street address. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub address: Option<String>,
-    /// Regency/city, Kemendagri code.
+    /// Regency/city, Kemendagri code. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub regency_code: String,
-    /// District, Kemendagri code inside the regency.
+    /// District, Kemendagri code inside the regency. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub district_code: String,
-    /// Village, 10-digit Kemendagri code inside the district.
+    /// Village, 10-digit Kemendagri code inside the district. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub village_code: Option<String>,
     /// Decile 1–10.
     pub decile: i32,
@@ -310,25 +325,33 @@ pub struct UpdateBeneficiaryInput {
     pub id: Uuid,
     /// The version the client last read.
     pub expected_version: i32,
-    /// Corrected NIK.
+    /// Corrected NIK. At most 64 characters (a valid one has 16 digits).
+    #[graphql(validator(chars_max_length = 64))]
     pub nik: Option<String>,
-    /// KK number.
+    /// KK number. At most 64 characters (a valid one has 16 digits).
+    #[graphql(validator(chars_max_length = 64))]
     pub kk_number: Option<String>,
     /// Head of family.
     pub is_head_of_family: Option<bool>,
-    /// Full name.
+    /// Full name. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub full_name: Option<String>,
     /// Birth date.
     pub birth_date: Option<Date>,
-    /// Phone number.
+    /// Phone number. At most 20 characters.
+    #[graphql(validator(chars_max_length = 20))]
     pub phone: Option<String>,
-    /// Street address.
+    /// Street address. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub address: Option<String>,
-    /// Regency/city (with `districtCode`).
+    /// Regency/city (with `districtCode`). At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub regency_code: Option<String>,
-    /// District.
+    /// District. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub district_code: Option<String>,
-    /// Village.
+    /// Village. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub village_code: Option<String>,
     /// New decile (from a DTSEN update; past decisions keep their snapshot).
     pub decile: Option<i32>,

@@ -145,6 +145,19 @@ impl Business {
     async fn status(&self) -> async_graphql::Result<BusinessStatus> {
         parse_stored(&self.model.status)
     }
+    /// The day the status last changed; a visit made before it moves nothing.
+    async fn status_changed_on(&self) -> Option<Date> {
+        self.model.status_changed_on.map(Date)
+    }
+    /// A monitoring visit that observed the business closed (usulan penutupan): the owning
+    /// agency confirms with `closeBusiness` or rejects with `rejectBusinessClosure`.
+    async fn closure_proposed_by_visit_id(&self) -> Option<Uuid> {
+        self.model.closure_proposed_by_visit
+    }
+    /// The day of that visit.
+    async fn closure_proposed_on(&self) -> Option<Date> {
+        self.model.closure_proposed_on.map(Date)
+    }
     /// Optimistic-concurrency version.
     async fn version(&self) -> i32 {
         self.model.version
@@ -191,15 +204,23 @@ impl Business {
 pub struct BusinessFilter {
     /// Owner.
     pub beneficiary_id: Option<Uuid>,
-    /// Regencies/cities.
+    /// Regencies/cities. At most 100 entries of at most 32 characters.
+    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
     pub regency_codes: Option<Vec<String>>,
-    /// Statuses.
+    /// Statuses. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub statuses: Option<Vec<BusinessStatus>>,
-    /// Sectors.
+    /// Sectors. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub sectors: Option<Vec<BusinessSector>>,
-    /// Lead agency.
+    /// Lead agency. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub lead_agency: Option<String>,
-    /// Case-insensitive text in the business name.
+    /// Only businesses with (true) or without (false) a closure proposed by a visit: the owning
+    /// agency's work list.
+    pub closure_proposed: Option<bool>,
+    /// Case-insensitive text in the business name. At most 100 characters.
+    #[graphql(validator(chars_max_length = 100))]
     pub name_contains: Option<String>,
     /// Started on or after.
     pub started_from: Option<Date>,
@@ -227,23 +248,27 @@ pub struct CreateBusinessInput {
     pub id: Option<Uuid>,
     /// Owner.
     pub beneficiary_id: Uuid,
-    /// Name.
+    /// Name. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub name: String,
     /// Sector.
     pub sector: BusinessSector,
     /// An earlier business stopped.
     #[graphql(default)]
     pub previously_stopped: bool,
-    /// Why it stopped.
+    /// Why it stopped. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub stop_cause: Option<String>,
-    /// NIB.
+    /// NIB. At most 20 characters.
+    #[graphql(validator(chars_max_length = 20))]
     pub nib: Option<String>,
     /// Monthly revenue.
     pub monthly_revenue: Option<Rupiah>,
     /// Workers besides the owner.
     #[graphql(default)]
     pub workers: i32,
-    /// Lead agency; defaults to the caller's agency.
+    /// Lead agency; defaults to the caller's agency. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub lead_agency: Option<String>,
 }
 
@@ -254,19 +279,23 @@ pub struct UpdateBusinessInput {
     pub id: Uuid,
     /// The version the client last read.
     pub expected_version: i32,
-    /// Name.
+    /// Name. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub name: Option<String>,
     /// Sector.
     pub sector: Option<BusinessSector>,
-    /// Why an earlier business stopped.
+    /// Why an earlier business stopped. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub stop_cause: Option<String>,
-    /// NIB.
+    /// NIB. At most 20 characters.
+    #[graphql(validator(chars_max_length = 20))]
     pub nib: Option<String>,
     /// Monthly revenue.
     pub monthly_revenue: Option<Rupiah>,
     /// Workers.
     pub workers: Option<i32>,
-    /// Lead agency.
+    /// Lead agency. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub lead_agency: Option<String>,
 }
 
@@ -433,7 +462,20 @@ impl BusinessMutation {
         move_business(ctx, input, BusinessStatus::Running).await
     }
 
-    /// RUNNING/STALLED → CLOSED. Needs `business:write` and an agency that owns business records.
+    /// Rejects a closure a monitoring visit proposed; the business stays as it is.
+    /// Needs `business:write` and an agency that owns business records.
+    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
+    async fn reject_business_closure(
+        &self,
+        ctx: &Context<'_>,
+        input: StatusChangeInput,
+    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
+        ChangeBusinessStatusPayload::from_result(
+            service::reject_closure(ctx.db()?, ctx.actor()?, input.id, input.expected_version).await,
+        )
+    }
+
+    /// RUNNING/STALLED → CLOSED; confirms a closure a visit proposed. Needs `business:write` and an agency that owns business records.
     #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
     async fn close_business(
         &self,

@@ -69,6 +69,11 @@ pub async fn list(
     if let Some(agency) = filter.lead_agency {
         select = select.filter(Column::LeadAgency.eq(agency));
     }
+    match filter.closure_proposed {
+        Some(true) => select = select.filter(Column::ClosureProposedByVisit.is_not_null()),
+        Some(false) => select = select.filter(Column::ClosureProposedByVisit.is_null()),
+        None => {}
+    }
     if let Some(text) = filter.name_contains.filter(|t| !t.trim().is_empty()) {
         select = select
             .filter(Expr::expr(Func::lower(Expr::col(Column::Name))).like(contains_pattern(text.trim())));
@@ -133,6 +138,9 @@ pub async fn create(
         workers: Set(input.workers),
         lead_agency: Set(input.lead_agency.unwrap_or_else(|| actor.agency.clone())),
         started_on: Set(None),
+        status_changed_on: Set(Some(now.date_naive())),
+        closure_proposed_by_visit: Set(None),
+        closure_proposed_on: Set(None),
         status: Set(wire(BusinessStatus::Proposed)),
         version: Set(1),
         created_by_agency: Set(actor.agency.clone()),
@@ -216,13 +224,46 @@ pub async fn change_status(
         expected_version,
         to,
         &LIFECYCLE,
-        |before, active| match started_on {
-            Some(date) if before.started_on.is_none() => {
+        |before, active| {
+            // A start records the day the business began running, which may be in the past.
+            active.status_changed_on = Set(Some(started_on.unwrap_or_else(|| Utc::now().date_naive())));
+            let mut fields = Vec::new();
+            if let Some(date) = started_on.filter(|_| before.started_on.is_none()) {
                 active.started_on = Set(Some(date));
-                Ok(vec!["startedOn"])
+                fields.push("startedOn");
             }
-            _ => Ok(Vec::new()),
+            // Closing answers a visit's closure proposal; any other move leaves it pending.
+            if to == "CLOSED" && before.closure_proposed_by_visit.is_some() {
+                active.closure_proposed_by_visit = Set(None);
+                active.closure_proposed_on = Set(None);
+                fields.extend(["closureProposedByVisitId", "closureProposedOn"]);
+            }
+            Ok(fields)
         },
     )
     .await
+}
+
+/// The owning agency rejects a closure a field visit proposed: the business stays as it is.
+pub async fn reject_closure(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+) -> Result<business::Model, ServiceError> {
+    let txn = db.begin().await?;
+    let before = records::load_for_write::<Entity>(&txn, actor, id, expected_version).await?;
+    if before.closure_proposed_by_visit.is_none() {
+        return Err(ServiceError::validation("id", "no closure is proposed for this business"));
+    }
+    let change = ActiveModel {
+        closure_proposed_by_visit: Set(None),
+        closure_proposed_on: Set(None),
+        ..Default::default()
+    };
+    let fields = ["closureProposedByVisitId", "closureProposedOn"];
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, change, "CLOSURE_REJECTED", &fields).await?;
+    txn.commit().await?;
+    Ok(after)
 }

@@ -159,11 +159,14 @@ impl InfrastructureRequest {
 pub struct InfrastructureRequestFilter {
     /// Beneficiary.
     pub beneficiary_id: Option<Uuid>,
-    /// Regencies/cities.
+    /// Regencies/cities. At most 100 entries of at most 32 characters.
+    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
     pub regency_codes: Option<Vec<String>>,
-    /// Kinds.
+    /// Kinds. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub kinds: Option<Vec<InfrastructureKind>>,
-    /// Statuses.
+    /// Statuses. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub statuses: Option<Vec<InfrastructureStatus>>,
 }
 
@@ -185,7 +188,8 @@ pub struct CreateInfrastructureRequestInput {
     pub beneficiary_id: Uuid,
     /// Kind.
     pub kind: InfrastructureKind,
-    /// Location description; the beneficiary's district is used for the codes.
+    /// Location description; the beneficiary's district is used for the codes. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub location: Option<String>,
     /// Estimated cost.
     pub estimated_cost: Option<Rupiah>,
@@ -204,7 +208,8 @@ pub struct SurveyInfrastructureRequestInput {
     pub id: Uuid,
     /// The version the client last read.
     pub expected_version: i32,
-    /// Survey notes.
+    /// Survey notes. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub survey_notes: String,
     /// Estimated cost after the survey.
     pub estimated_cost: Option<Rupiah>,
@@ -223,7 +228,8 @@ pub struct UpdateInfrastructureRequestInput {
     pub id: Uuid,
     /// The version the client last read.
     pub expected_version: i32,
-    /// Location description.
+    /// Location description. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub location: Option<String>,
     /// Estimated cost.
     pub estimated_cost: Option<Rupiah>,
@@ -242,7 +248,8 @@ pub struct RejectInfrastructureRequestInput {
     pub id: Uuid,
     /// The version the client last read.
     pub expected_version: i32,
-    /// Why.
+    /// Why. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub reason: String,
 }
 

@@ -162,11 +162,14 @@ pub struct LoanApplicationFilter {
     pub business_id: Option<Uuid>,
     /// Beneficiary.
     pub beneficiary_id: Option<Uuid>,
-    /// Regencies/cities.
+    /// Regencies/cities. At most 100 entries of at most 32 characters.
+    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
     pub regency_codes: Option<Vec<String>>,
-    /// Products.
+    /// Products. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub products: Option<Vec<LoanProduct>>,
-    /// Statuses.
+    /// Statuses. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub statuses: Option<Vec<LoanStatus>>,
 }
 
@@ -188,7 +191,8 @@ pub struct CreateLoanApplicationInput {
     pub business_id: Uuid,
     /// Product.
     pub product: LoanProduct,
-    /// Lender.
+    /// Lender. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub lender: String,
     /// Amount requested; within the product's limit.
     pub requested_amount: Rupiah,
@@ -206,7 +210,8 @@ pub struct UpdateLoanApplicationInput {
     pub id: Uuid,
     /// The version the client last read.
     pub expected_version: i32,
-    /// Lender.
+    /// Lender. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub lender: Option<String>,
     /// Amount requested.
     pub requested_amount: Option<Rupiah>,
@@ -225,7 +230,8 @@ pub struct ApproveLoanInput {
     pub expected_version: i32,
     /// Amount approved; within the product's limit.
     pub approved_amount: Rupiah,
-    /// Reason or conditions.
+    /// Reason or conditions. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub reason: Option<String>,
 }
 
@@ -236,7 +242,8 @@ pub struct RejectLoanInput {
     pub id: Uuid,
     /// The version the client last read.
     pub expected_version: i32,
-    /// Why it was rejected.
+    /// Why it was rejected. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub reason: String,
 }
 

@@ -150,9 +150,11 @@ pub struct MonitoringVisitFilter {
     pub business_id: Option<Uuid>,
     /// Beneficiary.
     pub beneficiary_id: Option<Uuid>,
-    /// Regencies/cities.
+    /// Regencies/cities. At most 100 entries of at most 32 characters.
+    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
     pub regency_codes: Option<Vec<String>>,
-    /// Observed statuses.
+    /// Observed statuses. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub observed_statuses: Option<Vec<ObservedStatus>>,
     /// Only visits that flagged a follow-up.
     pub follow_up_needed: Option<bool>,
@@ -176,7 +178,8 @@ pub struct RecordMonitoringVisitInput {
     pub id: Option<Uuid>,
     /// The business visited.
     pub business_id: Uuid,
-    /// Volunteer's name.
+    /// Volunteer's name. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub volunteer_name: String,
     /// Date of the visit; not in the future.
     pub visited_on: Date,
@@ -184,10 +187,12 @@ pub struct RecordMonitoringVisitInput {
     pub observed_status: ObservedStatus,
     /// Estimated monthly revenue.
     pub revenue_estimate: Option<Rupiah>,
-    /// Obstacles.
+    /// Obstacles. At most 100 entries.
     #[graphql(default)]
+    #[graphql(validator(max_items = 100))]
     pub obstacles: Vec<Obstacle>,
-    /// Notes.
+    /// Notes. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub notes: Option<String>,
     /// Follow-up needed.
     #[graphql(default)]

@@ -14,7 +14,6 @@ use uuid::Uuid;
 use super::{MonitoringVisitFilter, ObservedStatus, RecordMonitoringVisitInput};
 use crate::{
     auth::Actor,
-    business::service::LIFECYCLE as BUSINESS_LIFECYCLE,
     error::ServiceError,
     page::{Page, paginate, sorted},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
@@ -64,8 +63,8 @@ pub async fn list(
     paginate(db, select, first, after, super::MonitoringVisit::from).await
 }
 
-/// Records a visit and, when it observes STALLED or CLOSED, moves the business there — both with
-/// their events, in one transaction.
+/// Records a visit and what it observed: a stall or a recovery moves the business, a closure is
+/// proposed to the owning agency — each with its event, in one transaction.
 pub async fn record(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -88,6 +87,9 @@ pub async fn record(
     let biz = find_visible::<business::Entity>(&txn, actor, input.business_id)
         .await
         .map_err(ServiceError::missing("businessId", "business"))?;
+    if biz.started_on.is_some_and(|started| input.visited_on.0 < started) {
+        return Err(ServiceError::validation("visitedOn", "a visit cannot be before the business started"));
+    }
     let obstacles: Vec<&'static str> = input.obstacles.iter().map(|o| (*o).into()).collect();
     let now = Utc::now();
     let active = ActiveModel {
@@ -109,20 +111,32 @@ pub async fn record(
         updated_at: Set(now),
     };
     let visit = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
-    let target = match input.observed_status {
-        ObservedStatus::Stalled => Some("STALLED"),
-        ObservedStatus::Closed => Some("CLOSED"),
-        ObservedStatus::Running => None,
+    // A visit reports what it saw. STALLED moves a running business at once (stalls must be seen
+    // early) and RUNNING moves a stalled one back; CLOSED only proposes the closure to the owning
+    // agency. A visit older than the business's last status change moves nothing.
+    let stale = biz.status_changed_on.is_some_and(|changed| input.visited_on.0 < changed);
+    let mut change = business::ActiveModel::default();
+    let (action, fields): (&str, Vec<&str>) = match (input.observed_status, biz.status.as_str()) {
+        _ if stale => ("", Vec::new()),
+        (ObservedStatus::Stalled, "RUNNING") => {
+            change.status = Set("STALLED".into());
+            change.status_changed_on = Set(Some(input.visited_on.0));
+            ("STATUS_CHANGED", vec!["status"])
+        }
+        (ObservedStatus::Running, "STALLED") => {
+            change.status = Set("RUNNING".into());
+            change.status_changed_on = Set(Some(input.visited_on.0));
+            ("STATUS_CHANGED", vec!["status"])
+        }
+        (ObservedStatus::Closed, "RUNNING" | "STALLED") if biz.closure_proposed_by_visit.is_none() => {
+            change.closure_proposed_by_visit = Set(Some(visit.id));
+            change.closure_proposed_on = Set(Some(input.visited_on.0));
+            ("CLOSURE_PROPOSED", vec!["closureProposedByVisitId", "closureProposedOn"])
+        }
+        _ => ("", Vec::new()),
     };
-    // A visit reports what it saw; it moves the business only along its lifecycle (a visit to a
-    // business already CLOSED, or a late-synced visit, is kept without moving anything).
-    if let Some(to) = target
-        && biz.status != to
-        && BUSINESS_LIFECYCLE.check(&biz.status, to).is_ok()
-    {
-        let change = business::ActiveModel { status: Set(to.to_owned()), ..Default::default() };
-        records::update::<business::Entity, _>(&txn, actor, &biz, change, "STATUS_CHANGED", &["status"])
-            .await?;
+    if !fields.is_empty() {
+        records::update::<business::Entity, _>(&txn, actor, &biz, change, action, &fields).await?;
     }
     txn.commit().await?;
     Ok(visit)

@@ -170,15 +170,20 @@ pub struct ReferralFilter {
     pub beneficiary_id: Option<Uuid>,
     /// Business.
     pub business_id: Option<Uuid>,
-    /// Sending agency.
+    /// Sending agency. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub from_agency: Option<String>,
-    /// Receiving agency (an agency's inbox).
+    /// Receiving agency (an agency's inbox). At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub to_agency: Option<String>,
-    /// Regencies/cities.
+    /// Regencies/cities. At most 100 entries of at most 32 characters.
+    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
     pub regency_codes: Option<Vec<String>>,
-    /// Services.
+    /// Services. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub services: Option<Vec<ReferralService>>,
-    /// Statuses.
+    /// Statuses. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub statuses: Option<Vec<ReferralStatus>>,
     /// Due on or before.
     pub due_by: Option<Date>,
@@ -202,11 +207,13 @@ pub struct CreateReferralInput {
     pub beneficiary_id: Uuid,
     /// Business, when about one.
     pub business_id: Option<Uuid>,
-    /// Receiving agency code.
+    /// Receiving agency code. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub to_agency: String,
     /// Service asked for.
     pub service: ReferralService,
-    /// Why.
+    /// Why. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub reason: String,
     /// Respond by.
     pub due_by: Option<Date>,
@@ -221,7 +228,8 @@ pub struct UpdateReferralInput {
     pub expected_version: i32,
     /// Service asked for.
     pub service: Option<ReferralService>,
-    /// Why.
+    /// Why. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub reason: Option<String>,
     /// Respond by.
     pub due_by: Option<Date>,
@@ -234,7 +242,8 @@ pub struct DeclineReferralInput {
     pub id: Uuid,
     /// The version the client last read.
     pub expected_version: i32,
-    /// Why it is declined.
+    /// Why it is declined. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub reason: String,
 }
 
@@ -249,7 +258,8 @@ pub struct CompleteReferralInput {
     pub outcome_type: Option<EntityType>,
     /// Id of that record.
     pub outcome_id: Option<Uuid>,
-    /// Summary.
+    /// Summary. At most 2000 characters.
+    #[graphql(validator(chars_max_length = 2000))]
     pub note: Option<String>,
 }
 

@@ -230,19 +230,24 @@ impl TrainingEnrollment {
 /// Filter for trainings.
 #[derive(InputObject, Default)]
 pub struct TrainingFilter {
-    /// Regencies/cities.
+    /// Regencies/cities. At most 100 entries of at most 32 characters.
+    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
     pub regency_codes: Option<Vec<String>>,
-    /// Topics.
+    /// Topics. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub topics: Option<Vec<TrainingTopic>>,
-    /// Statuses.
+    /// Statuses. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
     pub statuses: Option<Vec<TrainingStatus>>,
-    /// Organising agency.
+    /// Organising agency. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub organiser_agency: Option<String>,
     /// Starting on or after.
     pub starts_from: Option<Date>,
     /// Starting on or before.
     pub starts_to: Option<Date>,
-    /// Case-insensitive text in the title.
+    /// Case-insensitive text in the title. At most 100 characters.
+    #[graphql(validator(chars_max_length = 100))]
     pub title_contains: Option<String>,
 }
 
@@ -262,13 +267,16 @@ order_by!(TrainingOrderBy, TrainingOrderField, training {
 pub struct CreateTrainingInput {
     /// Optional client-chosen UUID.
     pub id: Option<Uuid>,
-    /// Title.
+    /// Title. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub title: String,
     /// Topic.
     pub topic: TrainingTopic,
-    /// Regency/city, Kemendagri code.
+    /// Regency/city, Kemendagri code. At most 32 characters.
+    #[graphql(validator(chars_max_length = 32))]
     pub regency_code: String,
-    /// Venue.
+    /// Venue. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub venue: Option<String>,
     /// First day.
     pub starts_on: Date,
@@ -285,9 +293,11 @@ pub struct UpdateTrainingInput {
     pub id: Uuid,
     /// The version the client last read.
     pub expected_version: i32,
-    /// Title.
+    /// Title. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub title: Option<String>,
-    /// Venue.
+    /// Venue. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub venue: Option<String>,
     /// First day.
     pub starts_on: Option<Date>,
@@ -319,7 +329,8 @@ pub struct UpdateEnrollmentInput {
     pub expected_version: i32,
     /// The business the training is for (of the same beneficiary).
     pub business_id: Option<Uuid>,
-    /// Certificate number.
+    /// Certificate number. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub certificate_no: Option<String>,
 }
 
@@ -330,7 +341,8 @@ pub struct CompleteEnrollmentInput {
     pub id: Uuid,
     /// The version the client last read.
     pub expected_version: i32,
-    /// Certificate number.
+    /// Certificate number. At most 200 characters.
+    #[graphql(validator(chars_max_length = 200))]
     pub certificate_no: Option<String>,
 }
 
