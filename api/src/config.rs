@@ -141,6 +141,14 @@ pub struct Config {
     #[arg(long, env = "SINERGI_SQLITE_READERS", default_value_t = 4)]
     pub sqlite_readers: u32,
 
+    /// Webhooks one API client may have active at once.
+    #[arg(long, env = "SINERGI_WEBHOOK_MAX_PER_CLIENT", default_value_t = 10)]
+    pub webhook_max_per_client: u64,
+
+    /// Webhooks one replica delivers to at the same time (each keeps its own order).
+    #[arg(long, env = "SINERGI_WEBHOOK_CONCURRENCY", default_value_t = 8)]
+    pub webhook_concurrency: usize,
+
     /// Seed demo data when the database has no beneficiaries.
     #[arg(long, env = "SINERGI_DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo_data: bool,

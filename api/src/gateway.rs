@@ -140,7 +140,12 @@ impl Gateway {
         if chrono::Utc::now().timestamp() > actor.expires_at.saturating_add(30) {
             return Err(Refusal::Unauthenticated("the token expired"));
         }
-        match self.app.revocations.is_revoked(&self.app.reader, &actor.token_id).await {
+        match self
+            .app
+            .revocations
+            .is_refused(&self.app.reader, &actor.token_id, &actor.agency, &actor.client)
+            .await
+        {
             Ok(false) => Ok(()),
             Ok(true) => Err(Refusal::Unauthenticated("the token was revoked")),
             Err(err) => {

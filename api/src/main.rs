@@ -48,6 +48,25 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Manage API clients (an agency's systems).
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Revoke an API client: every token it holds is refused on every replica within seconds,
+    /// and its webhooks are disabled.
+    Revoke {
+        /// The client's name (a token's `sub`), or `AGENCY/NAME`.
+        name: String,
+        /// The client's agency, unless the name says it.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Why (kept with the revocation and in the webhooks' delivery log).
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -206,7 +225,38 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .revoke(&db, &jti, "cli", reason)
                 .await
                 .map_err(|e| format!("cannot revoke: {e}"))?;
-            println!("token {jti} revoked");
+            let disabled = sinergi_api::webhooks::disable_for_token(&db, &jti)
+                .await
+                .map_err(|e| format!("cannot disable its webhooks: {e}"))?;
+            println!("token {jti} revoked; {disabled} webhook(s) it registered disabled");
+            Ok(())
+        }
+        Command::Client(ClientCommand::Revoke { name, agency, reason }) => {
+            let (agency, name) = match (name.split_once('/'), agency) {
+                (Some((a, n)), _) => (a.to_owned(), n.to_owned()),
+                (None, Some(agency)) => (agency, name),
+                (None, None) => {
+                    return Err("name the client's agency: --agency AGENCY, or AGENCY/NAME".into());
+                }
+            };
+            let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            sinergi_api::prepare(&db, &Regions::load(), &policy)
+                .await
+                .map_err(|e| format!("migrations: {e}"))?;
+            let disabled = sinergi_api::revocation::Revocations::default()
+                .revoke_client(&db, &agency, &name, reason)
+                .await
+                .map_err(|e| match e {
+                    sinergi_api::error::ServiceError::NotFound => {
+                        format!(
+                            "no API client {agency}/{name} has been registered (token issue registers one)"
+                        )
+                    }
+                    other => format!("cannot revoke: {other}"),
+                })?;
+            println!("API client {agency}/{name} revoked; {disabled} webhook(s) disabled");
             Ok(())
         }
         Command::Serve => serve(config, policy, load_rules(cli.rules.as_deref())?).await,
@@ -270,6 +320,8 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
         allow_private_targets: config.webhook_allow_private_targets,
         timeout: std::time::Duration::from_secs(config.webhook_timeout_secs.clamp(1, 300)),
         max_failures: config.webhook_max_failures.max(1),
+        max_per_client: config.webhook_max_per_client.max(1),
+        concurrency: config.webhook_concurrency.clamp(1, 256),
         ..Default::default()
     };
     sinergi_api::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())

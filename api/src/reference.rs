@@ -31,6 +31,8 @@ pub async fn register_client(db: &impl ConnectionTrait, agency: &str, client: &s
         agency_code: Set(agency.to_owned()),
         name: Set(client.to_owned()),
         created_at: Set(Utc::now()),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
     })
     .on_conflict(OnConflict::column(entity::api_client::Column::Id).do_nothing().to_owned())
     .exec_without_returning(db)

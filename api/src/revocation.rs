@@ -8,9 +8,13 @@ use std::{
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::revoked_token::{self, Entity};
+use entity::{
+    api_client,
+    revoked_token::{self, Entity},
+};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    sea_query::OnConflict,
 };
 use tokio::sync::RwLock;
 
@@ -23,30 +27,92 @@ use crate::{
 /// How stale a replica's view of revocations may be.
 pub const REFRESH: Duration = Duration::from_secs(2);
 
-/// The revoked token ids, as last read from the database.
+/// What is revoked, as last read from the database: token ids, and API clients
+/// (`AGENCY/NAME`) whose every token is refused.
+#[derive(Default)]
+struct Revoked {
+    tokens: HashSet<String>,
+    clients: HashSet<String>,
+}
+
+/// Revoked tokens and clients, cached for `REFRESH`.
 pub struct Revocations {
-    cache: RwLock<(Option<Instant>, HashSet<String>)>,
+    cache: RwLock<(Option<Instant>, Revoked)>,
 }
 
 impl Default for Revocations {
     fn default() -> Self {
-        Self { cache: RwLock::new((None, HashSet::new())) }
+        Self { cache: RwLock::new((None, Revoked::default())) }
     }
 }
 
 impl Revocations {
-    /// Whether `jti` is revoked, re-reading the table when the cache is older than `REFRESH`.
+    /// Whether `jti` is revoked, re-reading the tables when the cache is older than `REFRESH`.
     pub async fn is_revoked(&self, db: &DatabaseConnection, jti: &str) -> Result<bool, DbErr> {
+        self.check(db, |r| r.tokens.contains(jti)).await
+    }
+
+    /// Whether the token `jti` or the API client `agency/client` is revoked.
+    pub async fn is_refused(
+        &self,
+        db: &DatabaseConnection,
+        jti: &str,
+        agency: &str,
+        client: &str,
+    ) -> Result<bool, DbErr> {
+        let key = format!("{agency}/{client}");
+        self.check(db, |r| r.tokens.contains(jti) || r.clients.contains(&key)).await
+    }
+
+    async fn check(&self, db: &DatabaseConnection, test: impl Fn(&Revoked) -> bool) -> Result<bool, DbErr> {
         {
             let cache = self.cache.read().await;
             if cache.0.is_some_and(|at| at.elapsed() < REFRESH) {
-                return Ok(cache.1.contains(jti));
+                return Ok(test(&cache.1));
             }
         }
-        let ids: HashSet<String> = Entity::find().all(db).await?.into_iter().map(|r| r.jti).collect();
-        let revoked = ids.contains(jti);
-        *self.cache.write().await = (Some(Instant::now()), ids);
-        Ok(revoked)
+        let tokens = Entity::find().all(db).await?.into_iter().map(|r| r.jti).collect();
+        let clients = api_client::Entity::find()
+            .filter(api_client::Column::RevokedAt.is_not_null())
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let revoked = Revoked { tokens, clients };
+        let answer = test(&revoked);
+        *self.cache.write().await = (Some(Instant::now()), revoked);
+        Ok(answer)
+    }
+
+    /// Revokes an API client (`agency/name`): its tokens are refused on every replica within
+    /// seconds and its webhooks are disabled now. `NotFound` for a client never registered.
+    pub async fn revoke_client(
+        &self,
+        db: &impl ConnectionTrait,
+        agency: &str,
+        name: &str,
+        reason: Option<String>,
+    ) -> Result<usize, crate::error::ServiceError> {
+        use sea_orm::sea_query::Expr;
+        let id = format!("{agency}/{name}");
+        let now = Utc::now();
+        let updated = api_client::Entity::update_many()
+            .col_expr(api_client::Column::RevokedAt, Expr::value(now))
+            .col_expr(api_client::Column::RevokedReason, Expr::value(reason.clone()))
+            .filter(api_client::Column::Id.eq(id.clone()))
+            .exec(db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(crate::error::ServiceError::NotFound);
+        }
+        let why = format!(
+            "the API client {id} was revoked{}",
+            reason.map(|r| format!(": {r}")).unwrap_or_default()
+        );
+        let disabled = crate::webhooks::disable_for_client(db, agency, name, &why).await?;
+        self.cache.write().await.1.clients.insert(id);
+        Ok(disabled)
     }
 
     /// Records a revocation (idempotent) and applies it to this replica at once.
@@ -67,7 +133,7 @@ impl Revocations {
         .on_conflict(OnConflict::column(revoked_token::Column::Jti).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
-        self.cache.write().await.1.insert(jti.to_owned());
+        self.cache.write().await.1.tokens.insert(jti.to_owned());
         Ok(now)
     }
 }
@@ -118,6 +184,7 @@ impl RevocationMutation {
             .revoke(&state.db, &token_id, &by, input.reason)
             .await
             .map_err(|e| gql(ServiceError::Database(e)))?;
+        crate::webhooks::disable_for_token(&state.db, &token_id).await.map_err(gql)?;
         tracing::info!(token_id, by, "token revoked");
         Ok(RevokeTokenPayload { token_id, revoked_at })
     }

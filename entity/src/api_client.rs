@@ -11,6 +11,9 @@ pub struct Model {
     pub agency_code: String,
     pub name: String,
     pub created_at: DateTimeUtc,
+    /// When the client was revoked: its tokens are refused and its webhooks disabled.
+    pub revoked_at: Option<DateTimeUtc>,
+    pub revoked_reason: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

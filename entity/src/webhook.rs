@@ -19,6 +19,8 @@ pub struct Model {
     pub scopes: String,
     /// JSON array of the registering token's regions.
     pub regions: String,
+    /// The registering token's id (`jti`): revoking it disables the webhook.
+    pub token_id: Option<String>,
     /// The last sequence delivered (or skipped by the filter).
     pub cursor: i64,
     pub status: String,

@@ -19,6 +19,7 @@ mod m20261128_000012_create_pii_access_log;
 mod m20261128_000013_create_revoked_token;
 mod m20261128_000014_create_webhook;
 mod m20261129_000015_add_business_closure_proposal;
+mod m20261129_000016_add_webhook_token_and_client_revocation;
 mod shared;
 
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000013_create_revoked_token::Migration),
             Box::new(m20261128_000014_create_webhook::Migration),
             Box::new(m20261129_000015_add_business_closure_proposal::Migration),
+            Box::new(m20261129_000016_add_webhook_token_and_client_revocation::Migration),
         ]
     }
 }

@@ -103,6 +103,7 @@ pub fn test_webhooks() -> WebhookSettings {
         timeout: std::time::Duration::from_secs(2),
         max_failures: 4,
         retry_base: std::time::Duration::from_millis(50),
+        ..WebhookSettings::default()
     }
 }
 

@@ -197,6 +197,16 @@ async fn webhook_targets_are_validated() {
         ("http://127.0.0.1:9/hook", "loopback, not allowed by default"),
         ("http://10.1.2.3/hook", "private network"),
         ("http://user:pw@example.org/hook", "credentials"),
+        ("http://[::127.0.0.1]/hook", "IPv4-compatible loopback"),
+        ("http://[::ffff:0:7f00:1]/hook", "IPv4-translated loopback"),
+        ("http://[64:ff9b::a9fe:a9fe]/hook", "NAT64 of the metadata address"),
+        ("http://[2002:7f00:1::]/hook", "6to4 of loopback"),
+        ("http://[fec0::1]/hook", "site-local"),
+        ("http://198.18.0.1/hook", "benchmarking"),
+        ("http://240.0.0.1/hook", "reserved"),
+        ("http://0.0.0.0/hook", "this network"),
+        ("http://192.0.2.1/hook", "TEST-NET-1"),
+        ("http://255.255.255.255/hook", "broadcast"),
         ("not a url", "garbage"),
     ] {
         let body = app.gql(&app.admin(), REGISTER, json!({ "i": { "url": url, "secret": SECRET } })).await;
@@ -228,4 +238,168 @@ async fn a_delivery_claimed_by_a_replica_that_died_is_taken_over_and_nothing_is_
     app.beneficiary(3).await;
     assert_eq!(receiver.sequences(2).await, vec![1, 2], "delivered once the dead claim lapsed");
     assert!(chrono::Utc::now() >= lapses, "not before the claim lapsed");
+}
+
+const LIST: &str = "query { webhooks { id status disabledReason deliveries { nodes { outcome error } } } }";
+
+/// A DINSOS client's token (not admin) for registering webhooks, named `client`.
+fn client_token(app: &TestApp, client: &str, regions: &[&str]) -> String {
+    app.token_with(sinergi_api::auth::TokenRequest {
+        agency: "DINSOS".into(),
+        client: client.into(),
+        scopes: sinergi_api::auth::parse_scopes("events:subscribe beneficiary:read").unwrap_or_default(),
+        regions: regions.iter().map(|r| r.to_string()).collect(),
+        ttl: chrono::Duration::hours(1),
+    })
+}
+
+async fn register_as(app: &TestApp, token: &str, url: &str) -> String {
+    let body = app.gql(token, REGISTER, json!({ "i": { "url": url, "secret": SECRET, "after": "0" } })).await;
+    body["data"]["registerWebhook"]["webhook"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+}
+
+/// Waits until the webhook `id`, as the admin lists it, satisfies `done`.
+async fn until(app: &TestApp, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let body = app.gql(&app.admin(), LIST, json!({})).await;
+        let hook = body["data"]["webhooks"].as_array().into_iter().flatten().find(|h| h["id"] == id).cloned();
+        if let Some(hook) = hook.filter(|h| done(h)) {
+            return hook;
+        }
+        assert!(Instant::now() < deadline, "webhook {id} never got there: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_belongs_to_the_api_client_that_registered_it() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start(0).await;
+    let owner = client_token(&app, "case-system", &["64"]);
+    let id = register_as(&app, &owner, &receiver.url()).await;
+    let other = client_token(&app, "other-system", &["6401"]);
+    let body = app.gql(&other, "{ webhooks { id } }", json!({})).await;
+    assert_eq!(body["data"]["webhooks"], json!([]), "another client of the same agency sees none: {body}");
+    for (mutation, input) in [
+        (
+            "mutation($i: DisableWebhookInput!) { disableWebhook(input: $i) { webhook { id } } }",
+            json!({ "id": id }),
+        ),
+        (
+            "mutation($i: ReplayWebhookInput!) { replayWebhook(input: $i) { webhook { id } } }",
+            json!({ "id": id, "after": "0" }),
+        ),
+    ] {
+        let body = app.gql(&other, mutation, json!({ "i": input })).await;
+        assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("NOT_FOUND"), "{body}");
+    }
+    let body = app.gql(&owner, "{ webhooks { id } }", json!({})).await;
+    assert_eq!(body["data"]["webhooks"], json!([{ "id": id }]));
+    let body = app.gql(&app.admin(), "{ webhooks { id } }", json!({})).await;
+    assert_eq!(body["data"]["webhooks"], json!([{ "id": id }]), "admin sees every webhook");
+}
+
+#[tokio::test]
+async fn revoking_the_registering_token_disables_its_webhook_with_the_reason_in_the_log() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start(0).await;
+    let token = client_token(&app, "case-system", &["64"]);
+    let id = register_as(&app, &token, &receiver.url()).await;
+    app.beneficiary(2).await;
+    assert_eq!(receiver.sequences(1).await, vec![1]);
+    let me = app.gql(&token, "{ me { tokenId } }", json!({})).await;
+    let revoke = "mutation($i: RevokeTokenInput!) { revokeToken(input: $i) { tokenId } }";
+    app.gql(&app.admin(), revoke, json!({ "i": { "tokenId": me["data"]["me"]["tokenId"] } })).await;
+    let hook = until(&app, &id, |h| h["status"] == "DISABLED").await;
+    assert!(hook["disabledReason"].as_str().is_some_and(|r| r.contains("revoked")), "{hook}");
+    assert!(
+        hook["deliveries"]["nodes"].as_array().into_iter().flatten().any(|d| d["outcome"] == "DISABLED"
+            && d["error"].as_str().is_some_and(|e| e.contains("revoked"))),
+        "the reason is in the delivery log: {hook}"
+    );
+    app.beneficiary(3).await;
+    app.beneficiary(4).await;
+    let more = receiver.sequences_within(1, Duration::from_secs(1)).await;
+    assert_eq!(more, vec![1], "nothing is delivered after the revocation");
+}
+
+#[tokio::test]
+async fn revoking_an_api_client_disables_its_webhooks_and_refuses_its_tokens() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start(0).await;
+    let token = client_token(&app, "case-system", &["64"]);
+    sinergi_api::reference::register_client(&app.db, "DINSOS", "case-system").await.expect("client");
+    let id = register_as(&app, &token, &receiver.url()).await;
+    let revoked = sinergi_api::revocation::Revocations::default()
+        .revoke_client(&app.db, "DINSOS", "case-system", Some("laptop stolen".into()))
+        .await
+        .expect("revoke");
+    assert_eq!(revoked, 1);
+    let hook = until(&app, &id, |h| h["status"] == "DISABLED").await;
+    assert!(hook["disabledReason"].as_str().is_some_and(|r| r.contains("laptop stolen")), "{hook}");
+    // The gateway re-reads revocations at most every two seconds.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, _) = app.post(Some(&token), "{ me { agency } }", json!({})).await;
+        if status == 401 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the revoked client's token still works");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let unknown = sinergi_api::revocation::Revocations::default()
+        .revoke_client(&app.db, "DINSOS", "never-registered", None)
+        .await;
+    assert!(unknown.is_err(), "an unknown client is an error");
+}
+
+#[tokio::test]
+async fn dead_targets_do_not_hold_up_a_healthy_webhook_and_clients_have_a_webhook_limit() {
+    let app = spawn_app_with_webhooks(sinergi_api::webhooks::WebhookSettings {
+        max_per_client: 6,
+        ..crate::helpers::test_webhooks()
+    })
+    .await;
+    // A target that accepts connections and never answers: each attempt waits out the timeout.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let silent_url = format!("http://{}/hook", silent.local_addr().expect("addr"));
+    let token = client_token(&app, "case-system", &["64"]);
+    for _ in 0..5 {
+        register_as(&app, &token, &silent_url).await;
+    }
+    let receiver = Receiver::start(0).await;
+    let healthy = register_as(&app, &token, &receiver.url()).await;
+    let body = app.gql(&token, REGISTER, json!({ "i": { "url": receiver.url(), "secret": SECRET } })).await;
+    assert_eq!(user_error(&body, "registerWebhook").as_deref(), Some("LIMIT_EXCEEDED"), "{body}");
+    app.beneficiary(2).await;
+    assert_eq!(receiver.sequences(1).await, vec![1]);
+    let hook =
+        until(&app, &healthy, |h| h["deliveries"]["nodes"].as_array().is_some_and(|d| !d.is_empty())).await;
+    assert_eq!(hook["deliveries"]["nodes"][0]["outcome"], "DELIVERED");
+    // Delivered before any of the dead targets' attempts (2 s timeouts) had ended.
+    let body = app
+        .gql(&app.admin(), "{ webhooks { id deliveries { nodes { outcome attemptedAt } } } }", json!({}))
+        .await;
+    let attempts: Vec<(bool, String)> = body["data"]["webhooks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|h| {
+            let mine = h["id"] == healthy;
+            h["deliveries"]["nodes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |d| (mine, d["attemptedAt"].as_str().unwrap_or_default().to_owned()))
+        })
+        .collect();
+    let delivered = attempts.iter().filter(|(mine, _)| *mine).map(|(_, at)| at.clone()).min();
+    let first_dead = attempts.iter().filter(|(mine, _)| !*mine).map(|(_, at)| at.clone()).min();
+    assert!(
+        first_dead.is_none() || delivered < first_dead,
+        "the healthy webhook waited for the dead ones: {delivered:?} vs {first_dead:?}"
+    );
+    drop(silent);
 }

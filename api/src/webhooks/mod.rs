@@ -8,8 +8,10 @@
 //! claim lapses and another worker carries on from the stored cursor, so nothing is lost (an
 //! event may arrive twice: receivers deduplicate by `Sinergi-Event-Sequence`).
 
+pub mod targets;
+
 use std::{
-    net::IpAddr,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -20,6 +22,7 @@ use entity::{
     webhook::{self, Entity as Webhook},
     webhook_delivery::{self, Entity as Delivery},
 };
+use futures_util::StreamExt;
 use hmac::{KeyInit, Mac};
 use rand::Rng;
 use sea_orm::{
@@ -37,7 +40,7 @@ use crate::{
 };
 
 /// Operator settings for webhook delivery.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WebhookSettings {
     /// Allow loopback and private-network targets (for on-premise receivers and tests).
     pub allow_private_targets: bool,
@@ -47,6 +50,24 @@ pub struct WebhookSettings {
     pub max_failures: i32,
     /// First retry delay; it doubles with each failure, up to an hour.
     pub retry_base: Duration,
+    /// Webhooks one API client may have active at once.
+    pub max_per_client: u64,
+    /// Webhooks one replica delivers to at once (each in its own order).
+    pub concurrency: usize,
+    /// How target names are resolved (the system's resolver; a stub in tests).
+    pub lookup: Arc<dyn targets::Lookup>,
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings")
+            .field("allow_private_targets", &self.allow_private_targets)
+            .field("timeout", &self.timeout)
+            .field("max_failures", &self.max_failures)
+            .field("max_per_client", &self.max_per_client)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for WebhookSettings {
@@ -56,6 +77,9 @@ impl Default for WebhookSettings {
             timeout: Duration::from_secs(10),
             max_failures: 10,
             retry_base: Duration::from_secs(2),
+            max_per_client: 10,
+            concurrency: 8,
+            lookup: Arc::new(targets::SystemLookup),
         }
     }
 }
@@ -69,65 +93,9 @@ const PER_CLAIM: u64 = 50;
 /// How long a hole in the sequence is waited for (see `events`).
 const GAP_WAIT: chrono::Duration = chrono::Duration::seconds(3);
 
-fn forbidden_ip(ip: IpAddr, allow_private: bool) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            if v4.is_unspecified() || v4.is_broadcast() || v4.is_multicast() {
-                Some("an unroutable address")
-            } else if v4.is_link_local() {
-                Some("a link-local or cloud-metadata address")
-            } else if !allow_private
-                && (v4.is_loopback() || v4.is_private() || (o[0] == 100 && (64..128).contains(&o[1])))
-            {
-                Some("a loopback or private-network address")
-            } else {
-                None
-            }
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                forbidden_ip(IpAddr::V4(v4), allow_private)
-            } else if v6.is_unspecified() || v6.is_multicast() {
-                Some("an unroutable address")
-            } else if first & 0xffc0 == 0xfe80 || v6.segments() == [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254] {
-                Some("a link-local or cloud-metadata address")
-            } else if !allow_private && (v6.is_loopback() || first & 0xfe00 == 0xfc00) {
-                Some("a loopback or private-network address")
-            } else {
-                None
-            }
-        }
-    }
-}
-
-/// Checks a webhook target: http or https, a host that resolves, and no address it must not
-/// reach (link-local and metadata always; loopback and private networks unless allowed).
-pub async fn check_target(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| "not a valid URL".to_owned())?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err("only http and https targets are allowed".into());
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err("credentials in the URL are not allowed; sign with the secret instead".into());
-    }
-    let host =
-        parsed.host_str().ok_or("the URL has no host")?.trim_matches(|c| c == '[' || c == ']').to_owned();
-    let port = parsed.port_or_known_default().unwrap_or(80);
-    let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|_| format!("cannot resolve {host}"))?
-        .collect();
-    if addrs.is_empty() {
-        return Err(format!("{host} resolves to no address"));
-    }
-    for addr in addrs {
-        if let Some(why) = forbidden_ip(addr.ip(), allow_private) {
-            return Err(format!("{host} resolves to {why}"));
-        }
-    }
-    Ok(parsed)
+/// Checks a webhook target against the settings (see `targets`).
+pub async fn check_target(settings: &WebhookSettings, url: &str) -> Result<reqwest::Url, String> {
+    targets::check(url, settings.allow_private_targets, settings.lookup.as_ref()).await.map(|(url, _)| url)
 }
 
 /// The signature header value: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
@@ -161,20 +129,100 @@ fn body(hook: Uuid, event: &case_event::Model) -> String {
     .to_string()
 }
 
-/// The registering token's rights, as the webhook keeps them.
-fn holder(hook: &webhook::Model) -> Actor {
-    Actor {
+/// The rights a webhook delivers with: those of the token that registered it, cut to what the
+/// policy grants its agency now. `Err` with the reason when it may deliver nothing any more.
+async fn holder(state: &AppState, hook: &webhook::Model) -> Result<Actor, String> {
+    let scopes = serde_json::from_str::<Vec<String>>(&hook.scopes)
+        .ok()
+        .and_then(|s| parse_scopes(&s.join(" ")).ok())
+        .unwrap_or_default();
+    let Some(grant) = state.policy.agency(&hook.agency) else {
+        return Err(format!("the agency {} is no longer in the policy", hook.agency));
+    };
+    let token_id = hook.token_id.clone().unwrap_or_default();
+    match state.revocations.is_refused(&state.db, &token_id, &hook.agency, &hook.client).await {
+        Ok(false) => {}
+        Ok(true)
+            if !token_id.is_empty()
+                && state.revocations.is_revoked(&state.db, &token_id).await.unwrap_or(false) =>
+        {
+            return Err("the token that registered it was revoked".into());
+        }
+        Ok(true) => return Err(format!("the API client {}/{} was revoked", hook.agency, hook.client)),
+        Err(err) => {
+            tracing::error!(error = ?err, "cannot read revocations");
+            return Err(String::new());
+        }
+    }
+    Ok(Actor {
         agency: hook.agency.clone(),
         client: hook.client.clone(),
-        scopes: serde_json::from_str::<Vec<String>>(&hook.scopes)
-            .ok()
-            .and_then(|s| parse_scopes(&s.join(" ")).ok())
-            .unwrap_or_default(),
+        scopes: scopes.into_iter().filter(|s| grant.scopes.contains(s)).collect(),
         regions: serde_json::from_str(&hook.regions).unwrap_or_default(),
-        token_id: String::new(),
+        token_id,
         expires_at: i64::MAX,
         issued_at: 0,
+    })
+}
+
+/// Disables `hook` and says why in its delivery log.
+async fn disable(db: &impl ConnectionTrait, hook: &webhook::Model, why: &str) -> Result<(), ServiceError> {
+    let now = Utc::now();
+    let change = webhook::ActiveModel {
+        status: Set("DISABLED".into()),
+        disabled_reason: Set(Some(why.to_owned())),
+        updated_at: Set(now),
+        version: Set(hook.version + 1),
+        ..Default::default()
+    };
+    Webhook::update_many().set(change).filter(webhook::Column::Id.eq(hook.id)).exec(db).await?;
+    webhook_delivery::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        webhook_id: Set(hook.id),
+        seq: Set(hook.cursor),
+        attempt: Set(0),
+        outcome: Set("DISABLED".into()),
+        response_status: Set(None),
+        error: Set(Some(why.to_owned())),
+        duration_ms: Set(0),
+        attempted_at: Set(now),
     }
+    .insert(db)
+    .await?;
+    tracing::warn!(webhook = %hook.id, reason = why, "webhook disabled");
+    Ok(())
+}
+
+/// Disables the active webhooks an API client registered (the client was revoked).
+pub async fn disable_for_client(
+    db: &impl ConnectionTrait,
+    agency: &str,
+    client: &str,
+    why: &str,
+) -> Result<usize, ServiceError> {
+    let hooks = Webhook::find()
+        .filter(webhook::Column::Agency.eq(agency))
+        .filter(webhook::Column::Client.eq(client))
+        .filter(webhook::Column::Status.eq("ACTIVE"))
+        .all(db)
+        .await?;
+    for hook in &hooks {
+        disable(db, hook, why).await?;
+    }
+    Ok(hooks.len())
+}
+
+/// Disables the active webhooks a token registered (the token was revoked).
+pub async fn disable_for_token(db: &impl ConnectionTrait, token_id: &str) -> Result<usize, ServiceError> {
+    let hooks = Webhook::find()
+        .filter(webhook::Column::TokenId.eq(token_id))
+        .filter(webhook::Column::Status.eq("ACTIVE"))
+        .all(db)
+        .await?;
+    for hook in &hooks {
+        disable(db, hook, "the token that registered it was revoked").await?;
+    }
+    Ok(hooks.len())
 }
 
 fn backoff(settings: &WebhookSettings, failures: i32) -> chrono::Duration {
@@ -188,7 +236,12 @@ fn backoff(settings: &WebhookSettings, failures: i32) -> chrono::Duration {
 pub fn spawn_worker(state: AppState) {
     let worker = format!("worker-{}", Uuid::now_v7());
     tokio::spawn(async move {
+        let resolver = targets::FilteringResolver {
+            lookup: state.webhooks.lookup.clone(),
+            allow_private: state.webhooks.allow_private_targets,
+        };
         let client = match reqwest::Client::builder()
+            .dns_resolver(Arc::new(resolver))
             .timeout(state.webhooks.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent("Sinergi-Webhooks/1")
@@ -244,34 +297,51 @@ pub async fn run_once(
             && hook.cursor < newest
             && hook.claimed_until.is_none_or(|until| until < now)
     });
-    for hook in due {
-        let claim_end = Utc::now() + chrono::Duration::from_std(CLAIM).unwrap_or_default();
-        let claimed = Webhook::update_many()
-            .col_expr(webhook::Column::ClaimedBy, Expr::value(worker))
-            .col_expr(webhook::Column::ClaimedUntil, Expr::value(claim_end))
-            .filter(webhook::Column::Id.eq(hook.id))
-            .filter(
-                Expr::col(webhook::Column::ClaimedUntil)
-                    .is_null()
-                    .or(webhook::Column::ClaimedUntil.lt(Utc::now())),
-            )
-            .exec(&state.db)
-            .await?
-            .rows_affected
-            == 1;
-        if claimed {
-            let result = deliver(state, client, worker, hook.clone()).await;
-            Webhook::update_many()
-                .col_expr(webhook::Column::ClaimedBy, Expr::value(Option::<String>::None))
-                .col_expr(webhook::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-                .filter(webhook::Column::Id.eq(hook.id))
-                .filter(webhook::Column::ClaimedBy.eq(worker))
-                .exec(&state.db)
-                .await?;
-            result?;
-        }
-    }
+    // Different webhooks are delivered side by side (a dead target does not hold up a healthy
+    // one); each webhook's events stay in order, as one worker holds its claim.
+    let due: Vec<webhook::Model> = due.collect();
+    let results: Vec<Result<(), ServiceError>> = futures_util::stream::iter(due)
+        .map(|hook| claim_and_deliver(state, client, worker, hook))
+        .buffer_unordered(state.webhooks.concurrency.max(1))
+        .collect()
+        .await;
+    results.into_iter().collect::<Result<Vec<()>, _>>()?;
     Ok(true)
+}
+
+async fn claim_and_deliver(
+    state: &AppState,
+    client: &reqwest::Client,
+    worker: &str,
+    hook: webhook::Model,
+) -> Result<(), ServiceError> {
+    let claim_end = Utc::now() + chrono::Duration::from_std(CLAIM).unwrap_or_default();
+    let claimed = Webhook::update_many()
+        .col_expr(webhook::Column::ClaimedBy, Expr::value(worker))
+        .col_expr(webhook::Column::ClaimedUntil, Expr::value(claim_end))
+        .filter(webhook::Column::Id.eq(hook.id))
+        .filter(
+            Expr::col(webhook::Column::ClaimedUntil)
+                .is_null()
+                .or(webhook::Column::ClaimedUntil.lt(Utc::now())),
+        )
+        .exec(&state.db)
+        .await?
+        .rows_affected
+        == 1;
+    if !claimed {
+        return Ok(());
+    }
+    let id = hook.id;
+    let result = deliver(state, client, worker, hook).await;
+    Webhook::update_many()
+        .col_expr(webhook::Column::ClaimedBy, Expr::value(Option::<String>::None))
+        .col_expr(webhook::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(webhook::Column::Id.eq(id))
+        .filter(webhook::Column::ClaimedBy.eq(worker))
+        .exec(&state.db)
+        .await?;
+    result
 }
 
 async fn deliver(
@@ -281,7 +351,12 @@ async fn deliver(
     hook: webhook::Model,
 ) -> Result<(), ServiceError> {
     let filter: CaseEventFilter = serde_json::from_str(&hook.filter).unwrap_or_default();
-    let actor = holder(&hook);
+    // Every delivery acts within the registering client's current grant.
+    let actor = match holder(state, &hook).await {
+        Ok(actor) => actor,
+        Err(why) if why.is_empty() => return Ok(()),
+        Err(why) => return disable(&state.db, &hook, &why).await,
+    };
     let events = case_event::Entity::find()
         .filter(case_event::Column::Seq.gt(hook.cursor))
         .order_by_asc(case_event::Column::Seq)
@@ -327,7 +402,7 @@ async fn post(
     let attempt = hook.consecutive_failures + 1;
     let text = body(hook.id, event);
     let timestamp = Utc::now().timestamp();
-    let target = match check_target(&hook.url, state.webhooks.allow_private_targets).await {
+    let target = match check_target(&state.webhooks, &hook.url).await {
         Ok(url) => signature(&hook.secret, timestamp, &text).map(|signed| (url, signed)),
         Err(why) => Err(why),
     };
@@ -462,7 +537,7 @@ impl WebhookDeliveryNode {
     async fn attempt(&self) -> i32 {
         self.0.attempt
     }
-    /// `DELIVERED` or `FAILED`.
+    /// `DELIVERED`, `FAILED`, or `DISABLED` (the webhook was disabled; `error` says why).
     async fn outcome(&self) -> &str {
         &self.0.outcome
     }
@@ -528,11 +603,17 @@ impl From<webhook::Model> for WebhookNode {
     }
 }
 
+/// A webhook the caller may manage: one its own API client registered, or any with `admin`.
+/// Another client's webhook answers as a missing one.
 async fn own(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Result<webhook::Model, ServiceError> {
     match Webhook::find_by_id(id).one(db).await? {
-        Some(hook) if hook.agency == actor.agency => Ok(hook),
+        Some(hook) if owns(actor, &hook) => Ok(hook),
         _ => Err(ServiceError::NotFound),
     }
+}
+
+fn owns(actor: &Actor, hook: &webhook::Model) -> bool {
+    actor.has(Scope::Admin) || (hook.agency == actor.agency && hook.client == actor.client)
 }
 
 fn cursor_of(after: &str) -> Result<i64, ServiceError> {
@@ -550,12 +631,18 @@ pub struct WebhookQuery;
 
 #[Object]
 impl WebhookQuery {
-    /// The caller's agency's webhooks. Needs `events:subscribe`.
+    /// The webhooks the caller's API client registered (every webhook with `admin`).
+    /// Needs `events:subscribe`.
     #[graphql(guard = "RequireScope(Scope::EventsSubscribe)")]
     async fn webhooks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WebhookNode>> {
         let actor = ctx.actor()?;
-        let hooks = Webhook::find()
-            .filter(webhook::Column::Agency.eq(actor.agency.clone()))
+        let mut select = Webhook::find();
+        if !actor.has(Scope::Admin) {
+            select = select
+                .filter(webhook::Column::Agency.eq(actor.agency.clone()))
+                .filter(webhook::Column::Client.eq(actor.client.clone()));
+        }
+        let hooks = select
             .order_by_asc(webhook::Column::CreatedAt)
             .all(ctx.db()?)
             .await
@@ -570,8 +657,9 @@ pub struct WebhookMutation;
 
 #[Object]
 impl WebhookMutation {
-    /// Registers a webhook for the caller's agency; deliveries carry the token's scopes and
-    /// regions as they are now. Needs `events:subscribe`.
+    /// Registers a webhook for the caller's API client. Deliveries carry the registering token's
+    /// scopes (cut to the agency's grant at each delivery) and regions; revoking the token or the
+    /// client disables it. At most 10 active webhooks per client. Needs `events:subscribe`.
     #[graphql(guard = "RequireScope(Scope::EventsSubscribe)")]
     async fn register_webhook(
         &self,
@@ -650,9 +738,25 @@ async fn register(
     if input.secret.chars().count() < 16 {
         return Err(ServiceError::validation("secret", "the secret must be at least 16 characters"));
     }
-    let url = check_target(&input.url, state.webhooks.allow_private_targets)
+    let url = check_target(&state.webhooks, &input.url)
         .await
         .map_err(|why| ServiceError::validation("url", why))?;
+    let active = sea_orm::PaginatorTrait::count(
+        Webhook::find()
+            .filter(webhook::Column::Agency.eq(actor.agency.clone()))
+            .filter(webhook::Column::Client.eq(actor.client.clone()))
+            .filter(webhook::Column::Status.eq("ACTIVE")),
+        &state.db,
+    )
+    .await?;
+    if active >= state.webhooks.max_per_client {
+        return Err(ServiceError::LimitExceeded {
+            field: "url".into(),
+            message: format!(
+                "this API client already has {active} active webhooks (SINERGI_WEBHOOK_MAX_PER_CLIENT); disable one first"
+            ),
+        });
+    }
     let cursor = match &input.after {
         Some(after) => cursor_of(after)?,
         None => latest_sequence(&state.db).await?,
@@ -668,6 +772,7 @@ async fn register(
         filter: Set(serde_json::to_string(&input.filter.unwrap_or_default()).unwrap_or_else(|_| "{}".into())),
         scopes: Set(serde_json::to_string(&scopes).unwrap_or_else(|_| "[]".into())),
         regions: Set(serde_json::to_string(&actor.regions).unwrap_or_else(|_| "[]".into())),
+        token_id: Set(Some(actor.token_id.clone())),
         cursor: Set(cursor),
         status: Set("ACTIVE".into()),
         consecutive_failures: Set(0),
