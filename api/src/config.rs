@@ -215,6 +215,16 @@ impl Config {
         }
     }
 
+    /// Whether `serve` prints a ready-made token: only for a development gateway signing with its
+    /// own development key — never in production, never with keys or a secret an operator set
+    /// (whoever reads the console must not get a token for a real deployment).
+    pub fn prints_development_token(&self) -> bool {
+        !self.is_production()
+            && self.jwt_secret.is_none()
+            && self.keys_dir.is_none()
+            && self.idp_jwks.is_none()
+    }
+
     /// Whether the database URL selects the embedded SQLite.
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")

@@ -328,6 +328,14 @@ mod tests {
     }
 
     #[test]
+    fn the_development_token_is_printed_only_for_the_development_key() {
+        assert!(config(&[]).prints_development_token());
+        assert!(!config(&["--env", "production"]).prints_development_token());
+        assert!(!config(&["--jwt-secret", &"s".repeat(40)]).prints_development_token());
+        assert!(!config(&["--keys-dir", "/etc/sinergi/keys"]).prints_development_token());
+    }
+
+    #[test]
     fn production_refuses_to_start_with_development_keys() {
         let dir = std::env::temp_dir().join(format!("sinergi-keys-{}", uuid::Uuid::now_v7()));
         let data = dir.to_string_lossy().to_string();

@@ -283,13 +283,7 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
         }
     }
     let keys = sinergi_api::signing_keys(&config, &policy)?;
-    // The ready-made token is printed only for a development gateway on its own development
-    // key: never in production, never for keys an operator configured.
-    let development = !config.is_production()
-        && keys.is_development()
-        && config.jwt_secret.is_none()
-        && config.keys_dir.is_none()
-        && config.idp_jwks.is_none();
+    let development = config.prints_development_token() && keys.is_development();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
