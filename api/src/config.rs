@@ -137,6 +137,11 @@ pub struct Config {
     #[arg(long, env = "SINERGI_MAX_SUBSCRIPTIONS_PER_CLIENT", default_value_t = 100)]
     pub max_subscriptions_per_client: usize,
 
+    /// Connections (HTTP and WebSocket) served at once; further ones are closed when accepted.
+    /// Keep it below the process's open-file limit (`ulimit -n`).
+    #[arg(long, env = "SINERGI_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
     /// Read connections to the embedded SQLite database (besides its one writer).
     #[arg(long, env = "SINERGI_SQLITE_READERS", default_value_t = 4)]
     pub sqlite_readers: u32,
@@ -212,6 +217,7 @@ impl Config {
             ws_init_timeout: std::time::Duration::from_secs(self.ws_init_timeout_secs.max(1)),
             max_subscriptions_per_socket: self.max_subscriptions_per_socket.max(1),
             max_subscriptions_per_client: self.max_subscriptions_per_client.max(1),
+            max_connections: self.max_connections.max(1),
         }
     }
 

@@ -17,7 +17,10 @@ use futures_util::{StreamExt, stream::BoxStream};
 use crate::{
     auth::{Actor, Scope},
     context::{AppState, RequestDb},
-    limits::{MAX_TEXT_NESTING, SchemaShape, measure, text_nesting},
+    limits::{
+        MAX_DOCUMENT_NODES, MAX_TEXT_NESTING, MAX_TOKEN_LENGTH, SchemaShape, document_nodes, measure,
+        scan_text,
+    },
     loaders::Loaders,
     pii::PiiReads,
     schema::SinergiSchema,
@@ -95,9 +98,29 @@ pub fn error_response(code: &'static str, message: impl Into<String>) -> Respons
     Response::from_errors(vec![error])
 }
 
-/// Marks errors that carry no code (parse, validation, input-coercion errors) as `BAD_REQUEST`.
-fn ensure_codes(errors: &mut [ServerError]) {
-    for error in errors {
+/// Longest error message sent; parse and validation messages may quote the input.
+const MAX_ERROR_MESSAGE: usize = 300;
+/// Most errors one response carries.
+const MAX_ERRORS: usize = 20;
+
+/// A message cut to `MAX_ERROR_MESSAGE` characters.
+fn clip(message: &str) -> String {
+    match message.char_indices().nth(MAX_ERROR_MESSAGE) {
+        Some((at, _)) => format!("{}… (cut)", &message[..at]),
+        None => message.to_owned(),
+    }
+}
+
+/// Marks errors that carry no code (parse, validation, input-coercion errors) as `BAD_REQUEST`,
+/// keeps at most `MAX_ERRORS` of them and cuts long messages: an error never echoes megabytes.
+fn ensure_codes(errors: &mut Vec<ServerError>) {
+    if errors.len() > MAX_ERRORS {
+        let more = errors.len() - MAX_ERRORS;
+        errors.truncate(MAX_ERRORS);
+        errors.push(ServerError::new(format!("… and {more} more errors"), None));
+    }
+    for error in errors.iter_mut() {
+        error.message = clip(&error.message);
         let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
         if extensions.get("code").is_none() {
             extensions.set("code", Value::from("BAD_REQUEST"));
@@ -173,22 +196,37 @@ impl Gateway {
         self.recheck(&caller.actor).await?;
         let limits = self.app.limits.clone();
         let refuse = |code, message: String| Ok(Run::Single(self.encode(&error_response(code, message))));
-        if text_nesting(&request.query) > MAX_TEXT_NESTING {
+        let scan = scan_text(&request.query);
+        if scan.nesting > MAX_TEXT_NESTING {
             return refuse(
                 "BAD_REQUEST",
                 format!("the document nests deeper than {MAX_TEXT_NESTING} brackets"),
+            );
+        }
+        if scan.longest_token > MAX_TOKEN_LENGTH {
+            return refuse(
+                "BAD_REQUEST",
+                format!("the document holds a name or number longer than {MAX_TOKEN_LENGTH} characters"),
             );
         }
         let operation = request.operation_name.clone();
         let variables = request.variables.clone();
         let mut named = operation.clone();
         let parsed = match request.parsed_query() {
+            Ok(doc) if document_nodes(doc) > MAX_DOCUMENT_NODES => {
+                return refuse(
+                    "BAD_REQUEST",
+                    format!(
+                        "the document holds more than {MAX_DOCUMENT_NODES} fields, arguments and directives"
+                    ),
+                );
+            }
             Ok(doc) => {
                 named = named.or_else(|| crate::limits::sole_operation_name(doc));
                 measure(doc, operation.as_deref(), &variables, &self.shape)
                     .map(|m| (m, crate::limits::operation_type(doc, operation.as_deref())))
             }
-            Err(err) => return refuse("BAD_REQUEST", err.message),
+            Err(err) => return refuse("BAD_REQUEST", clip(&err.message)),
         };
         let (measured, kind) = match parsed {
             Ok(found) => found,

@@ -99,9 +99,21 @@ async fn graphql(State(gateway): State<Gateway>, headers: HeaderMap, body: Body)
             return refused(&refusal);
         }
     };
-    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
-        return too_large();
-    };
+    // A body must arrive within the request timeout: a client trickling bytes holds nothing long.
+    let bytes =
+        match tokio::time::timeout(gateway.app.limits.request_timeout, axum::body::to_bytes(body, limit))
+            .await
+        {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(_)) => return too_large(),
+            Err(_) => {
+                return error_response(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "BAD_REQUEST",
+                    "the request body did not arrive within the request timeout",
+                );
+            }
+        };
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return error_response(
             StatusCode::BAD_REQUEST,

@@ -267,6 +267,7 @@ pub async fn serve(
 
     events::spawn_listener(&state.db);
     webhooks::spawn_worker(state.clone());
+    let connections = Arc::new(tokio::sync::Semaphore::new(state.limits.max_connections));
     let app = router(state).layer(tower_http::trace::TraceLayer::new_for_http());
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -288,10 +289,18 @@ pub async fn serve(
                         continue;
                     }
                 };
+                // Beyond the connection limit a new connection is closed at once, before it
+                // costs anything; those already served are unaffected.
+                let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    tracing::warn!(%peer, "connection limit reached; connection closed");
+                    drop(stream);
+                    continue;
+                };
                 let service = TowerToHyperService::new(app.clone());
                 let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
+                    let _permit = permit;
                     if let Err(err) = connection.await {
                         tracing::debug!(%peer, error = %err, "connection ended with an error");
                     }

@@ -22,10 +22,15 @@ use crate::page::{DEFAULT_PAGE, MAX_PAGE};
 /// Assumed length of a relation list (a beneficiary's businesses, a business's loans…).
 pub const LIST_FACTOR: u64 = 10;
 /// Cost of `__schema` (the whole type system) and of `__type` (one type).
-const SCHEMA_INTROSPECTION_COST: u64 = 2_000;
+const SCHEMA_INTROSPECTION_COST: u64 = 10_000;
 const TYPE_INTROSPECTION_COST: u64 = 100;
 /// Deepest bracket nesting of the raw text accepted before parsing (the parser recurses).
 pub const MAX_TEXT_NESTING: usize = 64;
+/// Longest name or number accepted: GraphQL names in this schema are short.
+pub const MAX_TOKEN_LENGTH: usize = 128;
+/// Most nodes (fields, arguments, directives, spreads, variables) a document may hold as
+/// written: validation walks each, and reports each error.
+pub const MAX_DOCUMENT_NODES: usize = 3_000;
 /// Selections visited while measuring one document; more is refused (fragment bombs).
 const MAX_VISITS: usize = 20_000;
 
@@ -55,6 +60,8 @@ pub struct Limits {
     pub ws_init_timeout: Duration,
     pub max_subscriptions_per_socket: usize,
     pub max_subscriptions_per_client: usize,
+    /// Connections (HTTP and WebSocket) served at once; more are closed on accept.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -72,6 +79,7 @@ impl Default for Limits {
             ws_init_timeout: Duration::from_secs(10),
             max_subscriptions_per_socket: 20,
             max_subscriptions_per_client: 100,
+            max_connections: 10_000,
         }
     }
 }
@@ -166,13 +174,30 @@ pub struct Measure {
     pub introspection: bool,
 }
 
-/// The deepest nesting of `{`, `(` and `[` outside strings and comments. The parser recurses on
-/// each level, so a megabyte of `{` must be refused before it is parsed.
-pub fn text_nesting(text: &str) -> usize {
+/// What a scan of the raw text finds before anything parses it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextScan {
+    /// Deepest nesting of `{`, `(` and `[` outside strings and comments (the parser recurses on
+    /// each level, so a megabyte of `{` must be refused before it is parsed).
+    pub nesting: usize,
+    /// Longest name or number (validation compares names; errors quote them).
+    pub longest_token: usize,
+}
+
+/// Scans a document's text, skipping strings and comments.
+pub fn scan_text(text: &str) -> TextScan {
     let bytes = text.as_bytes();
-    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    let (mut depth, mut scan, mut i, mut run) = (0usize, TextScan::default(), 0usize, 0usize);
     while i < bytes.len() {
-        match bytes[i] {
+        let b = bytes[i];
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            run += 1;
+            scan.longest_token = scan.longest_token.max(run);
+            i += 1;
+            continue;
+        }
+        run = 0;
+        match b {
             b'#' => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
@@ -193,14 +218,55 @@ pub fn text_nesting(text: &str) -> usize {
             }
             b'{' | b'(' | b'[' => {
                 depth += 1;
-                deepest = deepest.max(depth);
+                scan.nesting = scan.nesting.max(depth);
             }
             b'}' | b')' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
         i += 1;
     }
-    deepest
+    scan
+}
+
+/// The deepest bracket nesting of `text` (see `scan_text`).
+pub fn text_nesting(text: &str) -> usize {
+    scan_text(text).nesting
+}
+
+/// Counts the nodes of a document as written (each field, argument, directive, fragment spread
+/// and variable definition once): what validation walks, fragments not expanded.
+pub fn document_nodes(doc: &ExecutableDocument) -> usize {
+    fn set_nodes(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => {
+                    1 + f.node.arguments.len()
+                        + f.node.directives.len()
+                        + set_nodes(&f.node.selection_set.node)
+                }
+                Selection::FragmentSpread(s) => 1 + s.node.directives.len(),
+                Selection::InlineFragment(i) => {
+                    1 + i.node.directives.len() + set_nodes(&i.node.selection_set.node)
+                }
+            })
+            .sum()
+    }
+    let operations: usize = doc
+        .operations
+        .iter()
+        .map(|(_, op)| {
+            op.node.variable_definitions.len()
+                + op.node.directives.len()
+                + set_nodes(&op.node.selection_set.node)
+        })
+        .sum();
+    let fragments: usize = doc
+        .fragments
+        .values()
+        .map(|f| 1 + f.node.directives.len() + set_nodes(&f.node.selection_set.node))
+        .sum();
+    operations + fragments
 }
 
 /// The name of a document's only operation, if it has one (for logs when `operationName` is not
@@ -267,14 +333,16 @@ impl Walker<'_> {
                     }
                     self.measure.depth = self.measure.depth.max(depth);
                     match name {
-                        "__schema" => {
+                        "__schema" | "__type" => {
                             self.measure.introspection = true;
-                            cost = cost.saturating_add(SCHEMA_INTROSPECTION_COST);
-                            continue;
-                        }
-                        "__type" => {
-                            self.measure.introspection = true;
-                            cost = cost.saturating_add(TYPE_INTROSPECTION_COST);
+                            // The schema has a fixed size; only aliases could repeat parts of it.
+                            self.introspect(&field.selection_set.node, depth + 1, stack)?;
+                            let fixed = if name == "__schema" {
+                                SCHEMA_INTROSPECTION_COST
+                            } else {
+                                TYPE_INTROSPECTION_COST
+                            };
+                            cost = cost.saturating_add(fixed);
                             continue;
                         }
                         _ => {}
@@ -328,6 +396,42 @@ impl Walker<'_> {
             }
         }
         Ok(cost)
+    }
+
+    /// Walks the inside of an introspection field: no aliases (they would repeat the schema in
+    /// the response), depth counted.
+    fn introspect(&mut self, set: &SelectionSet, depth: usize, stack: &mut Vec<Name>) -> Result<(), String> {
+        for item in &set.items {
+            self.visits += 1;
+            if self.visits > MAX_VISITS {
+                return Err(format!(
+                    "the document selects more than {MAX_VISITS} fields once fragments are expanded"
+                ));
+            }
+            match &item.node {
+                Selection::Field(field) => {
+                    if field.node.alias.is_some() {
+                        return Err("aliases are not allowed inside introspection (__schema, __type)".into());
+                    }
+                    self.measure.depth = self.measure.depth.max(depth);
+                    self.introspect(&field.node.selection_set.node, depth + 1, stack)?;
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    let Some(fragment) = self.doc.fragments.get(name) else { continue };
+                    if stack.contains(name) {
+                        return Err(format!("fragment `{name}` spreads itself"));
+                    }
+                    stack.push(name.clone());
+                    self.introspect(&fragment.node.selection_set.node, depth, stack)?;
+                    stack.pop();
+                }
+                Selection::InlineFragment(inline) => {
+                    self.introspect(&inline.node.selection_set.node, depth, stack)?
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The page size a connection field asks for: its `first` (from a literal or a variable),
@@ -456,6 +560,28 @@ mod tests {
         }
         q.push_str(" fragment F30 on Query { me { agency } }");
         assert!(measured(&q, serde_json::json!({})).is_err_and(|e| e.contains("fragments")));
+    }
+
+    #[test]
+    fn introspection_may_not_repeat_the_schema_with_aliases() {
+        let bomb = "{ __schema { types { name f1: fields { name } f2: fields { name } } } }";
+        assert!(measured(bomb, serde_json::json!({})).is_err_and(|e| e.contains("introspection")));
+        let graphiql = "query IntrospectionQuery { __schema { queryType { name } types { ...FullType } } }
+            fragment FullType on __Type { kind name fields(includeDeprecated: true) { name args { name type { ...TypeRef } } type { ...TypeRef } } }
+            fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
+        let m = measured(graphiql, serde_json::json!({})).expect("GraphiQL's introspection runs");
+        assert!(m.introspection && m.cost <= 50_000, "{m:?}");
+    }
+
+    #[test]
+    fn long_tokens_are_found_before_parsing() {
+        assert_eq!(scan_text("{ me { agency } }").longest_token, 6);
+        assert_eq!(scan_text(&format!("{{ {} }}", "a".repeat(500))).longest_token, 500);
+        assert_eq!(
+            scan_text(&format!("{{ me(x: \"{}\") }}", "a".repeat(500))).longest_token,
+            2,
+            "strings are not names"
+        );
     }
 
     #[test]

@@ -7,15 +7,23 @@ use chrono::NaiveDate;
 #[derive(Copy, Clone, Debug, Eq, PartialEq, Ord, PartialOrd)]
 pub struct Rupiah(pub i64);
 
-/// Money in whole rupiah (Rp), a JSON integer up to 2^63-1; never fractional.
+/// Largest amount accepted: 2^53 − 1, the largest integer a JavaScript number holds exactly
+/// (Rp 9 quadrillion, far above any programme amount).
+pub const MAX_RUPIAH: i64 = (1 << 53) - 1;
+
+/// Money in whole rupiah (Rp), a JSON integer from −(2^53 − 1) to 2^53 − 1 (exact in every JSON
+/// client, JavaScript included); never fractional.
 #[Scalar(name = "Rupiah")]
 impl ScalarType for Rupiah {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::Number(n) => n
-                .as_i64()
-                .map(Rupiah)
-                .ok_or_else(|| InputValueError::custom("Rupiah must be a whole number of rupiah")),
+            Value::Number(n) => {
+                n.as_i64().filter(|n| n.unsigned_abs() <= MAX_RUPIAH as u64).map(Rupiah).ok_or_else(|| {
+                    InputValueError::custom(
+                        "Rupiah must be a whole number of rupiah of at most 9007199254740991",
+                    )
+                })
+            }
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -119,9 +119,13 @@ async fn aliases_root_fields_depth_and_cost_are_bounded_before_execution() {
 
     let token = app.admin();
     let many: String =
-        (0..3000).map(|i| format!("b{i}: beneficiaries(first: 100) {{ totalCount }} ")).collect();
+        (0..31).map(|i| format!("b{i}: beneficiaries(first: 100) {{ totalCount }} ")).collect();
     let body = app.gql(&token, &format!("{{ {many} }}"), json!({})).await;
     assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("max_aliases")), "{body}");
+    let many: String =
+        (0..3000).map(|i| format!("b{i}: beneficiaries(first: 100) {{ totalCount }} ")).collect();
+    let body = app.gql(&token, &format!("{{ {many} }}"), json!({})).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"), "3,000 aliases");
 
     let roots: String = (0..6).map(|i| format!("m{i}: me {{ agency }} ")).collect();
     let body = app.gql(&token, &format!("{{ {roots} }}"), json!({})).await;
@@ -420,4 +424,76 @@ async fn oversized_strings_and_lists_are_refused_without_being_echoed() {
         &body.to_string()[..200.min(body.to_string().len())]
     );
     assert_eq!(count(&app, "beneficiary").await, 0, "nothing was written");
+}
+
+#[tokio::test]
+async fn long_names_many_arguments_and_aliased_introspection_are_refused_before_validation() {
+    let app = spawn_app().await;
+    let token = app.token("RELAWAN", "business:read", &["64"]);
+    let started = std::time::Instant::now();
+    let body = app.gql(&token, &format!("mutation {{ {} }}", "a".repeat(200_000)), json!({})).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"), "{}", &body.to_string()[..200]);
+    assert!(body.to_string().len() < 2_000, "the name is not echoed");
+    let args: String = (0..40_000).map(|i| format!("a{i}: 1 ")).collect();
+    let body = app.gql(&token, &format!("{{ me({args}) {{ agency }} }}"), json!({})).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"));
+    assert!(body.to_string().len() < 4_000, "errors are few and short");
+    let garbage = format!("{{ me {{ agency }} }} {}", "!".repeat(500_000));
+    let body = app.gql(&token, &garbage, json!({})).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"));
+    assert!(body.to_string().len() < 2_000, "a parse error does not quote the line");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "refused quickly: {:?}",
+        started.elapsed()
+    );
+    let bomb = "{ __schema { types { name f1: fields { name } f2: fields { name } } } }";
+    let body = app.gql(&app.admin(), bomb, json!({})).await;
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("introspection")), "{body}");
+    let five: String = (0..6).map(|i| format!("s{i}: __schema {{ types {{ name }} }} ")).collect();
+    let body = app.gql(&app.admin(), &format!("{{ {five} }}"), json!({})).await;
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("max_cost")), "{body}");
+}
+
+#[tokio::test]
+async fn a_trickled_body_times_out_and_connections_beyond_the_limit_are_closed() {
+    let app = spawn_app_with_limits(Limits {
+        request_timeout: Duration::from_secs(1),
+        max_connections: 3,
+        ..Limits::default()
+    })
+    .await;
+    let token = app.admin();
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: sinergi\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"query\""
+    );
+    slow.write_all(head.as_bytes()).await.expect("write");
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), slow.read(&mut answer))
+        .await
+        .expect("an answer in time")
+        .expect("read");
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    // Two more connections held open (three in all, with `slow` closed by the server or not).
+    let _a = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let _b = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let _c = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let mut extra = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let mut buffer = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), extra.read_to_end(&mut buffer)).await;
+    assert!(closed.is_ok(), "a connection beyond the limit is closed at once, not after the head timeout");
+}
+
+#[tokio::test]
+async fn amounts_beyond_what_javascript_holds_exactly_are_refused() {
+    let app = spawn_app().await;
+    let person = app.beneficiary(2).await;
+    let create = "mutation($i: CreateAssistanceInput!) { createAssistance(input: $i) { assistance { id } userErrors { code } } }";
+    let input = |amount: i64| json!({ "i": { "beneficiaryId": person, "programme": "BLT", "amount": amount, "periodStart": "2025-01-01", "fundSource": "APBN" } });
+    let body = app.gql(&app.admin(), create, input(9_007_199_254_740_992)).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"), "{body}");
+    let body = app.gql(&app.admin(), create, input(600_000)).await;
+    assert!(body["data"]["createAssistance"]["assistance"]["id"].is_string(), "{body}");
 }

@@ -403,3 +403,28 @@ async fn dead_targets_do_not_hold_up_a_healthy_webhook_and_clients_have_a_webhoo
     );
     drop(silent);
 }
+
+#[tokio::test]
+async fn the_webhook_limit_holds_under_concurrent_registrations_and_replays() {
+    let app = spawn_app_with_webhooks(sinergi_api::webhooks::WebhookSettings {
+        max_per_client: 3,
+        ..crate::helpers::test_webhooks()
+    })
+    .await;
+    let receiver = Receiver::start(0).await;
+    let token = client_token(&app, "case-system", &["64"]);
+    let attempts = (0..8)
+        .map(|_| app.gql(&token, REGISTER, json!({ "i": { "url": receiver.url(), "secret": SECRET } })));
+    let answers = futures_util::future::join_all(attempts).await;
+    let registered: Vec<String> = answers
+        .iter()
+        .filter_map(|b| b["data"]["registerWebhook"]["webhook"]["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(registered.len(), 3, "exactly the limit, however many arrive at once");
+    let disable = "mutation($i: DisableWebhookInput!) { disableWebhook(input: $i) { webhook { status } } }";
+    app.gql(&token, disable, json!({ "i": { "id": registered[0] } })).await;
+    register_as(&app, &token, &receiver.url()).await;
+    let replay = "mutation($i: ReplayWebhookInput!) { replayWebhook(input: $i) { webhook { status } userErrors { code } } }";
+    let body = app.gql(&token, replay, json!({ "i": { "id": registered[0], "after": "0" } })).await;
+    assert_eq!(user_error(&body, "replayWebhook").as_deref(), Some("LIMIT_EXCEEDED"), "{body}");
+}

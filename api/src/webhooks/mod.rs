@@ -27,7 +27,7 @@ use hmac::{KeyInit, Mac};
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::Expr,
+    QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -140,11 +140,11 @@ async fn holder(state: &AppState, hook: &webhook::Model) -> Result<Actor, String
         return Err(format!("the agency {} is no longer in the policy", hook.agency));
     };
     let token_id = hook.token_id.clone().unwrap_or_default();
-    match state.revocations.is_refused(&state.db, &token_id, &hook.agency, &hook.client).await {
+    match state.revocations.is_refused(&state.reader, &token_id, &hook.agency, &hook.client).await {
         Ok(false) => {}
         Ok(true)
             if !token_id.is_empty()
-                && state.revocations.is_revoked(&state.db, &token_id).await.unwrap_or(false) =>
+                && state.revocations.is_revoked(&state.reader, &token_id).await.unwrap_or(false) =>
         {
             return Err("the token that registered it was revoked".into());
         }
@@ -679,29 +679,8 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         input: ReplayWebhookInput,
     ) -> async_graphql::Result<WebhookPayload> {
-        let (db, actor) = (ctx.db()?, ctx.actor()?);
-        let signal = ctx.state()?.webhook_signal.clone();
-        WebhookPayload::from_result(
-            async {
-                let hook = own(db, actor, input.id).await?;
-                let cursor = cursor_of(&input.after)?;
-                let change = webhook::ActiveModel {
-                    cursor: Set(cursor),
-                    status: Set("ACTIVE".into()),
-                    consecutive_failures: Set(0),
-                    disabled_reason: Set(None),
-                    next_attempt_at: Set(Utc::now()),
-                    updated_at: Set(Utc::now()),
-                    version: Set(hook.version + 1),
-                    ..Default::default()
-                };
-                Webhook::update_many().set(change).filter(webhook::Column::Id.eq(hook.id)).exec(db).await?;
-                signal.store(true, std::sync::atomic::Ordering::Relaxed);
-                crate::events::nudge();
-                Webhook::find_by_id(hook.id).one(db).await?.ok_or(ServiceError::NotFound)
-            }
-            .await,
-        )
+        let (state, actor) = (ctx.state()?, ctx.actor()?);
+        WebhookPayload::from_result(replay(state, actor, input).await)
     }
 
     /// Stops deliveries to a webhook (replayWebhook starts them again). Needs `events:subscribe`.
@@ -730,6 +709,93 @@ impl WebhookMutation {
     }
 }
 
+/// Serialises webhook changes of one API client, so two registrations at once cannot both see
+/// room under the limit: a transaction-scoped advisory lock on PostgreSQL; SQLite has one writer.
+async fn lock_client(
+    txn: &sea_orm::DatabaseTransaction,
+    agency: &str,
+    client: &str,
+) -> Result<(), ServiceError> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [format!("webhooks:{agency}/{client}").into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// `LIMIT_EXCEEDED` when the client already has as many active webhooks as it may.
+async fn check_room(
+    db: &impl ConnectionTrait,
+    settings: &WebhookSettings,
+    agency: &str,
+    client: &str,
+) -> Result<(), ServiceError> {
+    let active = sea_orm::PaginatorTrait::count(
+        Webhook::find()
+            .filter(webhook::Column::Agency.eq(agency))
+            .filter(webhook::Column::Client.eq(client))
+            .filter(webhook::Column::Status.eq("ACTIVE")),
+        db,
+    )
+    .await?;
+    if active >= settings.max_per_client {
+        return Err(ServiceError::LimitExceeded {
+            field: "url".into(),
+            message: format!(
+                "this API client already has {active} active webhooks (SINERGI_WEBHOOK_MAX_PER_CLIENT); disable one first"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Re-delivers from a cursor, re-enabling a disabled webhook when its client has room and its
+/// registering token and client are still valid.
+async fn replay(
+    state: &AppState,
+    actor: &Actor,
+    input: ReplayWebhookInput,
+) -> Result<webhook::Model, ServiceError> {
+    let cursor = cursor_of(&input.after)?;
+    let hook = own(&state.db, actor, input.id).await?;
+    if let Err(why) = holder(state, &hook).await {
+        let why =
+            if why.is_empty() { "cannot check the registering token now; try again".to_owned() } else { why };
+        return Err(ServiceError::validation("id", format!("{why}: register a new webhook")));
+    }
+    let txn = state.db.begin().await?;
+    lock_client(&txn, &hook.agency, &hook.client).await?;
+    let hook = own(&txn, actor, input.id).await?;
+    if hook.status != "ACTIVE" {
+        check_room(&txn, &state.webhooks, &hook.agency, &hook.client).await.map_err(|err| match err {
+            ServiceError::LimitExceeded { message, .. } => {
+                ServiceError::LimitExceeded { field: "id".into(), message }
+            }
+            other => other,
+        })?;
+    }
+    let change = webhook::ActiveModel {
+        cursor: Set(cursor),
+        status: Set("ACTIVE".into()),
+        consecutive_failures: Set(0),
+        disabled_reason: Set(None),
+        next_attempt_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+        version: Set(hook.version + 1),
+        ..Default::default()
+    };
+    Webhook::update_many().set(change).filter(webhook::Column::Id.eq(hook.id)).exec(&txn).await?;
+    let after = Webhook::find_by_id(hook.id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
+    txn.commit().await?;
+    state.webhook_signal.store(true, std::sync::atomic::Ordering::Relaxed);
+    crate::events::nudge();
+    Ok(after)
+}
+
 async fn register(
     state: &AppState,
     actor: &Actor,
@@ -741,25 +807,12 @@ async fn register(
     let url = check_target(&state.webhooks, &input.url)
         .await
         .map_err(|why| ServiceError::validation("url", why))?;
-    let active = sea_orm::PaginatorTrait::count(
-        Webhook::find()
-            .filter(webhook::Column::Agency.eq(actor.agency.clone()))
-            .filter(webhook::Column::Client.eq(actor.client.clone()))
-            .filter(webhook::Column::Status.eq("ACTIVE")),
-        &state.db,
-    )
-    .await?;
-    if active >= state.webhooks.max_per_client {
-        return Err(ServiceError::LimitExceeded {
-            field: "url".into(),
-            message: format!(
-                "this API client already has {active} active webhooks (SINERGI_WEBHOOK_MAX_PER_CLIENT); disable one first"
-            ),
-        });
-    }
+    let txn = state.db.begin().await?;
+    lock_client(&txn, &actor.agency, &actor.client).await?;
+    check_room(&txn, &state.webhooks, &actor.agency, &actor.client).await?;
     let cursor = match &input.after {
         Some(after) => cursor_of(after)?,
-        None => latest_sequence(&state.db).await?,
+        None => latest_sequence(&txn).await?,
     };
     let scopes: Vec<&str> = actor.scopes.iter().map(|s| s.as_str()).collect();
     let now = Utc::now();
@@ -784,8 +837,9 @@ async fn register(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     state.webhook_signal.store(true, std::sync::atomic::Ordering::Relaxed);
     crate::events::nudge();
     Ok(model)
