@@ -117,7 +117,7 @@ impl Actor {
         if self.scopes.contains(&scope) {
             Ok(())
         } else {
-            Err(coded("FORBIDDEN", format!("this token lacks the `{scope}` scope")))
+            Err(coded(crate::error::ErrorCode::Forbidden, format!("this token lacks the `{scope}` scope")))
         }
     }
 

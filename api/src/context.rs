@@ -89,6 +89,7 @@ impl ContextExt for Context<'_> {
     }
 
     fn actor(&self) -> async_graphql::Result<&Actor> {
-        self.data::<Actor>().map_err(|_| coded("UNAUTHENTICATED", "a valid bearer token is required"))
+        self.data::<Actor>()
+            .map_err(|_| coded(crate::error::ErrorCode::Unauthenticated, "a valid bearer token is required"))
     }
 }

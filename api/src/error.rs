@@ -34,7 +34,38 @@ pub enum ServiceError {
     #[error("{message}")]
     LimitExceeded { field: String, message: String },
     #[error("database error")]
-    Database(#[from] DbErr),
+    Database(DbErr),
+}
+
+impl From<DbErr> for ServiceError {
+    /// A unique index refusing a row is a `DUPLICATE`, not a failure: two writers that both
+    /// passed a check before inserting are told apart by the index, and the loser gets the
+    /// same answer the check would have given.
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) => {
+                let (field, message) = duplicate_of(&detail);
+                Self::Duplicate { field: field.into(), message: message.into() }
+            }
+            _ => Self::Database(err),
+        }
+    }
+}
+
+/// The input field and message for a unique index's refusal, from the database's words for it
+/// (SQLite names the columns, PostgreSQL the index).
+fn duplicate_of(detail: &str) -> (&'static str, &'static str) {
+    if detail.contains("_pkey") || detail.contains(".id") && !detail.contains(".id_") {
+        ("id", "a record with this id already exists")
+    } else if detail.contains("nik") {
+        ("nik", "a beneficiary with this NIK exists")
+    } else if detail.contains("kk_head") || detail.contains("kk_number") {
+        ("isHeadOfFamily", "this KK already has a head of family")
+    } else if detail.contains("training_enrollment") {
+        ("beneficiaryId", "already enrolled in this training")
+    } else {
+        ("input", "a record with these values already exists")
+    }
 }
 
 impl ServiceError {
@@ -72,13 +103,13 @@ impl ServiceError {
     /// The top-level GraphQL error for a failure that is not a user error.
     pub fn into_graphql(self) -> async_graphql::Error {
         let code = match &self {
-            Self::NotFound => "NOT_FOUND",
-            Self::Forbidden(_) => "FORBIDDEN",
-            Self::BadRequest(_) => "BAD_REQUEST",
+            Self::NotFound => ErrorCode::NotFound,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::BadRequest(_) => ErrorCode::BadRequest,
             Self::Database(err) if is_statement_timeout(err) => {
                 tracing::warn!(error = ?err, "statement timeout");
                 return coded(
-                    "BAD_REQUEST",
+                    ErrorCode::BadRequest,
                     "a database statement ran longer than the statement_timeout and was cancelled; nothing was written",
                 );
             }
@@ -86,12 +117,13 @@ impl ServiceError {
                 tracing::error!(error = ?err, "database error");
                 return internal_error();
             }
+            // An expected failure where no payload can carry it (a query): the request was wrong.
             other => match other.user_error() {
-                Some(user) => return async_graphql::Error::new(user.message),
+                Some(user) => return coded(ErrorCode::BadRequest, user.message),
                 None => return internal_error(),
             },
         };
-        async_graphql::Error::new(self.to_string()).extend_with(|_, e| e.set("code", code))
+        coded(code, self.to_string())
     }
 }
 
@@ -106,14 +138,41 @@ pub fn gql(err: ServiceError) -> async_graphql::Error {
     err.into_graphql()
 }
 
-/// The opaque error a client sees when something broke inside.
-pub fn internal_error() -> async_graphql::Error {
-    async_graphql::Error::new("internal error").extend_with(|_, e| e.set("code", "INTERNAL"))
+/// The codes of top-level errors (`extensions.code`), as DESIGN.md lists them: the only codes a
+/// client ever sees there. Every error the gateway sends carries one; an error that reaches the
+/// boundary without one is a defect and leaves as `INTERNAL` (see `gateway`).
+#[derive(Copy, Clone, Debug, Eq, PartialEq, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// No token, or an invalid, expired or revoked one (HTTP 401; WebSocket 4401/4403).
+    Unauthenticated,
+    /// The token lacks the scope, or a record-level rule refuses the caller.
+    Forbidden,
+    /// The record does not exist, or is outside the caller's regions (the two look the same).
+    NotFound,
+    /// The request is malformed or beyond a limit; the message says which.
+    BadRequest,
+    /// Too many requests; retry later.
+    RateLimited,
+    /// Something broke inside; the cause is in the server log, never in the response.
+    Internal,
 }
 
-/// A top-level error with a code from DESIGN.md.
-pub fn coded(code: &'static str, message: impl Into<String>) -> async_graphql::Error {
-    async_graphql::Error::new(message.into()).extend_with(|_, e| e.set("code", code))
+impl ErrorCode {
+    /// The code as sent, e.g. `NOT_FOUND`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// The opaque error a client sees when something broke inside.
+pub fn internal_error() -> async_graphql::Error {
+    coded(ErrorCode::Internal, "internal error")
+}
+
+/// A top-level error with its code.
+pub fn coded(code: ErrorCode, message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message.into()).extend_with(|_, e| e.set("code", code.as_str()))
 }
 
 /// Codes of expected mutation failures.
@@ -202,3 +261,27 @@ macro_rules! payload {
     };
 }
 pub(crate) use payload;
+
+#[cfg(test)]
+mod tests {
+    use super::duplicate_of;
+
+    #[test]
+    fn unique_index_refusals_name_their_field_on_both_databases() {
+        let cases = [
+            ("UNIQUE constraint failed: beneficiary.nik", "nik"),
+            ("duplicate key value violates unique constraint \"beneficiary_nik_key\"", "nik"),
+            ("UNIQUE constraint failed: beneficiary.id", "id"),
+            ("duplicate key value violates unique constraint \"business_pkey\"", "id"),
+            ("duplicate key value violates unique constraint \"ux_beneficiary_kk_head\"", "isHeadOfFamily"),
+            ("UNIQUE constraint failed: beneficiary.kk_number", "isHeadOfFamily"),
+            (
+                "UNIQUE constraint failed: training_enrollment.training_id, training_enrollment.beneficiary_id",
+                "beneficiaryId",
+            ),
+        ];
+        for (detail, field) in cases {
+            assert_eq!(duplicate_of(detail).0, field, "{detail}");
+        }
+    }
+}

@@ -318,7 +318,10 @@ pub struct CaseEventSubscription;
 
 fn parse_cursor(after: &str) -> async_graphql::Result<i64> {
     after.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-        crate::error::coded("BAD_REQUEST", "`after` must be an event's `sequence` (a decimal number)")
+        crate::error::coded(
+            crate::error::ErrorCode::BadRequest,
+            "`after` must be an event's `sequence` (a decimal number)",
+        )
     })
 }
 

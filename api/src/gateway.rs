@@ -17,6 +17,7 @@ use futures_util::{StreamExt, stream::BoxStream};
 use crate::{
     auth::{Actor, Scope},
     context::{AppState, RequestDb},
+    error::ErrorCode,
     limits::{
         MAX_DOCUMENT_NODES, MAX_TEXT_NESTING, MAX_TOKEN_LENGTH, SchemaShape, document_nodes, measure,
         scan_text,
@@ -90,10 +91,10 @@ impl Drop for Slot {
 const TOKEN_REQUIRED: &str = "a valid bearer token is required";
 
 /// A GraphQL error with a code from DESIGN.md.
-pub fn error_response(code: &'static str, message: impl Into<String>) -> Response {
+pub fn error_response(code: ErrorCode, message: impl Into<String>) -> Response {
     let mut error = ServerError::new(message, None);
     let mut extensions = ErrorExtensionValues::default();
-    extensions.set("code", Value::from(code));
+    extensions.set("code", Value::from(code.as_str()));
     error.extensions = Some(extensions);
     Response::from_errors(vec![error])
 }
@@ -111,20 +112,31 @@ fn clip(message: &str) -> String {
     }
 }
 
-/// Marks errors that carry no code (parse, validation, input-coercion errors) as `BAD_REQUEST`,
-/// keeps at most `MAX_ERRORS` of them and cuts long messages: an error never echoes megabytes.
-fn ensure_codes(errors: &mut Vec<ServerError>) {
+/// Gives every error its code, keeps at most `MAX_ERRORS` and cuts long messages: an error never
+/// echoes megabytes. Errors async-graphql raises about the request itself — parsing, validation,
+/// input coercion — are `BAD_REQUEST`. Any other error without a code came from inside (a `?`
+/// on an error the service layer did not map): it leaves as an opaque `INTERNAL`, its text only
+/// in the log, so no database text can reach a client.
+fn ensure_codes(errors: &mut Vec<ServerError>, operation: &str) {
     if errors.len() > MAX_ERRORS {
         let more = errors.len() - MAX_ERRORS;
         errors.truncate(MAX_ERRORS);
         errors.push(ServerError::new(format!("… and {more} more errors"), None));
     }
     for error in errors.iter_mut() {
-        error.message = clip(&error.message);
-        let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", Value::from("BAD_REQUEST"));
+        let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+        if !has_code {
+            let about_the_request = error.path.is_empty() || error.message.starts_with("Failed to parse \"");
+            let code = if about_the_request {
+                ErrorCode::BadRequest
+            } else {
+                tracing::error!(operation, path = ?error.path, error = %error.message, "an error without a code reached the boundary");
+                error.message = "internal error".into();
+                ErrorCode::Internal
+            };
+            error.extensions.get_or_insert_with(ErrorExtensionValues::default).set("code", code.as_str());
         }
+        error.message = clip(&error.message);
     }
 }
 
@@ -199,13 +211,13 @@ impl Gateway {
         let scan = scan_text(&request.query);
         if scan.nesting > MAX_TEXT_NESTING {
             return refuse(
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 format!("the document nests deeper than {MAX_TEXT_NESTING} brackets"),
             );
         }
         if scan.longest_token > MAX_TOKEN_LENGTH {
             return refuse(
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 format!("the document holds a name or number longer than {MAX_TOKEN_LENGTH} characters"),
             );
         }
@@ -215,7 +227,7 @@ impl Gateway {
         let parsed = match request.parsed_query() {
             Ok(doc) if document_nodes(doc) > MAX_DOCUMENT_NODES => {
                 return refuse(
-                    "BAD_REQUEST",
+                    ErrorCode::BadRequest,
                     format!(
                         "the document holds more than {MAX_DOCUMENT_NODES} fields, arguments and directives"
                     ),
@@ -226,18 +238,18 @@ impl Gateway {
                 measure(doc, operation.as_deref(), &variables, &self.shape)
                     .map(|m| (m, crate::limits::operation_type(doc, operation.as_deref())))
             }
-            Err(err) => return refuse("BAD_REQUEST", clip(&err.message)),
+            Err(err) => return refuse(ErrorCode::BadRequest, clip(&err.message)),
         };
         let (measured, kind) = match parsed {
             Ok(found) => found,
-            Err(why) => return refuse("BAD_REQUEST", why),
+            Err(why) => return refuse(ErrorCode::BadRequest, why),
         };
         if let Err(why) = limits.check(&measured) {
-            return refuse("BAD_REQUEST", why);
+            return refuse(ErrorCode::BadRequest, why);
         }
         if measured.introspection && !limits.allows_introspection(caller.actor.has(Scope::Admin)) {
             return refuse(
-                "FORBIDDEN",
+                ErrorCode::Forbidden,
                 "introspection is not enabled for this token; the schema is published at /schema.graphql"
                     .into(),
             );
@@ -247,7 +259,7 @@ impl Gateway {
         }
         let kind = kind.unwrap_or(OperationType::Query);
         if kind == OperationType::Subscription && !streams {
-            return refuse("BAD_REQUEST", "subscriptions run over WebSocket at /graphql/ws".into());
+            return refuse(ErrorCode::BadRequest, "subscriptions run over WebSocket at /graphql/ws".into());
         }
         let db = if kind == OperationType::Mutation { self.app.db.clone() } else { self.app.reader.clone() };
         let reads = Arc::new(PiiReads::default());
@@ -266,7 +278,7 @@ impl Gateway {
                 async move {
                     // Nothing more leaves for a token that expired or was revoked meanwhile.
                     gateway.recheck(&caller.actor).await?;
-                    ensure_codes(&mut response.errors);
+                    ensure_codes(&mut response.errors, &name);
                     gateway.deliver(&caller, &response, &reads, &name).await
                 }
             });
@@ -280,7 +292,7 @@ impl Gateway {
             Err(_) => {
                 tracing::warn!(operation = name, agency = caller.actor.agency, "operation timed out");
                 error_response(
-                    "BAD_REQUEST",
+                    ErrorCode::BadRequest,
                     format!(
                         "the operation ran longer than {} s (request_timeout) and was stopped; anything it had not committed was rolled back",
                         limits.request_timeout.as_secs()
@@ -288,7 +300,7 @@ impl Gateway {
                 )
             }
         };
-        ensure_codes(&mut response.errors);
+        ensure_codes(&mut response.errors, &name);
         let body = self.deliver(caller, &response, &reads, &name).await?;
         tracing::info!(
             operation = name,
@@ -316,7 +328,7 @@ impl Gateway {
             Ok(_) => {
                 reads.discard();
                 return Ok(self.encode(&error_response(
-                    "BAD_REQUEST",
+                    ErrorCode::BadRequest,
                     format!(
                         "the response would exceed {} bytes (max_response_bytes); ask for fewer records or fields",
                         self.app.limits.max_response_bytes
@@ -341,5 +353,45 @@ impl Gateway {
         serde_json::to_string(response).unwrap_or_else(|_| {
             r#"{"data":null,"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.into()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{PathSegment, ServerError};
+
+    use super::ensure_codes;
+
+    fn code(error: &ServerError) -> Option<String> {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .map(|v| v.to_string().trim_matches('"').to_owned())
+    }
+
+    #[test]
+    fn an_error_without_a_code_from_inside_leaves_as_internal_without_its_text() {
+        let mut inside =
+            ServerError::new("error returned from database: relation \"x\" does not exist", None);
+        inside.path = vec![PathSegment::Field("beneficiaries".into())];
+        let mut coercion = ServerError::new("Failed to parse \"String\": the chars length is 17", None);
+        coercion.path = vec![PathSegment::Field("createBeneficiary".into())];
+        let validation = ServerError::new("Unknown field \"x\" on type \"Query\"", None);
+        let mut errors = vec![inside, coercion, validation];
+        ensure_codes(&mut errors, "test");
+        assert_eq!(code(&errors[0]).as_deref(), Some("INTERNAL"));
+        assert_eq!(errors[0].message, "internal error", "no database text leaves");
+        assert_eq!(code(&errors[1]).as_deref(), Some("BAD_REQUEST"));
+        assert_eq!(code(&errors[2]).as_deref(), Some("BAD_REQUEST"));
+    }
+
+    #[test]
+    fn errors_are_few_and_short() {
+        let mut errors: Vec<ServerError> =
+            (0..50).map(|_| ServerError::new("x".repeat(10_000), None)).collect();
+        ensure_codes(&mut errors, "test");
+        assert_eq!(errors.len(), 21);
+        assert!(errors.iter().all(|e| e.message.chars().count() < 320));
     }
 }

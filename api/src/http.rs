@@ -18,6 +18,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::{
     context::AppState,
+    error::ErrorCode,
     gateway::{Caller, Gateway, Refusal, Run},
     pii,
 };
@@ -37,15 +38,15 @@ pub fn router(app: AppState) -> Router {
         .route("/.well-known/jwks.json", get(jwks))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
-            error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
         }))
         .with_state(Gateway::new(app))
 }
 
-fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     let body = serde_json::json!({
         "data": null,
-        "errors": [{ "message": message, "extensions": { "code": code } }],
+        "errors": [{ "message": message, "extensions": { "code": code.as_str() } }],
     });
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
@@ -59,9 +60,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 fn refused(refusal: &Refusal) -> Response {
     match refusal {
         Refusal::Unauthenticated(message) => {
-            error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
+            error_response(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, message)
         }
-        Refusal::Internal => error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error"),
+        Refusal::Internal => {
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
+        }
     }
 }
 
@@ -78,14 +81,14 @@ async fn graphql(State(gateway): State<Gateway>, headers: HeaderMap, body: Body)
         } else {
             "send the GraphQL request as application/json"
         };
-        return error_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_REQUEST", message);
+        return error_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::BadRequest, message);
     }
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let too_large = || {
         error_response(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             &format!("the request body is larger than {limit} bytes (max_body_bytes)"),
         )
     };
@@ -109,7 +112,7 @@ async fn graphql(State(gateway): State<Gateway>, headers: HeaderMap, body: Body)
             Err(_) => {
                 return error_response(
                     StatusCode::REQUEST_TIMEOUT,
-                    "BAD_REQUEST",
+                    ErrorCode::BadRequest,
                     "the request body did not arrive within the request timeout",
                 );
             }
@@ -117,7 +120,7 @@ async fn graphql(State(gateway): State<Gateway>, headers: HeaderMap, body: Body)
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return error_response(
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             "batched requests (a JSON array) are not supported; send one operation per request",
         );
     }
@@ -125,7 +128,7 @@ async fn graphql(State(gateway): State<Gateway>, headers: HeaderMap, body: Body)
         Ok(request) => request,
         Err(err) => {
             let message = format!("the body is not a GraphQL request in JSON ({})", err.classify_message());
-            return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
+            return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, &message);
         }
     };
     let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
@@ -143,7 +146,7 @@ async fn graphql(State(gateway): State<Gateway>, headers: HeaderMap, body: Body)
         }
         Ok(Run::Stream(_)) => error_response(
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             "subscriptions run over WebSocket at /graphql/ws",
         ),
         Err(refusal) => refused(&refusal),
@@ -208,7 +211,7 @@ fn serve_websocket(gateway: Gateway, headers: HeaderMap, upgrade: WebSocketUpgra
     if !offered {
         return error_response(
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             "offer the graphql-transport-ws subprotocol (Sec-WebSocket-Protocol)",
         );
     }

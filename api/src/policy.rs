@@ -163,7 +163,10 @@ impl Guard for RequireOwner {
             Ok(())
         } else {
             let kind: &'static str = self.0.into();
-            Err(coded("FORBIDDEN", format!("{} does not own {kind} records", actor.agency)))
+            Err(coded(
+                crate::error::ErrorCode::Forbidden,
+                format!("{} does not own {kind} records", actor.agency),
+            ))
         }
     }
 }

@@ -14,7 +14,10 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::{sync::mpsc, task::AbortHandle};
 
-use crate::gateway::{Caller, Gateway, Refusal, Run};
+use crate::{
+    error::ErrorCode,
+    gateway::{Caller, Gateway, Refusal, Run},
+};
 
 /// The subprotocol this server speaks.
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -59,8 +62,8 @@ where
     S: futures_util::Sink<Message> + Unpin,
 {
     let (code, why) = match refusal {
-        Refusal::Unauthenticated(why) => ("UNAUTHENTICATED", *why),
-        Refusal::Internal => ("INTERNAL", "internal error"),
+        Refusal::Unauthenticated(why) => (ErrorCode::Unauthenticated, *why),
+        Refusal::Internal => (ErrorCode::Internal, "internal error"),
     };
     let message = format!("{why}; reconnect with a valid token (and your last sequence)");
     for id in running.0.keys() {
@@ -76,8 +79,8 @@ fn close(code: u16, reason: &str) -> Message {
     Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(reason.to_owned()) }))
 }
 
-fn error_message(id: &str, code: &str, message: &str) -> String {
-    json!({ "type": "error", "id": id, "payload": [{ "message": message, "extensions": { "code": code } }] })
+fn error_message(id: &str, code: ErrorCode, message: &str) -> String {
+    json!({ "type": "error", "id": id, "payload": [{ "message": message, "extensions": { "code": code.as_str() } }] })
         .to_string()
 }
 
@@ -208,7 +211,7 @@ pub async fn serve(
                             break close(4400, "Invalid message: subscribe needs a payload with a query");
                         };
                         if running.0.len() >= limits.max_subscriptions_per_socket {
-                            let text = error_message(&id, "BAD_REQUEST", &format!(
+                            let text = error_message(&id, ErrorCode::BadRequest, &format!(
                                 "this socket already runs {} operations (max_subscriptions_per_socket)",
                                 limits.max_subscriptions_per_socket
                             ));
@@ -218,7 +221,7 @@ pub async fn serve(
                             continue;
                         }
                         let Some(slot) = gateway.open_slot(&caller.actor) else {
-                            let text = error_message(&id, "BAD_REQUEST", &format!(
+                            let text = error_message(&id, ErrorCode::BadRequest, &format!(
                                 "this API client already runs {} operations on this replica (max_subscriptions_per_client)",
                                 limits.max_subscriptions_per_client
                             ));

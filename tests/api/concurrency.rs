@@ -99,3 +99,23 @@ async fn training_capacity_is_never_exceeded_under_concurrent_enrollment() {
     assert_eq!(body["data"]["training"]["seatsTaken"], 3, "{body}");
     assert_eq!(body["data"]["training"]["enrollments"].as_array().map(Vec::len), Some(3));
 }
+
+#[tokio::test]
+async fn the_loser_of_a_concurrent_registration_gets_duplicate_not_an_internal_error() {
+    let app = crate::helpers::spawn_app().await;
+    let token = app.admin();
+    let (nik, kk) = app.identity();
+    let attempts = (0..8).map(|i| {
+        let mut input = crate::helpers::beneficiary_input(&nik, &format!("{}{}", &kk[..15], i + 1), 2);
+        input["isHeadOfFamily"] = serde_json::json!(false);
+        app.gql(&token, crate::helpers::CREATE_BENEFICIARY, serde_json::json!({ "input": input }))
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let created =
+        answers.iter().filter(|b| b["data"]["createBeneficiary"]["beneficiary"]["id"].is_string()).count();
+    let duplicates = answers
+        .iter()
+        .filter(|b| crate::helpers::user_error(b, "createBeneficiary").as_deref() == Some("DUPLICATE"))
+        .count();
+    assert_eq!((created, duplicates), (1, 7), "{answers:?}");
+}
