@@ -296,8 +296,14 @@ impl CaseEventQuery {
     async fn case_events(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
+        )]
         filter: Option<CaseEventFilter>,
-        first: Option<i32>,
+        #[graphql(desc = "How many records to return: at most 100; 20 when absent.")] first: Option<i32>,
+        #[graphql(
+            desc = "Return the events after this `sequence` (the same cursor `subscription caseEvents` takes); from the start when absent."
+        )]
         after: Option<String>,
     ) -> async_graphql::Result<Page<CaseEvent>> {
         list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
@@ -337,7 +343,13 @@ impl CaseEventSubscription {
     async fn case_events(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
+        )]
         filter: Option<CaseEventFilter>,
+        #[graphql(
+            desc = "Replay every stored event after this `sequence`, then stream live ones; live events only when absent."
+        )]
         after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<CaseEvent>> + use<>> {
         let db = ctx.db()?.clone();

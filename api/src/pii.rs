@@ -192,8 +192,16 @@ impl PiiQuery {
     async fn pii_access_log(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
+        )]
         filter: Option<PiiAccessFilter>,
-        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        #[graphql(
+            validator(minimum = 0, maximum = 100),
+            desc = "How many records to return: at most 100; 20 when absent."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<PiiAccess>> {
         list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)

@@ -94,7 +94,10 @@ impl ReferenceQuery {
     async fn regions(
         &self,
         ctx: &Context<'_>,
-        level: Option<RegionLevel>,
+        #[graphql(desc = "Only regions of this level.")] level: Option<RegionLevel>,
+        #[graphql(
+            desc = "Only the regions under this Kemendagri code (e.g. `6472` for Samarinda's districts); the regencies/cities of Kaltim when absent."
+        )]
         parent_code: Option<String>,
     ) -> async_graphql::Result<Vec<Region>> {
         ctx.actor()?;

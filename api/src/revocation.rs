@@ -170,7 +170,7 @@ impl RevocationMutation {
     async fn revoke_token(
         &self,
         ctx: &Context<'_>,
-        input: RevokeTokenInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: RevokeTokenInput,
     ) -> async_graphql::Result<RevokeTokenPayload> {
         let token_id = input.token_id.trim().to_owned();
         if token_id.is_empty() || token_id.len() > 100 {

@@ -22,6 +22,7 @@ use crate::{
 
 /// Every query of the gateway.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     ReferenceQuery,
     BeneficiaryQuery,
@@ -39,6 +40,7 @@ pub struct QueryRoot(
 
 /// Every mutation of the gateway.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     BeneficiaryMutation,
     AssistanceMutation,
@@ -54,6 +56,7 @@ pub struct MutationRoot(
 
 /// Every subscription of the gateway (over WebSocket, `graphql-transport-ws`).
 #[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
 pub struct SubscriptionRoot(CaseEventSubscription);
 
 /// The schema type.
@@ -68,6 +71,7 @@ pub fn build_schema(state: Option<AppState>) -> SinergiSchema {
         Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
             .limit_depth(32)
             .disable_suggestions();
+    builder = describe_connections(builder);
     if let Some(state) = state {
         builder = builder.data(state);
     }
@@ -77,4 +81,37 @@ pub fn build_schema(state: Option<AppState>) -> SinergiSchema {
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     build_schema(None).sdl()
+}
+
+/// Describes each generated connection type: async-graphql names them, the schema explains them.
+fn describe_connections(
+    builder: async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>,
+) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    use crate::{
+        assistance::Assistance, beneficiary::Beneficiary, business::Business, events::CaseEvent,
+        infrastructure::InfrastructureRequest, loan::LoanApplication, monitoring::MonitoringVisit,
+        page::Page, pii::PiiAccess, referral::Referral, training::Training, webhooks::WebhookDeliveryNode,
+    };
+    macro_rules! page {
+        ($what:literal) => {
+            concat!(
+                "A page of ",
+                $what,
+                " (a Relay connection): `edges { cursor node }` or `nodes`, `pageInfo` to page on with ",
+                "`first`/`after`, and `totalCount` across all pages."
+            )
+        };
+    }
+    builder
+        .override_output_type_description::<Page<Assistance>>(page!("assistance records"))
+        .override_output_type_description::<Page<Beneficiary>>(page!("beneficiaries"))
+        .override_output_type_description::<Page<Business>>(page!("businesses"))
+        .override_output_type_description::<Page<CaseEvent>>(page!("case events, by sequence"))
+        .override_output_type_description::<Page<InfrastructureRequest>>(page!("infrastructure requests"))
+        .override_output_type_description::<Page<LoanApplication>>(page!("loan applications"))
+        .override_output_type_description::<Page<MonitoringVisit>>(page!("monitoring visits"))
+        .override_output_type_description::<Page<PiiAccess>>(page!("the personal-data access log"))
+        .override_output_type_description::<Page<Referral>>(page!("referrals"))
+        .override_output_type_description::<Page<Training>>(page!("trainings"))
+        .override_output_type_description::<Page<WebhookDeliveryNode>>(page!("a webhook's delivery attempts"))
 }

@@ -88,7 +88,15 @@ pub async fn calls(app: &TestApp) -> Vec<Call> {
         .map(|t| (t["name"].as_str().unwrap_or_default().to_owned(), t.clone()))
         .collect();
     let mut calls = Vec::new();
-    for (root, op) in [("QueryRoot", "query"), ("MutationRoot", "mutation")] {
+    let roots = [
+        (body["data"]["__schema"]["queryType"]["name"].as_str().unwrap_or("Query").to_owned(), "query"),
+        (
+            body["data"]["__schema"]["mutationType"]["name"].as_str().unwrap_or("Mutation").to_owned(),
+            "mutation",
+        ),
+    ];
+    for (root, op) in &roots {
+        let (root, op) = (root.as_str(), *op);
         for field in types[root]["fields"].as_array().into_iter().flatten() {
             let name = field["name"].as_str().unwrap_or_default().to_owned();
             let description = field["description"].as_str().unwrap_or_default();

@@ -250,7 +250,11 @@ pub struct AssistanceQuery;
 impl AssistanceQuery {
     /// One assistance record by id. Needs `assistance:read`.
     #[graphql(guard = "RequireScope(Scope::AssistanceRead)")]
-    async fn assistance(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Assistance> {
+    async fn assistance(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record's id.")] id: Uuid,
+    ) -> async_graphql::Result<Assistance> {
         Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
@@ -259,9 +263,18 @@ impl AssistanceQuery {
     async fn assistances(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
+        )]
         filter: Option<AssistanceFilter>,
+        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
         order_by: Option<AssistanceOrderBy>,
-        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        #[graphql(
+            validator(minimum = 0, maximum = 100),
+            desc = "How many records to return: at most 100; 20 when absent."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<Assistance>> {
         service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
@@ -281,7 +294,7 @@ impl AssistanceMutation {
     async fn create_assistance(
         &self,
         ctx: &Context<'_>,
-        input: CreateAssistanceInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateAssistanceInput,
     ) -> async_graphql::Result<CreateAssistancePayload> {
         CreateAssistancePayload::from_result(service::create(ctx.state()?, ctx.actor()?, input).await)
     }
@@ -291,7 +304,7 @@ impl AssistanceMutation {
     async fn update_assistance(
         &self,
         ctx: &Context<'_>,
-        input: UpdateAssistanceInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateAssistanceInput,
     ) -> async_graphql::Result<UpdateAssistancePayload> {
         UpdateAssistancePayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
@@ -301,7 +314,7 @@ impl AssistanceMutation {
     async fn disburse_assistance(
         &self,
         ctx: &Context<'_>,
-        input: DisburseAssistanceInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: DisburseAssistanceInput,
     ) -> async_graphql::Result<ChangeAssistanceStatusPayload> {
         let on = input.disbursed_on.map(|d| d.0).unwrap_or_else(|| Utc::now().date_naive());
         ChangeAssistanceStatusPayload::from_result(
@@ -322,7 +335,7 @@ impl AssistanceMutation {
     async fn cancel_assistance(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeAssistanceStatusPayload> {
         ChangeAssistanceStatusPayload::from_result(
             service::change_status(

@@ -219,7 +219,8 @@ impl Beneficiary {
     async fn timeline(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many records to return: at most 100; 20 when absent.")] first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<CaseEvent>> {
         let filter = CaseEventFilter { beneficiary_id: Some(self.model.id), ..Default::default() };
@@ -382,7 +383,11 @@ pub struct BeneficiaryQuery;
 impl BeneficiaryQuery {
     /// One beneficiary by id. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
-    async fn beneficiary(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Beneficiary> {
+    async fn beneficiary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record's id.")] id: Uuid,
+    ) -> async_graphql::Result<Beneficiary> {
         Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
@@ -391,9 +396,18 @@ impl BeneficiaryQuery {
     async fn beneficiaries(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
+        )]
         filter: Option<BeneficiaryFilter>,
+        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
         order_by: Option<BeneficiaryOrderBy>,
-        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        #[graphql(
+            validator(minimum = 0, maximum = 100),
+            desc = "How many records to return: at most 100; 20 when absent."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<Beneficiary>> {
         let filter = filter.unwrap_or_default();
@@ -438,7 +452,7 @@ impl BeneficiaryMutation {
     async fn create_beneficiary(
         &self,
         ctx: &Context<'_>,
-        input: CreateBeneficiaryInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateBeneficiaryInput,
     ) -> async_graphql::Result<CreateBeneficiaryPayload> {
         let state = ctx.state()?;
         let result = service::create(state, ctx.actor()?, input).await;
@@ -452,7 +466,7 @@ impl BeneficiaryMutation {
     async fn update_beneficiary(
         &self,
         ctx: &Context<'_>,
-        input: UpdateBeneficiaryInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateBeneficiaryInput,
     ) -> async_graphql::Result<UpdateBeneficiaryPayload> {
         let state = ctx.state()?;
         let result = service::update(state, ctx.actor()?, input).await;
@@ -464,7 +478,7 @@ impl BeneficiaryMutation {
     async fn graduate_beneficiary(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeBeneficiaryStatusPayload> {
         ChangeBeneficiaryStatusPayload::from_result(
             service::change_status(ctx.db()?, ctx.actor()?, input, BeneficiaryStatus::Graduated).await,
@@ -476,7 +490,7 @@ impl BeneficiaryMutation {
     async fn deactivate_beneficiary(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeBeneficiaryStatusPayload> {
         ChangeBeneficiaryStatusPayload::from_result(
             service::change_status(ctx.db()?, ctx.actor()?, input, BeneficiaryStatus::Inactive).await,

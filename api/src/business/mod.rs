@@ -331,7 +331,11 @@ pub struct BusinessQuery;
 impl BusinessQuery {
     /// One business by id. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
-    async fn business(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Business> {
+    async fn business(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record's id.")] id: Uuid,
+    ) -> async_graphql::Result<Business> {
         Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
@@ -340,9 +344,18 @@ impl BusinessQuery {
     async fn businesses(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
+        )]
         filter: Option<BusinessFilter>,
+        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
         order_by: Option<BusinessOrderBy>,
-        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        #[graphql(
+            validator(minimum = 0, maximum = 100),
+            desc = "How many records to return: at most 100; 20 when absent."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<Business>> {
         service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
@@ -372,7 +385,7 @@ impl BusinessMutation {
     async fn create_business(
         &self,
         ctx: &Context<'_>,
-        input: CreateBusinessInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateBusinessInput,
     ) -> async_graphql::Result<CreateBusinessPayload> {
         CreateBusinessPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
     }
@@ -384,7 +397,7 @@ impl BusinessMutation {
     async fn update_business(
         &self,
         ctx: &Context<'_>,
-        input: UpdateBusinessInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateBusinessInput,
     ) -> async_graphql::Result<UpdateBusinessPayload> {
         let actor = ctx.actor()?;
         let owner = ctx.state()?.policy.owns(&actor.agency, EntityType::Business);
@@ -396,7 +409,7 @@ impl BusinessMutation {
     async fn approve_business(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
         move_business(ctx, input, BusinessStatus::Approved).await
     }
@@ -406,7 +419,7 @@ impl BusinessMutation {
     async fn reject_business(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
         move_business(ctx, input, BusinessStatus::Rejected).await
     }
@@ -416,7 +429,7 @@ impl BusinessMutation {
     async fn equip_business(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
         move_business(ctx, input, BusinessStatus::Equipped).await
     }
@@ -426,7 +439,7 @@ impl BusinessMutation {
     async fn start_business(
         &self,
         ctx: &Context<'_>,
-        input: StartBusinessInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StartBusinessInput,
     ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
         let started = input.started_on.map(|d| d.0).unwrap_or_else(|| Utc::now().date_naive());
         ChangeBusinessStatusPayload::from_result(
@@ -447,7 +460,7 @@ impl BusinessMutation {
     async fn stall_business(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
         move_business(ctx, input, BusinessStatus::Stalled).await
     }
@@ -457,7 +470,7 @@ impl BusinessMutation {
     async fn resume_business(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
         move_business(ctx, input, BusinessStatus::Running).await
     }
@@ -468,7 +481,7 @@ impl BusinessMutation {
     async fn reject_business_closure(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
         ChangeBusinessStatusPayload::from_result(
             service::reject_closure(ctx.db()?, ctx.actor()?, input.id, input.expected_version).await,
@@ -480,7 +493,7 @@ impl BusinessMutation {
     async fn close_business(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
         move_business(ctx, input, BusinessStatus::Closed).await
     }
@@ -490,7 +503,7 @@ impl BusinessMutation {
     async fn graduate_business(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
         move_business(ctx, input, BusinessStatus::Graduated).await
     }

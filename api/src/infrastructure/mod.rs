@@ -273,7 +273,7 @@ impl InfrastructureQuery {
     async fn infrastructure_request(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        #[graphql(desc = "The record's id.")] id: Uuid,
     ) -> async_graphql::Result<InfrastructureRequest> {
         Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
@@ -283,9 +283,18 @@ impl InfrastructureQuery {
     async fn infrastructure_requests(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
+        )]
         filter: Option<InfrastructureRequestFilter>,
+        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
         order_by: Option<InfrastructureRequestOrderBy>,
-        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        #[graphql(
+            validator(minimum = 0, maximum = 100),
+            desc = "How many records to return: at most 100; 20 when absent."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<InfrastructureRequest>> {
         service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
@@ -325,7 +334,7 @@ impl InfrastructureMutation {
     async fn create_infrastructure_request(
         &self,
         ctx: &Context<'_>,
-        input: CreateInfrastructureRequestInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateInfrastructureRequestInput,
     ) -> async_graphql::Result<CreateInfrastructureRequestPayload> {
         CreateInfrastructureRequestPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
     }
@@ -337,7 +346,7 @@ impl InfrastructureMutation {
     async fn update_infrastructure_request(
         &self,
         ctx: &Context<'_>,
-        input: UpdateInfrastructureRequestInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateInfrastructureRequestInput,
     ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
         ChangeInfrastructureRequestPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
@@ -349,7 +358,7 @@ impl InfrastructureMutation {
     async fn survey_infrastructure_request(
         &self,
         ctx: &Context<'_>,
-        input: SurveyInfrastructureRequestInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: SurveyInfrastructureRequestInput,
     ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
         let findings = service::Findings {
             survey_notes: Some(input.survey_notes),
@@ -379,7 +388,7 @@ impl InfrastructureMutation {
     async fn approve_infrastructure_request(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
         move_request(ctx, input, InfrastructureStatus::Approved).await
     }
@@ -391,7 +400,7 @@ impl InfrastructureMutation {
     async fn start_infrastructure_work(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
         move_request(ctx, input, InfrastructureStatus::InProgress).await
     }
@@ -403,7 +412,7 @@ impl InfrastructureMutation {
     async fn complete_infrastructure_request(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
         move_request(ctx, input, InfrastructureStatus::Completed).await
     }
@@ -415,7 +424,7 @@ impl InfrastructureMutation {
     async fn reject_infrastructure_request(
         &self,
         ctx: &Context<'_>,
-        input: RejectInfrastructureRequestInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: RejectInfrastructureRequestInput,
     ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
         let findings = service::Findings { reason: Some(input.reason), ..Default::default() };
         ChangeInfrastructureRequestPayload::from_result(

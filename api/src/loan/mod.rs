@@ -268,7 +268,11 @@ pub struct LoanQuery;
 impl LoanQuery {
     /// One loan application by id. Needs `loan:read`.
     #[graphql(guard = "RequireScope(Scope::LoanRead)")]
-    async fn loan_application(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<LoanApplication> {
+    async fn loan_application(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record's id.")] id: Uuid,
+    ) -> async_graphql::Result<LoanApplication> {
         Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
@@ -277,9 +281,18 @@ impl LoanQuery {
     async fn loan_applications(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
+        )]
         filter: Option<LoanApplicationFilter>,
+        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
         order_by: Option<LoanApplicationOrderBy>,
-        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        #[graphql(
+            validator(minimum = 0, maximum = 100),
+            desc = "How many records to return: at most 100; 20 when absent."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<LoanApplication>> {
         service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
@@ -310,7 +323,7 @@ impl LoanMutation {
     async fn create_loan_application(
         &self,
         ctx: &Context<'_>,
-        input: CreateLoanApplicationInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateLoanApplicationInput,
     ) -> async_graphql::Result<CreateLoanApplicationPayload> {
         CreateLoanApplicationPayload::from_result(service::create(ctx.state()?, ctx.actor()?, input).await)
     }
@@ -320,7 +333,7 @@ impl LoanMutation {
     async fn update_loan_application(
         &self,
         ctx: &Context<'_>,
-        input: UpdateLoanApplicationInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateLoanApplicationInput,
     ) -> async_graphql::Result<UpdateLoanApplicationPayload> {
         UpdateLoanApplicationPayload::from_result(service::update(ctx.state()?, ctx.actor()?, input).await)
     }
@@ -331,7 +344,7 @@ impl LoanMutation {
     async fn submit_loan_application(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeLoanStatusPayload> {
         move_loan(ctx, input, LoanStatus::Submitted).await
     }
@@ -341,7 +354,7 @@ impl LoanMutation {
     async fn start_loan_review(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeLoanStatusPayload> {
         move_loan(ctx, input, LoanStatus::UnderReview).await
     }
@@ -351,7 +364,7 @@ impl LoanMutation {
     async fn approve_loan(
         &self,
         ctx: &Context<'_>,
-        input: ApproveLoanInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: ApproveLoanInput,
     ) -> async_graphql::Result<ChangeLoanStatusPayload> {
         ChangeLoanStatusPayload::from_result(
             service::change_status(
@@ -372,7 +385,7 @@ impl LoanMutation {
     async fn reject_loan(
         &self,
         ctx: &Context<'_>,
-        input: RejectLoanInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: RejectLoanInput,
     ) -> async_graphql::Result<ChangeLoanStatusPayload> {
         ChangeLoanStatusPayload::from_result(
             service::change_status(
@@ -393,7 +406,7 @@ impl LoanMutation {
     async fn disburse_loan(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeLoanStatusPayload> {
         move_loan(ctx, input, LoanStatus::Disbursed).await
     }
@@ -403,7 +416,7 @@ impl LoanMutation {
     async fn withdraw_loan_application(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeLoanStatusPayload> {
         move_loan(ctx, input, LoanStatus::Withdrawn).await
     }

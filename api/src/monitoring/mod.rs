@@ -212,7 +212,11 @@ pub struct MonitoringQuery;
 impl MonitoringQuery {
     /// One visit by id. Needs `monitoring:read`.
     #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
-    async fn monitoring_visit(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<MonitoringVisit> {
+    async fn monitoring_visit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record's id.")] id: Uuid,
+    ) -> async_graphql::Result<MonitoringVisit> {
         Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
@@ -221,9 +225,18 @@ impl MonitoringQuery {
     async fn monitoring_visits(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
+        )]
         filter: Option<MonitoringVisitFilter>,
+        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
         order_by: Option<MonitoringVisitOrderBy>,
-        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        #[graphql(
+            validator(minimum = 0, maximum = 100),
+            desc = "How many records to return: at most 100; 20 when absent."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<MonitoringVisit>> {
         service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
@@ -244,7 +257,7 @@ impl MonitoringMutation {
     async fn record_monitoring_visit(
         &self,
         ctx: &Context<'_>,
-        input: RecordMonitoringVisitInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: RecordMonitoringVisitInput,
     ) -> async_graphql::Result<RecordMonitoringVisitPayload> {
         RecordMonitoringVisitPayload::from_result(service::record(ctx.db()?, ctx.actor()?, input).await)
     }

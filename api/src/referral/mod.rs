@@ -280,7 +280,11 @@ pub struct ReferralQuery;
 impl ReferralQuery {
     /// One referral by id. Needs `referral:read`.
     #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
-    async fn referral(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Referral> {
+    async fn referral(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record's id.")] id: Uuid,
+    ) -> async_graphql::Result<Referral> {
         Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
@@ -289,9 +293,18 @@ impl ReferralQuery {
     async fn referrals(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
+        )]
         filter: Option<ReferralFilter>,
+        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
         order_by: Option<ReferralOrderBy>,
-        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        #[graphql(
+            validator(minimum = 0, maximum = 100),
+            desc = "How many records to return: at most 100; 20 when absent."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<Referral>> {
         service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
@@ -311,7 +324,7 @@ impl ReferralMutation {
     async fn create_referral(
         &self,
         ctx: &Context<'_>,
-        input: CreateReferralInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateReferralInput,
     ) -> async_graphql::Result<CreateReferralPayload> {
         CreateReferralPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
     }
@@ -321,7 +334,7 @@ impl ReferralMutation {
     async fn update_referral(
         &self,
         ctx: &Context<'_>,
-        input: UpdateReferralInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateReferralInput,
     ) -> async_graphql::Result<ChangeReferralStatusPayload> {
         ChangeReferralStatusPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
@@ -331,7 +344,7 @@ impl ReferralMutation {
     async fn accept_referral(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeReferralStatusPayload> {
         ChangeReferralStatusPayload::from_result(
             service::change_status(
@@ -351,7 +364,7 @@ impl ReferralMutation {
     async fn decline_referral(
         &self,
         ctx: &Context<'_>,
-        input: DeclineReferralInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: DeclineReferralInput,
     ) -> async_graphql::Result<ChangeReferralStatusPayload> {
         let response = service::Response { note: Some(input.reason), ..Default::default() };
         ChangeReferralStatusPayload::from_result(
@@ -372,7 +385,7 @@ impl ReferralMutation {
     async fn complete_referral(
         &self,
         ctx: &Context<'_>,
-        input: CompleteReferralInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: CompleteReferralInput,
     ) -> async_graphql::Result<ChangeReferralStatusPayload> {
         let response = service::Response {
             note: input.note,
@@ -397,7 +410,7 @@ impl ReferralMutation {
     async fn cancel_referral(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeReferralStatusPayload> {
         ChangeReferralStatusPayload::from_result(
             service::change_status(

@@ -375,7 +375,11 @@ pub struct TrainingQuery;
 impl TrainingQuery {
     /// One training by id. Needs `training:read`.
     #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
-    async fn training(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Training> {
+    async fn training(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record's id.")] id: Uuid,
+    ) -> async_graphql::Result<Training> {
         Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
 
@@ -384,9 +388,18 @@ impl TrainingQuery {
     async fn trainings(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
+        )]
         filter: Option<TrainingFilter>,
+        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
         order_by: Option<TrainingOrderBy>,
-        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        #[graphql(
+            validator(minimum = 0, maximum = 100),
+            desc = "How many records to return: at most 100; 20 when absent."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<Training>> {
         service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
@@ -399,7 +412,7 @@ impl TrainingQuery {
     async fn training_enrollment(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        #[graphql(desc = "The record's id.")] id: Uuid,
     ) -> async_graphql::Result<TrainingEnrollment> {
         Ok(service::get_enrollment(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
     }
@@ -435,7 +448,7 @@ impl TrainingMutation {
     async fn create_training(
         &self,
         ctx: &Context<'_>,
-        input: CreateTrainingInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateTrainingInput,
     ) -> async_graphql::Result<CreateTrainingPayload> {
         CreateTrainingPayload::from_result(service::create(ctx.state()?, ctx.actor()?, input).await)
     }
@@ -445,7 +458,7 @@ impl TrainingMutation {
     async fn update_training(
         &self,
         ctx: &Context<'_>,
-        input: UpdateTrainingInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateTrainingInput,
     ) -> async_graphql::Result<UpdateTrainingPayload> {
         UpdateTrainingPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
@@ -455,7 +468,7 @@ impl TrainingMutation {
     async fn open_training(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
         move_training(ctx, input, TrainingStatus::Open).await
     }
@@ -465,7 +478,7 @@ impl TrainingMutation {
     async fn start_training(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
         move_training(ctx, input, TrainingStatus::Ongoing).await
     }
@@ -475,7 +488,7 @@ impl TrainingMutation {
     async fn complete_training(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
         move_training(ctx, input, TrainingStatus::Completed).await
     }
@@ -485,7 +498,7 @@ impl TrainingMutation {
     async fn cancel_training(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
         move_training(ctx, input, TrainingStatus::Cancelled).await
     }
@@ -496,7 +509,7 @@ impl TrainingMutation {
     async fn enroll_in_training(
         &self,
         ctx: &Context<'_>,
-        input: EnrollInTrainingInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: EnrollInTrainingInput,
     ) -> async_graphql::Result<EnrollInTrainingPayload> {
         EnrollInTrainingPayload::from_result(service::enroll(ctx.db()?, ctx.actor()?, input).await)
     }
@@ -506,7 +519,7 @@ impl TrainingMutation {
     async fn update_enrollment(
         &self,
         ctx: &Context<'_>,
-        input: UpdateEnrollmentInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateEnrollmentInput,
     ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
         ChangeEnrollmentStatusPayload::from_result(
             service::update_enrollment(ctx.db()?, ctx.actor()?, input).await,
@@ -518,7 +531,7 @@ impl TrainingMutation {
     async fn mark_enrollment_attended(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
         move_enrollment(ctx, input, EnrollmentStatus::Attended, None).await
     }
@@ -528,7 +541,7 @@ impl TrainingMutation {
     async fn complete_enrollment(
         &self,
         ctx: &Context<'_>,
-        input: CompleteEnrollmentInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: CompleteEnrollmentInput,
     ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
         let change = StatusChangeInput { id: input.id, expected_version: input.expected_version };
         move_enrollment(ctx, change, EnrollmentStatus::Completed, input.certificate_no).await
@@ -539,7 +552,7 @@ impl TrainingMutation {
     async fn drop_enrollment(
         &self,
         ctx: &Context<'_>,
-        input: StatusChangeInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
     ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
         move_enrollment(ctx, input, EnrollmentStatus::Dropped, None).await
     }

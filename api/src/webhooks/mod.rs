@@ -514,7 +514,12 @@ impl WebhookNode {
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
-        #[graphql(validator(minimum = 0, maximum = 100))] first: Option<i32>,
+        #[graphql(
+            validator(minimum = 0, maximum = 100),
+            desc = "How many records to return: at most 100; 20 when absent."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<WebhookDeliveryNode>> {
         let select = Delivery::find().filter(webhook_delivery::Column::WebhookId.eq(self.0.id));
@@ -664,7 +669,7 @@ impl WebhookMutation {
     async fn register_webhook(
         &self,
         ctx: &Context<'_>,
-        input: RegisterWebhookInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: RegisterWebhookInput,
     ) -> async_graphql::Result<WebhookPayload> {
         let state = ctx.state()?;
         let actor = ctx.actor()?;
@@ -677,7 +682,7 @@ impl WebhookMutation {
     async fn replay_webhook(
         &self,
         ctx: &Context<'_>,
-        input: ReplayWebhookInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: ReplayWebhookInput,
     ) -> async_graphql::Result<WebhookPayload> {
         let (state, actor) = (ctx.state()?, ctx.actor()?);
         WebhookPayload::from_result(replay(state, actor, input).await)
@@ -688,7 +693,7 @@ impl WebhookMutation {
     async fn disable_webhook(
         &self,
         ctx: &Context<'_>,
-        input: DisableWebhookInput,
+        #[graphql(desc = "What to do; see the input type's fields.")] input: DisableWebhookInput,
     ) -> async_graphql::Result<WebhookPayload> {
         let (db, actor) = (ctx.db()?, ctx.actor()?);
         WebhookPayload::from_result(
