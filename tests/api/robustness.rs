@@ -110,3 +110,20 @@ async fn a_name_search_takes_percent_and_underscore_literally() {
     let body = app.gql(&token, search, json!({ "t": "_" })).await;
     assert_eq!(body["data"]["beneficiaries"]["nodes"], json!([]), "{body}");
 }
+
+#[tokio::test]
+async fn a_missing_record_is_null_at_its_path_and_the_rest_of_the_answer_stands() {
+    let app = spawn_app().await;
+    let id = app.beneficiary(2).await;
+    let body = app
+        .gql(
+            &app.admin(),
+            "query($a: UUID!, $b: UUID!) { found: beneficiary(id: $a) { id } missing: beneficiary(id: $b) { id } }",
+            json!({ "a": id, "b": uuid::Uuid::now_v7() }),
+        )
+        .await;
+    assert_eq!(body["data"]["found"]["id"], json!(id), "{body}");
+    assert!(body["data"]["missing"].is_null());
+    assert_eq!(error_code(&body).as_deref(), Some("NOT_FOUND"));
+    assert_eq!(body["errors"][0]["path"], json!(["missing"]));
+}

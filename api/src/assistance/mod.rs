@@ -248,14 +248,14 @@ pub struct AssistanceQuery;
 
 #[Object]
 impl AssistanceQuery {
-    /// One assistance record by id. Needs `assistance:read`.
+    /// One assistance record by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `assistance:read`.
     #[graphql(guard = "RequireScope(Scope::AssistanceRead)")]
     async fn assistance(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Assistance> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
+    ) -> async_graphql::Result<Option<Assistance>> {
+        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
     }
 
     /// Assistance records, newest period first. Needs `assistance:read`.

@@ -381,14 +381,14 @@ pub struct BeneficiaryQuery;
 
 #[Object]
 impl BeneficiaryQuery {
-    /// One beneficiary by id. Needs `beneficiary:read`.
+    /// One beneficiary by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
     async fn beneficiary(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Beneficiary> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
+    ) -> async_graphql::Result<Option<Beneficiary>> {
+        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
     }
 
     /// Beneficiaries, filtered and sorted. Needs `beneficiary:read`.

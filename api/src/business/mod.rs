@@ -329,14 +329,14 @@ pub struct BusinessQuery;
 
 #[Object]
 impl BusinessQuery {
-    /// One business by id. Needs `business:read`.
+    /// One business by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
     async fn business(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Business> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
+    ) -> async_graphql::Result<Option<Business>> {
+        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
     }
 
     /// Businesses, filtered and sorted. Needs `business:read`.

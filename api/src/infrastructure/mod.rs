@@ -268,14 +268,14 @@ pub struct InfrastructureQuery;
 
 #[Object]
 impl InfrastructureQuery {
-    /// One request by id. Needs `infrastructure:read`.
+    /// One request by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `infrastructure:read`.
     #[graphql(guard = "RequireScope(Scope::InfrastructureRead)")]
     async fn infrastructure_request(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<InfrastructureRequest> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
+    ) -> async_graphql::Result<Option<InfrastructureRequest>> {
+        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
     }
 
     /// Requests, newest first. Needs `infrastructure:read`.

@@ -266,14 +266,14 @@ pub struct LoanQuery;
 
 #[Object]
 impl LoanQuery {
-    /// One loan application by id. Needs `loan:read`.
+    /// One loan application by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `loan:read`.
     #[graphql(guard = "RequireScope(Scope::LoanRead)")]
     async fn loan_application(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<LoanApplication> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
+    ) -> async_graphql::Result<Option<LoanApplication>> {
+        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
     }
 
     /// Loan applications, newest first. Needs `loan:read`.

@@ -210,14 +210,14 @@ pub struct MonitoringQuery;
 
 #[Object]
 impl MonitoringQuery {
-    /// One visit by id. Needs `monitoring:read`.
+    /// One visit by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `monitoring:read`.
     #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
     async fn monitoring_visit(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<MonitoringVisit> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
+    ) -> async_graphql::Result<Option<MonitoringVisit>> {
+        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
     }
 
     /// Visits, newest first. Needs `monitoring:read`.

@@ -278,14 +278,14 @@ pub struct ReferralQuery;
 
 #[Object]
 impl ReferralQuery {
-    /// One referral by id. Needs `referral:read`.
+    /// One referral by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `referral:read`.
     #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
     async fn referral(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Referral> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
+    ) -> async_graphql::Result<Option<Referral>> {
+        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
     }
 
     /// Referrals, newest first. Needs `referral:read`.

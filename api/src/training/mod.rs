@@ -373,14 +373,14 @@ pub struct TrainingQuery;
 
 #[Object]
 impl TrainingQuery {
-    /// One training by id. Needs `training:read`.
+    /// One training by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `training:read`.
     #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
     async fn training(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Training> {
-        Ok(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
+    ) -> async_graphql::Result<Option<Training>> {
+        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
     }
 
     /// Trainings, soonest first. Needs `training:read`.
@@ -407,14 +407,14 @@ impl TrainingQuery {
             .map_err(gql)
     }
 
-    /// One enrollment by id. Needs `training:read`.
+    /// One enrollment by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `training:read`.
     #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
     async fn training_enrollment(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<TrainingEnrollment> {
-        Ok(service::get_enrollment(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into())
+    ) -> async_graphql::Result<Option<TrainingEnrollment>> {
+        Ok(Some(service::get_enrollment(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
     }
 }
 
