@@ -30,12 +30,103 @@ use crate::{
     records::{CaseRecord, EntityType, in_regions, within_regions},
 };
 
+/// What a case event records (aksi).
+#[derive(
+    async_graphql::Enum,
+    Copy,
+    Clone,
+    Debug,
+    Eq,
+    PartialEq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CaseAction {
+    /// The record was created.
+    Created,
+    /// Some of its details changed (`changedFields` says which).
+    Updated,
+    /// It moved along its lifecycle (`fromStatus` → `toStatus`).
+    StatusChanged,
+    /// A seat of a training was taken by an enrollment (on the training's own events).
+    SeatTaken,
+    /// A monitoring visit observed the business closed; the owning agency must confirm or reject.
+    ClosureProposed,
+    /// The owning agency rejected a closure a visit proposed.
+    ClosureRejected,
+}
+
+/// A status of any record's lifecycle, for the `fromStatus`/`toStatus` of case events (each
+/// record type's own status enum lists its lifecycle).
+#[derive(async_graphql::Enum, Copy, Clone, Debug, Eq, PartialEq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum RecordStatus {
+    /// Beneficiary: active in the programme.
+    Active,
+    /// Beneficiary or business: levelled up (naik kelas).
+    Graduated,
+    /// Beneficiary: no longer in the programme.
+    Inactive,
+    /// Assistance or training: planned.
+    Planned,
+    /// Assistance or loan: paid out or delivered.
+    Disbursed,
+    /// Assistance or training: cancelled.
+    Cancelled,
+    /// Business: proposed.
+    Proposed,
+    /// Business, infrastructure request or loan: approved.
+    Approved,
+    /// Business: the starter package was delivered.
+    Equipped,
+    /// Business: running.
+    Running,
+    /// Business: stalled (macet).
+    Stalled,
+    /// Business: closed.
+    Closed,
+    /// Business, infrastructure request or loan: rejected.
+    Rejected,
+    /// Training: open for enrollment. Referral: waiting for the receiving agency.
+    Open,
+    /// Training: under way.
+    Ongoing,
+    /// Training, enrollment, infrastructure request or referral: completed.
+    Completed,
+    /// Enrollment: enrolled.
+    Enrolled,
+    /// Enrollment: attended.
+    Attended,
+    /// Enrollment: dropped out.
+    Dropped,
+    /// Infrastructure request or loan: submitted.
+    Submitted,
+    /// Infrastructure request: surveyed.
+    Surveyed,
+    /// Infrastructure request: work in progress.
+    InProgress,
+    /// Loan: draft.
+    Draft,
+    /// Loan: under review.
+    UnderReview,
+    /// Loan: withdrawn by the applicant.
+    Withdrawn,
+    /// Referral: accepted by the receiving agency.
+    Accepted,
+    /// Referral: declined by the receiving agency.
+    Declined,
+}
+
 /// Appends the event for a write to `record`; call inside the write's transaction.
 pub async fn record<R: CaseRecord>(
     txn: &impl ConnectionTrait,
     actor: &Actor,
     record: &R,
-    action: &str,
+    action: CaseAction,
     from_status: Option<&str>,
     fields: &[&str],
 ) -> Result<(), ServiceError> {
@@ -45,7 +136,7 @@ pub async fn record<R: CaseRecord>(
         business_id: Set(record.business_id()),
         entity_type: Set(entity_type.to_owned()),
         entity_id: Set(record.id()),
-        action: Set(action.to_owned()),
+        action: Set(crate::records::wire(action)),
         from_status: Set(from_status.map(str::to_owned)),
         to_status: Set(record.status().map(str::to_owned)),
         changed_fields: Set(serde_json::to_string(fields).unwrap_or_else(|_| "[]".into())),
@@ -137,25 +228,25 @@ impl CaseEvent {
         self.model.beneficiary_id
     }
     /// The kind of record written.
-    async fn entity_type(&self) -> Option<EntityType> {
-        self.model.entity_type.parse().ok()
+    async fn entity_type(&self) -> async_graphql::Result<EntityType> {
+        crate::records::parse_stored(&self.model.entity_type)
     }
     /// The id of the record written.
     async fn entity_id(&self) -> Uuid {
         self.model.entity_id
     }
-    /// What happened: `CREATED`, `UPDATED`, `STATUS_CHANGED`, `SEAT_TAKEN` (a training seat),
-    /// `CLOSURE_PROPOSED` (a visit observed a business closed), `CLOSURE_REJECTED`.
-    async fn action(&self) -> &str {
-        &self.model.action
+    /// What happened.
+    async fn action(&self) -> async_graphql::Result<CaseAction> {
+        crate::records::parse_stored(&self.model.action)
     }
     /// Status before the write, for lifecycle moves.
-    async fn from_status(&self) -> Option<&str> {
-        self.model.from_status.as_deref()
+    #[graphql(name = "fromStatus")]
+    async fn status_before(&self) -> async_graphql::Result<Option<RecordStatus>> {
+        self.model.from_status.as_deref().map(crate::records::parse_stored).transpose()
     }
     /// Status after the write.
-    async fn to_status(&self) -> Option<&str> {
-        self.model.to_status.as_deref()
+    async fn to_status(&self) -> async_graphql::Result<Option<RecordStatus>> {
+        self.model.to_status.as_deref().map(crate::records::parse_stored).transpose()
     }
     /// The fields the write set (GraphQL names).
     async fn changed_fields(&self) -> Vec<String> {
@@ -198,10 +289,9 @@ pub struct CaseEventFilter {
     pub entity_types: Option<Vec<EntityType>>,
     /// Only events of this business and the records that belong to it (loans, visits, …).
     pub business_id: Option<Uuid>,
-    /// Only these actions (`CREATED`, `UPDATED`, `STATUS_CHANGED`, `SEAT_TAKEN`,
-    /// `CLOSURE_PROPOSED`, `CLOSURE_REJECTED`). At most 100 entries of at most 2000 characters.
-    #[graphql(validator(max_items = 100, list, chars_max_length = 2000))]
-    pub actions: Option<Vec<String>>,
+    /// Only these actions. At most 100 entries.
+    #[graphql(validator(max_items = 100))]
+    pub actions: Option<Vec<CaseAction>>,
     /// Only these regencies/cities (Kemendagri codes). At most 100 entries of at most 32 characters.
     #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
     pub regency_codes: Option<Vec<String>>,
@@ -218,7 +308,10 @@ impl CaseEventFilter {
             && self.entity_id.is_none_or(|id| event.entity_id == id)
             && self.business_id.is_none_or(|id| event.business_id == Some(id))
             && self.entity_types.as_ref().is_none_or(|types| types.contains(&kind))
-            && self.actions.as_ref().is_none_or(|actions| actions.contains(&event.action))
+            && self
+                .actions
+                .as_ref()
+                .is_none_or(|actions| actions.iter().any(|a| crate::records::wire(*a) == event.action))
             && self.regency_codes.as_ref().is_none_or(|codes| codes.contains(&event.regency_code))
     }
 }
@@ -249,7 +342,8 @@ pub async fn list(
         select = select.filter(case_event::Column::BusinessId.eq(id));
     }
     if let Some(actions) = filter.actions {
-        select = select.filter(case_event::Column::Action.is_in(actions));
+        select =
+            select.filter(case_event::Column::Action.is_in(actions.into_iter().map(crate::records::wire)));
     }
     if let Some(codes) = filter.regency_codes {
         select = select.filter(Expr::col("regency_code").is_in(codes));

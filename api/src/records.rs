@@ -243,7 +243,7 @@ where
     A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
 {
     let model = active.insert(txn).await?;
-    events::record(txn, actor, &model, "CREATED", None, fields).await?;
+    events::record(txn, actor, &model, crate::events::CaseAction::Created, None, fields).await?;
     Ok(model)
 }
 
@@ -274,7 +274,7 @@ pub async fn update<E, A>(
     actor: &Actor,
     before: &E::Model,
     mut active: A,
-    action: &str,
+    action: crate::events::CaseAction,
     fields: &[&str],
 ) -> Result<E::Model, ServiceError>
 where
@@ -326,7 +326,9 @@ where
     active.set(column::<E>("status")?, Value::from(to));
     let mut fields = vec!["status"];
     fields.extend(prepare(&before, &mut active)?);
-    let after = update::<E, A>(&txn, actor, &before, active, "STATUS_CHANGED", &fields).await?;
+    let after =
+        update::<E, A>(&txn, actor, &before, active, crate::events::CaseAction::StatusChanged, &fields)
+            .await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -86,7 +86,7 @@ impl Seeder {
             beneficiary_id: Set(beneficiary),
             entity_type: Set(entity_type.into()),
             entity_id: Set(id),
-            action: Set("CREATED".into()),
+            action: Set(crate::records::wire(crate::events::CaseAction::Created)),
             from_status: Set(None),
             to_status: Set(status.map(str::to_owned)),
             changed_fields: Set("[\"*\"]".into()),

@@ -73,3 +73,31 @@ fn every_type_field_argument_and_value_has_a_description() {
     assert!(seen > 1_000, "the walk found only {seen} things");
     assert!(undocumented.is_empty(), "{} undocumented: {undocumented:#?}", undocumented.len());
 }
+
+/// `CaseEvent.fromStatus`/`toStatus` use one `RecordStatus` enum: it must hold every value of
+/// every record's own status enum.
+#[test]
+fn record_status_holds_every_lifecycle_status() {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let doc = async_graphql::parser::parse_schema(sinergi_api::sdl()).expect("the SDL parses");
+    let mut enums = std::collections::BTreeMap::new();
+    for definition in &doc.definitions {
+        if let TypeSystemDefinition::Type(ty) = definition
+            && let TypeKind::Enum(e) = &ty.node.kind
+        {
+            let values: std::collections::BTreeSet<String> =
+                e.values.iter().map(|v| v.node.value.node.to_string()).collect();
+            enums.insert(ty.node.name.node.to_string(), values);
+        }
+    }
+    let all = enums.get("RecordStatus").cloned().expect("RecordStatus");
+    let lifecycles: Vec<&String> = enums
+        .keys()
+        .filter(|n| n.ends_with("Status") && *n != "RecordStatus" && *n != "WebhookStatus")
+        .collect();
+    assert!(lifecycles.len() >= 8, "{lifecycles:?}");
+    for name in lifecycles {
+        let missing: Vec<&String> = enums[name].difference(&all).collect();
+        assert!(missing.is_empty(), "RecordStatus lacks {missing:?} of {name}");
+    }
+}

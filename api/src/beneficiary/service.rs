@@ -296,7 +296,15 @@ pub async fn update(
         return Err(ServiceError::validation("input", "nothing to change"));
     }
     ensure_unique(&txn, before.id, &nik, &kk, head).await?;
-    let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    let after = records::update::<Entity, _>(
+        &txn,
+        actor,
+        &before,
+        active,
+        crate::events::CaseAction::Updated,
+        &fields,
+    )
+    .await?;
     if after.regency_code != before.regency_code {
         move_case(&txn, after.id, &after.regency_code).await?;
     }

@@ -202,7 +202,15 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    let after = records::update::<Entity, _>(
+        &txn,
+        actor,
+        &before,
+        active,
+        crate::events::CaseAction::Updated,
+        &fields,
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -262,8 +270,15 @@ pub async fn reject_closure(
         ..Default::default()
     };
     let fields = ["closureProposedByVisitId", "closureProposedOn"];
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, change, "CLOSURE_REJECTED", &fields).await?;
+    let after = records::update::<Entity, _>(
+        &txn,
+        actor,
+        &before,
+        change,
+        crate::events::CaseAction::ClosureRejected,
+        &fields,
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }

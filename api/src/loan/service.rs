@@ -227,7 +227,15 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    let after = records::update::<Entity, _>(
+        &txn,
+        actor,
+        &before,
+        active,
+        crate::events::CaseAction::Updated,
+        &fields,
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -268,7 +276,15 @@ pub async fn change_status(
         active.decision_reason = Set(Some(reason));
         fields.push("decisionReason");
     }
-    let after = records::update::<Entity, _>(&txn, actor, &before, active, "STATUS_CHANGED", &fields).await?;
+    let after = records::update::<Entity, _>(
+        &txn,
+        actor,
+        &before,
+        active,
+        crate::events::CaseAction::StatusChanged,
+        &fields,
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }

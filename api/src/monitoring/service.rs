@@ -116,25 +116,29 @@ pub async fn record(
     // agency. A visit older than the business's last status change moves nothing.
     let stale = biz.status_changed_on.is_some_and(|changed| input.visited_on.0 < changed);
     let mut change = business::ActiveModel::default();
-    let (action, fields): (&str, Vec<&str>) = match (input.observed_status, biz.status.as_str()) {
-        _ if stale => ("", Vec::new()),
-        (ObservedStatus::Stalled, "RUNNING") => {
-            change.status = Set("STALLED".into());
-            change.status_changed_on = Set(Some(input.visited_on.0));
-            ("STATUS_CHANGED", vec!["status"])
-        }
-        (ObservedStatus::Running, "STALLED") => {
-            change.status = Set("RUNNING".into());
-            change.status_changed_on = Set(Some(input.visited_on.0));
-            ("STATUS_CHANGED", vec!["status"])
-        }
-        (ObservedStatus::Closed, "RUNNING" | "STALLED") if biz.closure_proposed_by_visit.is_none() => {
-            change.closure_proposed_by_visit = Set(Some(visit.id));
-            change.closure_proposed_on = Set(Some(input.visited_on.0));
-            ("CLOSURE_PROPOSED", vec!["closureProposedByVisitId", "closureProposedOn"])
-        }
-        _ => ("", Vec::new()),
-    };
+    let (action, fields): (crate::events::CaseAction, Vec<&str>) =
+        match (input.observed_status, biz.status.as_str()) {
+            _ if stale => (crate::events::CaseAction::Updated, Vec::new()),
+            (ObservedStatus::Stalled, "RUNNING") => {
+                change.status = Set("STALLED".into());
+                change.status_changed_on = Set(Some(input.visited_on.0));
+                (crate::events::CaseAction::StatusChanged, vec!["status"])
+            }
+            (ObservedStatus::Running, "STALLED") => {
+                change.status = Set("RUNNING".into());
+                change.status_changed_on = Set(Some(input.visited_on.0));
+                (crate::events::CaseAction::StatusChanged, vec!["status"])
+            }
+            (ObservedStatus::Closed, "RUNNING" | "STALLED") if biz.closure_proposed_by_visit.is_none() => {
+                change.closure_proposed_by_visit = Set(Some(visit.id));
+                change.closure_proposed_on = Set(Some(input.visited_on.0));
+                (
+                    crate::events::CaseAction::ClosureProposed,
+                    vec!["closureProposedByVisitId", "closureProposedOn"],
+                )
+            }
+            _ => (crate::events::CaseAction::Updated, Vec::new()),
+        };
     if !fields.is_empty() {
         records::update::<business::Entity, _>(&txn, actor, &biz, change, action, &fields).await?;
     }

@@ -169,7 +169,15 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    let after = records::update::<Entity, _>(
+        &txn,
+        actor,
+        &before,
+        active,
+        crate::events::CaseAction::Updated,
+        &fields,
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -221,7 +221,15 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after = records::update::<Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    let after = records::update::<Entity, _>(
+        &txn,
+        actor,
+        &before,
+        active,
+        crate::events::CaseAction::Updated,
+        &fields,
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -330,7 +338,15 @@ pub async fn enroll(
     };
     let model = records::insert::<enrollment::Entity, _>(&txn, actor, active, &["*"]).await?;
     let course_after = Entity::find_by_id(course.id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
-    events::record(&txn, actor, &course_after, "SEAT_TAKEN", Some(&course.status), &["seatsTaken"]).await?;
+    events::record(
+        &txn,
+        actor,
+        &course_after,
+        crate::events::CaseAction::SeatTaken,
+        Some(&course.status),
+        &["seatsTaken"],
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -367,8 +383,15 @@ pub async fn update_enrollment(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after =
-        records::update::<enrollment::Entity, _>(&txn, actor, &before, active, "UPDATED", &fields).await?;
+    let after = records::update::<enrollment::Entity, _>(
+        &txn,
+        actor,
+        &before,
+        active,
+        crate::events::CaseAction::Updated,
+        &fields,
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -393,9 +416,15 @@ pub async fn change_enrollment(
         active.certificate_no = Set(Some(cert));
         fields.push("certificateNo");
     }
-    let after =
-        records::update::<enrollment::Entity, _>(&txn, actor, &before, active, "STATUS_CHANGED", &fields)
-            .await?;
+    let after = records::update::<enrollment::Entity, _>(
+        &txn,
+        actor,
+        &before,
+        active,
+        crate::events::CaseAction::StatusChanged,
+        &fields,
+    )
+    .await?;
     if to == EnrollmentStatus::Dropped {
         move_seat(&txn, before.training_id, false).await?;
     }

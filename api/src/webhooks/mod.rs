@@ -350,7 +350,10 @@ async fn deliver(
     worker: &str,
     hook: webhook::Model,
 ) -> Result<(), ServiceError> {
-    let filter: CaseEventFilter = serde_json::from_str(&hook.filter).unwrap_or_default();
+    // A stored filter that no longer reads must not widen into "every event".
+    let Ok(filter) = serde_json::from_str::<CaseEventFilter>(&hook.filter) else {
+        return disable(&state.db, &hook, "its stored filter no longer reads; register it again").await;
+    };
     // Every delivery acts within the registering client's current grant.
     let actor = match holder(state, &hook).await {
         Ok(actor) => actor,
@@ -467,6 +470,29 @@ async fn post(
     Ok(delivered)
 }
 
+/// Whether a webhook delivers.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, Eq, PartialEq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum WebhookStatus {
+    /// Deliveries run.
+    Active,
+    /// Stopped: by its client, after a run of failures, or because its token or client was
+    /// revoked (`disabledReason` says which); `replayWebhook` starts it again.
+    Disabled,
+}
+
+/// How one delivery attempt ended.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, Eq, PartialEq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryOutcome {
+    /// The receiver answered 2xx.
+    Delivered,
+    /// No 2xx answer (`error`, `responseStatus` say why); it will be retried.
+    Failed,
+    /// Not an attempt: the webhook was disabled here (`error` says why).
+    Disabled,
+}
+
 /// A webhook (kait web): where an agency receives case events over HTTP.
 pub struct WebhookNode(webhook::Model);
 
@@ -486,9 +512,9 @@ impl WebhookNode {
     async fn agency(&self) -> &str {
         &self.0.agency
     }
-    /// `ACTIVE`, or `DISABLED` after a run of failures (see `disabledReason`).
-    async fn status(&self) -> &str {
-        &self.0.status
+    /// Whether deliveries run.
+    async fn status(&self) -> async_graphql::Result<WebhookStatus> {
+        crate::records::parse_stored(&self.0.status)
     }
     /// Why it was disabled.
     async fn disabled_reason(&self) -> Option<&str> {
@@ -542,9 +568,9 @@ impl WebhookDeliveryNode {
     async fn attempt(&self) -> i32 {
         self.0.attempt
     }
-    /// `DELIVERED`, `FAILED`, or `DISABLED` (the webhook was disabled; `error` says why).
-    async fn outcome(&self) -> &str {
-        &self.0.outcome
+    /// How the attempt ended.
+    async fn outcome(&self) -> async_graphql::Result<DeliveryOutcome> {
+        crate::records::parse_stored(&self.0.outcome)
     }
     /// The receiver's HTTP status, if it answered.
     async fn response_status(&self) -> Option<i32> {
