@@ -80,7 +80,7 @@ pub fn parse_scopes(list: &str) -> Result<BTreeSet<Scope>, String> {
     list.split_whitespace().map(|s| s.parse::<Scope>().map_err(|_| format!("unknown scope `{s}`"))).collect()
 }
 
-/// A token's claims, as DESIGN.md lists them.
+/// A token's claims, as docs/design.md lists them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub iss: String,

@@ -1,4 +1,4 @@
-//! Domain errors and their one mapping onto DESIGN.md's error codes.
+//! Domain errors and their one mapping onto docs/design.md's error codes.
 //!
 //! Expected failures become `userErrors` in a mutation's payload; the rest become top-level
 //! errors with `extensions.code`. Database errors are logged whole and leave as `INTERNAL`.
@@ -138,7 +138,7 @@ pub fn gql(err: ServiceError) -> async_graphql::Error {
     err.into_graphql()
 }
 
-/// The codes of top-level errors (`extensions.code`), as DESIGN.md lists them: the only codes a
+/// The codes of top-level errors (`extensions.code`), as docs/design.md lists them: the only codes a
 /// client ever sees there. Every error the gateway sends carries one; an error that reaches the
 /// boundary without one is a defect and leaves as `INTERNAL` (see `gateway`).
 #[derive(Copy, Clone, Debug, Eq, PartialEq, strum::IntoStaticStr, strum::VariantArray)]

@@ -90,7 +90,7 @@ impl Drop for Slot {
 
 const TOKEN_REQUIRED: &str = "a valid bearer token is required";
 
-/// A GraphQL error with a code from DESIGN.md.
+/// A GraphQL error with a code from docs/design.md.
 pub fn error_response(code: ErrorCode, message: impl Into<String>) -> Response {
     let mut error = ServerError::new(message, None);
     let mut extensions = ErrorExtensionValues::default();

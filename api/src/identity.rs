@@ -1,4 +1,4 @@
-//! NIK and KK number rules, as DESIGN.md states them, plus masking of personal data.
+//! NIK and KK number rules, as docs/design.md states them, plus masking of personal data.
 //!
 //! NIK = region first issued (6) + birth date DDMMYY, day + 40 for women + serial (4, not 0000).
 //! KK  = issuing region (6) + recording date DDMMYY (no +40) + serial (4, not 0000).

@@ -1,6 +1,6 @@
 //! Programme rules that change with regulation: loan limits, eligibility thresholds.
 //!
-//! Defaults follow DESIGN.md; an operator overrides them with a TOML file (`SINERGI_RULES`).
+//! Defaults follow docs/design.md; an operator overrides them with a TOML file (`SINERGI_RULES`).
 
 use serde::Deserialize;
 
