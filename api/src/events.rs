@@ -354,7 +354,7 @@ pub async fn list(
     if !(0..=MAX_PAGE).contains(&limit) {
         return Err(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}")));
     }
-    let total_count = sea_orm::PaginatorTrait::count(select.clone(), db).await?;
+    let totals = ConnectionTotals::counting(select.clone());
     let after = match after {
         Some(cursor) => Some(
             cursor
@@ -370,8 +370,7 @@ pub async fn list(
     let mut rows = select.order_by_asc(case_event::Column::Seq).limit(limit as u64 + 1).all(db).await?;
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let mut page =
-        Connection::with_additional_fields(after.is_some(), has_next, ConnectionTotals { total_count });
+    let mut page = Connection::with_additional_fields(after.is_some(), has_next, totals);
     page.edges.extend(rows.into_iter().map(|row| Edge::new(row.seq.to_string(), CaseEvent::from(row))));
     Ok(page)
 }

@@ -1,55 +1,134 @@
-//! Relay connections over SeaORM selects: `first`/`after`, page size at most 100, `totalCount`.
+//! Relay connections over SeaORM selects: `first`/`after`, page size at most 100, keyset
+//! cursors, and a `totalCount` counted only when a client asks for it.
+
+use std::{future::Future, pin::Pin, sync::Arc};
 
 use async_graphql::{
-    OutputType, SimpleObject,
+    Context, Object, OutputType,
     connection::{Connection, Edge},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, Select};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ColumnTrait, ColumnType, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
+    IdenStatic, ModelTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value,
+    sea_query::{Expr, NullOrdering},
+};
+use uuid::Uuid;
 
-use crate::error::ServiceError;
+use crate::{context::ContextExt, error::ServiceError};
 
 /// Largest page a client may ask for.
 pub const MAX_PAGE: i32 = 100;
-/// Above any position a cursor can hold.
-const MAX_POSITION: u64 = 1 << 40;
 /// Page size when `first` is not given.
 pub const DEFAULT_PAGE: i32 = 20;
 
-/// Fields every connection has besides edges and pageInfo.
-#[derive(SimpleObject)]
+type CountFuture<'a> = Pin<Box<dyn Future<Output = Result<u64, DbErr>> + Send + 'a>>;
+
+/// Fields every connection has besides edges and pageInfo. The count runs only when a client
+/// selects `totalCount`: counting a whole register costs more than reading a page of it.
+#[derive(Clone)]
 pub struct ConnectionTotals {
-    /// How many records match the filter, across all pages.
-    pub total_count: u64,
+    count: Arc<dyn for<'a> Fn(&'a DatabaseConnection) -> CountFuture<'a> + Send + Sync>,
+}
+
+impl ConnectionTotals {
+    /// Totals that count `select` when asked.
+    pub fn counting<E>(select: Select<E>) -> Self
+    where
+        E: EntityTrait,
+        E::Model: Sync,
+    {
+        Self { count: Arc::new(move |db| Box::pin(select.clone().count(db))) }
+    }
+}
+
+/// Fields every connection has besides edges and pageInfo.
+#[Object]
+impl ConnectionTotals {
+    /// How many records match the filter, across all pages. Counted on request: it costs a scan
+    /// of the matching records, so ask for it only when it is shown.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        (self.count)(ctx.db()?).await.map_err(|e| crate::error::gql(e.into()))
+    }
 }
 
 /// A connection page of `T`.
 pub type Page<T> = Connection<String, T, ConnectionTotals>;
 
-fn decode_cursor(cursor: &str) -> Result<u64, ServiceError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse::<u64>().ok()))
-        // No list is that long: a larger position was not given out by this API, and would
-        // overflow the SQL `OFFSET`.
-        .filter(|n| *n < MAX_POSITION)
-        .ok_or_else(|| ServiceError::BadRequest("`after` is not a cursor this API gave out".into()))
+/// Sorting by a column needs a cursor value of this kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Int,
+    BigInt,
+    Bool,
+    Date,
+    Instant,
+    Uuid,
 }
 
-fn encode_cursor(offset: u64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
+fn kind_of(column: &ColumnType) -> Option<Kind> {
+    Some(match column {
+        ColumnType::Char(_) | ColumnType::String(_) | ColumnType::Text => Kind::Text,
+        ColumnType::TinyInteger | ColumnType::SmallInteger | ColumnType::Integer => Kind::Int,
+        ColumnType::BigInteger => Kind::BigInt,
+        ColumnType::Boolean => Kind::Bool,
+        ColumnType::Date => Kind::Date,
+        ColumnType::DateTime | ColumnType::Timestamp | ColumnType::TimestampWithTimeZone => Kind::Instant,
+        ColumnType::Uuid => Kind::Uuid,
+        _ => return None,
+    })
 }
 
-/// Reads one page of `select` (already filtered and ordered) and maps rows to GraphQL nodes.
-///
-/// Cursors are opaque positions in the ordered result, so `orderBy` is honoured exactly; a
-/// client paging through a list that changes meanwhile may see a row twice or miss a new one
-/// (the case-event stream, which must not miss anything, uses its sequence instead).
+/// A sort value as cursor JSON.
+fn value_json(value: &Value) -> serde_json::Value {
+    use serde_json::json;
+    match value {
+        Value::String(Some(s)) => json!(s),
+        Value::Char(Some(c)) => json!(c.to_string()),
+        Value::TinyInt(Some(n)) => json!(n),
+        Value::SmallInt(Some(n)) => json!(n),
+        Value::Int(Some(n)) => json!(n),
+        Value::BigInt(Some(n)) => json!(n),
+        Value::Bool(Some(b)) => json!(b),
+        Value::ChronoDate(Some(d)) => json!(d.to_string()),
+        Value::ChronoDateTimeUtc(Some(t)) => json!(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        Value::Uuid(Some(u)) => json!(u.to_string()),
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// Cursor JSON back to a sort value of `kind`; `None` for a value that is not of that kind,
+/// `Some(None)` for the NULL sort value.
+fn json_value(json: &serde_json::Value, kind: Kind) -> Option<Option<Value>> {
+    if json.is_null() {
+        return Some(None);
+    }
+    let value = match kind {
+        Kind::Text => Value::from(json.as_str()?.to_owned()),
+        Kind::Int => Value::from(i32::try_from(json.as_i64()?).ok()?),
+        Kind::BigInt => Value::from(json.as_i64()?),
+        Kind::Bool => Value::from(json.as_bool()?),
+        Kind::Date => Value::from(json.as_str()?.parse::<NaiveDate>().ok()?),
+        Kind::Instant => Value::from(json.as_str()?.parse::<DateTime<Utc>>().ok()?),
+        Kind::Uuid => Value::from(json.as_str()?.parse::<Uuid>().ok()?),
+    };
+    Some(Some(value))
+}
+
+fn bad_cursor() -> ServiceError {
+    ServiceError::BadRequest("`after` is not a cursor this API gave out for this list and order".into())
+}
+
+/// Reads one page of `select` (already filtered), sorted by `order` and then by id, with keyset
+/// cursors: a cursor holds the last row's sort value and id, so the next page starts right after
+/// it however many rows were inserted or removed meanwhile — no row twice, none skipped. Rows
+/// whose sort value is NULL come last in either direction, on SQLite as on PostgreSQL.
 pub async fn paginate<E, T>(
     db: &impl ConnectionTrait,
     select: Select<E>,
+    order: (E::Column, Order),
     first: Option<i32>,
     after: Option<String>,
     map: impl Fn(E::Model) -> T,
@@ -57,26 +136,69 @@ pub async fn paginate<E, T>(
 where
     E: EntityTrait,
     E::Model: Sync,
+    E::Column: std::str::FromStr,
     T: OutputType,
 {
     let limit = first.unwrap_or(DEFAULT_PAGE);
     if !(0..=MAX_PAGE).contains(&limit) {
         return Err(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}")));
     }
-    let offset = match after {
-        Some(cursor) => decode_cursor(&cursor)? + 1,
-        None => 0,
-    };
-    let total_count = select.clone().count(db).await?;
-    let mut rows = select.offset(offset).limit(limit as u64 + 1).all(db).await?;
+    let (column, direction) = order;
+    let id = <E::Column as std::str::FromStr>::from_str("id")
+        .map_err(|_| ServiceError::Database(DbErr::Custom("a paged table needs an id column".into())))?;
+    let kind = kind_of(column.def().get_column_type()).ok_or_else(|| {
+        ServiceError::Database(DbErr::Custom(format!("cannot page by {}", column.as_str())))
+    })?;
+    let totals = ConnectionTotals::counting(select.clone());
+    let mut select =
+        select.order_by_with_nulls(column, direction.clone(), NullOrdering::Last).order_by_asc(id);
+    if let Some(cursor) = &after {
+        let (value, after_id) = decode_cursor(cursor, kind)?;
+        let col = Expr::col((E::default(), column));
+        select = select.filter(match value {
+            // In the NULL tail: only NULLs with a later id remain.
+            None => Condition::all().add(col.is_null()).add(id.gt(after_id)),
+            Some(v) => {
+                let beyond = match direction {
+                    Order::Desc => col.clone().lt(v.clone()),
+                    _ => col.clone().gt(v.clone()),
+                };
+                Condition::any()
+                    .add(beyond)
+                    .add(Condition::all().add(col.clone().eq(v)).add(id.gt(after_id)))
+                    .add(col.is_null())
+            }
+        });
+    }
+    let mut rows = select.limit(limit as u64 + 1).all(db).await?;
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let mut connection =
-        Connection::with_additional_fields(offset > 0, has_next, ConnectionTotals { total_count });
-    connection.edges.extend(
-        rows.into_iter().enumerate().map(|(i, row)| Edge::new(encode_cursor(offset + i as u64), map(row))),
-    );
+    let mut connection = Connection::with_additional_fields(after.is_some(), has_next, totals);
+    connection.edges.extend(rows.into_iter().map(|row| {
+        let cursor = encode_cursor(&row.get(column), &row.get(id));
+        Edge::new(cursor, map(row))
+    }));
     Ok(connection)
+}
+
+fn encode_cursor(value: &Value, id: &Value) -> String {
+    let id = match id {
+        Value::Uuid(Some(u)) => u.to_string(),
+        _ => String::new(),
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::json!([value_json(value), id]).to_string())
+}
+
+fn decode_cursor(cursor: &str, kind: Kind) -> Result<(Option<Value>, Uuid), ServiceError> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad_cursor())?;
+    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad_cursor())?;
+    let Some([value, id]) = json.as_array().map(Vec::as_slice).and_then(|a| <&[_; 2]>::try_from(a).ok())
+    else {
+        return Err(bad_cursor());
+    };
+    let id: Uuid = id.as_str().and_then(|s| s.parse().ok()).ok_or_else(bad_cursor)?;
+    let value = json_value(value, kind).ok_or_else(bad_cursor)?;
+    Ok((value, id))
 }
 
 /// A user's text as a `LIKE … ESCAPE '\'` pattern `%…%`, lower-cased, with `%`, `_` and `\`
@@ -144,14 +266,3 @@ macro_rules! order_by {
     };
 }
 pub(crate) use order_by;
-
-/// Sorts `select` by the client's choice or `default`, then by id so pages are stable.
-pub fn sorted<E: EntityTrait>(
-    select: Select<E>,
-    choice: Option<(E::Column, sea_orm::Order)>,
-    default: (E::Column, sea_orm::Order),
-) -> Select<E> {
-    use sea_orm::{QueryOrder, sea_query::Expr};
-    let (column, order) = choice.unwrap_or(default);
-    select.order_by(column, order).order_by_asc(Expr::col("id"))
-}

@@ -19,7 +19,7 @@ use crate::{
     auth::{Actor, RequireScope, Scope},
     context::ContextExt,
     error::{ServiceError, gql},
-    page::{Page, paginate, sorted},
+    page::{Page, paginate},
     records::within_regions,
 };
 
@@ -231,6 +231,6 @@ async fn list(
     if let Some(before) = filter.before {
         select = select.filter(Column::AccessedAt.lt(before));
     }
-    let select = sorted(select, None, (Column::AccessedAt, sea_orm::Order::Desc));
-    paginate(db, select, first, after, PiiAccess).await
+    let order = (Column::AccessedAt, sea_orm::Order::Desc);
+    paginate(db, select, order, first, after, PiiAccess).await
 }

@@ -18,7 +18,7 @@ use crate::{
     auth::Actor,
     context::AppState,
     error::ServiceError,
-    page::{Page, paginate, sorted},
+    page::{Page, paginate},
     records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -62,8 +62,8 @@ pub async fn list(
     if let Some(d) = filter.period_to {
         select = select.filter(Column::PeriodStart.lte(d.0));
     }
-    let select = sorted(select, order_by.map(|o| o.column()), (Column::PeriodStart, Order::Desc));
-    paginate(db, select, first, after, super::Assistance::from).await
+    let order = order_by.map(|o| o.column()).unwrap_or((Column::PeriodStart, Order::Desc));
+    paginate(db, select, order, first, after, super::Assistance::from).await
 }
 
 /// Plans assistance, snapshotting the beneficiary's decile as the eligibility evidence.

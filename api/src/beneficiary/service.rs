@@ -19,7 +19,7 @@ use crate::{
     context::AppState,
     error::{ServiceError, UserWarning},
     identity::{check_kk, check_nik},
-    page::{Page, contains_pattern, paginate, sorted},
+    page::{Page, contains_pattern, paginate},
     records::{
         self, Lifecycle, StatusChangeInput, existing_for_retry, find_visible, require_region, wire,
         within_regions,
@@ -85,8 +85,8 @@ pub async fn list(
     if let Some(before) = filter.created_before {
         select = select.filter(Column::CreatedAt.lt(before));
     }
-    let select = sorted(select, order_by.map(|o| o.column()), (Column::CreatedAt, Order::Asc));
-    paginate(db, select, first, after, super::Beneficiary::from).await
+    let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Asc));
+    paginate(db, select, order, first, after, super::Beneficiary::from).await
 }
 
 fn check_decile(decile: i32) -> Result<(), ServiceError> {

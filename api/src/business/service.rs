@@ -17,7 +17,7 @@ use super::{BusinessFilter, BusinessOrderBy, BusinessStatus, CreateBusinessInput
 use crate::{
     auth::Actor,
     error::ServiceError,
-    page::{Page, contains_pattern, paginate, sorted},
+    page::{Page, contains_pattern, paginate},
     records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -84,14 +84,8 @@ pub async fn list(
     if let Some(to) = filter.started_to {
         select = select.filter(Column::StartedOn.lte(to.0));
     }
-    paginate(
-        db,
-        sorted(select, order_by.map(|o| o.column()), (Column::CreatedAt, Order::Asc)),
-        first,
-        after,
-        super::Business::from,
-    )
-    .await
+    let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Asc));
+    paginate(db, select, order, first, after, super::Business::from).await
 }
 
 fn check_fields(name: Option<&str>, revenue: Option<i64>, workers: Option<i32>) -> Result<(), ServiceError> {

@@ -18,7 +18,7 @@ use crate::{
     auth::Actor,
     context::AppState,
     error::ServiceError,
-    page::{Page, paginate, sorted},
+    page::{Page, paginate},
     records::{self, Lifecycle, existing_for_retry, find_visible, parse_stored, wire, within_regions},
     rules::Rules,
 };
@@ -71,8 +71,8 @@ pub async fn list(
     if let Some(s) = filter.statuses {
         select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
     }
-    let select = sorted(select, order_by.map(|o| o.column()), (Column::CreatedAt, Order::Desc));
-    paginate(db, select, first, after, super::LoanApplication::from).await
+    let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Desc));
+    paginate(db, select, order, first, after, super::LoanApplication::from).await
 }
 
 /// The product's limit, if it has one.

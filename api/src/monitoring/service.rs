@@ -15,7 +15,7 @@ use super::{MonitoringVisitFilter, ObservedStatus, RecordMonitoringVisitInput};
 use crate::{
     auth::Actor,
     error::ServiceError,
-    page::{Page, paginate, sorted},
+    page::{Page, paginate},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -59,8 +59,8 @@ pub async fn list(
     if let Some(d) = filter.visited_to {
         select = select.filter(Column::VisitedOn.lte(d.0));
     }
-    let select = sorted(select, order_by.map(|o| o.column()), (Column::VisitedOn, Order::Desc));
-    paginate(db, select, first, after, super::MonitoringVisit::from).await
+    let order = order_by.map(|o| o.column()).unwrap_or((Column::VisitedOn, Order::Desc));
+    paginate(db, select, order, first, after, super::MonitoringVisit::from).await
 }
 
 /// Records a visit and what it observed: a stall or a recovery moves the business, a closure is

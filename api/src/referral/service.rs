@@ -15,7 +15,7 @@ use super::{CreateReferralInput, ReferralFilter, ReferralStatus, UpdateReferralI
 use crate::{
     auth::Actor,
     error::ServiceError,
-    page::{Page, paginate, sorted},
+    page::{Page, paginate},
     records::{self, EntityType, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -78,8 +78,8 @@ pub async fn list(
     if let Some(d) = filter.due_by {
         select = select.filter(Column::DueBy.lte(d.0));
     }
-    let select = sorted(select, order_by.map(|o| o.column()), (Column::CreatedAt, Order::Desc));
-    paginate(db, select, first, after, super::Referral::from).await
+    let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Desc));
+    paginate(db, select, order, first, after, super::Referral::from).await
 }
 
 /// Sends a referral from the caller's agency.

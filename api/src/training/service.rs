@@ -27,7 +27,7 @@ use crate::{
     context::AppState,
     error::ServiceError,
     events,
-    page::{Page, contains_pattern, paginate, sorted},
+    page::{Page, contains_pattern, paginate},
     records::{
         self, Lifecycle, StatusChangeInput, existing_for_retry, find_visible, require_region, wire,
         within_regions,
@@ -123,8 +123,8 @@ pub async fn list(
         select = select
             .filter(Expr::expr(Func::lower(Expr::col(Column::Title))).like(contains_pattern(text.trim())));
     }
-    let select = sorted(select, order_by.map(|o| o.column()), (Column::StartsOn, Order::Asc));
-    paginate(db, select, first, after, super::Training::from).await
+    let order = order_by.map(|o| o.column()).unwrap_or((Column::StartsOn, Order::Asc));
+    paginate(db, select, order, first, after, super::Training::from).await
 }
 
 /// Plans a training in a region the caller may write.

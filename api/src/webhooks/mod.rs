@@ -36,7 +36,7 @@ use crate::{
     context::{AppState, ContextExt},
     error::{ServiceError, gql, payload},
     events::{CaseEventFilter, latest_sequence},
-    page::{Page, paginate, sorted},
+    page::{Page, paginate},
 };
 
 /// Operator settings for webhook delivery.
@@ -549,8 +549,8 @@ impl WebhookNode {
         after: Option<String>,
     ) -> async_graphql::Result<Page<WebhookDeliveryNode>> {
         let select = Delivery::find().filter(webhook_delivery::Column::WebhookId.eq(self.0.id));
-        let select = sorted(select, None, (webhook_delivery::Column::AttemptedAt, sea_orm::Order::Desc));
-        paginate(ctx.db()?, select, first, after, WebhookDeliveryNode).await.map_err(gql)
+        let order = (webhook_delivery::Column::AttemptedAt, sea_orm::Order::Desc);
+        paginate(ctx.db()?, select, order, first, after, WebhookDeliveryNode).await.map_err(gql)
     }
 }
 
