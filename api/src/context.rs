@@ -26,6 +26,9 @@ pub struct AppState {
     pub reader: DatabaseConnection,
     /// Request limits (body, aliases, cost, timeouts…).
     pub limits: Arc<crate::limits::Limits>,
+    /// Connections served at once (`limits.max_connections`): a TCP connection holds a permit
+    /// while it is served, a WebSocket from its upgrade until it closes.
+    pub connections: Arc<tokio::sync::Semaphore>,
     pub keys: TokenKeys,
     pub regions: Arc<Regions>,
     pub policy: Arc<Policy>,

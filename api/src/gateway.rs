@@ -207,7 +207,8 @@ impl Gateway {
     pub async fn run(&self, caller: &Caller, mut request: Request, streams: bool) -> Result<Run, Refusal> {
         self.recheck(&caller.actor).await?;
         let limits = self.app.limits.clone();
-        let refuse = |code, message: String| Ok(Run::Single(self.encode(&error_response(code, message))));
+        let refuse =
+            |code, message: String| Ok(Run::Single(self.encode(&error_response(code, clip(&message)))));
         let scan = scan_text(&request.query);
         if scan.nesting > MAX_TEXT_NESTING {
             return refuse(
@@ -294,7 +295,7 @@ impl Gateway {
                 error_response(
                     ErrorCode::BadRequest,
                     format!(
-                        "the operation ran longer than {} s (request_timeout) and was stopped; anything it had not committed was rolled back",
+                        "the operation ran longer than {} s (request_timeout) and was stopped; writes it had not committed were rolled back, but a mutation may have finished some of its changes: read the records again before you retry",
                         limits.request_timeout.as_secs()
                     ),
                 )

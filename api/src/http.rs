@@ -26,6 +26,23 @@ use crate::{
 /// What every handler shares.
 pub type HttpState = Gateway;
 
+/// A connection's place under `max_connections`, shared by its requests so that a WebSocket
+/// upgrade can take it over.
+#[derive(Clone)]
+pub struct ConnectionPermit(std::sync::Arc<std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>);
+
+impl ConnectionPermit {
+    /// Wraps a connection's permit.
+    pub fn new(permit: tokio::sync::OwnedSemaphorePermit) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(Some(permit))))
+    }
+
+    /// Takes the permit out (once).
+    fn take(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.0.lock().ok().and_then(|mut p| p.take())
+    }
+}
+
 /// The gateway's routes.
 pub fn router(app: AppState) -> Router {
     Router::new()
@@ -186,22 +203,33 @@ async fn graphiql() -> Html<String> {
 async fn graphiql_or_websocket(
     state: State<Gateway>,
     headers: HeaderMap,
+    permit: Option<axum::Extension<ConnectionPermit>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     match upgrade {
-        Ok(upgrade) => serve_websocket(state.0, headers, upgrade),
+        Ok(upgrade) => serve_websocket(state.0, headers, permit.map(|p| p.0), upgrade),
         Err(_) => graphiql().await.into_response(),
     }
 }
 
 /// `GET /graphql/ws`: GraphQL over `graphql-transport-ws`.
-async fn websocket(State(state): State<Gateway>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
-    serve_websocket(state, headers, upgrade)
+async fn websocket(
+    State(state): State<Gateway>,
+    headers: HeaderMap,
+    permit: Option<axum::Extension<ConnectionPermit>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    serve_websocket(state, headers, permit.map(|p| p.0), upgrade)
 }
 
 /// Upgrades to `graphql-transport-ws`; a client that does not offer the subprotocol is refused.
 /// The token comes in `connection_init`'s payload, or else in the upgrade request's header.
-fn serve_websocket(gateway: Gateway, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+fn serve_websocket(
+    gateway: Gateway,
+    headers: HeaderMap,
+    permit: Option<ConnectionPermit>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     let offered = headers
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
         .iter()
@@ -215,14 +243,28 @@ fn serve_websocket(gateway: Gateway, headers: HeaderMap, upgrade: WebSocketUpgra
             "offer the graphql-transport-ws subprotocol (Sec-WebSocket-Protocol)",
         );
     }
+    // The socket outlives its HTTP connection: it takes over the connection's permit (or, when
+    // served without `serve`'s accept loop, one of its own).
+    let permit = permit
+        .and_then(|p| p.take())
+        .map(Ok)
+        .unwrap_or_else(|| gateway.app.connections.clone().try_acquire_owned());
+    let Ok(permit) = permit else {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::BadRequest,
+            "the gateway serves as many connections as it may (max_connections); try again later",
+        );
+    };
     let header_token = bearer(&headers).map(str::to_owned);
     let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
     let limit = gateway.app.limits.max_body_bytes;
-    upgrade
-        .protocols([crate::ws::PROTOCOL])
-        .max_message_size(limit)
-        .max_frame_size(limit)
-        .on_upgrade(move |socket| crate::ws::serve(socket, gateway, header_token, purpose))
+    upgrade.protocols([crate::ws::PROTOCOL]).max_message_size(limit).max_frame_size(limit).on_upgrade(
+        move |socket| async move {
+            let _permit = permit;
+            crate::ws::serve(socket, gateway, header_token, purpose).await;
+        },
+    )
 }
 
 async fn schema_sdl(State(state): State<HttpState>) -> impl IntoResponse {

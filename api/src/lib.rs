@@ -236,6 +236,7 @@ pub fn app_state(
         reader: db.clone(),
         db,
         limits: Arc::new(limits::Limits::default()),
+        connections: Arc::new(tokio::sync::Semaphore::new(limits::Limits::default().max_connections)),
         keys,
         regions: Arc::new(Regions::load()),
         policy: Arc::new(policy),
@@ -256,7 +257,7 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Serves the gateway on `listener` until `shutdown` resolves, then drains in-flight requests.
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    mut state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use hyper_util::{
@@ -267,7 +268,8 @@ pub async fn serve(
 
     events::spawn_listener(&state.db);
     webhooks::spawn_worker(state.clone());
-    let connections = Arc::new(tokio::sync::Semaphore::new(state.limits.max_connections));
+    state.connections = Arc::new(tokio::sync::Semaphore::new(state.limits.max_connections));
+    let connections = state.connections.clone();
     let app = router(state).layer(tower_http::trace::TraceLayer::new_for_http());
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -296,11 +298,19 @@ pub async fn serve(
                     drop(stream);
                     continue;
                 };
-                let service = TowerToHyperService::new(app.clone());
+                // The permit travels with the connection's requests: a WebSocket upgrade takes it
+                // along, since the socket outlives the HTTP connection it came from.
+                let slot = http::ConnectionPermit::new(permit);
+                let for_requests = slot.clone();
+                let service = tower::ServiceExt::map_request(app.clone(), move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(for_requests.clone());
+                    request
+                });
+                let service = TowerToHyperService::new(service);
                 let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
-                    let _permit = permit;
+                    let _permit = slot;
                     if let Err(err) = connection.await {
                         tracing::debug!(%peer, error = %err, "connection ended with an error");
                     }

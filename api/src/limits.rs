@@ -198,8 +198,9 @@ pub fn scan_text(text: &str) -> TextScan {
         }
         run = 0;
         match b {
+            // A comment ends at any line terminator: `\n`, `\r` or both, as the grammar says.
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
                     i += 1;
                 }
             }
@@ -212,7 +213,7 @@ pub fn scan_text(text: &str) -> TextScan {
             }
             b'"' => {
                 i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' && bytes[i] != b'\r' {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
                 }
             }
@@ -280,20 +281,20 @@ pub fn sole_operation_name(doc: &ExecutableDocument) -> Option<String> {
 
 /// Finds the operation a request runs, as GraphQL does: by name, or the only one.
 pub fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
-    select_operation(doc, name).map(|(ty, _)| ty)
+    select_operation(doc, name).map(|op| op.ty)
 }
 
 fn select_operation<'a>(
     doc: &'a ExecutableDocument,
     name: Option<&str>,
-) -> Option<(OperationType, &'a SelectionSet)> {
+) -> Option<&'a async_graphql::parser::types::OperationDefinition> {
     let operation = match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => op,
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
         (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
         (DocumentOperations::Multiple(_), None) => return None,
     };
-    Some((operation.node.ty, &operation.node.selection_set.node))
+    Some(&operation.node)
 }
 
 struct Walker<'a> {
@@ -453,12 +454,24 @@ pub fn measure(
     variables: &Variables,
     shape: &SchemaShape,
 ) -> Result<Measure, String> {
-    let Some((ty, set)) = select_operation(doc, name) else {
+    let Some(operation) = select_operation(doc, name) else {
         return Err(match name {
-            Some(name) => format!("the document has no operation named `{name}`"),
+            Some(_) => "the document has no operation of the name `operationName` gives".into(),
             None => "the document holds several operations: name the one to run in `operationName`".into(),
         });
     };
+    let (ty, set) = (operation.ty, &operation.selection_set.node);
+    // A variable the request leaves out takes its declared default, as execution will.
+    let mut variables = variables.clone();
+    for definition in &operation.variable_definitions {
+        let definition = &definition.node;
+        if let Some(default) = &definition.default_value
+            && !variables.contains_key(&definition.name.node)
+        {
+            variables.insert(definition.name.node.clone(), default.node.clone());
+        }
+    }
+    let variables = &variables;
     let root = match ty {
         OperationType::Query => &shape.query,
         OperationType::Mutation => &shape.mutation,
@@ -542,6 +555,15 @@ mod tests {
     }
 
     #[test]
+    fn a_variable_default_counts_like_a_given_value() {
+        let q = "query($n: Int = 100) { beneficiaries(first: $n) { nodes { id } } }";
+        let m = measured(q, serde_json::json!({})).expect("measured");
+        assert_eq!(m.cost, 1 + 100 * 2);
+        let m = measured(q, serde_json::json!({ "n": 3 })).expect("measured");
+        assert_eq!(m.cost, 1 + 3 * 2);
+    }
+
+    #[test]
     fn aliases_and_root_fields_are_counted_through_fragments() {
         let q = "query { a: me { agency } b: me { agency } ...F } fragment F on Query { c: me { agency } }";
         let m = measured(q, serde_json::json!({})).expect("measured");
@@ -571,6 +593,15 @@ mod tests {
             fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
         let m = measured(graphiql, serde_json::json!({})).expect("GraphiQL's introspection runs");
         assert!(m.introspection && m.cost <= 50_000, "{m:?}");
+    }
+
+    #[test]
+    fn a_comment_ended_by_a_carriage_return_does_not_hide_the_brackets_after_it() {
+        let text = format!("#\r{}", "{a".repeat(1000));
+        assert_eq!(scan_text(&text).nesting, 1000);
+        let text = format!("{{ me(x: \"a\r{}", "{a".repeat(100));
+        assert!(scan_text(&text).nesting > 64, "a string ends at a line terminator too");
+        assert!(scan_text(&format!("#\r{}", "a".repeat(500))).longest_token == 500);
     }
 
     #[test]

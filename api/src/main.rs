@@ -268,10 +268,19 @@ async fn run(cli: Cli) -> Result<(), String> {
 async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), String> {
     let metrics = Arc::new(Metrics::default());
     let limits = config.limits();
+    let regions = Regions::load();
+    {
+        // Migrations run without the statement timeout requests get: a migration of a large
+        // table may rightly take longer.
+        let db = sinergi_api::connect_with(&config.database_url, metrics.clone(), std::time::Duration::ZERO)
+            .await
+            .map_err(|e| format!("database: {e}"))?;
+        sinergi_api::prepare(&db, &regions, &policy).await.map_err(|e| format!("migrations: {e}"))?;
+        db.close().await.map_err(|e| format!("database: {e}"))?;
+    }
     let db = sinergi_api::connect_with(&config.database_url, metrics.clone(), limits.statement_timeout)
         .await
         .map_err(|e| format!("database: {e}"))?;
-    let regions = Regions::load();
     sinergi_api::prepare(&db, &regions, &policy).await.map_err(|e| format!("migrations: {e}"))?;
     let reader =
         sinergi_api::connect_reader(&config.database_url, &db, config.sqlite_readers, metrics.clone())

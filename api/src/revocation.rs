@@ -71,6 +71,11 @@ impl Revocations {
                 return Ok(test(&cache.1));
             }
         }
+        // One reload at a time: whoever waited for the lock finds the cache fresh again.
+        let mut cache = self.cache.write().await;
+        if cache.0.is_some_and(|at| at.elapsed() < REFRESH) {
+            return Ok(test(&cache.1));
+        }
         let tokens = Entity::find().all(db).await?.into_iter().map(|r| r.jti).collect();
         let clients = api_client::Entity::find()
             .filter(api_client::Column::RevokedAt.is_not_null())
@@ -81,7 +86,7 @@ impl Revocations {
             .collect();
         let revoked = Revoked { tokens, clients };
         let answer = test(&revoked);
-        *self.cache.write().await = (Some(Instant::now()), revoked);
+        *cache = (Some(Instant::now()), revoked);
         Ok(answer)
     }
 

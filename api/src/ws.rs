@@ -29,8 +29,9 @@ const OUTBOX: usize = 64;
 
 /// What an operation task hands to the socket.
 enum Out {
-    /// A protocol message for operation `id` (generation `generation`).
-    Message { id: String, generation: u64, text: String },
+    /// A protocol message for operation `id` (generation `generation`); `last` for its final
+    /// `complete`, after which the id is free again.
+    Message { id: String, generation: u64, text: String, last: bool },
     /// The operation ended.
     Done { id: String, generation: u64 },
     /// The token stopped being valid while an operation ran: the socket must close.
@@ -139,9 +140,15 @@ pub async fn serve(
                 }
             }
             Some(out) = outgoing.recv() => match out {
-                Out::Message { id, generation, text } => {
-                    if running.is_current(&id, generation) && sink.send(Message::Text(text.into())).await.is_err() {
-                        return;
+                Out::Message { id, generation, text, last } => {
+                    if running.is_current(&id, generation) {
+                        // The id is free once the client learns the operation completed.
+                        if last {
+                            running.0.remove(&id);
+                        }
+                        if sink.send(Message::Text(text.into())).await.is_err() {
+                            return;
+                        }
                     }
                 }
                 Out::Done { id, generation } => {
@@ -262,7 +269,13 @@ async fn operate(
     outbox: mpsc::Sender<Out>,
     _slot: crate::gateway::Slot,
 ) {
-    let send = |text: String| Out::Message { id: id.clone(), generation, text };
+    let send = |text: String| Out::Message { id: id.clone(), generation, text, last: false };
+    let complete = || Out::Message {
+        id: id.clone(),
+        generation,
+        text: json!({ "type": "complete", "id": id }).to_string(),
+        last: true,
+    };
     match gateway.run(&caller, request, true).await {
         // The socket closes: it tells this operation and the others why.
         Err(refusal) => {
@@ -271,8 +284,7 @@ async fn operate(
         }
         Ok(Run::Single(body)) => {
             if outbox.send(send(next_message(&id, &body))).await.is_ok() {
-                let complete = json!({ "type": "complete", "id": id }).to_string();
-                let _ = outbox.send(send(complete)).await;
+                let _ = outbox.send(complete()).await;
             }
         }
         Ok(Run::Stream(mut stream)) => {
@@ -288,13 +300,17 @@ async fn operate(
                     return;
                 }
             }
-            let _ = outbox.send(send(json!({ "type": "complete", "id": id }).to_string())).await;
+            let _ = outbox.send(complete()).await;
         }
     }
     let _ = outbox.send(Out::Done { id, generation }).await;
 }
 
-/// A client's id, cut short for a close reason (at most 123 bytes in all).
-fn short(id: &str) -> String {
-    id.chars().take(40).collect()
+/// A client's id, cut short for a close reason: a close frame's reason holds at most 123 bytes.
+fn short(id: &str) -> &str {
+    let mut end = id.len().min(80);
+    while !id.is_char_boundary(end) {
+        end -= 1;
+    }
+    &id[..end]
 }

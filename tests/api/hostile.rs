@@ -497,3 +497,15 @@ async fn amounts_beyond_what_javascript_holds_exactly_are_refused() {
     let body = app.gql(&app.admin(), create, input(600_000)).await;
     assert!(body["data"]["createAssistance"]["assistance"]["id"].is_string(), "{body}");
 }
+
+#[tokio::test]
+async fn open_websockets_count_against_the_connection_limit() {
+    let app = spawn_app_with_limits(Limits { max_connections: 2, ..Limits::default() }).await;
+    let token = app.admin();
+    let _one = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
+    let _two = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
+    let mut third = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let mut buffer = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), third.read_to_end(&mut buffer)).await;
+    assert!(closed.is_ok(), "two open sockets fill a limit of two: a third connection is closed at once");
+}

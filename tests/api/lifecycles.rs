@@ -682,3 +682,29 @@ async fn a_visit_older_than_the_last_status_change_moves_nothing_and_a_recovery_
     assert_eq!(seen["status"], "RUNNING", "a later visit sees it running again: {body}");
     assert_eq!(seen["statusChangedOn"], "2026-10-15");
 }
+
+#[tokio::test]
+async fn a_business_cannot_start_in_the_future() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let person = app.beneficiary(2).await;
+    let body = app
+        .gql(
+            &token,
+            CREATE_BUSINESS,
+            json!({ "input": { "beneficiaryId": person, "name": "Warung", "sector": "FOOD" } }),
+        )
+        .await;
+    let id = body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned();
+    for (version, mutation) in [(1, "approveBusiness"), (2, "equipBusiness")] {
+        let q = format!(
+            "mutation($i: StatusChangeInput!) {{ {mutation}(input: $i) {{ business {{ status }} }} }}"
+        );
+        app.gql(&token, &q, json!({ "i": { "id": id, "expectedVersion": version } })).await;
+    }
+    let start = "mutation($i: StartBusinessInput!) { startBusiness(input: $i) { business { status } userErrors { code field } } }";
+    let body = app
+        .gql(&token, start, json!({ "i": { "id": id, "expectedVersion": 3, "startedOn": "2999-01-01" } }))
+        .await;
+    assert_eq!(body["data"]["startBusiness"]["userErrors"][0]["field"], "startedOn", "{body}");
+}

@@ -151,6 +151,47 @@ pub async fn create(
     actor: &Actor,
     input: CreateBeneficiaryInput,
 ) -> Result<(beneficiary::Model, Vec<UserWarning>), ServiceError> {
+    let (nik, kk) = (input.nik.clone(), input.kk_number.clone());
+    let result = create_checked(state, actor, input).await;
+    person_of_duplicate(&state.db, result, &nik, &kk).await
+}
+
+/// A `DUPLICATE` the unique index gave (a racing writer got there first) names the person it
+/// matched, like the one the check gives, so it is logged as a read too.
+async fn person_of_duplicate<T>(
+    db: &impl ConnectionTrait,
+    result: Result<T, ServiceError>,
+    nik: &str,
+    kk: &str,
+) -> Result<T, ServiceError> {
+    let Err(ServiceError::Duplicate { field, message }) = result else { return result };
+    let other = match field.as_str() {
+        "nik" => Entity::find().filter(Column::Nik.eq(nik)).one(db).await?,
+        "isHeadOfFamily" => {
+            Entity::find()
+                .filter(Column::KkNumber.eq(kk))
+                .filter(Column::IsHeadOfFamily.eq(true))
+                .one(db)
+                .await?
+        }
+        _ => None,
+    };
+    Err(match other {
+        Some(other) => ServiceError::DuplicatePerson {
+            field,
+            message,
+            beneficiary: other.id,
+            regency: other.regency_code,
+        },
+        None => ServiceError::Duplicate { field, message },
+    })
+}
+
+async fn create_checked(
+    state: &AppState,
+    actor: &Actor,
+    input: CreateBeneficiaryInput,
+) -> Result<(beneficiary::Model, Vec<UserWarning>), ServiceError> {
     let today = Utc::now().date_naive();
     let full_name = check_name(&input.full_name)?;
     let nik = check_nik("nik", &input.nik, Some(input.sex.into()), &state.regions, today)?;
@@ -214,6 +255,16 @@ pub async fn create(
 
 /// Changes a beneficiary's details under optimistic concurrency.
 pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    input: UpdateBeneficiaryInput,
+) -> Result<(beneficiary::Model, Vec<UserWarning>), ServiceError> {
+    let (nik, kk) = (input.nik.clone().unwrap_or_default(), input.kk_number.clone().unwrap_or_default());
+    let result = update_checked(state, actor, input).await;
+    person_of_duplicate(&state.db, result, &nik, &kk).await
+}
+
+async fn update_checked(
     state: &AppState,
     actor: &Actor,
     input: UpdateBeneficiaryInput,

@@ -441,7 +441,13 @@ impl BusinessMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: StartBusinessInput,
     ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
-        let started = input.started_on.map(|d| d.0).unwrap_or_else(|| Utc::now().date_naive());
+        let today = Utc::now().date_naive();
+        let started = input.started_on.map(|d| d.0).unwrap_or(today);
+        if started > today {
+            return ChangeBusinessStatusPayload::from_result::<entity::business::Model>(Err(
+                crate::error::ServiceError::validation("startedOn", "a business cannot start in the future"),
+            ));
+        }
         ChangeBusinessStatusPayload::from_result(
             service::change_status(
                 ctx.db()?,

@@ -86,6 +86,11 @@ impl Default for WebhookSettings {
 
 /// How long a worker's claim on a webhook lasts before another worker may take over.
 const CLAIM: Duration = Duration::from_secs(30);
+/// A claim outlasts the longest single delivery twice over, and is renewed after each event.
+fn claim_length(settings: &WebhookSettings) -> chrono::Duration {
+    chrono::Duration::from_std(CLAIM.max(settings.timeout * 2)).unwrap_or(chrono::Duration::seconds(30))
+}
+
 /// How often an idle worker looks for webhooks registered through other replicas.
 const IDLE_RECHECK: Duration = Duration::from_secs(30);
 /// Events a worker delivers per claim before it lets others have a turn.
@@ -242,6 +247,8 @@ pub fn spawn_worker(state: AppState) {
         };
         let client = match reqwest::Client::builder()
             .dns_resolver(Arc::new(resolver))
+            // A proxy would resolve the target itself, around the filtering resolver.
+            .no_proxy()
             .timeout(state.webhooks.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent("Sinergi-Webhooks/1")
@@ -282,24 +289,25 @@ pub async fn run_once(
     worker: &str,
 ) -> Result<bool, ServiceError> {
     let now = Utc::now();
-    let active = Webhook::find()
+    let any_active =
+        Webhook::find().filter(webhook::Column::Status.eq("ACTIVE")).one(&state.db).await?.is_some();
+    if !any_active {
+        return Ok(false);
+    }
+    let newest = latest_sequence(&state.db).await?;
+    // Only webhooks with something to do, chosen in SQL: however many healthy webhooks there are,
+    // a due one is never crowded out of the round.
+    let due = Webhook::find()
         .filter(webhook::Column::Status.eq("ACTIVE"))
+        .filter(webhook::Column::NextAttemptAt.lte(now))
+        .filter(webhook::Column::Cursor.lt(newest))
+        .filter(Expr::col(webhook::Column::ClaimedUntil).is_null().or(webhook::Column::ClaimedUntil.lt(now)))
         .order_by_asc(webhook::Column::NextAttemptAt)
         .limit(200)
         .all(&state.db)
         .await?;
-    if active.is_empty() {
-        return Ok(false);
-    }
-    let newest = latest_sequence(&state.db).await?;
-    let due = active.into_iter().filter(|hook| {
-        hook.next_attempt_at <= now
-            && hook.cursor < newest
-            && hook.claimed_until.is_none_or(|until| until < now)
-    });
     // Different webhooks are delivered side by side (a dead target does not hold up a healthy
     // one); each webhook's events stay in order, as one worker holds its claim.
-    let due: Vec<webhook::Model> = due.collect();
     let results: Vec<Result<(), ServiceError>> = futures_util::stream::iter(due)
         .map(|hook| claim_and_deliver(state, client, worker, hook))
         .buffer_unordered(state.webhooks.concurrency.max(1))
@@ -315,7 +323,7 @@ async fn claim_and_deliver(
     worker: &str,
     hook: webhook::Model,
 ) -> Result<(), ServiceError> {
-    let claim_end = Utc::now() + chrono::Duration::from_std(CLAIM).unwrap_or_default();
+    let claim_end = Utc::now() + claim_length(&state.webhooks);
     let claimed = Webhook::update_many()
         .col_expr(webhook::Column::ClaimedBy, Expr::value(worker))
         .col_expr(webhook::Column::ClaimedUntil, Expr::value(claim_end))
@@ -382,6 +390,8 @@ async fn deliver(
         let moved = Webhook::update_many()
             .col_expr(webhook::Column::Cursor, Expr::value(cursor))
             .col_expr(webhook::Column::ConsecutiveFailures, Expr::value(0))
+            // The claim is renewed with each event, so a long batch to a slow receiver keeps it.
+            .col_expr(webhook::Column::ClaimedUntil, Expr::value(Utc::now() + claim_length(&state.webhooks)))
             .filter(webhook::Column::Id.eq(hook.id))
             .filter(webhook::Column::ClaimedBy.eq(worker))
             .exec(&state.db)
