@@ -487,31 +487,23 @@ pub fn measure(
 impl Limits {
     /// `Err` with a message naming the limit an operation breaks.
     pub fn check(&self, measure: &Measure) -> Result<(), String> {
-        if measure.aliases > self.max_aliases {
-            return Err(format!(
-                "the operation uses {} aliases; the limit is {} (max_aliases)",
-                measure.aliases, self.max_aliases
-            ));
+        let checks: [(u64, u64, &str, &str); 4] = [
+            (measure.aliases as u64, self.max_aliases as u64, "aliases", "max_aliases"),
+            (measure.root_fields as u64, self.max_root_fields as u64, "root fields", "max_root_fields"),
+            (measure.depth as u64, self.max_depth as u64, "levels of nesting", "max_depth"),
+            (
+                measure.cost,
+                self.max_cost,
+                "of cost (smaller pages or fewer nested lists cost less)",
+                "max_cost",
+            ),
+        ];
+        match checks.into_iter().find(|(found, limit, _, _)| found > limit) {
+            Some((found, limit, what, name)) => {
+                Err(format!("the operation has {found} {what}; the limit is {limit} ({name})"))
+            }
+            None => Ok(()),
         }
-        if measure.root_fields > self.max_root_fields {
-            return Err(format!(
-                "the operation selects {} root fields; the limit is {} (max_root_fields)",
-                measure.root_fields, self.max_root_fields
-            ));
-        }
-        if measure.depth > self.max_depth {
-            return Err(format!(
-                "the operation nests {} levels deep; the limit is {} (max_depth)",
-                measure.depth, self.max_depth
-            ));
-        }
-        if measure.cost > self.max_cost {
-            return Err(format!(
-                "the operation's cost is {}; the limit is {} (max_cost): ask for smaller pages (`first`) or fewer nested lists",
-                measure.cost, self.max_cost
-            ));
-        }
-        Ok(())
     }
 
     /// Whether a caller holding (or not holding) `admin` may run introspection.

@@ -18,6 +18,7 @@ use crate::{
     auth::Actor,
     context::AppState,
     error::{ServiceError, UserWarning},
+    events::CaseAction,
     identity::{check_kk, check_nik},
     page::{Page, contains_pattern, paginate},
     records::{
@@ -347,15 +348,8 @@ async fn update_checked(
         return Err(ServiceError::validation("input", "nothing to change"));
     }
     ensure_unique(&txn, before.id, &nik, &kk, head).await?;
-    let after = records::update::<Entity, _>(
-        &txn,
-        actor,
-        &before,
-        active,
-        crate::events::CaseAction::Updated,
-        &fields,
-    )
-    .await?;
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
     if after.regency_code != before.regency_code {
         move_case(&txn, after.id, &after.regency_code).await?;
     }

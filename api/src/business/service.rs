@@ -17,6 +17,7 @@ use super::{BusinessFilter, BusinessOrderBy, BusinessStatus, CreateBusinessInput
 use crate::{
     auth::Actor,
     error::ServiceError,
+    events::CaseAction,
     page::{Page, contains_pattern, paginate},
     records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
 };
@@ -196,15 +197,8 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after = records::update::<Entity, _>(
-        &txn,
-        actor,
-        &before,
-        active,
-        crate::events::CaseAction::Updated,
-        &fields,
-    )
-    .await?;
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -264,15 +258,9 @@ pub async fn reject_closure(
         ..Default::default()
     };
     let fields = ["closureProposedByVisitId", "closureProposedOn"];
-    let after = records::update::<Entity, _>(
-        &txn,
-        actor,
-        &before,
-        change,
-        crate::events::CaseAction::ClosureRejected,
-        &fields,
-    )
-    .await?;
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, change, CaseAction::ClosureRejected, &fields)
+            .await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -18,6 +18,7 @@ use super::{
 use crate::{
     auth::Actor,
     error::ServiceError,
+    events::CaseAction,
     page::{Page, paginate},
     records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
 };
@@ -159,15 +160,8 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after = records::update::<Entity, _>(
-        &txn,
-        actor,
-        &before,
-        active,
-        crate::events::CaseAction::Updated,
-        &fields,
-    )
-    .await?;
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
     txn.commit().await?;
     Ok(after)
 }

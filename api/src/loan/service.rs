@@ -18,6 +18,7 @@ use crate::{
     auth::Actor,
     context::AppState,
     error::ServiceError,
+    events::CaseAction,
     page::{Page, paginate},
     records::{self, Lifecycle, existing_for_retry, find_visible, parse_stored, wire, within_regions},
     rules::Rules,
@@ -227,15 +228,8 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after = records::update::<Entity, _>(
-        &txn,
-        actor,
-        &before,
-        active,
-        crate::events::CaseAction::Updated,
-        &fields,
-    )
-    .await?;
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -276,15 +270,9 @@ pub async fn change_status(
         active.decision_reason = Set(Some(reason));
         fields.push("decisionReason");
     }
-    let after = records::update::<Entity, _>(
-        &txn,
-        actor,
-        &before,
-        active,
-        crate::events::CaseAction::StatusChanged,
-        &fields,
-    )
-    .await?;
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::StatusChanged, &fields)
+            .await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -15,6 +15,7 @@ use super::{MonitoringVisitFilter, ObservedStatus, RecordMonitoringVisitInput};
 use crate::{
     auth::Actor,
     error::ServiceError,
+    events::CaseAction,
     page::{Page, paginate},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
@@ -118,26 +119,23 @@ pub async fn record(
     let mut change = business::ActiveModel::default();
     let (action, fields): (crate::events::CaseAction, Vec<&str>) =
         match (input.observed_status, biz.status.as_str()) {
-            _ if stale => (crate::events::CaseAction::Updated, Vec::new()),
+            _ if stale => (CaseAction::Updated, Vec::new()),
             (ObservedStatus::Stalled, "RUNNING") => {
                 change.status = Set("STALLED".into());
                 change.status_changed_on = Set(Some(input.visited_on.0));
-                (crate::events::CaseAction::StatusChanged, vec!["status"])
+                (CaseAction::StatusChanged, vec!["status"])
             }
             (ObservedStatus::Running, "STALLED") => {
                 change.status = Set("RUNNING".into());
                 change.status_changed_on = Set(Some(input.visited_on.0));
-                (crate::events::CaseAction::StatusChanged, vec!["status"])
+                (CaseAction::StatusChanged, vec!["status"])
             }
             (ObservedStatus::Closed, "RUNNING" | "STALLED") if biz.closure_proposed_by_visit.is_none() => {
                 change.closure_proposed_by_visit = Set(Some(visit.id));
                 change.closure_proposed_on = Set(Some(input.visited_on.0));
-                (
-                    crate::events::CaseAction::ClosureProposed,
-                    vec!["closureProposedByVisitId", "closureProposedOn"],
-                )
+                (CaseAction::ClosureProposed, vec!["closureProposedByVisitId", "closureProposedOn"])
             }
-            _ => (crate::events::CaseAction::Updated, Vec::new()),
+            _ => (CaseAction::Updated, Vec::new()),
         };
     if !fields.is_empty() {
         records::update::<business::Entity, _>(&txn, actor, &biz, change, action, &fields).await?;

@@ -15,6 +15,7 @@ use super::{CreateReferralInput, ReferralFilter, ReferralStatus, UpdateReferralI
 use crate::{
     auth::Actor,
     error::ServiceError,
+    events::CaseAction,
     page::{Page, paginate},
     records::{self, EntityType, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
 };
@@ -169,15 +170,8 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after = records::update::<Entity, _>(
-        &txn,
-        actor,
-        &before,
-        active,
-        crate::events::CaseAction::Updated,
-        &fields,
-    )
-    .await?;
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
     txn.commit().await?;
     Ok(after)
 }

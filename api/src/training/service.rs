@@ -27,6 +27,7 @@ use crate::{
     context::AppState,
     error::ServiceError,
     events,
+    events::CaseAction,
     page::{Page, contains_pattern, paginate},
     records::{
         self, Lifecycle, StatusChangeInput, existing_for_retry, find_visible, require_region, wire,
@@ -221,15 +222,8 @@ pub async fn update(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after = records::update::<Entity, _>(
-        &txn,
-        actor,
-        &before,
-        active,
-        crate::events::CaseAction::Updated,
-        &fields,
-    )
-    .await?;
+    let after =
+        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -338,15 +332,8 @@ pub async fn enroll(
     };
     let model = records::insert::<enrollment::Entity, _>(&txn, actor, active, &["*"]).await?;
     let course_after = Entity::find_by_id(course.id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
-    events::record(
-        &txn,
-        actor,
-        &course_after,
-        crate::events::CaseAction::SeatTaken,
-        Some(&course.status),
-        &["seatsTaken"],
-    )
-    .await?;
+    events::record(&txn, actor, &course_after, CaseAction::SeatTaken, Some(&course.status), &["seatsTaken"])
+        .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -383,15 +370,9 @@ pub async fn update_enrollment(
     if fields.is_empty() {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after = records::update::<enrollment::Entity, _>(
-        &txn,
-        actor,
-        &before,
-        active,
-        crate::events::CaseAction::Updated,
-        &fields,
-    )
-    .await?;
+    let after =
+        records::update::<enrollment::Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields)
+            .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -421,7 +402,7 @@ pub async fn change_enrollment(
         actor,
         &before,
         active,
-        crate::events::CaseAction::StatusChanged,
+        CaseAction::StatusChanged,
         &fields,
     )
     .await?;
