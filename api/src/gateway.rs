@@ -13,6 +13,7 @@ use async_graphql::{
     ErrorExtensionValues, Request, Response, ServerError, Value, parser::types::OperationType,
 };
 use futures_util::{StreamExt, stream::BoxStream};
+use tracing::Instrument;
 
 use crate::{
     auth::{Actor, Scope},
@@ -285,32 +286,43 @@ impl Gateway {
             });
             return Ok(Run::Stream(stream.boxed()));
         }
-        let started = Instant::now();
-        let mut response = match tokio::time::timeout(limits.request_timeout, self.schema.execute(request))
-            .await
-        {
-            Ok(response) => response,
-            Err(_) => {
-                tracing::warn!(operation = name, agency = caller.actor.agency, "operation timed out");
-                error_response(
-                    ErrorCode::BadRequest,
-                    format!(
-                        "the operation ran longer than {} s (request_timeout) and was stopped; writes it had not committed were rolled back, but a mutation may have finished some of its changes: read the records again before you retry",
-                        limits.request_timeout.as_secs()
-                    ),
-                )
-            }
-        };
-        ensure_codes(&mut response.errors, &name);
-        let body = self.deliver(caller, &response, &reads, &name).await?;
-        tracing::info!(
-            operation = name,
-            agency = caller.actor.agency,
-            client = caller.actor.client,
-            errors = response.errors.len(),
-            duration_ms = started.elapsed().as_millis() as u64,
-            "graphql"
+        // Everything the operation logs — a database error's cause chain included — carries the
+        // request's id, operation and caller.
+        let span = tracing::info_span!(
+            "request",
+            request_id = %uuid::Uuid::now_v7(),
+            operation = %name,
+            agency = %caller.actor.agency,
+            client = %caller.actor.client,
         );
+        let body = async {
+            let started = Instant::now();
+            let mut response = match tokio::time::timeout(limits.request_timeout, self.schema.execute(request))
+                .await
+            {
+                Ok(response) => response,
+                Err(_) => {
+                    tracing::warn!("operation timed out");
+                    error_response(
+                        ErrorCode::BadRequest,
+                        format!(
+                            "the operation ran longer than {} s (request_timeout) and was stopped; writes it had not committed were rolled back, but a mutation may have finished some of its changes: read the records again before you retry",
+                            limits.request_timeout.as_secs()
+                        ),
+                    )
+                }
+            };
+            ensure_codes(&mut response.errors, &name);
+            let body = self.deliver(caller, &response, &reads, &name).await?;
+            tracing::info!(
+                errors = response.errors.len(),
+                duration_ms = started.elapsed().as_millis() as u64,
+                "graphql"
+            );
+            Ok::<String, Refusal>(body)
+        }
+        .instrument(span)
+        .await?;
         Ok(Run::Single(body))
     }
 
