@@ -224,7 +224,8 @@ impl Gateway {
             );
         }
         let operation = request.operation_name.clone();
-        let variables = request.variables.clone();
+        // Measured without a copy: the variables go back into the request before it runs.
+        let variables = std::mem::take(&mut request.variables);
         let mut named = operation.clone();
         let parsed = match request.parsed_query() {
             Ok(doc) if document_nodes(doc) > MAX_DOCUMENT_NODES => {
@@ -240,8 +241,9 @@ impl Gateway {
                 measure(doc, operation.as_deref(), &variables, &self.shape)
                     .map(|m| (m, crate::limits::operation_type(doc, operation.as_deref())))
             }
-            Err(err) => return refuse(ErrorCode::BadRequest, clip(&err.message)),
+            Err(err) => return refuse(ErrorCode::BadRequest, err.message),
         };
+        request.variables = variables;
         let (measured, kind) = match parsed {
             Ok(found) => found,
             Err(why) => return refuse(ErrorCode::BadRequest, why),

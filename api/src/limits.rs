@@ -229,11 +229,6 @@ pub fn scan_text(text: &str) -> TextScan {
     scan
 }
 
-/// The deepest bracket nesting of `text` (see `scan_text`).
-pub fn text_nesting(text: &str) -> usize {
-    scan_text(text).nesting
-}
-
 /// Counts the nodes of a document as written (each field, argument, directive, fragment spread
 /// and variable definition once): what validation walks, fragments not expanded.
 pub fn document_nodes(doc: &ExecutableDocument) -> usize {
@@ -305,7 +300,34 @@ struct Walker<'a> {
     measure: Measure,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
+    /// Counts one selection visited; too many once fragments are expanded is a fragment bomb.
+    fn visit(&mut self) -> Result<(), String> {
+        self.visits += 1;
+        if self.visits > MAX_VISITS {
+            return Err(format!(
+                "the document selects more than {MAX_VISITS} fields once fragments are expanded"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The fragment a spread names, pushed on `stack` (the caller pops it); a fragment that
+    /// spreads itself is an error, an unknown one is left to validation.
+    fn enter(
+        &self,
+        name: &Name,
+        stack: &mut Vec<Name>,
+    ) -> Result<Option<&'a async_graphql::Positioned<async_graphql::parser::types::FragmentDefinition>>, String>
+    {
+        let Some(fragment) = self.doc.fragments.get(name) else { return Ok(None) };
+        if stack.contains(name) {
+            return Err(format!("fragment `{name}` spreads itself"));
+        }
+        stack.push(name.clone());
+        Ok(Some(fragment))
+    }
+
     /// The cost of `set` selected on `parent`, at `depth` (root fields are at depth 1).
     fn walk(
         &mut self,
@@ -316,12 +338,7 @@ impl Walker<'_> {
     ) -> Result<u64, String> {
         let mut cost = 0u64;
         for item in &set.items {
-            self.visits += 1;
-            if self.visits > MAX_VISITS {
-                return Err(format!(
-                    "the document selects more than {MAX_VISITS} fields once fragments are expanded"
-                ));
-            }
+            self.visit()?;
             match &item.node {
                 Selection::Field(field) => {
                     let field = &field.node;
@@ -370,12 +387,9 @@ impl Walker<'_> {
                     cost = cost.saturating_add(1).saturating_add(children.saturating_mul(factor));
                 }
                 Selection::FragmentSpread(spread) => {
-                    let name = &spread.node.fragment_name.node;
-                    let Some(fragment) = self.doc.fragments.get(name) else { continue };
-                    if stack.contains(name) {
-                        return Err(format!("fragment `{name}` spreads itself"));
-                    }
-                    stack.push(name.clone());
+                    let Some(fragment) = self.enter(&spread.node.fragment_name.node, stack)? else {
+                        continue;
+                    };
                     let on = fragment.node.type_condition.node.on.node.to_string();
                     cost = cost.saturating_add(self.walk(
                         &fragment.node.selection_set.node,
@@ -403,12 +417,7 @@ impl Walker<'_> {
     /// the response), depth counted.
     fn introspect(&mut self, set: &SelectionSet, depth: usize, stack: &mut Vec<Name>) -> Result<(), String> {
         for item in &set.items {
-            self.visits += 1;
-            if self.visits > MAX_VISITS {
-                return Err(format!(
-                    "the document selects more than {MAX_VISITS} fields once fragments are expanded"
-                ));
-            }
+            self.visit()?;
             match &item.node {
                 Selection::Field(field) => {
                     if field.node.alias.is_some() {
@@ -418,12 +427,9 @@ impl Walker<'_> {
                     self.introspect(&field.node.selection_set.node, depth + 1, stack)?;
                 }
                 Selection::FragmentSpread(spread) => {
-                    let name = &spread.node.fragment_name.node;
-                    let Some(fragment) = self.doc.fragments.get(name) else { continue };
-                    if stack.contains(name) {
-                        return Err(format!("fragment `{name}` spreads itself"));
-                    }
-                    stack.push(name.clone());
+                    let Some(fragment) = self.enter(&spread.node.fragment_name.node, stack)? else {
+                        continue;
+                    };
                     self.introspect(&fragment.node.selection_set.node, depth, stack)?;
                     stack.pop();
                 }
@@ -605,6 +611,10 @@ mod tests {
             2,
             "strings are not names"
         );
+    }
+
+    fn text_nesting(text: &str) -> usize {
+        scan_text(text).nesting
     }
 
     #[test]

@@ -169,6 +169,16 @@ fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, String> {
     Policy::from_toml(&text).map_err(|e| format!("invalid policy file: {e}"))
 }
 
+/// Connects to the configured database and applies pending migrations: what every command that
+/// touches the database does first.
+async fn open_database(config: &Config, policy: &Policy) -> Result<sea_orm::DatabaseConnection, String> {
+    let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    sinergi_api::prepare(&db, &Regions::load(), policy).await.map_err(|e| format!("migrations: {e}"))?;
+    Ok(db)
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     let config = cli.config;
     let policy = load_policy(cli.policy.as_deref())?;
@@ -178,22 +188,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Migrate => {
-            let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
-                .await
-                .map_err(|e| e.to_string())?;
-            sinergi_api::prepare(&db, &Regions::load(), &policy).await.map_err(|e| e.to_string())?;
+            open_database(&config, &policy).await?;
             println!("migrations applied");
             Ok(())
         }
         Command::Token(TokenCommand::Issue { agency, scope, regions, ttl, client }) => {
             let request = TokenRequest::from_cli(&policy, agency, &scope, regions, &ttl, client)?;
             let keys = sinergi_api::signing_keys(&config, &policy)?;
-            let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
-                .await
-                .map_err(|e| format!("database: {e}"))?;
-            sinergi_api::prepare(&db, &Regions::load(), &policy)
-                .await
-                .map_err(|e| format!("migrations: {e}"))?;
+            let db = open_database(&config, &policy).await?;
             sinergi_api::reference::register_client(&db, &request.agency, &request.client)
                 .await
                 .map_err(|e| format!("cannot register the API client: {e}"))?;
@@ -217,12 +219,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Token(TokenCommand::Revoke { jti, reason }) => {
-            let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
-                .await
-                .map_err(|e| format!("database: {e}"))?;
-            sinergi_api::prepare(&db, &Regions::load(), &policy)
-                .await
-                .map_err(|e| format!("migrations: {e}"))?;
+            let db = open_database(&config, &policy).await?;
             sinergi_api::revocation::Revocations::default()
                 .revoke(&db, &jti, "cli", reason)
                 .await
@@ -241,12 +238,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     return Err("name the client's agency: --agency AGENCY, or AGENCY/NAME".into());
                 }
             };
-            let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
-                .await
-                .map_err(|e| format!("database: {e}"))?;
-            sinergi_api::prepare(&db, &Regions::load(), &policy)
-                .await
-                .map_err(|e| format!("migrations: {e}"))?;
+            let db = open_database(&config, &policy).await?;
             let disabled = sinergi_api::revocation::Revocations::default()
                 .revoke_client(&db, &agency, &name, reason)
                 .await
@@ -281,7 +273,6 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
     let db = sinergi_api::connect_with(&config.database_url, metrics.clone(), limits.statement_timeout)
         .await
         .map_err(|e| format!("database: {e}"))?;
-    sinergi_api::prepare(&db, &regions, &policy).await.map_err(|e| format!("migrations: {e}"))?;
     let reader =
         sinergi_api::connect_reader(&config.database_url, &db, config.sqlite_readers, metrics.clone())
             .await

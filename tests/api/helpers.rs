@@ -280,8 +280,8 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Creates a business for `beneficiary` and moves it to RUNNING, started on `started_on`.
-    pub async fn running_business(&self, beneficiary: &str, started_on: &str) -> String {
+    /// Creates a business for `beneficiary` and moves it to EQUIPPED (version 3).
+    pub async fn equipped_business(&self, beneficiary: &str) -> String {
         let token = self.admin();
         let body = self
             .gql(
@@ -298,6 +298,13 @@ impl TestApp {
             let r = self.gql(&token, &q, json!({ "i": { "id": id, "expectedVersion": version } })).await;
             assert!(r["data"][mutation]["userErrors"].as_array().is_some_and(|e| e.is_empty()), "{r}");
         }
+        id
+    }
+
+    /// Creates a business for `beneficiary` and moves it to RUNNING, started on `started_on`.
+    pub async fn running_business(&self, beneficiary: &str, started_on: &str) -> String {
+        let token = self.admin();
+        let id = self.equipped_business(beneficiary).await;
         let r = self
             .gql(
                 &token,

@@ -688,20 +688,7 @@ async fn a_business_cannot_start_in_the_future() {
     let app = spawn_app().await;
     let token = app.admin();
     let person = app.beneficiary(2).await;
-    let body = app
-        .gql(
-            &token,
-            CREATE_BUSINESS,
-            json!({ "input": { "beneficiaryId": person, "name": "Warung", "sector": "FOOD" } }),
-        )
-        .await;
-    let id = body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned();
-    for (version, mutation) in [(1, "approveBusiness"), (2, "equipBusiness")] {
-        let q = format!(
-            "mutation($i: StatusChangeInput!) {{ {mutation}(input: $i) {{ business {{ status }} }} }}"
-        );
-        app.gql(&token, &q, json!({ "i": { "id": id, "expectedVersion": version } })).await;
-    }
+    let id = app.equipped_business(&person).await;
     let start = "mutation($i: StartBusinessInput!) { startBusiness(input: $i) { business { status } userErrors { code field } } }";
     let body = app
         .gql(&token, start, json!({ "i": { "id": id, "expectedVersion": 3, "startedOn": "2999-01-01" } }))
