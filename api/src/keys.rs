@@ -4,63 +4,52 @@
 
 use std::{collections::BTreeMap, path::Path};
 
-use base64::{
-    Engine,
-    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use ed25519_dalek::{
+    SigningKey, VerifyingKey,
+    pkcs8::{
+        DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, KeypairBytes,
+        spki::der::pem::LineEnding,
+    },
 };
 use rand::RngCore;
-
-const PKCS8_PREFIX: [u8; 16] =
-    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
-const SPKI_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
 
 /// A private Ed25519 key.
 #[derive(Clone)]
 pub struct PrivateKey {
     pub kid: String,
-    seed: [u8; 32],
+    key: SigningKey,
 }
 
 /// A public Ed25519 key.
 #[derive(Clone)]
 pub struct PublicKey {
     pub kid: String,
-    bytes: [u8; 32],
+    key: VerifyingKey,
 }
 
 impl PrivateKey {
+    /// The key as PKCS#8 v1 (the seed only), the form OpenSSL writes and reads.
+    fn pkcs8(&self) -> KeypairBytes {
+        KeypairBytes { secret_key: self.key.to_bytes(), public_key: None }
+    }
+
     /// The PKCS#8 DER encoding jsonwebtoken signs with.
     pub fn pkcs8_der(&self) -> Vec<u8> {
-        [PKCS8_PREFIX.as_slice(), self.seed.as_slice()].concat()
+        self.pkcs8().to_pkcs8_der().map(|doc| doc.as_bytes().to_vec()).unwrap_or_default()
     }
 
     /// The matching public key.
     pub fn public(&self) -> PublicKey {
-        let bytes = ed25519_dalek::SigningKey::from_bytes(&self.seed).verifying_key().to_bytes();
-        PublicKey { kid: self.kid.clone(), bytes }
+        PublicKey { kid: self.kid.clone(), key: self.key.verifying_key() }
     }
 }
 
 impl PublicKey {
     /// The JWK `x` member: the raw key, base64url.
     pub fn x(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.bytes)
+        URL_SAFE_NO_PAD.encode(self.key.to_bytes())
     }
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    let body = STANDARD.encode(der);
-    let lines: Vec<&str> = body.as_bytes().chunks(64).filter_map(|c| std::str::from_utf8(c).ok()).collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
-}
-
-fn unpem(label: &str, text: &str) -> Option<Vec<u8>> {
-    let body = text
-        .trim()
-        .strip_prefix(&format!("-----BEGIN {label}-----"))?
-        .strip_suffix(&format!("-----END {label}-----"))?;
-    let joined: String = body.split_whitespace().collect();
-    STANDARD.decode(joined).ok()
 }
 
 fn valid_kid(kid: &str) -> bool {
@@ -81,17 +70,18 @@ pub fn generate(dir: &Path, kid: &str) -> Result<PublicKey, String> {
     }
     let mut seed = [0u8; 32];
     rand::rng().fill_bytes(&mut seed);
-    let key = PrivateKey { kid: kid.to_owned(), seed };
+    let key = PrivateKey { kid: kid.to_owned(), key: SigningKey::from_bytes(&seed) };
     let public = key.public();
-    std::fs::write(&private_path, pem("PRIVATE KEY", &key.pkcs8_der())).map_err(|e| e.to_string())?;
+    let private_pem = key.pkcs8().to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+    std::fs::write(&private_path, private_pem.as_bytes()).map_err(|e| e.to_string())?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&private_path, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| e.to_string())?;
     }
-    let spki = [SPKI_PREFIX.as_slice(), public.bytes.as_slice()].concat();
-    std::fs::write(dir.join(format!("{kid}.pub")), pem("PUBLIC KEY", &spki)).map_err(|e| e.to_string())?;
+    let public_pem = public.key.to_public_key_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join(format!("{kid}.pub")), public_pem).map_err(|e| e.to_string())?;
     Ok(public)
 }
 
@@ -128,19 +118,11 @@ impl KeySet {
                 )
             };
             if ext == "key" {
-                let der = unpem("PRIVATE KEY", &text)
-                    .filter(|d| d.len() == 48 && d[..16] == PKCS8_PREFIX)
-                    .ok_or_else(bad)?;
-                let mut seed = [0u8; 32];
-                seed.copy_from_slice(&der[16..]);
-                set.private.insert(kid.to_owned(), PrivateKey { kid: kid.to_owned(), seed });
+                let key = SigningKey::from_pkcs8_pem(&text).map_err(|_| bad())?;
+                set.private.insert(kid.to_owned(), PrivateKey { kid: kid.to_owned(), key });
             } else {
-                let der = unpem("PUBLIC KEY", &text)
-                    .filter(|d| d.len() == 44 && d[..12] == SPKI_PREFIX)
-                    .ok_or_else(bad)?;
-                let mut bytes = [0u8; 32];
-                bytes.copy_from_slice(&der[12..]);
-                set.public.insert(kid.to_owned(), PublicKey { kid: kid.to_owned(), bytes });
+                let key = VerifyingKey::from_public_key_pem(&text).map_err(|_| bad())?;
+                set.public.insert(kid.to_owned(), PublicKey { kid: kid.to_owned(), key });
             }
         }
         Ok(set)
