@@ -142,3 +142,44 @@ impl KeySet {
         keys.into_values().collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Written by `openssl genpkey -algorithm ed25519` and `openssl pkey -pubout`.
+    const OPENSSL_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIBRkwArU9+Y8bgz2z3nqRLusRby1PBd/+olj+V8tmW9B
+-----END PRIVATE KEY-----
+";
+
+    #[test]
+    fn keys_round_trip_and_read_what_openssl_writes() {
+        let dir = std::env::temp_dir().join(format!("sinergi-keys-{}", uuid::Uuid::now_v7()));
+        let created = generate(&dir, "2026-11").unwrap_or_else(|e| panic!("{e}"));
+        let private = std::fs::read_to_string(dir.join("2026-11.key")).unwrap_or_default();
+        assert!(private.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{private}");
+        let der = KeySet::load(&dir).ok().and_then(|s| s.private("2026-11").map(PrivateKey::pkcs8_der));
+        assert_eq!(der.map(|d| d.len()), Some(48), "PKCS#8 v1: the seed only");
+        assert!(generate(&dir, "2026-11").is_err(), "an existing kid is not overwritten");
+
+        std::fs::write(dir.join("openssl.key"), OPENSSL_KEY).unwrap_or_default();
+        std::fs::write(
+            dir.join("broken.pub"),
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+        )
+        .unwrap_or_default();
+        let refused = KeySet::load(&dir).err().unwrap_or_default();
+        assert!(refused.contains("broken.pub is not an Ed25519 public key"), "{refused}");
+        std::fs::remove_file(dir.join("broken.pub")).unwrap_or_default();
+        let set = KeySet::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let xs: Vec<String> = set.public_keys().iter().map(PublicKey::x).collect();
+        assert_eq!(xs.len(), 2);
+        assert!(xs.contains(&created.x()));
+        assert!(
+            xs.contains(&"Tnoqg8Gsx8ADtJdaD66vEacezaNJ6dgNMuR-U9AUjxA".to_owned()),
+            "the OpenSSL key's public half"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
