@@ -43,6 +43,9 @@ pub struct Gateway {
 pub struct Caller {
     pub actor: Actor,
     pub purpose: Option<String>,
+    /// The HTTP request's id (`X-Request-Id`), or for a WebSocket operation the socket's id and
+    /// the operation's: every log line of the operation carries it.
+    pub request_id: String,
 }
 
 /// Why a caller is refused before anything runs, or why a result cannot be sent.
@@ -273,6 +276,15 @@ impl Gateway {
             .data(reads.clone())
             .data(RequestDb(db));
         let name = named.unwrap_or_else(|| "-".into());
+        // Everything the operation logs — a database error's cause chain included — carries the
+        // request's id, operation and caller.
+        let span = tracing::info_span!(
+            "request",
+            request_id = %caller.request_id,
+            operation = %name,
+            agency = %caller.actor.agency,
+            client = %caller.actor.client,
+        );
         if kind == OperationType::Subscription {
             let gateway = self.clone();
             let caller = caller.clone();
@@ -285,18 +297,10 @@ impl Gateway {
                     ensure_codes(&mut response.errors, &name);
                     gateway.deliver(&caller, &response, &reads, &name).await
                 }
+                .instrument(span.clone())
             });
             return Ok(Run::Stream(stream.boxed()));
         }
-        // Everything the operation logs — a database error's cause chain included — carries the
-        // request's id, operation and caller.
-        let span = tracing::info_span!(
-            "request",
-            request_id = %uuid::Uuid::now_v7(),
-            operation = %name,
-            agency = %caller.actor.agency,
-            client = %caller.actor.client,
-        );
         let body = async {
             let started = Instant::now();
             let mut response = match tokio::time::timeout(limits.request_timeout, self.schema.execute(request))

@@ -15,6 +15,7 @@ use axum::{
     routing::get,
 };
 use tower_http::catch_panic::CatchPanicLayer;
+use tracing::Instrument;
 
 use crate::{
     context::AppState,
@@ -57,7 +58,29 @@ pub fn router(app: AppState) -> Router {
             tracing::error!("a request handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
         }))
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(Gateway::new(app))
+}
+
+/// A request's id: the client's `X-Request-Id` when it is a short token (1–64 letters, digits,
+/// `-`, `_`, `.`), else a new UUID. It is logged with everything the request does and returned in
+/// the response's `X-Request-Id`, so a client and an operator can name the same request.
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
+const REQUEST_ID: &str = "x-request-id";
+
+async fn request_id(mut request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let given = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).filter(|v| {
+        (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    });
+    let id = given.map(str::to_owned).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
 }
 
 fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
@@ -87,7 +110,12 @@ fn refused(refusal: &Refusal) -> Response {
 
 /// `POST /graphql`: one JSON GraphQL request. The body limit holds while the body is read (a
 /// declared length above it is refused unread); multipart uploads and batches are refused.
-async fn graphql(State(gateway): State<Gateway>, headers: HeaderMap, body: Body) -> Response {
+async fn graphql(
+    State(gateway): State<Gateway>,
+    axum::Extension(RequestId(request_id)): axum::Extension<RequestId>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     gateway.app.metrics.graphql_requests.fetch_add(1, Ordering::Relaxed);
     let limit = gateway.app.limits.max_body_bytes;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
@@ -149,7 +177,7 @@ async fn graphql(State(gateway): State<Gateway>, headers: HeaderMap, body: Body)
         }
     };
     let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
-    let caller = Caller { actor, purpose };
+    let caller = Caller { actor, purpose, request_id };
     match gateway.run(&caller, request, false).await {
         Ok(Run::Single(body)) => {
             let wants_graphql_response = headers
@@ -202,12 +230,13 @@ async fn graphiql() -> Html<String> {
 /// `GET /graphql`: GraphiQL for a browser, the WebSocket endpoint for a client that upgrades.
 async fn graphiql_or_websocket(
     state: State<Gateway>,
+    axum::Extension(id): axum::Extension<RequestId>,
     headers: HeaderMap,
     permit: Option<axum::Extension<ConnectionPermit>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     match upgrade {
-        Ok(upgrade) => serve_websocket(state.0, headers, permit.map(|p| p.0), upgrade),
+        Ok(upgrade) => serve_websocket(state.0, id, headers, permit.map(|p| p.0), upgrade),
         Err(_) => graphiql().await.into_response(),
     }
 }
@@ -215,17 +244,19 @@ async fn graphiql_or_websocket(
 /// `GET /graphql/ws`: GraphQL over `graphql-transport-ws`.
 async fn websocket(
     State(state): State<Gateway>,
+    axum::Extension(id): axum::Extension<RequestId>,
     headers: HeaderMap,
     permit: Option<axum::Extension<ConnectionPermit>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    serve_websocket(state, headers, permit.map(|p| p.0), upgrade)
+    serve_websocket(state, id, headers, permit.map(|p| p.0), upgrade)
 }
 
 /// Upgrades to `graphql-transport-ws`; a client that does not offer the subprotocol is refused.
 /// The token comes in `connection_init`'s payload, or else in the upgrade request's header.
 fn serve_websocket(
     gateway: Gateway,
+    RequestId(socket_id): RequestId,
     headers: HeaderMap,
     permit: Option<ConnectionPermit>,
     upgrade: WebSocketUpgrade,
@@ -259,10 +290,14 @@ fn serve_websocket(
     let header_token = bearer(&headers).map(str::to_owned);
     let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
     let limit = gateway.app.limits.max_body_bytes;
+    let span = tracing::info_span!("socket", request_id = %socket_id);
     upgrade.protocols([crate::ws::PROTOCOL]).max_message_size(limit).max_frame_size(limit).on_upgrade(
-        move |socket| async move {
-            let _permit = permit;
-            crate::ws::serve(socket, gateway, header_token, purpose).await;
+        move |socket| {
+            async move {
+                let _permit = permit;
+                crate::ws::serve(socket, gateway, header_token, purpose, socket_id).await;
+            }
+            .instrument(span)
         },
     )
 }

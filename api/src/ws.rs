@@ -108,6 +108,7 @@ pub async fn serve(
     gateway: Gateway,
     header_token: Option<String>,
     purpose: Option<String>,
+    socket_id: String,
 ) {
     let (mut sink, mut incoming) = socket.split();
     let (outbox, mut outgoing) = mpsc::channel::<Out>(OUTBOX);
@@ -178,7 +179,7 @@ pub async fn serve(
                         match gateway.authenticate(token.as_deref()).await {
                             Ok(actor) => {
                                 tracing::info!(agency = actor.agency, client = actor.client, "socket connected");
-                                caller = Some(Caller { actor, purpose: purpose.clone() });
+                                caller = Some(Caller { actor, purpose: purpose.clone(), request_id: socket_id.clone() });
                                 if sink.send(Message::Text(r#"{"type":"connection_ack"}"#.into())).await.is_err() {
                                     return;
                                 }
@@ -238,9 +239,12 @@ pub async fn serve(
                             continue;
                         };
                         generation += 1;
+                        // Each operation's logs carry the socket's id and the operation's number.
+                        let caller =
+                            Caller { request_id: format!("{socket_id}/{generation}"), ..caller.clone() };
                         let task = tokio::spawn(operate(
                             gateway.clone(),
-                            caller.clone(),
+                            caller,
                             request,
                             id.clone(),
                             generation,

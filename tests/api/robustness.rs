@@ -127,3 +127,42 @@ async fn a_missing_record_is_null_at_its_path_and_the_rest_of_the_answer_stands(
     assert_eq!(error_code(&body).as_deref(), Some("NOT_FOUND"));
     assert_eq!(body["errors"][0]["path"], json!(["missing"]));
 }
+
+#[tokio::test]
+async fn every_response_names_its_request_id() {
+    let app = spawn_app().await;
+    let token = app.token("DINSOS", "beneficiary:read", &["64"]);
+    let send = |id: Option<&'static str>| {
+        let mut request = app
+            .client
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({ "query": "{ __typename }" }));
+        if let Some(id) = id {
+            request = request.header("X-Request-Id", id);
+        }
+        request.send()
+    };
+    let header = |r: &reqwest::Response| {
+        r.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    };
+    let given = send(Some("sim-kaltim.2026_11-29")).await.expect("request");
+    assert_eq!(header(&given), "sim-kaltim.2026_11-29", "a client's own id is kept");
+    let fresh = header(&send(None).await.expect("request"));
+    assert!(uuid::Uuid::parse_str(&fresh).is_ok(), "a new id when none is given: {fresh}");
+    let unsafe_id = header(&send(Some("a b<script>")).await.expect("request"));
+    assert!(uuid::Uuid::parse_str(&unsafe_id).is_ok(), "an unsafe id is replaced: {unsafe_id}");
+    let long = "x".repeat(65);
+    let replaced = app
+        .client
+        .post(app.url("/graphql"))
+        .header("X-Request-Id", long.as_str())
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(replaced.status(), 401, "refused requests carry an id too");
+    assert!(uuid::Uuid::parse_str(&header(&replaced)).is_ok());
+    let health = app.client.get(app.url("/healthz")).send().await.expect("healthz");
+    assert!(!header(&health).is_empty());
+}
