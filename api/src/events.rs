@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use entity::case_event;
 use futures_util::Stream;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement, sea_query::Expr,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 use strum::VariantArray;
 use tokio::sync::watch;
@@ -27,8 +27,10 @@ use crate::{
     error::gql,
     error::internal_error,
     page::{ConnectionTotals, DEFAULT_PAGE, MAX_PAGE, Page},
-    records::{CaseRecord, EntityType, in_regions, within_regions},
+    records::{CaseRecord, EntityType, in_regions, regional, within_regions},
 };
+
+regional!(case_event);
 
 /// What a case event records (aksi).
 #[derive(
@@ -346,7 +348,7 @@ pub async fn list(
             select.filter(case_event::Column::Action.is_in(actions.into_iter().map(crate::records::wire)));
     }
     if let Some(codes) = filter.regency_codes {
-        select = select.filter(Expr::col("regency_code").is_in(codes));
+        select = select.filter(case_event::Column::RegencyCode.is_in(codes));
     }
     // Keyset paging on the sequence: a cursor is an event's `sequence`, the same cursor the
     // subscription takes, so a client can page the history and then subscribe from where it is.

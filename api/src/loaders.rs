@@ -12,12 +12,11 @@ use entity::{
     training, training_enrollment,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
-    sea_query::Expr,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
-use crate::{auth::Actor, error::internal_error, regions::KALTIM};
+use crate::{auth::Actor, error::internal_error, records::CaseEntity, regions::KALTIM};
 
 /// Rows of `E` grouped by a foreign key, limited to the caller's regions.
 pub struct ChildrenLoader<E: EntityTrait> {
@@ -28,7 +27,7 @@ pub struct ChildrenLoader<E: EntityTrait> {
     _entity: PhantomData<E>,
 }
 
-impl<E: EntityTrait> Loader<Uuid> for ChildrenLoader<E>
+impl<E: CaseEntity> Loader<Uuid> for ChildrenLoader<E>
 where
     E::Model: Clone + Send + Sync,
 {
@@ -38,9 +37,9 @@ where
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let mut select = E::find().filter(self.key.is_in(keys.iter().copied()));
         if let Some(regions) = &self.regions {
-            select = select.filter(Expr::col("regency_code").is_in(regions.clone()));
+            select = select.filter(E::REGENCY.is_in(regions.clone()));
         }
-        let rows = select.order_by_asc(Expr::col("created_at")).all(&self.db).await.map_err(Arc::new)?;
+        let rows = select.order_by_asc(E::CREATED_AT).all(&self.db).await.map_err(Arc::new)?;
         let mut grouped: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
         for row in rows {
             if let Some(key) = (self.key_of)(&row) {
@@ -59,7 +58,7 @@ pub struct ByIdLoader<E: EntityTrait> {
     _entity: PhantomData<E>,
 }
 
-impl<E: EntityTrait> Loader<Uuid> for ByIdLoader<E>
+impl<E: CaseEntity> Loader<Uuid> for ByIdLoader<E>
 where
     E::Model: Clone + Send + Sync,
     E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
@@ -68,9 +67,9 @@ where
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let mut select = E::find().filter(Expr::col("id").is_in(keys.iter().copied()));
+        let mut select = E::find().filter(E::ID.is_in(keys.iter().copied()));
         if let Some(regions) = &self.regions {
-            select = select.filter(Expr::col("regency_code").is_in(regions.clone()));
+            select = select.filter(E::REGENCY.is_in(regions.clone()));
         }
         let rows = select.all(&self.db).await.map_err(Arc::new)?;
         Ok(rows.into_iter().map(|row| ((self.id_of)(&row), row)).collect())
@@ -186,7 +185,7 @@ impl Loaders {
         parent: Uuid,
     ) -> async_graphql::Result<Vec<T>>
     where
-        E: EntityTrait,
+        E: CaseEntity,
         E::Model: Clone + Send + Sync,
         T: From<E::Model>,
     {
@@ -205,7 +204,7 @@ impl Loaders {
         id: Uuid,
     ) -> async_graphql::Result<Option<T>>
     where
-        E: EntityTrait,
+        E: CaseEntity,
         E::Model: Clone + Send + Sync,
         E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
         T: From<E::Model>,

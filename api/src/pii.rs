@@ -20,8 +20,10 @@ use crate::{
     context::ContextExt,
     error::{ServiceError, gql},
     page::{Page, paginate},
-    records::within_regions,
+    records::{regional, within_regions},
 };
+
+regional!(pii_access_log);
 
 /// Longest purpose kept from `X-Purpose`.
 const MAX_PURPOSE: usize = 200;

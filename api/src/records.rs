@@ -8,8 +8,8 @@ use async_graphql::Enum;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, ExprTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, Select,
-    TransactionTrait, Value, sea_query::Expr,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, Select,
+    TransactionTrait, Value,
 };
 use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
@@ -68,10 +68,51 @@ pub trait CaseRecord {
     fn created_by_agency(&self) -> &str;
 }
 
-/// Implements `CaseRecord` for a model with the shared columns.
+/// A table whose rows belong to a regency: the column reads are narrowed by.
+pub trait Regional: EntityTrait {
+    /// `regency_code`.
+    const REGENCY: Self::Column;
+}
+
+/// The shared columns of a case record's table, named so the compiler checks them.
+pub trait CaseEntity: Regional {
+    const ID: Self::Column;
+    const VERSION: Self::Column;
+    const CREATED_AT: Self::Column;
+    const UPDATED_AT: Self::Column;
+    /// `status`, for records with a lifecycle.
+    const STATUS: Option<Self::Column>;
+}
+
+/// Implements `Regional` for a table with a `regency_code` column.
+macro_rules! regional {
+    ($m:ident) => {
+        impl $crate::records::Regional for $m::Entity {
+            const REGENCY: $m::Column = $m::Column::RegencyCode;
+        }
+    };
+}
+pub(crate) use regional;
+
+/// Implements `CaseRecord` for a model with the shared columns, and `CaseEntity` for its table;
+/// `status: Status` names the lifecycle's column, `status: none` a record without one.
 macro_rules! case_record {
-    ($model:ty, $kind:ident, beneficiary: |$b:ident| $ben:expr, business: |$z:ident| $biz:expr, status: |$s:ident| $status:expr) => {
-        impl $crate::records::CaseRecord for $model {
+    ($m:ident, $kind:ident, beneficiary: |$b:ident| $ben:expr, business: |$z:ident| $biz:expr, status: none) => {
+        $crate::records::case_record!(@impl $m, $kind, |$b| $ben, |$z| $biz, |_s| None, None);
+    };
+    ($m:ident, $kind:ident, beneficiary: |$b:ident| $ben:expr, business: |$z:ident| $biz:expr, status: $status:ident) => {
+        $crate::records::case_record!(@impl $m, $kind, |$b| $ben, |$z| $biz, |s| Some(&s.status), Some($m::Column::$status));
+    };
+    (@impl $m:ident, $kind:ident, |$b:ident| $ben:expr, |$z:ident| $biz:expr, |$s:ident| $status:expr, $column:expr) => {
+        $crate::records::regional!($m);
+        impl $crate::records::CaseEntity for $m::Entity {
+            const ID: $m::Column = $m::Column::Id;
+            const VERSION: $m::Column = $m::Column::Version;
+            const CREATED_AT: $m::Column = $m::Column::CreatedAt;
+            const UPDATED_AT: $m::Column = $m::Column::UpdatedAt;
+            const STATUS: Option<$m::Column> = $column;
+        }
+        impl $crate::records::CaseRecord for $m::Model {
             const ENTITY_TYPE: $crate::records::EntityType = $crate::records::EntityType::$kind;
             fn id(&self) -> uuid::Uuid {
                 self.id
@@ -102,24 +143,44 @@ macro_rules! case_record {
 }
 pub(crate) use case_record;
 
-/// Allowed status moves of one record type.
-pub struct Lifecycle(pub &'static [(&'static str, &'static str)]);
+/// A lifecycle's status enum: its values are stored by their wire names.
+pub trait Status:
+    Copy + Eq + Into<&'static str> + FromStr + strum::VariantArray + Send + Sync + 'static
+{
+}
+impl<S: Copy + Eq + Into<&'static str> + FromStr + strum::VariantArray + Send + Sync + 'static> Status for S {}
 
-impl Lifecycle {
+/// The allowed status moves of one record type, checked against its status enum at compile time.
+pub struct Lifecycle<S: 'static>(pub &'static [(S, S)]);
+
+impl<S: Status> Lifecycle<S> {
+    /// Whether `from → to` is on the lifecycle.
+    pub fn allows(&self, from: S, to: S) -> bool {
+        self.0.iter().any(|&(f, t)| f == from && t == to)
+    }
+
     /// `INVALID_TRANSITION` unless `from → to` is on the lifecycle.
-    pub fn check(&self, from: &str, to: &str) -> Result<(), ServiceError> {
-        if self.0.iter().any(|(f, t)| *f == from && *t == to) {
+    pub fn check(&self, from: S, to: S) -> Result<(), ServiceError> {
+        if self.allows(from, to) {
             Ok(())
         } else {
-            Err(ServiceError::InvalidTransition { from: from.to_owned(), to: to.to_owned() })
+            Err(ServiceError::InvalidTransition { from: wire(from), to: wire(to) })
         }
     }
 }
 
+/// A stored status read back as its enum; a value the code does not know is a defect.
+pub fn stored<S: Status>(value: &str) -> Result<S, ServiceError> {
+    value.parse().map_err(|_| {
+        tracing::error!(value, "unknown stored status");
+        ServiceError::Database(sea_orm::DbErr::Custom(format!("unknown stored status {value}")))
+    })
+}
+
 /// `INVALID_TRANSITION` unless a record's details may still change in its current status
 /// (decided records are history).
-pub fn require_editable(status: &str, editable: &[&str]) -> Result<(), ServiceError> {
-    if editable.contains(&status) {
+pub fn require_editable<S: Status>(status: &str, editable: &[S]) -> Result<(), ServiceError> {
+    if editable.contains(&stored::<S>(status)?) {
         Ok(())
     } else {
         Err(ServiceError::InvalidTransition { from: status.to_owned(), to: "UPDATED".into() })
@@ -132,11 +193,11 @@ pub fn in_regions(actor: &Actor, regency: &str) -> bool {
 }
 
 /// Narrows a select to the caller's regions (a no-op for province-wide tokens).
-pub fn within_regions<E: EntityTrait>(select: Select<E>, actor: &Actor) -> Select<E> {
+pub fn within_regions<E: Regional>(select: Select<E>, actor: &Actor) -> Select<E> {
     if actor.regions.iter().any(|r| r == KALTIM) {
         select
     } else {
-        select.filter(Expr::col("regency_code").is_in(actor.regions.clone()))
+        select.filter(E::REGENCY.is_in(actor.regions.clone()))
     }
 }
 
@@ -164,14 +225,6 @@ where
         Some(model) if in_regions(actor, model.regency_code()) => Ok(model),
         _ => Err(ServiceError::NotFound),
     }
-}
-
-fn column<E: EntityTrait>(name: &str) -> Result<E::Column, ServiceError>
-where
-    E::Column: FromStr,
-{
-    E::Column::from_str(name)
-        .map_err(|_| ServiceError::Database(sea_orm::DbErr::Custom(format!("no column {name}"))))
 }
 
 /// The beneficiary whose case a record of `kind` belongs to (`None` for a training), looked up
@@ -278,18 +331,17 @@ pub async fn update<E, A>(
     fields: &[&str],
 ) -> Result<E::Model, ServiceError>
 where
-    E: EntityTrait,
+    E: CaseEntity,
     E::Model: CaseRecord,
-    E::Column: FromStr,
     E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
     A: ActiveModelTrait<Entity = E> + Send,
 {
-    active.set(column::<E>("version")?, Value::from(before.version() + 1));
-    active.set(column::<E>("updated_at")?, Value::from(Utc::now()));
+    active.set(E::VERSION, Value::from(before.version() + 1));
+    active.set(E::UPDATED_AT, Value::from(Utc::now()));
     let result = E::update_many()
         .set(active)
-        .filter(column::<E>("id")?.eq(before.id()))
-        .filter(column::<E>("version")?.eq(before.version()))
+        .filter(E::ID.eq(before.id()))
+        .filter(E::VERSION.eq(before.version()))
         .exec(txn)
         .await?;
     if result.rows_affected != 1 {
@@ -303,27 +355,30 @@ where
 
 /// One lifecycle move in its own transaction: load, check version and lifecycle, let `prepare`
 /// set any fields that go with the move (and refuse it), write, record the event, commit.
-pub async fn transition<E, A>(
+pub async fn transition<E, A, S>(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
     expected_version: i32,
-    to: &str,
-    lifecycle: &Lifecycle,
+    to: S,
+    lifecycle: &Lifecycle<S>,
     prepare: impl FnOnce(&E::Model, &mut A) -> Result<Vec<&'static str>, ServiceError>,
 ) -> Result<E::Model, ServiceError>
 where
-    E: EntityTrait,
+    E: CaseEntity,
     E::Model: CaseRecord + Sync,
-    E::Column: FromStr,
     E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
     A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+    S: Status,
 {
     let txn = db.begin().await?;
     let before = load_for_write::<E>(&txn, actor, id, expected_version).await?;
-    lifecycle.check(before.status().unwrap_or_default(), to)?;
+    let (Some(column), Some(from)) = (E::STATUS, before.status()) else {
+        return Err(ServiceError::Database(sea_orm::DbErr::Custom("a record without a lifecycle".into())));
+    };
+    lifecycle.check(stored(from)?, to)?;
     let mut active = A::default();
-    active.set(column::<E>("status")?, Value::from(to));
+    active.set(column, Value::from(wire(to)));
     let mut fields = vec!["status"];
     fields.extend(prepare(&before, &mut active)?);
     let after =

@@ -21,10 +21,10 @@ use crate::{
     scalars::{Date, Rupiah},
 };
 
-case_record!(assistance::Model, Assistance, beneficiary: |m| Some(m.beneficiary_id), business: |_m| None, status: |m| Some(&m.status));
+case_record!(assistance, Assistance, beneficiary: |m| Some(m.beneficiary_id), business: |_m| None, status: Status);
 
 /// Assistance programme (program bantuan).
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum AssistanceProgramme {
     /// Bantuan Langsung Tunai: direct cash transfer.
@@ -39,7 +39,7 @@ pub enum AssistanceProgramme {
 }
 
 /// Lifecycle status of assistance.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum AssistanceStatus {
     /// Planned (direncanakan).

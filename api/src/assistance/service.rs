@@ -24,7 +24,10 @@ use crate::{
 };
 
 /// PLANNED → DISBURSED; PLANNED → CANCELLED.
-pub const LIFECYCLE: Lifecycle = Lifecycle(&[("PLANNED", "DISBURSED"), ("PLANNED", "CANCELLED")]);
+pub const LIFECYCLE: Lifecycle<AssistanceStatus> = Lifecycle(&[
+    (AssistanceStatus::Planned, AssistanceStatus::Disbursed),
+    (AssistanceStatus::Planned, AssistanceStatus::Cancelled),
+]);
 
 /// One record visible to the caller.
 pub async fn get(
@@ -152,7 +155,7 @@ pub async fn update(
 ) -> Result<assistance::Model, ServiceError> {
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
-    records::require_editable(&before.status, &["PLANNED"])?;
+    records::require_editable(&before.status, &[AssistanceStatus::Planned])?;
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();
     if let Some(v) = input.amount {
@@ -195,8 +198,7 @@ pub async fn change_status(
     to: AssistanceStatus,
     disbursed_on: Option<NaiveDate>,
 ) -> Result<assistance::Model, ServiceError> {
-    let to: &'static str = to.into();
-    records::transition::<Entity, ActiveModel>(
+    records::transition::<Entity, ActiveModel, _>(
         db,
         actor,
         id,

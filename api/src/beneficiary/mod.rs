@@ -28,10 +28,10 @@ use crate::{
     training::TrainingEnrollment,
 };
 
-case_record!(beneficiary::Model, Beneficiary, beneficiary: |m| Some(m.id), business: |_m| None, status: |m| Some(&m.status));
+case_record!(beneficiary, Beneficiary, beneficiary: |m| Some(m.id), business: |_m| None, status: Status);
 
 /// Lifecycle status of a beneficiary.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum BeneficiaryStatus {
     /// In the programme (aktif).
@@ -43,7 +43,7 @@ pub enum BeneficiaryStatus {
 }
 
 /// Sex (jenis kelamin), as on the NIK.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Sex {
     /// Laki-laki.
@@ -62,7 +62,7 @@ impl From<Sex> for crate::identity::Sex {
 }
 
 /// Where a decile comes from.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum DecileSource {
     /// Data Terpadu Kesejahteraan Sosial (the older register).

@@ -28,7 +28,10 @@ use crate::{
 };
 
 /// ACTIVE → GRADUATED / INACTIVE.
-pub const LIFECYCLE: Lifecycle = Lifecycle(&[("ACTIVE", "GRADUATED"), ("ACTIVE", "INACTIVE")]);
+pub const LIFECYCLE: Lifecycle<BeneficiaryStatus> = Lifecycle(&[
+    (BeneficiaryStatus::Active, BeneficiaryStatus::Graduated),
+    (BeneficiaryStatus::Active, BeneficiaryStatus::Inactive),
+]);
 
 /// One beneficiary visible to the caller.
 pub async fn get(
@@ -393,8 +396,7 @@ pub async fn change_status(
     input: StatusChangeInput,
     to: BeneficiaryStatus,
 ) -> Result<beneficiary::Model, ServiceError> {
-    let to: &'static str = to.into();
-    records::transition::<Entity, ActiveModel>(
+    records::transition::<Entity, ActiveModel, _>(
         db,
         actor,
         input.id,

@@ -24,10 +24,10 @@ use crate::{
     scalars::{Date, Rupiah},
 };
 
-case_record!(business::Model, Business, beneficiary: |m| Some(m.beneficiary_id), business: |m| Some(m.id), status: |m| Some(&m.status));
+case_record!(business, Business, beneficiary: |m| Some(m.beneficiary_id), business: |m| Some(m.id), status: Status);
 
 /// Lifecycle status of a business.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum BusinessStatus {
     /// Proposed after the assessment (diusulkan).
@@ -49,7 +49,7 @@ pub enum BusinessStatus {
 }
 
 /// Business sector (sektor usaha).
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum BusinessSector {
     /// Food (makanan).

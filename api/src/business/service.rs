@@ -24,16 +24,16 @@ use crate::{
 
 /// PROPOSED → APPROVED → EQUIPPED → RUNNING ⇄ STALLED → CLOSED; RUNNING → GRADUATED;
 /// PROPOSED → REJECTED.
-pub const LIFECYCLE: Lifecycle = Lifecycle(&[
-    ("PROPOSED", "APPROVED"),
-    ("PROPOSED", "REJECTED"),
-    ("APPROVED", "EQUIPPED"),
-    ("EQUIPPED", "RUNNING"),
-    ("RUNNING", "STALLED"),
-    ("STALLED", "RUNNING"),
-    ("RUNNING", "CLOSED"),
-    ("STALLED", "CLOSED"),
-    ("RUNNING", "GRADUATED"),
+pub const LIFECYCLE: Lifecycle<BusinessStatus> = Lifecycle(&[
+    (BusinessStatus::Proposed, BusinessStatus::Approved),
+    (BusinessStatus::Proposed, BusinessStatus::Rejected),
+    (BusinessStatus::Approved, BusinessStatus::Equipped),
+    (BusinessStatus::Equipped, BusinessStatus::Running),
+    (BusinessStatus::Running, BusinessStatus::Stalled),
+    (BusinessStatus::Stalled, BusinessStatus::Running),
+    (BusinessStatus::Running, BusinessStatus::Closed),
+    (BusinessStatus::Stalled, BusinessStatus::Closed),
+    (BusinessStatus::Running, BusinessStatus::Graduated),
 ]);
 
 /// One business visible to the caller.
@@ -212,8 +212,7 @@ pub async fn change_status(
     to: BusinessStatus,
     started_on: Option<NaiveDate>,
 ) -> Result<business::Model, ServiceError> {
-    let to: &'static str = to.into();
-    records::transition::<Entity, ActiveModel>(
+    records::transition::<Entity, ActiveModel, _>(
         db,
         actor,
         id,
@@ -229,7 +228,7 @@ pub async fn change_status(
                 fields.push("startedOn");
             }
             // Closing answers a visit's closure proposal; any other move leaves it pending.
-            if to == "CLOSED" && before.closure_proposed_by_visit.is_some() {
+            if to == BusinessStatus::Closed && before.closure_proposed_by_visit.is_some() {
                 active.closure_proposed_by_visit = Set(None);
                 active.closure_proposed_on = Set(None);
                 fields.extend(["closureProposedByVisitId", "closureProposedOn"]);

@@ -22,10 +22,10 @@ use crate::{
     scalars::Rupiah,
 };
 
-case_record!(infrastructure_request::Model, InfrastructureRequest, beneficiary: |m| Some(m.beneficiary_id), business: |_m| None, status: |m| Some(&m.status));
+case_record!(infrastructure_request, InfrastructureRequest, beneficiary: |m| Some(m.beneficiary_id), business: |_m| None, status: Status);
 
 /// Kind of infrastructure.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum InfrastructureKind {
     /// Livable-housing renovation (Rumah Tidak Layak Huni, RTLH).
@@ -41,7 +41,7 @@ pub enum InfrastructureKind {
 }
 
 /// Lifecycle status of an infrastructure request.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum InfrastructureStatus {
     /// Submitted (diajukan).

@@ -24,13 +24,13 @@ use crate::{
 };
 
 /// SUBMITTED → SURVEYED → APPROVED → IN_PROGRESS → COMPLETED; SUBMITTED/SURVEYED → REJECTED.
-pub const LIFECYCLE: Lifecycle = Lifecycle(&[
-    ("SUBMITTED", "SURVEYED"),
-    ("SURVEYED", "APPROVED"),
-    ("APPROVED", "IN_PROGRESS"),
-    ("IN_PROGRESS", "COMPLETED"),
-    ("SUBMITTED", "REJECTED"),
-    ("SURVEYED", "REJECTED"),
+pub const LIFECYCLE: Lifecycle<InfrastructureStatus> = Lifecycle(&[
+    (InfrastructureStatus::Submitted, InfrastructureStatus::Surveyed),
+    (InfrastructureStatus::Surveyed, InfrastructureStatus::Approved),
+    (InfrastructureStatus::Approved, InfrastructureStatus::InProgress),
+    (InfrastructureStatus::InProgress, InfrastructureStatus::Completed),
+    (InfrastructureStatus::Submitted, InfrastructureStatus::Rejected),
+    (InfrastructureStatus::Surveyed, InfrastructureStatus::Rejected),
 ]);
 
 /// What a survey or decision records alongside the move.
@@ -131,7 +131,10 @@ pub async fn update(
 ) -> Result<infrastructure_request::Model, ServiceError> {
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
-    records::require_editable(&before.status, &["SUBMITTED", "SURVEYED"])?;
+    records::require_editable(
+        &before.status,
+        &[InfrastructureStatus::Submitted, InfrastructureStatus::Surveyed],
+    )?;
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();
     if let Some(v) = input.location {
@@ -175,13 +178,12 @@ pub async fn change_status(
     to: InfrastructureStatus,
     findings: Findings,
 ) -> Result<infrastructure_request::Model, ServiceError> {
-    let to_wire: &'static str = to.into();
-    records::transition::<Entity, ActiveModel>(
+    records::transition::<Entity, ActiveModel, _>(
         db,
         actor,
         id,
         expected_version,
-        to_wire,
+        to,
         &LIFECYCLE,
         |before, active| {
             let mut fields = Vec::new();

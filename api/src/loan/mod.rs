@@ -21,10 +21,10 @@ use crate::{
     scalars::Rupiah,
 };
 
-case_record!(loan_application::Model, LoanApplication, beneficiary: |m| Some(m.beneficiary_id), business: |m| Some(m.business_id), status: |m| Some(&m.status));
+case_record!(loan_application, LoanApplication, beneficiary: |m| Some(m.beneficiary_id), business: |m| Some(m.business_id), status: Status);
 
 /// Loan product.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum LoanProduct {
     /// KUR Super Mikro (≤ Rp10 million by default).
@@ -49,7 +49,7 @@ impl LoanProduct {
 }
 
 /// Lifecycle status of a loan application.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum LoanStatus {
     /// Being prepared (draf).

@@ -16,26 +16,28 @@ use super::{
 };
 use crate::{
     auth::Actor,
+    business::BusinessStatus,
     context::AppState,
     error::ServiceError,
     events::CaseAction,
     page::{Page, paginate},
     records::{self, Lifecycle, existing_for_retry, find_visible, parse_stored, wire, within_regions},
     rules::Rules,
+    training::EnrollmentStatus,
 };
 
 /// DRAFT → SUBMITTED → UNDER_REVIEW → APPROVED → DISBURSED; → REJECTED; → WITHDRAWN.
-pub const LIFECYCLE: Lifecycle = Lifecycle(&[
-    ("DRAFT", "SUBMITTED"),
-    ("SUBMITTED", "UNDER_REVIEW"),
-    ("UNDER_REVIEW", "APPROVED"),
-    ("APPROVED", "DISBURSED"),
-    ("SUBMITTED", "REJECTED"),
-    ("UNDER_REVIEW", "REJECTED"),
-    ("DRAFT", "WITHDRAWN"),
-    ("SUBMITTED", "WITHDRAWN"),
-    ("UNDER_REVIEW", "WITHDRAWN"),
-    ("APPROVED", "WITHDRAWN"),
+pub const LIFECYCLE: Lifecycle<LoanStatus> = Lifecycle(&[
+    (LoanStatus::Draft, LoanStatus::Submitted),
+    (LoanStatus::Submitted, LoanStatus::UnderReview),
+    (LoanStatus::UnderReview, LoanStatus::Approved),
+    (LoanStatus::Approved, LoanStatus::Disbursed),
+    (LoanStatus::Submitted, LoanStatus::Rejected),
+    (LoanStatus::UnderReview, LoanStatus::Rejected),
+    (LoanStatus::Draft, LoanStatus::Withdrawn),
+    (LoanStatus::Submitted, LoanStatus::Withdrawn),
+    (LoanStatus::UnderReview, LoanStatus::Withdrawn),
+    (LoanStatus::Approved, LoanStatus::Withdrawn),
 ]);
 
 /// One application visible to the caller.
@@ -119,14 +121,17 @@ async fn check_kur_eligibility(
     biz: &business::Model,
     today: NaiveDate,
 ) -> Result<(), ServiceError> {
-    let running = matches!(biz.status.as_str(), "RUNNING" | "STALLED" | "GRADUATED");
+    let running = matches!(
+        records::stored(&biz.status)?,
+        BusinessStatus::Running | BusinessStatus::Stalled | BusinessStatus::Graduated
+    );
     let months_ago = |m: u32| today.checked_sub_months(Months::new(m)).unwrap_or(today);
     if running && biz.started_on.is_some_and(|d| d <= months_ago(rules.kur_min_months_running)) {
         return Ok(());
     }
     let completed = training_enrollment::Entity::find()
         .filter(training_enrollment::Column::BeneficiaryId.eq(biz.beneficiary_id))
-        .filter(training_enrollment::Column::Status.eq("COMPLETED"))
+        .filter(training_enrollment::Column::Status.eq(wire(EnrollmentStatus::Completed)))
         .all(db)
         .await?;
     let ids: Vec<Uuid> = completed.iter().map(|e| e.training_id).collect();
@@ -201,7 +206,7 @@ pub async fn update(
 ) -> Result<loan_application::Model, ServiceError> {
     let txn = state.db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
-    records::require_editable(&before.status, &["DRAFT"])?;
+    records::require_editable(&before.status, &[LoanStatus::Draft])?;
     let product: LoanProduct = parse_stored(&before.product).map_err(|_| ServiceError::NotFound)?;
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();
@@ -246,8 +251,7 @@ pub async fn change_status(
 ) -> Result<loan_application::Model, ServiceError> {
     let txn = state.db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, id, expected_version).await?;
-    let to_wire: &'static str = to.into();
-    LIFECYCLE.check(&before.status, to_wire)?;
+    LIFECYCLE.check(records::stored(&before.status)?, to)?;
     let product: LoanProduct = parse_stored(&before.product).map_err(|_| ServiceError::NotFound)?;
     if to == LoanStatus::Submitted && product.is_kur() {
         let biz = business::Entity::find_by_id(before.business_id)
@@ -256,7 +260,7 @@ pub async fn change_status(
             .ok_or(ServiceError::NotFound)?;
         check_kur_eligibility(&txn, &state.rules, &biz, Utc::now().date_naive()).await?;
     }
-    let mut active = ActiveModel { status: Set(to_wire.to_owned()), ..Default::default() };
+    let mut active = ActiveModel { status: Set(wire(to)), ..Default::default() };
     let mut fields = vec!["status"];
     if let Some(amount) = approved_amount {
         check_amount(&state.rules, product, "approvedAmount", amount)?;

@@ -21,10 +21,10 @@ use crate::{
     scalars::{Date, Rupiah},
 };
 
-case_record!(monitoring_visit::Model, MonitoringVisit, beneficiary: |m| Some(m.beneficiary_id), business: |m| Some(m.business_id), status: |_m| None);
+case_record!(monitoring_visit, MonitoringVisit, beneficiary: |m| Some(m.beneficiary_id), business: |m| Some(m.business_id), status: none);
 
 /// What the volunteer saw the business doing.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ObservedStatus {
     /// Running (berjalan).

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::{MonitoringVisitFilter, ObservedStatus, RecordMonitoringVisitInput};
 use crate::{
     auth::Actor,
+    business::BusinessStatus,
     error::ServiceError,
     events::CaseAction,
     page::{Page, paginate},
@@ -118,19 +119,21 @@ pub async fn record(
     let stale = biz.status_changed_on.is_some_and(|changed| input.visited_on.0 < changed);
     let mut change = business::ActiveModel::default();
     let (action, fields): (crate::events::CaseAction, Vec<&str>) =
-        match (input.observed_status, biz.status.as_str()) {
+        match (input.observed_status, records::stored::<BusinessStatus>(&biz.status)?) {
             _ if stale => (CaseAction::Updated, Vec::new()),
-            (ObservedStatus::Stalled, "RUNNING") => {
-                change.status = Set("STALLED".into());
+            (ObservedStatus::Stalled, BusinessStatus::Running) => {
+                change.status = Set(wire(BusinessStatus::Stalled));
                 change.status_changed_on = Set(Some(input.visited_on.0));
                 (CaseAction::StatusChanged, vec!["status"])
             }
-            (ObservedStatus::Running, "STALLED") => {
-                change.status = Set("RUNNING".into());
+            (ObservedStatus::Running, BusinessStatus::Stalled) => {
+                change.status = Set(wire(BusinessStatus::Running));
                 change.status_changed_on = Set(Some(input.visited_on.0));
                 (CaseAction::StatusChanged, vec!["status"])
             }
-            (ObservedStatus::Closed, "RUNNING" | "STALLED") if biz.closure_proposed_by_visit.is_none() => {
+            (ObservedStatus::Closed, BusinessStatus::Running | BusinessStatus::Stalled)
+                if biz.closure_proposed_by_visit.is_none() =>
+            {
                 change.closure_proposed_by_visit = Set(Some(visit.id));
                 change.closure_proposed_on = Set(Some(input.visited_on.0));
                 (CaseAction::ClosureProposed, vec!["closureProposedByVisitId", "closureProposedOn"])

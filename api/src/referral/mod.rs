@@ -21,10 +21,10 @@ use crate::{
     scalars::Date,
 };
 
-case_record!(referral::Model, Referral, beneficiary: |m| Some(m.beneficiary_id), business: |m| m.business_id, status: |m| Some(&m.status));
+case_record!(referral, Referral, beneficiary: |m| Some(m.beneficiary_id), business: |m| m.business_id, status: Status);
 
 /// Service a referral asks for.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReferralService {
     /// Access to capital, e.g. KUR (akses permodalan).
@@ -48,7 +48,7 @@ pub enum ReferralService {
 }
 
 /// Lifecycle status of a referral.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReferralStatus {
     /// Sent, awaiting the receiving agency (terkirim).

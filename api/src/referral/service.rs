@@ -21,11 +21,11 @@ use crate::{
 };
 
 /// OPEN → ACCEPTED → COMPLETED; OPEN → DECLINED; OPEN → CANCELLED.
-pub const LIFECYCLE: Lifecycle = Lifecycle(&[
-    ("OPEN", "ACCEPTED"),
-    ("ACCEPTED", "COMPLETED"),
-    ("OPEN", "DECLINED"),
-    ("OPEN", "CANCELLED"),
+pub const LIFECYCLE: Lifecycle<ReferralStatus> = Lifecycle(&[
+    (ReferralStatus::Open, ReferralStatus::Accepted),
+    (ReferralStatus::Accepted, ReferralStatus::Completed),
+    (ReferralStatus::Open, ReferralStatus::Declined),
+    (ReferralStatus::Open, ReferralStatus::Cancelled),
 ]);
 
 /// The receiving agency's response.
@@ -149,7 +149,7 @@ pub async fn update(
     if before.from_agency != actor.agency {
         return Err(ServiceError::Forbidden("only the sending agency may change a referral".into()));
     }
-    records::require_editable(&before.status, &["OPEN"])?;
+    records::require_editable(&before.status, &[ReferralStatus::Open])?;
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();
     if let Some(v) = input.service {
@@ -185,7 +185,6 @@ pub async fn change_status(
     to: ReferralStatus,
     response: Response,
 ) -> Result<referral::Model, ServiceError> {
-    let to_wire: &'static str = to.into();
     // The outcome is a record the caller can see, in the same person's case.
     if let (Some(kind), Some(outcome)) = (response.outcome_type, response.outcome_id) {
         let referral = find_visible::<Entity>(db, actor, id).await?;
@@ -199,12 +198,12 @@ pub async fn change_status(
             ));
         }
     }
-    records::transition::<Entity, ActiveModel>(
+    records::transition::<Entity, ActiveModel, _>(
         db,
         actor,
         id,
         expected_version,
-        to_wire,
+        to,
         &LIFECYCLE,
         |before, active| {
             let allowed = match to {

@@ -21,11 +21,11 @@ use crate::{
     scalars::Date,
 };
 
-case_record!(training::Model, Training, beneficiary: |_m| None, business: |_m| None, status: |m| Some(&m.status));
-case_record!(training_enrollment::Model, TrainingEnrollment, beneficiary: |m| Some(m.beneficiary_id), business: |m| m.business_id, status: |m| Some(&m.status));
+case_record!(training, Training, beneficiary: |_m| None, business: |_m| None, status: Status);
+case_record!(training_enrollment, TrainingEnrollment, beneficiary: |m| Some(m.beneficiary_id), business: |m| m.business_id, status: Status);
 
 /// Training topic.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum TrainingTopic {
     /// Technical guidance (bimbingan teknis) that goes with a starter package.
@@ -45,7 +45,7 @@ pub enum TrainingTopic {
 }
 
 /// Lifecycle status of a training.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum TrainingStatus {
     /// Planned (direncanakan).
@@ -61,7 +61,7 @@ pub enum TrainingStatus {
 }
 
 /// Lifecycle status of an enrollment.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, EnumString, IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum EnrollmentStatus {
     /// Enrolled (terdaftar).

@@ -36,21 +36,21 @@ use crate::{
 };
 
 /// PLANNED → OPEN → ONGOING → COMPLETED; PLANNED/OPEN/ONGOING → CANCELLED.
-pub const LIFECYCLE: Lifecycle = Lifecycle(&[
-    ("PLANNED", "OPEN"),
-    ("OPEN", "ONGOING"),
-    ("ONGOING", "COMPLETED"),
-    ("PLANNED", "CANCELLED"),
-    ("OPEN", "CANCELLED"),
-    ("ONGOING", "CANCELLED"),
+pub const LIFECYCLE: Lifecycle<TrainingStatus> = Lifecycle(&[
+    (TrainingStatus::Planned, TrainingStatus::Open),
+    (TrainingStatus::Open, TrainingStatus::Ongoing),
+    (TrainingStatus::Ongoing, TrainingStatus::Completed),
+    (TrainingStatus::Planned, TrainingStatus::Cancelled),
+    (TrainingStatus::Open, TrainingStatus::Cancelled),
+    (TrainingStatus::Ongoing, TrainingStatus::Cancelled),
 ]);
 
 /// ENROLLED → ATTENDED → COMPLETED; ENROLLED/ATTENDED → DROPPED.
-pub const ENROLLMENT_LIFECYCLE: Lifecycle = Lifecycle(&[
-    ("ENROLLED", "ATTENDED"),
-    ("ATTENDED", "COMPLETED"),
-    ("ENROLLED", "DROPPED"),
-    ("ATTENDED", "DROPPED"),
+pub const ENROLLMENT_LIFECYCLE: Lifecycle<EnrollmentStatus> = Lifecycle(&[
+    (EnrollmentStatus::Enrolled, EnrollmentStatus::Attended),
+    (EnrollmentStatus::Attended, EnrollmentStatus::Completed),
+    (EnrollmentStatus::Enrolled, EnrollmentStatus::Dropped),
+    (EnrollmentStatus::Attended, EnrollmentStatus::Dropped),
 ]);
 
 /// Only the organising agency manages a training and its enrollments.
@@ -235,8 +235,7 @@ pub async fn change_status(
     input: StatusChangeInput,
     to: TrainingStatus,
 ) -> Result<training::Model, ServiceError> {
-    let to: &'static str = to.into();
-    records::transition::<Entity, ActiveModel>(
+    records::transition::<Entity, ActiveModel, _>(
         db,
         actor,
         input.id,
@@ -389,9 +388,8 @@ pub async fn change_enrollment(
     let before =
         records::load_for_write::<enrollment::Entity>(&txn, actor, input.id, input.expected_version).await?;
     organiser_of(&txn, actor, before.training_id).await?;
-    let to_wire: &'static str = to.into();
-    ENROLLMENT_LIFECYCLE.check(&before.status, to_wire)?;
-    let mut active = enrollment::ActiveModel { status: Set(to_wire.to_owned()), ..Default::default() };
+    ENROLLMENT_LIFECYCLE.check(records::stored(&before.status)?, to)?;
+    let mut active = enrollment::ActiveModel { status: Set(wire(to)), ..Default::default() };
     let mut fields = vec!["status"];
     if let Some(cert) = certificate_no {
         active.certificate_no = Set(Some(cert));
