@@ -142,6 +142,21 @@ impl Actor {
     }
 }
 
+/// The scope that writes records of `kind`.
+pub fn write_scope(kind: crate::records::EntityType) -> Scope {
+    use crate::records::EntityType as T;
+    match kind {
+        T::Beneficiary => Scope::BeneficiaryWrite,
+        T::Assistance => Scope::AssistanceWrite,
+        T::Business => Scope::BusinessWrite,
+        T::Training | T::TrainingEnrollment => Scope::TrainingWrite,
+        T::InfrastructureRequest => Scope::InfrastructureWrite,
+        T::LoanApplication => Scope::LoanWrite,
+        T::Referral => Scope::ReferralWrite,
+        T::MonitoringVisit => Scope::MonitoringWrite,
+    }
+}
+
 /// A guard that lets a field resolve only for tokens with the scope.
 pub struct RequireScope(pub Scope);
 

@@ -142,6 +142,10 @@ pub async fn record<R: CaseRecord>(
         from_status: Set(from_status.map(str::to_owned)),
         to_status: Set(record.status().map(str::to_owned)),
         changed_fields: Set(serde_json::to_string(fields).unwrap_or_else(|_| "[]".into())),
+        reason: Set(fields
+            .contains(&"statusReason")
+            .then(|| record.status_reason().map(str::to_owned))
+            .flatten()),
         actor_agency: Set(actor.agency.clone()),
         actor_client: Set(actor.client.clone()),
         regency_code: Set(record.regency_code().to_owned()),
@@ -253,6 +257,11 @@ impl CaseEvent {
     /// The fields the write set (GraphQL names).
     async fn changed_fields(&self) -> Vec<String> {
         serde_json::from_str(&self.model.changed_fields).unwrap_or_default()
+    }
+    /// The reason given with a move that ended or refused the record (reject, close, cancel,
+    /// withdraw, deactivate, decline, drop); null otherwise.
+    async fn reason(&self) -> Option<&str> {
+        self.model.reason.as_deref()
     }
     /// Agency (OPD) that wrote.
     async fn actor_agency(&self) -> &str {

@@ -34,6 +34,7 @@ pub mod limits;
 pub mod loaders;
 pub mod loan;
 pub mod monitoring;
+pub mod moves;
 pub mod page;
 pub mod pii;
 pub mod policy;

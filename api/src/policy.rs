@@ -153,6 +153,17 @@ impl Policy {
     }
 }
 
+/// The guard of a mutation that writes records of one type: the token holds the type's write
+/// scope (`loan:write` for loan applications, …) and its agency owns the record type.
+pub struct RequireWrite(pub EntityType);
+
+impl Guard for RequireWrite {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        ctx.actor()?.require(crate::auth::write_scope(self.0))?;
+        RequireOwner(self.0).check(ctx).await
+    }
+}
+
 /// A guard that lets a mutation run only for an agency that owns the record type.
 pub struct RequireOwner(pub EntityType);
 

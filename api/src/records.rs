@@ -65,6 +65,8 @@ pub trait CaseRecord {
     fn business_id(&self) -> Option<Uuid>;
     fn regency_code(&self) -> &str;
     fn status(&self) -> Option<&str>;
+    /// The reason given with the last move that ended or refused the record.
+    fn status_reason(&self) -> Option<&str>;
     fn created_by_agency(&self) -> &str;
 }
 
@@ -80,8 +82,8 @@ pub trait CaseEntity: Regional {
     const VERSION: Self::Column;
     const CREATED_AT: Self::Column;
     const UPDATED_AT: Self::Column;
-    /// `status`, for records with a lifecycle.
-    const STATUS: Option<Self::Column>;
+    /// `status` and `status_reason`, for records with a lifecycle.
+    const STATUS: Option<(Self::Column, Self::Column)>;
 }
 
 /// Implements `Regional` for a table with a `regency_code` column.
@@ -98,19 +100,19 @@ pub(crate) use regional;
 /// `status: Status` names the lifecycle's column, `status: none` a record without one.
 macro_rules! case_record {
     ($m:ident, $kind:ident, beneficiary: |$b:ident| $ben:expr, business: |$z:ident| $biz:expr, status: none) => {
-        $crate::records::case_record!(@impl $m, $kind, |$b| $ben, |$z| $biz, |_s| None, None);
+        $crate::records::case_record!(@impl $m, $kind, |$b| $ben, |$z| $biz, |_s| None, |_r| None, None);
     };
     ($m:ident, $kind:ident, beneficiary: |$b:ident| $ben:expr, business: |$z:ident| $biz:expr, status: $status:ident) => {
-        $crate::records::case_record!(@impl $m, $kind, |$b| $ben, |$z| $biz, |s| Some(&s.status), Some($m::Column::$status));
+        $crate::records::case_record!(@impl $m, $kind, |$b| $ben, |$z| $biz, |s| Some(&s.status), |r| r.status_reason.as_deref(), Some(($m::Column::$status, $m::Column::StatusReason)));
     };
-    (@impl $m:ident, $kind:ident, |$b:ident| $ben:expr, |$z:ident| $biz:expr, |$s:ident| $status:expr, $column:expr) => {
+    (@impl $m:ident, $kind:ident, |$b:ident| $ben:expr, |$z:ident| $biz:expr, |$s:ident| $status:expr, |$r:ident| $reason:expr, $column:expr) => {
         $crate::records::regional!($m);
         impl $crate::records::CaseEntity for $m::Entity {
             const ID: $m::Column = $m::Column::Id;
             const VERSION: $m::Column = $m::Column::Version;
             const CREATED_AT: $m::Column = $m::Column::CreatedAt;
             const UPDATED_AT: $m::Column = $m::Column::UpdatedAt;
-            const STATUS: Option<$m::Column> = $column;
+            const STATUS: Option<($m::Column, $m::Column)> = $column;
         }
         impl $crate::records::CaseRecord for $m::Model {
             const ENTITY_TYPE: $crate::records::EntityType = $crate::records::EntityType::$kind;
@@ -135,6 +137,10 @@ macro_rules! case_record {
                 let $s = self;
                 $status
             }
+            fn status_reason(&self) -> Option<&str> {
+                let $r = self;
+                $reason
+            }
             fn created_by_agency(&self) -> &str {
                 &self.created_by_agency
             }
@@ -150,22 +156,26 @@ pub trait Status:
 }
 impl<S: Copy + Eq + Into<&'static str> + FromStr + strum::VariantArray + Send + Sync + 'static> Status for S {}
 
-/// The allowed status moves of one record type, checked against its status enum at compile time.
-pub struct Lifecycle<S: 'static>(pub &'static [(S, S)]);
+/// The moves of one record type's lifecycle, checked against its status enum at compile time
+/// (declared with [`crate::moves::moves!`]).
+pub struct Lifecycle<S: 'static>(pub &'static [crate::moves::Move<S>]);
 
 impl<S: Status> Lifecycle<S> {
     /// Whether `from → to` is on the lifecycle.
     pub fn allows(&self, from: S, to: S) -> bool {
-        self.0.iter().any(|&(f, t)| f == from && t == to)
+        self.0.iter().any(|m| m.to == to && m.from.contains(&from))
     }
 
-    /// `INVALID_TRANSITION` unless `from → to` is on the lifecycle.
-    pub fn check(&self, from: S, to: S) -> Result<(), ServiceError> {
-        if self.allows(from, to) {
-            Ok(())
-        } else {
-            Err(ServiceError::InvalidTransition { from: wire(from), to: wire(to) })
-        }
+    /// The move a mutation makes.
+    pub fn by_field(&self, field: &str) -> &'static crate::moves::Move<S> {
+        let found = self.0.iter().find(|m| m.field == field);
+        // `moves!` declares each mutation with its move.
+        found.unwrap_or(&self.0[0])
+    }
+
+    /// The moves.
+    pub fn moves(&self) -> &'static [crate::moves::Move<S>] {
+        self.0
     }
 }
 
@@ -353,16 +363,71 @@ where
     Ok(after)
 }
 
-/// One lifecycle move in its own transaction: load, check version and lifecycle, let `prepare`
-/// set any fields that go with the move (and refuse it), write, record the event, commit.
-pub async fn transition<E, A, S>(
+/// A lifecycle move under way: its transaction, the record as it was, and the fields set so far.
+pub struct Moving<E: EntityTrait, A> {
+    pub txn: DatabaseTransaction,
+    pub before: E::Model,
+    pub active: A,
+    pub fields: Vec<&'static str>,
+}
+
+impl<E, A> Moving<E, A>
+where
+    E: CaseEntity,
+    E::Model: CaseRecord + Sync,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+    A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    /// Starts a move in its own transaction: loads the record, checks version and lifecycle, sets
+    /// the status and keeps the reason of a move that ends the record (required, not blank).
+    pub async fn start<S: Status, D>(
+        db: &DatabaseConnection,
+        actor: &Actor,
+        to: &crate::moves::Move<S>,
+        change: &crate::moves::StatusChange<D>,
+    ) -> Result<Self, ServiceError> {
+        let txn = db.begin().await?;
+        let before = load_for_write::<E>(&txn, actor, change.id, change.expected_version).await?;
+        let (Some((status, status_reason)), Some(from)) = (E::STATUS, before.status()) else {
+            return Err(ServiceError::Database(sea_orm::DbErr::Custom(
+                "a record without a lifecycle".into(),
+            )));
+        };
+        let from: S = stored(from)?;
+        if !to.from.contains(&from) {
+            return Err(ServiceError::InvalidTransition { from: wire(from), to: wire(to.to) });
+        }
+        let mut active = A::default();
+        active.set(status, Value::from(wire(to.to)));
+        let mut fields = vec!["status"];
+        if to.ends {
+            let reason = change.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+            let Some(reason) = reason else {
+                return Err(ServiceError::validation("reason", "this move needs a reason"));
+            };
+            active.set(status_reason, Value::from(reason));
+            fields.push("statusReason");
+        }
+        Ok(Self { txn, before, active, fields })
+    }
+
+    /// Writes the move with its case event and commits.
+    pub async fn finish(self, actor: &Actor) -> Result<E::Model, ServiceError> {
+        let action = crate::events::CaseAction::StatusChanged;
+        let after = update::<E, A>(&self.txn, actor, &self.before, self.active, action, &self.fields).await?;
+        self.txn.commit().await?;
+        Ok(after)
+    }
+}
+
+/// One lifecycle move in its own transaction ([`Moving::start`]), with `prepare` setting any
+/// fields that go with the move (or refusing it) before it is written.
+pub async fn transition<E, A, S, D>(
     db: &DatabaseConnection,
     actor: &Actor,
-    id: Uuid,
-    expected_version: i32,
-    to: S,
-    lifecycle: &Lifecycle<S>,
-    prepare: impl FnOnce(&E::Model, &mut A) -> Result<Vec<&'static str>, ServiceError>,
+    to: &crate::moves::Move<S>,
+    change: crate::moves::StatusChange<D>,
+    prepare: impl FnOnce(&E::Model, &mut A, D) -> Result<Vec<&'static str>, ServiceError>,
 ) -> Result<E::Model, ServiceError>
 where
     E: CaseEntity,
@@ -371,21 +436,10 @@ where
     A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
     S: Status,
 {
-    let txn = db.begin().await?;
-    let before = load_for_write::<E>(&txn, actor, id, expected_version).await?;
-    let (Some(column), Some(from)) = (E::STATUS, before.status()) else {
-        return Err(ServiceError::Database(sea_orm::DbErr::Custom("a record without a lifecycle".into())));
-    };
-    lifecycle.check(stored(from)?, to)?;
-    let mut active = A::default();
-    active.set(column, Value::from(wire(to)));
-    let mut fields = vec!["status"];
-    fields.extend(prepare(&before, &mut active)?);
-    let after =
-        update::<E, A>(&txn, actor, &before, active, crate::events::CaseAction::StatusChanged, &fields)
-            .await?;
-    txn.commit().await?;
-    Ok(after)
+    let mut moving = Moving::<E, A>::start(db, actor, to, &change).await?;
+    let extra = prepare(&moving.before, &mut moving.active, change.details)?;
+    moving.fields.extend(extra);
+    moving.finish(actor).await
 }
 
 /// Who created a record.
@@ -395,15 +449,6 @@ pub struct CreatedBy {
     pub agency: String,
     /// API client.
     pub client: String,
-}
-
-/// Input for a lifecycle move that needs nothing but the record and its version.
-#[derive(async_graphql::InputObject)]
-pub struct StatusChangeInput {
-    /// The record.
-    pub id: Uuid,
-    /// The version the client last read; a stale one is refused with `CONFLICT`.
-    pub expected_version: i32,
 }
 
 /// The enum's wire name, as stored in the database.

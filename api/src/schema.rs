@@ -5,18 +5,18 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use crate::revocation::RevocationMutation;
 
 use crate::{
-    assistance::{AssistanceMutation, AssistanceQuery},
-    beneficiary::{BeneficiaryMutation, BeneficiaryQuery},
-    business::{BusinessMutation, BusinessQuery},
+    assistance::{AssistanceMoves, AssistanceMutation, AssistanceQuery},
+    beneficiary::{BeneficiaryMoves, BeneficiaryMutation, BeneficiaryQuery},
+    business::{BusinessMoves, BusinessMutation, BusinessQuery},
     context::AppState,
     events::{CaseEventQuery, CaseEventSubscription},
-    infrastructure::{InfrastructureMutation, InfrastructureQuery},
-    loan::{LoanMutation, LoanQuery},
+    infrastructure::{InfrastructureMoves, InfrastructureMutation, InfrastructureQuery},
+    loan::{LoanMoves, LoanMutation, LoanQuery},
     monitoring::{MonitoringMutation, MonitoringQuery},
     pii::PiiQuery,
     reference::ReferenceQuery,
-    referral::{ReferralMutation, ReferralQuery},
-    training::{TrainingMutation, TrainingQuery},
+    referral::{ReferralMoves, ReferralMutation, ReferralQuery},
+    training::{EnrollmentMoves, TrainingMoves, TrainingMutation, TrainingQuery},
     webhooks::{WebhookMutation, WebhookQuery},
 };
 
@@ -43,12 +43,20 @@ pub struct QueryRoot(
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(
     BeneficiaryMutation,
+    BeneficiaryMoves,
     AssistanceMutation,
+    AssistanceMoves,
     BusinessMutation,
+    BusinessMoves,
     TrainingMutation,
+    TrainingMoves,
+    EnrollmentMoves,
     InfrastructureMutation,
+    InfrastructureMoves,
     LoanMutation,
+    LoanMoves,
     ReferralMutation,
+    ReferralMoves,
     MonitoringMutation,
     RevocationMutation,
     WebhookMutation,

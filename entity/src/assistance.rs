@@ -22,6 +22,8 @@ pub struct Model {
     pub decile_source: String,
     pub decile_assessed_on: Date,
     pub status: String,
+    /// The reason given with the last move that ended or refused the record.
+    pub status_reason: Option<String>,
     pub version: i32,
     pub created_by_agency: String,
     pub created_by_client: String,

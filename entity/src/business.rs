@@ -20,6 +20,8 @@ pub struct Model {
     pub lead_agency: String,
     pub started_on: Option<Date>,
     pub status: String,
+    /// The reason given with the last move that ended or refused the record.
+    pub status_reason: Option<String>,
     /// The day the status last changed (none for records from before this was kept).
     pub status_changed_on: Option<Date>,
     /// A field visit that observed the business closed; the owning agency confirms or rejects.

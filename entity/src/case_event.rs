@@ -19,6 +19,8 @@ pub struct Model {
     pub to_status: Option<String>,
     /// JSON array of the field names the write changed.
     pub changed_fields: String,
+    /// The reason given with a move that ended or refused the record.
+    pub reason: Option<String>,
     pub actor_agency: String,
     pub actor_client: String,
     pub regency_code: String,

@@ -21,6 +21,8 @@ pub struct Model {
     pub housing_aid_last_10_years: Option<bool>,
     pub decision_reason: Option<String>,
     pub status: String,
+    /// The reason given with the last move that ended or refused the record.
+    pub status_reason: Option<String>,
     pub version: i32,
     pub created_by_agency: String,
     pub created_by_client: String,

@@ -19,6 +19,8 @@ pub struct Model {
     /// Seats taken by enrollments that are not dropped; bounded by `capacity` in SQL.
     pub seats_taken: i32,
     pub status: String,
+    /// The reason given with the last move that ended or refused the record.
+    pub status_reason: Option<String>,
     pub version: i32,
     pub created_by_agency: String,
     pub created_by_client: String,

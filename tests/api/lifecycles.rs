@@ -77,9 +77,9 @@ async fn business_moves_along_its_lifecycle_only() {
         &app,
         &token,
         "closeBusiness",
-        "StatusChangeInput",
+        "StatusChangeWithReasonInput",
         "business",
-        json!({ "id": id, "expectedVersion": 7 }),
+        json!({ "id": id, "expectedVersion": 7, "reason": "Alasan pengujian" }),
     )
     .await;
     assert_eq!(
@@ -101,9 +101,9 @@ async fn business_moves_along_its_lifecycle_only() {
         &app,
         &token,
         "rejectBusiness",
-        "StatusChangeInput",
+        "StatusChangeWithReasonInput",
         "business",
-        json!({ "id": other, "expectedVersion": 1 }),
+        json!({ "id": other, "expectedVersion": 1, "reason": "Alasan pengujian" }),
     )
     .await;
     assert_eq!(status(&body, "rejectBusiness", "business"), "REJECTED");
@@ -135,9 +135,9 @@ async fn assistance_is_planned_then_disbursed_or_cancelled() {
         &app,
         &token,
         "cancelAssistance",
-        "StatusChangeInput",
+        "StatusChangeWithReasonInput",
         "assistance",
-        json!({ "id": a_id, "expectedVersion": 2 }),
+        json!({ "id": a_id, "expectedVersion": 2, "reason": "Alasan pengujian" }),
     )
     .await;
     assert_eq!(user_error(&body, "cancelAssistance").as_deref(), Some("INVALID_TRANSITION"));
@@ -145,9 +145,9 @@ async fn assistance_is_planned_then_disbursed_or_cancelled() {
         &app,
         &token,
         "cancelAssistance",
-        "StatusChangeInput",
+        "StatusChangeWithReasonInput",
         "assistance",
-        json!({ "id": b_id, "expectedVersion": 1 }),
+        json!({ "id": b_id, "expectedVersion": 1, "reason": "Alasan pengujian" }),
     )
     .await;
     assert_eq!(status(&body, "cancelAssistance", "assistance"), "CANCELLED");
@@ -258,9 +258,9 @@ async fn training_and_enrollment_lifecycles() {
         &app,
         &token,
         "cancelTraining",
-        "StatusChangeInput",
+        "StatusChangeWithReasonInput",
         "training",
-        json!({ "id": training, "expectedVersion": 4 }),
+        json!({ "id": training, "expectedVersion": 4, "reason": "Alasan pengujian" }),
     )
     .await;
     assert_eq!(user_error(&body, "cancelTraining").as_deref(), Some("INVALID_TRANSITION"));
@@ -320,7 +320,7 @@ async fn infrastructure_request_lifecycle_and_rtlh_gates() {
         &app,
         &token,
         "rejectInfrastructureRequest",
-        "RejectInfrastructureRequestInput",
+        "StatusChangeWithReasonInput",
         f,
         json!({ "id": id, "expectedVersion": 2, "reason": "Sudah menerima bantuan 2019" }),
     )
@@ -399,9 +399,9 @@ async fn loan_lifecycle_from_draft_to_disbursed() {
         &app,
         &token,
         "withdrawLoanApplication",
-        "StatusChangeInput",
+        "StatusChangeWithReasonInput",
         f,
-        json!({ "id": id, "expectedVersion": 5 }),
+        json!({ "id": id, "expectedVersion": 5, "reason": "Alasan pengujian" }),
     )
     .await;
     assert_eq!(user_error(&body, "withdrawLoanApplication").as_deref(), Some("INVALID_TRANSITION"));
@@ -438,9 +438,9 @@ async fn only_the_receiving_agency_answers_a_referral_and_only_the_sender_cancel
         &app,
         &koperasi,
         "cancelReferral",
-        "StatusChangeInput",
+        "StatusChangeWithReasonInput",
         f,
-        json!({ "id": id, "expectedVersion": 1 }),
+        json!({ "id": id, "expectedVersion": 1, "reason": "Alasan pengujian" }),
     )
     .await;
     assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("FORBIDDEN"));
@@ -458,7 +458,7 @@ async fn only_the_receiving_agency_answers_a_referral_and_only_the_sender_cancel
         &app,
         &koperasi,
         "declineReferral",
-        "DeclineReferralInput",
+        "StatusChangeWithReasonInput",
         f,
         json!({ "id": id, "expectedVersion": 2, "reason": "x" }),
     )
@@ -539,9 +539,9 @@ async fn a_graduated_beneficiary_cannot_be_deactivated() {
         &app,
         &token,
         "deactivateBeneficiary",
-        "StatusChangeInput",
+        "StatusChangeWithReasonInput",
         "beneficiary",
-        json!({ "id": id, "expectedVersion": 2 }),
+        json!({ "id": id, "expectedVersion": 2, "reason": "Alasan pengujian" }),
     )
     .await;
     assert_eq!(user_error(&body, "deactivateBeneficiary").as_deref(), Some("INVALID_TRANSITION"));
@@ -585,7 +585,7 @@ async fn only_the_sender_edits_an_open_referral_and_decided_requests_stay_as_dec
         &app,
         &pupr,
         "rejectInfrastructureRequest",
-        "RejectInfrastructureRequestInput",
+        "StatusChangeWithReasonInput",
         "infrastructureRequest",
         json!({ "id": req, "expectedVersion": 2, "reason": "Di luar prioritas" }),
     )
@@ -624,8 +624,8 @@ async fn a_visit_proposes_a_closure_that_only_the_owning_agency_confirms_or_reje
         json!([{ "id": business }]),
         "the owner's work list: {work}"
     );
-    let close = "mutation($i: StatusChangeInput!) { closeBusiness(input: $i) { business { status } userErrors { code } } }";
-    let body = app.gql(&relawan, close, json!({ "i": { "id": business, "expectedVersion": version } })).await;
+    let close = "mutation($i: StatusChangeWithReasonInput!) { closeBusiness(input: $i) { business { status } userErrors { code } } }";
+    let body = app.gql(&relawan, close, json!({ "i": { "id": business, "expectedVersion": version, "reason": "Pemilik pindah ke luar daerah" } })).await;
     assert_eq!(
         crate::helpers::error_code(&body).as_deref(),
         Some("FORBIDDEN"),
@@ -638,7 +638,7 @@ async fn a_visit_proposes_a_closure_that_only_the_owning_agency_confirms_or_reje
 
     let body = app.gql(&relawan, record, visit("2026-11-02", "CLOSED")).await;
     let version = body["data"]["recordMonitoringVisit"]["monitoringVisit"]["business"]["version"].clone();
-    let body = app.gql(&dinsos, close, json!({ "i": { "id": business, "expectedVersion": version } })).await;
+    let body = app.gql(&dinsos, close, json!({ "i": { "id": business, "expectedVersion": version, "reason": "Pemilik pindah ke luar daerah" } })).await;
     assert_eq!(body["data"]["closeBusiness"]["business"]["status"], "CLOSED", "the owner confirms: {body}");
     let events = app
         .gql(
@@ -694,4 +694,196 @@ async fn a_business_cannot_start_in_the_future() {
         .gql(&token, start, json!({ "i": { "id": id, "expectedVersion": 3, "startedOn": "2999-01-01" } }))
         .await;
     assert_eq!(body["data"]["startBusiness"]["userErrors"][0]["field"], "startedOn", "{body}");
+}
+
+/// One row of a lifecycle table, as the API names it.
+struct MoveRow {
+    mutation: String,
+    from: Vec<&'static str>,
+    to: &'static str,
+    ends: bool,
+}
+
+/// A record to drive through every move from every status of its lifecycle.
+struct Subject {
+    table: &'static str,
+    id: String,
+    payload_field: &'static str,
+    statuses: Vec<&'static str>,
+    moves: Vec<MoveRow>,
+}
+
+fn camel(snake: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in snake.split('_').enumerate() {
+        let mut chars = part.chars();
+        match chars.next() {
+            Some(first) if i > 0 => out.extend(first.to_uppercase().chain(chars)),
+            Some(first) => out.extend(std::iter::once(first).chain(chars)),
+            None => {}
+        }
+    }
+    out
+}
+
+fn subject<S: sinergi_api::records::Status>(
+    table: &'static str,
+    id: String,
+    payload_field: &'static str,
+    lifecycle: &sinergi_api::records::Lifecycle<S>,
+) -> Subject {
+    let name = |s: S| -> &'static str { s.into() };
+    Subject {
+        table,
+        id,
+        payload_field,
+        statuses: S::VARIANTS.iter().map(|s| name(*s)).collect(),
+        moves: lifecycle
+            .moves()
+            .iter()
+            .map(|m| MoveRow {
+                mutation: camel(m.field),
+                from: m.from.iter().map(|s| name(*s)).collect(),
+                to: name(m.to),
+                ends: m.ends,
+            })
+            .collect(),
+    }
+}
+
+/// The input a move takes besides the record and its version, and its type.
+fn move_input(row: &MoveRow) -> (&'static str, Value) {
+    match row.mutation.as_str() {
+        _ if row.ends => ("StatusChangeWithReasonInput", json!({ "reason": "Alasan pengujian" })),
+        "approveLoan" => ("ApproveLoanInput", json!({ "approvedAmount": 5000000 })),
+        "startBusiness" => ("StartBusinessInput", json!({})),
+        "disburseAssistance" => ("DisburseAssistanceInput", json!({})),
+        "surveyInfrastructureRequest" => {
+            ("SurveyInfrastructureRequestInput", json!({ "surveyNotes": "Survei lapangan" }))
+        }
+        "completeReferral" => ("CompleteReferralInput", json!({})),
+        "completeEnrollment" => ("CompleteEnrollmentInput", json!({ "certificateNo": "C-1" })),
+        _ => ("StatusChangeInput", json!({})),
+    }
+}
+
+async fn set_status(app: &TestApp, table: &str, id: &str, status: &str) -> i64 {
+    let backend = app.db.get_database_backend();
+    let (p1, p2) = if backend == sea_orm::DbBackend::Postgres { ("$1", "$2") } else { ("?", "?") };
+    let id = uuid::Uuid::parse_str(id).expect("uuid");
+    let update = sea_orm::Statement::from_sql_and_values(
+        backend,
+        format!("UPDATE {table} SET status = {p1} WHERE id = {p2}"),
+        [status.into(), id.into()],
+    );
+    sea_orm::ConnectionTrait::execute_raw(&app.db, update).await.expect("set status");
+    let select = sea_orm::Statement::from_sql_and_values(
+        backend,
+        format!("SELECT CAST(version AS BIGINT) AS v FROM {table} WHERE id = {p1}"),
+        [id.into()],
+    );
+    let row = sea_orm::ConnectionTrait::query_one_raw(&app.db, select).await.expect("version").expect("row");
+    row.try_get::<i64>("", "v").expect("v")
+}
+
+#[tokio::test]
+async fn every_move_succeeds_from_its_statuses_and_is_an_invalid_transition_from_every_other() {
+    use sinergi_api::{assistance, beneficiary, business, infrastructure, loan, referral, training};
+
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let pupr = app.token("PUPR", "infrastructure:read infrastructure:write", &["64"]);
+    let koperasi = app.token("DISPERINDAGKOP", "loan:read loan:write referral:read referral:write", &["64"]);
+    let person = app.beneficiary(2).await;
+    let created = |body: Value, mutation: &str, field: &str| {
+        body["data"][mutation][field]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{mutation}: {body}"))
+            .to_owned()
+    };
+    let business_id = app.equipped_business(&person).await;
+    let assistance_id = created(
+        app.gql(&admin, "mutation($i: CreateAssistanceInput!) { createAssistance(input: $i) { assistance { id } } }",
+            json!({ "i": { "beneficiaryId": person, "programme": "BLT", "amount": 600000, "periodStart": "2026-01-01", "fundSource": "APBD" } })).await,
+        "createAssistance", "assistance");
+    let training_id = created(
+        app.gql(&admin, "mutation($i: CreateTrainingInput!) { createTraining(input: $i) { training { id } } }",
+            json!({ "i": { "title": "Pembukuan", "topic": "BOOKKEEPING", "regencyCode": "6472", "startsOn": "2026-12-01", "endsOn": "2026-12-03", "capacity": 10 } })).await,
+        "createTraining", "training");
+    set_status(&app, "training", &training_id, "OPEN").await;
+    let enrollment_id = created(
+        app.gql(
+            &admin,
+            "mutation($i: EnrollInTrainingInput!) { enrollInTraining(input: $i) { enrollment { id } } }",
+            json!({ "i": { "trainingId": training_id, "beneficiaryId": person } }),
+        )
+        .await,
+        "enrollInTraining",
+        "enrollment",
+    );
+    let request_id = created(
+        app.gql(&pupr, "mutation($i: CreateInfrastructureRequestInput!) { createInfrastructureRequest(input: $i) { infrastructureRequest { id } } }",
+            json!({ "i": { "beneficiaryId": person, "kind": "CLEAN_WATER", "estimatedCost": 5000000 } })).await,
+        "createInfrastructureRequest", "infrastructureRequest");
+    let loan_id = created(
+        app.gql(&koperasi, "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { loanApplication { id } } }",
+            json!({ "i": { "businessId": business_id, "product": "COOPERATIVE", "lender": "Koperasi Maju", "requestedAmount": 10000000, "tenorMonths": 12 } })).await,
+        "createLoanApplication", "loanApplication");
+    let referral_id = created(
+        app.gql(&admin, "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } } }",
+            json!({ "i": { "beneficiaryId": person, "toAgency": "DISPERINDAGKOP", "service": "CAPITAL_ACCESS", "reason": "Modal usaha" } })).await,
+        "createReferral", "referral");
+
+    let subjects = [
+        subject("beneficiary", person.clone(), "beneficiary", &beneficiary::LIFECYCLE),
+        subject("assistance", assistance_id, "assistance", &assistance::LIFECYCLE),
+        subject("business", business_id, "business", &business::LIFECYCLE),
+        subject("training", training_id, "training", &training::LIFECYCLE),
+        subject("training_enrollment", enrollment_id, "enrollment", &training::ENROLLMENT_LIFECYCLE),
+        subject("infrastructure_request", request_id, "infrastructureRequest", &infrastructure::LIFECYCLE),
+        subject("loan_application", loan_id, "loanApplication", &loan::LIFECYCLE),
+        subject("referral", referral_id, "referral", &referral::LIFECYCLE),
+    ];
+    let mut checked = 0;
+    for subject in &subjects {
+        assert!(!subject.moves.is_empty(), "{} has moves", subject.table);
+        for row in &subject.moves {
+            let token = match row.mutation.as_str() {
+                m if m.contains("InfrastructureRequest") || m == "startInfrastructureWork" => &pupr,
+                m if m.contains("Loan") => &koperasi,
+                "acceptReferral" | "declineReferral" | "completeReferral" => &koperasi,
+                _ => &admin,
+            };
+            let (input_type, extra) = move_input(row);
+            for status in &subject.statuses {
+                let version = set_status(&app, subject.table, &subject.id, status).await;
+                let mut input = json!({ "id": subject.id, "expectedVersion": version });
+                if let (Some(input), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
+                    input.extend(extra.clone());
+                }
+                let field = subject.payload_field;
+                let q = format!(
+                    "mutation($i: {input_type}!) {{ {m}(input: $i) {{ {field} {{ status statusReason }} userErrors {{ code message }} }} }}",
+                    m = row.mutation
+                );
+                let body = app.gql(token, &q, json!({ "i": input })).await;
+                let what = format!("{} from {status}: {body}", row.mutation);
+                if row.from.contains(status) {
+                    assert_eq!(body["data"][&row.mutation][field]["status"], row.to, "{what}");
+                    let reason = &body["data"][&row.mutation][field]["statusReason"];
+                    if row.ends {
+                        assert_eq!(reason, "Alasan pengujian", "{what}");
+                    }
+                } else {
+                    assert_eq!(
+                        user_error(&body, &row.mutation).as_deref(),
+                        Some("INVALID_TRANSITION"),
+                        "{what}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 150, "every move from every status: {checked}");
 }

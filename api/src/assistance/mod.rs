@@ -15,9 +15,10 @@ use crate::{
     error::gql,
     error::payload,
     loaders::Loaders,
+    moves::{StatusChange, StatusChangeWithReasonInput, moves},
     page::{Page, order_by},
-    policy::RequireOwner,
-    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
+    policy::RequireWrite,
+    records::{CreatedBy, EntityType, case_record, parse_stored},
     scalars::{Date, Rupiah},
 };
 
@@ -118,6 +119,10 @@ impl Assistance {
     /// Lifecycle status.
     async fn status(&self) -> async_graphql::Result<AssistanceStatus> {
         parse_stored(&self.model.status)
+    }
+    /// Why it was cancelled (alasan).
+    async fn status_reason(&self) -> Option<&str> {
+        self.model.status_reason.as_deref()
     }
     /// Optimistic-concurrency version.
     async fn version(&self) -> i32 {
@@ -290,7 +295,7 @@ pub struct AssistanceMutation;
 #[Object]
 impl AssistanceMutation {
     /// Plans assistance; a starter package checks deciles 1–5 and one per year. Needs `assistance:write` and an agency that owns assistance records.
-    #[graphql(guard = "RequireScope(Scope::AssistanceWrite).and(RequireOwner(EntityType::Assistance))")]
+    #[graphql(guard = "RequireWrite(EntityType::Assistance)")]
     async fn create_assistance(
         &self,
         ctx: &Context<'_>,
@@ -300,7 +305,7 @@ impl AssistanceMutation {
     }
 
     /// Changes planned assistance. Needs `assistance:write` and an agency that owns assistance records.
-    #[graphql(guard = "RequireScope(Scope::AssistanceWrite).and(RequireOwner(EntityType::Assistance))")]
+    #[graphql(guard = "RequireWrite(EntityType::Assistance)")]
     async fn update_assistance(
         &self,
         ctx: &Context<'_>,
@@ -308,45 +313,25 @@ impl AssistanceMutation {
     ) -> async_graphql::Result<UpdateAssistancePayload> {
         UpdateAssistancePayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
+}
 
+moves! {
+    /// Assistance lifecycle mutations.
+    AssistanceMoves, LIFECYCLE: AssistanceStatus, guard = "RequireWrite(EntityType::Assistance)",
+    payload = ChangeAssistanceStatusPayload, service = service::change_status;
     /// PLANNED → DISBURSED. Needs `assistance:write` and an agency that owns assistance records.
-    #[graphql(guard = "RequireScope(Scope::AssistanceWrite).and(RequireOwner(EntityType::Assistance))")]
-    async fn disburse_assistance(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: DisburseAssistanceInput,
-    ) -> async_graphql::Result<ChangeAssistanceStatusPayload> {
-        let on = input.disbursed_on.map(|d| d.0).unwrap_or_else(|| Utc::now().date_naive());
-        ChangeAssistanceStatusPayload::from_result(
-            service::change_status(
-                ctx.db()?,
-                ctx.actor()?,
-                input.id,
-                input.expected_version,
-                AssistanceStatus::Disbursed,
-                Some(on),
-            )
-            .await,
-        )
-    }
+    disburse_assistance(DisburseAssistanceInput): [Planned] => Disbursed;
+    /// PLANNED → CANCELLED with a reason. Needs `assistance:write` and an agency that owns assistance records.
+    cancel_assistance(StatusChangeWithReasonInput): [Planned] => Cancelled, ends;
+}
 
-    /// PLANNED → CANCELLED. Needs `assistance:write` and an agency that owns assistance records.
-    #[graphql(guard = "RequireScope(Scope::AssistanceWrite).and(RequireOwner(EntityType::Assistance))")]
-    async fn cancel_assistance(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeAssistanceStatusPayload> {
-        ChangeAssistanceStatusPayload::from_result(
-            service::change_status(
-                ctx.db()?,
-                ctx.actor()?,
-                input.id,
-                input.expected_version,
-                AssistanceStatus::Cancelled,
-                None,
-            )
-            .await,
-        )
+impl From<DisburseAssistanceInput> for StatusChange<Option<chrono::NaiveDate>> {
+    fn from(input: DisburseAssistanceInput) -> Self {
+        Self {
+            id: input.id,
+            expected_version: input.expected_version,
+            reason: None,
+            details: Some(input.disbursed_on.map(|d| d.0).unwrap_or_else(|| Utc::now().date_naive())),
+        }
     }
 }

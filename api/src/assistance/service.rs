@@ -19,15 +19,10 @@ use crate::{
     context::AppState,
     error::ServiceError,
     events::CaseAction,
+    moves::{Move, StatusChange},
     page::{Page, paginate},
-    records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
+    records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
-
-/// PLANNED → DISBURSED; PLANNED → CANCELLED.
-pub const LIFECYCLE: Lifecycle<AssistanceStatus> = Lifecycle(&[
-    (AssistanceStatus::Planned, AssistanceStatus::Disbursed),
-    (AssistanceStatus::Planned, AssistanceStatus::Cancelled),
-]);
 
 /// One record visible to the caller.
 pub async fn get(
@@ -136,6 +131,7 @@ pub async fn create(
         decile_source: Set(person.decile_source),
         decile_assessed_on: Set(person.decile_assessed_on),
         status: Set(wire(AssistanceStatus::Planned)),
+        status_reason: Set(None),
         version: Set(1),
         created_by_agency: Set(actor.agency.clone()),
         created_by_client: Set(actor.client.clone()),
@@ -191,29 +187,19 @@ pub async fn update(
 
 /// A lifecycle move; disbursing records the date.
 pub async fn change_status(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
-    id: Uuid,
-    expected_version: i32,
-    to: AssistanceStatus,
-    disbursed_on: Option<NaiveDate>,
+    to: &Move<AssistanceStatus>,
+    change: StatusChange<Option<NaiveDate>>,
 ) -> Result<assistance::Model, ServiceError> {
-    records::transition::<Entity, ActiveModel, _>(
-        db,
-        actor,
-        id,
-        expected_version,
-        to,
-        &LIFECYCLE,
-        |_, active| {
-            Ok(match disbursed_on {
-                Some(date) => {
-                    active.disbursed_on = Set(Some(date));
-                    vec!["disbursedOn"]
-                }
-                None => Vec::new(),
-            })
-        },
-    )
+    records::transition::<Entity, ActiveModel, _, _>(&state.db, actor, to, change, |_, active, on| {
+        Ok(match on {
+            Some(date) => {
+                active.disbursed_on = Set(Some(date));
+                vec!["disbursedOn"]
+            }
+            None => Vec::new(),
+        })
+    })
     .await
 }

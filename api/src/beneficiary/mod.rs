@@ -19,10 +19,12 @@ use crate::{
     infrastructure::InfrastructureRequest,
     loaders::Loaders,
     monitoring::MonitoringVisit,
+    moves::{StatusChangeInput, StatusChangeWithReasonInput, moves},
     page::{Page, order_by},
     pii::{mask, reveal},
     policy::RequireOwner,
-    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
+    policy::RequireWrite,
+    records::{CreatedBy, EntityType, case_record, parse_stored},
     referral::Referral,
     scalars::Date,
     training::TrainingEnrollment,
@@ -157,6 +159,10 @@ impl Beneficiary {
     /// Lifecycle status.
     async fn status(&self) -> async_graphql::Result<BeneficiaryStatus> {
         parse_stored(&self.model.status)
+    }
+    /// Why the household is no longer followed (alasan).
+    async fn status_reason(&self) -> Option<&str> {
+        self.model.status_reason.as_deref()
     }
     /// Synthetic demo record (never a real person).
     async fn is_demo(&self) -> bool {
@@ -462,7 +468,7 @@ impl BeneficiaryMutation {
     /// Changes a beneficiary's details. Needs `beneficiary:write` and an agency that owns
     /// beneficiary records. Changing the NIK or KK number is handling personal data: it also needs
     /// the `pii:read` scope (FORBIDDEN without it).
-    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite).and(RequireOwner(EntityType::Beneficiary))")]
+    #[graphql(guard = "RequireWrite(EntityType::Beneficiary)")]
     async fn update_beneficiary(
         &self,
         ctx: &Context<'_>,
@@ -472,28 +478,14 @@ impl BeneficiaryMutation {
         let result = service::update(state, ctx.actor()?, input).await;
         UpdateBeneficiaryPayload::with_warnings(log_duplicate(ctx, result))
     }
+}
 
+moves! {
+    /// Beneficiary lifecycle mutations.
+    BeneficiaryMoves, LIFECYCLE: BeneficiaryStatus, guard = "RequireWrite(EntityType::Beneficiary)",
+    payload = ChangeBeneficiaryStatusPayload, service = service::change_status;
     /// ACTIVE → GRADUATED: the household has levelled up (naik kelas). Needs `beneficiary:write` and an agency that owns beneficiary records.
-    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite).and(RequireOwner(EntityType::Beneficiary))")]
-    async fn graduate_beneficiary(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeBeneficiaryStatusPayload> {
-        ChangeBeneficiaryStatusPayload::from_result(
-            service::change_status(ctx.db()?, ctx.actor()?, input, BeneficiaryStatus::Graduated).await,
-        )
-    }
-
-    /// ACTIVE → INACTIVE: no longer followed. Needs `beneficiary:write` and an agency that owns beneficiary records.
-    #[graphql(guard = "RequireScope(Scope::BeneficiaryWrite).and(RequireOwner(EntityType::Beneficiary))")]
-    async fn deactivate_beneficiary(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeBeneficiaryStatusPayload> {
-        ChangeBeneficiaryStatusPayload::from_result(
-            service::change_status(ctx.db()?, ctx.actor()?, input, BeneficiaryStatus::Inactive).await,
-        )
-    }
+    graduate_beneficiary(StatusChangeInput): [Active] => Graduated;
+    /// ACTIVE → INACTIVE with a reason: no longer followed. Needs `beneficiary:write` and an agency that owns beneficiary records.
+    deactivate_beneficiary(StatusChangeWithReasonInput): [Active] => Inactive, ends;
 }

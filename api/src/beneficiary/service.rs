@@ -4,8 +4,7 @@ use chrono::Utc;
 use entity::beneficiary::{self, ActiveModel, Column, Entity};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order, QueryFilter,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, Order, QueryFilter, TransactionTrait,
     sea_query::{Expr, Func},
 };
 use uuid::Uuid;
@@ -20,18 +19,10 @@ use crate::{
     error::{ServiceError, UserWarning},
     events::CaseAction,
     identity::{check_kk, check_nik},
+    moves::{Move, StatusChange},
     page::{Page, contains_pattern, paginate},
-    records::{
-        self, Lifecycle, StatusChangeInput, existing_for_retry, find_visible, require_region, wire,
-        within_regions,
-    },
+    records::{self, existing_for_retry, find_visible, require_region, wire, within_regions},
 };
-
-/// ACTIVE → GRADUATED / INACTIVE.
-pub const LIFECYCLE: Lifecycle<BeneficiaryStatus> = Lifecycle(&[
-    (BeneficiaryStatus::Active, BeneficiaryStatus::Graduated),
-    (BeneficiaryStatus::Active, BeneficiaryStatus::Inactive),
-]);
 
 /// One beneficiary visible to the caller.
 pub async fn get(
@@ -245,6 +236,7 @@ async fn create_checked(
         decile_source: Set(wire(input.decile_source)),
         decile_assessed_on: Set(input.decile_assessed_on.0),
         status: Set(wire(BeneficiaryStatus::Active)),
+        status_reason: Set(None),
         is_demo: Set(false),
         version: Set(1),
         created_by_agency: Set(actor.agency.clone()),
@@ -391,19 +383,11 @@ async fn move_case(txn: &impl ConnectionTrait, beneficiary: Uuid, regency: &str)
 
 /// A lifecycle move.
 pub async fn change_status(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
-    input: StatusChangeInput,
-    to: BeneficiaryStatus,
+    to: &Move<BeneficiaryStatus>,
+    change: StatusChange,
 ) -> Result<beneficiary::Model, ServiceError> {
-    records::transition::<Entity, ActiveModel, _>(
-        db,
-        actor,
-        input.id,
-        input.expected_version,
-        to,
-        &LIFECYCLE,
-        |_, _| Ok(Vec::new()),
-    )
-    .await
+    records::transition::<Entity, ActiveModel, _, _>(&state.db, actor, to, change, |_, _, ()| Ok(Vec::new()))
+        .await
 }

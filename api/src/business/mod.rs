@@ -17,9 +17,10 @@ use crate::{
     loaders::Loaders,
     loan::LoanApplication,
     monitoring::MonitoringVisit,
+    moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
     page::{Page, order_by},
-    policy::RequireOwner,
-    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
+    policy::RequireWrite,
+    records::{CreatedBy, EntityType, case_record, parse_stored},
     referral::Referral,
     scalars::{Date, Rupiah},
 };
@@ -144,6 +145,10 @@ impl Business {
     /// Lifecycle status.
     async fn status(&self) -> async_graphql::Result<BusinessStatus> {
         parse_stored(&self.model.status)
+    }
+    /// Why it was rejected or closed (alasan).
+    async fn status_reason(&self) -> Option<&str> {
+        self.model.status_reason.as_deref()
     }
     /// The day the status last changed; a visit made before it moves nothing.
     async fn status_changed_on(&self) -> Option<Date> {
@@ -368,20 +373,10 @@ impl BusinessQuery {
 #[derive(Default)]
 pub struct BusinessMutation;
 
-async fn move_business(
-    ctx: &Context<'_>,
-    input: StatusChangeInput,
-    to: BusinessStatus,
-) -> async_graphql::Result<ChangeBusinessStatusPayload> {
-    ChangeBusinessStatusPayload::from_result(
-        service::change_status(ctx.db()?, ctx.actor()?, input.id, input.expected_version, to, None).await,
-    )
-}
-
 #[Object]
 impl BusinessMutation {
     /// Proposes a business for a beneficiary (PROPOSED). Needs `business:write` and an agency that owns business records.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
+    #[graphql(guard = "RequireWrite(EntityType::Business)")]
     async fn create_business(
         &self,
         ctx: &Context<'_>,
@@ -404,86 +399,9 @@ impl BusinessMutation {
         UpdateBusinessPayload::from_result(service::update(ctx.db()?, actor, owner, input).await)
     }
 
-    /// PROPOSED → APPROVED. Needs `business:write` and an agency that owns business records.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
-    async fn approve_business(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
-        move_business(ctx, input, BusinessStatus::Approved).await
-    }
-
-    /// PROPOSED → REJECTED. Needs `business:write` and an agency that owns business records.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
-    async fn reject_business(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
-        move_business(ctx, input, BusinessStatus::Rejected).await
-    }
-
-    /// APPROVED → EQUIPPED: the starter package was delivered. Needs `business:write` and an agency that owns business records.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
-    async fn equip_business(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
-        move_business(ctx, input, BusinessStatus::Equipped).await
-    }
-
-    /// EQUIPPED → RUNNING, recording the start date. Needs `business:write` and an agency that owns business records.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
-    async fn start_business(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StartBusinessInput,
-    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
-        let today = Utc::now().date_naive();
-        let started = input.started_on.map(|d| d.0).unwrap_or(today);
-        if started > today {
-            return ChangeBusinessStatusPayload::from_result::<entity::business::Model>(Err(
-                crate::error::ServiceError::validation("startedOn", "a business cannot start in the future"),
-            ));
-        }
-        ChangeBusinessStatusPayload::from_result(
-            service::change_status(
-                ctx.db()?,
-                ctx.actor()?,
-                input.id,
-                input.expected_version,
-                BusinessStatus::Running,
-                Some(started),
-            )
-            .await,
-        )
-    }
-
-    /// RUNNING → STALLED (macet). Needs `business:write` and an agency that owns business records.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
-    async fn stall_business(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
-        move_business(ctx, input, BusinessStatus::Stalled).await
-    }
-
-    /// STALLED → RUNNING: the business recovered. Needs `business:write` and an agency that owns business records.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
-    async fn resume_business(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
-        move_business(ctx, input, BusinessStatus::Running).await
-    }
-
     /// Rejects a closure a monitoring visit proposed; the business stays as it is.
     /// Needs `business:write` and an agency that owns business records.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
+    #[graphql(guard = "RequireWrite(EntityType::Business)")]
     async fn reject_business_closure(
         &self,
         ctx: &Context<'_>,
@@ -493,24 +411,37 @@ impl BusinessMutation {
             service::reject_closure(ctx.db()?, ctx.actor()?, input.id, input.expected_version).await,
         )
     }
+}
 
-    /// RUNNING/STALLED → CLOSED; confirms a closure a visit proposed. Needs `business:write` and an agency that owns business records.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
-    async fn close_business(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
-        move_business(ctx, input, BusinessStatus::Closed).await
-    }
-
+moves! {
+    /// Business lifecycle mutations.
+    BusinessMoves, LIFECYCLE: BusinessStatus, guard = "RequireWrite(EntityType::Business)",
+    payload = ChangeBusinessStatusPayload, service = service::change_status;
+    /// PROPOSED → APPROVED. Needs `business:write` and an agency that owns business records.
+    approve_business(StatusChangeInput): [Proposed] => Approved;
+    /// PROPOSED → REJECTED with a reason. Needs `business:write` and an agency that owns business records.
+    reject_business(StatusChangeWithReasonInput): [Proposed] => Rejected, ends;
+    /// APPROVED → EQUIPPED: the starter package was delivered. Needs `business:write` and an agency that owns business records.
+    equip_business(StatusChangeInput): [Approved] => Equipped;
+    /// EQUIPPED → RUNNING, recording the start date (not in the future). Needs `business:write` and an agency that owns business records.
+    start_business(StartBusinessInput): [Equipped] => Running;
+    /// RUNNING → STALLED (macet). Needs `business:write` and an agency that owns business records.
+    stall_business(StatusChangeInput): [Running] => Stalled;
+    /// STALLED → RUNNING: the business recovered. Needs `business:write` and an agency that owns business records.
+    resume_business(StatusChangeInput): [Stalled] => Running;
+    /// RUNNING/STALLED → CLOSED with a reason; confirms a closure a visit proposed. Needs `business:write` and an agency that owns business records.
+    close_business(StatusChangeWithReasonInput): [Running, Stalled] => Closed, ends;
     /// RUNNING → GRADUATED: the business levelled up (naik kelas). Needs `business:write` and an agency that owns business records.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite).and(RequireOwner(EntityType::Business))")]
-    async fn graduate_business(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
-        move_business(ctx, input, BusinessStatus::Graduated).await
+    graduate_business(StatusChangeInput): [Running] => Graduated;
+}
+
+impl From<StartBusinessInput> for StatusChange<Option<chrono::NaiveDate>> {
+    fn from(input: StartBusinessInput) -> Self {
+        Self {
+            id: input.id,
+            expected_version: input.expected_version,
+            reason: None,
+            details: Some(input.started_on.map(|d| d.0).unwrap_or_else(|| Utc::now().date_naive())),
+        }
     }
 }

@@ -16,25 +16,13 @@ use uuid::Uuid;
 use super::{BusinessFilter, BusinessOrderBy, BusinessStatus, CreateBusinessInput, UpdateBusinessInput};
 use crate::{
     auth::Actor,
+    context::AppState,
     error::ServiceError,
     events::CaseAction,
+    moves::{Move, StatusChange},
     page::{Page, contains_pattern, paginate},
-    records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
+    records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
-
-/// PROPOSED → APPROVED → EQUIPPED → RUNNING ⇄ STALLED → CLOSED; RUNNING → GRADUATED;
-/// PROPOSED → REJECTED.
-pub const LIFECYCLE: Lifecycle<BusinessStatus> = Lifecycle(&[
-    (BusinessStatus::Proposed, BusinessStatus::Approved),
-    (BusinessStatus::Proposed, BusinessStatus::Rejected),
-    (BusinessStatus::Approved, BusinessStatus::Equipped),
-    (BusinessStatus::Equipped, BusinessStatus::Running),
-    (BusinessStatus::Running, BusinessStatus::Stalled),
-    (BusinessStatus::Stalled, BusinessStatus::Running),
-    (BusinessStatus::Running, BusinessStatus::Closed),
-    (BusinessStatus::Stalled, BusinessStatus::Closed),
-    (BusinessStatus::Running, BusinessStatus::Graduated),
-]);
 
 /// One business visible to the caller.
 pub async fn get(
@@ -137,6 +125,7 @@ pub async fn create(
         closure_proposed_by_visit: Set(None),
         closure_proposed_on: Set(None),
         status: Set(wire(BusinessStatus::Proposed)),
+        status_reason: Set(None),
         version: Set(1),
         created_by_agency: Set(actor.agency.clone()),
         created_by_client: Set(actor.client.clone()),
@@ -203,32 +192,31 @@ pub async fn update(
     Ok(after)
 }
 
-/// A lifecycle move; entering RUNNING for the first time records the start date.
+/// A lifecycle move; a start records the day the business began running (not in the future).
 pub async fn change_status(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
-    id: Uuid,
-    expected_version: i32,
-    to: BusinessStatus,
-    started_on: Option<NaiveDate>,
+    to: &Move<BusinessStatus>,
+    change: StatusChange<Option<NaiveDate>>,
 ) -> Result<business::Model, ServiceError> {
-    records::transition::<Entity, ActiveModel, _>(
-        db,
+    let today = Utc::now().date_naive();
+    if change.details.is_some_and(|started| started > today) {
+        return Err(ServiceError::validation("startedOn", "a business cannot start in the future"));
+    }
+    records::transition::<Entity, ActiveModel, _, _>(
+        &state.db,
         actor,
-        id,
-        expected_version,
         to,
-        &LIFECYCLE,
-        |before, active| {
-            // A start records the day the business began running, which may be in the past.
-            active.status_changed_on = Set(Some(started_on.unwrap_or_else(|| Utc::now().date_naive())));
+        change,
+        |before, active, started_on| {
+            active.status_changed_on = Set(Some(started_on.unwrap_or(today)));
             let mut fields = Vec::new();
             if let Some(date) = started_on.filter(|_| before.started_on.is_none()) {
                 active.started_on = Set(Some(date));
                 fields.push("startedOn");
             }
             // Closing answers a visit's closure proposal; any other move leaves it pending.
-            if to == BusinessStatus::Closed && before.closure_proposed_by_visit.is_some() {
+            if to.to == BusinessStatus::Closed && before.closure_proposed_by_visit.is_some() {
                 active.closure_proposed_by_visit = Set(None);
                 active.closure_proposed_on = Set(None);
                 fields.extend(["closureProposedByVisitId", "closureProposedOn"]);

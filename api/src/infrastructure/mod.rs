@@ -16,9 +16,10 @@ use crate::{
     error::gql,
     error::payload,
     loaders::Loaders,
+    moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
     page::{Page, order_by},
-    policy::RequireOwner,
-    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
+    policy::RequireWrite,
+    records::{CreatedBy, EntityType, case_record, parse_stored},
     scalars::Rupiah,
 };
 
@@ -120,13 +121,18 @@ impl InfrastructureRequest {
     async fn housing_aid_last_10_years(&self) -> Option<bool> {
         self.model.housing_aid_last_10_years
     }
-    /// Reason for rejection or approval conditions.
+    /// Reason for rejection (recorded before `statusReason` existed).
+    #[graphql(deprecation = "use statusReason")]
     async fn decision_reason(&self) -> Option<&str> {
-        self.model.decision_reason.as_deref()
+        self.model.status_reason.as_deref().or(self.model.decision_reason.as_deref())
     }
     /// Lifecycle status.
     async fn status(&self) -> async_graphql::Result<InfrastructureStatus> {
         parse_stored(&self.model.status)
+    }
+    /// Why it was rejected (alasan).
+    async fn status_reason(&self) -> Option<&str> {
+        self.model.status_reason.as_deref()
     }
     /// Optimistic-concurrency version.
     async fn version(&self) -> i32 {
@@ -241,18 +247,6 @@ pub struct UpdateInfrastructureRequestInput {
     pub housing_aid_last_10_years: Option<bool>,
 }
 
-/// Input of `rejectInfrastructureRequest`.
-#[derive(InputObject)]
-pub struct RejectInfrastructureRequestInput {
-    /// The record.
-    pub id: Uuid,
-    /// The version the client last read.
-    pub expected_version: i32,
-    /// Why. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub reason: String,
-}
-
 payload!(
     /// Result of `createInfrastructureRequest`.
     CreateInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest }
@@ -307,30 +301,10 @@ impl InfrastructureQuery {
 #[derive(Default)]
 pub struct InfrastructureMutation;
 
-async fn move_request(
-    ctx: &Context<'_>,
-    input: StatusChangeInput,
-    to: InfrastructureStatus,
-) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
-    ChangeInfrastructureRequestPayload::from_result(
-        service::change_status(
-            ctx.db()?,
-            ctx.actor()?,
-            input.id,
-            input.expected_version,
-            to,
-            service::Findings::default(),
-        )
-        .await,
-    )
-}
-
 #[Object]
 impl InfrastructureMutation {
     /// Submits a request for a household. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
-    #[graphql(
-        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
-    )]
+    #[graphql(guard = "RequireWrite(EntityType::InfrastructureRequest)")]
     async fn create_infrastructure_request(
         &self,
         ctx: &Context<'_>,
@@ -340,9 +314,7 @@ impl InfrastructureMutation {
     }
 
     /// Changes a request's details while SUBMITTED or SURVEYED. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
-    #[graphql(
-        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
-    )]
+    #[graphql(guard = "RequireWrite(EntityType::InfrastructureRequest)")]
     async fn update_infrastructure_request(
         &self,
         ctx: &Context<'_>,
@@ -350,93 +322,38 @@ impl InfrastructureMutation {
     ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
         ChangeInfrastructureRequestPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
+}
 
+moves! {
+    /// Infrastructure-request lifecycle mutations.
+    InfrastructureMoves, LIFECYCLE: InfrastructureStatus,
+    guard = "RequireWrite(EntityType::InfrastructureRequest)",
+    payload = ChangeInfrastructureRequestPayload, service = service::change_status;
     /// SUBMITTED → SURVEYED, recording notes, cost and the RTLH gates. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
-    #[graphql(
-        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
-    )]
-    async fn survey_infrastructure_request(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: SurveyInfrastructureRequestInput,
-    ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
-        let findings = service::Findings {
-            survey_notes: Some(input.survey_notes),
-            estimated_cost: input.estimated_cost.map(|c| c.0),
-            has_land_proof: input.has_land_proof,
-            is_only_house: input.is_only_house,
-            housing_aid_last_10_years: input.housing_aid_last_10_years,
-            reason: None,
-        };
-        ChangeInfrastructureRequestPayload::from_result(
-            service::change_status(
-                ctx.db()?,
-                ctx.actor()?,
-                input.id,
-                input.expected_version,
-                InfrastructureStatus::Surveyed,
-                findings,
-            )
-            .await,
-        )
-    }
-
+    survey_infrastructure_request(SurveyInfrastructureRequestInput): [Submitted] => Surveyed;
     /// SURVEYED → APPROVED; an RTLH request needs all three gates met. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
-    #[graphql(
-        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
-    )]
-    async fn approve_infrastructure_request(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
-        move_request(ctx, input, InfrastructureStatus::Approved).await
-    }
-
+    approve_infrastructure_request(StatusChangeInput): [Surveyed] => Approved;
     /// APPROVED → IN_PROGRESS. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
-    #[graphql(
-        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
-    )]
-    async fn start_infrastructure_work(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
-        move_request(ctx, input, InfrastructureStatus::InProgress).await
-    }
-
+    start_infrastructure_work(StatusChangeInput): [Approved] => InProgress;
     /// IN_PROGRESS → COMPLETED. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
-    #[graphql(
-        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
-    )]
-    async fn complete_infrastructure_request(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
-        move_request(ctx, input, InfrastructureStatus::Completed).await
-    }
-
+    complete_infrastructure_request(StatusChangeInput): [InProgress] => Completed;
     /// SUBMITTED/SURVEYED → REJECTED with a reason. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
-    #[graphql(
-        guard = "RequireScope(Scope::InfrastructureWrite).and(RequireOwner(EntityType::InfrastructureRequest))"
-    )]
-    async fn reject_infrastructure_request(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: RejectInfrastructureRequestInput,
-    ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
-        let findings = service::Findings { reason: Some(input.reason), ..Default::default() };
-        ChangeInfrastructureRequestPayload::from_result(
-            service::change_status(
-                ctx.db()?,
-                ctx.actor()?,
-                input.id,
-                input.expected_version,
-                InfrastructureStatus::Rejected,
-                findings,
-            )
-            .await,
-        )
+    reject_infrastructure_request(StatusChangeWithReasonInput): [Submitted, Surveyed] => Rejected, ends;
+}
+
+impl From<SurveyInfrastructureRequestInput> for StatusChange<service::Findings> {
+    fn from(input: SurveyInfrastructureRequestInput) -> Self {
+        Self {
+            id: input.id,
+            expected_version: input.expected_version,
+            reason: None,
+            details: service::Findings {
+                survey_notes: Some(input.survey_notes),
+                estimated_cost: input.estimated_cost.map(|c| c.0),
+                has_land_proof: input.has_land_proof,
+                is_only_house: input.is_only_house,
+                housing_aid_last_10_years: input.housing_aid_last_10_years,
+            },
+        }
     }
 }

@@ -17,21 +17,13 @@ use super::{
 };
 use crate::{
     auth::Actor,
+    context::AppState,
     error::ServiceError,
     events::CaseAction,
+    moves::{Move, StatusChange},
     page::{Page, paginate},
-    records::{self, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
+    records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
-
-/// SUBMITTED → SURVEYED → APPROVED → IN_PROGRESS → COMPLETED; SUBMITTED/SURVEYED → REJECTED.
-pub const LIFECYCLE: Lifecycle<InfrastructureStatus> = Lifecycle(&[
-    (InfrastructureStatus::Submitted, InfrastructureStatus::Surveyed),
-    (InfrastructureStatus::Surveyed, InfrastructureStatus::Approved),
-    (InfrastructureStatus::Approved, InfrastructureStatus::InProgress),
-    (InfrastructureStatus::InProgress, InfrastructureStatus::Completed),
-    (InfrastructureStatus::Submitted, InfrastructureStatus::Rejected),
-    (InfrastructureStatus::Surveyed, InfrastructureStatus::Rejected),
-]);
 
 /// What a survey or decision records alongside the move.
 #[derive(Default)]
@@ -41,7 +33,6 @@ pub struct Findings {
     pub has_land_proof: Option<bool>,
     pub is_only_house: Option<bool>,
     pub housing_aid_last_10_years: Option<bool>,
-    pub reason: Option<String>,
 }
 
 /// One request visible to the caller.
@@ -112,6 +103,7 @@ pub async fn create(
         housing_aid_last_10_years: Set(input.housing_aid_last_10_years),
         decision_reason: Set(None),
         status: Set(wire(InfrastructureStatus::Submitted)),
+        status_reason: Set(None),
         version: Set(1),
         created_by_agency: Set(actor.agency.clone()),
         created_by_client: Set(actor.client.clone()),
@@ -171,21 +163,17 @@ pub async fn update(
 
 /// A lifecycle move with its findings; approving RTLH checks the programme's three gates.
 pub async fn change_status(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
-    id: Uuid,
-    expected_version: i32,
-    to: InfrastructureStatus,
-    findings: Findings,
+    to: &Move<InfrastructureStatus>,
+    change: StatusChange<Findings>,
 ) -> Result<infrastructure_request::Model, ServiceError> {
-    records::transition::<Entity, ActiveModel, _>(
-        db,
+    records::transition::<Entity, ActiveModel, _, _>(
+        &state.db,
         actor,
-        id,
-        expected_version,
         to,
-        &LIFECYCLE,
-        |before, active| {
+        change,
+        |before, active, findings| {
             let mut fields = Vec::new();
             if let Some(notes) = findings.survey_notes {
                 if notes.trim().is_empty() {
@@ -216,14 +204,7 @@ pub async fn change_status(
                 active.housing_aid_last_10_years = Set(aid);
                 fields.push("housingAidLast10Years");
             }
-            if let Some(reason) = findings.reason {
-                if reason.trim().is_empty() {
-                    return Err(ServiceError::validation("reason", "a rejection needs a reason"));
-                }
-                active.decision_reason = Set(Some(reason));
-                fields.push("decisionReason");
-            }
-            if to == InfrastructureStatus::Approved
+            if to.to == InfrastructureStatus::Approved
                 && before.kind == wire(InfrastructureKind::LivableHousing)
                 && !(land == Some(true) && only == Some(true) && aid == Some(false))
             {

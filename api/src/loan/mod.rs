@@ -15,9 +15,10 @@ use crate::{
     error::gql,
     error::payload,
     loaders::Loaders,
+    moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
     page::{Page, order_by},
-    policy::RequireOwner,
-    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
+    policy::RequireWrite,
+    records::{CreatedBy, EntityType, case_record, parse_stored},
     scalars::Rupiah,
 };
 
@@ -121,9 +122,13 @@ impl LoanApplication {
     async fn has_collateral(&self) -> bool {
         self.model.has_collateral
     }
-    /// The lender's reason for approval or rejection.
+    /// The lender's conditions of approval.
     async fn decision_reason(&self) -> Option<&str> {
         self.model.decision_reason.as_deref()
+    }
+    /// Why it was rejected or withdrawn (alasan).
+    async fn status_reason(&self) -> Option<&str> {
+        self.model.status_reason.as_deref()
     }
     /// Lifecycle status.
     async fn status(&self) -> async_graphql::Result<LoanStatus> {
@@ -235,18 +240,6 @@ pub struct ApproveLoanInput {
     pub reason: Option<String>,
 }
 
-/// Input of `rejectLoan`.
-#[derive(InputObject)]
-pub struct RejectLoanInput {
-    /// The record.
-    pub id: Uuid,
-    /// The version the client last read.
-    pub expected_version: i32,
-    /// Why it was rejected. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub reason: String,
-}
-
 payload!(
     /// Result of `createLoanApplication`.
     CreateLoanApplicationPayload { loan_application: LoanApplication }
@@ -305,21 +298,10 @@ impl LoanQuery {
 #[derive(Default)]
 pub struct LoanMutation;
 
-async fn move_loan(
-    ctx: &Context<'_>,
-    input: StatusChangeInput,
-    to: LoanStatus,
-) -> async_graphql::Result<ChangeLoanStatusPayload> {
-    let state = ctx.state()?;
-    ChangeLoanStatusPayload::from_result(
-        service::change_status(state, ctx.actor()?, input.id, input.expected_version, to, None, None).await,
-    )
-}
-
 #[Object]
 impl LoanMutation {
     /// Drafts a loan application within the product's limit. Needs `loan:write` and an agency that owns loan-application records.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
+    #[graphql(guard = "RequireWrite(EntityType::LoanApplication)")]
     async fn create_loan_application(
         &self,
         ctx: &Context<'_>,
@@ -329,7 +311,7 @@ impl LoanMutation {
     }
 
     /// Changes a draft. Needs `loan:write` and an agency that owns loan-application records.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
+    #[graphql(guard = "RequireWrite(EntityType::LoanApplication)")]
     async fn update_loan_application(
         &self,
         ctx: &Context<'_>,
@@ -337,87 +319,44 @@ impl LoanMutation {
     ) -> async_graphql::Result<UpdateLoanApplicationPayload> {
         UpdateLoanApplicationPayload::from_result(service::update(ctx.state()?, ctx.actor()?, input).await)
     }
+}
 
+moves! {
+    /// Loan lifecycle mutations. Each needs `loan:write` and an agency that owns loan-application records.
+    LoanMoves, LIFECYCLE: LoanStatus, guard = "RequireWrite(EntityType::LoanApplication)",
+    payload = ChangeLoanStatusPayload, service = service::change_status;
     /// DRAFT → SUBMITTED; KUR needs a business running ≥ 6 months, or ≥ 3 months after completed
     /// training (configurable). Needs `loan:write` and an agency that owns loan-application records.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
-    async fn submit_loan_application(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeLoanStatusPayload> {
-        move_loan(ctx, input, LoanStatus::Submitted).await
-    }
-
+    submit_loan_application(StatusChangeInput): [Draft] => Submitted;
     /// SUBMITTED → UNDER_REVIEW. Needs `loan:write` and an agency that owns loan-application records.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
-    async fn start_loan_review(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeLoanStatusPayload> {
-        move_loan(ctx, input, LoanStatus::UnderReview).await
-    }
-
+    start_loan_review(StatusChangeInput): [Submitted] => UnderReview;
     /// UNDER_REVIEW → APPROVED with the approved amount. Needs `loan:write` and an agency that owns loan-application records.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
-    async fn approve_loan(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: ApproveLoanInput,
-    ) -> async_graphql::Result<ChangeLoanStatusPayload> {
-        ChangeLoanStatusPayload::from_result(
-            service::change_status(
-                ctx.state()?,
-                ctx.actor()?,
-                input.id,
-                input.expected_version,
-                LoanStatus::Approved,
-                Some(input.approved_amount.0),
-                input.reason,
-            )
-            .await,
-        )
-    }
-
+    approve_loan(ApproveLoanInput): [UnderReview] => Approved;
     /// SUBMITTED/UNDER_REVIEW → REJECTED with a reason. Needs `loan:write` and an agency that owns loan-application records.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
-    async fn reject_loan(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: RejectLoanInput,
-    ) -> async_graphql::Result<ChangeLoanStatusPayload> {
-        ChangeLoanStatusPayload::from_result(
-            service::change_status(
-                ctx.state()?,
-                ctx.actor()?,
-                input.id,
-                input.expected_version,
-                LoanStatus::Rejected,
-                None,
-                Some(input.reason),
-            )
-            .await,
-        )
-    }
-
+    reject_loan(StatusChangeWithReasonInput): [Submitted, UnderReview] => Rejected, ends;
     /// APPROVED → DISBURSED. Needs `loan:write` and an agency that owns loan-application records.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
-    async fn disburse_loan(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeLoanStatusPayload> {
-        move_loan(ctx, input, LoanStatus::Disbursed).await
-    }
+    disburse_loan(StatusChangeInput): [Approved] => Disbursed;
+    /// DRAFT/SUBMITTED/UNDER_REVIEW/APPROVED → WITHDRAWN with a reason. Needs `loan:write` and an agency that owns loan-application records.
+    withdraw_loan_application(StatusChangeWithReasonInput): [Draft, Submitted, UnderReview, Approved] => Withdrawn, ends;
+}
 
-    /// DRAFT/SUBMITTED/UNDER_REVIEW/APPROVED → WITHDRAWN. Needs `loan:write` and an agency that owns loan-application records.
-    #[graphql(guard = "RequireScope(Scope::LoanWrite).and(RequireOwner(EntityType::LoanApplication))")]
-    async fn withdraw_loan_application(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeLoanStatusPayload> {
-        move_loan(ctx, input, LoanStatus::Withdrawn).await
+/// What an approval records besides the status.
+#[derive(Default)]
+pub struct LoanDecision {
+    pub approved_amount: Option<i64>,
+    pub conditions: Option<String>,
+}
+
+impl From<ApproveLoanInput> for StatusChange<LoanDecision> {
+    fn from(input: ApproveLoanInput) -> Self {
+        Self {
+            id: input.id,
+            expected_version: input.expected_version,
+            reason: None,
+            details: LoanDecision {
+                approved_amount: Some(input.approved_amount.0),
+                conditions: input.reason,
+            },
+        }
     }
 }

@@ -12,7 +12,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    CreateLoanApplicationInput, LoanApplicationFilter, LoanProduct, LoanStatus, UpdateLoanApplicationInput,
+    CreateLoanApplicationInput, LoanApplicationFilter, LoanDecision, LoanProduct, LoanStatus,
+    UpdateLoanApplicationInput,
 };
 use crate::{
     auth::Actor,
@@ -20,25 +21,12 @@ use crate::{
     context::AppState,
     error::ServiceError,
     events::CaseAction,
+    moves::{Move, StatusChange},
     page::{Page, paginate},
-    records::{self, Lifecycle, existing_for_retry, find_visible, parse_stored, wire, within_regions},
+    records::{self, Moving, existing_for_retry, find_visible, parse_stored, wire, within_regions},
     rules::Rules,
     training::EnrollmentStatus,
 };
-
-/// DRAFT → SUBMITTED → UNDER_REVIEW → APPROVED → DISBURSED; → REJECTED; → WITHDRAWN.
-pub const LIFECYCLE: Lifecycle<LoanStatus> = Lifecycle(&[
-    (LoanStatus::Draft, LoanStatus::Submitted),
-    (LoanStatus::Submitted, LoanStatus::UnderReview),
-    (LoanStatus::UnderReview, LoanStatus::Approved),
-    (LoanStatus::Approved, LoanStatus::Disbursed),
-    (LoanStatus::Submitted, LoanStatus::Rejected),
-    (LoanStatus::UnderReview, LoanStatus::Rejected),
-    (LoanStatus::Draft, LoanStatus::Withdrawn),
-    (LoanStatus::Submitted, LoanStatus::Withdrawn),
-    (LoanStatus::UnderReview, LoanStatus::Withdrawn),
-    (LoanStatus::Approved, LoanStatus::Withdrawn),
-]);
 
 /// One application visible to the caller.
 pub async fn get(
@@ -187,6 +175,7 @@ pub async fn create(
         has_collateral: Set(input.has_collateral),
         decision_reason: Set(None),
         status: Set(wire(LoanStatus::Draft)),
+        status_reason: Set(None),
         version: Set(1),
         created_by_agency: Set(actor.agency.clone()),
         created_by_client: Set(actor.client.clone()),
@@ -243,40 +232,27 @@ pub async fn update(
 pub async fn change_status(
     state: &AppState,
     actor: &Actor,
-    id: Uuid,
-    expected_version: i32,
-    to: LoanStatus,
-    approved_amount: Option<i64>,
-    reason: Option<String>,
+    to: &Move<LoanStatus>,
+    change: StatusChange<LoanDecision>,
 ) -> Result<loan_application::Model, ServiceError> {
-    let txn = state.db.begin().await?;
-    let before = records::load_for_write::<Entity>(&txn, actor, id, expected_version).await?;
-    LIFECYCLE.check(records::stored(&before.status)?, to)?;
+    let mut moving = Moving::<Entity, ActiveModel>::start(&state.db, actor, to, &change).await?;
+    let before = &moving.before;
     let product: LoanProduct = parse_stored(&before.product).map_err(|_| ServiceError::NotFound)?;
-    if to == LoanStatus::Submitted && product.is_kur() {
+    if to.to == LoanStatus::Submitted && product.is_kur() {
         let biz = business::Entity::find_by_id(before.business_id)
-            .one(&txn)
+            .one(&moving.txn)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        check_kur_eligibility(&txn, &state.rules, &biz, Utc::now().date_naive()).await?;
+        check_kur_eligibility(&moving.txn, &state.rules, &biz, Utc::now().date_naive()).await?;
     }
-    let mut active = ActiveModel { status: Set(wire(to)), ..Default::default() };
-    let mut fields = vec!["status"];
-    if let Some(amount) = approved_amount {
+    if let Some(amount) = change.details.approved_amount {
         check_amount(&state.rules, product, "approvedAmount", amount)?;
-        active.approved_amount = Set(Some(amount));
-        fields.push("approvedAmount");
+        moving.active.approved_amount = Set(Some(amount));
+        moving.fields.push("approvedAmount");
     }
-    if let Some(reason) = reason {
-        if to == LoanStatus::Rejected && reason.trim().is_empty() {
-            return Err(ServiceError::validation("reason", "a rejection needs a reason"));
-        }
-        active.decision_reason = Set(Some(reason));
-        fields.push("decisionReason");
+    if let Some(conditions) = change.details.conditions {
+        moving.active.decision_reason = Set(Some(conditions));
+        moving.fields.push("decisionReason");
     }
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::StatusChanged, &fields)
-            .await?;
-    txn.commit().await?;
-    Ok(after)
+    moving.finish(actor).await
 }

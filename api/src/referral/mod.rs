@@ -16,8 +16,9 @@ use crate::{
     error::gql,
     error::payload,
     loaders::Loaders,
+    moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
     page::{Page, order_by},
-    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
+    records::{CreatedBy, EntityType, case_record, parse_stored},
     scalars::Date,
 };
 
@@ -129,6 +130,10 @@ impl Referral {
     async fn status(&self) -> async_graphql::Result<ReferralStatus> {
         parse_stored(&self.model.status)
     }
+    /// Why it was declined or cancelled (alasan).
+    async fn status_reason(&self) -> Option<&str> {
+        self.model.status_reason.as_deref()
+    }
     /// Optimistic-concurrency version.
     async fn version(&self) -> i32 {
         self.model.version
@@ -235,18 +240,6 @@ pub struct UpdateReferralInput {
     pub due_by: Option<Date>,
 }
 
-/// Input of `declineReferral`.
-#[derive(InputObject)]
-pub struct DeclineReferralInput {
-    /// The record.
-    pub id: Uuid,
-    /// The version the client last read.
-    pub expected_version: i32,
-    /// Why it is declined. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub reason: String,
-}
-
 /// Input of `completeReferral`.
 #[derive(InputObject)]
 pub struct CompleteReferralInput {
@@ -338,90 +331,34 @@ impl ReferralMutation {
     ) -> async_graphql::Result<ChangeReferralStatusPayload> {
         ChangeReferralStatusPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
+}
 
+moves! {
+    /// Referral lifecycle mutations. Each needs `referral:write`; the receiving agency accepts,
+    /// declines and completes, the sending agency cancels.
+    ReferralMoves, LIFECYCLE: ReferralStatus, guard = "RequireScope(Scope::ReferralWrite)",
+    payload = ChangeReferralStatusPayload, service = service::change_status;
     /// OPEN → ACCEPTED, by the receiving agency. Needs `referral:write`.
-    #[graphql(guard = "RequireScope(Scope::ReferralWrite)")]
-    async fn accept_referral(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeReferralStatusPayload> {
-        ChangeReferralStatusPayload::from_result(
-            service::change_status(
-                ctx.db()?,
-                ctx.actor()?,
-                input.id,
-                input.expected_version,
-                ReferralStatus::Accepted,
-                service::Response::default(),
-            )
-            .await,
-        )
-    }
-
+    accept_referral(StatusChangeInput): [Open] => Accepted;
     /// OPEN → DECLINED with a reason, by the receiving agency. Needs `referral:write`.
-    #[graphql(guard = "RequireScope(Scope::ReferralWrite)")]
-    async fn decline_referral(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: DeclineReferralInput,
-    ) -> async_graphql::Result<ChangeReferralStatusPayload> {
-        let response = service::Response { note: Some(input.reason), ..Default::default() };
-        ChangeReferralStatusPayload::from_result(
-            service::change_status(
-                ctx.db()?,
-                ctx.actor()?,
-                input.id,
-                input.expected_version,
-                ReferralStatus::Declined,
-                response,
-            )
-            .await,
-        )
-    }
-
+    decline_referral(StatusChangeWithReasonInput): [Open] => Declined, ends;
     /// ACCEPTED → COMPLETED with the outcome record, by the receiving agency. Needs `referral:write`.
-    #[graphql(guard = "RequireScope(Scope::ReferralWrite)")]
-    async fn complete_referral(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: CompleteReferralInput,
-    ) -> async_graphql::Result<ChangeReferralStatusPayload> {
-        let response = service::Response {
-            note: input.note,
-            outcome_type: input.outcome_type,
-            outcome_id: input.outcome_id,
-        };
-        ChangeReferralStatusPayload::from_result(
-            service::change_status(
-                ctx.db()?,
-                ctx.actor()?,
-                input.id,
-                input.expected_version,
-                ReferralStatus::Completed,
-                response,
-            )
-            .await,
-        )
-    }
+    complete_referral(CompleteReferralInput): [Accepted] => Completed;
+    /// OPEN → CANCELLED with a reason, by the sending agency. Needs `referral:write`.
+    cancel_referral(StatusChangeWithReasonInput): [Open] => Cancelled, ends;
+}
 
-    /// OPEN → CANCELLED, by the sending agency. Needs `referral:write`.
-    #[graphql(guard = "RequireScope(Scope::ReferralWrite)")]
-    async fn cancel_referral(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeReferralStatusPayload> {
-        ChangeReferralStatusPayload::from_result(
-            service::change_status(
-                ctx.db()?,
-                ctx.actor()?,
-                input.id,
-                input.expected_version,
-                ReferralStatus::Cancelled,
-                service::Response::default(),
-            )
-            .await,
-        )
+impl From<CompleteReferralInput> for StatusChange<service::Response> {
+    fn from(input: CompleteReferralInput) -> Self {
+        Self {
+            id: input.id,
+            expected_version: input.expected_version,
+            reason: None,
+            details: service::Response {
+                note: input.note,
+                outcome_type: input.outcome_type,
+                outcome_id: input.outcome_id,
+            },
+        }
     }
 }

@@ -14,19 +14,13 @@ use uuid::Uuid;
 use super::{CreateReferralInput, ReferralFilter, ReferralStatus, UpdateReferralInput};
 use crate::{
     auth::Actor,
+    context::AppState,
     error::ServiceError,
     events::CaseAction,
+    moves::{Move, StatusChange},
     page::{Page, paginate},
-    records::{self, EntityType, Lifecycle, existing_for_retry, find_visible, wire, within_regions},
+    records::{self, EntityType, existing_for_retry, find_visible, wire, within_regions},
 };
-
-/// OPEN → ACCEPTED → COMPLETED; OPEN → DECLINED; OPEN → CANCELLED.
-pub const LIFECYCLE: Lifecycle<ReferralStatus> = Lifecycle(&[
-    (ReferralStatus::Open, ReferralStatus::Accepted),
-    (ReferralStatus::Accepted, ReferralStatus::Completed),
-    (ReferralStatus::Open, ReferralStatus::Declined),
-    (ReferralStatus::Open, ReferralStatus::Cancelled),
-]);
 
 /// The receiving agency's response.
 #[derive(Default)]
@@ -127,6 +121,7 @@ pub async fn create(
         outcome_id: Set(None),
         response_note: Set(None),
         status: Set(wire(ReferralStatus::Open)),
+        status_reason: Set(None),
         version: Set(1),
         created_by_agency: Set(actor.agency.clone()),
         created_by_client: Set(actor.client.clone()),
@@ -178,16 +173,16 @@ pub async fn update(
 
 /// A lifecycle move: the receiving agency accepts, declines, completes; the sender cancels.
 pub async fn change_status(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
-    id: Uuid,
-    expected_version: i32,
-    to: ReferralStatus,
-    response: Response,
+    to: &Move<ReferralStatus>,
+    change: StatusChange<Response>,
 ) -> Result<referral::Model, ServiceError> {
+    let db = &state.db;
+    let response = &change.details;
     // The outcome is a record the caller can see, in the same person's case.
     if let (Some(kind), Some(outcome)) = (response.outcome_type, response.outcome_id) {
-        let referral = find_visible::<Entity>(db, actor, id).await?;
+        let referral = find_visible::<Entity>(db, actor, change.id).await?;
         let case = records::case_of(db, actor, kind, outcome)
             .await
             .map_err(ServiceError::missing("outcomeId", "record of that type"))?;
@@ -198,44 +193,34 @@ pub async fn change_status(
             ));
         }
     }
-    records::transition::<Entity, ActiveModel, _>(
-        db,
-        actor,
-        id,
-        expected_version,
-        to,
-        &LIFECYCLE,
-        |before, active| {
-            let allowed = match to {
-                ReferralStatus::Cancelled => before.from_agency == actor.agency,
-                _ => before.to_agency == actor.agency,
-            };
-            if !allowed {
-                return Err(ServiceError::Forbidden(match to {
-                    ReferralStatus::Cancelled => "only the sending agency may cancel a referral".into(),
-                    _ => "only the receiving agency may accept, decline or complete a referral".into(),
-                }));
-            }
-            let mut fields = Vec::new();
-            if let Some(note) = response.note {
-                active.response_note = Set(Some(note));
-                fields.push("responseNote");
-            } else if to == ReferralStatus::Declined {
-                return Err(ServiceError::validation("reason", "declining needs a reason"));
-            }
-            if response.outcome_type.is_some() != response.outcome_id.is_some() {
-                return Err(ServiceError::validation(
-                    "outcomeId",
-                    "give both outcomeType and outcomeId, or neither",
-                ));
-            }
-            if let (Some(kind), Some(outcome)) = (response.outcome_type, response.outcome_id) {
-                active.outcome_type = Set(Some(wire(kind)));
-                active.outcome_id = Set(Some(outcome));
-                fields.extend(["outcomeType", "outcomeId"]);
-            }
-            Ok(fields)
-        },
-    )
+    records::transition::<Entity, ActiveModel, _, _>(db, actor, to, change, |before, active, response| {
+        let allowed = match to.to {
+            ReferralStatus::Cancelled => before.from_agency == actor.agency,
+            _ => before.to_agency == actor.agency,
+        };
+        if !allowed {
+            return Err(ServiceError::Forbidden(match to.to {
+                ReferralStatus::Cancelled => "only the sending agency may cancel a referral".into(),
+                _ => "only the receiving agency may accept, decline or complete a referral".into(),
+            }));
+        }
+        let mut fields = Vec::new();
+        if let Some(note) = response.note {
+            active.response_note = Set(Some(note));
+            fields.push("responseNote");
+        }
+        if response.outcome_type.is_some() != response.outcome_id.is_some() {
+            return Err(ServiceError::validation(
+                "outcomeId",
+                "give both outcomeType and outcomeId, or neither",
+            ));
+        }
+        if let (Some(kind), Some(outcome)) = (response.outcome_type, response.outcome_id) {
+            active.outcome_type = Set(Some(wire(kind)));
+            active.outcome_id = Set(Some(outcome));
+            fields.extend(["outcomeType", "outcomeId"]);
+        }
+        Ok(fields)
+    })
     .await
 }

@@ -15,9 +15,10 @@ use crate::{
     error::gql,
     error::payload,
     loaders::Loaders,
+    moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
     page::{Page, order_by},
-    policy::RequireOwner,
-    records::{CreatedBy, EntityType, StatusChangeInput, case_record, parse_stored},
+    policy::RequireWrite,
+    records::{CreatedBy, EntityType, case_record, parse_stored},
     scalars::Date,
 };
 
@@ -131,6 +132,10 @@ impl Training {
     async fn status(&self) -> async_graphql::Result<TrainingStatus> {
         parse_stored(&self.model.status)
     }
+    /// Why it was cancelled (alasan).
+    async fn status_reason(&self) -> Option<&str> {
+        self.model.status_reason.as_deref()
+    }
     /// Optimistic-concurrency version.
     async fn version(&self) -> i32 {
         self.model.version
@@ -196,6 +201,10 @@ impl TrainingEnrollment {
     /// Lifecycle status.
     async fn status(&self) -> async_graphql::Result<EnrollmentStatus> {
         parse_stored(&self.model.status)
+    }
+    /// Why the participant dropped out (alasan).
+    async fn status_reason(&self) -> Option<&str> {
+        self.model.status_reason.as_deref()
     }
     /// Optimistic-concurrency version.
     async fn version(&self) -> i32 {
@@ -422,29 +431,10 @@ impl TrainingQuery {
 #[derive(Default)]
 pub struct TrainingMutation;
 
-async fn move_training(
-    ctx: &Context<'_>,
-    input: StatusChangeInput,
-    to: TrainingStatus,
-) -> async_graphql::Result<ChangeTrainingStatusPayload> {
-    ChangeTrainingStatusPayload::from_result(service::change_status(ctx.db()?, ctx.actor()?, input, to).await)
-}
-
-async fn move_enrollment(
-    ctx: &Context<'_>,
-    input: StatusChangeInput,
-    to: EnrollmentStatus,
-    certificate_no: Option<String>,
-) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
-    ChangeEnrollmentStatusPayload::from_result(
-        service::change_enrollment(ctx.db()?, ctx.actor()?, input, to, certificate_no).await,
-    )
-}
-
 #[Object]
 impl TrainingMutation {
     /// Plans a training. Needs `training:write` and an agency that owns training records.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::Training))")]
+    #[graphql(guard = "RequireWrite(EntityType::Training)")]
     async fn create_training(
         &self,
         ctx: &Context<'_>,
@@ -454,7 +444,7 @@ impl TrainingMutation {
     }
 
     /// Changes a training's details. Needs `training:write` and an agency that owns training records.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::Training))")]
+    #[graphql(guard = "RequireWrite(EntityType::Training)")]
     async fn update_training(
         &self,
         ctx: &Context<'_>,
@@ -463,49 +453,9 @@ impl TrainingMutation {
         UpdateTrainingPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
 
-    /// PLANNED → OPEN for enrollment. Needs `training:write` and an agency that owns training records.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::Training))")]
-    async fn open_training(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
-        move_training(ctx, input, TrainingStatus::Open).await
-    }
-
-    /// OPEN → ONGOING. Needs `training:write` and an agency that owns training records.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::Training))")]
-    async fn start_training(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
-        move_training(ctx, input, TrainingStatus::Ongoing).await
-    }
-
-    /// ONGOING → COMPLETED. Needs `training:write` and an agency that owns training records.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::Training))")]
-    async fn complete_training(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
-        move_training(ctx, input, TrainingStatus::Completed).await
-    }
-
-    /// PLANNED/OPEN/ONGOING → CANCELLED. Needs `training:write` and an agency that owns training records.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::Training))")]
-    async fn cancel_training(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeTrainingStatusPayload> {
-        move_training(ctx, input, TrainingStatus::Cancelled).await
-    }
-
     /// Enrolls a beneficiary in an OPEN training; `CAPACITY_FULL` when no seat is left, also
     /// under concurrent enrollments. Needs `training:write` and an agency that owns training-enrollment records.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::TrainingEnrollment))")]
+    #[graphql(guard = "RequireWrite(EntityType::TrainingEnrollment)")]
     async fn enroll_in_training(
         &self,
         ctx: &Context<'_>,
@@ -515,7 +465,7 @@ impl TrainingMutation {
     }
 
     /// Changes an enrollment's business or certificate number. Needs `training:write` and an agency that owns training-enrollment records.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::TrainingEnrollment))")]
+    #[graphql(guard = "RequireWrite(EntityType::TrainingEnrollment)")]
     async fn update_enrollment(
         &self,
         ctx: &Context<'_>,
@@ -525,35 +475,42 @@ impl TrainingMutation {
             service::update_enrollment(ctx.db()?, ctx.actor()?, input).await,
         )
     }
+}
 
+moves! {
+    /// Training lifecycle mutations, by the organising agency.
+    TrainingMoves, LIFECYCLE: TrainingStatus, guard = "RequireWrite(EntityType::Training)",
+    payload = ChangeTrainingStatusPayload, service = service::change_status;
+    /// PLANNED → OPEN for enrollment. Needs `training:write` and an agency that owns training records.
+    open_training(StatusChangeInput): [Planned] => Open;
+    /// OPEN → ONGOING. Needs `training:write` and an agency that owns training records.
+    start_training(StatusChangeInput): [Open] => Ongoing;
+    /// ONGOING → COMPLETED. Needs `training:write` and an agency that owns training records.
+    complete_training(StatusChangeInput): [Ongoing] => Completed;
+    /// PLANNED/OPEN/ONGOING → CANCELLED with a reason. Needs `training:write` and an agency that owns training records.
+    cancel_training(StatusChangeWithReasonInput): [Planned, Open, Ongoing] => Cancelled, ends;
+}
+
+moves! {
+    /// Enrollment lifecycle mutations, by the training's organiser.
+    EnrollmentMoves, ENROLLMENT_LIFECYCLE: EnrollmentStatus,
+    guard = "RequireWrite(EntityType::TrainingEnrollment)",
+    payload = ChangeEnrollmentStatusPayload, service = service::change_enrollment;
     /// ENROLLED → ATTENDED. Needs `training:write` and an agency that owns training-enrollment records.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::TrainingEnrollment))")]
-    async fn mark_enrollment_attended(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
-        move_enrollment(ctx, input, EnrollmentStatus::Attended, None).await
-    }
-
+    mark_enrollment_attended(StatusChangeInput): [Enrolled] => Attended;
     /// ATTENDED → COMPLETED, with the certificate number. Needs `training:write` and an agency that owns training-enrollment records.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::TrainingEnrollment))")]
-    async fn complete_enrollment(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: CompleteEnrollmentInput,
-    ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
-        let change = StatusChangeInput { id: input.id, expected_version: input.expected_version };
-        move_enrollment(ctx, change, EnrollmentStatus::Completed, input.certificate_no).await
-    }
+    complete_enrollment(CompleteEnrollmentInput): [Attended] => Completed;
+    /// ENROLLED/ATTENDED → DROPPED with a reason; frees the seat. Needs `training:write` and an agency that owns training-enrollment records.
+    drop_enrollment(StatusChangeWithReasonInput): [Enrolled, Attended] => Dropped, ends;
+}
 
-    /// ENROLLED/ATTENDED → DROPPED; frees the seat. Needs `training:write` and an agency that owns training-enrollment records.
-    #[graphql(guard = "RequireScope(Scope::TrainingWrite).and(RequireOwner(EntityType::TrainingEnrollment))")]
-    async fn drop_enrollment(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
-        move_enrollment(ctx, input, EnrollmentStatus::Dropped, None).await
+impl From<CompleteEnrollmentInput> for StatusChange<Option<String>> {
+    fn from(input: CompleteEnrollmentInput) -> Self {
+        Self {
+            id: input.id,
+            expected_version: input.expected_version,
+            reason: None,
+            details: input.certificate_no,
+        }
     }
 }

@@ -28,30 +28,10 @@ use crate::{
     error::ServiceError,
     events,
     events::CaseAction,
+    moves::{Move, StatusChange},
     page::{Page, contains_pattern, paginate},
-    records::{
-        self, Lifecycle, StatusChangeInput, existing_for_retry, find_visible, require_region, wire,
-        within_regions,
-    },
+    records::{self, Moving, existing_for_retry, find_visible, require_region, wire, within_regions},
 };
-
-/// PLANNED → OPEN → ONGOING → COMPLETED; PLANNED/OPEN/ONGOING → CANCELLED.
-pub const LIFECYCLE: Lifecycle<TrainingStatus> = Lifecycle(&[
-    (TrainingStatus::Planned, TrainingStatus::Open),
-    (TrainingStatus::Open, TrainingStatus::Ongoing),
-    (TrainingStatus::Ongoing, TrainingStatus::Completed),
-    (TrainingStatus::Planned, TrainingStatus::Cancelled),
-    (TrainingStatus::Open, TrainingStatus::Cancelled),
-    (TrainingStatus::Ongoing, TrainingStatus::Cancelled),
-]);
-
-/// ENROLLED → ATTENDED → COMPLETED; ENROLLED/ATTENDED → DROPPED.
-pub const ENROLLMENT_LIFECYCLE: Lifecycle<EnrollmentStatus> = Lifecycle(&[
-    (EnrollmentStatus::Enrolled, EnrollmentStatus::Attended),
-    (EnrollmentStatus::Attended, EnrollmentStatus::Completed),
-    (EnrollmentStatus::Enrolled, EnrollmentStatus::Dropped),
-    (EnrollmentStatus::Attended, EnrollmentStatus::Dropped),
-]);
 
 /// Only the organising agency manages a training and its enrollments.
 fn require_organiser(actor: &Actor, course: &training::Model) -> Result<(), ServiceError> {
@@ -163,6 +143,7 @@ pub async fn create(
         capacity: Set(input.capacity),
         seats_taken: Set(0),
         status: Set(wire(TrainingStatus::Planned)),
+        status_reason: Set(None),
         version: Set(1),
         created_by_agency: Set(actor.agency.clone()),
         created_by_client: Set(actor.client.clone()),
@@ -230,23 +211,15 @@ pub async fn update(
 
 /// A training lifecycle move.
 pub async fn change_status(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
-    input: StatusChangeInput,
-    to: TrainingStatus,
+    to: &Move<TrainingStatus>,
+    change: StatusChange,
 ) -> Result<training::Model, ServiceError> {
-    records::transition::<Entity, ActiveModel, _>(
-        db,
-        actor,
-        input.id,
-        input.expected_version,
-        to,
-        &LIFECYCLE,
-        |before, _| {
-            require_organiser(actor, before)?;
-            Ok(Vec::new())
-        },
-    )
+    records::transition::<Entity, ActiveModel, _, _>(&state.db, actor, to, change, |before, _, ()| {
+        require_organiser(actor, before)?;
+        Ok(Vec::new())
+    })
     .await
 }
 
@@ -323,6 +296,7 @@ pub async fn enroll(
         regency_code: Set(person.regency_code),
         certificate_no: Set(None),
         status: Set(wire(EnrollmentStatus::Enrolled)),
+        status_reason: Set(None),
         version: Set(1),
         created_by_agency: Set(actor.agency.clone()),
         created_by_client: Set(actor.client.clone()),
@@ -378,35 +352,20 @@ pub async fn update_enrollment(
 
 /// An enrollment lifecycle move; dropping frees the seat in the same transaction.
 pub async fn change_enrollment(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
-    input: StatusChangeInput,
-    to: EnrollmentStatus,
-    certificate_no: Option<String>,
+    to: &Move<EnrollmentStatus>,
+    change: StatusChange<Option<String>>,
 ) -> Result<enrollment::Model, ServiceError> {
-    let txn = db.begin().await?;
-    let before =
-        records::load_for_write::<enrollment::Entity>(&txn, actor, input.id, input.expected_version).await?;
-    organiser_of(&txn, actor, before.training_id).await?;
-    ENROLLMENT_LIFECYCLE.check(records::stored(&before.status)?, to)?;
-    let mut active = enrollment::ActiveModel { status: Set(wire(to)), ..Default::default() };
-    let mut fields = vec!["status"];
-    if let Some(cert) = certificate_no {
-        active.certificate_no = Set(Some(cert));
-        fields.push("certificateNo");
+    let mut moving =
+        Moving::<enrollment::Entity, enrollment::ActiveModel>::start(&state.db, actor, to, &change).await?;
+    organiser_of(&moving.txn, actor, moving.before.training_id).await?;
+    if let Some(cert) = change.details {
+        moving.active.certificate_no = Set(Some(cert));
+        moving.fields.push("certificateNo");
     }
-    let after = records::update::<enrollment::Entity, _>(
-        &txn,
-        actor,
-        &before,
-        active,
-        CaseAction::StatusChanged,
-        &fields,
-    )
-    .await?;
-    if to == EnrollmentStatus::Dropped {
-        move_seat(&txn, before.training_id, false).await?;
+    if to.to == EnrollmentStatus::Dropped {
+        move_seat(&moving.txn, moving.before.training_id, false).await?;
     }
-    txn.commit().await?;
-    Ok(after)
+    moving.finish(actor).await
 }

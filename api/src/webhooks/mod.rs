@@ -125,6 +125,7 @@ fn body(hook: Uuid, event: &case_event::Model) -> String {
             "fromStatus": event.from_status,
             "toStatus": event.to_status,
             "changedFields": serde_json::from_str::<serde_json::Value>(&event.changed_fields).unwrap_or_default(),
+            "reason": event.reason,
             "actorAgency": event.actor_agency,
             "actorClient": event.actor_client,
             "regencyCode": event.regency_code,
