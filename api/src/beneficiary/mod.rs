@@ -266,8 +266,8 @@ pub struct BeneficiaryFilter {
     pub is_demo: Option<bool>,
     /// Registered on or after this instant.
     pub created_from: Option<DateTime<Utc>>,
-    /// Registered before this instant.
-    pub created_before: Option<DateTime<Utc>>,
+    /// Registered on or before this instant.
+    pub created_to: Option<DateTime<Utc>>,
 }
 
 order_by!(BeneficiaryOrderBy, BeneficiaryOrderField, beneficiary {

@@ -77,8 +77,8 @@ pub async fn list(
     if let Some(from) = filter.created_from {
         select = select.filter(Column::CreatedAt.gte(from));
     }
-    if let Some(before) = filter.created_before {
-        select = select.filter(Column::CreatedAt.lt(before));
+    if let Some(to) = filter.created_to {
+        select = select.filter(Column::CreatedAt.lte(to));
     }
     let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Asc));
     paginate(db, select, order, first, after, super::Beneficiary::from).await

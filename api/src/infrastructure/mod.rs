@@ -248,6 +248,10 @@ pub struct UpdateInfrastructureRequestInput {
 }
 
 payload!(
+    /// Result of `updateInfrastructureRequest`.
+    UpdateInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest }
+);
+payload!(
     /// Result of `createInfrastructureRequest`.
     CreateInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest }
 );
@@ -319,8 +323,8 @@ impl InfrastructureMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateInfrastructureRequestInput,
-    ) -> async_graphql::Result<ChangeInfrastructureRequestPayload> {
-        ChangeInfrastructureRequestPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
+    ) -> async_graphql::Result<UpdateInfrastructureRequestPayload> {
+        UpdateInfrastructureRequestPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
 }
 

@@ -257,6 +257,10 @@ pub struct CompleteReferralInput {
 }
 
 payload!(
+    /// Result of `updateReferral`.
+    UpdateReferralPayload { referral: Referral }
+);
+payload!(
     /// Result of `createReferral`.
     CreateReferralPayload { referral: Referral }
 );
@@ -328,8 +332,8 @@ impl ReferralMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateReferralInput,
-    ) -> async_graphql::Result<ChangeReferralStatusPayload> {
-        ChangeReferralStatusPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
+    ) -> async_graphql::Result<UpdateReferralPayload> {
+        UpdateReferralPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
     }
 }
 

@@ -356,6 +356,10 @@ pub struct CompleteEnrollmentInput {
 }
 
 payload!(
+    /// Result of `updateEnrollment`.
+    UpdateEnrollmentPayload { enrollment: TrainingEnrollment }
+);
+payload!(
     /// Result of `createTraining`.
     CreateTrainingPayload { training: Training }
 );
@@ -470,8 +474,8 @@ impl TrainingMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateEnrollmentInput,
-    ) -> async_graphql::Result<ChangeEnrollmentStatusPayload> {
-        ChangeEnrollmentStatusPayload::from_result(
+    ) -> async_graphql::Result<UpdateEnrollmentPayload> {
+        UpdateEnrollmentPayload::from_result(
             service::update_enrollment(ctx.db()?, ctx.actor()?, input).await,
         )
     }
