@@ -35,6 +35,7 @@ pub mod loaders;
 pub mod loan;
 pub mod monitoring;
 pub mod moves;
+pub mod node;
 pub mod page;
 pub mod pii;
 pub mod policy;

@@ -13,6 +13,7 @@ use crate::{
     infrastructure::{InfrastructureMoves, InfrastructureMutation, InfrastructureQuery},
     loan::{LoanMoves, LoanMutation, LoanQuery},
     monitoring::{MonitoringMutation, MonitoringQuery},
+    node::NodeQuery,
     pii::PiiQuery,
     reference::ReferenceQuery,
     referral::{ReferralMoves, ReferralMutation, ReferralQuery},
@@ -25,6 +26,7 @@ use crate::{
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     ReferenceQuery,
+    NodeQuery,
     BeneficiaryQuery,
     AssistanceQuery,
     BusinessQuery,

@@ -15,7 +15,9 @@ const INTROSPECTION: &str = "{ __schema {
 fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
 
 /// Fields every valid token may use, with no further scope.
-const OPEN_TO_ANY_TOKEN: &[&str] = &["me", "regions", "agencies"];
+/// `node` and `nodes` answer any token, each record only when the token may read its type (tested
+/// in `regions::node_and_nodes_fetch_any_record_the_token_may_see_and_nothing_else`).
+const OPEN_TO_ANY_TOKEN: &[&str] = &["me", "regions", "agencies", "node", "nodes"];
 
 fn named(t: &Value) -> &Value {
     if t["name"].is_null() { named(&t["ofType"]) } else { t }

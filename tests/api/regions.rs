@@ -267,3 +267,38 @@ async fn a_training_in_another_region_cannot_be_enrolled_in_nor_told_apart_from_
         .await;
     assert_eq!(seats["data"]["training"]["seatsTaken"], 1, "no seat was taken: {seats}");
 }
+
+#[tokio::test]
+async fn node_and_nodes_fetch_any_record_the_token_may_see_and_nothing_else() {
+    let app = crate::helpers::spawn_app().await;
+    let person = app.beneficiary(2).await;
+    let business = app.equipped_business(&person).await;
+    let samarinda = app.token("DINSOS", "beneficiary:read business:read", &["6472"]);
+    let balikpapan = app.token("DINSOS", "beneficiary:read business:read", &["6471"]);
+    let no_business = app.token("DINSOS", "beneficiary:read", &["6472"]);
+    let one = "query($id: ID!) { node(id: $id) { __typename id ... on Business { name status } } }";
+    let body = app.gql(&samarinda, one, json!({ "id": business })).await;
+    assert_eq!(
+        body["data"]["node"],
+        json!({ "__typename": "Business", "id": business, "name": "Warung Uji", "status": "EQUIPPED" }),
+        "{body}"
+    );
+    for (token, why) in [(&balikpapan, "outside the regions"), (&no_business, "without business:read")] {
+        let body = app.gql(token, one, json!({ "id": business })).await;
+        assert!(body["data"]["node"].is_null(), "{why}: {body}");
+        assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("NOT_FOUND"), "{why}: {body}");
+    }
+    let body = app.gql(&samarinda, one, json!({ "id": "not-a-uuid" })).await;
+    assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("NOT_FOUND"), "{body}");
+
+    let many = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }";
+    let missing = uuid::Uuid::now_v7().to_string();
+    let body = app.gql(&samarinda, many, json!({ "ids": [business, missing, person, "x"] })).await;
+    assert_eq!(
+        body["data"]["nodes"],
+        json!([{ "__typename": "Business", "id": business }, null, { "__typename": "Beneficiary", "id": person }, null]),
+        "in the order asked, null where nothing may be seen: {body}"
+    );
+    let body = app.gql(&balikpapan, many, json!({ "ids": [business, person] })).await;
+    assert_eq!(body["data"]["nodes"], json!([null, null]), "{body}");
+}

@@ -64,9 +64,9 @@ impl From<assistance::Model> for Assistance {
 /// Assistance (bantuan) to a beneficiary, with the eligibility snapshot taken when it was planned.
 #[Object]
 impl Assistance {
-    /// Record id.
-    async fn id(&self) -> Uuid {
-        self.model.id
+    /// Record id: the UUID as text, unique across every record type (`Node.id`).
+    pub async fn id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.model.id.to_string())
     }
     /// Beneficiary id.
     async fn beneficiary_id(&self) -> Uuid {

@@ -94,9 +94,9 @@ impl From<beneficiary::Model> for Beneficiary {
 /// work together. NIK, KK number, phone, address and birth date are masked without `pii:read`.
 #[Object]
 impl Beneficiary {
-    /// Record id (UUID v7).
-    async fn id(&self) -> Uuid {
-        self.model.id
+    /// Record id: the UUID as text, unique across every record type (`Node.id`).
+    pub async fn id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.model.id.to_string())
     }
     /// NIK (Nomor Induk Kependudukan), 16 digits; masked (`6472**********01`) without `pii:read`.
     async fn nik(&self, ctx: &Context<'_>) -> String {

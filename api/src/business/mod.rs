@@ -94,9 +94,9 @@ impl From<business::Model> for Business {
 /// A business (usaha) of a beneficiary, started or restarted with a starter package.
 #[Object]
 impl Business {
-    /// Record id (UUID v7).
-    async fn id(&self) -> Uuid {
-        self.model.id
+    /// Record id: the UUID as text, unique across every record type (`Node.id`).
+    pub async fn id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.model.id.to_string())
     }
     /// Owner's beneficiary id.
     async fn beneficiary_id(&self) -> Uuid {

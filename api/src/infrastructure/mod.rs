@@ -73,9 +73,9 @@ impl From<infrastructure_request::Model> for InfrastructureRequest {
 /// land, the only house, no housing aid in the last 10 years.
 #[Object]
 impl InfrastructureRequest {
-    /// Record id.
-    async fn id(&self) -> Uuid {
-        self.model.id
+    /// Record id: the UUID as text, unique across every record type (`Node.id`).
+    pub async fn id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.model.id.to_string())
     }
     /// Beneficiary (household) id.
     async fn beneficiary_id(&self) -> Uuid {

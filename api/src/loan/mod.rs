@@ -82,9 +82,9 @@ impl From<loan_application::Model> for LoanApplication {
 /// A loan application (pengajuan pinjaman) for a business.
 #[Object]
 impl LoanApplication {
-    /// Record id.
-    async fn id(&self) -> Uuid {
-        self.model.id
+    /// Record id: the UUID as text, unique across every record type (`Node.id`).
+    pub async fn id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.model.id.to_string())
     }
     /// The business applying.
     async fn business_id(&self) -> Uuid {

@@ -73,9 +73,9 @@ impl From<monitoring_visit::Model> for MonitoringVisit {
 /// A monitoring visit (kunjungan pemantauan) to a business; never changed once recorded.
 #[Object]
 impl MonitoringVisit {
-    /// Record id.
-    async fn id(&self) -> Uuid {
-        self.model.id
+    /// Record id: the UUID as text, unique across every record type (`Node.id`).
+    pub async fn id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.model.id.to_string())
     }
     /// The business visited.
     async fn business_id(&self) -> Uuid {

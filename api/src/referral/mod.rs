@@ -78,9 +78,9 @@ impl From<referral::Model> for Referral {
 /// accepts, declines or completes it; only the sending agency cancels it.
 #[Object]
 impl Referral {
-    /// Record id.
-    async fn id(&self) -> Uuid {
-        self.model.id
+    /// Record id: the UUID as text, unique across every record type (`Node.id`).
+    pub async fn id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.model.id.to_string())
     }
     /// Beneficiary id.
     async fn beneficiary_id(&self) -> Uuid {

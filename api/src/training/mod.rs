@@ -88,9 +88,9 @@ impl From<training::Model> for Training {
 /// A training (pelatihan) or technical-guidance session run by an agency.
 #[Object]
 impl Training {
-    /// Record id.
-    async fn id(&self) -> Uuid {
-        self.model.id
+    /// Record id: the UUID as text, unique across every record type (`Node.id`).
+    pub async fn id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.model.id.to_string())
     }
     /// Organising agency (penyelenggara), e.g. DISNAKERTRANS.
     async fn organiser_agency(&self) -> &str {
@@ -174,9 +174,9 @@ impl From<training_enrollment::Model> for TrainingEnrollment {
 /// A beneficiary's enrollment (pendaftaran peserta) in a training.
 #[Object]
 impl TrainingEnrollment {
-    /// Record id.
-    async fn id(&self) -> Uuid {
-        self.model.id
+    /// Record id: the UUID as text, unique across every record type (`Node.id`).
+    pub async fn id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.model.id.to_string())
     }
     /// Training id.
     async fn training_id(&self) -> Uuid {
@@ -475,9 +475,7 @@ impl TrainingMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateEnrollmentInput,
     ) -> async_graphql::Result<UpdateEnrollmentPayload> {
-        UpdateEnrollmentPayload::from_result(
-            service::update_enrollment(ctx.db()?, ctx.actor()?, input).await,
-        )
+        UpdateEnrollmentPayload::from_result(service::update_enrollment(ctx.db()?, ctx.actor()?, input).await)
     }
 }
 

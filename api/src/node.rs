@@ -1,0 +1,139 @@
+//! Relay Global Object Identification: every case record is a `Node`; `node(id:)` and
+//! `nodes(ids:)` fetch any of them by id, so Relay and Apollo caches can normalise records.
+//!
+//! The id is the record's UUID as text, unique across record types (UUIDv7 for records the
+//! gateway creates; a client-chosen id must be unique too), so it needs no type prefix. A record
+//! outside the token's regions, or of a type the token may not read, is `null` exactly like a
+//! missing one.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, ID, Interface, Object};
+use entity::{
+    assistance, beneficiary, business, infrastructure_request, loan_application, monitoring_visit, referral,
+    training, training_enrollment,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{
+    assistance::Assistance,
+    auth::Actor,
+    beneficiary::Beneficiary,
+    business::Business,
+    context::ContextExt,
+    error::{ServiceError, gql},
+    infrastructure::InfrastructureRequest,
+    loan::LoanApplication,
+    monitoring::MonitoringVisit,
+    records::{CaseEntity, EntityType, within_regions},
+    referral::Referral,
+    training::{Training, TrainingEnrollment},
+};
+
+/// A case record fetched by its id alone (Relay's `Node`).
+#[derive(Interface)]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "The record's id: its UUID as text, unique across record types."
+))]
+pub enum Node {
+    Beneficiary(Beneficiary),
+    Assistance(Assistance),
+    Business(Business),
+    Training(Training),
+    TrainingEnrollment(TrainingEnrollment),
+    InfrastructureRequest(InfrastructureRequest),
+    LoanApplication(LoanApplication),
+    Referral(Referral),
+    MonitoringVisit(MonitoringVisit),
+}
+
+/// Rows of one table among `ids`, within the caller's regions.
+async fn rows<E: CaseEntity>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    ids: &[Uuid],
+) -> Result<Vec<E::Model>, ServiceError> {
+    Ok(within_regions(E::find(), actor).filter(E::ID.is_in(ids.iter().copied())).all(db).await?)
+}
+
+/// The records among `ids` the caller may see, of the types its token may read: one query per
+/// readable record type, whatever the number of ids.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Node>, ServiceError> {
+    let mut found = HashMap::new();
+    if ids.is_empty() {
+        return Ok(found);
+    }
+    macro_rules! load {
+        ($kind:ident, $module:ident, $node:ident) => {
+            if actor.reads(EntityType::$kind) {
+                for row in rows::<$module::Entity>(db, actor, ids).await? {
+                    found.insert(row.id, Node::$node(row.into()));
+                }
+            }
+        };
+    }
+    load!(Beneficiary, beneficiary, Beneficiary);
+    load!(Assistance, assistance, Assistance);
+    load!(Business, business, Business);
+    load!(Training, training, Training);
+    load!(TrainingEnrollment, training_enrollment, TrainingEnrollment);
+    load!(InfrastructureRequest, infrastructure_request, InfrastructureRequest);
+    load!(LoanApplication, loan_application, LoanApplication);
+    load!(Referral, referral, Referral);
+    load!(MonitoringVisit, monitoring_visit, MonitoringVisit);
+    Ok(found)
+}
+
+/// The record `id` as a node, if the caller may see it.
+pub async fn find_one(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Option<Node>, ServiceError> {
+    Ok(find(db, actor, &[id]).await?.remove(&id))
+}
+
+/// Relay's `node` and `nodes`.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any case record by id (Relay's `node`): null, with a `NOT_FOUND` error at its path, when it
+    /// does not exist, lies outside the token's regions or is of a type the token may not read.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record's id (its UUID as text).")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
+        let Ok(id) = Uuid::parse_str(&id) else {
+            return Err(gql(ServiceError::NotFound));
+        };
+        match find_one(ctx.db()?, ctx.actor()?, id).await.map_err(gql)? {
+            Some(node) => Ok(Some(node)),
+            None => Err(gql(ServiceError::NotFound)),
+        }
+    }
+
+    /// Case records by id, in the order asked (Relay's `nodes`): null for each one that does not
+    /// exist, lies outside the token's regions or is of a type the token may not read. At most
+    /// 100 ids.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(validator(max_items = 100), desc = "The records' ids (UUIDs as text); at most 100.")]
+        ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
+        let parsed: Vec<Option<Uuid>> = ids.iter().map(|id| Uuid::parse_str(id).ok()).collect();
+        let wanted: Vec<Uuid> = parsed.iter().flatten().copied().collect();
+        let mut found = find(ctx.db()?, ctx.actor()?, &wanted).await.map_err(gql)?;
+        Ok(parsed.into_iter().map(|id| id.and_then(|id| found.remove(&id))).collect())
+    }
+}
