@@ -50,6 +50,37 @@ pub enum Node {
     MonitoringVisit(MonitoringVisit),
 }
 
+/// What a referral led to (hasil rujukan): a record of a type the receiving agency owns.
+#[derive(async_graphql::Union)]
+pub enum ReferralOutcome {
+    Assistance(Assistance),
+    Business(Business),
+    Training(Training),
+    TrainingEnrollment(TrainingEnrollment),
+    InfrastructureRequest(InfrastructureRequest),
+    LoanApplication(LoanApplication),
+}
+
+impl ReferralOutcome {
+    /// The node as an outcome, when its type can be one.
+    pub fn from_node(node: Node) -> Option<Self> {
+        Some(match node {
+            Node::Assistance(r) => Self::Assistance(r),
+            Node::Business(r) => Self::Business(r),
+            Node::Training(r) => Self::Training(r),
+            Node::TrainingEnrollment(r) => Self::TrainingEnrollment(r),
+            Node::InfrastructureRequest(r) => Self::InfrastructureRequest(r),
+            Node::LoanApplication(r) => Self::LoanApplication(r),
+            Node::Beneficiary(_) | Node::Referral(_) | Node::MonitoringVisit(_) => return None,
+        })
+    }
+
+    /// Whether records of `kind` can be a referral's outcome.
+    pub fn can_be(kind: EntityType) -> bool {
+        !matches!(kind, EntityType::Beneficiary | EntityType::Referral | EntityType::MonitoringVisit)
+    }
+}
+
 /// Rows of one table among `ids`, within the caller's regions.
 async fn rows<E: CaseEntity>(
     db: &impl ConnectionTrait,

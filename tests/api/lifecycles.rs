@@ -493,10 +493,33 @@ async fn only_the_receiving_agency_answers_a_referral_and_only_the_sender_cancel
         "completeReferral",
         "CompleteReferralInput",
         f,
+        json!({ "id": id, "expectedVersion": 2, "outcomeType": "BUSINESS", "outcomeId": business }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["completeReferral"]["userErrors"][0]["field"], "outcomeType",
+        "DISPERINDAGKOP does not own businesses: {body}"
+    );
+    let body = mv(
+        &app,
+        &koperasi,
+        "completeReferral",
+        "CompleteReferralInput",
+        f,
         json!({ "id": id, "expectedVersion": 2, "outcomeType": "LOAN_APPLICATION", "outcomeId": loan }),
     )
     .await;
     assert_eq!(status(&body, "completeReferral", f), "COMPLETED");
+    let read = "query($id: UUID!) { referral(id: $id) { outcome { __typename ... on LoanApplication { id product } } } }";
+    let body = app.gql(&app.admin(), read, json!({ "id": id })).await;
+    assert_eq!(
+        body["data"]["referral"]["outcome"],
+        json!({ "__typename": "LoanApplication", "id": loan, "product": "COOPERATIVE" }),
+        "the outcome resolves in the same query: {body}"
+    );
+    let blind = app.token("DINSOS", "referral:read", &["64"]);
+    let body = app.gql(&blind, read, json!({ "id": id })).await;
+    assert!(body["data"]["referral"]["outcome"].is_null(), "without loan:read: {body}");
 }
 
 #[tokio::test]

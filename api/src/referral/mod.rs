@@ -122,6 +122,18 @@ impl Referral {
     async fn outcome_id(&self) -> Option<Uuid> {
         self.model.outcome_id
     }
+    /// The outcome record itself (hasil rujukan), in the same query; null when there is none, or
+    /// when it lies outside the token's regions or is of a type the token may not read.
+    async fn outcome(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::node::ReferralOutcome>> {
+        let Some(id) = self.model.outcome_id else {
+            return Ok(None);
+        };
+        let node = crate::node::find_one(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?;
+        Ok(node.and_then(crate::node::ReferralOutcome::from_node))
+    }
     /// The receiving agency's note (reason for declining, outcome summary).
     async fn response_note(&self) -> Option<&str> {
         self.model.response_note.as_deref()

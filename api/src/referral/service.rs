@@ -180,9 +180,17 @@ pub async fn change_status(
 ) -> Result<referral::Model, ServiceError> {
     let db = &state.db;
     let response = &change.details;
-    // The outcome is a record the caller can see, in the same person's case.
+    // The outcome is a record the caller can see, in the same person's case, of a type the
+    // receiving agency owns.
     if let (Some(kind), Some(outcome)) = (response.outcome_type, response.outcome_id) {
         let referral = find_visible::<Entity>(db, actor, change.id).await?;
+        if !crate::node::ReferralOutcome::can_be(kind) || !state.policy.owns(&referral.to_agency, kind) {
+            let kind: &'static str = kind.into();
+            return Err(ServiceError::validation(
+                "outcomeType",
+                format!("a {kind} record cannot be the outcome of a referral to {}", referral.to_agency),
+            ));
+        }
         let case = records::case_of(db, actor, kind, outcome)
             .await
             .map_err(ServiceError::missing("outcomeId", "record of that type"))?;
