@@ -415,3 +415,50 @@ async fn total_count_is_counted_only_when_asked_for() {
     assert_eq!(body["data"]["beneficiaries"]["totalCount"], 1);
     assert_eq!(with, without + 1, "one COUNT statement, and only when totalCount is selected");
 }
+
+#[tokio::test]
+async fn an_update_keeps_absent_fields_and_clears_explicit_nulls() {
+    let app = crate::helpers::spawn_app().await;
+    let token = app.admin();
+    let person = app.beneficiary(3).await;
+    let update = "mutation($i: UpdateBeneficiaryInput!) { updateBeneficiary(input: $i) { beneficiary { phone address version } userErrors { code field } } }";
+    let body = app
+        .gql(&token, update, json!({ "i": { "id": person, "expectedVersion": 1, "phone": "081234567890", "address": "Jl. Pahlawan 1" } }))
+        .await;
+    let saved = &body["data"]["updateBeneficiary"]["beneficiary"];
+    assert_eq!(
+        (saved["phone"].as_str(), saved["address"].as_str()),
+        (Some("081234567890"), Some("Jl. Pahlawan 1")),
+        "{body}"
+    );
+    let body =
+        app.gql(&token, update, json!({ "i": { "id": person, "expectedVersion": 2, "phone": null } })).await;
+    let saved = &body["data"]["updateBeneficiary"]["beneficiary"];
+    assert!(saved["phone"].is_null(), "an explicit null clears: {body}");
+    assert_eq!(saved["address"], "Jl. Pahlawan 1", "an absent field stays: {body}");
+
+    let business = app.equipped_business(&person).await;
+    let update = "mutation($i: UpdateBusinessInput!) { updateBusiness(input: $i) { business { nib monthlyRevenue } userErrors { code } } }";
+    let body = app
+        .gql(&token, update, json!({ "i": { "id": business, "expectedVersion": 3, "nib": "1234567890123", "monthlyRevenue": 1500000 } }))
+        .await;
+    assert_eq!(body["data"]["updateBusiness"]["business"]["monthlyRevenue"], 1500000, "{body}");
+    let body = app
+        .gql(&token, update, json!({ "i": { "id": business, "expectedVersion": 4, "monthlyRevenue": null } }))
+        .await;
+    assert_eq!(
+        body["data"]["updateBusiness"]["business"],
+        json!({ "nib": "1234567890123", "monthlyRevenue": null }),
+        "{body}"
+    );
+    let events = app
+        .gql(
+            &token,
+            "query($id: UUID!) { caseEvents(filter: {entityId: $id}) { nodes { changedFields } } }",
+            json!({ "id": business }),
+        )
+        .await;
+    let last =
+        events["data"]["caseEvents"]["nodes"].as_array().and_then(|n| n.last()).cloned().unwrap_or_default();
+    assert_eq!(last["changedFields"], json!(["monthlyRevenue"]), "{events}");
+}

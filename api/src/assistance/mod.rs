@@ -2,7 +2,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, Object};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use entity::assistance;
 use strum::{EnumString, IntoStaticStr};
@@ -204,7 +204,8 @@ pub struct CreateAssistanceInput {
     pub fund_source: String,
 }
 
-/// Input of `updateAssistance` (while PLANNED).
+/// Input of `updateAssistance` (while PLANNED): an absent field keeps its value; an explicit
+/// `null` clears an optional one (`items`, `periodEnd`).
 #[derive(InputObject)]
 pub struct UpdateAssistanceInput {
     /// The record.
@@ -215,9 +216,9 @@ pub struct UpdateAssistanceInput {
     pub amount: Option<Rupiah>,
     /// Goods. At most 2000 characters.
     #[graphql(validator(chars_max_length = 2000))]
-    pub items: Option<String>,
+    pub items: MaybeUndefined<String>,
     /// Period end.
-    pub period_end: Option<Date>,
+    pub period_end: MaybeUndefined<Date>,
     /// Fund source. At most 200 characters.
     #[graphql(validator(chars_max_length = 200))]
     pub fund_source: Option<String>,

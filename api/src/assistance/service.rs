@@ -161,15 +161,15 @@ pub async fn update(
         active.amount = Set(v.0);
         fields.push("amount");
     }
-    if let Some(v) = input.items {
-        active.items = Set(Some(v));
+    if let Some(v) = input.items.into() {
+        active.items = Set(Option::map(v, |v| v));
         fields.push("items");
     }
-    if let Some(v) = input.period_end {
-        if v.0 < before.period_start {
+    if let Some(v) = Option::<Option<_>>::from(input.period_end) {
+        if v.is_some_and(|end| end.0 < before.period_start) {
             return Err(ServiceError::validation("periodEnd", "period ends before it starts"));
         }
-        active.period_end = Set(Some(v.0));
+        active.period_end = Set(v.map(|d| d.0));
         fields.push("periodEnd");
     }
     if let Some(v) = input.fund_source {

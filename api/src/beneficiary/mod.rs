@@ -2,7 +2,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, Object};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use entity::beneficiary;
 use strum::{EnumString, IntoStaticStr};
@@ -325,7 +325,8 @@ pub struct CreateBeneficiaryInput {
     pub decile_assessed_on: Date,
 }
 
-/// Input of `updateBeneficiary`; absent fields stay as they are.
+/// Input of `updateBeneficiary`: an absent field keeps its value; an explicit `null` clears an
+/// optional one (`phone`, `address`, `villageCode`).
 #[derive(InputObject)]
 pub struct UpdateBeneficiaryInput {
     /// The record.
@@ -347,10 +348,10 @@ pub struct UpdateBeneficiaryInput {
     pub birth_date: Option<Date>,
     /// Phone number. At most 20 characters.
     #[graphql(validator(chars_max_length = 20))]
-    pub phone: Option<String>,
+    pub phone: MaybeUndefined<String>,
     /// Street address. At most 2000 characters.
     #[graphql(validator(chars_max_length = 2000))]
-    pub address: Option<String>,
+    pub address: MaybeUndefined<String>,
     /// Regency/city (with `districtCode`). At most 32 characters.
     #[graphql(validator(chars_max_length = 32))]
     pub regency_code: Option<String>,
@@ -359,7 +360,7 @@ pub struct UpdateBeneficiaryInput {
     pub district_code: Option<String>,
     /// Village. At most 32 characters.
     #[graphql(validator(chars_max_length = 32))]
-    pub village_code: Option<String>,
+    pub village_code: MaybeUndefined<String>,
     /// New decile (from a DTSEN update; past decisions keep their snapshot).
     pub decile: Option<i32>,
     /// Source of the new decile.

@@ -303,12 +303,12 @@ async fn update_checked(
         active.birth_date = Set(value.0);
         fields.push("birthDate");
     }
-    if let Some(value) = input.phone {
-        active.phone = Set(Some(value));
+    if let Some(value) = input.phone.into() {
+        active.phone = Set(value);
         fields.push("phone");
     }
-    if let Some(value) = input.address {
-        active.address = Set(Some(value));
+    if let Some(value) = input.address.into() {
+        active.address = Set(value);
         fields.push("address");
     }
     let regency = input.regency_code.clone().unwrap_or_else(|| before.regency_code.clone());
@@ -321,9 +321,11 @@ async fn update_checked(
         active.district_code = Set(district.clone());
         fields.extend(["regencyCode", "districtCode"]);
     }
-    if let Some(value) = input.village_code {
-        state.regions.check_village("villageCode", &value, &district)?;
-        active.village_code = Set(Some(value));
+    if let Some(value) = Option::<Option<String>>::from(input.village_code) {
+        if let Some(village) = &value {
+            state.regions.check_village("villageCode", village, &district)?;
+        }
+        active.village_code = Set(value);
         fields.push("villageCode");
     }
     if let Some(value) = input.decile {

@@ -2,7 +2,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, Object};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use entity::business;
 use strum::{EnumString, IntoStaticStr};
@@ -277,7 +277,8 @@ pub struct CreateBusinessInput {
     pub lead_agency: Option<String>,
 }
 
-/// Input of `updateBusiness`; absent fields stay as they are.
+/// Input of `updateBusiness`: an absent field keeps its value; an explicit `null` clears an
+/// optional one (`stopCause`, `nib`, `monthlyRevenue`).
 #[derive(InputObject)]
 pub struct UpdateBusinessInput {
     /// The record.
@@ -291,12 +292,12 @@ pub struct UpdateBusinessInput {
     pub sector: Option<BusinessSector>,
     /// Why an earlier business stopped. At most 2000 characters.
     #[graphql(validator(chars_max_length = 2000))]
-    pub stop_cause: Option<String>,
+    pub stop_cause: MaybeUndefined<String>,
     /// NIB. At most 20 characters.
     #[graphql(validator(chars_max_length = 20))]
-    pub nib: Option<String>,
+    pub nib: MaybeUndefined<String>,
     /// Monthly revenue.
-    pub monthly_revenue: Option<Rupiah>,
+    pub monthly_revenue: MaybeUndefined<Rupiah>,
     /// Workers.
     pub workers: Option<i32>,
     /// Lead agency. At most 32 characters.

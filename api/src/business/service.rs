@@ -144,13 +144,17 @@ pub async fn update(
     owner: bool,
     input: UpdateBusinessInput,
 ) -> Result<business::Model, ServiceError> {
-    if !owner && (input.name.is_some() || input.sector.is_some() || input.stop_cause.is_some()) {
+    if !owner && (input.name.is_some() || input.sector.is_some() || !input.stop_cause.is_undefined()) {
         return Err(ServiceError::Forbidden(format!(
             "{} may change only a business's development fields (nib, monthlyRevenue, workers, leadAgency)",
             actor.agency
         )));
     }
-    check_fields(input.name.as_deref(), input.monthly_revenue.map(|r| r.0), input.workers)?;
+    check_fields(
+        input.name.as_deref(),
+        input.monthly_revenue.as_opt_ref().flatten().map(|r| r.0),
+        input.workers,
+    )?;
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     let mut active = ActiveModel::default();
@@ -163,16 +167,16 @@ pub async fn update(
         active.sector = Set(wire(v));
         fields.push("sector");
     }
-    if let Some(v) = input.stop_cause {
-        active.stop_cause = Set(Some(v));
+    if let Some(v) = input.stop_cause.into() {
+        active.stop_cause = Set(v);
         fields.push("stopCause");
     }
-    if let Some(v) = input.nib {
-        active.nib = Set(Some(v));
+    if let Some(v) = input.nib.into() {
+        active.nib = Set(v);
         fields.push("nib");
     }
-    if let Some(v) = input.monthly_revenue {
-        active.monthly_revenue = Set(Some(v.0));
+    if let Some(v) = Option::<Option<_>>::from(input.monthly_revenue) {
+        active.monthly_revenue = Set(v.map(|r| r.0));
         fields.push("monthlyRevenue");
     }
     if let Some(v) = input.workers {

@@ -3,7 +3,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, Object};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use entity::infrastructure_request;
 use strum::{EnumString, IntoStaticStr};
@@ -227,7 +227,9 @@ pub struct SurveyInfrastructureRequestInput {
     pub housing_aid_last_10_years: Option<bool>,
 }
 
-/// Input of `updateInfrastructureRequest` (while SUBMITTED or SURVEYED); absent fields stay.
+/// Input of `updateInfrastructureRequest` (while SUBMITTED or SURVEYED): an absent field keeps
+/// its value; an explicit `null` clears an optional one (`location`, `estimatedCost`,
+/// `hasLandProof`, `isOnlyHouse`).
 #[derive(InputObject)]
 pub struct UpdateInfrastructureRequestInput {
     /// The record.
@@ -236,13 +238,13 @@ pub struct UpdateInfrastructureRequestInput {
     pub expected_version: i32,
     /// Location description. At most 2000 characters.
     #[graphql(validator(chars_max_length = 2000))]
-    pub location: Option<String>,
+    pub location: MaybeUndefined<String>,
     /// Estimated cost.
-    pub estimated_cost: Option<Rupiah>,
+    pub estimated_cost: MaybeUndefined<Rupiah>,
     /// RTLH gate: proof of land.
-    pub has_land_proof: Option<bool>,
+    pub has_land_proof: MaybeUndefined<bool>,
     /// RTLH gate: the only house.
-    pub is_only_house: Option<bool>,
+    pub is_only_house: MaybeUndefined<bool>,
     /// RTLH gate: housing aid in the last 10 years.
     pub housing_aid_last_10_years: Option<bool>,
 }

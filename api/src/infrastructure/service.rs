@@ -129,23 +129,23 @@ pub async fn update(
     )?;
     let mut active = ActiveModel::default();
     let mut fields = Vec::new();
-    if let Some(v) = input.location {
-        active.location = Set(Some(v));
+    if let Some(v) = input.location.into() {
+        active.location = Set(v);
         fields.push("location");
     }
-    if let Some(v) = input.estimated_cost {
-        if v.0 < 0 {
+    if let Some(v) = Option::<Option<_>>::from(input.estimated_cost) {
+        if v.is_some_and(|c| c.0 < 0) {
             return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
         }
-        active.estimated_cost = Set(Some(v.0));
+        active.estimated_cost = Set(v.map(|c| c.0));
         fields.push("estimatedCost");
     }
-    if let Some(v) = input.has_land_proof {
-        active.has_land_proof = Set(Some(v));
+    if let Some(v) = input.has_land_proof.into() {
+        active.has_land_proof = Set(v);
         fields.push("hasLandProof");
     }
-    if let Some(v) = input.is_only_house {
-        active.is_only_house = Set(Some(v));
+    if let Some(v) = input.is_only_house.into() {
+        active.is_only_house = Set(v);
         fields.push("isOnlyHouse");
     }
     if let Some(v) = input.housing_aid_last_10_years {

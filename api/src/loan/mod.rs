@@ -208,7 +208,7 @@ pub struct CreateLoanApplicationInput {
     pub has_collateral: bool,
 }
 
-/// Input of `updateLoanApplication` (while DRAFT).
+/// Input of `updateLoanApplication` (while DRAFT): an absent field keeps its value.
 #[derive(InputObject)]
 pub struct UpdateLoanApplicationInput {
     /// The record.

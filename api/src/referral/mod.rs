@@ -2,7 +2,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, Object};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use entity::referral;
 use strum::{EnumString, IntoStaticStr};
@@ -236,7 +236,8 @@ pub struct CreateReferralInput {
     pub due_by: Option<Date>,
 }
 
-/// Input of `updateReferral` (while OPEN, by the sending agency); absent fields stay.
+/// Input of `updateReferral` (while OPEN, by the sending agency): an absent field keeps its
+/// value; an explicit `null` clears `dueBy`.
 #[derive(InputObject)]
 pub struct UpdateReferralInput {
     /// The record.
@@ -249,7 +250,7 @@ pub struct UpdateReferralInput {
     #[graphql(validator(chars_max_length = 2000))]
     pub reason: Option<String>,
     /// Respond by.
-    pub due_by: Option<Date>,
+    pub due_by: MaybeUndefined<Date>,
 }
 
 /// Input of `completeReferral`.

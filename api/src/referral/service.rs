@@ -158,8 +158,8 @@ pub async fn update(
         active.reason = Set(v.trim().to_owned());
         fields.push("reason");
     }
-    if let Some(v) = input.due_by {
-        active.due_by = Set(Some(v.0));
+    if let Some(v) = Option::<Option<_>>::from(input.due_by) {
+        active.due_by = Set(v.map(|d| d.0));
         fields.push("dueBy");
     }
     if fields.is_empty() {

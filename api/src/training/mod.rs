@@ -2,7 +2,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, Object};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use entity::{training, training_enrollment};
 use strum::{EnumString, IntoStaticStr};
@@ -295,7 +295,7 @@ pub struct CreateTrainingInput {
     pub capacity: i32,
 }
 
-/// Input of `updateTraining`.
+/// Input of `updateTraining`: an absent field keeps its value; an explicit `null` clears `venue`.
 #[derive(InputObject)]
 pub struct UpdateTrainingInput {
     /// The record.
@@ -307,7 +307,7 @@ pub struct UpdateTrainingInput {
     pub title: Option<String>,
     /// Venue. At most 200 characters.
     #[graphql(validator(chars_max_length = 200))]
-    pub venue: Option<String>,
+    pub venue: MaybeUndefined<String>,
     /// First day.
     pub starts_on: Option<Date>,
     /// Last day.
@@ -329,7 +329,8 @@ pub struct EnrollInTrainingInput {
     pub business_id: Option<Uuid>,
 }
 
-/// Input of `updateEnrollment`; absent fields stay.
+/// Input of `updateEnrollment`: an absent field keeps its value; an explicit `null` clears
+/// `businessId` or `certificateNo`.
 #[derive(InputObject)]
 pub struct UpdateEnrollmentInput {
     /// The enrollment.
@@ -337,10 +338,10 @@ pub struct UpdateEnrollmentInput {
     /// The version the client last read.
     pub expected_version: i32,
     /// The business the training is for (of the same beneficiary).
-    pub business_id: Option<Uuid>,
+    pub business_id: MaybeUndefined<Uuid>,
     /// Certificate number. At most 200 characters.
     #[graphql(validator(chars_max_length = 200))]
-    pub certificate_no: Option<String>,
+    pub certificate_no: MaybeUndefined<String>,
 }
 
 /// Input of `completeEnrollment`.

@@ -173,8 +173,8 @@ pub async fn update(
         active.title = Set(v);
         fields.push("title");
     }
-    if let Some(v) = input.venue {
-        active.venue = Set(Some(v));
+    if let Some(v) = input.venue.into() {
+        active.venue = Set(v);
         fields.push("venue");
     }
     let starts = input.starts_on.map(|d| d.0).unwrap_or(before.starts_on);
@@ -323,21 +323,23 @@ pub async fn update_enrollment(
     organiser_of(&txn, actor, before.training_id).await?;
     let mut active = enrollment::ActiveModel::default();
     let mut fields = Vec::new();
-    if let Some(business_id) = input.business_id {
-        let biz = find_visible::<business::Entity>(&txn, actor, business_id)
-            .await
-            .map_err(ServiceError::missing("businessId", "business"))?;
-        if biz.beneficiary_id != before.beneficiary_id {
-            return Err(ServiceError::validation(
-                "businessId",
-                "the business belongs to another beneficiary",
-            ));
+    if let Some(business_id) = Option::<Option<Uuid>>::from(input.business_id) {
+        if let Some(business_id) = business_id {
+            let biz = find_visible::<business::Entity>(&txn, actor, business_id)
+                .await
+                .map_err(ServiceError::missing("businessId", "business"))?;
+            if biz.beneficiary_id != before.beneficiary_id {
+                return Err(ServiceError::validation(
+                    "businessId",
+                    "the business belongs to another beneficiary",
+                ));
+            }
         }
-        active.business_id = Set(Some(business_id));
+        active.business_id = Set(business_id);
         fields.push("businessId");
     }
-    if let Some(cert) = input.certificate_no {
-        active.certificate_no = Set(Some(cert));
+    if let Some(cert) = input.certificate_no.into() {
+        active.certificate_no = Set(cert);
         fields.push("certificateNo");
     }
     if fields.is_empty() {
