@@ -178,6 +178,24 @@ impl Loaders {
         }
     }
 
+    /// Children of `parent` through the loader `pick` selects, as rows (for a nested connection).
+    pub async fn child_rows<E>(
+        ctx: &Context<'_>,
+        pick: impl FnOnce(&Loaders) -> &DataLoader<ChildrenLoader<E>>,
+        parent: Uuid,
+    ) -> async_graphql::Result<Vec<E::Model>>
+    where
+        E: CaseEntity,
+        E::Model: Clone + Send + Sync,
+    {
+        let loaders = ctx.data::<Loaders>().map_err(|_| internal_error())?;
+        let rows = pick(loaders).load_one(parent).await.map_err(|err| {
+            tracing::error!(error = ?err, "relation load failed");
+            internal_error()
+        })?;
+        Ok(rows.unwrap_or_default())
+    }
+
     /// Children of `parent` through the loader `pick` selects, as GraphQL nodes.
     pub async fn children<E, T>(
         ctx: &Context<'_>,

@@ -33,6 +33,11 @@ pub struct ConnectionTotals {
 }
 
 impl ConnectionTotals {
+    /// Totals already known: the rows were loaded anyway.
+    pub fn known(total: u64) -> Self {
+        Self { count: Arc::new(move |_| Box::pin(std::future::ready(Ok(total)))) }
+    }
+
     /// Totals that count `select` when asked.
     pub fn counting<E>(select: Select<E>) -> Self
     where
@@ -179,6 +184,96 @@ where
         Edge::new(cursor, map(row))
     }));
     Ok(connection)
+}
+
+/// One page of rows already loaded (a record's children, read for a whole page of parents in one
+/// query), with the same order, cursors and NULL placement as [`paginate`].
+pub fn paginate_loaded<E, T>(
+    mut rows: Vec<E::Model>,
+    order: (E::Column, Order),
+    first: Option<i32>,
+    after: Option<String>,
+    map: impl Fn(E::Model) -> T,
+) -> Result<Page<T>, ServiceError>
+where
+    E: EntityTrait,
+    E::Column: std::str::FromStr,
+    T: OutputType,
+{
+    let limit = first.unwrap_or(DEFAULT_PAGE);
+    if !(0..=MAX_PAGE).contains(&limit) {
+        return Err(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}")));
+    }
+    let (column, direction) = order;
+    let id = <E::Column as std::str::FromStr>::from_str("id")
+        .map_err(|_| ServiceError::Database(DbErr::Custom("a paged table needs an id column".into())))?;
+    let kind = kind_of(column.def().get_column_type()).ok_or_else(|| {
+        ServiceError::Database(DbErr::Custom(format!("cannot page by {}", column.as_str())))
+    })?;
+    let descending = matches!(direction, Order::Desc);
+    let key = |row: &E::Model| (sort_key(&row.get(column)), row.get(id));
+    let total = rows.len() as u64;
+    rows.sort_by(|a, b| compare(&key(a), &key(b), descending));
+    let start = match &after {
+        Some(cursor) => {
+            let (value, after_id) = decode_cursor(cursor, kind)?;
+            let at = (value.as_ref().map(sort_key).unwrap_or(SortKey::Null), Value::from(after_id));
+            rows.iter().position(|row| compare(&key(row), &at, descending).is_gt()).unwrap_or(rows.len())
+        }
+        None => 0,
+    };
+    let mut rows: Vec<E::Model> = rows.into_iter().skip(start).take(limit as usize + 1).collect();
+    let has_next = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let mut connection =
+        Connection::with_additional_fields(after.is_some(), has_next, ConnectionTotals::known(total));
+    connection.edges.extend(rows.into_iter().map(|row| {
+        let cursor = encode_cursor(&row.get(column), &row.get(id));
+        Edge::new(cursor, map(row))
+    }));
+    Ok(connection)
+}
+
+/// A sort value compared in memory as the database compares it.
+#[derive(PartialEq, PartialOrd)]
+enum SortKey {
+    Int(i64),
+    Text(String),
+    Null,
+}
+
+fn sort_key(value: &Value) -> SortKey {
+    match value {
+        Value::TinyInt(Some(n)) => SortKey::Int(i64::from(*n)),
+        Value::SmallInt(Some(n)) => SortKey::Int(i64::from(*n)),
+        Value::Int(Some(n)) => SortKey::Int(i64::from(*n)),
+        Value::BigInt(Some(n)) => SortKey::Int(*n),
+        Value::Bool(Some(b)) => SortKey::Int(i64::from(*b)),
+        Value::ChronoDateTimeUtc(Some(t)) => SortKey::Int(t.timestamp_micros()),
+        other => match value_json(other) {
+            serde_json::Value::String(s) => SortKey::Text(s),
+            _ => SortKey::Null,
+        },
+    }
+}
+
+/// Sort value in `direction` with NULLs last, then id ascending.
+fn compare(a: &(SortKey, Value), b: &(SortKey, Value), descending: bool) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let by_value = match (&a.0, &b.0) {
+        (SortKey::Null, SortKey::Null) => Ordering::Equal,
+        (SortKey::Null, _) => Ordering::Greater,
+        (_, SortKey::Null) => Ordering::Less,
+        (x, y) => {
+            let o = x.partial_cmp(y).unwrap_or(Ordering::Equal);
+            if descending { o.reverse() } else { o }
+        }
+    };
+    let id = |v: &Value| match v {
+        Value::Uuid(Some(u)) => Some(*u),
+        _ => None,
+    };
+    by_value.then_with(|| id(&a.1).cmp(&id(&b.1)))
 }
 
 fn encode_cursor(value: &Value, id: &Value) -> String {

@@ -98,9 +98,18 @@ fn describe_connections(
     builder: async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>,
 ) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     use crate::{
-        assistance::Assistance, beneficiary::Beneficiary, business::Business, events::CaseEvent,
-        infrastructure::InfrastructureRequest, loan::LoanApplication, monitoring::MonitoringVisit,
-        page::Page, pii::PiiAccess, referral::Referral, training::Training, webhooks::WebhookDeliveryNode,
+        assistance::Assistance,
+        beneficiary::Beneficiary,
+        business::Business,
+        events::CaseEvent,
+        infrastructure::InfrastructureRequest,
+        loan::LoanApplication,
+        monitoring::MonitoringVisit,
+        page::Page,
+        pii::PiiAccess,
+        referral::Referral,
+        training::{Training, TrainingEnrollment},
+        webhooks::WebhookDeliveryNode,
     };
     macro_rules! page {
         ($what:literal) => {
@@ -123,5 +132,6 @@ fn describe_connections(
         .override_output_type_description::<Page<PiiAccess>>(page!("the personal-data access log"))
         .override_output_type_description::<Page<Referral>>(page!("referrals"))
         .override_output_type_description::<Page<Training>>(page!("trainings"))
+        .override_output_type_description::<Page<TrainingEnrollment>>(page!("a training's enrollments"))
         .override_output_type_description::<Page<WebhookDeliveryNode>>(page!("a webhook's delivery attempts"))
 }

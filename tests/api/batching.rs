@@ -6,7 +6,7 @@ use crate::helpers::{CREATE_BUSINESS, spawn_app};
 
 const NESTED: &str = "query($first: Int) {
   beneficiaries(first: $first) {
-    nodes { fullName businesses { name loans { product requestedAmount } monitoringVisits { visitedOn } } }
+    nodes { fullName businesses { name loans { product requestedAmount } monitoringVisits { nodes { visitedOn } } } }
   }
 }";
 
@@ -42,4 +42,37 @@ async fn a_nested_page_of_fifty_runs_as_few_statements_as_a_page_of_five() {
     // count + page + one batch each for businesses, loans and visits = 5. A batch can split when
     // the machine is very busy, so allow a little slack; one query per row would be 150+.
     assert!(costs.iter().all(|c| *c <= 7), "statements stay few and flat: {costs:?}");
+}
+
+#[tokio::test]
+async fn a_nested_connection_pages_with_cursors_orders_and_counts() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let person = app.beneficiary(2).await;
+    let business = app.running_business(&person, "2025-01-01").await;
+    let record = "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { userErrors { code message } } }";
+    for day in ["2025-03-01", "2025-02-01", "2025-05-01", "2025-04-01"] {
+        let body = app
+            .gql(&token, record, json!({ "i": { "businessId": business, "volunteerName": "Relawan Uji", "visitedOn": day, "observedStatus": "RUNNING", "obstacles": [] } }))
+            .await;
+        assert_eq!(body["data"]["recordMonitoringVisit"]["userErrors"], json!([]), "{body}");
+    }
+    let page =
+        "query($id: UUID!, $after: String) { business(id: $id) { monitoringVisits(first: 3, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } nodes { visitedOn } } } }";
+    let body = app.gql(&token, page, json!({ "id": business })).await;
+    let visits = &body["data"]["business"]["monitoringVisits"];
+    assert_eq!(visits["totalCount"], 4, "{body}");
+    let days: Vec<&str> =
+        visits["nodes"].as_array().into_iter().flatten().filter_map(|v| v["visitedOn"].as_str()).collect();
+    assert_eq!(days, ["2025-05-01", "2025-04-01", "2025-03-01"], "newest first: {body}");
+    assert_eq!(visits["pageInfo"]["hasNextPage"], true);
+    let cursor = visits["pageInfo"]["endCursor"].clone();
+    let body = app.gql(&token, page, json!({ "id": business, "after": cursor })).await;
+    let visits = &body["data"]["business"]["monitoringVisits"];
+    assert_eq!(visits["nodes"], json!([{ "visitedOn": "2025-02-01" }]), "{body}");
+    assert_eq!(visits["pageInfo"]["hasNextPage"], false);
+    let ascending = "query($id: UUID!) { business(id: $id) { monitoringVisits(orderBy: {field: VISITED_ON}) { nodes { visitedOn } } } }";
+    let body = app.gql(&token, ascending, json!({ "id": business })).await;
+    assert_eq!(body["data"]["business"]["monitoringVisits"]["nodes"][0]["visitedOn"], "2025-02-01", "{body}");
 }

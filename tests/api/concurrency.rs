@@ -92,12 +92,12 @@ async fn training_capacity_is_never_exceeded_under_concurrent_enrollment() {
     let body = app
         .gql(
             &token,
-            "query($id: UUID!) { training(id: $id) { seatsTaken capacity enrollments { id } } }",
+            "query($id: UUID!) { training(id: $id) { seatsTaken capacity enrollments { nodes { id } } } }",
             json!({ "id": training }),
         )
         .await;
     assert_eq!(body["data"]["training"]["seatsTaken"], 3, "{body}");
-    assert_eq!(body["data"]["training"]["enrollments"].as_array().map(Vec::len), Some(3));
+    assert_eq!(body["data"]["training"]["enrollments"]["nodes"].as_array().map(Vec::len), Some(3));
 }
 
 #[tokio::test]

@@ -131,7 +131,7 @@ async fn aliases_root_fields_depth_and_cost_are_bounded_before_execution() {
     let body = app.gql(&token, &format!("{{ {roots} }}"), json!({})).await;
     assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("max_root_fields")), "{body}");
 
-    let costly = "query($n: Int) { beneficiaries(first: $n) { nodes { assistance { id amount } enrollments { id } monitoringVisits { id } businesses { loans { id requestedAmount status } monitoringVisits { id } referrals { id } owner { businesses { id } } } } } }";
+    let costly = "query($n: Int) { beneficiaries(first: $n) { nodes { assistance { id amount } enrollments { id } monitoringVisits { nodes { id } } businesses { loans { id requestedAmount status } monitoringVisits { nodes { id } } referrals { id } owner { businesses { id } } } } } }";
     let body = app.gql(&token, costly, json!({ "n": 100 })).await;
     assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("max_cost")), "{body}");
     let body = app.gql(&token, costly, json!({ "n": 5 })).await;

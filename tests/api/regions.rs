@@ -98,7 +98,7 @@ async fn every_record_outside_the_tokens_regions_is_not_found() {
             "{list} from Samarinda: {body}"
         );
     }
-    let nested = "query($id: UUID!) { training(id: $id) { enrollments { id } } }";
+    let nested = "query($id: UUID!) { training(id: $id) { enrollments { nodes { id } } } }";
     let training = &records[3].1;
     let body = app.gql(&paser, nested, json!({ "id": training })).await;
     assert_eq!(error_code(&body).as_deref(), Some("NOT_FOUND"));

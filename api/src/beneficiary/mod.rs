@@ -215,10 +215,32 @@ impl Beneficiary {
     async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Referral>> {
         Loaders::children(ctx, |l| &l.referrals_by_beneficiary, self.model.id).await
     }
-    /// Monitoring visits to the beneficiary's businesses. Needs `monitoring:read`.
+    /// Monitoring visits to the beneficiary's businesses, newest first. Needs `monitoring:read`.
     #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
-    async fn monitoring_visits(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MonitoringVisit>> {
-        Loaders::children(ctx, |l| &l.visits_by_beneficiary, self.model.id).await
+    async fn monitoring_visits(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Sort order, ties broken by id; newest visit first when absent.")] order_by: Option<
+            crate::monitoring::MonitoringVisitOrderBy,
+        >,
+        #[graphql(
+            validator(minimum = 0, maximum = 100),
+            desc = "How many records to return: at most 100; 20 when absent."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<MonitoringVisit>> {
+        let rows = Loaders::child_rows(ctx, |l| &l.visits_by_beneficiary, self.model.id).await?;
+        let order = order_by.map(|o| o.column()).unwrap_or(crate::monitoring::DEFAULT_ORDER);
+        crate::page::paginate_loaded::<entity::monitoring_visit::Entity, _>(
+            rows,
+            order,
+            first,
+            after,
+            MonitoringVisit::from,
+        )
+        .map_err(gql)
     }
     /// The case timeline: every event of this case, oldest first. Needs `events:subscribe`.
     #[graphql(guard = "RequireScope(Scope::EventsSubscribe)")]

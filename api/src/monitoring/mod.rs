@@ -164,6 +164,10 @@ pub struct MonitoringVisitFilter {
     pub visited_to: Option<Date>,
 }
 
+/// Visits' order when none is asked: newest visit first.
+pub const DEFAULT_ORDER: (monitoring_visit::Column, sea_orm::Order) =
+    (monitoring_visit::Column::VisitedOn, sea_orm::Order::Desc);
+
 order_by!(MonitoringVisitOrderBy, MonitoringVisitOrderField, monitoring_visit {
     /// Date of the visit.
     VisitedOn => VisitedOn,

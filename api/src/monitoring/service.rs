@@ -6,7 +6,7 @@ use entity::{
     monitoring_visit::{self, ActiveModel, Column, Entity},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -61,7 +61,7 @@ pub async fn list(
     if let Some(d) = filter.visited_to {
         select = select.filter(Column::VisitedOn.lte(d.0));
     }
-    let order = order_by.map(|o| o.column()).unwrap_or((Column::VisitedOn, Order::Desc));
+    let order = order_by.map(|o| o.column()).unwrap_or(super::DEFAULT_ORDER);
     paginate(db, select, order, first, after, super::MonitoringVisit::from).await
 }
 

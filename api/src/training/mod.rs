@@ -155,9 +155,28 @@ impl Training {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.model.updated_at
     }
-    /// Enrollments (peserta).
-    async fn enrollments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingEnrollment>> {
-        Loaders::children(ctx, |l| &l.enrollments_by_training, self.model.id).await
+    /// Enrollments (peserta), in the order they were made.
+    async fn enrollments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            validator(minimum = 0, maximum = 100),
+            desc = "How many records to return: at most 100; 20 when absent."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<TrainingEnrollment>> {
+        let rows = Loaders::child_rows(ctx, |l| &l.enrollments_by_training, self.model.id).await?;
+        let order = (training_enrollment::Column::CreatedAt, sea_orm::Order::Asc);
+        crate::page::paginate_loaded::<training_enrollment::Entity, _>(
+            rows,
+            order,
+            first,
+            after,
+            TrainingEnrollment::from,
+        )
+        .map_err(gql)
     }
 }
 
