@@ -35,6 +35,9 @@ pub enum ServiceError {
     LimitExceeded { field: String, message: String },
     #[error("database error")]
     Database(DbErr),
+    /// Several expected failures found in one input, reported together.
+    #[error("{} problems with the input", .0.len())]
+    Several(Vec<ServiceError>),
 }
 
 impl From<DbErr> for ServiceError {
@@ -83,21 +86,30 @@ impl ServiceError {
         }
     }
 
-    /// The `userErrors` form of an expected failure, or `None` for a top-level error.
-    pub fn user_error(&self) -> Option<UserError> {
+    /// The `userErrors` form of an expected failure (several when the input had several), or
+    /// `None` for a top-level error.
+    pub fn user_errors(&self) -> Option<Vec<UserError>> {
+        if let Self::Several(all) = self {
+            return all.iter().map(Self::user_errors).collect::<Option<Vec<_>>>().map(|v| v.concat());
+        }
         let (field, code) = match self {
-            Self::Validation { field, .. } => (Some(field.clone()), UserErrorCode::Validation),
-            Self::InvalidTransition { .. } => (Some("status".into()), UserErrorCode::InvalidTransition),
-            Self::Conflict { .. } => (Some("expectedVersion".into()), UserErrorCode::Conflict),
+            Self::Validation { field, .. } => (path(field), UserErrorCode::Validation),
+            Self::InvalidTransition { .. } => (None, UserErrorCode::InvalidTransition),
+            Self::Conflict { .. } => (path("expectedVersion"), UserErrorCode::Conflict),
             Self::Duplicate { field, .. } | Self::DuplicatePerson { field, .. } => {
-                (Some(field.clone()), UserErrorCode::Duplicate)
+                (path(field), UserErrorCode::Duplicate)
             }
-            Self::CapacityFull => (Some("trainingId".into()), UserErrorCode::CapacityFull),
-            Self::NotEligible { field, .. } => (Some(field.clone()), UserErrorCode::NotEligible),
-            Self::LimitExceeded { field, .. } => (Some(field.clone()), UserErrorCode::LimitExceeded),
+            Self::CapacityFull => (path("trainingId"), UserErrorCode::CapacityFull),
+            Self::NotEligible { field, .. } => (path(field), UserErrorCode::NotEligible),
+            Self::LimitExceeded { field, .. } => (path(field), UserErrorCode::LimitExceeded),
             _ => return None,
         };
-        Some(UserError { field, code, message: self.to_string() })
+        Some(vec![UserError { field, code, message: self.to_string() }])
+    }
+
+    /// The first user error, for a caller that has room for one.
+    pub fn user_error(&self) -> Option<UserError> {
+        self.user_errors().and_then(|mut all| (!all.is_empty()).then(|| all.remove(0)))
     }
 
     /// The top-level GraphQL error for a failure that is not a user error.
@@ -124,6 +136,47 @@ impl ServiceError {
             },
         };
         coded(code, self.to_string())
+    }
+}
+
+/// The input path of a field named `a.b.c` (`None` for the input as a whole).
+fn path(field: &str) -> Option<Vec<String>> {
+    (field != "input" && !field.is_empty()).then(|| field.split('.').map(str::to_owned).collect())
+}
+
+/// Collects the expected failures of an input's checks so that a mutation reports them all at
+/// once; a failure that is not about the input (a database error, a forbidden write) ends the
+/// checks at once.
+#[derive(Default)]
+pub struct Problems(Vec<ServiceError>);
+
+impl Problems {
+    /// Keeps a check's failure; the value when it passed.
+    pub fn check<T>(&mut self, result: Result<T, ServiceError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.0.push(err);
+                None
+            }
+        }
+    }
+
+    /// Keeps a failure.
+    pub fn push(&mut self, err: ServiceError) {
+        self.0.push(err);
+    }
+
+    /// `Err` with every failure found (or the first that is not about the input), else `Ok`.
+    pub fn finish(mut self) -> Result<(), ServiceError> {
+        if let Some(at) = self.0.iter().position(|e| e.user_error().is_none()) {
+            return Err(self.0.swap_remove(at));
+        }
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(self.0.remove(0)),
+            _ => Err(ServiceError::Several(self.0)),
+        }
     }
 }
 
@@ -197,8 +250,10 @@ pub enum UserErrorCode {
 /// An expected failure of a mutation; nothing was written.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct UserError {
-    /// The input field at fault (camelCase), when there is one.
-    pub field: Option<String>,
+    /// The path to the input field at fault, from the mutation's `input` (e.g. `["nik"]`,
+    /// `["obstacles", "2"]`); null when the failure is about the input as a whole or the
+    /// record's state (`INVALID_TRANSITION`).
+    pub field: Option<Vec<String>>,
     /// Machine-readable code.
     pub code: UserErrorCode,
     /// Human-readable explanation.
@@ -247,10 +302,10 @@ macro_rules! payload {
                         user_errors: Vec::new(),
                         warnings,
                     }),
-                    Err(err) => match err.user_error() {
-                        Some(user_error) => Ok(Self {
+                    Err(err) => match err.user_errors() {
+                        Some(user_errors) => Ok(Self {
                             $field: None,
-                            user_errors: vec![user_error],
+                            user_errors,
                             warnings: Vec::new(),
                         }),
                         None => Err(err.into_graphql()),

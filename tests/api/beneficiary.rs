@@ -24,7 +24,7 @@ async fn invalid_identity_numbers_are_refused_and_nothing_is_written() {
         let body =
             app.gql(&token, CREATE_BENEFICIARY, json!({ "input": beneficiary_input(nik, kk, 3) })).await;
         assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("VALIDATION"), "{what}: {body}");
-        assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], field, "{what}");
+        assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"][0], field, "{what}");
         assert!(body["data"]["createBeneficiary"]["beneficiary"].is_null());
     }
     assert_eq!(app.event_count().await, 0, "no write, no event");
@@ -46,11 +46,11 @@ async fn decile_and_regions_are_checked() {
     input["regencyCode"] = json!("6402");
     input["districtCode"] = json!("647201");
     let body = app.gql(&token, CREATE_BENEFICIARY, json!({ "input": input })).await;
-    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], "districtCode", "{body}");
+    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"][0], "districtCode", "{body}");
     let mut input = beneficiary_input(&nik, &kk, 2);
     input["regencyCode"] = json!("3171");
     let body = app.gql(&token, CREATE_BENEFICIARY, json!({ "input": input })).await;
-    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], "regencyCode", "{body}");
+    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"][0], "regencyCode", "{body}");
 }
 
 #[tokio::test]
@@ -81,13 +81,13 @@ async fn duplicate_nik_and_second_head_of_family_are_refused() {
     let body =
         app.gql(&token, CREATE_BENEFICIARY, json!({ "input": beneficiary_input(&nik, &other_kk, 3) })).await;
     assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("DUPLICATE"));
-    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], "nik");
+    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"][0], "nik");
 
     let (other_nik, _) = app.identity();
     let body =
         app.gql(&token, CREATE_BENEFICIARY, json!({ "input": beneficiary_input(&other_nik, &kk, 3) })).await;
     assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("DUPLICATE"));
-    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], "isHeadOfFamily");
+    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"][0], "isHeadOfFamily");
 
     let mut member = beneficiary_input(&other_nik, &kk, 3);
     member["isHeadOfFamily"] = json!(false);
@@ -203,7 +203,7 @@ async fn an_id_already_used_by_another_agency_is_a_duplicate() {
     let other = app.token("DISNAKERTRANS", "training:read training:write", &["64"]);
     let body = app.gql(&other, q, input).await;
     assert_eq!(user_error(&body, "createTraining").as_deref(), Some("DUPLICATE"), "{body}");
-    assert_eq!(body["data"]["createTraining"]["userErrors"][0]["field"], "id");
+    assert_eq!(body["data"]["createTraining"]["userErrors"][0]["field"][0], "id");
 }
 
 #[tokio::test]
@@ -461,4 +461,35 @@ async fn an_update_keeps_absent_fields_and_clears_explicit_nulls() {
     let last =
         events["data"]["caseEvents"]["nodes"].as_array().and_then(|n| n.last()).cloned().unwrap_or_default();
     assert_eq!(last["changedFields"], json!(["monthlyRevenue"]), "{events}");
+}
+
+#[tokio::test]
+async fn a_mutation_reports_every_problem_of_its_input_with_the_path_to_each() {
+    let app = crate::helpers::spawn_app().await;
+    let (nik, kk) = app.identity();
+    let mut input = beneficiary_input(&nik, &kk, 3);
+    input["nik"] = json!("123");
+    input["kkNumber"] = json!("456");
+    input["decile"] = json!(11);
+    input["fullName"] = json!(" ");
+    let body = app.gql(&app.admin(), CREATE_BENEFICIARY, json!({ "input": input })).await;
+    let errors = body["data"]["createBeneficiary"]["userErrors"].as_array().cloned().unwrap_or_default();
+    let fields: Vec<serde_json::Value> = errors.iter().map(|e| e["field"].clone()).collect();
+    for field in ["fullName", "nik", "kkNumber", "decile"] {
+        assert!(fields.contains(&json!([field])), "{field} is reported: {body}");
+    }
+    assert!(errors.iter().all(|e| e["code"] == "VALIDATION"), "{body}");
+    assert!(body["data"]["createBeneficiary"]["beneficiary"].is_null());
+    assert_eq!(app.event_count().await, 0, "nothing was written");
+
+    let person = app.beneficiary(3).await;
+    let stale = "mutation($i: StatusChangeWithReasonInput!) { deactivateBeneficiary(input: $i) { userErrors { field code } } }";
+    let body = app
+        .gql(&app.admin(), stale, json!({ "i": { "id": person, "expectedVersion": 9, "reason": "Pindah" } }))
+        .await;
+    assert_eq!(
+        body["data"]["deactivateBeneficiary"]["userErrors"],
+        json!([{ "field": ["expectedVersion"], "code": "CONFLICT" }]),
+        "{body}"
+    );
 }

@@ -170,7 +170,7 @@ async fn training_and_enrollment_lifecycles() {
     let body =
         app.gql(&token, enroll, json!({ "i": { "trainingId": training, "beneficiaryId": person } })).await;
     assert_eq!(
-        body["data"]["enrollInTraining"]["userErrors"][0]["field"], "trainingId",
+        body["data"]["enrollInTraining"]["userErrors"][0]["field"][0], "trainingId",
         "not OPEN yet: {body}"
     );
 
@@ -421,7 +421,7 @@ async fn only_the_receiving_agency_answers_a_referral_and_only_the_sender_cancel
         .to_owned();
     assert_eq!(body["data"]["createReferral"]["referral"]["fromAgency"], "DINSOS");
     let body = app.gql(&dinsos, create, json!({ "i": { "beneficiaryId": person, "toAgency": "NOPE", "service": "OTHER", "reason": "x" } })).await;
-    assert_eq!(body["data"]["createReferral"]["userErrors"][0]["field"], "toAgency");
+    assert_eq!(body["data"]["createReferral"]["userErrors"][0]["field"][0], "toAgency");
 
     let f = "referral";
     let body = mv(
@@ -497,7 +497,7 @@ async fn only_the_receiving_agency_answers_a_referral_and_only_the_sender_cancel
     )
     .await;
     assert_eq!(
-        body["data"]["completeReferral"]["userErrors"][0]["field"], "outcomeType",
+        body["data"]["completeReferral"]["userErrors"][0]["field"][0], "outcomeType",
         "DISPERINDAGKOP does not own businesses: {body}"
     );
     let body = mv(
@@ -534,7 +534,7 @@ async fn a_visit_that_sees_a_stalled_business_moves_it_to_stalled() {
     assert_eq!(visit["business"]["status"], "STALLED", "{body}");
     assert_eq!(visit["obstacles"], json!(["CAPITAL", "SUPPLY"]));
     let body = app.gql(&token, record, json!({ "i": { "businessId": business, "volunteerName": "Agus", "visitedOn": "2999-01-01", "observedStatus": "RUNNING" } })).await;
-    assert_eq!(body["data"]["recordMonitoringVisit"]["userErrors"][0]["field"], "visitedOn");
+    assert_eq!(body["data"]["recordMonitoringVisit"]["userErrors"][0]["field"][0], "visitedOn");
     let events = app
         .gql(&app.admin(), "query($id: UUID!) { caseEvents(filter: {entityId: $id}) { nodes { action toStatus actorAgency } } }", json!({ "id": business }))
         .await;
@@ -630,7 +630,7 @@ async fn a_visit_proposes_a_closure_that_only_the_owning_agency_confirms_or_reje
     let visit = |date: &str, observed: &str| json!({ "i": { "businessId": business, "volunteerName": "Agus", "visitedOn": date, "observedStatus": observed } });
     let body = app.gql(&relawan, record, visit("2020-01-01", "CLOSED")).await;
     assert_eq!(
-        body["data"]["recordMonitoringVisit"]["userErrors"][0]["field"], "visitedOn",
+        body["data"]["recordMonitoringVisit"]["userErrors"][0]["field"][0], "visitedOn",
         "before the start: {body}"
     );
 
@@ -716,7 +716,7 @@ async fn a_business_cannot_start_in_the_future() {
     let body = app
         .gql(&token, start, json!({ "i": { "id": id, "expectedVersion": 3, "startedOn": "2999-01-01" } }))
         .await;
-    assert_eq!(body["data"]["startBusiness"]["userErrors"][0]["field"], "startedOn", "{body}");
+    assert_eq!(body["data"]["startBusiness"]["userErrors"][0]["field"][0], "startedOn", "{body}");
 }
 
 /// One row of a lifecycle table, as the API names it.

@@ -211,12 +211,12 @@ async fn webhook_targets_are_validated() {
     ] {
         let body = app.gql(&app.admin(), REGISTER, json!({ "i": { "url": url, "secret": SECRET } })).await;
         assert_eq!(user_error(&body, "registerWebhook").as_deref(), Some("VALIDATION"), "{why}: {body}");
-        assert_eq!(body["data"]["registerWebhook"]["userErrors"][0]["field"], "url");
+        assert_eq!(body["data"]["registerWebhook"]["userErrors"][0]["field"][0], "url");
     }
     let body = app
         .gql(&app.admin(), REGISTER, json!({ "i": { "url": "http://8.8.8.8/hook", "secret": "short" } }))
         .await;
-    assert_eq!(body["data"]["registerWebhook"]["userErrors"][0]["field"], "secret");
+    assert_eq!(body["data"]["registerWebhook"]["userErrors"][0]["field"][0], "secret");
 }
 
 #[tokio::test]

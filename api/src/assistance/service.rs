@@ -71,15 +71,17 @@ pub async fn create(
     actor: &Actor,
     input: CreateAssistanceInput,
 ) -> Result<assistance::Model, ServiceError> {
+    let mut problems = crate::error::Problems::default();
     if input.amount.0 < 0 {
-        return Err(ServiceError::validation("amount", "amount cannot be negative"));
+        problems.push(ServiceError::validation("amount", "amount cannot be negative"));
     }
     if input.fund_source.trim().is_empty() {
-        return Err(ServiceError::validation("fundSource", "fund source is required"));
+        problems.push(ServiceError::validation("fundSource", "fund source is required"));
     }
     if input.period_end.is_some_and(|end| end < input.period_start) {
-        return Err(ServiceError::validation("periodEnd", "period ends before it starts"));
+        problems.push(ServiceError::validation("periodEnd", "period ends before it starts"));
     }
+    problems.finish()?;
     let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {

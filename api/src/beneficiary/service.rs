@@ -16,7 +16,7 @@ use super::{
 use crate::{
     auth::Actor,
     context::AppState,
-    error::{ServiceError, UserWarning},
+    error::{Problems, ServiceError, UserWarning},
     events::CaseAction,
     identity::{check_kk, check_nik},
     moves::{Move, StatusChange},
@@ -188,8 +188,26 @@ async fn create_checked(
     input: CreateBeneficiaryInput,
 ) -> Result<(beneficiary::Model, Vec<UserWarning>), ServiceError> {
     let today = Utc::now().date_naive();
-    let full_name = check_name(&input.full_name)?;
-    let nik = check_nik("nik", &input.nik, Some(input.sex.into()), &state.regions, today)?;
+    // Every problem with the input is reported at once.
+    let mut problems = Problems::default();
+    let full_name = problems.check(check_name(&input.full_name));
+    let nik = problems.check(check_nik("nik", &input.nik, Some(input.sex.into()), &state.regions, today));
+    let kk = problems.check(check_kk("kkNumber", &input.kk_number, &state.regions, today));
+    problems.check(check_decile(input.decile));
+    let regency = problems.check(state.regions.check_regency("regencyCode", &input.regency_code));
+    if regency.is_some() {
+        let district =
+            state.regions.check_district("districtCode", &input.district_code, &input.regency_code);
+        if problems.check(district).is_some()
+            && let Some(village) = &input.village_code
+        {
+            problems.check(state.regions.check_village("villageCode", village, &input.district_code));
+        }
+    }
+    problems.finish()?;
+    let (Some(full_name), Some(nik), Some(kk)) = (full_name, nik, kk) else {
+        return Err(ServiceError::validation("input", "the input did not pass its checks"));
+    };
     let mut warnings = nik.warnings;
     if nik.birth_date != input.birth_date.0 {
         warnings.push(UserWarning {
@@ -197,13 +215,7 @@ async fn create_checked(
             message: format!("birth date differs from the one the NIK encodes ({})", nik.birth_date),
         });
     }
-    warnings.extend(check_kk("kkNumber", &input.kk_number, &state.regions, today)?);
-    check_decile(input.decile)?;
-    state.regions.check_regency("regencyCode", &input.regency_code)?;
-    state.regions.check_district("districtCode", &input.district_code, &input.regency_code)?;
-    if let Some(village) = &input.village_code {
-        state.regions.check_village("villageCode", village, &input.district_code)?;
-    }
+    warnings.extend(kk);
     require_region(actor, &input.regency_code)?;
 
     let txn = state.db.begin().await?;

@@ -17,7 +17,7 @@ use super::{BusinessFilter, BusinessOrderBy, BusinessStatus, CreateBusinessInput
 use crate::{
     auth::Actor,
     context::AppState,
-    error::ServiceError,
+    error::{Problems, ServiceError},
     events::CaseAction,
     moves::{Move, StatusChange},
     page::{Page, contains_pattern, paginate},
@@ -78,18 +78,19 @@ pub async fn list(
 }
 
 fn check_fields(name: Option<&str>, revenue: Option<i64>, workers: Option<i32>) -> Result<(), ServiceError> {
+    let mut problems = Problems::default();
     if let Some(name) = name
         && (name.trim().is_empty() || name.chars().count() > 200)
     {
-        return Err(ServiceError::validation("name", "name must be 1–200 characters"));
+        problems.push(ServiceError::validation("name", "name must be 1–200 characters"));
     }
     if revenue.is_some_and(|r| r < 0) {
-        return Err(ServiceError::validation("monthlyRevenue", "revenue cannot be negative"));
+        problems.push(ServiceError::validation("monthlyRevenue", "revenue cannot be negative"));
     }
     if workers.is_some_and(|w| w < 0) {
-        return Err(ServiceError::validation("workers", "workers cannot be negative"));
+        problems.push(ServiceError::validation("workers", "workers cannot be negative"));
     }
-    Ok(())
+    problems.finish()
 }
 
 /// Proposes a business for a beneficiary the caller can see.

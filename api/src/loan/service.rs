@@ -19,7 +19,7 @@ use crate::{
     auth::Actor,
     business::BusinessStatus,
     context::AppState,
-    error::ServiceError,
+    error::{Problems, ServiceError},
     events::CaseAction,
     moves::{Move, StatusChange},
     page::{Page, paginate},
@@ -148,11 +148,13 @@ pub async fn create(
     actor: &Actor,
     input: CreateLoanApplicationInput,
 ) -> Result<loan_application::Model, ServiceError> {
+    let mut problems = Problems::default();
     if input.lender.trim().is_empty() {
-        return Err(ServiceError::validation("lender", "lender is required"));
+        problems.push(ServiceError::validation("lender", "lender is required"));
     }
-    check_amount(&state.rules, input.product, "requestedAmount", input.requested_amount.0)?;
-    check_terms(input.product, input.tenor_months, input.has_collateral)?;
+    problems.check(check_amount(&state.rules, input.product, "requestedAmount", input.requested_amount.0));
+    problems.check(check_terms(input.product, input.tenor_months, input.has_collateral));
+    problems.finish()?;
     let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {

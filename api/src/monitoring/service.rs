@@ -72,15 +72,17 @@ pub async fn record(
     actor: &Actor,
     input: RecordMonitoringVisitInput,
 ) -> Result<monitoring_visit::Model, ServiceError> {
+    let mut problems = crate::error::Problems::default();
     if input.volunteer_name.trim().is_empty() {
-        return Err(ServiceError::validation("volunteerName", "the volunteer's name is required"));
+        problems.push(ServiceError::validation("volunteerName", "the volunteer's name is required"));
     }
     if input.visited_on.0 > Utc::now().date_naive() {
-        return Err(ServiceError::validation("visitedOn", "a visit cannot be in the future"));
+        problems.push(ServiceError::validation("visitedOn", "a visit cannot be in the future"));
     }
     if input.revenue_estimate.is_some_and(|r| r.0 < 0) {
-        return Err(ServiceError::validation("revenueEstimate", "revenue cannot be negative"));
+        problems.push(ServiceError::validation("revenueEstimate", "revenue cannot be negative"));
     }
+    problems.finish()?;
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {

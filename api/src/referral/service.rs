@@ -83,12 +83,14 @@ pub async fn create(
     actor: &Actor,
     input: CreateReferralInput,
 ) -> Result<referral::Model, ServiceError> {
+    let mut problems = crate::error::Problems::default();
     if input.reason.trim().is_empty() {
-        return Err(ServiceError::validation("reason", "a referral needs a reason"));
+        problems.push(ServiceError::validation("reason", "a referral needs a reason"));
     }
     if input.to_agency == actor.agency {
-        return Err(ServiceError::validation("toAgency", "an agency cannot refer to itself"));
+        problems.push(ServiceError::validation("toAgency", "an agency cannot refer to itself"));
     }
+    problems.finish()?;
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {

@@ -114,16 +114,18 @@ pub async fn create(
     actor: &Actor,
     input: CreateTrainingInput,
 ) -> Result<training::Model, ServiceError> {
+    let mut problems = crate::error::Problems::default();
     if input.title.trim().is_empty() {
-        return Err(ServiceError::validation("title", "title is required"));
+        problems.push(ServiceError::validation("title", "title is required"));
     }
     if input.capacity < 1 {
-        return Err(ServiceError::validation("capacity", "capacity must be at least 1"));
+        problems.push(ServiceError::validation("capacity", "capacity must be at least 1"));
     }
     if input.ends_on.0 < input.starts_on.0 {
-        return Err(ServiceError::validation("endsOn", "a training cannot end before it starts"));
+        problems.push(ServiceError::validation("endsOn", "a training cannot end before it starts"));
     }
-    state.regions.check_regency("regencyCode", &input.regency_code)?;
+    problems.check(state.regions.check_regency("regencyCode", &input.regency_code));
+    problems.finish()?;
     require_region(actor, &input.regency_code)?;
     let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
