@@ -365,7 +365,7 @@ pub async fn list(
     if !(0..=MAX_PAGE).contains(&limit) {
         return Err(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}")));
     }
-    let totals = ConnectionTotals::counting(select.clone());
+    let totals = ConnectionTotals(crate::page::Total::counting(select.clone()));
     let after = match after {
         Some(cursor) => Some(
             cursor

@@ -25,20 +25,20 @@ pub const DEFAULT_PAGE: i32 = 20;
 
 type CountFuture<'a> = Pin<Box<dyn Future<Output = Result<u64, DbErr>> + Send + 'a>>;
 
-/// Fields every connection has besides edges and pageInfo. The count runs only when a client
-/// selects `totalCount`: counting a whole register costs more than reading a page of it.
+/// How many rows match a list's filter, across all pages: counted only when asked (counting a
+/// whole register costs more than reading a page of it), or known when the rows were loaded.
 #[derive(Clone)]
-pub struct ConnectionTotals {
+pub struct Total {
     count: Arc<dyn for<'a> Fn(&'a DatabaseConnection) -> CountFuture<'a> + Send + Sync>,
 }
 
-impl ConnectionTotals {
-    /// Totals already known: the rows were loaded anyway.
+impl Total {
+    /// A total already known: the rows were loaded anyway.
     pub fn known(total: u64) -> Self {
         Self { count: Arc::new(move |_| Box::pin(std::future::ready(Ok(total)))) }
     }
 
-    /// Totals that count `select` when asked.
+    /// A total that counts `select` when asked.
     pub fn counting<E>(select: Select<E>) -> Self
     where
         E: EntityTrait,
@@ -46,7 +46,16 @@ impl ConnectionTotals {
     {
         Self { count: Arc::new(move |db| Box::pin(select.clone().count(db))) }
     }
+
+    /// Counts (or answers the known total).
+    pub async fn count(&self, db: &DatabaseConnection) -> Result<u64, DbErr> {
+        (self.count)(db).await
+    }
 }
+
+/// Fields every connection has besides edges and pageInfo.
+#[derive(Clone)]
+pub struct ConnectionTotals(pub Total);
 
 /// Fields every connection has besides edges and pageInfo.
 #[Object]
@@ -54,7 +63,33 @@ impl ConnectionTotals {
     /// How many records match the filter, across all pages. Counted on request: it costs a scan
     /// of the matching records, so ask for it only when it is shown.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
-        (self.count)(ctx.db()?).await.map_err(|e| crate::error::gql(e.into()))
+        self.0.count(ctx.db()?).await.map_err(|e| crate::error::gql(e.into()))
+    }
+}
+
+/// One page of rows as a service returns it, free of GraphQL types: each row with its cursor,
+/// whether rows come before and after it, and the total on request. The resolver turns it into a
+/// connection with [`Slice::into_page`].
+pub struct Slice<M> {
+    pub rows: Vec<(String, M)>,
+    pub has_previous: bool,
+    pub has_next: bool,
+    pub total: Total,
+}
+
+/// A page of a table's rows.
+pub type Rows<E> = Slice<<E as EntityTrait>::Model>;
+
+impl<M> Slice<M> {
+    /// The page as a GraphQL connection of `T`.
+    pub fn into_page<T: OutputType>(self, map: impl Fn(M) -> T) -> Page<T> {
+        let mut page = Connection::with_additional_fields(
+            self.has_previous,
+            self.has_next,
+            ConnectionTotals(self.total),
+        );
+        page.edges.extend(self.rows.into_iter().map(|(cursor, row)| Edge::new(cursor, map(row))));
+        page
     }
 }
 
@@ -130,19 +165,17 @@ fn bad_cursor() -> ServiceError {
 /// cursors: a cursor holds the last row's sort value and id, so the next page starts right after
 /// it however many rows were inserted or removed meanwhile — no row twice, none skipped. Rows
 /// whose sort value is NULL come last in either direction, on SQLite as on PostgreSQL.
-pub async fn paginate<E, T>(
+pub async fn paginate<E>(
     db: &impl ConnectionTrait,
     select: Select<E>,
     order: (E::Column, Order),
     first: Option<i32>,
     after: Option<String>,
-    map: impl Fn(E::Model) -> T,
-) -> Result<Page<T>, ServiceError>
+) -> Result<Rows<E>, ServiceError>
 where
     E: EntityTrait,
     E::Model: Sync,
     E::Column: std::str::FromStr,
-    T: OutputType,
 {
     let limit = first.unwrap_or(DEFAULT_PAGE);
     if !(0..=MAX_PAGE).contains(&limit) {
@@ -154,7 +187,7 @@ where
     let kind = kind_of(column.def().get_column_type()).ok_or_else(|| {
         ServiceError::Database(DbErr::Custom(format!("cannot page by {}", column.as_str())))
     })?;
-    let totals = ConnectionTotals::counting(select.clone());
+    let total = Total::counting(select.clone());
     let mut select =
         select.order_by_with_nulls(column, direction.clone(), NullOrdering::Last).order_by_asc(id);
     if let Some(cursor) = &after {
@@ -178,27 +211,21 @@ where
     let mut rows = select.limit(limit as u64 + 1).all(db).await?;
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let mut connection = Connection::with_additional_fields(after.is_some(), has_next, totals);
-    connection.edges.extend(rows.into_iter().map(|row| {
-        let cursor = encode_cursor(&row.get(column), &row.get(id));
-        Edge::new(cursor, map(row))
-    }));
-    Ok(connection)
+    let rows = rows.into_iter().map(|row| (encode_cursor(&row.get(column), &row.get(id)), row)).collect();
+    Ok(Slice { rows, has_previous: after.is_some(), has_next, total })
 }
 
 /// One page of rows already loaded (a record's children, read for a whole page of parents in one
 /// query), with the same order, cursors and NULL placement as [`paginate`].
-pub fn paginate_loaded<E, T>(
+pub fn paginate_loaded<E>(
     mut rows: Vec<E::Model>,
     order: (E::Column, Order),
     first: Option<i32>,
     after: Option<String>,
-    map: impl Fn(E::Model) -> T,
-) -> Result<Page<T>, ServiceError>
+) -> Result<Rows<E>, ServiceError>
 where
     E: EntityTrait,
     E::Column: std::str::FromStr,
-    T: OutputType,
 {
     let limit = first.unwrap_or(DEFAULT_PAGE);
     if !(0..=MAX_PAGE).contains(&limit) {
@@ -225,13 +252,8 @@ where
     let mut rows: Vec<E::Model> = rows.into_iter().skip(start).take(limit as usize + 1).collect();
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let mut connection =
-        Connection::with_additional_fields(after.is_some(), has_next, ConnectionTotals::known(total));
-    connection.edges.extend(rows.into_iter().map(|row| {
-        let cursor = encode_cursor(&row.get(column), &row.get(id));
-        Edge::new(cursor, map(row))
-    }));
-    Ok(connection)
+    let rows = rows.into_iter().map(|row| (encode_cursor(&row.get(column), &row.get(id)), row)).collect();
+    Ok(Slice { rows, has_previous: after.is_some(), has_next, total: Total::known(total) })
 }
 
 /// A sort value compared in memory as the database compares it.
@@ -361,3 +383,63 @@ macro_rules! order_by {
     };
 }
 pub(crate) use order_by;
+
+/// Declares a record type's two queries — one record by id, and the filtered, sorted, paged
+/// list — guarded by the type's read scope. The look-up answers `null` with `NOT_FOUND` at its
+/// path for a record that is missing or outside the token's regions; the list calls the service's
+/// `list(db, actor, filter, order_by, first, after)`.
+macro_rules! queries {
+    (
+        $(#[$object_doc:meta])*
+        $object:ident, guard = $guard:tt;
+        $(#[$one_doc:meta])*
+        $one:ident -> $node:ident by $entity:path;
+        $(#[$list_doc:meta])*
+        $list:ident($filter:ident, $order:ident) = $service:path;
+    ) => {
+        $(#[$object_doc])*
+        #[derive(Default)]
+        pub struct $object;
+
+        #[async_graphql::Object]
+        impl $object {
+            $(#[$one_doc])*
+            #[graphql(guard = $guard)]
+            async fn $one(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                #[graphql(desc = "The record's id.")] id: uuid::Uuid,
+            ) -> async_graphql::Result<Option<$node>> {
+                use $crate::context::ContextExt;
+                let row = $crate::records::find_visible::<$entity>(ctx.db()?, ctx.actor()?, id).await;
+                Ok(Some(row.map_err($crate::error::gql)?.into()))
+            }
+
+            $(#[$list_doc])*
+            #[graphql(guard = $guard)]
+            async fn $list(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                #[graphql(
+                    desc = "Only records that match every condition given; all records (within the token's regions) when absent."
+                )]
+                filter: Option<$filter>,
+                #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
+                order_by: Option<$order>,
+                #[graphql(
+                    validator(minimum = 0, maximum = 100),
+                    desc = "How many records to return: at most 100; 20 when absent."
+                )]
+                first: Option<i32>,
+                #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
+                after: Option<String>,
+            ) -> async_graphql::Result<$crate::page::Page<$node>> {
+                use $crate::context::ContextExt;
+                let filter = filter.unwrap_or_default();
+                let page = $service(ctx.db()?, ctx.actor()?, filter, order_by, first, after).await;
+                Ok(page.map_err($crate::error::gql)?.into_page($node::from))
+            }
+        }
+    };
+}
+pub(crate) use queries;

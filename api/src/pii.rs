@@ -19,7 +19,7 @@ use crate::{
     auth::{Actor, RequireScope, Scope},
     context::ContextExt,
     error::{ServiceError, gql},
-    page::{Page, paginate},
+    page::{Page, Rows, paginate},
     records::{regional, within_regions},
 };
 
@@ -177,10 +177,10 @@ pub struct PiiAccessFilter {
     /// Reads with this token. At most 200 characters.
     #[graphql(validator(chars_max_length = 200))]
     pub token_id: Option<String>,
-    /// At or after.
+    /// Read at or after this instant.
     pub from: Option<DateTime<Utc>>,
-    /// Before.
-    pub before: Option<DateTime<Utc>>,
+    /// Read at or before this instant.
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// Personal-data access-log queries.
@@ -206,7 +206,8 @@ impl PiiQuery {
         #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<PiiAccess>> {
-        list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
+        let page = list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await;
+        Ok(page.map_err(gql)?.into_page(PiiAccess))
     }
 }
 
@@ -216,7 +217,7 @@ async fn list(
     filter: PiiAccessFilter,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Page<PiiAccess>, ServiceError> {
+) -> Result<Rows<Entity>, ServiceError> {
     let mut select = within_regions(Entity::find(), actor);
     if let Some(id) = filter.beneficiary_id {
         select = select.filter(Column::BeneficiaryId.eq(id));
@@ -230,9 +231,9 @@ async fn list(
     if let Some(from) = filter.from {
         select = select.filter(Column::AccessedAt.gte(from));
     }
-    if let Some(before) = filter.before {
-        select = select.filter(Column::AccessedAt.lt(before));
+    if let Some(to) = filter.to {
+        select = select.filter(Column::AccessedAt.lte(to));
     }
     let order = (Column::AccessedAt, sea_orm::Order::Desc);
-    paginate(db, select, order, first, after, PiiAccess).await
+    paginate(db, select, order, first, after).await
 }

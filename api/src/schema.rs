@@ -17,7 +17,7 @@ use crate::{
     pii::PiiQuery,
     reference::ReferenceQuery,
     referral::{ReferralMoves, ReferralMutation, ReferralQuery},
-    training::{EnrollmentMoves, TrainingMoves, TrainingMutation, TrainingQuery},
+    training::{EnrollmentMoves, EnrollmentQuery, TrainingMoves, TrainingMutation, TrainingQuery},
     webhooks::{WebhookMutation, WebhookQuery},
 };
 
@@ -31,6 +31,7 @@ pub struct QueryRoot(
     AssistanceQuery,
     BusinessQuery,
     TrainingQuery,
+    EnrollmentQuery,
     InfrastructureQuery,
     LoanQuery,
     ReferralQuery,

@@ -12,11 +12,10 @@ use crate::{
     auth::{RequireScope, Scope},
     beneficiary::{Beneficiary, DecileSource},
     context::ContextExt,
-    error::gql,
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeWithReasonInput, moves},
-    page::{Page, order_by},
+    page::{order_by, queries},
     policy::RequireWrite,
     records::{CreatedBy, EntityType, case_record, parse_stored},
     scalars::{Date, Rupiah},
@@ -248,45 +247,13 @@ payload!(
     ChangeAssistanceStatusPayload { assistance: Assistance }
 );
 
-/// Assistance queries.
-#[derive(Default)]
-pub struct AssistanceQuery;
-
-#[Object]
-impl AssistanceQuery {
+queries! {
+    /// Assistance queries.
+    AssistanceQuery, guard = "RequireScope(Scope::AssistanceRead)";
     /// One assistance record by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `assistance:read`.
-    #[graphql(guard = "RequireScope(Scope::AssistanceRead)")]
-    async fn assistance(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Option<Assistance>> {
-        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
-    }
-
+    assistance -> Assistance by assistance::Entity;
     /// Assistance records, newest period first. Needs `assistance:read`.
-    #[graphql(guard = "RequireScope(Scope::AssistanceRead)")]
-    async fn assistances(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
-        )]
-        filter: Option<AssistanceFilter>,
-        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
-        order_by: Option<AssistanceOrderBy>,
-        #[graphql(
-            validator(minimum = 0, maximum = 100),
-            desc = "How many records to return: at most 100; 20 when absent."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
-        after: Option<String>,
-    ) -> async_graphql::Result<Page<Assistance>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
-            .await
-            .map_err(gql)
-    }
+    assistances(AssistanceFilter, AssistanceOrderBy) = service::list;
 }
 
 /// Assistance mutations.

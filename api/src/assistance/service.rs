@@ -20,20 +20,12 @@ use crate::{
     error::ServiceError,
     events::CaseAction,
     moves::{Move, StatusChange},
-    page::{Page, paginate},
+    page::{Rows, paginate},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
 
-/// One record visible to the caller.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<assistance::Model, ServiceError> {
-    find_visible::<Entity>(db, actor, id).await
-}
-
 /// A page of assistance records.
+#[tracing::instrument(level = "debug", skip_all, name = "assistance::list")]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -41,7 +33,7 @@ pub async fn list(
     order_by: Option<super::AssistanceOrderBy>,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Page<super::Assistance>, ServiceError> {
+) -> Result<Rows<Entity>, ServiceError> {
     let mut select = within_regions(Entity::find(), actor);
     if let Some(id) = filter.beneficiary_id {
         select = select.filter(Column::BeneficiaryId.eq(id));
@@ -62,10 +54,11 @@ pub async fn list(
         select = select.filter(Column::PeriodStart.lte(d.0));
     }
     let order = order_by.map(|o| o.column()).unwrap_or((Column::PeriodStart, Order::Desc));
-    paginate(db, select, order, first, after, super::Assistance::from).await
+    paginate(db, select, order, first, after).await
 }
 
 /// Plans assistance, snapshotting the beneficiary's decile as the eligibility evidence.
+#[tracing::instrument(level = "debug", skip_all, name = "assistance::create")]
 pub async fn create(
     state: &AppState,
     actor: &Actor,
@@ -146,6 +139,7 @@ pub async fn create(
 }
 
 /// Changes planned assistance; disbursed or cancelled records are history and stay as they are.
+#[tracing::instrument(level = "debug", skip_all, name = "assistance::update")]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -188,6 +182,7 @@ pub async fn update(
 }
 
 /// A lifecycle move; disbursing records the date.
+#[tracing::instrument(level = "debug", skip_all, name = "assistance::change_status")]
 pub async fn change_status(
     state: &AppState,
     actor: &Actor,

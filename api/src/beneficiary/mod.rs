@@ -20,7 +20,7 @@ use crate::{
     loaders::Loaders,
     monitoring::MonitoringVisit,
     moves::{StatusChangeInput, StatusChangeWithReasonInput, moves},
-    page::{Page, order_by},
+    page::{Page, order_by, queries},
     pii::{mask, reveal},
     policy::RequireOwner,
     policy::RequireWrite,
@@ -233,14 +233,9 @@ impl Beneficiary {
     ) -> async_graphql::Result<Page<MonitoringVisit>> {
         let rows = Loaders::child_rows(ctx, |l| &l.visits_by_beneficiary, self.model.id).await?;
         let order = order_by.map(|o| o.column()).unwrap_or(crate::monitoring::DEFAULT_ORDER);
-        crate::page::paginate_loaded::<entity::monitoring_visit::Entity, _>(
-            rows,
-            order,
-            first,
-            after,
-            MonitoringVisit::from,
-        )
-        .map_err(gql)
+        Ok(crate::page::paginate_loaded::<entity::monitoring_visit::Entity>(rows, order, first, after)
+            .map_err(gql)?
+            .into_page(MonitoringVisit::from))
     }
     /// The case timeline: every event of this case, oldest first. Needs `events:subscribe`.
     #[graphql(guard = "RequireScope(Scope::EventsSubscribe)")]
@@ -404,47 +399,13 @@ payload!(
     ChangeBeneficiaryStatusPayload { beneficiary: Beneficiary }
 );
 
-/// Beneficiary queries.
-#[derive(Default)]
-pub struct BeneficiaryQuery;
-
-#[Object]
-impl BeneficiaryQuery {
+queries! {
+    /// Beneficiary queries.
+    BeneficiaryQuery, guard = "RequireScope(Scope::BeneficiaryRead)";
     /// One beneficiary by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `beneficiary:read`.
-    #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
-    async fn beneficiary(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Option<Beneficiary>> {
-        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
-    }
-
+    beneficiary -> Beneficiary by beneficiary::Entity;
     /// Beneficiaries, filtered and sorted. Needs `beneficiary:read`.
-    #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
-    async fn beneficiaries(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
-        )]
-        filter: Option<BeneficiaryFilter>,
-        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
-        order_by: Option<BeneficiaryOrderBy>,
-        #[graphql(
-            validator(minimum = 0, maximum = 100),
-            desc = "How many records to return: at most 100; 20 when absent."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
-        after: Option<String>,
-    ) -> async_graphql::Result<Page<Beneficiary>> {
-        let filter = filter.unwrap_or_default();
-        if filter.nik.is_some() || filter.kk_number.is_some() {
-            ctx.actor()?.require(Scope::PiiRead)?;
-        }
-        service::list(ctx.db()?, ctx.actor()?, filter, order_by, first, after).await.map_err(gql)
-    }
+    beneficiaries(BeneficiaryFilter, BeneficiaryOrderBy) = service::list;
 }
 
 /// Beneficiary mutations.

@@ -14,26 +14,18 @@ use super::{
     UpdateBeneficiaryInput,
 };
 use crate::{
-    auth::Actor,
+    auth::{Actor, Scope},
     context::AppState,
     error::{Problems, ServiceError, UserWarning},
     events::CaseAction,
     identity::{check_kk, check_nik},
     moves::{Move, StatusChange},
-    page::{Page, contains_pattern, paginate},
-    records::{self, existing_for_retry, find_visible, require_region, wire, within_regions},
+    page::{Rows, contains_pattern, paginate},
+    records::{self, existing_for_retry, require_region, wire, within_regions},
 };
 
-/// One beneficiary visible to the caller.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<beneficiary::Model, ServiceError> {
-    find_visible::<Entity>(db, actor, id).await
-}
-
 /// A page of beneficiaries.
+#[tracing::instrument(level = "debug", skip_all, name = "beneficiary::list")]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -41,7 +33,13 @@ pub async fn list(
     order_by: Option<BeneficiaryOrderBy>,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Page<super::Beneficiary>, ServiceError> {
+) -> Result<Rows<Entity>, ServiceError> {
+    // Looking a person up by NIK or KK number is handling their personal data.
+    if (filter.nik.is_some() || filter.kk_number.is_some()) && !actor.has(Scope::PiiRead) {
+        return Err(ServiceError::Forbidden(
+            "filtering by NIK or KK number needs the `pii:read` scope".into(),
+        ));
+    }
     let mut select = within_regions(Entity::find(), actor);
     if let Some(codes) = filter.regency_codes {
         select = select.filter(Column::RegencyCode.is_in(codes));
@@ -81,7 +79,7 @@ pub async fn list(
         select = select.filter(Column::CreatedAt.lte(to));
     }
     let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Asc));
-    paginate(db, select, order, first, after, super::Beneficiary::from).await
+    paginate(db, select, order, first, after).await
 }
 
 fn check_decile(decile: i32) -> Result<(), ServiceError> {
@@ -141,6 +139,7 @@ async fn ensure_unique(
 }
 
 /// Registers a beneficiary; a NIK or KK first issued outside Kaltim comes back as a warning.
+#[tracing::instrument(level = "debug", skip_all, name = "beneficiary::create")]
 pub async fn create(
     state: &AppState,
     actor: &Actor,
@@ -262,6 +261,7 @@ async fn create_checked(
 }
 
 /// Changes a beneficiary's details under optimistic concurrency.
+#[tracing::instrument(level = "debug", skip_all, name = "beneficiary::update")]
 pub async fn update(
     state: &AppState,
     actor: &Actor,
@@ -396,6 +396,7 @@ async fn move_case(txn: &impl ConnectionTrait, beneficiary: Uuid, regency: &str)
 }
 
 /// A lifecycle move.
+#[tracing::instrument(level = "debug", skip_all, name = "beneficiary::change_status")]
 pub async fn change_status(
     state: &AppState,
     actor: &Actor,

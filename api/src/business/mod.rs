@@ -18,7 +18,7 @@ use crate::{
     loan::LoanApplication,
     monitoring::MonitoringVisit,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
-    page::{Page, order_by},
+    page::{Page, order_by, queries},
     policy::RequireWrite,
     records::{CreatedBy, EntityType, case_record, parse_stored},
     referral::Referral,
@@ -210,14 +210,9 @@ impl Business {
     ) -> async_graphql::Result<Page<MonitoringVisit>> {
         let rows = Loaders::child_rows(ctx, |l| &l.visits_by_business, self.model.id).await?;
         let order = order_by.map(|o| o.column()).unwrap_or(crate::monitoring::DEFAULT_ORDER);
-        crate::page::paginate_loaded::<entity::monitoring_visit::Entity, _>(
-            rows,
-            order,
-            first,
-            after,
-            MonitoringVisit::from,
-        )
-        .map_err(gql)
+        Ok(crate::page::paginate_loaded::<entity::monitoring_visit::Entity>(rows, order, first, after)
+            .map_err(gql)?
+            .into_page(MonitoringVisit::from))
     }
     /// Referrals about this business. Needs `referral:read`.
     #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
@@ -351,45 +346,13 @@ payload!(
     ChangeBusinessStatusPayload { business: Business }
 );
 
-/// Business queries.
-#[derive(Default)]
-pub struct BusinessQuery;
-
-#[Object]
-impl BusinessQuery {
+queries! {
+    /// Business queries.
+    BusinessQuery, guard = "RequireScope(Scope::BusinessRead)";
     /// One business by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `business:read`.
-    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
-    async fn business(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Option<Business>> {
-        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
-    }
-
+    business -> Business by business::Entity;
     /// Businesses, filtered and sorted. Needs `business:read`.
-    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
-    async fn businesses(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
-        )]
-        filter: Option<BusinessFilter>,
-        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
-        order_by: Option<BusinessOrderBy>,
-        #[graphql(
-            validator(minimum = 0, maximum = 100),
-            desc = "How many records to return: at most 100; 20 when absent."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
-        after: Option<String>,
-    ) -> async_graphql::Result<Page<Business>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
-            .await
-            .map_err(gql)
-    }
+    businesses(BusinessFilter, BusinessOrderBy) = service::list;
 }
 
 /// Business mutations.

@@ -20,20 +20,12 @@ use crate::{
     error::{Problems, ServiceError},
     events::CaseAction,
     moves::{Move, StatusChange},
-    page::{Page, contains_pattern, paginate},
+    page::{Rows, contains_pattern, paginate},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
 
-/// One business visible to the caller.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<business::Model, ServiceError> {
-    find_visible::<Entity>(db, actor, id).await
-}
-
 /// A page of businesses.
+#[tracing::instrument(level = "debug", skip_all, name = "business::list")]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -41,7 +33,7 @@ pub async fn list(
     order_by: Option<BusinessOrderBy>,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Page<super::Business>, ServiceError> {
+) -> Result<Rows<Entity>, ServiceError> {
     let mut select = within_regions(Entity::find(), actor);
     if let Some(id) = filter.beneficiary_id {
         select = select.filter(Column::BeneficiaryId.eq(id));
@@ -74,7 +66,7 @@ pub async fn list(
         select = select.filter(Column::StartedOn.lte(to.0));
     }
     let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Asc));
-    paginate(db, select, order, first, after, super::Business::from).await
+    paginate(db, select, order, first, after).await
 }
 
 fn check_fields(name: Option<&str>, revenue: Option<i64>, workers: Option<i32>) -> Result<(), ServiceError> {
@@ -94,6 +86,7 @@ fn check_fields(name: Option<&str>, revenue: Option<i64>, workers: Option<i32>) 
 }
 
 /// Proposes a business for a beneficiary the caller can see.
+#[tracing::instrument(level = "debug", skip_all, name = "business::create")]
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -139,6 +132,7 @@ pub async fn create(
 }
 
 /// Changes a business's details.
+#[tracing::instrument(level = "debug", skip_all, name = "business::update")]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -198,6 +192,7 @@ pub async fn update(
 }
 
 /// A lifecycle move; a start records the day the business began running (not in the future).
+#[tracing::instrument(level = "debug", skip_all, name = "business::change_status")]
 pub async fn change_status(
     state: &AppState,
     actor: &Actor,
@@ -233,6 +228,7 @@ pub async fn change_status(
 }
 
 /// The owning agency rejects a closure a field visit proposed: the business stays as it is.
+#[tracing::instrument(level = "debug", skip_all, name = "business::reject_closure")]
 pub async fn reject_closure(
     db: &DatabaseConnection,
     actor: &Actor,

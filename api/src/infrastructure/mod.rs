@@ -13,11 +13,10 @@ use crate::{
     auth::{RequireScope, Scope},
     beneficiary::Beneficiary,
     context::ContextExt,
-    error::gql,
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
-    page::{Page, order_by},
+    page::{order_by, queries},
     policy::RequireWrite,
     records::{CreatedBy, EntityType, case_record, parse_stored},
     scalars::Rupiah,
@@ -262,45 +261,13 @@ payload!(
     ChangeInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest }
 );
 
-/// Infrastructure queries.
-#[derive(Default)]
-pub struct InfrastructureQuery;
-
-#[Object]
-impl InfrastructureQuery {
+queries! {
+    /// Infrastructure queries.
+    InfrastructureQuery, guard = "RequireScope(Scope::InfrastructureRead)";
     /// One request by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `infrastructure:read`.
-    #[graphql(guard = "RequireScope(Scope::InfrastructureRead)")]
-    async fn infrastructure_request(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Option<InfrastructureRequest>> {
-        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
-    }
-
+    infrastructure_request -> InfrastructureRequest by infrastructure_request::Entity;
     /// Requests, newest first. Needs `infrastructure:read`.
-    #[graphql(guard = "RequireScope(Scope::InfrastructureRead)")]
-    async fn infrastructure_requests(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
-        )]
-        filter: Option<InfrastructureRequestFilter>,
-        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
-        order_by: Option<InfrastructureRequestOrderBy>,
-        #[graphql(
-            validator(minimum = 0, maximum = 100),
-            desc = "How many records to return: at most 100; 20 when absent."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
-        after: Option<String>,
-    ) -> async_graphql::Result<Page<InfrastructureRequest>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
-            .await
-            .map_err(gql)
-    }
+    infrastructure_requests(InfrastructureRequestFilter, InfrastructureRequestOrderBy) = service::list;
 }
 
 /// Infrastructure mutations.

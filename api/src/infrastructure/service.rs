@@ -21,7 +21,7 @@ use crate::{
     error::ServiceError,
     events::CaseAction,
     moves::{Move, StatusChange},
-    page::{Page, paginate},
+    page::{Rows, paginate},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -35,16 +35,8 @@ pub struct Findings {
     pub housing_aid_last_10_years: Option<bool>,
 }
 
-/// One request visible to the caller.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<infrastructure_request::Model, ServiceError> {
-    find_visible::<Entity>(db, actor, id).await
-}
-
 /// A page of requests.
+#[tracing::instrument(level = "debug", skip_all, name = "infrastructure::list")]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -52,7 +44,7 @@ pub async fn list(
     order_by: Option<super::InfrastructureRequestOrderBy>,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Page<super::InfrastructureRequest>, ServiceError> {
+) -> Result<Rows<Entity>, ServiceError> {
     let mut select = within_regions(Entity::find(), actor);
     if let Some(id) = filter.beneficiary_id {
         select = select.filter(Column::BeneficiaryId.eq(id));
@@ -67,10 +59,11 @@ pub async fn list(
         select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
     }
     let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Desc));
-    paginate(db, select, order, first, after, super::InfrastructureRequest::from).await
+    paginate(db, select, order, first, after).await
 }
 
 /// Submits a request for a household the caller can see.
+#[tracing::instrument(level = "debug", skip_all, name = "infrastructure::create")]
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -116,6 +109,7 @@ pub async fn create(
 }
 
 /// Changes a request's details before the decision; decided requests are history.
+#[tracing::instrument(level = "debug", skip_all, name = "infrastructure::update")]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -162,6 +156,7 @@ pub async fn update(
 }
 
 /// A lifecycle move with its findings; approving RTLH checks the programme's three gates.
+#[tracing::instrument(level = "debug", skip_all, name = "infrastructure::change_status")]
 pub async fn change_status(
     state: &AppState,
     actor: &Actor,

@@ -12,11 +12,10 @@ use crate::{
     auth::{RequireScope, Scope},
     business::Business,
     context::ContextExt,
-    error::gql,
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
-    page::{Page, order_by},
+    page::{order_by, queries},
     policy::RequireWrite,
     records::{CreatedBy, EntityType, case_record, parse_stored},
     scalars::Rupiah,
@@ -253,45 +252,13 @@ payload!(
     ChangeLoanStatusPayload { loan_application: LoanApplication }
 );
 
-/// Loan queries.
-#[derive(Default)]
-pub struct LoanQuery;
-
-#[Object]
-impl LoanQuery {
+queries! {
+    /// Loan queries.
+    LoanQuery, guard = "RequireScope(Scope::LoanRead)";
     /// One loan application by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `loan:read`.
-    #[graphql(guard = "RequireScope(Scope::LoanRead)")]
-    async fn loan_application(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Option<LoanApplication>> {
-        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
-    }
-
+    loan_application -> LoanApplication by loan_application::Entity;
     /// Loan applications, newest first. Needs `loan:read`.
-    #[graphql(guard = "RequireScope(Scope::LoanRead)")]
-    async fn loan_applications(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
-        )]
-        filter: Option<LoanApplicationFilter>,
-        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
-        order_by: Option<LoanApplicationOrderBy>,
-        #[graphql(
-            validator(minimum = 0, maximum = 100),
-            desc = "How many records to return: at most 100; 20 when absent."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
-        after: Option<String>,
-    ) -> async_graphql::Result<Page<LoanApplication>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
-            .await
-            .map_err(gql)
-    }
+    loan_applications(LoanApplicationFilter, LoanApplicationOrderBy) = service::list;
 }
 
 /// Loan mutations.

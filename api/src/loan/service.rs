@@ -22,22 +22,14 @@ use crate::{
     error::{Problems, ServiceError},
     events::CaseAction,
     moves::{Move, StatusChange},
-    page::{Page, paginate},
+    page::{Rows, paginate},
     records::{self, Moving, existing_for_retry, find_visible, parse_stored, wire, within_regions},
     rules::Rules,
     training::EnrollmentStatus,
 };
 
-/// One application visible to the caller.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<loan_application::Model, ServiceError> {
-    find_visible::<Entity>(db, actor, id).await
-}
-
 /// A page of applications.
+#[tracing::instrument(level = "debug", skip_all, name = "loan::list")]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -45,7 +37,7 @@ pub async fn list(
     order_by: Option<super::LoanApplicationOrderBy>,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Page<super::LoanApplication>, ServiceError> {
+) -> Result<Rows<Entity>, ServiceError> {
     let mut select = within_regions(Entity::find(), actor);
     if let Some(id) = filter.business_id {
         select = select.filter(Column::BusinessId.eq(id));
@@ -63,7 +55,7 @@ pub async fn list(
         select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
     }
     let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Desc));
-    paginate(db, select, order, first, after, super::LoanApplication::from).await
+    paginate(db, select, order, first, after).await
 }
 
 /// The product's limit, if it has one.
@@ -143,6 +135,7 @@ async fn check_kur_eligibility(
 }
 
 /// Drafts an application.
+#[tracing::instrument(level = "debug", skip_all, name = "loan::create")]
 pub async fn create(
     state: &AppState,
     actor: &Actor,
@@ -190,6 +183,7 @@ pub async fn create(
 }
 
 /// Changes a draft.
+#[tracing::instrument(level = "debug", skip_all, name = "loan::update")]
 pub async fn update(
     state: &AppState,
     actor: &Actor,
@@ -231,6 +225,7 @@ pub async fn update(
 }
 
 /// A lifecycle move with its rules: KUR eligibility on submit, limits on approval.
+#[tracing::instrument(level = "debug", skip_all, name = "loan::change_status")]
 pub async fn change_status(
     state: &AppState,
     actor: &Actor,

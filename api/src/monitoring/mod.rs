@@ -12,10 +12,9 @@ use crate::{
     auth::{RequireScope, Scope},
     business::Business,
     context::ContextExt,
-    error::gql,
     error::payload,
     loaders::Loaders,
-    page::{Page, order_by},
+    page::{order_by, queries},
     policy::RequireOwner,
     records::{CreatedBy, EntityType, case_record, parse_stored},
     scalars::{Date, Rupiah},
@@ -208,45 +207,13 @@ payload!(
     RecordMonitoringVisitPayload { monitoring_visit: MonitoringVisit }
 );
 
-/// Monitoring queries.
-#[derive(Default)]
-pub struct MonitoringQuery;
-
-#[Object]
-impl MonitoringQuery {
+queries! {
+    /// Monitoring queries.
+    MonitoringQuery, guard = "RequireScope(Scope::MonitoringRead)";
     /// One visit by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `monitoring:read`.
-    #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
-    async fn monitoring_visit(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Option<MonitoringVisit>> {
-        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
-    }
-
+    monitoring_visit -> MonitoringVisit by monitoring_visit::Entity;
     /// Visits, newest first. Needs `monitoring:read`.
-    #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
-    async fn monitoring_visits(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
-        )]
-        filter: Option<MonitoringVisitFilter>,
-        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
-        order_by: Option<MonitoringVisitOrderBy>,
-        #[graphql(
-            validator(minimum = 0, maximum = 100),
-            desc = "How many records to return: at most 100; 20 when absent."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
-        after: Option<String>,
-    ) -> async_graphql::Result<Page<MonitoringVisit>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
-            .await
-            .map_err(gql)
-    }
+    monitoring_visits(MonitoringVisitFilter, MonitoringVisitOrderBy) = service::list;
 }
 
 /// Monitoring mutations.

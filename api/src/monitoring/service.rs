@@ -17,20 +17,12 @@ use crate::{
     business::BusinessStatus,
     error::ServiceError,
     events::CaseAction,
-    page::{Page, paginate},
+    page::{Rows, paginate},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
 
-/// One visit visible to the caller.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<monitoring_visit::Model, ServiceError> {
-    find_visible::<Entity>(db, actor, id).await
-}
-
 /// A page of visits.
+#[tracing::instrument(level = "debug", skip_all, name = "monitoring::list")]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -38,7 +30,7 @@ pub async fn list(
     order_by: Option<super::MonitoringVisitOrderBy>,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Page<super::MonitoringVisit>, ServiceError> {
+) -> Result<Rows<Entity>, ServiceError> {
     let mut select = within_regions(Entity::find(), actor);
     if let Some(id) = filter.business_id {
         select = select.filter(Column::BusinessId.eq(id));
@@ -62,11 +54,12 @@ pub async fn list(
         select = select.filter(Column::VisitedOn.lte(d.0));
     }
     let order = order_by.map(|o| o.column()).unwrap_or(super::DEFAULT_ORDER);
-    paginate(db, select, order, first, after, super::MonitoringVisit::from).await
+    paginate(db, select, order, first, after).await
 }
 
 /// Records a visit and what it observed: a stall or a recovery moves the business, a closure is
 /// proposed to the owning agency — each with its event, in one transaction.
+#[tracing::instrument(level = "debug", skip_all, name = "monitoring::record")]
 pub async fn record(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -17,7 +17,7 @@ use crate::{
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
-    page::{Page, order_by},
+    page::{order_by, queries},
     records::{CreatedBy, EntityType, case_record, parse_stored},
     scalars::Date,
 };
@@ -282,45 +282,13 @@ payload!(
     ChangeReferralStatusPayload { referral: Referral }
 );
 
-/// Referral queries.
-#[derive(Default)]
-pub struct ReferralQuery;
-
-#[Object]
-impl ReferralQuery {
+queries! {
+    /// Referral queries.
+    ReferralQuery, guard = "RequireScope(Scope::ReferralRead)";
     /// One referral by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `referral:read`.
-    #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
-    async fn referral(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Option<Referral>> {
-        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
-    }
-
+    referral -> Referral by referral::Entity;
     /// Referrals, newest first. Needs `referral:read`.
-    #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
-    async fn referrals(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
-        )]
-        filter: Option<ReferralFilter>,
-        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
-        order_by: Option<ReferralOrderBy>,
-        #[graphql(
-            validator(minimum = 0, maximum = 100),
-            desc = "How many records to return: at most 100; 20 when absent."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
-        after: Option<String>,
-    ) -> async_graphql::Result<Page<Referral>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
-            .await
-            .map_err(gql)
-    }
+    referrals(ReferralFilter, ReferralOrderBy) = service::list;
 }
 
 /// Referral mutations.

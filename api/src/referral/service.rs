@@ -18,7 +18,7 @@ use crate::{
     error::ServiceError,
     events::CaseAction,
     moves::{Move, StatusChange},
-    page::{Page, paginate},
+    page::{Rows, paginate},
     records::{self, EntityType, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -30,16 +30,8 @@ pub struct Response {
     pub outcome_id: Option<Uuid>,
 }
 
-/// One referral visible to the caller.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<referral::Model, ServiceError> {
-    find_visible::<Entity>(db, actor, id).await
-}
-
 /// A page of referrals.
+#[tracing::instrument(level = "debug", skip_all, name = "referral::list")]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -47,7 +39,7 @@ pub async fn list(
     order_by: Option<super::ReferralOrderBy>,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Page<super::Referral>, ServiceError> {
+) -> Result<Rows<Entity>, ServiceError> {
     let mut select = within_regions(Entity::find(), actor);
     if let Some(id) = filter.beneficiary_id {
         select = select.filter(Column::BeneficiaryId.eq(id));
@@ -74,10 +66,11 @@ pub async fn list(
         select = select.filter(Column::DueBy.lte(d.0));
     }
     let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Desc));
-    paginate(db, select, order, first, after, super::Referral::from).await
+    paginate(db, select, order, first, after).await
 }
 
 /// Sends a referral from the caller's agency.
+#[tracing::instrument(level = "debug", skip_all, name = "referral::create")]
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -136,6 +129,7 @@ pub async fn create(
 }
 
 /// Changes an OPEN referral; only the sending agency may.
+#[tracing::instrument(level = "debug", skip_all, name = "referral::update")]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -174,6 +168,7 @@ pub async fn update(
 }
 
 /// A lifecycle move: the receiving agency accepts, declines, completes; the sender cancels.
+#[tracing::instrument(level = "debug", skip_all, name = "referral::change_status")]
 pub async fn change_status(
     state: &AppState,
     actor: &Actor,

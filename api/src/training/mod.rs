@@ -16,7 +16,7 @@ use crate::{
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
-    page::{Page, order_by},
+    page::{Page, order_by, queries},
     policy::RequireWrite,
     records::{CreatedBy, EntityType, case_record, parse_stored},
     scalars::Date,
@@ -169,14 +169,9 @@ impl Training {
     ) -> async_graphql::Result<Page<TrainingEnrollment>> {
         let rows = Loaders::child_rows(ctx, |l| &l.enrollments_by_training, self.model.id).await?;
         let order = (training_enrollment::Column::CreatedAt, sea_orm::Order::Asc);
-        crate::page::paginate_loaded::<training_enrollment::Entity, _>(
-            rows,
-            order,
-            first,
-            after,
-            TrainingEnrollment::from,
-        )
-        .map_err(gql)
+        Ok(crate::page::paginate_loaded::<training_enrollment::Entity>(rows, order, first, after)
+            .map_err(gql)?
+            .into_page(TrainingEnrollment::from))
     }
 }
 
@@ -400,46 +395,21 @@ payload!(
     ChangeEnrollmentStatusPayload { enrollment: TrainingEnrollment }
 );
 
-/// Training queries.
+queries! {
+    /// Training queries.
+    TrainingQuery, guard = "RequireScope(Scope::TrainingRead)";
+    /// One training by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `training:read`.
+    training -> Training by training::Entity;
+    /// Trainings, soonest first. Needs `training:read`.
+    trainings(TrainingFilter, TrainingOrderBy) = service::list;
+}
+
+/// Enrollment look-up.
 #[derive(Default)]
-pub struct TrainingQuery;
+pub struct EnrollmentQuery;
 
 #[Object]
-impl TrainingQuery {
-    /// One training by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `training:read`.
-    #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
-    async fn training(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The record's id.")] id: Uuid,
-    ) -> async_graphql::Result<Option<Training>> {
-        Ok(Some(service::get(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
-    }
-
-    /// Trainings, soonest first. Needs `training:read`.
-    #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
-    async fn trainings(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(
-            desc = "Only records that match every condition given; all records (within the token's regions) when absent."
-        )]
-        filter: Option<TrainingFilter>,
-        #[graphql(desc = "Sort order, ties broken by id; the list's default order when absent.")]
-        order_by: Option<TrainingOrderBy>,
-        #[graphql(
-            validator(minimum = 0, maximum = 100),
-            desc = "How many records to return: at most 100; 20 when absent."
-        )]
-        first: Option<i32>,
-        #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
-        after: Option<String>,
-    ) -> async_graphql::Result<Page<Training>> {
-        service::list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), order_by, first, after)
-            .await
-            .map_err(gql)
-    }
-
+impl EnrollmentQuery {
     /// One enrollment by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `training:read`.
     #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
     async fn training_enrollment(
@@ -447,7 +417,9 @@ impl TrainingQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The record's id.")] id: Uuid,
     ) -> async_graphql::Result<Option<TrainingEnrollment>> {
-        Ok(Some(service::get_enrollment(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?.into()))
+        let row =
+            crate::records::find_visible::<training_enrollment::Entity>(ctx.db()?, ctx.actor()?, id).await;
+        Ok(Some(row.map_err(gql)?.into()))
     }
 }
 

@@ -29,7 +29,7 @@ use crate::{
     events,
     events::CaseAction,
     moves::{Move, StatusChange},
-    page::{Page, contains_pattern, paginate},
+    page::{Rows, contains_pattern, paginate},
     records::{self, Moving, existing_for_retry, find_visible, require_region, wire, within_regions},
 };
 
@@ -54,25 +54,8 @@ async fn organiser_of(
     require_organiser(actor, &course)
 }
 
-/// One training visible to the caller.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<training::Model, ServiceError> {
-    find_visible::<Entity>(db, actor, id).await
-}
-
-/// One enrollment visible to the caller.
-pub async fn get_enrollment(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<enrollment::Model, ServiceError> {
-    find_visible::<enrollment::Entity>(db, actor, id).await
-}
-
 /// A page of trainings.
+#[tracing::instrument(level = "debug", skip_all, name = "training::list")]
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -80,7 +63,7 @@ pub async fn list(
     order_by: Option<super::TrainingOrderBy>,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Page<super::Training>, ServiceError> {
+) -> Result<Rows<Entity>, ServiceError> {
     let mut select = within_regions(Entity::find(), actor);
     if let Some(codes) = filter.regency_codes {
         select = select.filter(Column::RegencyCode.is_in(codes));
@@ -105,10 +88,11 @@ pub async fn list(
             .filter(Expr::expr(Func::lower(Expr::col(Column::Title))).like(contains_pattern(text.trim())));
     }
     let order = order_by.map(|o| o.column()).unwrap_or((Column::StartsOn, Order::Asc));
-    paginate(db, select, order, first, after, super::Training::from).await
+    paginate(db, select, order, first, after).await
 }
 
 /// Plans a training in a region the caller may write.
+#[tracing::instrument(level = "debug", skip_all, name = "training::create")]
 pub async fn create(
     state: &AppState,
     actor: &Actor,
@@ -158,6 +142,7 @@ pub async fn create(
 }
 
 /// Changes a training's details.
+#[tracing::instrument(level = "debug", skip_all, name = "training::update")]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -212,6 +197,7 @@ pub async fn update(
 }
 
 /// A training lifecycle move.
+#[tracing::instrument(level = "debug", skip_all, name = "training::change_status")]
 pub async fn change_status(
     state: &AppState,
     actor: &Actor,
@@ -241,6 +227,7 @@ async fn move_seat(txn: &DatabaseTransaction, training_id: Uuid, take: bool) -> 
 }
 
 /// Enrolls a beneficiary; the seat and the enrollment commit together or not at all.
+#[tracing::instrument(level = "debug", skip_all, name = "training::enroll")]
 pub async fn enroll(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -314,6 +301,7 @@ pub async fn enroll(
 }
 
 /// Changes an enrollment's business or certificate number.
+#[tracing::instrument(level = "debug", skip_all, name = "training::update_enrollment")]
 pub async fn update_enrollment(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -355,6 +343,7 @@ pub async fn update_enrollment(
 }
 
 /// An enrollment lifecycle move; dropping frees the seat in the same transaction.
+#[tracing::instrument(level = "debug", skip_all, name = "training::change_enrollment")]
 pub async fn change_enrollment(
     state: &AppState,
     actor: &Actor,

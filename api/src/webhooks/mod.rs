@@ -561,7 +561,10 @@ impl WebhookNode {
     ) -> async_graphql::Result<Page<WebhookDeliveryNode>> {
         let select = Delivery::find().filter(webhook_delivery::Column::WebhookId.eq(self.0.id));
         let order = (webhook_delivery::Column::AttemptedAt, sea_orm::Order::Desc);
-        paginate(ctx.db()?, select, order, first, after, WebhookDeliveryNode).await.map_err(gql)
+        Ok(paginate(ctx.db()?, select, order, first, after)
+            .await
+            .map_err(gql)?
+            .into_page(WebhookDeliveryNode))
     }
 }
 
