@@ -68,6 +68,8 @@ pub trait CaseRecord {
     /// The reason given with the last move that ended or refused the record.
     fn status_reason(&self) -> Option<&str>;
     fn created_by_agency(&self) -> &str;
+    /// Version, creator and timestamps.
+    fn audit(&self) -> Audit;
 }
 
 /// A table whose rows belong to a regency: the column reads are narrowed by.
@@ -143,6 +145,17 @@ macro_rules! case_record {
             }
             fn created_by_agency(&self) -> &str {
                 &self.created_by_agency
+            }
+            fn audit(&self) -> $crate::records::Audit {
+                $crate::records::Audit {
+                    version: self.version,
+                    created_by: $crate::records::CreatedBy {
+                        agency: self.created_by_agency.clone(),
+                        client: self.created_by_client.clone(),
+                    },
+                    created_at: self.created_at,
+                    updated_at: self.updated_at,
+                }
             }
         }
     };
@@ -440,6 +453,27 @@ where
     let extra = prepare(&moving.before, &mut moving.active, change.details)?;
     moving.fields.extend(extra);
     moving.finish(actor).await
+}
+
+/// The fields every case record shows about itself as a record.
+#[derive(async_graphql::SimpleObject)]
+pub struct Audit {
+    /// Optimistic-concurrency version (1 when created, one more with each change); writes that
+    /// change the record take it as `expectedVersion`.
+    pub version: i32,
+    /// Who created the record.
+    pub created_by: CreatedBy,
+    /// Created (UTC).
+    pub created_at: chrono::DateTime<Utc>,
+    /// Last changed (UTC).
+    pub updated_at: chrono::DateTime<Utc>,
+}
+
+impl Audit {
+    /// The audit fields of `record`.
+    pub fn of(record: &impl CaseRecord) -> Self {
+        record.audit()
+    }
 }
 
 /// Who created a record.

@@ -24,7 +24,7 @@ use crate::{
     pii::{mask, reveal},
     policy::RequireOwner,
     policy::RequireWrite,
-    records::{CreatedBy, EntityType, case_record, parse_stored},
+    records::{EntityType, case_record, parse_stored},
     referral::Referral,
     scalars::Date,
     training::TrainingEnrollment,
@@ -168,24 +168,10 @@ impl Beneficiary {
     async fn is_demo(&self) -> bool {
         self.model.is_demo
     }
-    /// Optimistic-concurrency version; send it back as `expectedVersion`.
-    async fn version(&self) -> i32 {
-        self.model.version
-    }
-    /// Who created the record.
-    async fn created_by(&self) -> CreatedBy {
-        CreatedBy {
-            agency: self.model.created_by_agency.clone(),
-            client: self.model.created_by_client.clone(),
-        }
-    }
-    /// When the record was created (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
-    }
-    /// When the record last changed (UTC).
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.model.updated_at
+    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
+    #[graphql(flatten)]
+    async fn audit(&self) -> crate::records::Audit {
+        crate::records::Audit::of(&self.model)
     }
     /// The beneficiary's businesses (usaha). Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]

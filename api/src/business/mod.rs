@@ -3,7 +3,7 @@
 pub mod service;
 
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::business;
 use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use crate::{
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
     page::{Page, order_by, queries},
     policy::RequireWrite,
-    records::{CreatedBy, EntityType, case_record, parse_stored},
+    records::{EntityType, case_record, parse_stored},
     referral::Referral,
     scalars::{Date, Rupiah},
 };
@@ -163,24 +163,10 @@ impl Business {
     async fn closure_proposed_on(&self) -> Option<Date> {
         self.model.closure_proposed_on.map(Date)
     }
-    /// Optimistic-concurrency version.
-    async fn version(&self) -> i32 {
-        self.model.version
-    }
-    /// Who created the record.
-    async fn created_by(&self) -> CreatedBy {
-        CreatedBy {
-            agency: self.model.created_by_agency.clone(),
-            client: self.model.created_by_client.clone(),
-        }
-    }
-    /// Created (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
-    }
-    /// Last changed (UTC).
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.model.updated_at
+    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
+    #[graphql(flatten)]
+    async fn audit(&self) -> crate::records::Audit {
+        crate::records::Audit::of(&self.model)
     }
     /// The owner. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]

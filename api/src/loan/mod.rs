@@ -3,7 +3,6 @@
 pub mod service;
 
 use async_graphql::{Context, Enum, InputObject, Object};
-use chrono::{DateTime, Utc};
 use entity::loan_application;
 use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
@@ -17,7 +16,7 @@ use crate::{
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
     page::{order_by, queries},
     policy::RequireWrite,
-    records::{CreatedBy, EntityType, case_record, parse_stored},
+    records::{EntityType, case_record, parse_stored},
     scalars::Rupiah,
 };
 
@@ -133,24 +132,10 @@ impl LoanApplication {
     async fn status(&self) -> async_graphql::Result<LoanStatus> {
         parse_stored(&self.model.status)
     }
-    /// Optimistic-concurrency version.
-    async fn version(&self) -> i32 {
-        self.model.version
-    }
-    /// Who created the record.
-    async fn created_by(&self) -> CreatedBy {
-        CreatedBy {
-            agency: self.model.created_by_agency.clone(),
-            client: self.model.created_by_client.clone(),
-        }
-    }
-    /// Created (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
-    }
-    /// Last changed (UTC).
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.model.updated_at
+    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
+    #[graphql(flatten)]
+    async fn audit(&self) -> crate::records::Audit {
+        crate::records::Audit::of(&self.model)
     }
     /// The business. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]

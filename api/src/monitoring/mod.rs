@@ -3,7 +3,6 @@
 pub mod service;
 
 use async_graphql::{Context, Enum, InputObject, Object};
-use chrono::{DateTime, Utc};
 use entity::monitoring_visit;
 use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
@@ -16,7 +15,7 @@ use crate::{
     loaders::Loaders,
     page::{order_by, queries},
     policy::RequireOwner,
-    records::{CreatedBy, EntityType, case_record, parse_stored},
+    records::{EntityType, case_record, parse_stored},
     scalars::{Date, Rupiah},
 };
 
@@ -116,24 +115,10 @@ impl MonitoringVisit {
     async fn follow_up_needed(&self) -> bool {
         self.model.follow_up_needed
     }
-    /// Always 1: visits are append-only.
-    async fn version(&self) -> i32 {
-        self.model.version
-    }
-    /// Who recorded it.
-    async fn created_by(&self) -> CreatedBy {
-        CreatedBy {
-            agency: self.model.created_by_agency.clone(),
-            client: self.model.created_by_client.clone(),
-        }
-    }
-    /// Recorded (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
-    }
-    /// Same as createdAt.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.model.updated_at
+    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
+    #[graphql(flatten)]
+    async fn audit(&self) -> crate::records::Audit {
+        crate::records::Audit::of(&self.model)
     }
     /// The business. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]

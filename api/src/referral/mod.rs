@@ -3,7 +3,6 @@
 pub mod service;
 
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
-use chrono::{DateTime, Utc};
 use entity::referral;
 use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
@@ -18,7 +17,7 @@ use crate::{
     loaders::Loaders,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
     page::{order_by, queries},
-    records::{CreatedBy, EntityType, case_record, parse_stored},
+    records::{EntityType, case_record, parse_stored},
     scalars::Date,
 };
 
@@ -146,24 +145,10 @@ impl Referral {
     async fn status_reason(&self) -> Option<&str> {
         self.model.status_reason.as_deref()
     }
-    /// Optimistic-concurrency version.
-    async fn version(&self) -> i32 {
-        self.model.version
-    }
-    /// Who created the record.
-    async fn created_by(&self) -> CreatedBy {
-        CreatedBy {
-            agency: self.model.created_by_agency.clone(),
-            client: self.model.created_by_client.clone(),
-        }
-    }
-    /// Created (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
-    }
-    /// Last changed (UTC).
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.model.updated_at
+    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
+    #[graphql(flatten)]
+    async fn audit(&self) -> crate::records::Audit {
+        crate::records::Audit::of(&self.model)
     }
     /// The beneficiary. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
