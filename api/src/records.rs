@@ -343,6 +343,33 @@ where
     Ok(model)
 }
 
+/// The GraphQL names of the columns `active` sets (`monthly_revenue` → `monthlyRevenue`).
+fn changed_fields<E: EntityTrait, A: ActiveModelTrait<Entity = E>>(active: &A) -> Vec<String> {
+    use sea_orm::{IdenStatic, Iterable};
+    E::Column::iter()
+        .filter(|column| active.get(*column).is_set())
+        .map(|column| match column.as_str() {
+            // A field whose GraphQL name is not its column's.
+            "closure_proposed_by_visit" => "closureProposedByVisitId".to_owned(),
+            name => {
+                let mut camel = String::with_capacity(name.len());
+                let mut upper = false;
+                for c in name.chars() {
+                    if c == '_' {
+                        upper = true;
+                    } else if upper {
+                        camel.extend(c.to_uppercase());
+                        upper = false;
+                    } else {
+                        camel.push(c);
+                    }
+                }
+                camel
+            }
+        })
+        .collect()
+}
+
 /// Writes the set fields of `active` onto `before`, bumps the version only if nobody else did
 /// meanwhile (compare-and-set in SQL, safe under concurrent writers), and records the event.
 pub async fn update<E, A>(
@@ -351,7 +378,6 @@ pub async fn update<E, A>(
     before: &E::Model,
     mut active: A,
     action: crate::events::CaseAction,
-    fields: &[&str],
 ) -> Result<E::Model, ServiceError>
 where
     E: CaseEntity,
@@ -359,6 +385,9 @@ where
     E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
     A: ActiveModelTrait<Entity = E> + Send,
 {
+    // The event's `changedFields` are the columns the write sets, by their GraphQL names.
+    let fields = changed_fields::<E, A>(&active);
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
     active.set(E::VERSION, Value::from(before.version() + 1));
     active.set(E::UPDATED_AT, Value::from(Utc::now()));
     let result = E::update_many()
@@ -372,16 +401,15 @@ where
         return Err(ServiceError::Conflict { expected: before.version(), actual });
     }
     let after = E::find_by_id(before.id()).one(txn).await?.ok_or(ServiceError::NotFound)?;
-    events::record(txn, actor, &after, action, before.status(), fields).await?;
+    events::record(txn, actor, &after, action, before.status(), &fields).await?;
     Ok(after)
 }
 
-/// A lifecycle move under way: its transaction, the record as it was, and the fields set so far.
+/// A lifecycle move under way: its transaction, the record as it was, and the change so far.
 pub struct Moving<E: EntityTrait, A> {
     pub txn: DatabaseTransaction,
     pub before: E::Model,
     pub active: A,
-    pub fields: Vec<&'static str>,
 }
 
 impl<E, A> Moving<E, A>
@@ -412,22 +440,20 @@ where
         }
         let mut active = A::default();
         active.set(status, Value::from(wire(to.to)));
-        let mut fields = vec!["status"];
         if to.ends {
             let reason = change.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
             let Some(reason) = reason else {
                 return Err(ServiceError::validation("reason", "this move needs a reason"));
             };
             active.set(status_reason, Value::from(reason));
-            fields.push("statusReason");
         }
-        Ok(Self { txn, before, active, fields })
+        Ok(Self { txn, before, active })
     }
 
     /// Writes the move with its case event and commits.
     pub async fn finish(self, actor: &Actor) -> Result<E::Model, ServiceError> {
         let action = crate::events::CaseAction::StatusChanged;
-        let after = update::<E, A>(&self.txn, actor, &self.before, self.active, action, &self.fields).await?;
+        let after = update::<E, A>(&self.txn, actor, &self.before, self.active, action).await?;
         self.txn.commit().await?;
         Ok(after)
     }
@@ -440,7 +466,7 @@ pub async fn transition<E, A, S, D>(
     actor: &Actor,
     to: &crate::moves::Move<S>,
     change: crate::moves::StatusChange<D>,
-    prepare: impl FnOnce(&E::Model, &mut A, D) -> Result<Vec<&'static str>, ServiceError>,
+    prepare: impl FnOnce(&E::Model, &mut A, D) -> Result<(), ServiceError>,
 ) -> Result<E::Model, ServiceError>
 where
     E: CaseEntity,
@@ -450,8 +476,7 @@ where
     S: Status,
 {
     let mut moving = Moving::<E, A>::start(db, actor, to, &change).await?;
-    let extra = prepare(&moving.before, &mut moving.active, change.details)?;
-    moving.fields.extend(extra);
+    prepare(&moving.before, &mut moving.active, change.details)?;
     moving.finish(actor).await
 }
 

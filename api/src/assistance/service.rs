@@ -149,34 +149,28 @@ pub async fn update(
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     records::require_editable(&before.status, &[AssistanceStatus::Planned])?;
     let mut active = ActiveModel::default();
-    let mut fields = Vec::new();
     if let Some(v) = input.amount {
         if v.0 < 0 {
             return Err(ServiceError::validation("amount", "amount cannot be negative"));
         }
         active.amount = Set(v.0);
-        fields.push("amount");
     }
     if let Some(v) = input.items.into() {
         active.items = Set(Option::map(v, |v| v));
-        fields.push("items");
     }
     if let Some(v) = Option::<Option<_>>::from(input.period_end) {
         if v.is_some_and(|end| end.0 < before.period_start) {
             return Err(ServiceError::validation("periodEnd", "period ends before it starts"));
         }
         active.period_end = Set(v.map(|d| d.0));
-        fields.push("periodEnd");
     }
     if let Some(v) = input.fund_source {
         active.fund_source = Set(v);
-        fields.push("fundSource");
     }
-    if fields.is_empty() {
+    if !sea_orm::ActiveModelTrait::is_changed(&active) {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -190,13 +184,10 @@ pub async fn change_status(
     change: StatusChange<Option<NaiveDate>>,
 ) -> Result<assistance::Model, ServiceError> {
     records::transition::<Entity, ActiveModel, _, _>(&state.db, actor, to, change, |_, active, on| {
-        Ok(match on {
-            Some(date) => {
-                active.disbursed_on = Set(Some(date));
-                vec!["disbursedOn"]
-            }
-            None => Vec::new(),
-        })
+        if let Some(date) = on {
+            active.disbursed_on = Set(Some(date));
+        }
+        Ok(())
     })
     .await
 }

@@ -281,7 +281,6 @@ async fn update_checked(
     let txn = state.db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     let mut active = ActiveModel { id: NotSet, ..Default::default() };
-    let mut fields = Vec::new();
     let mut warnings = Vec::new();
 
     // Correcting a NIK or KK is handling personal data: it needs `pii:read`, like registering.
@@ -296,32 +295,25 @@ async fn update_checked(
             before.sex.parse().map_err(|_| ServiceError::validation("nik", "stored sex is unknown"))?;
         warnings.extend(check_nik("nik", &value, Some(sex.into()), &state.regions, today)?.warnings);
         active.nik = Set(value);
-        fields.push("nik");
     }
     if let Some(value) = input.kk_number {
         warnings.extend(check_kk("kkNumber", &value, &state.regions, today)?);
         active.kk_number = Set(value);
-        fields.push("kkNumber");
     }
     if let Some(value) = input.is_head_of_family {
         active.is_head_of_family = Set(value);
-        fields.push("isHeadOfFamily");
     }
     if let Some(value) = input.full_name {
         active.full_name = Set(check_name(&value)?);
-        fields.push("fullName");
     }
     if let Some(value) = input.birth_date {
         active.birth_date = Set(value.0);
-        fields.push("birthDate");
     }
     if let Some(value) = input.phone.into() {
         active.phone = Set(value);
-        fields.push("phone");
     }
     if let Some(value) = input.address.into() {
         active.address = Set(value);
-        fields.push("address");
     }
     let regency = input.regency_code.clone().unwrap_or_else(|| before.regency_code.clone());
     let district = input.district_code.clone().unwrap_or_else(|| before.district_code.clone());
@@ -331,14 +323,12 @@ async fn update_checked(
         require_region(actor, &regency)?;
         active.regency_code = Set(regency);
         active.district_code = Set(district.clone());
-        fields.extend(["regencyCode", "districtCode"]);
     }
     if let Some(value) = Option::<Option<String>>::from(input.village_code) {
         if let Some(village) = &value {
             state.regions.check_village("villageCode", village, &district)?;
         }
         active.village_code = Set(value);
-        fields.push("villageCode");
     }
     if let Some(value) = input.decile {
         check_decile(value)?;
@@ -351,14 +341,12 @@ async fn update_checked(
         active.decile = Set(value);
         active.decile_source = Set(wire(source));
         active.decile_assessed_on = Set(as_of.0);
-        fields.extend(["decile", "decileSource", "decileAssessedOn"]);
     }
-    if fields.is_empty() {
+    if !sea_orm::ActiveModelTrait::is_changed(&active) {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
     ensure_unique(&txn, before.id, &nik, &kk, head).await?;
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
     if after.regency_code != before.regency_code {
         move_case(&txn, after.id, &after.regency_code).await?;
     }
@@ -403,6 +391,5 @@ pub async fn change_status(
     to: &Move<BeneficiaryStatus>,
     change: StatusChange,
 ) -> Result<beneficiary::Model, ServiceError> {
-    records::transition::<Entity, ActiveModel, _, _>(&state.db, actor, to, change, |_, _, ()| Ok(Vec::new()))
-        .await
+    records::transition::<Entity, ActiveModel, _, _>(&state.db, actor, to, change, |_, _, ()| Ok(())).await
 }

@@ -153,40 +153,31 @@ pub async fn update(
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     let mut active = ActiveModel::default();
-    let mut fields = Vec::new();
     if let Some(v) = input.name {
         active.name = Set(v.trim().to_owned());
-        fields.push("name");
     }
     if let Some(v) = input.sector {
         active.sector = Set(wire(v));
-        fields.push("sector");
     }
     if let Some(v) = input.stop_cause.into() {
         active.stop_cause = Set(v);
-        fields.push("stopCause");
     }
     if let Some(v) = input.nib.into() {
         active.nib = Set(v);
-        fields.push("nib");
     }
     if let Some(v) = Option::<Option<_>>::from(input.monthly_revenue) {
         active.monthly_revenue = Set(v.map(|r| r.0));
-        fields.push("monthlyRevenue");
     }
     if let Some(v) = input.workers {
         active.workers = Set(v);
-        fields.push("workers");
     }
     if let Some(v) = input.lead_agency {
         active.lead_agency = Set(v);
-        fields.push("leadAgency");
     }
-    if fields.is_empty() {
+    if !sea_orm::ActiveModelTrait::is_changed(&active) {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -210,18 +201,15 @@ pub async fn change_status(
         change,
         |before, active, started_on| {
             active.status_changed_on = Set(Some(started_on.unwrap_or(today)));
-            let mut fields = Vec::new();
             if let Some(date) = started_on.filter(|_| before.started_on.is_none()) {
                 active.started_on = Set(Some(date));
-                fields.push("startedOn");
             }
             // Closing answers a visit's closure proposal; any other move leaves it pending.
             if to.to == BusinessStatus::Closed && before.closure_proposed_by_visit.is_some() {
                 active.closure_proposed_by_visit = Set(None);
                 active.closure_proposed_on = Set(None);
-                fields.extend(["closureProposedByVisitId", "closureProposedOn"]);
             }
-            Ok(fields)
+            Ok(())
         },
     )
     .await
@@ -245,10 +233,8 @@ pub async fn reject_closure(
         closure_proposed_on: Set(None),
         ..Default::default()
     };
-    let fields = ["closureProposedByVisitId", "closureProposedOn"];
     let after =
-        records::update::<Entity, _>(&txn, actor, &before, change, CaseAction::ClosureRejected, &fields)
-            .await?;
+        records::update::<Entity, _>(&txn, actor, &before, change, CaseAction::ClosureRejected).await?;
     txn.commit().await?;
     Ok(after)
 }

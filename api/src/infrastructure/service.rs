@@ -122,35 +122,28 @@ pub async fn update(
         &[InfrastructureStatus::Submitted, InfrastructureStatus::Surveyed],
     )?;
     let mut active = ActiveModel::default();
-    let mut fields = Vec::new();
     if let Some(v) = input.location.into() {
         active.location = Set(v);
-        fields.push("location");
     }
     if let Some(v) = Option::<Option<_>>::from(input.estimated_cost) {
         if v.is_some_and(|c| c.0 < 0) {
             return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
         }
         active.estimated_cost = Set(v.map(|c| c.0));
-        fields.push("estimatedCost");
     }
     if let Some(v) = input.has_land_proof.into() {
         active.has_land_proof = Set(v);
-        fields.push("hasLandProof");
     }
     if let Some(v) = input.is_only_house.into() {
         active.is_only_house = Set(v);
-        fields.push("isOnlyHouse");
     }
     if let Some(v) = input.housing_aid_last_10_years {
         active.housing_aid_last_10_years = Set(Some(v));
-        fields.push("housingAidLast10Years");
     }
-    if fields.is_empty() {
+    if !sea_orm::ActiveModelTrait::is_changed(&active) {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -169,35 +162,29 @@ pub async fn change_status(
         to,
         change,
         |before, active, findings| {
-            let mut fields = Vec::new();
             if let Some(notes) = findings.survey_notes {
                 if notes.trim().is_empty() {
                     return Err(ServiceError::validation("surveyNotes", "survey notes are required"));
                 }
                 active.survey_notes = Set(Some(notes));
-                fields.push("surveyNotes");
             }
             if let Some(cost) = findings.estimated_cost {
                 if cost < 0 {
                     return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
                 }
                 active.estimated_cost = Set(Some(cost));
-                fields.push("estimatedCost");
             }
             let land = findings.has_land_proof.or(before.has_land_proof);
             let only = findings.is_only_house.or(before.is_only_house);
             let aid = findings.housing_aid_last_10_years.or(before.housing_aid_last_10_years);
             if findings.has_land_proof.is_some() {
                 active.has_land_proof = Set(land);
-                fields.push("hasLandProof");
             }
             if findings.is_only_house.is_some() {
                 active.is_only_house = Set(only);
-                fields.push("isOnlyHouse");
             }
             if findings.housing_aid_last_10_years.is_some() {
                 active.housing_aid_last_10_years = Set(aid);
-                fields.push("housingAidLast10Years");
             }
             if to.to == InfrastructureStatus::Approved
                 && before.kind == wire(InfrastructureKind::LivableHousing)
@@ -210,7 +197,7 @@ pub async fn change_status(
                             .into(),
                 });
             }
-            Ok(fields)
+            Ok(())
         },
     )
     .await

@@ -194,32 +194,26 @@ pub async fn update(
     records::require_editable(&before.status, &[LoanStatus::Draft])?;
     let product: LoanProduct = parse_stored(&before.product).map_err(|_| ServiceError::NotFound)?;
     let mut active = ActiveModel::default();
-    let mut fields = Vec::new();
     if let Some(v) = input.lender {
         active.lender = Set(v);
-        fields.push("lender");
     }
     if let Some(v) = input.requested_amount {
         check_amount(&state.rules, product, "requestedAmount", v.0)?;
         active.requested_amount = Set(v.0);
-        fields.push("requestedAmount");
     }
     let tenor = input.tenor_months.unwrap_or(before.tenor_months);
     let collateral = input.has_collateral.unwrap_or(before.has_collateral);
     check_terms(product, tenor, collateral)?;
     if let Some(v) = input.tenor_months {
         active.tenor_months = Set(v);
-        fields.push("tenorMonths");
     }
     if let Some(v) = input.has_collateral {
         active.has_collateral = Set(v);
-        fields.push("hasCollateral");
     }
-    if fields.is_empty() {
+    if !sea_orm::ActiveModelTrait::is_changed(&active) {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -245,11 +239,9 @@ pub async fn change_status(
     if let Some(amount) = change.details.approved_amount {
         check_amount(&state.rules, product, "approvedAmount", amount)?;
         moving.active.approved_amount = Set(Some(amount));
-        moving.fields.push("approvedAmount");
     }
     if let Some(conditions) = change.details.conditions {
         moving.active.decision_reason = Set(Some(conditions));
-        moving.fields.push("decisionReason");
     }
     moving.finish(actor).await
 }

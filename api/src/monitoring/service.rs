@@ -113,30 +113,29 @@ pub async fn record(
     // agency. A visit older than the business's last status change moves nothing.
     let stale = biz.status_changed_on.is_some_and(|changed| input.visited_on.0 < changed);
     let mut change = business::ActiveModel::default();
-    let (action, fields): (crate::events::CaseAction, Vec<&str>) =
-        match (input.observed_status, records::stored::<BusinessStatus>(&biz.status)?) {
-            _ if stale => (CaseAction::Updated, Vec::new()),
-            (ObservedStatus::Stalled, BusinessStatus::Running) => {
-                change.status = Set(wire(BusinessStatus::Stalled));
-                change.status_changed_on = Set(Some(input.visited_on.0));
-                (CaseAction::StatusChanged, vec!["status"])
-            }
-            (ObservedStatus::Running, BusinessStatus::Stalled) => {
-                change.status = Set(wire(BusinessStatus::Running));
-                change.status_changed_on = Set(Some(input.visited_on.0));
-                (CaseAction::StatusChanged, vec!["status"])
-            }
-            (ObservedStatus::Closed, BusinessStatus::Running | BusinessStatus::Stalled)
-                if biz.closure_proposed_by_visit.is_none() =>
-            {
-                change.closure_proposed_by_visit = Set(Some(visit.id));
-                change.closure_proposed_on = Set(Some(input.visited_on.0));
-                (CaseAction::ClosureProposed, vec!["closureProposedByVisitId", "closureProposedOn"])
-            }
-            _ => (CaseAction::Updated, Vec::new()),
-        };
-    if !fields.is_empty() {
-        records::update::<business::Entity, _>(&txn, actor, &biz, change, action, &fields).await?;
+    let action = match (input.observed_status, records::stored::<BusinessStatus>(&biz.status)?) {
+        _ if stale => None,
+        (ObservedStatus::Stalled, BusinessStatus::Running) => {
+            change.status = Set(wire(BusinessStatus::Stalled));
+            change.status_changed_on = Set(Some(input.visited_on.0));
+            Some(CaseAction::StatusChanged)
+        }
+        (ObservedStatus::Running, BusinessStatus::Stalled) => {
+            change.status = Set(wire(BusinessStatus::Running));
+            change.status_changed_on = Set(Some(input.visited_on.0));
+            Some(CaseAction::StatusChanged)
+        }
+        (ObservedStatus::Closed, BusinessStatus::Running | BusinessStatus::Stalled)
+            if biz.closure_proposed_by_visit.is_none() =>
+        {
+            change.closure_proposed_by_visit = Set(Some(visit.id));
+            change.closure_proposed_on = Set(Some(input.visited_on.0));
+            Some(CaseAction::ClosureProposed)
+        }
+        _ => None,
+    };
+    if let Some(action) = action {
+        records::update::<business::Entity, _>(&txn, actor, &biz, change, action).await?;
     }
     txn.commit().await?;
     Ok(visit)

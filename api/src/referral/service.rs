@@ -142,27 +142,22 @@ pub async fn update(
     }
     records::require_editable(&before.status, &[ReferralStatus::Open])?;
     let mut active = ActiveModel::default();
-    let mut fields = Vec::new();
     if let Some(v) = input.service {
         active.service = Set(wire(v));
-        fields.push("service");
     }
     if let Some(v) = input.reason {
         if v.trim().is_empty() {
             return Err(ServiceError::validation("reason", "a referral needs a reason"));
         }
         active.reason = Set(v.trim().to_owned());
-        fields.push("reason");
     }
     if let Some(v) = Option::<Option<_>>::from(input.due_by) {
         active.due_by = Set(v.map(|d| d.0));
-        fields.push("dueBy");
     }
-    if fields.is_empty() {
+    if !sea_orm::ActiveModelTrait::is_changed(&active) {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -209,10 +204,8 @@ pub async fn change_status(
                 _ => "only the receiving agency may accept, decline or complete a referral".into(),
             }));
         }
-        let mut fields = Vec::new();
         if let Some(note) = response.note {
             active.response_note = Set(Some(note));
-            fields.push("responseNote");
         }
         if response.outcome_type.is_some() != response.outcome_id.is_some() {
             return Err(ServiceError::validation(
@@ -223,9 +216,8 @@ pub async fn change_status(
         if let (Some(kind), Some(outcome)) = (response.outcome_type, response.outcome_id) {
             active.outcome_type = Set(Some(wire(kind)));
             active.outcome_id = Set(Some(outcome));
-            fields.extend(["outcomeType", "outcomeId"]);
         }
-        Ok(fields)
+        Ok(())
     })
     .await
 }

@@ -152,17 +152,14 @@ pub async fn update(
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     require_organiser(actor, &before)?;
     let mut active = ActiveModel::default();
-    let mut fields = Vec::new();
     if let Some(v) = input.title {
         if v.trim().is_empty() {
             return Err(ServiceError::validation("title", "title is required"));
         }
         active.title = Set(v);
-        fields.push("title");
     }
     if let Some(v) = input.venue.into() {
         active.venue = Set(v);
-        fields.push("venue");
     }
     let starts = input.starts_on.map(|d| d.0).unwrap_or(before.starts_on);
     let ends = input.ends_on.map(|d| d.0).unwrap_or(before.ends_on);
@@ -171,11 +168,9 @@ pub async fn update(
     }
     if input.starts_on.is_some() {
         active.starts_on = Set(starts);
-        fields.push("startsOn");
     }
     if input.ends_on.is_some() {
         active.ends_on = Set(ends);
-        fields.push("endsOn");
     }
     if let Some(v) = input.capacity {
         if v < 1 || v < before.seats_taken {
@@ -185,13 +180,11 @@ pub async fn update(
             ));
         }
         active.capacity = Set(v);
-        fields.push("capacity");
     }
-    if fields.is_empty() {
+    if !sea_orm::ActiveModelTrait::is_changed(&active) {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields).await?;
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -206,7 +199,7 @@ pub async fn change_status(
 ) -> Result<training::Model, ServiceError> {
     records::transition::<Entity, ActiveModel, _, _>(&state.db, actor, to, change, |before, _, ()| {
         require_organiser(actor, before)?;
-        Ok(Vec::new())
+        Ok(())
     })
     .await
 }
@@ -312,7 +305,6 @@ pub async fn update_enrollment(
         records::load_for_write::<enrollment::Entity>(&txn, actor, input.id, input.expected_version).await?;
     organiser_of(&txn, actor, before.training_id).await?;
     let mut active = enrollment::ActiveModel::default();
-    let mut fields = Vec::new();
     if let Some(business_id) = Option::<Option<Uuid>>::from(input.business_id) {
         if let Some(business_id) = business_id {
             let biz = find_visible::<business::Entity>(&txn, actor, business_id)
@@ -326,18 +318,15 @@ pub async fn update_enrollment(
             }
         }
         active.business_id = Set(business_id);
-        fields.push("businessId");
     }
     if let Some(cert) = input.certificate_no.into() {
         active.certificate_no = Set(cert);
-        fields.push("certificateNo");
     }
-    if fields.is_empty() {
+    if !sea_orm::ActiveModelTrait::is_changed(&active) {
         return Err(ServiceError::validation("input", "nothing to change"));
     }
     let after =
-        records::update::<enrollment::Entity, _>(&txn, actor, &before, active, CaseAction::Updated, &fields)
-            .await?;
+        records::update::<enrollment::Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -355,7 +344,6 @@ pub async fn change_enrollment(
     organiser_of(&moving.txn, actor, moving.before.training_id).await?;
     if let Some(cert) = change.details {
         moving.active.certificate_no = Set(Some(cert));
-        moving.fields.push("certificateNo");
     }
     if to.to == EnrollmentStatus::Dropped {
         move_seat(&moving.txn, moving.before.training_id, false).await?;
