@@ -84,6 +84,8 @@ pub trait CaseEntity: Regional {
     const VERSION: Self::Column;
     const CREATED_AT: Self::Column;
     const UPDATED_AT: Self::Column;
+    const CREATED_BY_AGENCY: Self::Column;
+    const CREATED_BY_CLIENT: Self::Column;
     /// `status` and `status_reason`, for records with a lifecycle.
     const STATUS: Option<(Self::Column, Self::Column)>;
 }
@@ -114,6 +116,8 @@ macro_rules! case_record {
             const VERSION: $m::Column = $m::Column::Version;
             const CREATED_AT: $m::Column = $m::Column::CreatedAt;
             const UPDATED_AT: $m::Column = $m::Column::UpdatedAt;
+            const CREATED_BY_AGENCY: $m::Column = $m::Column::CreatedByAgency;
+            const CREATED_BY_CLIENT: $m::Column = $m::Column::CreatedByClient;
             const STATUS: Option<($m::Column, $m::Column)> = $column;
         }
         impl $crate::records::CaseRecord for $m::Model {
@@ -306,20 +310,26 @@ where
     }
 }
 
-/// Inserts a new record and its `CREATED` event in the caller's transaction.
+/// Inserts a new record — version 1, created now by the caller — and its `CREATED` event in the
+/// caller's transaction.
 pub async fn insert<E, A>(
     txn: &DatabaseTransaction,
     actor: &Actor,
-    active: A,
-    fields: &[&str],
+    mut active: A,
 ) -> Result<E::Model, ServiceError>
 where
-    E: EntityTrait,
+    E: CaseEntity,
     E::Model: CaseRecord + IntoActiveModel<A>,
     A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
 {
+    let now = Utc::now();
+    active.set(E::VERSION, Value::from(1));
+    active.set(E::CREATED_BY_AGENCY, Value::from(actor.agency.clone()));
+    active.set(E::CREATED_BY_CLIENT, Value::from(actor.client.clone()));
+    active.set(E::CREATED_AT, Value::from(now));
+    active.set(E::UPDATED_AT, Value::from(now));
     let model = active.insert(txn).await?;
-    events::record(txn, actor, &model, crate::events::CaseAction::Created, None, fields).await?;
+    events::record(txn, actor, &model, crate::events::CaseAction::Created, None, &["*"]).await?;
     Ok(model)
 }
 

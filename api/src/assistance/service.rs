@@ -1,6 +1,6 @@
 //! Assistance rules and storage: the decile 1–5 and one-package-a-year rules. No GraphQL here.
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use entity::{
     assistance::{self, ActiveModel, Column, Entity},
     beneficiary,
@@ -110,7 +110,6 @@ pub async fn create(
             });
         }
     }
-    let now = Utc::now();
     let active = ActiveModel {
         id: Set(id),
         beneficiary_id: Set(person.id),
@@ -126,14 +125,9 @@ pub async fn create(
         decile_source: Set(person.decile_source),
         decile_assessed_on: Set(person.decile_assessed_on),
         status: Set(wire(AssistanceStatus::Planned)),
-        status_reason: Set(None),
-        version: Set(1),
-        created_by_agency: Set(actor.agency.clone()),
-        created_by_client: Set(actor.client.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
     txn.commit().await?;
     Ok(model)
 }

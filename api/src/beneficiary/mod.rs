@@ -22,7 +22,6 @@ use crate::{
     moves::{StatusChangeInput, StatusChangeWithReasonInput, moves},
     page::{Page, order_by, queries},
     pii::{mask, reveal},
-    policy::RequireOwner,
     policy::RequireWrite,
     records::{EntityType, case_record, parse_stored},
     referral::Referral,
@@ -217,11 +216,8 @@ impl Beneficiary {
         #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<MonitoringVisit>> {
-        let rows = Loaders::child_rows(ctx, |l| &l.visits_by_beneficiary, self.model.id).await?;
-        let order = order_by.map(|o| o.column()).unwrap_or(crate::monitoring::DEFAULT_ORDER);
-        Ok(crate::page::paginate_loaded::<entity::monitoring_visit::Entity>(rows, order, first, after)
-            .map_err(gql)?
-            .into_page(MonitoringVisit::from))
+        crate::monitoring::visits_of(ctx, |l| &l.visits_by_beneficiary, self.model.id, order_by, first, after)
+            .await
     }
     /// The case timeline: every event of this case, oldest first. Needs `events:subscribe`.
     #[graphql(guard = "RequireScope(Scope::EventsSubscribe)")]
@@ -422,9 +418,7 @@ impl BeneficiaryMutation {
     /// Registers a beneficiary. Needs `beneficiary:write` and `pii:read` (registering a person is
     /// handling their personal data) and an agency that owns beneficiary records. A `DUPLICATE`
     /// NIK or KK tells that the person exists, so it is logged as a read of their data.
-    #[graphql(
-        guard = "RequireScope(Scope::BeneficiaryWrite).and(RequireScope(Scope::PiiRead)).and(RequireOwner(EntityType::Beneficiary))"
-    )]
+    #[graphql(guard = "RequireWrite(EntityType::Beneficiary).and(RequireScope(Scope::PiiRead))")]
     async fn create_beneficiary(
         &self,
         ctx: &Context<'_>,

@@ -229,7 +229,6 @@ async fn create_checked(
         return Ok((existing, Vec::new()));
     }
     ensure_unique(&txn, id, &input.nik, &input.kk_number, input.is_head_of_family).await?;
-    let now = Utc::now();
     let active = ActiveModel {
         id: Set(id),
         nik: Set(input.nik),
@@ -249,13 +248,9 @@ async fn create_checked(
         status: Set(wire(BeneficiaryStatus::Active)),
         status_reason: Set(None),
         is_demo: Set(false),
-        version: Set(1),
-        created_by_agency: Set(actor.agency.clone()),
-        created_by_client: Set(actor.client.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
     txn.commit().await?;
     Ok((model, warnings))
 }

@@ -12,7 +12,6 @@ use crate::{
     auth::{RequireScope, Scope},
     beneficiary::Beneficiary,
     context::ContextExt,
-    error::gql,
     error::payload,
     loaders::Loaders,
     loan::LoanApplication,
@@ -194,11 +193,8 @@ impl Business {
         #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<MonitoringVisit>> {
-        let rows = Loaders::child_rows(ctx, |l| &l.visits_by_business, self.model.id).await?;
-        let order = order_by.map(|o| o.column()).unwrap_or(crate::monitoring::DEFAULT_ORDER);
-        Ok(crate::page::paginate_loaded::<entity::monitoring_visit::Entity>(rows, order, first, after)
-            .map_err(gql)?
-            .into_page(MonitoringVisit::from))
+        crate::monitoring::visits_of(ctx, |l| &l.visits_by_business, self.model.id, order_by, first, after)
+            .await
     }
     /// Referrals about this business. Needs `referral:read`.
     #[graphql(guard = "RequireScope(Scope::ReferralRead)")]

@@ -119,14 +119,9 @@ pub async fn create(
         closure_proposed_by_visit: Set(None),
         closure_proposed_on: Set(None),
         status: Set(wire(BusinessStatus::Proposed)),
-        status_reason: Set(None),
-        version: Set(1),
-        created_by_agency: Set(actor.agency.clone()),
-        created_by_client: Set(actor.client.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -1,6 +1,5 @@
 //! Infrastructure-request rules and storage, with the RTLH gates. No GraphQL here.
 
-use chrono::Utc;
 use entity::{
     beneficiary,
     infrastructure_request::{self, ActiveModel, Column, Entity},
@@ -80,7 +79,6 @@ pub async fn create(
     let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
         .await
         .map_err(ServiceError::missing("beneficiaryId", "beneficiary"))?;
-    let now = Utc::now();
     let active = ActiveModel {
         id: Set(id),
         beneficiary_id: Set(person.id),
@@ -96,14 +94,9 @@ pub async fn create(
         housing_aid_last_10_years: Set(input.housing_aid_last_10_years),
         decision_reason: Set(None),
         status: Set(wire(InfrastructureStatus::Submitted)),
-        status_reason: Set(None),
-        version: Set(1),
-        created_by_agency: Set(actor.agency.clone()),
-        created_by_client: Set(actor.client.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
     txn.commit().await?;
     Ok(model)
 }

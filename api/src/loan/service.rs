@@ -156,7 +156,6 @@ pub async fn create(
     let biz = find_visible::<business::Entity>(&txn, actor, input.business_id)
         .await
         .map_err(ServiceError::missing("businessId", "business"))?;
-    let now = Utc::now();
     let active = ActiveModel {
         id: Set(id),
         business_id: Set(biz.id),
@@ -170,14 +169,9 @@ pub async fn create(
         has_collateral: Set(input.has_collateral),
         decision_reason: Set(None),
         status: Set(wire(LoanStatus::Draft)),
-        status_reason: Set(None),
-        version: Set(1),
-        created_by_agency: Set(actor.agency.clone()),
-        created_by_client: Set(actor.client.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
     txn.commit().await?;
     Ok(model)
 }

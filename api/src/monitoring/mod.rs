@@ -13,8 +13,8 @@ use crate::{
     context::ContextExt,
     error::payload,
     loaders::Loaders,
-    page::{order_by, queries},
-    policy::RequireOwner,
+    page::{Page, order_by, queries},
+    policy::RequireWrite,
     records::{EntityType, case_record, parse_stored},
     scalars::{Date, Rupiah},
 };
@@ -148,6 +148,26 @@ pub struct MonitoringVisitFilter {
     pub visited_to: Option<Date>,
 }
 
+/// A parent's monitoring visits as a connection, from the children loaded for a whole page of
+/// parents in one query (`pick` chooses the loader: by business or by beneficiary).
+pub async fn visits_of(
+    ctx: &Context<'_>,
+    pick: impl FnOnce(
+        &Loaders,
+    ) -> &async_graphql::dataloader::DataLoader<
+        crate::loaders::ChildrenLoader<monitoring_visit::Entity>,
+    >,
+    parent: Uuid,
+    order_by: Option<MonitoringVisitOrderBy>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<Page<MonitoringVisit>> {
+    let rows = Loaders::child_rows(ctx, pick, parent).await?;
+    let order = order_by.map(|o| o.column()).unwrap_or(DEFAULT_ORDER);
+    let page = crate::page::paginate_loaded::<monitoring_visit::Entity>(rows, order, first, after);
+    Ok(page.map_err(crate::error::gql)?.into_page(MonitoringVisit::from))
+}
+
 /// Visits' order when none is asked: newest visit first.
 pub const DEFAULT_ORDER: (monitoring_visit::Column, sea_orm::Order) =
     (monitoring_visit::Column::VisitedOn, sea_orm::Order::Desc);
@@ -209,7 +229,7 @@ pub struct MonitoringMutation;
 impl MonitoringMutation {
     /// Records a visit; observing STALLED or CLOSED moves the business there in the same
     /// transaction. Needs `monitoring:write` and an agency that owns monitoring-visit records.
-    #[graphql(guard = "RequireScope(Scope::MonitoringWrite).and(RequireOwner(EntityType::MonitoringVisit))")]
+    #[graphql(guard = "RequireWrite(EntityType::MonitoringVisit)")]
     async fn record_monitoring_visit(
         &self,
         ctx: &Context<'_>,

@@ -88,7 +88,6 @@ pub async fn record(
         return Err(ServiceError::validation("visitedOn", "a visit cannot be before the business started"));
     }
     let obstacles: Vec<&'static str> = input.obstacles.iter().map(|o| (*o).into()).collect();
-    let now = Utc::now();
     let active = ActiveModel {
         id: Set(id),
         business_id: Set(biz.id),
@@ -101,13 +100,9 @@ pub async fn record(
         obstacles: Set(serde_json::to_string(&obstacles).unwrap_or_else(|_| "[]".into())),
         notes: Set(input.notes),
         follow_up_needed: Set(input.follow_up_needed),
-        version: Set(1),
-        created_by_agency: Set(actor.agency.clone()),
-        created_by_client: Set(actor.client.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..Default::default()
     };
-    let visit = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    let visit = records::insert::<Entity, _>(&txn, actor, active).await?;
     // A visit reports what it saw. STALLED moves a running business at once (stalls must be seen
     // early) and RUNNING moves a stalled one back; CLOSED only proposes the closure to the owning
     // agency. A visit older than the business's last status change moves nothing.

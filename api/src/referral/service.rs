@@ -1,6 +1,5 @@
 //! Referral rules and storage: who may move a referral, and its outcome. No GraphQL here.
 
-use chrono::Utc;
 use entity::{
     agency, beneficiary, business,
     referral::{self, ActiveModel, Column, Entity},
@@ -101,7 +100,6 @@ pub async fn create(
             return Err(ServiceError::validation("businessId", "no such business of this beneficiary"));
         }
     }
-    let now = Utc::now();
     let active = ActiveModel {
         id: Set(id),
         beneficiary_id: Set(person.id),
@@ -116,14 +114,9 @@ pub async fn create(
         outcome_id: Set(None),
         response_note: Set(None),
         status: Set(wire(ReferralStatus::Open)),
-        status_reason: Set(None),
-        version: Set(1),
-        created_by_agency: Set(actor.agency.clone()),
-        created_by_client: Set(actor.client.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
     txn.commit().await?;
     Ok(model)
 }

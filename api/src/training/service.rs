@@ -4,7 +4,6 @@
 //! seats_taken < capacity`, which both SQLite and PostgreSQL apply atomically, so concurrent
 //! enrollments can never overfill a training (a check constraint backs it up).
 
-use chrono::Utc;
 use entity::{
     beneficiary, business,
     training::{self, ActiveModel, Column, Entity},
@@ -116,7 +115,6 @@ pub async fn create(
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
         return Ok(existing);
     }
-    let now = Utc::now();
     let active = ActiveModel {
         id: Set(id),
         organiser_agency: Set(actor.agency.clone()),
@@ -129,14 +127,9 @@ pub async fn create(
         capacity: Set(input.capacity),
         seats_taken: Set(0),
         status: Set(wire(TrainingStatus::Planned)),
-        status_reason: Set(None),
-        version: Set(1),
-        created_by_agency: Set(actor.agency.clone()),
-        created_by_client: Set(actor.client.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active, &["*"]).await?;
+    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -269,7 +262,6 @@ pub async fn enroll(
     if !move_seat(&txn, course.id, true).await? {
         return Err(ServiceError::CapacityFull);
     }
-    let now = Utc::now();
     let active = enrollment::ActiveModel {
         id: Set(id),
         training_id: Set(course.id),
@@ -278,14 +270,9 @@ pub async fn enroll(
         regency_code: Set(person.regency_code),
         certificate_no: Set(None),
         status: Set(wire(EnrollmentStatus::Enrolled)),
-        status_reason: Set(None),
-        version: Set(1),
-        created_by_agency: Set(actor.agency.clone()),
-        created_by_client: Set(actor.client.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..Default::default()
     };
-    let model = records::insert::<enrollment::Entity, _>(&txn, actor, active, &["*"]).await?;
+    let model = records::insert::<enrollment::Entity, _>(&txn, actor, active).await?;
     let course_after = Entity::find_by_id(course.id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     events::record(&txn, actor, &course_after, CaseAction::SeatTaken, Some(&course.status), &["seatsTaken"])
         .await?;
