@@ -78,12 +78,17 @@ pub trait Regional: EntityTrait {
     const REGENCY: Self::Column;
 }
 
-/// The shared columns of a case record's table, named so the compiler checks them.
-pub trait CaseEntity: Regional {
+/// A table whose rows carry an optimistic-concurrency version: every change goes through
+/// [`compare_and_set`].
+pub trait Versioned: EntityTrait {
     const ID: Self::Column;
     const VERSION: Self::Column;
-    const CREATED_AT: Self::Column;
     const UPDATED_AT: Self::Column;
+}
+
+/// The shared columns of a case record's table, named so the compiler checks them.
+pub trait CaseEntity: Regional + Versioned {
+    const CREATED_AT: Self::Column;
     const CREATED_BY_AGENCY: Self::Column;
     const CREATED_BY_CLIENT: Self::Column;
     /// `status` and `status_reason`, for records with a lifecycle.
@@ -111,11 +116,13 @@ macro_rules! case_record {
     };
     (@impl $m:ident, $kind:ident, |$b:ident| $ben:expr, |$z:ident| $biz:expr, |$s:ident| $status:expr, |$r:ident| $reason:expr, $column:expr) => {
         $crate::records::regional!($m);
-        impl $crate::records::CaseEntity for $m::Entity {
+        impl $crate::records::Versioned for $m::Entity {
             const ID: $m::Column = $m::Column::Id;
             const VERSION: $m::Column = $m::Column::Version;
-            const CREATED_AT: $m::Column = $m::Column::CreatedAt;
             const UPDATED_AT: $m::Column = $m::Column::UpdatedAt;
+        }
+        impl $crate::records::CaseEntity for $m::Entity {
+            const CREATED_AT: $m::Column = $m::Column::CreatedAt;
             const CREATED_BY_AGENCY: $m::Column = $m::Column::CreatedByAgency;
             const CREATED_BY_CLIENT: $m::Column = $m::Column::CreatedByClient;
             const STATUS: Option<($m::Column, $m::Column)> = $column;
@@ -386,7 +393,7 @@ pub async fn update<E, A>(
     txn: &DatabaseTransaction,
     actor: &Actor,
     before: &E::Model,
-    mut active: A,
+    active: A,
     action: crate::events::CaseAction,
 ) -> Result<E::Model, ServiceError>
 where
@@ -398,21 +405,41 @@ where
     // The event's `changedFields` are the columns the write sets, by their GraphQL names.
     let fields = changed_fields::<E, A>(&active);
     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-    active.set(E::VERSION, Value::from(before.version() + 1));
-    active.set(E::UPDATED_AT, Value::from(Utc::now()));
-    let result = E::update_many()
-        .set(active)
-        .filter(E::ID.eq(before.id()))
-        .filter(E::VERSION.eq(before.version()))
-        .exec(txn)
-        .await?;
-    if result.rows_affected != 1 {
-        let actual = E::find_by_id(before.id()).one(txn).await?.map(|m| m.version()).unwrap_or(0);
-        return Err(ServiceError::Conflict { expected: before.version(), actual });
-    }
-    let after = E::find_by_id(before.id()).one(txn).await?.ok_or(ServiceError::NotFound)?;
+    let after = compare_and_set::<E, A>(txn, before.id(), before.version(), active).await?;
     events::record(txn, actor, &after, action, before.status(), &fields).await?;
     Ok(after)
+}
+
+/// Writes the set fields of `active` onto row `id` and bumps its version — only if it is still
+/// at `version` (compare-and-set in SQL, safe under concurrent writers): `CONFLICT` otherwise.
+pub async fn compare_and_set<E, A>(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    version: i32,
+    mut active: A,
+) -> Result<E::Model, ServiceError>
+where
+    E: Versioned,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+    A: ActiveModelTrait<Entity = E> + Send,
+{
+    active.set(E::VERSION, Value::from(version + 1));
+    active.set(E::UPDATED_AT, Value::from(Utc::now()));
+    let result =
+        E::update_many().set(active).filter(E::ID.eq(id)).filter(E::VERSION.eq(version)).exec(db).await?;
+    let after = E::find_by_id(id).one(db).await?;
+    match after {
+        Some(after) if result.rows_affected == 1 => Ok(after),
+        Some(other) => {
+            let actual = sea_orm::ModelTrait::get(&other, E::VERSION);
+            let actual = match actual {
+                Value::Int(Some(v)) => v,
+                _ => 0,
+            };
+            Err(ServiceError::Conflict { expected: version, actual })
+        }
+        None => Err(ServiceError::NotFound),
+    }
 }
 
 /// A lifecycle move under way: its transaction, the record as it was, and the change so far.

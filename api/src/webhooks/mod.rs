@@ -37,6 +37,7 @@ use crate::{
     error::{ServiceError, gql, payload},
     events::{CaseEventFilter, latest_sequence},
     page::{Page, paginate},
+    records::compare_and_set,
 };
 
 /// Operator settings for webhook delivery.
@@ -171,17 +172,26 @@ async fn holder(state: &AppState, hook: &webhook::Model) -> Result<Actor, String
     })
 }
 
-/// Disables `hook` and says why in its delivery log.
+/// A webhook's registration changes through the same versioned write as every record.
+impl crate::records::Versioned for Webhook {
+    const ID: webhook::Column = webhook::Column::Id;
+    const VERSION: webhook::Column = webhook::Column::Version;
+    const UPDATED_AT: webhook::Column = webhook::Column::UpdatedAt;
+}
+
+/// Disables `hook` and says why in its delivery log. Someone else changing it meanwhile
+/// (`CONFLICT`) leaves it to them: the next round looks again.
 async fn disable(db: &impl ConnectionTrait, hook: &webhook::Model, why: &str) -> Result<(), ServiceError> {
     let now = Utc::now();
     let change = webhook::ActiveModel {
         status: Set("DISABLED".into()),
         disabled_reason: Set(Some(why.to_owned())),
-        updated_at: Set(now),
-        version: Set(hook.version + 1),
         ..Default::default()
     };
-    Webhook::update_many().set(change).filter(webhook::Column::Id.eq(hook.id)).exec(db).await?;
+    match compare_and_set::<Webhook, _>(db, hook.id, hook.version, change).await {
+        Err(ServiceError::Conflict { .. }) => return Ok(()),
+        other => other?,
+    };
     webhook_delivery::ActiveModel {
         id: Set(Uuid::now_v7()),
         webhook_id: Set(hook.id),
@@ -742,12 +752,9 @@ impl WebhookMutation {
                 let change = webhook::ActiveModel {
                     status: Set("DISABLED".into()),
                     disabled_reason: Set(Some(format!("disabled by {}/{}", actor.agency, actor.client))),
-                    updated_at: Set(Utc::now()),
-                    version: Set(hook.version + 1),
                     ..Default::default()
                 };
-                Webhook::update_many().set(change).filter(webhook::Column::Id.eq(hook.id)).exec(db).await?;
-                Webhook::find_by_id(hook.id).one(db).await?.ok_or(ServiceError::NotFound)
+                compare_and_set::<Webhook, _>(db, hook.id, hook.version, change).await
             }
             .await,
         )
@@ -829,12 +836,9 @@ async fn replay(
         consecutive_failures: Set(0),
         disabled_reason: Set(None),
         next_attempt_at: Set(Utc::now()),
-        updated_at: Set(Utc::now()),
-        version: Set(hook.version + 1),
         ..Default::default()
     };
-    Webhook::update_many().set(change).filter(webhook::Column::Id.eq(hook.id)).exec(&txn).await?;
-    let after = Webhook::find_by_id(hook.id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
+    let after = compare_and_set::<Webhook, _>(&txn, hook.id, hook.version, change).await?;
     txn.commit().await?;
     state.webhook_signal.store(true, std::sync::atomic::Ordering::Relaxed);
     crate::events::nudge();
