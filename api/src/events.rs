@@ -259,9 +259,15 @@ impl CaseEvent {
         serde_json::from_str(&self.model.changed_fields).unwrap_or_default()
     }
     /// The reason given with a move that ended or refused the record (reject, close, cancel,
-    /// withdraw, deactivate, decline, drop); null otherwise.
-    async fn reason(&self) -> Option<&str> {
-        self.model.reason.as_deref()
+    /// withdraw, deactivate, decline, drop); null otherwise. A beneficiary's reason is personal
+    /// data: `***` without `pii:read` (and logged when read).
+    async fn reason(&self, ctx: &Context<'_>) -> Option<String> {
+        let reason = self.model.reason.as_deref()?;
+        if self.model.entity_type != <&'static str>::from(EntityType::Beneficiary) {
+            return Some(reason.to_owned());
+        }
+        let shown = crate::pii::reveal(ctx, self.model.entity_id, &self.model.regency_code, "statusReason");
+        Some(if shown { reason.to_owned() } else { "***".to_owned() })
     }
     /// Agency (OPD) that wrote.
     async fn actor_agency(&self) -> &str {

@@ -58,6 +58,7 @@ pub fn router(app: AppState) -> Router {
             tracing::error!("a request handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
         }))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(request_id))
         .with_state(Gateway::new(app))
 }
@@ -76,7 +77,8 @@ async fn request_id(mut request: axum::extract::Request, next: axum::middleware:
     });
     let id = given.map(str::to_owned).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
+    // Everything the request logs — the HTTP trace, refusals, a panic — carries its id.
+    let mut response = next.run(request).instrument(tracing::info_span!("http", request_id = %id)).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

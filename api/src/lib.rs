@@ -272,7 +272,7 @@ pub async fn serve(
     webhooks::spawn_worker(state.clone());
     state.connections = Arc::new(tokio::sync::Semaphore::new(state.limits.max_connections));
     let connections = state.connections.clone();
-    let app = router(state).layer(tower_http::trace::TraceLayer::new_for_http());
+    let app = router(state);
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()

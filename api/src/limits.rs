@@ -381,6 +381,22 @@ impl<'a> Walker<'a> {
                             );
                             self.page_size(first)
                         }
+                        // `nodes(ids:)` returns one record per id: as many as the ids given.
+                        Some(s) if s.list && name == "nodes" && parent == "Query" => {
+                            let ids = field.arguments.iter().find(|(n, _)| n.node == "ids").and_then(
+                                |(_, value)| {
+                                    value
+                                        .node
+                                        .clone()
+                                        .into_const_with(|name| self.variables.get(&name).cloned().ok_or(()))
+                                        .ok()
+                                },
+                            );
+                            match ids {
+                                Some(async_graphql::Value::List(ids)) => ids.len().clamp(1, 100) as u64,
+                                _ => 100,
+                            }
+                        }
                         Some(s) if s.list && !parent.ends_with("Connection") => LIST_FACTOR,
                         _ => 1,
                     };

@@ -32,7 +32,7 @@ use crate::{
 };
 
 /// A case record fetched by its id alone (Relay's `Node`).
-#[derive(Interface)]
+#[derive(Interface, Clone)]
 #[graphql(field(
     name = "id",
     ty = "ID",
@@ -55,7 +55,6 @@ pub enum Node {
 pub enum ReferralOutcome {
     Assistance(Assistance),
     Business(Business),
-    Training(Training),
     TrainingEnrollment(TrainingEnrollment),
     InfrastructureRequest(InfrastructureRequest),
     LoanApplication(LoanApplication),
@@ -67,17 +66,25 @@ impl ReferralOutcome {
         Some(match node {
             Node::Assistance(r) => Self::Assistance(r),
             Node::Business(r) => Self::Business(r),
-            Node::Training(r) => Self::Training(r),
             Node::TrainingEnrollment(r) => Self::TrainingEnrollment(r),
             Node::InfrastructureRequest(r) => Self::InfrastructureRequest(r),
             Node::LoanApplication(r) => Self::LoanApplication(r),
-            Node::Beneficiary(_) | Node::Referral(_) | Node::MonitoringVisit(_) => return None,
+            Node::Beneficiary(_) | Node::Training(_) | Node::Referral(_) | Node::MonitoringVisit(_) => {
+                return None;
+            }
         })
     }
 
-    /// Whether records of `kind` can be a referral's outcome.
+    /// Whether records of `kind` can be a referral's outcome (a training is not in one person's
+    /// case; its enrollment is).
     pub fn can_be(kind: EntityType) -> bool {
-        !matches!(kind, EntityType::Beneficiary | EntityType::Referral | EntityType::MonitoringVisit)
+        !matches!(
+            kind,
+            EntityType::Beneficiary
+                | EntityType::Training
+                | EntityType::Referral
+                | EntityType::MonitoringVisit
+        )
     }
 }
 
@@ -90,36 +97,84 @@ async fn rows<E: CaseEntity>(
     Ok(within_regions(E::find(), actor).filter(E::ID.is_in(ids.iter().copied())).all(db).await?)
 }
 
+/// The records of `kind` among `ids` the caller may see: none when its token may not read the type.
+async fn find_of(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    kind: EntityType,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, Node)>, ServiceError> {
+    if ids.is_empty() || !actor.reads(kind) {
+        return Ok(Vec::new());
+    }
+    macro_rules! load {
+        ($module:ident, $node:ident) => {
+            rows::<$module::Entity>(db, actor, ids)
+                .await?
+                .into_iter()
+                .map(|r| (r.id, Node::$node(r.into())))
+                .collect()
+        };
+    }
+    Ok(match kind {
+        EntityType::Beneficiary => load!(beneficiary, Beneficiary),
+        EntityType::Assistance => load!(assistance, Assistance),
+        EntityType::Business => load!(business, Business),
+        EntityType::Training => load!(training, Training),
+        EntityType::TrainingEnrollment => load!(training_enrollment, TrainingEnrollment),
+        EntityType::InfrastructureRequest => load!(infrastructure_request, InfrastructureRequest),
+        EntityType::LoanApplication => load!(loan_application, LoanApplication),
+        EntityType::Referral => load!(referral, Referral),
+        EntityType::MonitoringVisit => load!(monitoring_visit, MonitoringVisit),
+    })
+}
+
 /// The records among `ids` the caller may see, of the types its token may read: one query per
-/// readable record type, whatever the number of ids.
+/// readable record type, whatever the number of ids. Ids are unique across record types (a
+/// client-chosen id already used by a record of another type is refused at creation).
 pub async fn find(
     db: &impl ConnectionTrait,
     actor: &Actor,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Node>, ServiceError> {
     let mut found = HashMap::new();
-    if ids.is_empty() {
-        return Ok(found);
+    for kind in <EntityType as strum::VariantArray>::VARIANTS {
+        for (id, node) in find_of(db, actor, *kind, ids).await? {
+            found.entry(id).or_insert(node);
+        }
     }
-    macro_rules! load {
-        ($kind:ident, $module:ident, $node:ident) => {
-            if actor.reads(EntityType::$kind) {
-                for row in rows::<$module::Entity>(db, actor, ids).await? {
-                    found.insert(row.id, Node::$node(row.into()));
-                }
-            }
+    Ok(found)
+}
+
+/// The record `id` of `kind`, if the caller may see it.
+pub async fn find_typed(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    kind: EntityType,
+    id: Uuid,
+) -> Result<Option<Node>, ServiceError> {
+    Ok(find_of(db, actor, kind, &[id]).await?.pop().map(|(_, node)| node))
+}
+
+/// Whether `id` is taken by a record of any type other than `kind` (whatever its region):
+/// client-chosen ids must stay unique across record types for `node(id:)` to mean one record.
+pub async fn taken_elsewhere(
+    db: &impl ConnectionTrait,
+    kind: EntityType,
+    id: Uuid,
+) -> Result<bool, ServiceError> {
+    use sea_orm::EntityTrait;
+    macro_rules! taken {
+        ($($kind:ident => $module:ident),+) => {
+            $( if kind != EntityType::$kind && $module::Entity::find_by_id(id).one(db).await?.is_some() {
+                return Ok(true);
+            } )+
         };
     }
-    load!(Beneficiary, beneficiary, Beneficiary);
-    load!(Assistance, assistance, Assistance);
-    load!(Business, business, Business);
-    load!(Training, training, Training);
-    load!(TrainingEnrollment, training_enrollment, TrainingEnrollment);
-    load!(InfrastructureRequest, infrastructure_request, InfrastructureRequest);
-    load!(LoanApplication, loan_application, LoanApplication);
-    load!(Referral, referral, Referral);
-    load!(MonitoringVisit, monitoring_visit, MonitoringVisit);
-    Ok(found)
+    taken!(Beneficiary => beneficiary, Assistance => assistance, Business => business, Training => training,
+        TrainingEnrollment => training_enrollment, InfrastructureRequest => infrastructure_request,
+        LoanApplication => loan_application, Referral => referral, MonitoringVisit => monitoring_visit);
+    Ok(false)
 }
 
 /// The record `id` as a node, if the caller may see it.
@@ -165,6 +220,19 @@ impl NodeQuery {
         let parsed: Vec<Option<Uuid>> = ids.iter().map(|id| Uuid::parse_str(id).ok()).collect();
         let wanted: Vec<Uuid> = parsed.iter().flatten().copied().collect();
         let mut found = find(ctx.db()?, ctx.actor()?, &wanted).await.map_err(gql)?;
-        Ok(parsed.into_iter().map(|id| id.and_then(|id| found.remove(&id))).collect())
+        // An id asked twice is answered twice.
+        let mut asked: HashMap<Uuid, usize> = HashMap::new();
+        for id in parsed.iter().flatten() {
+            *asked.entry(*id).or_default() += 1;
+        }
+        Ok(parsed
+            .into_iter()
+            .map(|id| {
+                let id = id?;
+                let left = asked.get_mut(&id)?;
+                *left -= 1;
+                if *left == 0 { found.remove(&id) } else { found.get(&id).cloned() }
+            })
+            .collect())
     }
 }

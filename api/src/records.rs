@@ -296,14 +296,24 @@ pub async fn case_of(
 pub async fn existing_for_retry<E>(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    id: Uuid,
+    chosen: Option<Uuid>,
 ) -> Result<Option<E::Model>, ServiceError>
 where
     E: EntityTrait,
     E::Model: CaseRecord,
     E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
 {
+    // A server-chosen id is new by construction.
+    let Some(id) = chosen else {
+        return Ok(None);
+    };
     match E::find_by_id(id).one(db).await? {
+        None if crate::node::taken_elsewhere(db, <E::Model as CaseRecord>::ENTITY_TYPE, id).await? => {
+            Err(ServiceError::Duplicate {
+                field: "id".into(),
+                message: "a record with this id already exists".into(),
+            })
+        }
         None => Ok(None),
         Some(model)
             if model.created_by_agency() == actor.agency && in_regions(actor, model.regency_code()) =>
@@ -464,8 +474,27 @@ where
         to: &crate::moves::Move<S>,
         change: &crate::moves::StatusChange<D>,
     ) -> Result<Self, ServiceError> {
+        Self::start_authorized(db, actor, to, change, |_| Ok(())).await
+    }
+
+    /// [`Moving::start`] with a record-level rule (who may make this move) checked first, before
+    /// the version and the lifecycle say anything about the record.
+    pub async fn start_authorized<S: Status, D>(
+        db: &DatabaseConnection,
+        actor: &Actor,
+        to: &crate::moves::Move<S>,
+        change: &crate::moves::StatusChange<D>,
+        authorize: impl FnOnce(&E::Model) -> Result<(), ServiceError>,
+    ) -> Result<Self, ServiceError> {
         let txn = db.begin().await?;
-        let before = load_for_write::<E>(&txn, actor, change.id, change.expected_version).await?;
+        let before = find_visible::<E>(&txn, actor, change.id).await?;
+        authorize(&before)?;
+        if before.version() != change.expected_version {
+            return Err(ServiceError::Conflict {
+                expected: change.expected_version,
+                actual: before.version(),
+            });
+        }
         let (Some((status, status_reason)), Some(from)) = (E::STATUS, before.status()) else {
             return Err(ServiceError::Database(sea_orm::DbErr::Custom(
                 "a record without a lifecycle".into(),

@@ -509,3 +509,17 @@ async fn open_websockets_count_against_the_connection_limit() {
     let closed = tokio::time::timeout(Duration::from_secs(5), third.read_to_end(&mut buffer)).await;
     assert!(closed.is_ok(), "two open sockets fill a limit of two: a third connection is closed at once");
 }
+
+#[tokio::test]
+async fn nodes_costs_as_many_records_as_ids_it_asks_for() {
+    let app = crate::helpers::spawn_app().await;
+    let token = app.admin();
+    let query = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Beneficiary { businesses {
+        loans { id } monitoringVisits(first: 100) { nodes { id } } } } } }";
+    let ids = |n: usize| -> Vec<String> { (0..n).map(|_| uuid::Uuid::now_v7().to_string()).collect() };
+    let body = app.gql(&token, query, json!({ "ids": ids(100) })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"), "{body}");
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("max_cost")), "{body}");
+    let body = app.gql(&token, query, json!({ "ids": ids(3) })).await;
+    assert_eq!(body["data"]["nodes"], json!([null, null, null]), "a few ids run: {body}");
+}

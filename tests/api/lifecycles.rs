@@ -509,6 +509,20 @@ async fn only_the_receiving_agency_answers_a_referral_and_only_the_sender_cancel
         json!({ "id": id, "expectedVersion": 2, "outcomeType": "LOAN_APPLICATION", "outcomeId": loan }),
     )
     .await;
+    assert_eq!(
+        body["data"]["completeReferral"]["userErrors"][0]["message"], "no such record of that type",
+        "a token without loan:read learns nothing of the loan: {body}"
+    );
+    let koperasi = app.token("DISPERINDAGKOP", "referral:read referral:write loan:read", &["64"]);
+    let body = mv(
+        &app,
+        &koperasi,
+        "completeReferral",
+        "CompleteReferralInput",
+        f,
+        json!({ "id": id, "expectedVersion": 2, "outcomeType": "LOAN_APPLICATION", "outcomeId": loan }),
+    )
+    .await;
     assert_eq!(status(&body, "completeReferral", f), "COMPLETED");
     let read = "query($id: UUID!) { referral(id: $id) { outcome { __typename ... on LoanApplication { id product } } } }";
     let body = app.gql(&app.admin(), read, json!({ "id": id })).await;
@@ -909,4 +923,32 @@ async fn every_move_succeeds_from_its_statuses_and_is_an_invalid_transition_from
         }
     }
     assert!(checked > 150, "every move from every status: {checked}");
+}
+
+#[tokio::test]
+async fn a_beneficiarys_reason_is_personal_data_on_the_record_and_in_its_event() {
+    let app = spawn_app().await;
+    let person = app.beneficiary(2).await;
+    let deactivate = "mutation($i: StatusChangeWithReasonInput!) { deactivateBeneficiary(input: $i) { beneficiary { status } userErrors { code } } }";
+    let body = app
+        .gql(
+            &app.admin(),
+            deactivate,
+            json!({ "i": { "id": person, "expectedVersion": 1, "reason": "Pindah ke luar provinsi" } }),
+        )
+        .await;
+    assert_eq!(body["data"]["deactivateBeneficiary"]["beneficiary"]["status"], "INACTIVE", "{body}");
+    let read = "query($id: UUID!) { beneficiary(id: $id) { statusReason } caseEvents(filter: {entityId: $id, actions: [STATUS_CHANGED]}) { nodes { reason } } }";
+    let masked = app.token("DINSOS", "beneficiary:read events:subscribe", &["64"]);
+    let body = app.gql(&masked, read, json!({ "id": person })).await;
+    assert_eq!(body["data"]["beneficiary"]["statusReason"], "***", "{body}");
+    assert_eq!(body["data"]["caseEvents"]["nodes"], json!([{ "reason": "***" }]), "{body}");
+    let open = app.token("DINSOS", "beneficiary:read events:subscribe pii:read", &["64"]);
+    let body = app.gql(&open, read, json!({ "id": person })).await;
+    assert_eq!(body["data"]["beneficiary"]["statusReason"], "Pindah ke luar provinsi", "{body}");
+    assert_eq!(
+        body["data"]["caseEvents"]["nodes"],
+        json!([{ "reason": "Pindah ke luar provinsi" }]),
+        "{body}"
+    );
 }

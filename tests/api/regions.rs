@@ -301,4 +301,17 @@ async fn node_and_nodes_fetch_any_record_the_token_may_see_and_nothing_else() {
     );
     let body = app.gql(&balikpapan, many, json!({ "ids": [business, person] })).await;
     assert_eq!(body["data"]["nodes"], json!([null, null]), "{body}");
+    let body = app.gql(&samarinda, many, json!({ "ids": [business, business] })).await;
+    assert_eq!(body["data"]["nodes"][1]["id"], business, "an id asked twice is answered twice: {body}");
+
+    // Ids stay unique across record types: a client may not give a loan a beneficiary's id.
+    let create = "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { loanApplication { id } userErrors { code field } } }";
+    let body = app
+        .gql(&app.koperasi(), create, json!({ "i": { "id": person, "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi", "requestedAmount": 1000000, "tenorMonths": 6 } }))
+        .await;
+    assert_eq!(
+        body["data"]["createLoanApplication"]["userErrors"],
+        json!([{ "code": "DUPLICATE", "field": ["id"] }]),
+        "{body}"
+    );
 }

@@ -50,6 +50,7 @@ pub enum AssistanceStatus {
     Cancelled,
 }
 
+#[derive(Clone)]
 pub struct Assistance {
     pub model: assistance::Model,
 }

@@ -72,6 +72,7 @@ pub enum DecileSource {
     Dtsen,
 }
 
+#[derive(Clone)]
 pub struct Beneficiary {
     pub model: beneficiary::Model,
 }
@@ -159,9 +160,10 @@ impl Beneficiary {
     async fn status(&self) -> async_graphql::Result<BeneficiaryStatus> {
         parse_stored(&self.model.status)
     }
-    /// Why the household is no longer followed (alasan).
-    async fn status_reason(&self) -> Option<&str> {
-        self.model.status_reason.as_deref()
+    /// Why the household is no longer followed (alasan); personal data: `***` without `pii:read`.
+    async fn status_reason(&self, ctx: &Context<'_>) -> Option<String> {
+        let reason = self.model.status_reason.as_deref()?;
+        Some(if self.reveal(ctx, "statusReason") { reason.to_owned() } else { "***".to_owned() })
     }
     /// Synthetic demo record (never a real person).
     async fn is_demo(&self) -> bool {

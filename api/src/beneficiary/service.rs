@@ -220,7 +220,7 @@ async fn create_checked(
     let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     // A client-supplied id of someone else's beneficiary says that person exists: logged as a read.
-    let retry = existing_for_retry::<Entity>(&txn, actor, id).await;
+    let retry = existing_for_retry::<Entity>(&txn, actor, input.id).await;
     if let Err(ServiceError::Duplicate { field, message }) = retry {
         let other = find_any(&txn, id).await?;
         return Err(ServiceError::DuplicatePerson { field, message, beneficiary: id, regency: other });

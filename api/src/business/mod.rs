@@ -80,6 +80,7 @@ pub enum BusinessSector {
     Other,
 }
 
+#[derive(Clone)]
 pub struct Business {
     pub model: business::Model,
 }

@@ -95,7 +95,7 @@ pub async fn create(
     check_fields(Some(&input.name), input.monthly_revenue.map(|r| r.0), Some(input.workers))?;
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
-    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
         return Ok(existing);
     }
     let owner = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)

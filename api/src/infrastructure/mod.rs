@@ -57,6 +57,7 @@ pub enum InfrastructureStatus {
     Rejected,
 }
 
+#[derive(Clone)]
 pub struct InfrastructureRequest {
     pub model: infrastructure_request::Model,
 }
@@ -213,7 +214,7 @@ pub struct SurveyInfrastructureRequestInput {
 
 /// Input of `updateInfrastructureRequest` (while SUBMITTED or SURVEYED): an absent field keeps
 /// its value; an explicit `null` clears an optional one (`location`, `estimatedCost`,
-/// `hasLandProof`, `isOnlyHouse`).
+/// `hasLandProof`, `isOnlyHouse`, `housingAidLast10Years`).
 #[derive(InputObject)]
 pub struct UpdateInfrastructureRequestInput {
     /// The record.
@@ -230,7 +231,7 @@ pub struct UpdateInfrastructureRequestInput {
     /// RTLH gate: the only house.
     pub is_only_house: MaybeUndefined<bool>,
     /// RTLH gate: housing aid in the last 10 years.
-    pub housing_aid_last_10_years: Option<bool>,
+    pub housing_aid_last_10_years: MaybeUndefined<bool>,
 }
 
 payload!(

@@ -73,7 +73,7 @@ pub async fn create(
     }
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
-    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
         return Ok(existing);
     }
     let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
@@ -130,8 +130,8 @@ pub async fn update(
     if let Some(v) = input.is_only_house.into() {
         active.is_only_house = Set(v);
     }
-    if let Some(v) = input.housing_aid_last_10_years {
-        active.housing_aid_last_10_years = Set(Some(v));
+    if let Some(v) = input.housing_aid_last_10_years.into() {
+        active.housing_aid_last_10_years = Set(v);
     }
     if !sea_orm::ActiveModelTrait::is_changed(&active) {
         return Err(ServiceError::validation("input", "nothing to change"));

@@ -67,6 +67,7 @@ pub enum LoanStatus {
     Withdrawn,
 }
 
+#[derive(Clone)]
 pub struct LoanApplication {
     pub model: loan_application::Model,
 }

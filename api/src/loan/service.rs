@@ -150,7 +150,7 @@ pub async fn create(
     problems.finish()?;
     let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
-    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
         return Ok(existing);
     }
     let biz = find_visible::<business::Entity>(&txn, actor, input.business_id)

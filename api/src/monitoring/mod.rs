@@ -58,6 +58,7 @@ pub enum Obstacle {
     Other,
 }
 
+#[derive(Clone)]
 pub struct MonitoringVisit {
     pub model: monitoring_visit::Model,
 }

@@ -78,7 +78,7 @@ pub async fn record(
     problems.finish()?;
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
-    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
         return Ok(existing);
     }
     let biz = find_visible::<business::Entity>(&txn, actor, input.business_id)

@@ -63,6 +63,7 @@ pub enum ReferralStatus {
     Cancelled,
 }
 
+#[derive(Clone)]
 pub struct Referral {
     pub model: referral::Model,
 }
@@ -130,10 +131,13 @@ impl Referral {
         let Some(id) = self.model.outcome_id else {
             return Ok(None);
         };
-        let node = crate::node::find_one(ctx.db()?, ctx.actor()?, id).await.map_err(gql)?;
+        let Some(kind) = self.model.outcome_type.as_deref().and_then(|t| t.parse().ok()) else {
+            return Ok(None);
+        };
+        let node = crate::node::find_typed(ctx.db()?, ctx.actor()?, kind, id).await.map_err(gql)?;
         Ok(node.and_then(crate::node::ReferralOutcome::from_node))
     }
-    /// The receiving agency's note (reason for declining, outcome summary).
+    /// The receiving agency's note (on accepting or completing: the outcome summary).
     async fn response_note(&self) -> Option<&str> {
         self.model.response_note.as_deref()
     }

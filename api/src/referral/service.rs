@@ -18,7 +18,7 @@ use crate::{
     events::CaseAction,
     moves::{Move, StatusChange},
     page::{Rows, paginate},
-    records::{self, EntityType, existing_for_retry, find_visible, wire, within_regions},
+    records::{self, EntityType, Moving, existing_for_retry, find_visible, wire, within_regions},
 };
 
 /// The receiving agency's response.
@@ -85,7 +85,7 @@ pub async fn create(
     problems.finish()?;
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
-    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
         return Ok(existing);
     }
     if agency::Entity::find_by_id(input.to_agency.clone()).one(&txn).await?.is_none() {
@@ -163,54 +163,73 @@ pub async fn change_status(
     to: &Move<ReferralStatus>,
     change: StatusChange<Response>,
 ) -> Result<referral::Model, ServiceError> {
-    let db = &state.db;
-    let response = &change.details;
-    // The outcome is a record the caller can see, in the same person's case, of a type the
-    // receiving agency owns.
-    if let (Some(kind), Some(outcome)) = (response.outcome_type, response.outcome_id) {
-        let referral = find_visible::<Entity>(db, actor, change.id).await?;
-        if !crate::node::ReferralOutcome::can_be(kind) || !state.policy.owns(&referral.to_agency, kind) {
-            let kind: &'static str = kind.into();
-            return Err(ServiceError::validation(
-                "outcomeType",
-                format!("a {kind} record cannot be the outcome of a referral to {}", referral.to_agency),
-            ));
-        }
-        let case = records::case_of(db, actor, kind, outcome)
-            .await
-            .map_err(ServiceError::missing("outcomeId", "record of that type"))?;
-        if case != Some(referral.beneficiary_id) {
-            return Err(ServiceError::validation(
-                "outcomeId",
-                "the outcome belongs to another beneficiary's case",
-            ));
-        }
-    }
-    records::transition::<Entity, ActiveModel, _, _>(db, actor, to, change, |before, active, response| {
+    // Only the parties move a referral: nothing else is said to anyone else.
+    let authorize = |before: &referral::Model| {
         let allowed = match to.to {
             ReferralStatus::Cancelled => before.from_agency == actor.agency,
             _ => before.to_agency == actor.agency,
         };
-        if !allowed {
-            return Err(ServiceError::Forbidden(match to.to {
-                ReferralStatus::Cancelled => "only the sending agency may cancel a referral".into(),
-                _ => "only the receiving agency may accept, decline or complete a referral".into(),
-            }));
+        if allowed {
+            return Ok(());
         }
-        if let Some(note) = response.note {
-            active.response_note = Set(Some(note));
+        Err(ServiceError::Forbidden(match to.to {
+            ReferralStatus::Cancelled => "only the sending agency may cancel a referral".into(),
+            _ => "only the receiving agency may accept, decline or complete a referral".into(),
+        }))
+    };
+    let mut moving =
+        Moving::<Entity, ActiveModel>::start_authorized(&state.db, actor, to, &change, authorize).await?;
+    let response = change.details;
+    if let Some(note) = response.note {
+        moving.active.response_note = Set(Some(note));
+    }
+    match (response.outcome_type, response.outcome_id) {
+        (None, None) => {}
+        (Some(kind), Some(outcome)) => {
+            check_outcome(state, actor, &moving.txn, &moving.before, kind, outcome).await?;
+            moving.active.outcome_type = Set(Some(wire(kind)));
+            moving.active.outcome_id = Set(Some(outcome));
         }
-        if response.outcome_type.is_some() != response.outcome_id.is_some() {
+        _ => {
             return Err(ServiceError::validation(
                 "outcomeId",
                 "give both outcomeType and outcomeId, or neither",
             ));
         }
-        if let (Some(kind), Some(outcome)) = (response.outcome_type, response.outcome_id) {
-            active.outcome_type = Set(Some(wire(kind)));
-            active.outcome_id = Set(Some(outcome));
-        }
-        Ok(())
-    })
-    .await
+    }
+    moving.finish(actor).await
+}
+
+/// A referral's outcome is a record of a type the receiving agency owns, which the caller may
+/// read, in the same person's case. A record the caller may not read answers as a missing one.
+async fn check_outcome(
+    state: &AppState,
+    actor: &Actor,
+    txn: &impl sea_orm::ConnectionTrait,
+    referral: &referral::Model,
+    kind: EntityType,
+    outcome: Uuid,
+) -> Result<(), ServiceError> {
+    if !crate::node::ReferralOutcome::can_be(kind) || !state.policy.owns(&referral.to_agency, kind) {
+        let kind: &'static str = kind.into();
+        return Err(ServiceError::validation(
+            "outcomeType",
+            format!("a {kind} record cannot be the outcome of a referral to {}", referral.to_agency),
+        ));
+    }
+    let missing = || ServiceError::validation("outcomeId", "no such record of that type");
+    if !actor.reads(kind) {
+        return Err(missing());
+    }
+    let case = records::case_of(txn, actor, kind, outcome).await.map_err(|e| match e {
+        ServiceError::NotFound => missing(),
+        other => other,
+    })?;
+    if case != Some(referral.beneficiary_id) {
+        return Err(ServiceError::validation(
+            "outcomeId",
+            "the outcome belongs to another beneficiary's case",
+        ));
+    }
+    Ok(())
 }

@@ -74,6 +74,7 @@ pub enum EnrollmentStatus {
     Dropped,
 }
 
+#[derive(Clone)]
 pub struct Training {
     pub model: training::Model,
 }
@@ -160,6 +161,7 @@ impl Training {
     }
 }
 
+#[derive(Clone)]
 pub struct TrainingEnrollment {
     pub model: training_enrollment::Model,
 }

@@ -112,7 +112,7 @@ pub async fn create(
     require_region(actor, &input.regency_code)?;
     let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
-    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, id).await? {
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
         return Ok(existing);
     }
     let active = ActiveModel {
@@ -190,11 +190,11 @@ pub async fn change_status(
     to: &Move<TrainingStatus>,
     change: StatusChange,
 ) -> Result<training::Model, ServiceError> {
-    records::transition::<Entity, ActiveModel, _, _>(&state.db, actor, to, change, |before, _, ()| {
-        require_organiser(actor, before)?;
-        Ok(())
+    let moving = Moving::<Entity, ActiveModel>::start_authorized(&state.db, actor, to, &change, |before| {
+        require_organiser(actor, before)
     })
-    .await
+    .await?;
+    moving.finish(actor).await
 }
 
 /// Takes or frees one seat atomically; `false` when the training is full.
@@ -221,7 +221,7 @@ pub async fn enroll(
 ) -> Result<enrollment::Model, ServiceError> {
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
-    if let Some(existing) = existing_for_retry::<enrollment::Entity>(&txn, actor, id).await? {
+    if let Some(existing) = existing_for_retry::<enrollment::Entity>(&txn, actor, input.id).await? {
         return Ok(existing);
     }
     let course = find_visible::<Entity>(&txn, actor, input.training_id)

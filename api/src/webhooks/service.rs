@@ -200,13 +200,21 @@ pub async fn disable(
     actor: &Actor,
     id: Uuid,
 ) -> Result<webhook::Model, ServiceError> {
-    let hook = own(db, actor, id).await?;
-    let change = webhook::ActiveModel {
-        status: Set("DISABLED".into()),
-        disabled_reason: Set(Some(format!("disabled by {}/{}", actor.agency, actor.client))),
-        ..Default::default()
-    };
-    compare_and_set::<Webhook, _>(db, hook.id, hook.version, change).await
+    // The input carries no version: a change made meanwhile (the worker's) is read again and the
+    // disabling applied over it.
+    let mut attempts = 0;
+    loop {
+        let hook = own(db, actor, id).await?;
+        let change = webhook::ActiveModel {
+            status: Set("DISABLED".into()),
+            disabled_reason: Set(Some(format!("disabled by {}/{}", actor.agency, actor.client))),
+            ..Default::default()
+        };
+        match compare_and_set::<Webhook, _>(db, hook.id, hook.version, change).await {
+            Err(ServiceError::Conflict { .. }) if attempts < 3 => attempts += 1,
+            other => return other,
+        }
+    }
 }
 
 /// A page of a webhook's delivery log, newest first.

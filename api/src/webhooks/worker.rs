@@ -69,7 +69,11 @@ pub(crate) fn body(hook: Uuid, event: &case_event::Model) -> String {
             "fromStatus": event.from_status,
             "toStatus": event.to_status,
             "changedFields": serde_json::from_str::<serde_json::Value>(&event.changed_fields).unwrap_or_default(),
-            "reason": event.reason,
+            // A beneficiary's reason is personal data: read it through the API with `pii:read`.
+            "reason": match event.reason.as_deref() {
+                Some(_) if event.entity_type == "BENEFICIARY" => Some("***"),
+                other => other,
+            },
             "actorAgency": event.actor_agency,
             "actorClient": event.actor_client,
             "regencyCode": event.regency_code,
