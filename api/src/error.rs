@@ -263,8 +263,8 @@ pub struct UserError {
 /// A note about accepted input that deserves attention (e.g. a NIK first issued outside Kaltim).
 #[derive(SimpleObject, Clone, Debug)]
 pub struct UserWarning {
-    /// The input field concerned.
-    pub field: String,
+    /// The path to the input field concerned, from the mutation's `input` (e.g. `["nik"]`).
+    pub field: Vec<String>,
     /// Human-readable explanation.
     pub message: String,
 }

@@ -58,12 +58,12 @@ fn region_warning(field: &str, label: &str, value: &str, regions: &Regions) -> V
     let region = &value[..6];
     if !region.starts_with(KALTIM) {
         vec![UserWarning {
-            field: field.to_owned(),
+            field: vec![field.to_owned()],
             message: format!("{label} was first issued outside Kalimantan Timur (region {region}); accepted"),
         }]
     } else if regions.get(region).is_none() {
         vec![UserWarning {
-            field: field.to_owned(),
+            field: vec![field.to_owned()],
             message: format!(
                 "{label} region {region} is not a current Kaltim district code (an older code?); accepted"
             ),

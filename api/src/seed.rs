@@ -281,7 +281,9 @@ pub async fn seed(
                 lead_agency: Set(if status == "GRADUATED" { "DISPERINDAGKOP" } else { "DINSOS" }.into()),
                 started_on: Set(started),
                 status: Set(status.into()),
-                status_reason: Set(None),
+                status_reason: Set(
+                    (status == "CLOSED").then(|| "Modal habis untuk kebutuhan rumah tangga".to_owned())
+                ),
                 status_changed_on: Set(started),
                 closure_proposed_by_visit: Set(None),
                 closure_proposed_on: Set(None),
@@ -417,10 +419,10 @@ pub async fn seed(
                     ),
                     tenor_months: Set(24),
                     has_collateral: Set(false),
-                    decision_reason: Set((loan_status == "REJECTED")
-                        .then(|| "Riwayat kredit belum memenuhi".to_owned())),
+                    decision_reason: Set(None),
                     status: Set(loan_status.into()),
-                    status_reason: Set(None),
+                    status_reason: Set((loan_status == "REJECTED")
+                        .then(|| "Riwayat kredit belum memenuhi".to_owned())),
                     version: v,
                     created_by_agency: ca,
                     created_by_client: cc,
@@ -481,11 +483,11 @@ pub async fn seed(
                     has_land_proof: Set(surveyed.then_some(state != "REJECTED")),
                     is_only_house: Set(surveyed.then_some(true)),
                     housing_aid_last_10_years: Set(surveyed.then_some(false)),
-                    decision_reason: Set(
+                    decision_reason: Set(None),
+                    status: Set(state.into()),
+                    status_reason: Set(
                         (state == "REJECTED").then(|| "Tidak ada bukti kepemilikan lahan".to_owned())
                     ),
-                    status: Set(state.into()),
-                    status_reason: Set(None),
                     version: v,
                     created_by_agency: ca,
                     created_by_client: cc,
@@ -575,9 +577,9 @@ fn referral_row(
         due_by: Set(Some(ymd(2025, 12, 31))),
         outcome_type: Set(outcome.map(|(t, _)| t.to_owned())),
         outcome_id: Set(outcome.map(|(_, id)| id)),
-        response_note: Set((status == "DECLINED").then(|| "Kuota pelatihan tahun ini penuh".to_owned())),
+        response_note: Set(None),
         status: Set(status.into()),
-        status_reason: Set(None),
+        status_reason: Set((status == "DECLINED").then(|| "Kuota pelatihan tahun ini penuh".to_owned())),
         version: Set(1),
         created_by_agency: Set("DINSOS".into()),
         created_by_client: Set(SEED_CLIENT.into()),

@@ -21,6 +21,7 @@ mod m20261128_000014_create_webhook;
 mod m20261129_000015_add_business_closure_proposal;
 mod m20261129_000016_add_webhook_token_and_client_revocation;
 mod m20261129_000017_add_status_reason;
+mod m20261129_000018_backfill_status_reason;
 mod shared;
 
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000015_add_business_closure_proposal::Migration),
             Box::new(m20261129_000016_add_webhook_token_and_client_revocation::Migration),
             Box::new(m20261129_000017_add_status_reason::Migration),
+            Box::new(m20261129_000018_backfill_status_reason::Migration),
         ]
     }
 }

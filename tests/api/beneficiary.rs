@@ -65,7 +65,7 @@ async fn a_nik_first_issued_outside_kaltim_is_accepted_with_a_warning() {
         .await;
     let payload = &body["data"]["createBeneficiary"];
     assert_eq!(payload["beneficiary"]["status"], "ACTIVE", "{body}");
-    assert_eq!(payload["warnings"][0]["field"], "nik");
+    assert_eq!(payload["warnings"][0]["field"], json!(["nik"]));
 }
 
 #[tokio::test]

@@ -952,3 +952,59 @@ async fn a_beneficiarys_reason_is_personal_data_on_the_record_and_in_its_event()
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_completed_enrollment_keeps_its_certificate_number() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let person = app.beneficiary(2).await;
+    let body = app
+        .gql(&admin, "mutation($i: CreateTrainingInput!) { createTraining(input: $i) { training { id } } }",
+            json!({ "i": { "title": "Pembukuan", "topic": "BOOKKEEPING", "regencyCode": "6472", "startsOn": "2026-12-01", "endsOn": "2026-12-03", "capacity": 10 } }))
+        .await;
+    let training = body["data"]["createTraining"]["training"]["id"].as_str().expect("training").to_owned();
+    set_status(&app, "training", &training, "OPEN").await;
+    let body = app
+        .gql(
+            &admin,
+            "mutation($i: EnrollInTrainingInput!) { enrollInTraining(input: $i) { enrollment { id } } }",
+            json!({ "i": { "trainingId": training, "beneficiaryId": person } }),
+        )
+        .await;
+    let enrollment =
+        body["data"]["enrollInTraining"]["enrollment"]["id"].as_str().expect("enrollment").to_owned();
+    let update = "mutation($i: UpdateEnrollmentInput!) { updateEnrollment(input: $i) { enrollment { certificateNo } userErrors { code field } } }";
+    let version = set_status(&app, "training_enrollment", &enrollment, "ENROLLED").await;
+    let body = app
+        .gql(
+            &admin,
+            update,
+            json!({ "i": { "id": enrollment, "expectedVersion": version, "certificateNo": "C-7" } }),
+        )
+        .await;
+    assert_eq!(body["data"]["updateEnrollment"]["enrollment"]["certificateNo"], "C-7", "{body}");
+    let version = set_status(&app, "training_enrollment", &enrollment, "COMPLETED").await;
+    let body = app
+        .gql(
+            &admin,
+            update,
+            json!({ "i": { "id": enrollment, "expectedVersion": version, "certificateNo": null } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateEnrollment"]["userErrors"],
+        json!([{ "code": "VALIDATION", "field": ["certificateNo"] }]),
+        "{body}"
+    );
+    let body = app
+        .gql(
+            &admin,
+            update,
+            json!({ "i": { "id": enrollment, "expectedVersion": version, "certificateNo": "C-8" } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateEnrollment"]["enrollment"]["certificateNo"], "C-8",
+        "a correction is fine: {body}"
+    );
+}

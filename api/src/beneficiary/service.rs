@@ -210,7 +210,7 @@ async fn create_checked(
     let mut warnings = nik.warnings;
     if nik.birth_date != input.birth_date.0 {
         warnings.push(UserWarning {
-            field: "birthDate".into(),
+            field: vec!["birthDate".into()],
             message: format!("birth date differs from the one the NIK encodes ({})", nik.birth_date),
         });
     }

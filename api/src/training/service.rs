@@ -306,7 +306,17 @@ pub async fn update_enrollment(
         }
         active.business_id = Set(business_id);
     }
-    if let Some(cert) = input.certificate_no.into() {
+    if let Some(cert) = Option::<Option<String>>::from(input.certificate_no) {
+        // A completed enrollment's certificate is the evidence of the training: it can be
+        // corrected, not removed.
+        if cert.is_none()
+            && records::stored::<EnrollmentStatus>(&before.status)? == EnrollmentStatus::Completed
+        {
+            return Err(ServiceError::validation(
+                "certificateNo",
+                "a completed enrollment keeps its certificate number",
+            ));
+        }
         active.certificate_no = Set(cert);
     }
     if !sea_orm::ActiveModelTrait::is_changed(&active) {
