@@ -121,7 +121,7 @@ macro_rules! moves {
                     input: $input,
                 ) -> async_graphql::Result<$payload> {
                     use $crate::context::ContextExt;
-                    let to = $lifecycle.by_field(stringify!($field));
+                    let to = $lifecycle.by_field(stringify!($field)).map_err($crate::error::gql)?;
                     $payload::from_result($service(ctx.state()?, ctx.actor()?, to, input.into()).await)
                 }
             )+

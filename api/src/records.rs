@@ -190,11 +190,11 @@ impl<S: Status> Lifecycle<S> {
         self.0.iter().any(|m| m.to == to && m.from.contains(&from))
     }
 
-    /// The move a mutation makes.
-    pub fn by_field(&self, field: &str) -> &'static crate::moves::Move<S> {
-        let found = self.0.iter().find(|m| m.field == field);
-        // `moves!` declares each mutation with its move.
-        found.unwrap_or(&self.0[0])
+    /// The move a mutation makes (`moves!` declares each mutation with its move).
+    pub fn by_field(&self, field: &str) -> Result<&'static crate::moves::Move<S>, ServiceError> {
+        self.0.iter().find(|m| m.field == field).ok_or_else(|| {
+            ServiceError::Database(sea_orm::DbErr::Custom(format!("no lifecycle move for {field}")))
+        })
     }
 
     /// The moves.

@@ -1008,3 +1008,44 @@ async fn a_completed_enrollment_keeps_its_certificate_number() {
         "a correction is fine: {body}"
     );
 }
+
+#[tokio::test]
+async fn a_non_party_learns_nothing_of_a_records_version_or_status() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let person = app.beneficiary(2).await;
+    let referral = app
+        .gql(&admin, "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } } }",
+            json!({ "i": { "beneficiaryId": person, "toAgency": "DISPERINDAGKOP", "service": "CAPITAL_ACCESS", "reason": "Modal usaha" } }))
+        .await;
+    let referral = referral["data"]["createReferral"]["referral"]["id"].clone();
+    let outsider =
+        app.token("DISNAKERTRANS", "referral:read referral:write training:read training:write", &["64"]);
+    let accept = "mutation($i: StatusChangeInput!) { acceptReferral(input: $i) { referral { id } userErrors { code } } }";
+    let body = app.gql(&outsider, accept, json!({ "i": { "id": referral, "expectedVersion": 99 } })).await;
+    assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("FORBIDDEN"), "not CONFLICT: {body}");
+
+    let training = app
+        .gql(&admin, "mutation($i: CreateTrainingInput!) { createTraining(input: $i) { training { id } } }",
+            json!({ "i": { "title": "Pembukuan", "topic": "BOOKKEEPING", "regencyCode": "6472", "startsOn": "2026-12-01", "endsOn": "2026-12-03", "capacity": 10 } }))
+        .await;
+    let training =
+        training["data"]["createTraining"]["training"]["id"].as_str().expect("training").to_owned();
+    set_status(&app, "training", &training, "OPEN").await;
+    let enrollment = app
+        .gql(
+            &admin,
+            "mutation($i: EnrollInTrainingInput!) { enrollInTraining(input: $i) { enrollment { id } } }",
+            json!({ "i": { "trainingId": training, "beneficiaryId": person } }),
+        )
+        .await;
+    let enrollment = enrollment["data"]["enrollInTraining"]["enrollment"]["id"].clone();
+    let attend = "mutation($i: StatusChangeInput!) { markEnrollmentAttended(input: $i) { enrollment { id } userErrors { code } } }";
+    let body = app.gql(&outsider, attend, json!({ "i": { "id": enrollment, "expectedVersion": 99 } })).await;
+    assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("FORBIDDEN"), "not CONFLICT: {body}");
+    let cancel = "mutation($i: StatusChangeWithReasonInput!) { cancelTraining(input: $i) { training { id } userErrors { code } } }";
+    let body = app
+        .gql(&outsider, cancel, json!({ "i": { "id": training, "expectedVersion": 99, "reason": "x" } }))
+        .await;
+    assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("FORBIDDEN"), "not CONFLICT: {body}");
+}

@@ -129,9 +129,12 @@ pub async fn update(
     input: UpdateReferralInput,
 ) -> Result<referral::Model, ServiceError> {
     let txn = db.begin().await?;
-    let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    let before = find_visible::<Entity>(&txn, actor, input.id).await?;
     if before.from_agency != actor.agency {
         return Err(ServiceError::Forbidden("only the sending agency may change a referral".into()));
+    }
+    if before.version != input.expected_version {
+        return Err(ServiceError::Conflict { expected: input.expected_version, actual: before.version });
     }
     records::require_editable(&before.status, &[ReferralStatus::Open])?;
     let mut active = ActiveModel::default();

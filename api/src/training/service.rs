@@ -45,12 +45,28 @@ fn require_organiser(actor: &Actor, course: &training::Model) -> Result<(), Serv
 }
 
 async fn organiser_of(
-    txn: &DatabaseTransaction,
+    db: &impl ConnectionTrait,
     actor: &Actor,
     training_id: Uuid,
 ) -> Result<(), ServiceError> {
-    let course = Entity::find_by_id(training_id).one(txn).await?.ok_or(ServiceError::NotFound)?;
+    let course = Entity::find_by_id(training_id).one(db).await?.ok_or(ServiceError::NotFound)?;
     require_organiser(actor, &course)
+}
+
+/// An enrollment the caller may change: visible, and of a training its agency organises —
+/// checked before anything about the enrollment's version or status is said.
+async fn organised_enrollment(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+) -> Result<enrollment::Model, ServiceError> {
+    let before = find_visible::<enrollment::Entity>(db, actor, id).await?;
+    organiser_of(db, actor, before.training_id).await?;
+    if before.version != expected_version {
+        return Err(ServiceError::Conflict { expected: expected_version, actual: before.version });
+    }
+    Ok(before)
 }
 
 /// A page of trainings.
@@ -142,8 +158,11 @@ pub async fn update(
     input: UpdateTrainingInput,
 ) -> Result<training::Model, ServiceError> {
     let txn = db.begin().await?;
-    let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
+    let before = find_visible::<Entity>(&txn, actor, input.id).await?;
     require_organiser(actor, &before)?;
+    if before.version != input.expected_version {
+        return Err(ServiceError::Conflict { expected: input.expected_version, actual: before.version });
+    }
     let mut active = ActiveModel::default();
     if let Some(v) = input.title {
         if v.trim().is_empty() {
@@ -288,9 +307,7 @@ pub async fn update_enrollment(
     input: UpdateEnrollmentInput,
 ) -> Result<enrollment::Model, ServiceError> {
     let txn = db.begin().await?;
-    let before =
-        records::load_for_write::<enrollment::Entity>(&txn, actor, input.id, input.expected_version).await?;
-    organiser_of(&txn, actor, before.training_id).await?;
+    let before = organised_enrollment(&txn, actor, input.id, input.expected_version).await?;
     let mut active = enrollment::ActiveModel::default();
     if let Some(business_id) = Option::<Option<Uuid>>::from(input.business_id) {
         if let Some(business_id) = business_id {
@@ -336,9 +353,9 @@ pub async fn change_enrollment(
     to: &Move<EnrollmentStatus>,
     change: StatusChange<Option<String>>,
 ) -> Result<enrollment::Model, ServiceError> {
+    organised_enrollment(&state.db, actor, change.id, change.expected_version).await?;
     let mut moving =
         Moving::<enrollment::Entity, enrollment::ActiveModel>::start(&state.db, actor, to, &change).await?;
-    organiser_of(&moving.txn, actor, moving.before.training_id).await?;
     if let Some(cert) = change.details {
         moving.active.certificate_no = Set(Some(cert));
     }
