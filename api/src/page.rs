@@ -161,6 +161,28 @@ fn bad_cursor() -> ServiceError {
     ServiceError::BadRequest("`after` is not a cursor this API gave out for this list and order".into())
 }
 
+/// A page's size, order, id column and cursor kind, or why they cannot be.
+#[allow(clippy::type_complexity)]
+fn plan<E>(
+    first: Option<i32>,
+    order: (E::Column, Order),
+) -> Result<(i32, (E::Column, Order), E::Column, Kind), ServiceError>
+where
+    E: EntityTrait,
+    E::Column: std::str::FromStr,
+{
+    let limit = first.unwrap_or(DEFAULT_PAGE);
+    if !(0..=MAX_PAGE).contains(&limit) {
+        return Err(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}")));
+    }
+    let id = <E::Column as std::str::FromStr>::from_str("id")
+        .map_err(|_| ServiceError::Database(DbErr::Custom("a paged table needs an id column".into())))?;
+    let kind = kind_of(order.0.def().get_column_type()).ok_or_else(|| {
+        ServiceError::Database(DbErr::Custom(format!("cannot page by {}", order.0.as_str())))
+    })?;
+    Ok((limit, order, id, kind))
+}
+
 /// Reads one page of `select` (already filtered), sorted by `order` and then by id, with keyset
 /// cursors: a cursor holds the last row's sort value and id, so the next page starts right after
 /// it however many rows were inserted or removed meanwhile — no row twice, none skipped. Rows
@@ -177,16 +199,7 @@ where
     E::Model: Sync,
     E::Column: std::str::FromStr,
 {
-    let limit = first.unwrap_or(DEFAULT_PAGE);
-    if !(0..=MAX_PAGE).contains(&limit) {
-        return Err(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}")));
-    }
-    let (column, direction) = order;
-    let id = <E::Column as std::str::FromStr>::from_str("id")
-        .map_err(|_| ServiceError::Database(DbErr::Custom("a paged table needs an id column".into())))?;
-    let kind = kind_of(column.def().get_column_type()).ok_or_else(|| {
-        ServiceError::Database(DbErr::Custom(format!("cannot page by {}", column.as_str())))
-    })?;
+    let (limit, (column, direction), id, kind) = plan::<E>(first, order)?;
     let total = Total::counting(select.clone());
     let mut select =
         select.order_by_with_nulls(column, direction.clone(), NullOrdering::Last).order_by_asc(id);
@@ -227,16 +240,7 @@ where
     E: EntityTrait,
     E::Column: std::str::FromStr,
 {
-    let limit = first.unwrap_or(DEFAULT_PAGE);
-    if !(0..=MAX_PAGE).contains(&limit) {
-        return Err(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}")));
-    }
-    let (column, direction) = order;
-    let id = <E::Column as std::str::FromStr>::from_str("id")
-        .map_err(|_| ServiceError::Database(DbErr::Custom("a paged table needs an id column".into())))?;
-    let kind = kind_of(column.def().get_column_type()).ok_or_else(|| {
-        ServiceError::Database(DbErr::Custom(format!("cannot page by {}", column.as_str())))
-    })?;
+    let (limit, (column, direction), id, kind) = plan::<E>(first, order)?;
     let descending = matches!(direction, Order::Desc);
     let key = |row: &E::Model| (sort_key(&row.get(column)), row.get(id));
     let total = rows.len() as u64;

@@ -363,11 +363,37 @@ where
     E::Model: CaseRecord,
     E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
 {
-    let model = find_visible::<E>(txn, actor, id).await?;
-    if model.version() != expected_version {
-        return Err(ServiceError::Conflict { expected: expected_version, actual: model.version() });
-    }
+    load_authorized::<E>(txn, actor, id, expected_version, |_| Ok(())).await
+}
+
+/// Loads a record for a change by someone a record-level rule must admit (the organiser, the
+/// sending agency): `NOT_FOUND` outside the caller's regions, then the rule, and only then
+/// `CONFLICT` for a stale `expected_version` — a caller the rule refuses learns nothing more.
+pub async fn load_authorized<E>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    authorize: impl FnOnce(&E::Model) -> Result<(), ServiceError>,
+) -> Result<E::Model, ServiceError>
+where
+    E: EntityTrait,
+    E::Model: CaseRecord,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+{
+    let model = find_visible::<E>(db, actor, id).await?;
+    authorize(&model)?;
+    require_version(&model, expected_version)?;
     Ok(model)
+}
+
+/// `CONFLICT` unless `model` is at `expected_version`.
+pub fn require_version(model: &impl CaseRecord, expected_version: i32) -> Result<(), ServiceError> {
+    if model.version() == expected_version {
+        Ok(())
+    } else {
+        Err(ServiceError::Conflict { expected: expected_version, actual: model.version() })
+    }
 }
 
 /// The GraphQL names of the columns `active` sets (`monthly_revenue` → `monthlyRevenue`).
@@ -487,14 +513,7 @@ where
         authorize: impl FnOnce(&E::Model) -> Result<(), ServiceError>,
     ) -> Result<Self, ServiceError> {
         let txn = db.begin().await?;
-        let before = find_visible::<E>(&txn, actor, change.id).await?;
-        authorize(&before)?;
-        if before.version() != change.expected_version {
-            return Err(ServiceError::Conflict {
-                expected: change.expected_version,
-                actual: before.version(),
-            });
-        }
+        let before = load_authorized::<E>(&txn, actor, change.id, change.expected_version, authorize).await?;
         let (Some((status, status_reason)), Some(from)) = (E::STATUS, before.status()) else {
             return Err(ServiceError::Database(sea_orm::DbErr::Custom(
                 "a record without a lifecycle".into(),

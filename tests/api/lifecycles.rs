@@ -804,6 +804,27 @@ fn move_input(row: &MoveRow) -> (&'static str, Value) {
     }
 }
 
+/// A DINSOS training set OPEN with `person` enrolled: (training id, enrollment id).
+async fn open_training_with_enrollment(app: &TestApp, person: &str) -> (String, String) {
+    let admin = app.admin();
+    let body = app
+        .gql(&admin, "mutation($i: CreateTrainingInput!) { createTraining(input: $i) { training { id } } }",
+            json!({ "i": { "title": "Pembukuan", "topic": "BOOKKEEPING", "regencyCode": "6472", "startsOn": "2026-12-01", "endsOn": "2026-12-03", "capacity": 10 } }))
+        .await;
+    let training = body["data"]["createTraining"]["training"]["id"].as_str().expect("training").to_owned();
+    set_status(app, "training", &training, "OPEN").await;
+    let body = app
+        .gql(
+            &admin,
+            "mutation($i: EnrollInTrainingInput!) { enrollInTraining(input: $i) { enrollment { id } } }",
+            json!({ "i": { "trainingId": training, "beneficiaryId": person } }),
+        )
+        .await;
+    let enrollment =
+        body["data"]["enrollInTraining"]["enrollment"]["id"].as_str().expect("enrollment").to_owned();
+    (training, enrollment)
+}
+
 async fn set_status(app: &TestApp, table: &str, id: &str, status: &str) -> i64 {
     let backend = app.db.get_database_backend();
     let (p1, p2) = if backend == sea_orm::DbBackend::Postgres { ("$1", "$2") } else { ("?", "?") };
@@ -958,21 +979,7 @@ async fn a_completed_enrollment_keeps_its_certificate_number() {
     let app = spawn_app().await;
     let admin = app.admin();
     let person = app.beneficiary(2).await;
-    let body = app
-        .gql(&admin, "mutation($i: CreateTrainingInput!) { createTraining(input: $i) { training { id } } }",
-            json!({ "i": { "title": "Pembukuan", "topic": "BOOKKEEPING", "regencyCode": "6472", "startsOn": "2026-12-01", "endsOn": "2026-12-03", "capacity": 10 } }))
-        .await;
-    let training = body["data"]["createTraining"]["training"]["id"].as_str().expect("training").to_owned();
-    set_status(&app, "training", &training, "OPEN").await;
-    let body = app
-        .gql(
-            &admin,
-            "mutation($i: EnrollInTrainingInput!) { enrollInTraining(input: $i) { enrollment { id } } }",
-            json!({ "i": { "trainingId": training, "beneficiaryId": person } }),
-        )
-        .await;
-    let enrollment =
-        body["data"]["enrollInTraining"]["enrollment"]["id"].as_str().expect("enrollment").to_owned();
+    let (_, enrollment) = open_training_with_enrollment(&app, &person).await;
     let update = "mutation($i: UpdateEnrollmentInput!) { updateEnrollment(input: $i) { enrollment { certificateNo } userErrors { code field } } }";
     let version = set_status(&app, "training_enrollment", &enrollment, "ENROLLED").await;
     let body = app
@@ -1025,21 +1032,7 @@ async fn a_non_party_learns_nothing_of_a_records_version_or_status() {
     let body = app.gql(&outsider, accept, json!({ "i": { "id": referral, "expectedVersion": 99 } })).await;
     assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("FORBIDDEN"), "not CONFLICT: {body}");
 
-    let training = app
-        .gql(&admin, "mutation($i: CreateTrainingInput!) { createTraining(input: $i) { training { id } } }",
-            json!({ "i": { "title": "Pembukuan", "topic": "BOOKKEEPING", "regencyCode": "6472", "startsOn": "2026-12-01", "endsOn": "2026-12-03", "capacity": 10 } }))
-        .await;
-    let training =
-        training["data"]["createTraining"]["training"]["id"].as_str().expect("training").to_owned();
-    set_status(&app, "training", &training, "OPEN").await;
-    let enrollment = app
-        .gql(
-            &admin,
-            "mutation($i: EnrollInTrainingInput!) { enrollInTraining(input: $i) { enrollment { id } } }",
-            json!({ "i": { "trainingId": training, "beneficiaryId": person } }),
-        )
-        .await;
-    let enrollment = enrollment["data"]["enrollInTraining"]["enrollment"]["id"].clone();
+    let (training, enrollment) = open_training_with_enrollment(&app, &person).await;
     let attend = "mutation($i: StatusChangeInput!) { markEnrollmentAttended(input: $i) { enrollment { id } userErrors { code } } }";
     let body = app.gql(&outsider, attend, json!({ "i": { "id": enrollment, "expectedVersion": 99 } })).await;
     assert_eq!(crate::helpers::error_code(&body).as_deref(), Some("FORBIDDEN"), "not CONFLICT: {body}");

@@ -129,13 +129,14 @@ pub async fn update(
     input: UpdateReferralInput,
 ) -> Result<referral::Model, ServiceError> {
     let txn = db.begin().await?;
-    let before = find_visible::<Entity>(&txn, actor, input.id).await?;
-    if before.from_agency != actor.agency {
-        return Err(ServiceError::Forbidden("only the sending agency may change a referral".into()));
-    }
-    if before.version != input.expected_version {
-        return Err(ServiceError::Conflict { expected: input.expected_version, actual: before.version });
-    }
+    let before = records::load_authorized::<Entity>(&txn, actor, input.id, input.expected_version, |r| {
+        if r.from_agency == actor.agency {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden("only the sending agency may change a referral".into()))
+        }
+    })
+    .await?;
     records::require_editable(&before.status, &[ReferralStatus::Open])?;
     let mut active = ActiveModel::default();
     if let Some(v) = input.service {

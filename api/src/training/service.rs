@@ -63,9 +63,7 @@ async fn organised_enrollment(
 ) -> Result<enrollment::Model, ServiceError> {
     let before = find_visible::<enrollment::Entity>(db, actor, id).await?;
     organiser_of(db, actor, before.training_id).await?;
-    if before.version != expected_version {
-        return Err(ServiceError::Conflict { expected: expected_version, actual: before.version });
-    }
+    records::require_version(&before, expected_version)?;
     Ok(before)
 }
 
@@ -158,11 +156,10 @@ pub async fn update(
     input: UpdateTrainingInput,
 ) -> Result<training::Model, ServiceError> {
     let txn = db.begin().await?;
-    let before = find_visible::<Entity>(&txn, actor, input.id).await?;
-    require_organiser(actor, &before)?;
-    if before.version != input.expected_version {
-        return Err(ServiceError::Conflict { expected: input.expected_version, actual: before.version });
-    }
+    let before = records::load_authorized::<Entity>(&txn, actor, input.id, input.expected_version, |t| {
+        require_organiser(actor, t)
+    })
+    .await?;
     let mut active = ActiveModel::default();
     if let Some(v) = input.title {
         if v.trim().is_empty() {
