@@ -314,6 +314,8 @@ pub struct CaseEventFilter {
     pub regency_codes: Option<Vec<String>>,
 }
 
+crate::command::plain_as_is!(CaseEventFilter);
+
 impl CaseEventFilter {
     /// Whether `event` passes this filter and `actor` may see it: its scopes cover the record
     /// type and its regions the event's regency.

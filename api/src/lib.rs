@@ -21,6 +21,7 @@ pub mod assistance;
 pub mod auth;
 pub mod beneficiary;
 pub mod business;
+pub mod command;
 pub mod config;
 pub mod context;
 pub mod error;

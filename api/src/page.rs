@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ColumnType, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
     IdenStatic, ModelTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value,
-    sea_query::{Expr, NullOrdering},
+    sea_query::{Expr, Func, NullOrdering},
 };
 use uuid::Uuid;
 
@@ -95,6 +95,66 @@ impl<M> Slice<M> {
 
 /// A connection page of `T`.
 pub type Page<T> = Connection<String, T, ConnectionTotals>;
+
+/// Which page of a list: the order (a column and direction; the list's own default when absent)
+/// and the `first`/`after` window.
+pub struct Paging<C> {
+    pub order: Option<(C, Order)>,
+    pub first: Option<i32>,
+    pub after: Option<String>,
+}
+
+/// A list request as services take it: the filter's plain form and the page.
+pub struct Listing<F, C> {
+    pub filter: F,
+    pub paging: Paging<C>,
+}
+
+/// A list filter's conditions on a select, each applied only when the client gave it.
+pub trait Narrow: QueryFilter + Sized {
+    /// `column = value`.
+    fn equal<C: ColumnTrait, V: Into<Value>>(self, column: C, value: Option<V>) -> Self {
+        match value {
+            Some(v) => self.filter(column.eq(v)),
+            None => self,
+        }
+    }
+
+    /// `column IN (values)`; an enum's values as stored.
+    fn one_of<C: ColumnTrait, V: Into<Value>>(self, column: C, values: Option<Vec<V>>) -> Self {
+        match values {
+            Some(v) => self.filter(column.is_in(v)),
+            None => self,
+        }
+    }
+
+    /// `column IN (values)` for enum values, compared as stored.
+    fn one_of_enum<C: ColumnTrait, V: Into<&'static str>>(self, column: C, values: Option<Vec<V>>) -> Self {
+        self.one_of(column, values.map(|v| v.into_iter().map(crate::records::wire).collect::<Vec<_>>()))
+    }
+
+    /// `from <= column <= to`, each bound when given.
+    fn between<C: ColumnTrait, V: Into<Value>>(self, column: C, from: Option<V>, to: Option<V>) -> Self {
+        let this = match from {
+            Some(v) => self.filter(column.gte(v)),
+            None => self,
+        };
+        match to {
+            Some(v) => this.filter(column.lte(v)),
+            None => this,
+        }
+    }
+
+    /// Case-insensitive `text` anywhere in `column`; blank text matches everything.
+    fn containing<C: ColumnTrait>(self, column: C, text: Option<String>) -> Self {
+        match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => self.filter(Expr::expr(Func::lower(Expr::col(column))).like(contains_pattern(t))),
+            None => self,
+        }
+    }
+}
+
+impl<E: EntityTrait> Narrow for Select<E> {}
 
 /// Sorting by a column needs a cursor value of this kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,16 +250,16 @@ where
 pub async fn paginate<E>(
     db: &impl ConnectionTrait,
     select: Select<E>,
-    order: (E::Column, Order),
-    first: Option<i32>,
-    after: Option<String>,
+    paging: Paging<E::Column>,
+    default_order: (E::Column, Order),
 ) -> Result<Rows<E>, ServiceError>
 where
     E: EntityTrait,
     E::Model: Sync,
     E::Column: std::str::FromStr,
 {
-    let (limit, (column, direction), id, kind) = plan::<E>(first, order)?;
+    let Paging { order, first, after } = paging;
+    let (limit, (column, direction), id, kind) = plan::<E>(first, order.unwrap_or(default_order))?;
     let total = Total::counting(select.clone());
     let mut select =
         select.order_by_with_nulls(column, direction.clone(), NullOrdering::Last).order_by_asc(id);
@@ -232,15 +292,15 @@ where
 /// query), with the same order, cursors and NULL placement as [`paginate`].
 pub fn paginate_loaded<E>(
     mut rows: Vec<E::Model>,
-    order: (E::Column, Order),
-    first: Option<i32>,
-    after: Option<String>,
+    paging: Paging<E::Column>,
+    default_order: (E::Column, Order),
 ) -> Result<Rows<E>, ServiceError>
 where
     E: EntityTrait,
     E::Column: std::str::FromStr,
 {
-    let (limit, (column, direction), id, kind) = plan::<E>(first, order)?;
+    let Paging { order, first, after } = paging;
+    let (limit, (column, direction), id, kind) = plan::<E>(first, order.unwrap_or(default_order))?;
     let descending = matches!(direction, Order::Desc);
     let key = |row: &E::Model| (sort_key(&row.get(column)), row.get(id));
     let total = rows.len() as u64;
@@ -391,7 +451,7 @@ pub(crate) use order_by;
 /// Declares a record type's two queries — one record by id, and the filtered, sorted, paged
 /// list — guarded by the type's read scope. The look-up answers `null` with `NOT_FOUND` at its
 /// path for a record that is missing or outside the token's regions; the list calls the service's
-/// `list(db, actor, filter, order_by, first, after)`.
+/// `list(db, actor, Listing)` with the filter's plain form.
 macro_rules! queries {
     (
         $(#[$object_doc:meta])*
@@ -439,8 +499,11 @@ macro_rules! queries {
                 after: Option<String>,
             ) -> async_graphql::Result<$crate::page::Page<$node>> {
                 use $crate::context::ContextExt;
-                let filter = filter.unwrap_or_default();
-                let page = $service(ctx.db()?, ctx.actor()?, filter, order_by, first, after).await;
+                let listing = $crate::page::Listing {
+                    filter: filter.map(Into::into).unwrap_or_default(),
+                    paging: $crate::page::Paging { order: order_by.map(|o| o.column()), first, after },
+                };
+                let page = $service(ctx.db()?, ctx.actor()?, listing).await;
                 Ok(page.map_err($crate::error::gql)?.into_page($node::from))
             }
         }

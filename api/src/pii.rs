@@ -12,14 +12,14 @@ use std::{
 use async_graphql::{Context, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::pii_access_log::{self, Column, Entity};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 use uuid::Uuid;
 
 use crate::{
     auth::{Actor, RequireScope, Scope},
     context::ContextExt,
     error::{ServiceError, gql},
-    page::{Page, Rows, paginate},
+    page::{Narrow, Page, Paging, Rows, paginate},
     records::{regional, within_regions},
 };
 
@@ -218,22 +218,11 @@ async fn list(
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<Rows<Entity>, ServiceError> {
-    let mut select = within_regions(Entity::find(), actor);
-    if let Some(id) = filter.beneficiary_id {
-        select = select.filter(Column::BeneficiaryId.eq(id));
-    }
-    if let Some(agency) = filter.actor_agency {
-        select = select.filter(Column::ActorAgency.eq(agency));
-    }
-    if let Some(token) = filter.token_id {
-        select = select.filter(Column::TokenId.eq(token));
-    }
-    if let Some(from) = filter.from {
-        select = select.filter(Column::AccessedAt.gte(from));
-    }
-    if let Some(to) = filter.to {
-        select = select.filter(Column::AccessedAt.lte(to));
-    }
-    let order = (Column::AccessedAt, sea_orm::Order::Desc);
-    paginate(db, select, order, first, after).await
+    let select = within_regions(Entity::find(), actor)
+        .equal(Column::BeneficiaryId, filter.beneficiary_id)
+        .equal(Column::ActorAgency, filter.actor_agency)
+        .equal(Column::TokenId, filter.token_id)
+        .between(Column::AccessedAt, filter.from, filter.to);
+    let paging = Paging { order: None, first, after };
+    paginate(db, select, paging, (Column::AccessedAt, sea_orm::Order::Desc)).await
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     beneficiary::{Beneficiary, DecileSource},
+    command::{inputs, plain_as_is},
     context::ContextExt,
     error::payload,
     loaders::Loaders,
@@ -20,6 +21,8 @@ use crate::{
     records::{EntityType, case_record, parse_stored},
     scalars::{Date, Rupiah},
 };
+
+plain_as_is!(AssistanceProgramme, AssistanceStatus);
 
 case_record!(assistance, Assistance, beneficiary: |m| Some(m.beneficiary_id), business: |_m| None, status: Status);
 
@@ -136,24 +139,25 @@ impl Assistance {
     }
 }
 
-/// Filter for assistance.
-#[derive(InputObject, Default)]
-pub struct AssistanceFilter {
-    /// Beneficiary.
-    pub beneficiary_id: Option<Uuid>,
-    /// Regencies/cities. At most 100 entries of at most 32 characters.
-    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
-    pub regency_codes: Option<Vec<String>>,
-    /// Programmes. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub programmes: Option<Vec<AssistanceProgramme>>,
-    /// Statuses. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub statuses: Option<Vec<AssistanceStatus>>,
-    /// Period starting on or after.
-    pub period_from: Option<Date>,
-    /// Period starting on or before.
-    pub period_to: Option<Date>,
+inputs! {
+    /// Filter for assistance.
+    AssistanceFilter => AssistanceCriteria, Default {
+        /// Beneficiary.
+        beneficiary_id: Option<Uuid>,
+        /// Regencies/cities. At most 100 entries of at most 32 characters.
+        #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
+        regency_codes: Option<Vec<String>>,
+        /// Programmes. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        programmes: Option<Vec<AssistanceProgramme>>,
+        /// Statuses. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        statuses: Option<Vec<AssistanceStatus>>,
+        /// Period starting on or after.
+        period_from: Option<Date>,
+        /// Period starting on or before.
+        period_to: Option<Date>,
+    }
 }
 
 order_by!(AssistanceOrderBy, AssistanceOrderField, assistance {
@@ -167,47 +171,49 @@ order_by!(AssistanceOrderBy, AssistanceOrderField, assistance {
     UpdatedAt => UpdatedAt,
 });
 
-/// Input of `createAssistance` (status starts PLANNED).
-#[derive(InputObject)]
-pub struct CreateAssistanceInput {
-    /// Optional client-chosen UUID.
-    pub id: Option<Uuid>,
-    /// Beneficiary.
-    pub beneficiary_id: Uuid,
-    /// Programme.
-    pub programme: AssistanceProgramme,
-    /// Value in rupiah.
-    pub amount: Rupiah,
-    /// Goods. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub items: Option<String>,
-    /// Period start.
-    pub period_start: Date,
-    /// Period end.
-    pub period_end: Option<Date>,
-    /// Fund source. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub fund_source: String,
+inputs! {
+    /// Input of `createAssistance` (status starts PLANNED).
+    CreateAssistanceInput => NewAssistance {
+        /// Optional client-chosen UUID.
+        id: Option<Uuid>,
+        /// Beneficiary.
+        beneficiary_id: Uuid,
+        /// Programme.
+        programme: AssistanceProgramme,
+        /// Value in rupiah.
+        amount: Rupiah,
+        /// Goods. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        items: Option<String>,
+        /// Period start.
+        period_start: Date,
+        /// Period end.
+        period_end: Option<Date>,
+        /// Fund source. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        fund_source: String,
+    }
 }
 
-/// Input of `updateAssistance` (while PLANNED): an absent field keeps its value; an explicit
-/// `null` clears an optional one (`items`, `periodEnd`).
-#[derive(InputObject)]
-pub struct UpdateAssistanceInput {
-    /// The record.
-    pub id: Uuid,
-    /// The version the client last read.
-    pub expected_version: i32,
-    /// Value.
-    pub amount: Option<Rupiah>,
-    /// Goods. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub items: MaybeUndefined<String>,
-    /// Period end.
-    pub period_end: MaybeUndefined<Date>,
-    /// Fund source. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub fund_source: Option<String>,
+inputs! {
+    /// Input of `updateAssistance` (while PLANNED): an absent field keeps its value; an explicit
+    /// `null` clears an optional one (`items`, `periodEnd`).
+    UpdateAssistanceInput => AssistanceChanges {
+        /// The record.
+        id: Uuid,
+        /// The version the client last read.
+        expected_version: i32,
+        /// Value.
+        amount: Option<Rupiah>,
+        /// Goods. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        items: MaybeUndefined<String>,
+        /// Period end.
+        period_end: MaybeUndefined<Date>,
+        /// Fund source. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        fund_source: Option<String>,
+    }
 }
 
 /// Input of `disburseAssistance`.
@@ -256,7 +262,7 @@ impl AssistanceMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: CreateAssistanceInput,
     ) -> async_graphql::Result<CreateAssistancePayload> {
-        CreateAssistancePayload::from_result(service::create(ctx.state()?, ctx.actor()?, input).await)
+        CreateAssistancePayload::from_result(service::create(ctx.state()?, ctx.actor()?, input.into()).await)
     }
 
     /// Changes planned assistance. Needs `assistance:write` and an agency that owns assistance records.
@@ -266,7 +272,7 @@ impl AssistanceMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateAssistanceInput,
     ) -> async_graphql::Result<UpdateAssistancePayload> {
-        UpdateAssistancePayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
+        UpdateAssistancePayload::from_result(service::update(ctx.db()?, ctx.actor()?, input.into()).await)
     }
 }
 

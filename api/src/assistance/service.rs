@@ -11,16 +11,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    AssistanceFilter, AssistanceProgramme, AssistanceStatus, CreateAssistanceInput, UpdateAssistanceInput,
-};
+use super::{AssistanceChanges, AssistanceCriteria, AssistanceProgramme, AssistanceStatus, NewAssistance};
 use crate::{
     auth::Actor,
     context::AppState,
     error::ServiceError,
     events::CaseAction,
     moves::{Move, StatusChange},
-    page::{Rows, paginate},
+    page::{Listing, Narrow, Rows, paginate},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -29,32 +27,16 @@ use crate::{
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    filter: AssistanceFilter,
-    order_by: Option<super::AssistanceOrderBy>,
-    first: Option<i32>,
-    after: Option<String>,
+    listing: Listing<AssistanceCriteria, Column>,
 ) -> Result<Rows<Entity>, ServiceError> {
-    let mut select = within_regions(Entity::find(), actor);
-    if let Some(id) = filter.beneficiary_id {
-        select = select.filter(Column::BeneficiaryId.eq(id));
-    }
-    if let Some(codes) = filter.regency_codes {
-        select = select.filter(Column::RegencyCode.is_in(codes));
-    }
-    if let Some(p) = filter.programmes {
-        select = select.filter(Column::Programme.is_in(p.into_iter().map(wire)));
-    }
-    if let Some(s) = filter.statuses {
-        select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
-    }
-    if let Some(d) = filter.period_from {
-        select = select.filter(Column::PeriodStart.gte(d.0));
-    }
-    if let Some(d) = filter.period_to {
-        select = select.filter(Column::PeriodStart.lte(d.0));
-    }
-    let order = order_by.map(|o| o.column()).unwrap_or((Column::PeriodStart, Order::Desc));
-    paginate(db, select, order, first, after).await
+    let Listing { filter: f, paging } = listing;
+    let select = within_regions(Entity::find(), actor)
+        .equal(Column::BeneficiaryId, f.beneficiary_id)
+        .one_of(Column::RegencyCode, f.regency_codes)
+        .one_of_enum(Column::Programme, f.programmes)
+        .one_of_enum(Column::Status, f.statuses)
+        .between(Column::PeriodStart, f.period_from, f.period_to);
+    paginate(db, select, paging, (Column::PeriodStart, Order::Desc)).await
 }
 
 /// Plans assistance, snapshotting the beneficiary's decile as the eligibility evidence.
@@ -62,10 +44,10 @@ pub async fn list(
 pub async fn create(
     state: &AppState,
     actor: &Actor,
-    input: CreateAssistanceInput,
+    input: NewAssistance,
 ) -> Result<assistance::Model, ServiceError> {
     let mut problems = crate::error::Problems::default();
-    if input.amount.0 < 0 {
+    if input.amount < 0 {
         problems.push(ServiceError::validation("amount", "amount cannot be negative"));
     }
     if input.fund_source.trim().is_empty() {
@@ -94,7 +76,7 @@ pub async fn create(
                 ),
             });
         }
-        let year = input.period_start.0.year();
+        let year = input.period_start.year();
         let same_year = Entity::find()
             .filter(Column::BeneficiaryId.eq(person.id))
             .filter(Column::Programme.eq(wire(AssistanceProgramme::BusinessStarterPackage)))
@@ -115,10 +97,10 @@ pub async fn create(
         beneficiary_id: Set(person.id),
         regency_code: Set(person.regency_code),
         programme: Set(wire(input.programme)),
-        amount: Set(input.amount.0),
+        amount: Set(input.amount),
         items: Set(input.items),
-        period_start: Set(input.period_start.0),
-        period_end: Set(input.period_end.map(|d| d.0)),
+        period_start: Set(input.period_start),
+        period_end: Set(input.period_end),
         fund_source: Set(input.fund_source.trim().to_owned()),
         disbursed_on: Set(None),
         decile: Set(person.decile),
@@ -137,26 +119,26 @@ pub async fn create(
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: UpdateAssistanceInput,
+    input: AssistanceChanges,
 ) -> Result<assistance::Model, ServiceError> {
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     records::require_editable(&before.status, &[AssistanceStatus::Planned])?;
     let mut active = ActiveModel::default();
     if let Some(v) = input.amount {
-        if v.0 < 0 {
+        if v < 0 {
             return Err(ServiceError::validation("amount", "amount cannot be negative"));
         }
-        active.amount = Set(v.0);
+        active.amount = Set(v);
     }
-    if let Some(v) = input.items.into() {
-        active.items = Set(Option::map(v, |v| v));
+    if let Some(v) = input.items.change() {
+        active.items = Set(v);
     }
-    if let Some(v) = Option::<Option<_>>::from(input.period_end) {
-        if v.is_some_and(|end| end.0 < before.period_start) {
+    if let Some(v) = input.period_end.change() {
+        if v.is_some_and(|end| end < before.period_start) {
             return Err(ServiceError::validation("periodEnd", "period ends before it starts"));
         }
-        active.period_end = Set(v.map(|d| d.0));
+        active.period_end = Set(v);
     }
     if let Some(v) = input.fund_source {
         active.fund_source = Set(v);

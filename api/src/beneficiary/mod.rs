@@ -2,7 +2,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
+use async_graphql::{Context, Enum, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use entity::beneficiary;
 use strum::{EnumString, IntoStaticStr};
@@ -12,6 +12,7 @@ use crate::{
     assistance::Assistance,
     auth::{RequireScope, Scope},
     business::Business,
+    command::{inputs, plain_as_is},
     context::ContextExt,
     error::gql,
     error::payload,
@@ -28,6 +29,8 @@ use crate::{
     scalars::Date,
     training::TrainingEnrollment,
 };
+
+plain_as_is!(BeneficiaryStatus, Sex, DecileSource);
 
 case_record!(beneficiary, Beneficiary, beneficiary: |m| Some(m.id), business: |_m| None, status: Status);
 
@@ -235,40 +238,41 @@ impl Beneficiary {
     }
 }
 
-/// Filter for beneficiaries; all given conditions must hold.
-#[derive(InputObject, Default)]
-pub struct BeneficiaryFilter {
-    /// Regencies/cities (Kemendagri codes). At most 100 entries of at most 32 characters.
-    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
-    pub regency_codes: Option<Vec<String>>,
-    /// Districts (Kemendagri codes). At most 100 entries of at most 32 characters.
-    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
-    pub district_codes: Option<Vec<String>>,
-    /// Statuses. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub statuses: Option<Vec<BeneficiaryStatus>>,
-    /// Lowest decile, inclusive.
-    pub decile_min: Option<i32>,
-    /// Highest decile, inclusive.
-    pub decile_max: Option<i32>,
-    /// Case-insensitive text in the full name. At most 100 characters.
-    #[graphql(validator(chars_max_length = 100))]
-    pub name_contains: Option<String>,
-    /// Exact NIK; needs `pii:read` (a masked value cannot be recovered by searching). At most 64 characters (a valid one has 16 digits).
-    #[graphql(validator(chars_max_length = 64))]
-    pub nik: Option<String>,
-    /// Exact KK number; needs `pii:read`. At most 64 characters (a valid one has 16 digits).
-    #[graphql(validator(chars_max_length = 64))]
-    pub kk_number: Option<String>,
-    /// Agency that created the record. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub created_by_agency: Option<String>,
-    /// Only demo (or only real) records.
-    pub is_demo: Option<bool>,
-    /// Registered on or after this instant.
-    pub created_from: Option<DateTime<Utc>>,
-    /// Registered on or before this instant.
-    pub created_to: Option<DateTime<Utc>>,
+inputs! {
+    /// Filter for beneficiaries; all given conditions must hold.
+    BeneficiaryFilter => BeneficiaryCriteria, Default {
+        /// Regencies/cities (Kemendagri codes). At most 100 entries of at most 32 characters.
+        #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
+        regency_codes: Option<Vec<String>>,
+        /// Districts (Kemendagri codes). At most 100 entries of at most 32 characters.
+        #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
+        district_codes: Option<Vec<String>>,
+        /// Statuses. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        statuses: Option<Vec<BeneficiaryStatus>>,
+        /// Lowest decile, inclusive.
+        decile_min: Option<i32>,
+        /// Highest decile, inclusive.
+        decile_max: Option<i32>,
+        /// Case-insensitive text in the full name. At most 100 characters.
+        #[graphql(validator(chars_max_length = 100))]
+        name_contains: Option<String>,
+        /// Exact NIK; needs `pii:read` (a masked value cannot be recovered by searching). At most 64 characters (a valid one has 16 digits).
+        #[graphql(validator(chars_max_length = 64))]
+        nik: Option<String>,
+        /// Exact KK number; needs `pii:read`. At most 64 characters (a valid one has 16 digits).
+        #[graphql(validator(chars_max_length = 64))]
+        kk_number: Option<String>,
+        /// Agency that created the record. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        created_by_agency: Option<String>,
+        /// Only demo (or only real) records.
+        is_demo: Option<bool>,
+        /// Registered on or after this instant.
+        created_from: Option<DateTime<Utc>>,
+        /// Registered on or before this instant.
+        created_to: Option<DateTime<Utc>>,
+    }
 }
 
 order_by!(BeneficiaryOrderBy, BeneficiaryOrderField, beneficiary {
@@ -282,92 +286,94 @@ order_by!(BeneficiaryOrderBy, BeneficiaryOrderField, beneficiary {
     UpdatedAt => UpdatedAt,
 });
 
-/// Input of `createBeneficiary`.
-#[derive(InputObject)]
-pub struct CreateBeneficiaryInput {
-    /// Optional client-chosen UUID; retrying a create with the same id is harmless.
-    pub id: Option<Uuid>,
-    /// NIK, 16 digits. At most 64 characters (a valid one has 16 digits).
-    #[graphql(validator(chars_max_length = 64))]
-    pub nik: String,
-    /// KK number, 16 digits. At most 64 characters (a valid one has 16 digits).
-    #[graphql(validator(chars_max_length = 64))]
-    pub kk_number: String,
-    /// Head of family on the KK (one per KK).
-    #[graphql(default)]
-    pub is_head_of_family: bool,
-    /// Full name. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub full_name: String,
-    /// Birth date.
-    pub birth_date: Date,
-    /// Sex; must agree with the NIK.
-    pub sex: Sex,
-    /// Phone number. At most 20 characters.
-    #[graphql(validator(chars_max_length = 20))]
-    pub phone: Option<String>,
-    /// Street address. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub address: Option<String>,
-    /// Regency/city, Kemendagri code. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub regency_code: String,
-    /// District, Kemendagri code inside the regency. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub district_code: String,
-    /// Village, 10-digit Kemendagri code inside the district. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub village_code: Option<String>,
-    /// Decile 1–10.
-    pub decile: i32,
-    /// Source of the decile.
-    pub decile_source: DecileSource,
-    /// As-of date of the decile.
-    pub decile_assessed_on: Date,
+inputs! {
+    /// Input of `createBeneficiary`.
+    CreateBeneficiaryInput => NewBeneficiary {
+        /// Optional client-chosen UUID; retrying a create with the same id is harmless.
+        id: Option<Uuid>,
+        /// NIK, 16 digits. At most 64 characters (a valid one has 16 digits).
+        #[graphql(validator(chars_max_length = 64))]
+        nik: String,
+        /// KK number, 16 digits. At most 64 characters (a valid one has 16 digits).
+        #[graphql(validator(chars_max_length = 64))]
+        kk_number: String,
+        /// Head of family on the KK (one per KK).
+        #[graphql(default)]
+        is_head_of_family: bool,
+        /// Full name. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        full_name: String,
+        /// Birth date.
+        birth_date: Date,
+        /// Sex; must agree with the NIK.
+        sex: Sex,
+        /// Phone number. At most 20 characters.
+        #[graphql(validator(chars_max_length = 20))]
+        phone: Option<String>,
+        /// Street address. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        address: Option<String>,
+        /// Regency/city, Kemendagri code. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        regency_code: String,
+        /// District, Kemendagri code inside the regency. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        district_code: String,
+        /// Village, 10-digit Kemendagri code inside the district. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        village_code: Option<String>,
+        /// Decile 1–10.
+        decile: i32,
+        /// Source of the decile.
+        decile_source: DecileSource,
+        /// As-of date of the decile.
+        decile_assessed_on: Date,
+    }
 }
 
-/// Input of `updateBeneficiary`: an absent field keeps its value; an explicit `null` clears an
-/// optional one (`phone`, `address`, `villageCode`).
-#[derive(InputObject)]
-pub struct UpdateBeneficiaryInput {
-    /// The record.
-    pub id: Uuid,
-    /// The version the client last read.
-    pub expected_version: i32,
-    /// Corrected NIK. At most 64 characters (a valid one has 16 digits).
-    #[graphql(validator(chars_max_length = 64))]
-    pub nik: Option<String>,
-    /// KK number. At most 64 characters (a valid one has 16 digits).
-    #[graphql(validator(chars_max_length = 64))]
-    pub kk_number: Option<String>,
-    /// Head of family.
-    pub is_head_of_family: Option<bool>,
-    /// Full name. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub full_name: Option<String>,
-    /// Birth date.
-    pub birth_date: Option<Date>,
-    /// Phone number. At most 20 characters.
-    #[graphql(validator(chars_max_length = 20))]
-    pub phone: MaybeUndefined<String>,
-    /// Street address. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub address: MaybeUndefined<String>,
-    /// Regency/city (with `districtCode`). At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub regency_code: Option<String>,
-    /// District. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub district_code: Option<String>,
-    /// Village. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub village_code: MaybeUndefined<String>,
-    /// New decile (from a DTSEN update; past decisions keep their snapshot).
-    pub decile: Option<i32>,
-    /// Source of the new decile.
-    pub decile_source: Option<DecileSource>,
-    /// As-of date of the new decile.
-    pub decile_assessed_on: Option<Date>,
+inputs! {
+    /// Input of `updateBeneficiary`: an absent field keeps its value; an explicit `null` clears an
+    /// optional one (`phone`, `address`, `villageCode`).
+    UpdateBeneficiaryInput => BeneficiaryChanges {
+        /// The record.
+        id: Uuid,
+        /// The version the client last read.
+        expected_version: i32,
+        /// Corrected NIK. At most 64 characters (a valid one has 16 digits).
+        #[graphql(validator(chars_max_length = 64))]
+        nik: Option<String>,
+        /// KK number. At most 64 characters (a valid one has 16 digits).
+        #[graphql(validator(chars_max_length = 64))]
+        kk_number: Option<String>,
+        /// Head of family.
+        is_head_of_family: Option<bool>,
+        /// Full name. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        full_name: Option<String>,
+        /// Birth date.
+        birth_date: Option<Date>,
+        /// Phone number. At most 20 characters.
+        #[graphql(validator(chars_max_length = 20))]
+        phone: MaybeUndefined<String>,
+        /// Street address. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        address: MaybeUndefined<String>,
+        /// Regency/city (with `districtCode`). At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        regency_code: Option<String>,
+        /// District. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        district_code: Option<String>,
+        /// Village. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        village_code: MaybeUndefined<String>,
+        /// New decile (from a DTSEN update; past decisions keep their snapshot).
+        decile: Option<i32>,
+        /// Source of the new decile.
+        decile_source: Option<DecileSource>,
+        /// As-of date of the new decile.
+        decile_assessed_on: Option<Date>,
+    }
 }
 
 payload!(
@@ -427,7 +433,7 @@ impl BeneficiaryMutation {
         #[graphql(desc = "What to do; see the input type's fields.")] input: CreateBeneficiaryInput,
     ) -> async_graphql::Result<CreateBeneficiaryPayload> {
         let state = ctx.state()?;
-        let result = service::create(state, ctx.actor()?, input).await;
+        let result = service::create(state, ctx.actor()?, input.into()).await;
         CreateBeneficiaryPayload::with_warnings(log_duplicate(ctx, result))
     }
 
@@ -441,7 +447,7 @@ impl BeneficiaryMutation {
         #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateBeneficiaryInput,
     ) -> async_graphql::Result<UpdateBeneficiaryPayload> {
         let state = ctx.state()?;
-        let result = service::update(state, ctx.actor()?, input).await;
+        let result = service::update(state, ctx.actor()?, input.into()).await;
         UpdateBeneficiaryPayload::with_warnings(log_duplicate(ctx, result))
     }
 }

@@ -4,15 +4,12 @@ use chrono::Utc;
 use entity::beneficiary::{self, ActiveModel, Column, Entity};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, Order, QueryFilter, TransactionTrait,
-    sea_query::{Expr, Func},
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, TransactionTrait,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
-use super::{
-    BeneficiaryFilter, BeneficiaryOrderBy, BeneficiaryStatus, CreateBeneficiaryInput, Sex,
-    UpdateBeneficiaryInput,
-};
+use super::{BeneficiaryChanges, BeneficiaryCriteria, BeneficiaryStatus, NewBeneficiary, Sex};
 use crate::{
     auth::{Actor, Scope},
     context::AppState,
@@ -20,7 +17,7 @@ use crate::{
     events::CaseAction,
     identity::{check_kk, check_nik},
     moves::{Move, StatusChange},
-    page::{Rows, contains_pattern, paginate},
+    page::{Listing, Narrow, Rows, paginate},
     records::{self, existing_for_retry, require_region, wire, within_regions},
 };
 
@@ -29,57 +26,27 @@ use crate::{
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    filter: BeneficiaryFilter,
-    order_by: Option<BeneficiaryOrderBy>,
-    first: Option<i32>,
-    after: Option<String>,
+    listing: Listing<BeneficiaryCriteria, Column>,
 ) -> Result<Rows<Entity>, ServiceError> {
+    let Listing { filter: f, paging } = listing;
     // Looking a person up by NIK or KK number is handling their personal data.
-    if (filter.nik.is_some() || filter.kk_number.is_some()) && !actor.has(Scope::PiiRead) {
+    if (f.nik.is_some() || f.kk_number.is_some()) && !actor.has(Scope::PiiRead) {
         return Err(ServiceError::Forbidden(
             "filtering by NIK or KK number needs the `pii:read` scope".into(),
         ));
     }
-    let mut select = within_regions(Entity::find(), actor);
-    if let Some(codes) = filter.regency_codes {
-        select = select.filter(Column::RegencyCode.is_in(codes));
-    }
-    if let Some(codes) = filter.district_codes {
-        select = select.filter(Column::DistrictCode.is_in(codes));
-    }
-    if let Some(statuses) = filter.statuses {
-        select = select.filter(Column::Status.is_in(statuses.into_iter().map(wire)));
-    }
-    if let Some(min) = filter.decile_min {
-        select = select.filter(Column::Decile.gte(min));
-    }
-    if let Some(max) = filter.decile_max {
-        select = select.filter(Column::Decile.lte(max));
-    }
-    if let Some(text) = filter.name_contains.filter(|t| !t.trim().is_empty()) {
-        select = select
-            .filter(Expr::expr(Func::lower(Expr::col(Column::FullName))).like(contains_pattern(text.trim())));
-    }
-    if let Some(nik) = filter.nik {
-        select = select.filter(Column::Nik.eq(nik));
-    }
-    if let Some(kk) = filter.kk_number {
-        select = select.filter(Column::KkNumber.eq(kk));
-    }
-    if let Some(agency) = filter.created_by_agency {
-        select = select.filter(Column::CreatedByAgency.eq(agency));
-    }
-    if let Some(demo) = filter.is_demo {
-        select = select.filter(Column::IsDemo.eq(demo));
-    }
-    if let Some(from) = filter.created_from {
-        select = select.filter(Column::CreatedAt.gte(from));
-    }
-    if let Some(to) = filter.created_to {
-        select = select.filter(Column::CreatedAt.lte(to));
-    }
-    let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Asc));
-    paginate(db, select, order, first, after).await
+    let select = within_regions(Entity::find(), actor)
+        .one_of(Column::RegencyCode, f.regency_codes)
+        .one_of(Column::DistrictCode, f.district_codes)
+        .one_of_enum(Column::Status, f.statuses)
+        .between(Column::Decile, f.decile_min, f.decile_max)
+        .containing(Column::FullName, f.name_contains)
+        .equal(Column::Nik, f.nik)
+        .equal(Column::KkNumber, f.kk_number)
+        .equal(Column::CreatedByAgency, f.created_by_agency)
+        .equal(Column::IsDemo, f.is_demo)
+        .between(Column::CreatedAt, f.created_from, f.created_to);
+    paginate(db, select, paging, (Column::CreatedAt, Order::Asc)).await
 }
 
 fn check_decile(decile: i32) -> Result<(), ServiceError> {
@@ -143,7 +110,7 @@ async fn ensure_unique(
 pub async fn create(
     state: &AppState,
     actor: &Actor,
-    input: CreateBeneficiaryInput,
+    input: NewBeneficiary,
 ) -> Result<(beneficiary::Model, Vec<UserWarning>), ServiceError> {
     let (nik, kk) = (input.nik.clone(), input.kk_number.clone());
     let result = create_checked(state, actor, input).await;
@@ -184,7 +151,7 @@ async fn person_of_duplicate<T>(
 async fn create_checked(
     state: &AppState,
     actor: &Actor,
-    input: CreateBeneficiaryInput,
+    input: NewBeneficiary,
 ) -> Result<(beneficiary::Model, Vec<UserWarning>), ServiceError> {
     let today = Utc::now().date_naive();
     // Every problem with the input is reported at once.
@@ -208,7 +175,7 @@ async fn create_checked(
         return Err(ServiceError::validation("input", "the input did not pass its checks"));
     };
     let mut warnings = nik.warnings;
-    if nik.birth_date != input.birth_date.0 {
+    if nik.birth_date != input.birth_date {
         warnings.push(UserWarning {
             field: vec!["birthDate".into()],
             message: format!("birth date differs from the one the NIK encodes ({})", nik.birth_date),
@@ -235,7 +202,7 @@ async fn create_checked(
         kk_number: Set(input.kk_number),
         is_head_of_family: Set(input.is_head_of_family),
         full_name: Set(full_name),
-        birth_date: Set(input.birth_date.0),
+        birth_date: Set(input.birth_date),
         sex: Set(wire(input.sex)),
         phone: Set(input.phone),
         address: Set(input.address),
@@ -244,7 +211,7 @@ async fn create_checked(
         village_code: Set(input.village_code),
         decile: Set(input.decile),
         decile_source: Set(wire(input.decile_source)),
-        decile_assessed_on: Set(input.decile_assessed_on.0),
+        decile_assessed_on: Set(input.decile_assessed_on),
         status: Set(wire(BeneficiaryStatus::Active)),
         status_reason: Set(None),
         is_demo: Set(false),
@@ -260,7 +227,7 @@ async fn create_checked(
 pub async fn update(
     state: &AppState,
     actor: &Actor,
-    input: UpdateBeneficiaryInput,
+    input: BeneficiaryChanges,
 ) -> Result<(beneficiary::Model, Vec<UserWarning>), ServiceError> {
     let (nik, kk) = (input.nik.clone().unwrap_or_default(), input.kk_number.clone().unwrap_or_default());
     let result = update_checked(state, actor, input).await;
@@ -270,7 +237,7 @@ pub async fn update(
 async fn update_checked(
     state: &AppState,
     actor: &Actor,
-    input: UpdateBeneficiaryInput,
+    input: BeneficiaryChanges,
 ) -> Result<(beneficiary::Model, Vec<UserWarning>), ServiceError> {
     let today = Utc::now().date_naive();
     let txn = state.db.begin().await?;
@@ -302,12 +269,12 @@ async fn update_checked(
         active.full_name = Set(check_name(&value)?);
     }
     if let Some(value) = input.birth_date {
-        active.birth_date = Set(value.0);
+        active.birth_date = Set(value);
     }
-    if let Some(value) = input.phone.into() {
+    if let Some(value) = input.phone.change() {
         active.phone = Set(value);
     }
-    if let Some(value) = input.address.into() {
+    if let Some(value) = input.address.change() {
         active.address = Set(value);
     }
     let regency = input.regency_code.clone().unwrap_or_else(|| before.regency_code.clone());
@@ -319,7 +286,7 @@ async fn update_checked(
         active.regency_code = Set(regency);
         active.district_code = Set(district.clone());
     }
-    if let Some(value) = Option::<Option<String>>::from(input.village_code) {
+    if let Some(value) = input.village_code.change() {
         if let Some(village) = &value {
             state.regions.check_village("villageCode", village, &district)?;
         }
@@ -335,7 +302,7 @@ async fn update_checked(
         };
         active.decile = Set(value);
         active.decile_source = Set(wire(source));
-        active.decile_assessed_on = Set(as_of.0);
+        active.decile_assessed_on = Set(as_of);
     }
     if !sea_orm::ActiveModelTrait::is_changed(&active) {
         return Err(ServiceError::validation("input", "nothing to change"));

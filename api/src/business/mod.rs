@@ -3,6 +3,7 @@
 pub mod service;
 
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
+
 use chrono::Utc;
 use entity::business;
 use strum::{EnumString, IntoStaticStr};
@@ -11,6 +12,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     beneficiary::Beneficiary,
+    command::{inputs, plain_as_is},
     context::ContextExt,
     error::payload,
     loaders::Loaders,
@@ -79,6 +81,8 @@ pub enum BusinessSector {
     /// Other (lainnya).
     Other,
 }
+
+plain_as_is!(BusinessStatus, BusinessSector);
 
 #[derive(Clone)]
 pub struct Business {
@@ -204,33 +208,34 @@ impl Business {
     }
 }
 
-/// Filter for businesses.
-#[derive(InputObject, Default)]
-pub struct BusinessFilter {
-    /// Owner.
-    pub beneficiary_id: Option<Uuid>,
-    /// Regencies/cities. At most 100 entries of at most 32 characters.
-    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
-    pub regency_codes: Option<Vec<String>>,
-    /// Statuses. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub statuses: Option<Vec<BusinessStatus>>,
-    /// Sectors. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub sectors: Option<Vec<BusinessSector>>,
-    /// Lead agency. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub lead_agency: Option<String>,
-    /// Only businesses with (true) or without (false) a closure proposed by a visit: the owning
-    /// agency's work list.
-    pub closure_proposed: Option<bool>,
-    /// Case-insensitive text in the business name. At most 100 characters.
-    #[graphql(validator(chars_max_length = 100))]
-    pub name_contains: Option<String>,
-    /// Started on or after.
-    pub started_from: Option<Date>,
-    /// Started on or before.
-    pub started_to: Option<Date>,
+inputs! {
+    /// Filter for businesses.
+    BusinessFilter => BusinessCriteria, Default {
+        /// Owner.
+        beneficiary_id: Option<Uuid>,
+        /// Regencies/cities. At most 100 entries of at most 32 characters.
+        #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
+        regency_codes: Option<Vec<String>>,
+        /// Statuses. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        statuses: Option<Vec<BusinessStatus>>,
+        /// Sectors. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        sectors: Option<Vec<BusinessSector>>,
+        /// Lead agency. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        lead_agency: Option<String>,
+        /// Only businesses with (true) or without (false) a closure proposed by a visit: the owning
+        /// agency's work list.
+        closure_proposed: Option<bool>,
+        /// Case-insensitive text in the business name. At most 100 characters.
+        #[graphql(validator(chars_max_length = 100))]
+        name_contains: Option<String>,
+        /// Started on or after.
+        started_from: Option<Date>,
+        /// Started on or before.
+        started_to: Option<Date>,
+    }
 }
 
 order_by!(BusinessOrderBy, BusinessOrderField, business {
@@ -246,63 +251,65 @@ order_by!(BusinessOrderBy, BusinessOrderField, business {
     UpdatedAt => UpdatedAt,
 });
 
-/// Input of `createBusiness` (status starts PROPOSED).
-#[derive(InputObject)]
-pub struct CreateBusinessInput {
-    /// Optional client-chosen UUID.
-    pub id: Option<Uuid>,
-    /// Owner.
-    pub beneficiary_id: Uuid,
-    /// Name. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub name: String,
-    /// Sector.
-    pub sector: BusinessSector,
-    /// An earlier business stopped.
-    #[graphql(default)]
-    pub previously_stopped: bool,
-    /// Why it stopped. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub stop_cause: Option<String>,
-    /// NIB. At most 20 characters.
-    #[graphql(validator(chars_max_length = 20))]
-    pub nib: Option<String>,
-    /// Monthly revenue.
-    pub monthly_revenue: Option<Rupiah>,
-    /// Workers besides the owner.
-    #[graphql(default)]
-    pub workers: i32,
-    /// Lead agency; defaults to the caller's agency. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub lead_agency: Option<String>,
+inputs! {
+    /// Input of `createBusiness` (status starts PROPOSED).
+    CreateBusinessInput => NewBusiness {
+        /// Optional client-chosen UUID.
+        id: Option<Uuid>,
+        /// Owner.
+        beneficiary_id: Uuid,
+        /// Name. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        name: String,
+        /// Sector.
+        sector: BusinessSector,
+        /// An earlier business stopped.
+        #[graphql(default)]
+        previously_stopped: bool,
+        /// Why it stopped. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        stop_cause: Option<String>,
+        /// NIB. At most 20 characters.
+        #[graphql(validator(chars_max_length = 20))]
+        nib: Option<String>,
+        /// Monthly revenue.
+        monthly_revenue: Option<Rupiah>,
+        /// Workers besides the owner.
+        #[graphql(default)]
+        workers: i32,
+        /// Lead agency; defaults to the caller's agency. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        lead_agency: Option<String>,
+    }
 }
 
-/// Input of `updateBusiness`: an absent field keeps its value; an explicit `null` clears an
-/// optional one (`stopCause`, `nib`, `monthlyRevenue`).
-#[derive(InputObject)]
-pub struct UpdateBusinessInput {
-    /// The record.
-    pub id: Uuid,
-    /// The version the client last read.
-    pub expected_version: i32,
-    /// Name. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub name: Option<String>,
-    /// Sector.
-    pub sector: Option<BusinessSector>,
-    /// Why an earlier business stopped. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub stop_cause: MaybeUndefined<String>,
-    /// NIB. At most 20 characters.
-    #[graphql(validator(chars_max_length = 20))]
-    pub nib: MaybeUndefined<String>,
-    /// Monthly revenue.
-    pub monthly_revenue: MaybeUndefined<Rupiah>,
-    /// Workers.
-    pub workers: Option<i32>,
-    /// Lead agency. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub lead_agency: Option<String>,
+inputs! {
+    /// Input of `updateBusiness`: an absent field keeps its value; an explicit `null` clears an
+    /// optional one (`stopCause`, `nib`, `monthlyRevenue`).
+    UpdateBusinessInput => BusinessChanges {
+        /// The record.
+        id: Uuid,
+        /// The version the client last read.
+        expected_version: i32,
+        /// Name. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        name: Option<String>,
+        /// Sector.
+        sector: Option<BusinessSector>,
+        /// Why an earlier business stopped. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        stop_cause: MaybeUndefined<String>,
+        /// NIB. At most 20 characters.
+        #[graphql(validator(chars_max_length = 20))]
+        nib: MaybeUndefined<String>,
+        /// Monthly revenue.
+        monthly_revenue: MaybeUndefined<Rupiah>,
+        /// Workers.
+        workers: Option<i32>,
+        /// Lead agency. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        lead_agency: Option<String>,
+    }
 }
 
 /// Input of `startBusiness`.
@@ -351,7 +358,7 @@ impl BusinessMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: CreateBusinessInput,
     ) -> async_graphql::Result<CreateBusinessPayload> {
-        CreateBusinessPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
+        CreateBusinessPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input.into()).await)
     }
 
     /// Changes a business's details. Needs `business:write`; an agency that does not own
@@ -365,7 +372,7 @@ impl BusinessMutation {
     ) -> async_graphql::Result<UpdateBusinessPayload> {
         let actor = ctx.actor()?;
         let owner = ctx.state()?.policy.owns(&actor.agency, EntityType::Business);
-        UpdateBusinessPayload::from_result(service::update(ctx.db()?, actor, owner, input).await)
+        UpdateBusinessPayload::from_result(service::update(ctx.db()?, actor, owner, input.into()).await)
     }
 
     /// Rejects a closure a monitoring visit proposed; the business stays as it is.

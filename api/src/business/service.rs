@@ -6,21 +6,19 @@ use entity::{
     business::{self, ActiveModel, Column, Entity},
 };
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, Order, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
     TransactionTrait,
-    sea_query::{Expr, Func},
 };
 use uuid::Uuid;
 
-use super::{BusinessFilter, BusinessOrderBy, BusinessStatus, CreateBusinessInput, UpdateBusinessInput};
+use super::{BusinessChanges, BusinessCriteria, BusinessStatus, NewBusiness};
 use crate::{
     auth::Actor,
     context::AppState,
     error::{Problems, ServiceError},
     events::CaseAction,
     moves::{Move, StatusChange},
-    page::{Rows, contains_pattern, paginate},
+    page::{Listing, Narrow, Rows, paginate},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -29,44 +27,22 @@ use crate::{
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    filter: BusinessFilter,
-    order_by: Option<BusinessOrderBy>,
-    first: Option<i32>,
-    after: Option<String>,
+    listing: Listing<BusinessCriteria, Column>,
 ) -> Result<Rows<Entity>, ServiceError> {
-    let mut select = within_regions(Entity::find(), actor);
-    if let Some(id) = filter.beneficiary_id {
-        select = select.filter(Column::BeneficiaryId.eq(id));
+    let Listing { filter: f, paging } = listing;
+    let mut select = within_regions(Entity::find(), actor)
+        .equal(Column::BeneficiaryId, f.beneficiary_id)
+        .one_of(Column::RegencyCode, f.regency_codes)
+        .one_of_enum(Column::Status, f.statuses)
+        .one_of_enum(Column::Sector, f.sectors)
+        .equal(Column::LeadAgency, f.lead_agency)
+        .containing(Column::Name, f.name_contains)
+        .between(Column::StartedOn, f.started_from, f.started_to);
+    if let Some(proposed) = f.closure_proposed {
+        let column = Column::ClosureProposedByVisit;
+        select = select.filter(if proposed { column.is_not_null() } else { column.is_null() });
     }
-    if let Some(codes) = filter.regency_codes {
-        select = select.filter(Column::RegencyCode.is_in(codes));
-    }
-    if let Some(statuses) = filter.statuses {
-        select = select.filter(Column::Status.is_in(statuses.into_iter().map(wire)));
-    }
-    if let Some(sectors) = filter.sectors {
-        select = select.filter(Column::Sector.is_in(sectors.into_iter().map(wire)));
-    }
-    if let Some(agency) = filter.lead_agency {
-        select = select.filter(Column::LeadAgency.eq(agency));
-    }
-    match filter.closure_proposed {
-        Some(true) => select = select.filter(Column::ClosureProposedByVisit.is_not_null()),
-        Some(false) => select = select.filter(Column::ClosureProposedByVisit.is_null()),
-        None => {}
-    }
-    if let Some(text) = filter.name_contains.filter(|t| !t.trim().is_empty()) {
-        select = select
-            .filter(Expr::expr(Func::lower(Expr::col(Column::Name))).like(contains_pattern(text.trim())));
-    }
-    if let Some(from) = filter.started_from {
-        select = select.filter(Column::StartedOn.gte(from.0));
-    }
-    if let Some(to) = filter.started_to {
-        select = select.filter(Column::StartedOn.lte(to.0));
-    }
-    let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Asc));
-    paginate(db, select, order, first, after).await
+    paginate(db, select, paging, (Column::CreatedAt, Order::Asc)).await
 }
 
 fn check_fields(name: Option<&str>, revenue: Option<i64>, workers: Option<i32>) -> Result<(), ServiceError> {
@@ -90,9 +66,9 @@ fn check_fields(name: Option<&str>, revenue: Option<i64>, workers: Option<i32>) 
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: CreateBusinessInput,
+    input: NewBusiness,
 ) -> Result<business::Model, ServiceError> {
-    check_fields(Some(&input.name), input.monthly_revenue.map(|r| r.0), Some(input.workers))?;
+    check_fields(Some(&input.name), input.monthly_revenue, Some(input.workers))?;
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
@@ -111,7 +87,7 @@ pub async fn create(
         previously_stopped: Set(input.previously_stopped),
         stop_cause: Set(input.stop_cause),
         nib: Set(input.nib),
-        monthly_revenue: Set(input.monthly_revenue.map(|r| r.0)),
+        monthly_revenue: Set(input.monthly_revenue),
         workers: Set(input.workers),
         lead_agency: Set(input.lead_agency.unwrap_or_else(|| actor.agency.clone())),
         started_on: Set(None),
@@ -132,19 +108,15 @@ pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
     owner: bool,
-    input: UpdateBusinessInput,
+    input: BusinessChanges,
 ) -> Result<business::Model, ServiceError> {
-    if !owner && (input.name.is_some() || input.sector.is_some() || !input.stop_cause.is_undefined()) {
+    if !owner && (input.name.is_some() || input.sector.is_some() || !input.stop_cause.is_keep()) {
         return Err(ServiceError::Forbidden(format!(
             "{} may change only a business's development fields (nib, monthlyRevenue, workers, leadAgency)",
             actor.agency
         )));
     }
-    check_fields(
-        input.name.as_deref(),
-        input.monthly_revenue.as_opt_ref().flatten().map(|r| r.0),
-        input.workers,
-    )?;
+    check_fields(input.name.as_deref(), input.monthly_revenue.value().copied(), input.workers)?;
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     let mut active = ActiveModel::default();
@@ -154,14 +126,14 @@ pub async fn update(
     if let Some(v) = input.sector {
         active.sector = Set(wire(v));
     }
-    if let Some(v) = input.stop_cause.into() {
+    if let Some(v) = input.stop_cause.change() {
         active.stop_cause = Set(v);
     }
-    if let Some(v) = input.nib.into() {
+    if let Some(v) = input.nib.change() {
         active.nib = Set(v);
     }
-    if let Some(v) = Option::<Option<_>>::from(input.monthly_revenue) {
-        active.monthly_revenue = Set(v.map(|r| r.0));
+    if let Some(v) = input.monthly_revenue.change() {
+        active.monthly_revenue = Set(v);
     }
     if let Some(v) = input.workers {
         active.workers = Set(v);

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     beneficiary::Beneficiary,
+    command::{inputs, plain_as_is},
     context::ContextExt,
     error::payload,
     loaders::Loaders,
@@ -20,6 +21,8 @@ use crate::{
     records::{EntityType, case_record, parse_stored},
     scalars::Rupiah,
 };
+
+plain_as_is!(InfrastructureKind, InfrastructureStatus);
 
 case_record!(infrastructure_request, InfrastructureRequest, beneficiary: |m| Some(m.beneficiary_id), business: |_m| None, status: Status);
 
@@ -145,20 +148,21 @@ impl InfrastructureRequest {
     }
 }
 
-/// Filter for infrastructure requests.
-#[derive(InputObject, Default)]
-pub struct InfrastructureRequestFilter {
-    /// Beneficiary.
-    pub beneficiary_id: Option<Uuid>,
-    /// Regencies/cities. At most 100 entries of at most 32 characters.
-    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
-    pub regency_codes: Option<Vec<String>>,
-    /// Kinds. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub kinds: Option<Vec<InfrastructureKind>>,
-    /// Statuses. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub statuses: Option<Vec<InfrastructureStatus>>,
+inputs! {
+    /// Filter for infrastructure requests.
+    InfrastructureRequestFilter => InfrastructureCriteria, Default {
+        /// Beneficiary.
+        beneficiary_id: Option<Uuid>,
+        /// Regencies/cities. At most 100 entries of at most 32 characters.
+        #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
+        regency_codes: Option<Vec<String>>,
+        /// Kinds. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        kinds: Option<Vec<InfrastructureKind>>,
+        /// Statuses. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        statuses: Option<Vec<InfrastructureStatus>>,
+    }
 }
 
 order_by!(InfrastructureRequestOrderBy, InfrastructureRequestOrderField, infrastructure_request {
@@ -170,26 +174,27 @@ order_by!(InfrastructureRequestOrderBy, InfrastructureRequestOrderField, infrast
     UpdatedAt => UpdatedAt,
 });
 
-/// Input of `createInfrastructureRequest` (status starts SUBMITTED).
-#[derive(InputObject)]
-pub struct CreateInfrastructureRequestInput {
-    /// Optional client-chosen UUID.
-    pub id: Option<Uuid>,
-    /// Beneficiary (household).
-    pub beneficiary_id: Uuid,
-    /// Kind.
-    pub kind: InfrastructureKind,
-    /// Location description; the beneficiary's district is used for the codes. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub location: Option<String>,
-    /// Estimated cost.
-    pub estimated_cost: Option<Rupiah>,
-    /// RTLH gate: proof of land.
-    pub has_land_proof: Option<bool>,
-    /// RTLH gate: the only house.
-    pub is_only_house: Option<bool>,
-    /// RTLH gate: housing aid in the last 10 years.
-    pub housing_aid_last_10_years: Option<bool>,
+inputs! {
+    /// Input of `createInfrastructureRequest` (status starts SUBMITTED).
+    CreateInfrastructureRequestInput => NewInfrastructureRequest {
+        /// Optional client-chosen UUID.
+        id: Option<Uuid>,
+        /// Beneficiary (household).
+        beneficiary_id: Uuid,
+        /// Kind.
+        kind: InfrastructureKind,
+        /// Location description; the beneficiary's district is used for the codes. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        location: Option<String>,
+        /// Estimated cost.
+        estimated_cost: Option<Rupiah>,
+        /// RTLH gate: proof of land.
+        has_land_proof: Option<bool>,
+        /// RTLH gate: the only house.
+        is_only_house: Option<bool>,
+        /// RTLH gate: housing aid in the last 10 years.
+        housing_aid_last_10_years: Option<bool>,
+    }
 }
 
 /// Input of `surveyInfrastructureRequest`: SUBMITTED → SURVEYED with the findings.
@@ -212,26 +217,27 @@ pub struct SurveyInfrastructureRequestInput {
     pub housing_aid_last_10_years: Option<bool>,
 }
 
-/// Input of `updateInfrastructureRequest` (while SUBMITTED or SURVEYED): an absent field keeps
-/// its value; an explicit `null` clears an optional one (`location`, `estimatedCost`,
-/// `hasLandProof`, `isOnlyHouse`, `housingAidLast10Years`).
-#[derive(InputObject)]
-pub struct UpdateInfrastructureRequestInput {
-    /// The record.
-    pub id: Uuid,
-    /// The version the client last read.
-    pub expected_version: i32,
-    /// Location description. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub location: MaybeUndefined<String>,
-    /// Estimated cost.
-    pub estimated_cost: MaybeUndefined<Rupiah>,
-    /// RTLH gate: proof of land.
-    pub has_land_proof: MaybeUndefined<bool>,
-    /// RTLH gate: the only house.
-    pub is_only_house: MaybeUndefined<bool>,
-    /// RTLH gate: housing aid in the last 10 years.
-    pub housing_aid_last_10_years: MaybeUndefined<bool>,
+inputs! {
+    /// Input of `updateInfrastructureRequest` (while SUBMITTED or SURVEYED): an absent field keeps
+    /// its value; an explicit `null` clears an optional one (`location`, `estimatedCost`,
+    /// `hasLandProof`, `isOnlyHouse`, `housingAidLast10Years`).
+    UpdateInfrastructureRequestInput => InfrastructureChanges {
+        /// The record.
+        id: Uuid,
+        /// The version the client last read.
+        expected_version: i32,
+        /// Location description. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        location: MaybeUndefined<String>,
+        /// Estimated cost.
+        estimated_cost: MaybeUndefined<Rupiah>,
+        /// RTLH gate: proof of land.
+        has_land_proof: MaybeUndefined<bool>,
+        /// RTLH gate: the only house.
+        is_only_house: MaybeUndefined<bool>,
+        /// RTLH gate: housing aid in the last 10 years.
+        housing_aid_last_10_years: MaybeUndefined<bool>,
+    }
 }
 
 payload!(
@@ -269,7 +275,9 @@ impl InfrastructureMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: CreateInfrastructureRequestInput,
     ) -> async_graphql::Result<CreateInfrastructureRequestPayload> {
-        CreateInfrastructureRequestPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
+        CreateInfrastructureRequestPayload::from_result(
+            service::create(ctx.db()?, ctx.actor()?, input.into()).await,
+        )
     }
 
     /// Changes a request's details while SUBMITTED or SURVEYED. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
@@ -279,7 +287,9 @@ impl InfrastructureMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateInfrastructureRequestInput,
     ) -> async_graphql::Result<UpdateInfrastructureRequestPayload> {
-        UpdateInfrastructureRequestPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
+        UpdateInfrastructureRequestPayload::from_result(
+            service::update(ctx.db()?, ctx.actor()?, input.into()).await,
+        )
     }
 }
 

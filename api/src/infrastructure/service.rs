@@ -4,15 +4,12 @@ use entity::{
     beneficiary,
     infrastructure_request::{self, ActiveModel, Column, Entity},
 };
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, Order, TransactionTrait};
 use uuid::Uuid;
 
 use super::{
-    CreateInfrastructureRequestInput, InfrastructureKind, InfrastructureRequestFilter, InfrastructureStatus,
-    UpdateInfrastructureRequestInput,
+    InfrastructureChanges, InfrastructureCriteria, InfrastructureKind, InfrastructureStatus,
+    NewInfrastructureRequest,
 };
 use crate::{
     auth::Actor,
@@ -20,7 +17,7 @@ use crate::{
     error::ServiceError,
     events::CaseAction,
     moves::{Move, StatusChange},
-    page::{Rows, paginate},
+    page::{Listing, Narrow, Rows, paginate},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -39,26 +36,15 @@ pub struct Findings {
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    filter: InfrastructureRequestFilter,
-    order_by: Option<super::InfrastructureRequestOrderBy>,
-    first: Option<i32>,
-    after: Option<String>,
+    listing: Listing<InfrastructureCriteria, Column>,
 ) -> Result<Rows<Entity>, ServiceError> {
-    let mut select = within_regions(Entity::find(), actor);
-    if let Some(id) = filter.beneficiary_id {
-        select = select.filter(Column::BeneficiaryId.eq(id));
-    }
-    if let Some(codes) = filter.regency_codes {
-        select = select.filter(Column::RegencyCode.is_in(codes));
-    }
-    if let Some(k) = filter.kinds {
-        select = select.filter(Column::Kind.is_in(k.into_iter().map(wire)));
-    }
-    if let Some(s) = filter.statuses {
-        select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
-    }
-    let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Desc));
-    paginate(db, select, order, first, after).await
+    let Listing { filter: f, paging } = listing;
+    let select = within_regions(Entity::find(), actor)
+        .equal(Column::BeneficiaryId, f.beneficiary_id)
+        .one_of(Column::RegencyCode, f.regency_codes)
+        .one_of_enum(Column::Kind, f.kinds)
+        .one_of_enum(Column::Status, f.statuses);
+    paginate(db, select, paging, (Column::CreatedAt, Order::Desc)).await
 }
 
 /// Submits a request for a household the caller can see.
@@ -66,9 +52,9 @@ pub async fn list(
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: CreateInfrastructureRequestInput,
+    input: NewInfrastructureRequest,
 ) -> Result<infrastructure_request::Model, ServiceError> {
-    if input.estimated_cost.is_some_and(|c| c.0 < 0) {
+    if input.estimated_cost.is_some_and(|c| c < 0) {
         return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
     }
     let txn = db.begin().await?;
@@ -87,7 +73,7 @@ pub async fn create(
         village_code: Set(person.village_code),
         kind: Set(wire(input.kind)),
         location: Set(input.location),
-        estimated_cost: Set(input.estimated_cost.map(|c| c.0)),
+        estimated_cost: Set(input.estimated_cost),
         survey_notes: Set(None),
         has_land_proof: Set(input.has_land_proof),
         is_only_house: Set(input.is_only_house),
@@ -106,7 +92,7 @@ pub async fn create(
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: UpdateInfrastructureRequestInput,
+    input: InfrastructureChanges,
 ) -> Result<infrastructure_request::Model, ServiceError> {
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
@@ -115,22 +101,22 @@ pub async fn update(
         &[InfrastructureStatus::Submitted, InfrastructureStatus::Surveyed],
     )?;
     let mut active = ActiveModel::default();
-    if let Some(v) = input.location.into() {
+    if let Some(v) = input.location.change() {
         active.location = Set(v);
     }
-    if let Some(v) = Option::<Option<_>>::from(input.estimated_cost) {
-        if v.is_some_and(|c| c.0 < 0) {
+    if let Some(v) = input.estimated_cost.change() {
+        if v.is_some_and(|c| c < 0) {
             return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
         }
-        active.estimated_cost = Set(v.map(|c| c.0));
+        active.estimated_cost = Set(v);
     }
-    if let Some(v) = input.has_land_proof.into() {
+    if let Some(v) = input.has_land_proof.change() {
         active.has_land_proof = Set(v);
     }
-    if let Some(v) = input.is_only_house.into() {
+    if let Some(v) = input.is_only_house.change() {
         active.is_only_house = Set(v);
     }
-    if let Some(v) = input.housing_aid_last_10_years.into() {
+    if let Some(v) = input.housing_aid_last_10_years.change() {
         active.housing_aid_last_10_years = Set(v);
     }
     if !sea_orm::ActiveModelTrait::is_changed(&active) {

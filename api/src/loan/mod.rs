@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     business::Business,
+    command::{inputs, plain_as_is},
     context::ContextExt,
     error::payload,
     loaders::Loaders,
@@ -19,6 +20,8 @@ use crate::{
     records::{EntityType, case_record, parse_stored},
     scalars::Rupiah,
 };
+
+plain_as_is!(LoanProduct, LoanStatus);
 
 case_record!(loan_application, LoanApplication, beneficiary: |m| Some(m.beneficiary_id), business: |m| Some(m.business_id), status: Status);
 
@@ -145,22 +148,23 @@ impl LoanApplication {
     }
 }
 
-/// Filter for loan applications.
-#[derive(InputObject, Default)]
-pub struct LoanApplicationFilter {
-    /// Business.
-    pub business_id: Option<Uuid>,
-    /// Beneficiary.
-    pub beneficiary_id: Option<Uuid>,
-    /// Regencies/cities. At most 100 entries of at most 32 characters.
-    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
-    pub regency_codes: Option<Vec<String>>,
-    /// Products. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub products: Option<Vec<LoanProduct>>,
-    /// Statuses. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub statuses: Option<Vec<LoanStatus>>,
+inputs! {
+    /// Filter for loan applications.
+    LoanApplicationFilter => LoanCriteria, Default {
+        /// Business.
+        business_id: Option<Uuid>,
+        /// Beneficiary.
+        beneficiary_id: Option<Uuid>,
+        /// Regencies/cities. At most 100 entries of at most 32 characters.
+        #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
+        regency_codes: Option<Vec<String>>,
+        /// Products. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        products: Option<Vec<LoanProduct>>,
+        /// Statuses. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        statuses: Option<Vec<LoanStatus>>,
+    }
 }
 
 order_by!(LoanApplicationOrderBy, LoanApplicationOrderField, loan_application {
@@ -172,43 +176,45 @@ order_by!(LoanApplicationOrderBy, LoanApplicationOrderField, loan_application {
     UpdatedAt => UpdatedAt,
 });
 
-/// Input of `createLoanApplication` (status starts DRAFT).
-#[derive(InputObject)]
-pub struct CreateLoanApplicationInput {
-    /// Optional client-chosen UUID.
-    pub id: Option<Uuid>,
-    /// The business.
-    pub business_id: Uuid,
-    /// Product.
-    pub product: LoanProduct,
-    /// Lender. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub lender: String,
-    /// Amount requested; within the product's limit.
-    pub requested_amount: Rupiah,
-    /// Tenor in months.
-    pub tenor_months: i32,
-    /// Collateral offered (required for KUR Kecil).
-    #[graphql(default)]
-    pub has_collateral: bool,
+inputs! {
+    /// Input of `createLoanApplication` (status starts DRAFT).
+    CreateLoanApplicationInput => NewLoanApplication {
+        /// Optional client-chosen UUID.
+        id: Option<Uuid>,
+        /// The business.
+        business_id: Uuid,
+        /// Product.
+        product: LoanProduct,
+        /// Lender. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        lender: String,
+        /// Amount requested; within the product's limit.
+        requested_amount: Rupiah,
+        /// Tenor in months.
+        tenor_months: i32,
+        /// Collateral offered (required for KUR Kecil).
+        #[graphql(default)]
+        has_collateral: bool,
+    }
 }
 
-/// Input of `updateLoanApplication` (while DRAFT): an absent field keeps its value.
-#[derive(InputObject)]
-pub struct UpdateLoanApplicationInput {
-    /// The record.
-    pub id: Uuid,
-    /// The version the client last read.
-    pub expected_version: i32,
-    /// Lender. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub lender: Option<String>,
-    /// Amount requested.
-    pub requested_amount: Option<Rupiah>,
-    /// Tenor in months.
-    pub tenor_months: Option<i32>,
-    /// Collateral offered.
-    pub has_collateral: Option<bool>,
+inputs! {
+    /// Input of `updateLoanApplication` (while DRAFT): an absent field keeps its value.
+    UpdateLoanApplicationInput => LoanChanges {
+        /// The record.
+        id: Uuid,
+        /// The version the client last read.
+        expected_version: i32,
+        /// Lender. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        lender: Option<String>,
+        /// Amount requested.
+        requested_amount: Option<Rupiah>,
+        /// Tenor in months.
+        tenor_months: Option<i32>,
+        /// Collateral offered.
+        has_collateral: Option<bool>,
+    }
 }
 
 /// Input of `approveLoan`.
@@ -260,7 +266,9 @@ impl LoanMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: CreateLoanApplicationInput,
     ) -> async_graphql::Result<CreateLoanApplicationPayload> {
-        CreateLoanApplicationPayload::from_result(service::create(ctx.state()?, ctx.actor()?, input).await)
+        CreateLoanApplicationPayload::from_result(
+            service::create(ctx.state()?, ctx.actor()?, input.into()).await,
+        )
     }
 
     /// Changes a draft. Needs `loan:write` and an agency that owns loan-application records.
@@ -270,7 +278,9 @@ impl LoanMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateLoanApplicationInput,
     ) -> async_graphql::Result<UpdateLoanApplicationPayload> {
-        UpdateLoanApplicationPayload::from_result(service::update(ctx.state()?, ctx.actor()?, input).await)
+        UpdateLoanApplicationPayload::from_result(
+            service::update(ctx.state()?, ctx.actor()?, input.into()).await,
+        )
     }
 }
 

@@ -11,10 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    CreateLoanApplicationInput, LoanApplicationFilter, LoanDecision, LoanProduct, LoanStatus,
-    UpdateLoanApplicationInput,
-};
+use super::{LoanChanges, LoanCriteria, LoanDecision, LoanProduct, LoanStatus, NewLoanApplication};
 use crate::{
     auth::Actor,
     business::BusinessStatus,
@@ -22,7 +19,7 @@ use crate::{
     error::{Problems, ServiceError},
     events::CaseAction,
     moves::{Move, StatusChange},
-    page::{Rows, paginate},
+    page::{Listing, Narrow, Rows, paginate},
     records::{self, Moving, existing_for_retry, find_visible, parse_stored, wire, within_regions},
     rules::Rules,
     training::EnrollmentStatus,
@@ -33,29 +30,16 @@ use crate::{
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    filter: LoanApplicationFilter,
-    order_by: Option<super::LoanApplicationOrderBy>,
-    first: Option<i32>,
-    after: Option<String>,
+    listing: Listing<LoanCriteria, Column>,
 ) -> Result<Rows<Entity>, ServiceError> {
-    let mut select = within_regions(Entity::find(), actor);
-    if let Some(id) = filter.business_id {
-        select = select.filter(Column::BusinessId.eq(id));
-    }
-    if let Some(id) = filter.beneficiary_id {
-        select = select.filter(Column::BeneficiaryId.eq(id));
-    }
-    if let Some(codes) = filter.regency_codes {
-        select = select.filter(Column::RegencyCode.is_in(codes));
-    }
-    if let Some(p) = filter.products {
-        select = select.filter(Column::Product.is_in(p.into_iter().map(wire)));
-    }
-    if let Some(s) = filter.statuses {
-        select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
-    }
-    let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Desc));
-    paginate(db, select, order, first, after).await
+    let Listing { filter: f, paging } = listing;
+    let select = within_regions(Entity::find(), actor)
+        .equal(Column::BusinessId, f.business_id)
+        .equal(Column::BeneficiaryId, f.beneficiary_id)
+        .one_of(Column::RegencyCode, f.regency_codes)
+        .one_of_enum(Column::Product, f.products)
+        .one_of_enum(Column::Status, f.statuses);
+    paginate(db, select, paging, (Column::CreatedAt, Order::Desc)).await
 }
 
 /// The product's limit, if it has one.
@@ -139,13 +123,13 @@ async fn check_kur_eligibility(
 pub async fn create(
     state: &AppState,
     actor: &Actor,
-    input: CreateLoanApplicationInput,
+    input: NewLoanApplication,
 ) -> Result<loan_application::Model, ServiceError> {
     let mut problems = Problems::default();
     if input.lender.trim().is_empty() {
         problems.push(ServiceError::validation("lender", "lender is required"));
     }
-    problems.check(check_amount(&state.rules, input.product, "requestedAmount", input.requested_amount.0));
+    problems.check(check_amount(&state.rules, input.product, "requestedAmount", input.requested_amount));
     problems.check(check_terms(input.product, input.tenor_months, input.has_collateral));
     problems.finish()?;
     let txn = state.db.begin().await?;
@@ -163,7 +147,7 @@ pub async fn create(
         regency_code: Set(biz.regency_code),
         product: Set(wire(input.product)),
         lender: Set(input.lender.trim().to_owned()),
-        requested_amount: Set(input.requested_amount.0),
+        requested_amount: Set(input.requested_amount),
         approved_amount: Set(None),
         tenor_months: Set(input.tenor_months),
         has_collateral: Set(input.has_collateral),
@@ -181,7 +165,7 @@ pub async fn create(
 pub async fn update(
     state: &AppState,
     actor: &Actor,
-    input: UpdateLoanApplicationInput,
+    input: LoanChanges,
 ) -> Result<loan_application::Model, ServiceError> {
     let txn = state.db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
@@ -192,8 +176,8 @@ pub async fn update(
         active.lender = Set(v);
     }
     if let Some(v) = input.requested_amount {
-        check_amount(&state.rules, product, "requestedAmount", v.0)?;
-        active.requested_amount = Set(v.0);
+        check_amount(&state.rules, product, "requestedAmount", v)?;
+        active.requested_amount = Set(v);
     }
     let tenor = input.tenor_months.unwrap_or(before.tenor_months);
     let collateral = input.has_collateral.unwrap_or(before.has_collateral);

@@ -2,7 +2,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, Object};
+use async_graphql::{Context, Enum, Object};
 use entity::monitoring_visit;
 use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     business::Business,
+    command::{inputs, plain_as_is},
     context::ContextExt,
     error::payload,
     loaders::Loaders,
@@ -18,6 +19,8 @@ use crate::{
     records::{EntityType, case_record, parse_stored},
     scalars::{Date, Rupiah},
 };
+
+plain_as_is!(ObservedStatus, Obstacle);
 
 case_record!(monitoring_visit, MonitoringVisit, beneficiary: |m| Some(m.beneficiary_id), business: |m| Some(m.business_id), status: none);
 
@@ -128,25 +131,26 @@ impl MonitoringVisit {
     }
 }
 
-/// Filter for visits.
-#[derive(InputObject, Default)]
-pub struct MonitoringVisitFilter {
-    /// Business.
-    pub business_id: Option<Uuid>,
-    /// Beneficiary.
-    pub beneficiary_id: Option<Uuid>,
-    /// Regencies/cities. At most 100 entries of at most 32 characters.
-    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
-    pub regency_codes: Option<Vec<String>>,
-    /// Observed statuses. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub observed_statuses: Option<Vec<ObservedStatus>>,
-    /// Only visits that flagged a follow-up.
-    pub follow_up_needed: Option<bool>,
-    /// Visited on or after.
-    pub visited_from: Option<Date>,
-    /// Visited on or before.
-    pub visited_to: Option<Date>,
+inputs! {
+    /// Filter for visits.
+    MonitoringVisitFilter => VisitCriteria, Default {
+        /// Business.
+        business_id: Option<Uuid>,
+        /// Beneficiary.
+        beneficiary_id: Option<Uuid>,
+        /// Regencies/cities. At most 100 entries of at most 32 characters.
+        #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
+        regency_codes: Option<Vec<String>>,
+        /// Observed statuses. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        observed_statuses: Option<Vec<ObservedStatus>>,
+        /// Only visits that flagged a follow-up.
+        follow_up_needed: Option<bool>,
+        /// Visited on or after.
+        visited_from: Option<Date>,
+        /// Visited on or before.
+        visited_to: Option<Date>,
+    }
 }
 
 /// A parent's monitoring visits as a connection, from the children loaded for a whole page of
@@ -164,8 +168,8 @@ pub async fn visits_of(
     after: Option<String>,
 ) -> async_graphql::Result<Page<MonitoringVisit>> {
     let rows = Loaders::child_rows(ctx, pick, parent).await?;
-    let order = order_by.map(|o| o.column()).unwrap_or(DEFAULT_ORDER);
-    let page = crate::page::paginate_loaded::<monitoring_visit::Entity>(rows, order, first, after);
+    let paging = crate::page::Paging { order: order_by.map(|o| o.column()), first, after };
+    let page = crate::page::paginate_loaded::<monitoring_visit::Entity>(rows, paging, DEFAULT_ORDER);
     Ok(page.map_err(crate::error::gql)?.into_page(MonitoringVisit::from))
 }
 
@@ -180,32 +184,33 @@ order_by!(MonitoringVisitOrderBy, MonitoringVisitOrderField, monitoring_visit {
     CreatedAt => CreatedAt,
 });
 
-/// Input of `recordMonitoringVisit`.
-#[derive(InputObject)]
-pub struct RecordMonitoringVisitInput {
-    /// Client-chosen UUID (the field app works offline and syncs later; a retry is harmless).
-    pub id: Option<Uuid>,
-    /// The business visited.
-    pub business_id: Uuid,
-    /// Volunteer's name. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub volunteer_name: String,
-    /// Date of the visit; not in the future.
-    pub visited_on: Date,
-    /// What the volunteer saw.
-    pub observed_status: ObservedStatus,
-    /// Estimated monthly revenue.
-    pub revenue_estimate: Option<Rupiah>,
-    /// Obstacles. At most 100 entries.
-    #[graphql(default)]
-    #[graphql(validator(max_items = 100))]
-    pub obstacles: Vec<Obstacle>,
-    /// Notes. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub notes: Option<String>,
-    /// Follow-up needed.
-    #[graphql(default)]
-    pub follow_up_needed: bool,
+inputs! {
+    /// Input of `recordMonitoringVisit`.
+    RecordMonitoringVisitInput => NewVisit {
+        /// Client-chosen UUID (the field app works offline and syncs later; a retry is harmless).
+        id: Option<Uuid>,
+        /// The business visited.
+        business_id: Uuid,
+        /// Volunteer's name. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        volunteer_name: String,
+        /// Date of the visit; not in the future.
+        visited_on: Date,
+        /// What the volunteer saw.
+        observed_status: ObservedStatus,
+        /// Estimated monthly revenue.
+        revenue_estimate: Option<Rupiah>,
+        /// Obstacles. At most 100 entries.
+        #[graphql(default)]
+        #[graphql(validator(max_items = 100))]
+        obstacles: Vec<Obstacle>,
+        /// Notes. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        notes: Option<String>,
+        /// Follow-up needed.
+        #[graphql(default)]
+        follow_up_needed: bool,
+    }
 }
 
 payload!(
@@ -236,6 +241,8 @@ impl MonitoringMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: RecordMonitoringVisitInput,
     ) -> async_graphql::Result<RecordMonitoringVisitPayload> {
-        RecordMonitoringVisitPayload::from_result(service::record(ctx.db()?, ctx.actor()?, input).await)
+        RecordMonitoringVisitPayload::from_result(
+            service::record(ctx.db()?, ctx.actor()?, input.into()).await,
+        )
     }
 }

@@ -5,19 +5,16 @@ use entity::{
     business,
     monitoring_visit::{self, ActiveModel, Column, Entity},
 };
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait};
 use uuid::Uuid;
 
-use super::{MonitoringVisitFilter, ObservedStatus, RecordMonitoringVisitInput};
+use super::{NewVisit, ObservedStatus, VisitCriteria};
 use crate::{
     auth::Actor,
     business::BusinessStatus,
     error::ServiceError,
     events::CaseAction,
-    page::{Rows, paginate},
+    page::{Listing, Narrow, Rows, paginate},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -26,35 +23,17 @@ use crate::{
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    filter: MonitoringVisitFilter,
-    order_by: Option<super::MonitoringVisitOrderBy>,
-    first: Option<i32>,
-    after: Option<String>,
+    listing: Listing<VisitCriteria, Column>,
 ) -> Result<Rows<Entity>, ServiceError> {
-    let mut select = within_regions(Entity::find(), actor);
-    if let Some(id) = filter.business_id {
-        select = select.filter(Column::BusinessId.eq(id));
-    }
-    if let Some(id) = filter.beneficiary_id {
-        select = select.filter(Column::BeneficiaryId.eq(id));
-    }
-    if let Some(codes) = filter.regency_codes {
-        select = select.filter(Column::RegencyCode.is_in(codes));
-    }
-    if let Some(s) = filter.observed_statuses {
-        select = select.filter(Column::ObservedStatus.is_in(s.into_iter().map(wire)));
-    }
-    if let Some(f) = filter.follow_up_needed {
-        select = select.filter(Column::FollowUpNeeded.eq(f));
-    }
-    if let Some(d) = filter.visited_from {
-        select = select.filter(Column::VisitedOn.gte(d.0));
-    }
-    if let Some(d) = filter.visited_to {
-        select = select.filter(Column::VisitedOn.lte(d.0));
-    }
-    let order = order_by.map(|o| o.column()).unwrap_or(super::DEFAULT_ORDER);
-    paginate(db, select, order, first, after).await
+    let Listing { filter: f, paging } = listing;
+    let select = within_regions(Entity::find(), actor)
+        .equal(Column::BusinessId, f.business_id)
+        .equal(Column::BeneficiaryId, f.beneficiary_id)
+        .one_of(Column::RegencyCode, f.regency_codes)
+        .one_of_enum(Column::ObservedStatus, f.observed_statuses)
+        .equal(Column::FollowUpNeeded, f.follow_up_needed)
+        .between(Column::VisitedOn, f.visited_from, f.visited_to);
+    paginate(db, select, paging, super::DEFAULT_ORDER).await
 }
 
 /// Records a visit and what it observed: a stall or a recovery moves the business, a closure is
@@ -63,16 +42,16 @@ pub async fn list(
 pub async fn record(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: RecordMonitoringVisitInput,
+    input: NewVisit,
 ) -> Result<monitoring_visit::Model, ServiceError> {
     let mut problems = crate::error::Problems::default();
     if input.volunteer_name.trim().is_empty() {
         problems.push(ServiceError::validation("volunteerName", "the volunteer's name is required"));
     }
-    if input.visited_on.0 > Utc::now().date_naive() {
+    if input.visited_on > Utc::now().date_naive() {
         problems.push(ServiceError::validation("visitedOn", "a visit cannot be in the future"));
     }
-    if input.revenue_estimate.is_some_and(|r| r.0 < 0) {
+    if input.revenue_estimate.is_some_and(|r| r < 0) {
         problems.push(ServiceError::validation("revenueEstimate", "revenue cannot be negative"));
     }
     problems.finish()?;
@@ -84,7 +63,7 @@ pub async fn record(
     let biz = find_visible::<business::Entity>(&txn, actor, input.business_id)
         .await
         .map_err(ServiceError::missing("businessId", "business"))?;
-    if biz.started_on.is_some_and(|started| input.visited_on.0 < started) {
+    if biz.started_on.is_some_and(|started| input.visited_on < started) {
         return Err(ServiceError::validation("visitedOn", "a visit cannot be before the business started"));
     }
     let obstacles: Vec<&'static str> = input.obstacles.iter().map(|o| (*o).into()).collect();
@@ -94,9 +73,9 @@ pub async fn record(
         beneficiary_id: Set(biz.beneficiary_id),
         regency_code: Set(biz.regency_code.clone()),
         volunteer_name: Set(input.volunteer_name.trim().to_owned()),
-        visited_on: Set(input.visited_on.0),
+        visited_on: Set(input.visited_on),
         observed_status: Set(wire(input.observed_status)),
-        revenue_estimate: Set(input.revenue_estimate.map(|r| r.0)),
+        revenue_estimate: Set(input.revenue_estimate),
         obstacles: Set(serde_json::to_string(&obstacles).unwrap_or_else(|_| "[]".into())),
         notes: Set(input.notes),
         follow_up_needed: Set(input.follow_up_needed),
@@ -106,25 +85,25 @@ pub async fn record(
     // A visit reports what it saw. STALLED moves a running business at once (stalls must be seen
     // early) and RUNNING moves a stalled one back; CLOSED only proposes the closure to the owning
     // agency. A visit older than the business's last status change moves nothing.
-    let stale = biz.status_changed_on.is_some_and(|changed| input.visited_on.0 < changed);
+    let stale = biz.status_changed_on.is_some_and(|changed| input.visited_on < changed);
     let mut change = business::ActiveModel::default();
     let action = match (input.observed_status, records::stored::<BusinessStatus>(&biz.status)?) {
         _ if stale => None,
         (ObservedStatus::Stalled, BusinessStatus::Running) => {
             change.status = Set(wire(BusinessStatus::Stalled));
-            change.status_changed_on = Set(Some(input.visited_on.0));
+            change.status_changed_on = Set(Some(input.visited_on));
             Some(CaseAction::StatusChanged)
         }
         (ObservedStatus::Running, BusinessStatus::Stalled) => {
             change.status = Set(wire(BusinessStatus::Running));
-            change.status_changed_on = Set(Some(input.visited_on.0));
+            change.status_changed_on = Set(Some(input.visited_on));
             Some(CaseAction::StatusChanged)
         }
         (ObservedStatus::Closed, BusinessStatus::Running | BusinessStatus::Stalled)
             if biz.closure_proposed_by_visit.is_none() =>
         {
             change.closure_proposed_by_visit = Set(Some(visit.id));
-            change.closure_proposed_on = Set(Some(input.visited_on.0));
+            change.closure_proposed_on = Set(Some(input.visited_on));
             Some(CaseAction::ClosureProposed)
         }
         _ => None,

@@ -11,6 +11,7 @@ use crate::{
     auth::{RequireScope, Scope},
     beneficiary::Beneficiary,
     business::Business,
+    command::{inputs, plain_as_is},
     context::ContextExt,
     error::gql,
     error::payload,
@@ -20,6 +21,8 @@ use crate::{
     records::{EntityType, case_record, parse_stored},
     scalars::Date,
 };
+
+plain_as_is!(ReferralService, ReferralStatus);
 
 case_record!(referral, Referral, beneficiary: |m| Some(m.beneficiary_id), business: |m| m.business_id, status: Status);
 
@@ -169,30 +172,31 @@ impl Referral {
     }
 }
 
-/// Filter for referrals.
-#[derive(InputObject, Default)]
-pub struct ReferralFilter {
-    /// Beneficiary.
-    pub beneficiary_id: Option<Uuid>,
-    /// Business.
-    pub business_id: Option<Uuid>,
-    /// Sending agency. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub from_agency: Option<String>,
-    /// Receiving agency (an agency's inbox). At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub to_agency: Option<String>,
-    /// Regencies/cities. At most 100 entries of at most 32 characters.
-    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
-    pub regency_codes: Option<Vec<String>>,
-    /// Services. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub services: Option<Vec<ReferralService>>,
-    /// Statuses. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub statuses: Option<Vec<ReferralStatus>>,
-    /// Due on or before.
-    pub due_by: Option<Date>,
+inputs! {
+    /// Filter for referrals.
+    ReferralFilter => ReferralCriteria, Default {
+        /// Beneficiary.
+        beneficiary_id: Option<Uuid>,
+        /// Business.
+        business_id: Option<Uuid>,
+        /// Sending agency. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        from_agency: Option<String>,
+        /// Receiving agency (an agency's inbox). At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        to_agency: Option<String>,
+        /// Regencies/cities. At most 100 entries of at most 32 characters.
+        #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
+        regency_codes: Option<Vec<String>>,
+        /// Services. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        services: Option<Vec<ReferralService>>,
+        /// Statuses. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        statuses: Option<Vec<ReferralStatus>>,
+        /// Due on or before.
+        due_by: Option<Date>,
+    }
 }
 
 order_by!(ReferralOrderBy, ReferralOrderField, referral {
@@ -204,42 +208,44 @@ order_by!(ReferralOrderBy, ReferralOrderField, referral {
     UpdatedAt => UpdatedAt,
 });
 
-/// Input of `createReferral` (sent from the caller's agency; status OPEN).
-#[derive(InputObject)]
-pub struct CreateReferralInput {
-    /// Optional client-chosen UUID.
-    pub id: Option<Uuid>,
-    /// Beneficiary.
-    pub beneficiary_id: Uuid,
-    /// Business, when about one.
-    pub business_id: Option<Uuid>,
-    /// Receiving agency code. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub to_agency: String,
-    /// Service asked for.
-    pub service: ReferralService,
-    /// Why. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub reason: String,
-    /// Respond by.
-    pub due_by: Option<Date>,
+inputs! {
+    /// Input of `createReferral` (sent from the caller's agency; status OPEN).
+    CreateReferralInput => NewReferral {
+        /// Optional client-chosen UUID.
+        id: Option<Uuid>,
+        /// Beneficiary.
+        beneficiary_id: Uuid,
+        /// Business, when about one.
+        business_id: Option<Uuid>,
+        /// Receiving agency code. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        to_agency: String,
+        /// Service asked for.
+        service: ReferralService,
+        /// Why. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        reason: String,
+        /// Respond by.
+        due_by: Option<Date>,
+    }
 }
 
-/// Input of `updateReferral` (while OPEN, by the sending agency): an absent field keeps its
-/// value; an explicit `null` clears `dueBy`.
-#[derive(InputObject)]
-pub struct UpdateReferralInput {
-    /// The record.
-    pub id: Uuid,
-    /// The version the client last read.
-    pub expected_version: i32,
-    /// Service asked for.
-    pub service: Option<ReferralService>,
-    /// Why. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub reason: Option<String>,
-    /// Respond by.
-    pub due_by: MaybeUndefined<Date>,
+inputs! {
+    /// Input of `updateReferral` (while OPEN, by the sending agency): an absent field keeps its
+    /// value; an explicit `null` clears `dueBy`.
+    UpdateReferralInput => ReferralChanges {
+        /// The record.
+        id: Uuid,
+        /// The version the client last read.
+        expected_version: i32,
+        /// Service asked for.
+        service: Option<ReferralService>,
+        /// Why. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        reason: Option<String>,
+        /// Respond by.
+        due_by: MaybeUndefined<Date>,
+    }
 }
 
 /// Input of `completeReferral`.
@@ -293,7 +299,7 @@ impl ReferralMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: CreateReferralInput,
     ) -> async_graphql::Result<CreateReferralPayload> {
-        CreateReferralPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input).await)
+        CreateReferralPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input.into()).await)
     }
 
     /// Changes an OPEN referral, by the sending agency. Needs `referral:write`.
@@ -303,7 +309,7 @@ impl ReferralMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateReferralInput,
     ) -> async_graphql::Result<UpdateReferralPayload> {
-        UpdateReferralPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
+        UpdateReferralPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input.into()).await)
     }
 }
 

@@ -4,20 +4,17 @@ use entity::{
     agency, beneficiary, business,
     referral::{self, ActiveModel, Column, Entity},
 };
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, Order, TransactionTrait};
 use uuid::Uuid;
 
-use super::{CreateReferralInput, ReferralFilter, ReferralStatus, UpdateReferralInput};
+use super::{NewReferral, ReferralChanges, ReferralCriteria, ReferralStatus};
 use crate::{
     auth::Actor,
     context::AppState,
     error::ServiceError,
     events::CaseAction,
     moves::{Move, StatusChange},
-    page::{Rows, paginate},
+    page::{Listing, Narrow, Rows, paginate},
     records::{self, EntityType, Moving, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -34,38 +31,19 @@ pub struct Response {
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    filter: ReferralFilter,
-    order_by: Option<super::ReferralOrderBy>,
-    first: Option<i32>,
-    after: Option<String>,
+    listing: Listing<ReferralCriteria, Column>,
 ) -> Result<Rows<Entity>, ServiceError> {
-    let mut select = within_regions(Entity::find(), actor);
-    if let Some(id) = filter.beneficiary_id {
-        select = select.filter(Column::BeneficiaryId.eq(id));
-    }
-    if let Some(id) = filter.business_id {
-        select = select.filter(Column::BusinessId.eq(id));
-    }
-    if let Some(a) = filter.from_agency {
-        select = select.filter(Column::FromAgency.eq(a));
-    }
-    if let Some(a) = filter.to_agency {
-        select = select.filter(Column::ToAgency.eq(a));
-    }
-    if let Some(codes) = filter.regency_codes {
-        select = select.filter(Column::RegencyCode.is_in(codes));
-    }
-    if let Some(s) = filter.services {
-        select = select.filter(Column::Service.is_in(s.into_iter().map(wire)));
-    }
-    if let Some(s) = filter.statuses {
-        select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
-    }
-    if let Some(d) = filter.due_by {
-        select = select.filter(Column::DueBy.lte(d.0));
-    }
-    let order = order_by.map(|o| o.column()).unwrap_or((Column::CreatedAt, Order::Desc));
-    paginate(db, select, order, first, after).await
+    let Listing { filter: f, paging } = listing;
+    let select = within_regions(Entity::find(), actor)
+        .equal(Column::BeneficiaryId, f.beneficiary_id)
+        .equal(Column::BusinessId, f.business_id)
+        .equal(Column::FromAgency, f.from_agency)
+        .equal(Column::ToAgency, f.to_agency)
+        .one_of(Column::RegencyCode, f.regency_codes)
+        .one_of_enum(Column::Service, f.services)
+        .one_of_enum(Column::Status, f.statuses)
+        .between(Column::DueBy, None, f.due_by);
+    paginate(db, select, paging, (Column::CreatedAt, Order::Desc)).await
 }
 
 /// Sends a referral from the caller's agency.
@@ -73,7 +51,7 @@ pub async fn list(
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: CreateReferralInput,
+    input: NewReferral,
 ) -> Result<referral::Model, ServiceError> {
     let mut problems = crate::error::Problems::default();
     if input.reason.trim().is_empty() {
@@ -109,7 +87,7 @@ pub async fn create(
         to_agency: Set(input.to_agency),
         service: Set(wire(input.service)),
         reason: Set(input.reason.trim().to_owned()),
-        due_by: Set(input.due_by.map(|d| d.0)),
+        due_by: Set(input.due_by),
         outcome_type: Set(None),
         outcome_id: Set(None),
         response_note: Set(None),
@@ -126,7 +104,7 @@ pub async fn create(
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: UpdateReferralInput,
+    input: ReferralChanges,
 ) -> Result<referral::Model, ServiceError> {
     let txn = db.begin().await?;
     let before = records::load_authorized::<Entity>(&txn, actor, input.id, input.expected_version, |r| {
@@ -148,8 +126,8 @@ pub async fn update(
         }
         active.reason = Set(v.trim().to_owned());
     }
-    if let Some(v) = Option::<Option<_>>::from(input.due_by) {
-        active.due_by = Set(v.map(|d| d.0));
+    if let Some(v) = input.due_by.change() {
+        active.due_by = Set(v);
     }
     if !sea_orm::ActiveModelTrait::is_changed(&active) {
         return Err(ServiceError::validation("input", "nothing to change"));

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     beneficiary::Beneficiary,
+    command::{inputs, plain_as_is},
     context::ContextExt,
     error::gql,
     error::payload,
@@ -20,6 +21,8 @@ use crate::{
     records::{EntityType, case_record, parse_stored},
     scalars::Date,
 };
+
+plain_as_is!(TrainingTopic, TrainingStatus, EnrollmentStatus);
 
 case_record!(training, Training, beneficiary: |_m| None, business: |_m| None, status: Status);
 case_record!(training_enrollment, TrainingEnrollment, beneficiary: |m| Some(m.beneficiary_id), business: |m| m.business_id, status: Status);
@@ -155,7 +158,8 @@ impl Training {
     ) -> async_graphql::Result<Page<TrainingEnrollment>> {
         let rows = Loaders::child_rows(ctx, |l| &l.enrollments_by_training, self.model.id).await?;
         let order = (training_enrollment::Column::CreatedAt, sea_orm::Order::Asc);
-        Ok(crate::page::paginate_loaded::<training_enrollment::Entity>(rows, order, first, after)
+        let paging = crate::page::Paging { order: None, first, after };
+        Ok(crate::page::paginate_loaded::<training_enrollment::Entity>(rows, paging, order)
             .map_err(gql)?
             .into_page(TrainingEnrollment::from))
     }
@@ -223,28 +227,29 @@ impl TrainingEnrollment {
     }
 }
 
-/// Filter for trainings.
-#[derive(InputObject, Default)]
-pub struct TrainingFilter {
-    /// Regencies/cities. At most 100 entries of at most 32 characters.
-    #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
-    pub regency_codes: Option<Vec<String>>,
-    /// Topics. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub topics: Option<Vec<TrainingTopic>>,
-    /// Statuses. At most 100 entries.
-    #[graphql(validator(max_items = 100))]
-    pub statuses: Option<Vec<TrainingStatus>>,
-    /// Organising agency. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub organiser_agency: Option<String>,
-    /// Starting on or after.
-    pub starts_from: Option<Date>,
-    /// Starting on or before.
-    pub starts_to: Option<Date>,
-    /// Case-insensitive text in the title. At most 100 characters.
-    #[graphql(validator(chars_max_length = 100))]
-    pub title_contains: Option<String>,
+inputs! {
+    /// Filter for trainings.
+    TrainingFilter => TrainingCriteria, Default {
+        /// Regencies/cities. At most 100 entries of at most 32 characters.
+        #[graphql(validator(max_items = 100, list, chars_max_length = 32))]
+        regency_codes: Option<Vec<String>>,
+        /// Topics. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        topics: Option<Vec<TrainingTopic>>,
+        /// Statuses. At most 100 entries.
+        #[graphql(validator(max_items = 100))]
+        statuses: Option<Vec<TrainingStatus>>,
+        /// Organising agency. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        organiser_agency: Option<String>,
+        /// Starting on or after.
+        starts_from: Option<Date>,
+        /// Starting on or before.
+        starts_to: Option<Date>,
+        /// Case-insensitive text in the title. At most 100 characters.
+        #[graphql(validator(chars_max_length = 100))]
+        title_contains: Option<String>,
+    }
 }
 
 order_by!(TrainingOrderBy, TrainingOrderField, training {
@@ -258,77 +263,81 @@ order_by!(TrainingOrderBy, TrainingOrderField, training {
     UpdatedAt => UpdatedAt,
 });
 
-/// Input of `createTraining` (status starts PLANNED).
-#[derive(InputObject)]
-pub struct CreateTrainingInput {
-    /// Optional client-chosen UUID.
-    pub id: Option<Uuid>,
-    /// Title. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub title: String,
-    /// Topic.
-    pub topic: TrainingTopic,
-    /// Regency/city, Kemendagri code. At most 32 characters.
-    #[graphql(validator(chars_max_length = 32))]
-    pub regency_code: String,
-    /// Venue. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub venue: Option<String>,
-    /// First day.
-    pub starts_on: Date,
-    /// Last day.
-    pub ends_on: Date,
-    /// Seats, at least 1.
-    pub capacity: i32,
+inputs! {
+    /// Input of `createTraining` (status starts PLANNED).
+    CreateTrainingInput => NewTraining {
+        /// Optional client-chosen UUID.
+        id: Option<Uuid>,
+        /// Title. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        title: String,
+        /// Topic.
+        topic: TrainingTopic,
+        /// Regency/city, Kemendagri code. At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        regency_code: String,
+        /// Venue. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        venue: Option<String>,
+        /// First day.
+        starts_on: Date,
+        /// Last day.
+        ends_on: Date,
+        /// Seats, at least 1.
+        capacity: i32,
+    }
 }
 
-/// Input of `updateTraining`: an absent field keeps its value; an explicit `null` clears `venue`.
-#[derive(InputObject)]
-pub struct UpdateTrainingInput {
-    /// The record.
-    pub id: Uuid,
-    /// The version the client last read.
-    pub expected_version: i32,
-    /// Title. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub title: Option<String>,
-    /// Venue. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub venue: MaybeUndefined<String>,
-    /// First day.
-    pub starts_on: Option<Date>,
-    /// Last day.
-    pub ends_on: Option<Date>,
-    /// Seats; never below the seats taken.
-    pub capacity: Option<i32>,
+inputs! {
+    /// Input of `updateTraining`: an absent field keeps its value; an explicit `null` clears `venue`.
+    UpdateTrainingInput => TrainingChanges {
+        /// The record.
+        id: Uuid,
+        /// The version the client last read.
+        expected_version: i32,
+        /// Title. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        title: Option<String>,
+        /// Venue. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        venue: MaybeUndefined<String>,
+        /// First day.
+        starts_on: Option<Date>,
+        /// Last day.
+        ends_on: Option<Date>,
+        /// Seats; never below the seats taken.
+        capacity: Option<i32>,
+    }
 }
 
-/// Input of `enrollInTraining`.
-#[derive(InputObject)]
-pub struct EnrollInTrainingInput {
-    /// Optional client-chosen UUID.
-    pub id: Option<Uuid>,
-    /// The training (must be OPEN).
-    pub training_id: Uuid,
-    /// The beneficiary.
-    pub beneficiary_id: Uuid,
-    /// The business the training is for.
-    pub business_id: Option<Uuid>,
+inputs! {
+    /// Input of `enrollInTraining`.
+    EnrollInTrainingInput => NewEnrollment {
+        /// Optional client-chosen UUID.
+        id: Option<Uuid>,
+        /// The training (must be OPEN).
+        training_id: Uuid,
+        /// The beneficiary.
+        beneficiary_id: Uuid,
+        /// The business the training is for.
+        business_id: Option<Uuid>,
+    }
 }
 
-/// Input of `updateEnrollment`: an absent field keeps its value; an explicit `null` clears
-/// `businessId` or `certificateNo`.
-#[derive(InputObject)]
-pub struct UpdateEnrollmentInput {
-    /// The enrollment.
-    pub id: Uuid,
-    /// The version the client last read.
-    pub expected_version: i32,
-    /// The business the training is for (of the same beneficiary).
-    pub business_id: MaybeUndefined<Uuid>,
-    /// Certificate number. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub certificate_no: MaybeUndefined<String>,
+inputs! {
+    /// Input of `updateEnrollment`: an absent field keeps its value; an explicit `null` clears
+    /// `businessId` or `certificateNo`.
+    UpdateEnrollmentInput => EnrollmentChanges {
+        /// The enrollment.
+        id: Uuid,
+        /// The version the client last read.
+        expected_version: i32,
+        /// The business the training is for (of the same beneficiary).
+        business_id: MaybeUndefined<Uuid>,
+        /// Certificate number. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        certificate_no: MaybeUndefined<String>,
+    }
 }
 
 /// Input of `completeEnrollment`.
@@ -409,7 +418,7 @@ impl TrainingMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: CreateTrainingInput,
     ) -> async_graphql::Result<CreateTrainingPayload> {
-        CreateTrainingPayload::from_result(service::create(ctx.state()?, ctx.actor()?, input).await)
+        CreateTrainingPayload::from_result(service::create(ctx.state()?, ctx.actor()?, input.into()).await)
     }
 
     /// Changes a training's details. Needs `training:write` and an agency that owns training records.
@@ -419,7 +428,7 @@ impl TrainingMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateTrainingInput,
     ) -> async_graphql::Result<UpdateTrainingPayload> {
-        UpdateTrainingPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input).await)
+        UpdateTrainingPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input.into()).await)
     }
 
     /// Enrolls a beneficiary in an OPEN training; `CAPACITY_FULL` when no seat is left, also
@@ -430,7 +439,7 @@ impl TrainingMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: EnrollInTrainingInput,
     ) -> async_graphql::Result<EnrollInTrainingPayload> {
-        EnrollInTrainingPayload::from_result(service::enroll(ctx.db()?, ctx.actor()?, input).await)
+        EnrollInTrainingPayload::from_result(service::enroll(ctx.db()?, ctx.actor()?, input.into()).await)
     }
 
     /// Changes an enrollment's business or certificate number. Needs `training:write` and an agency that owns training-enrollment records.
@@ -440,7 +449,9 @@ impl TrainingMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateEnrollmentInput,
     ) -> async_graphql::Result<UpdateEnrollmentPayload> {
-        UpdateEnrollmentPayload::from_result(service::update_enrollment(ctx.db()?, ctx.actor()?, input).await)
+        UpdateEnrollmentPayload::from_result(
+            service::update_enrollment(ctx.db()?, ctx.actor()?, input.into()).await,
+        )
     }
 }
 

@@ -10,16 +10,14 @@ use entity::{
     training_enrollment as enrollment,
 };
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, ExprTrait, Order,
-    QueryFilter, TransactionTrait,
-    sea_query::{Expr, Func},
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    ExprTrait, Order, QueryFilter, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use super::{
-    CreateTrainingInput, EnrollInTrainingInput, EnrollmentStatus, TrainingFilter, TrainingStatus,
-    UpdateEnrollmentInput, UpdateTrainingInput,
+    EnrollmentChanges, EnrollmentStatus, NewEnrollment, NewTraining, TrainingChanges, TrainingCriteria,
+    TrainingStatus,
 };
 use crate::{
     auth::Actor,
@@ -28,7 +26,7 @@ use crate::{
     events,
     events::CaseAction,
     moves::{Move, StatusChange},
-    page::{Rows, contains_pattern, paginate},
+    page::{Listing, Narrow, Rows, paginate},
     records::{self, Moving, existing_for_retry, find_visible, require_region, wire, within_regions},
 };
 
@@ -72,36 +70,17 @@ async fn organised_enrollment(
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    filter: TrainingFilter,
-    order_by: Option<super::TrainingOrderBy>,
-    first: Option<i32>,
-    after: Option<String>,
+    listing: Listing<TrainingCriteria, Column>,
 ) -> Result<Rows<Entity>, ServiceError> {
-    let mut select = within_regions(Entity::find(), actor);
-    if let Some(codes) = filter.regency_codes {
-        select = select.filter(Column::RegencyCode.is_in(codes));
-    }
-    if let Some(t) = filter.topics {
-        select = select.filter(Column::Topic.is_in(t.into_iter().map(wire)));
-    }
-    if let Some(s) = filter.statuses {
-        select = select.filter(Column::Status.is_in(s.into_iter().map(wire)));
-    }
-    if let Some(a) = filter.organiser_agency {
-        select = select.filter(Column::OrganiserAgency.eq(a));
-    }
-    if let Some(d) = filter.starts_from {
-        select = select.filter(Column::StartsOn.gte(d.0));
-    }
-    if let Some(d) = filter.starts_to {
-        select = select.filter(Column::StartsOn.lte(d.0));
-    }
-    if let Some(text) = filter.title_contains.filter(|t| !t.trim().is_empty()) {
-        select = select
-            .filter(Expr::expr(Func::lower(Expr::col(Column::Title))).like(contains_pattern(text.trim())));
-    }
-    let order = order_by.map(|o| o.column()).unwrap_or((Column::StartsOn, Order::Asc));
-    paginate(db, select, order, first, after).await
+    let Listing { filter: f, paging } = listing;
+    let select = within_regions(Entity::find(), actor)
+        .one_of(Column::RegencyCode, f.regency_codes)
+        .one_of_enum(Column::Topic, f.topics)
+        .one_of_enum(Column::Status, f.statuses)
+        .equal(Column::OrganiserAgency, f.organiser_agency)
+        .between(Column::StartsOn, f.starts_from, f.starts_to)
+        .containing(Column::Title, f.title_contains);
+    paginate(db, select, paging, (Column::StartsOn, Order::Asc)).await
 }
 
 /// Plans a training in a region the caller may write.
@@ -109,7 +88,7 @@ pub async fn list(
 pub async fn create(
     state: &AppState,
     actor: &Actor,
-    input: CreateTrainingInput,
+    input: NewTraining,
 ) -> Result<training::Model, ServiceError> {
     let mut problems = crate::error::Problems::default();
     if input.title.trim().is_empty() {
@@ -118,7 +97,7 @@ pub async fn create(
     if input.capacity < 1 {
         problems.push(ServiceError::validation("capacity", "capacity must be at least 1"));
     }
-    if input.ends_on.0 < input.starts_on.0 {
+    if input.ends_on < input.starts_on {
         problems.push(ServiceError::validation("endsOn", "a training cannot end before it starts"));
     }
     problems.check(state.regions.check_regency("regencyCode", &input.regency_code));
@@ -136,8 +115,8 @@ pub async fn create(
         topic: Set(wire(input.topic)),
         regency_code: Set(input.regency_code),
         venue: Set(input.venue),
-        starts_on: Set(input.starts_on.0),
-        ends_on: Set(input.ends_on.0),
+        starts_on: Set(input.starts_on),
+        ends_on: Set(input.ends_on),
         capacity: Set(input.capacity),
         seats_taken: Set(0),
         status: Set(wire(TrainingStatus::Planned)),
@@ -153,7 +132,7 @@ pub async fn create(
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: UpdateTrainingInput,
+    input: TrainingChanges,
 ) -> Result<training::Model, ServiceError> {
     let txn = db.begin().await?;
     let before = records::load_authorized::<Entity>(&txn, actor, input.id, input.expected_version, |t| {
@@ -167,11 +146,11 @@ pub async fn update(
         }
         active.title = Set(v);
     }
-    if let Some(v) = input.venue.into() {
+    if let Some(v) = input.venue.change() {
         active.venue = Set(v);
     }
-    let starts = input.starts_on.map(|d| d.0).unwrap_or(before.starts_on);
-    let ends = input.ends_on.map(|d| d.0).unwrap_or(before.ends_on);
+    let starts = input.starts_on.unwrap_or(before.starts_on);
+    let ends = input.ends_on.unwrap_or(before.ends_on);
     if ends < starts {
         return Err(ServiceError::validation("endsOn", "a training cannot end before it starts"));
     }
@@ -233,7 +212,7 @@ async fn move_seat(txn: &DatabaseTransaction, training_id: Uuid, take: bool) -> 
 pub async fn enroll(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: EnrollInTrainingInput,
+    input: NewEnrollment,
 ) -> Result<enrollment::Model, ServiceError> {
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
@@ -301,12 +280,12 @@ pub async fn enroll(
 pub async fn update_enrollment(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: UpdateEnrollmentInput,
+    input: EnrollmentChanges,
 ) -> Result<enrollment::Model, ServiceError> {
     let txn = db.begin().await?;
     let before = organised_enrollment(&txn, actor, input.id, input.expected_version).await?;
     let mut active = enrollment::ActiveModel::default();
-    if let Some(business_id) = Option::<Option<Uuid>>::from(input.business_id) {
+    if let Some(business_id) = input.business_id.change() {
         if let Some(business_id) = business_id {
             let biz = find_visible::<business::Entity>(&txn, actor, business_id)
                 .await
@@ -320,7 +299,7 @@ pub async fn update_enrollment(
         }
         active.business_id = Set(business_id);
     }
-    if let Some(cert) = Option::<Option<String>>::from(input.certificate_no) {
+    if let Some(cert) = input.certificate_no.change() {
         // A completed enrollment's certificate is the evidence of the training: it can be
         // corrected, not removed.
         if cert.is_none()

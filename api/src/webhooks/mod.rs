@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{RequireScope, Scope},
+    command::inputs,
     context::ContextExt,
     error::{gql, payload},
     events::CaseEventFilter,
@@ -202,30 +203,32 @@ impl WebhookDeliveryNode {
     }
 }
 
-/// Input of `registerWebhook`.
-#[derive(InputObject)]
-pub struct RegisterWebhookInput {
-    /// Target URL, http or https. At most 2000 characters.
-    #[graphql(validator(chars_max_length = 2000))]
-    pub url: String,
-    /// Shared secret for the HMAC-SHA256 signature, at least 16 characters. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub secret: String,
-    /// Which events; the token's scopes and regions limit them further.
-    pub filter: Option<CaseEventFilter>,
-    /// Start after this sequence (replays the history after it); default: from now on. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub after: Option<String>,
+inputs! {
+    /// Input of `registerWebhook`.
+    RegisterWebhookInput => NewWebhook {
+        /// Target URL, http or https. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        url: String,
+        /// Shared secret for the HMAC-SHA256 signature, at least 16 characters. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        secret: String,
+        /// Which events; the token's scopes and regions limit them further.
+        filter: Option<CaseEventFilter>,
+        /// Start after this sequence (replays the history after it); default: from now on. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        after: Option<String>,
+    }
 }
 
-/// Input of `replayWebhook`.
-#[derive(InputObject)]
-pub struct ReplayWebhookInput {
-    /// The webhook.
-    pub id: Uuid,
-    /// Deliver again every event after this sequence; also re-enables a disabled webhook. At most 200 characters.
-    #[graphql(validator(chars_max_length = 200))]
-    pub after: String,
+inputs! {
+    /// Input of `replayWebhook`.
+    ReplayWebhookInput => Replay {
+        /// The webhook.
+        id: Uuid,
+        /// Deliver again every event after this sequence; also re-enables a disabled webhook. At most 200 characters.
+        #[graphql(validator(chars_max_length = 200))]
+        after: String,
+    }
 }
 
 /// Input of `disableWebhook`.
@@ -278,7 +281,7 @@ impl WebhookMutation {
     ) -> async_graphql::Result<WebhookPayload> {
         let state = ctx.state()?;
         let actor = ctx.actor()?;
-        WebhookPayload::from_result(register(state, actor, input).await)
+        WebhookPayload::from_result(register(state, actor, input.into()).await)
     }
 
     /// Delivers again every event after a sequence, and re-enables a disabled webhook.
@@ -290,7 +293,7 @@ impl WebhookMutation {
         #[graphql(desc = "What to do; see the input type's fields.")] input: ReplayWebhookInput,
     ) -> async_graphql::Result<WebhookPayload> {
         let (state, actor) = (ctx.state()?, ctx.actor()?);
-        WebhookPayload::from_result(replay(state, actor, input).await)
+        WebhookPayload::from_result(replay(state, actor, input.into()).await)
     }
 
     /// Stops deliveries to a webhook (replayWebhook starts them again). Needs `events:subscribe`.

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{RegisterWebhookInput, ReplayWebhookInput, WebhookSettings, check_target, worker::holder};
+use super::{NewWebhook, Replay, WebhookSettings, check_target, worker::holder};
 use crate::{
     auth::{Actor, Scope},
     context::AppState,
@@ -99,7 +99,7 @@ pub(crate) async fn check_room(
 pub(crate) async fn replay(
     state: &AppState,
     actor: &Actor,
-    input: ReplayWebhookInput,
+    input: Replay,
 ) -> Result<webhook::Model, ServiceError> {
     let cursor = cursor_of(&input.after)?;
     let hook = own(&state.db, actor, input.id).await?;
@@ -137,7 +137,7 @@ pub(crate) async fn replay(
 pub(crate) async fn register(
     state: &AppState,
     actor: &Actor,
-    input: RegisterWebhookInput,
+    input: NewWebhook,
 ) -> Result<webhook::Model, ServiceError> {
     if input.secret.chars().count() < 16 {
         return Err(ServiceError::validation("secret", "the secret must be at least 16 characters"));
@@ -226,5 +226,6 @@ pub async fn deliveries(
 ) -> Result<crate::page::Rows<entity::webhook_delivery::Entity>, ServiceError> {
     use entity::webhook_delivery::{Column, Entity};
     let select = Entity::find().filter(Column::WebhookId.eq(webhook));
-    crate::page::paginate(db, select, (Column::AttemptedAt, sea_orm::Order::Desc), first, after).await
+    let paging = crate::page::Paging { order: None, first, after };
+    crate::page::paginate(db, select, paging, (Column::AttemptedAt, sea_orm::Order::Desc)).await
 }
