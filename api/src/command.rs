@@ -163,3 +163,48 @@ macro_rules! inputs {
     )+};
 }
 pub(crate) use inputs;
+
+/// Declares a mutation object whose mutations each convert their input into a command, call a
+/// service `(state, actor, command)` and answer with the payload (expected failures as
+/// `userErrors`). Lifecycle moves are declared with `moves!` instead.
+///
+/// ```ignore
+/// mutations! {
+///     /// Business mutations.
+///     BusinessMutation;
+///     /// Proposes a business.
+///     create_business(CreateBusinessInput) -> CreateBusinessPayload = service::create,
+///         guard = "RequireWrite(EntityType::Business)";
+/// }
+/// ```
+macro_rules! mutations {
+    (
+        $(#[$object_doc:meta])*
+        $object:ident;
+        $(
+            $(#[$doc:meta])*
+            $field:ident($input:ty) -> $payload:ident = $service:path, guard = $guard:tt;
+        )+
+    ) => {
+        $(#[$object_doc])*
+        #[derive(Default)]
+        pub struct $object;
+
+        #[async_graphql::Object]
+        impl $object {
+            $(
+                $(#[$doc])*
+                #[graphql(guard = $guard)]
+                async fn $field(
+                    &self,
+                    ctx: &async_graphql::Context<'_>,
+                    #[graphql(desc = "What to do; see the input type's fields.")] input: $input,
+                ) -> async_graphql::Result<$payload> {
+                    use $crate::context::ContextExt;
+                    $payload::from_result($service(ctx.state()?, ctx.actor()?, input.into()).await)
+                }
+            )+
+        }
+    };
+}
+pub(crate) use mutations;

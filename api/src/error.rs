@@ -269,9 +269,9 @@ pub struct UserWarning {
     pub message: String,
 }
 
-/// Declares a mutation payload type: the record (null when refused), `userErrors` and `warnings`.
+/// Declares mutation payload types: the record (null when refused), `userErrors` and `warnings`.
 macro_rules! payload {
-    ($(#[$doc:meta])* $name:ident { $field:ident : $ty:ty }) => {
+    ($($(#[$doc:meta])* $name:ident { $field:ident : $ty:ty });+ $(;)?) => {$(
         $(#[$doc])*
         #[derive(async_graphql::SimpleObject)]
         pub struct $name {
@@ -313,7 +313,7 @@ macro_rules! payload {
                 }
             }
         }
-    };
+    )+};
 }
 pub(crate) use payload;
 

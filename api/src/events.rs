@@ -131,6 +131,7 @@ pub async fn record<R: CaseRecord>(
     action: CaseAction,
     from_status: Option<&str>,
     fields: &[&str],
+    reason: Option<&str>,
 ) -> Result<(), ServiceError> {
     let entity_type: &'static str = R::ENTITY_TYPE.into();
     let event = case_event::ActiveModel {
@@ -142,10 +143,11 @@ pub async fn record<R: CaseRecord>(
         from_status: Set(from_status.map(str::to_owned)),
         to_status: Set(record.status().map(str::to_owned)),
         changed_fields: Set(serde_json::to_string(fields).unwrap_or_else(|_| "[]".into())),
-        reason: Set(fields
-            .contains(&"statusReason")
-            .then(|| record.status_reason().map(str::to_owned))
-            .flatten()),
+        // The reason of an ending move is the record's new `statusReason`; a refusal that leaves
+        // the status (a rejected closure) gives its own.
+        reason: Set(reason
+            .or_else(|| fields.contains(&"statusReason").then(|| record.status_reason()).flatten())
+            .map(str::to_owned)),
         actor_agency: Set(actor.agency.clone()),
         actor_client: Set(actor.client.clone()),
         regency_code: Set(record.regency_code().to_owned()),

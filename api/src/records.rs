@@ -346,7 +346,7 @@ where
     active.set(E::CREATED_AT, Value::from(now));
     active.set(E::UPDATED_AT, Value::from(now));
     let model = active.insert(txn).await?;
-    events::record(txn, actor, &model, crate::events::CaseAction::Created, None, &["*"]).await?;
+    events::record(txn, actor, &model, crate::events::CaseAction::Created, None, &["*"], None).await?;
     Ok(model)
 }
 
@@ -438,11 +438,38 @@ where
     E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
     A: ActiveModelTrait<Entity = E> + Send,
 {
+    update_for::<E, A>(txn, actor, before, active, action, None).await
+}
+
+/// The reason of a move that ends or refuses something: required, not blank, trimmed.
+pub fn required_reason(reason: Option<&str>) -> Result<&str, ServiceError> {
+    reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| ServiceError::validation("reason", "this move needs a reason"))
+}
+
+/// [`update`] for a refusal that leaves the status as it is (a rejected closure): `reason` goes
+/// to the case event.
+pub async fn update_for<E, A>(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    before: &E::Model,
+    active: A,
+    action: crate::events::CaseAction,
+    reason: Option<&str>,
+) -> Result<E::Model, ServiceError>
+where
+    E: CaseEntity,
+    E::Model: CaseRecord,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+    A: ActiveModelTrait<Entity = E> + Send,
+{
     // The event's `changedFields` are the columns the write sets, by their GraphQL names.
     let fields = changed_fields::<E, A>(&active);
     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
     let after = compare_and_set::<E, A>(txn, before.id(), before.version(), active).await?;
-    events::record(txn, actor, &after, action, before.status(), &fields).await?;
+    events::record(txn, actor, &after, action, before.status(), &fields, reason).await?;
     Ok(after)
 }
 
@@ -526,11 +553,7 @@ where
         let mut active = A::default();
         active.set(status, Value::from(wire(to.to)));
         if to.ends {
-            let reason = change.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
-            let Some(reason) = reason else {
-                return Err(ServiceError::validation("reason", "this move needs a reason"));
-            };
-            active.set(status_reason, Value::from(reason));
+            active.set(status_reason, Value::from(required_reason(change.reason.as_deref())?));
         }
         Ok(Self { txn, before, active })
     }

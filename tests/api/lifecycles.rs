@@ -668,8 +668,19 @@ async fn a_visit_proposes_a_closure_that_only_the_owning_agency_confirms_or_reje
         Some("FORBIDDEN"),
         "the volunteer cannot confirm: {body}"
     );
-    let reject = "mutation($i: StatusChangeInput!) { rejectBusinessClosure(input: $i) { business { status closureProposedByVisitId } userErrors { code } } }";
-    let body = app.gql(&dinsos, reject, json!({ "i": { "id": business, "expectedVersion": version } })).await;
+    let reject = "mutation($i: StatusChangeWithReasonInput!) { rejectBusinessClosure(input: $i) { business { status closureProposedByVisitId } userErrors { code field } } }";
+    let body = app
+        .gql(&dinsos, reject, json!({ "i": { "id": business, "expectedVersion": version, "reason": " " } }))
+        .await;
+    assert_eq!(
+        body["data"]["rejectBusinessClosure"]["userErrors"][0]["field"],
+        json!(["reason"]),
+        "a blank reason: {body}"
+    );
+    let why = "Usaha masih buka, pemilik sedang sakit";
+    let body = app
+        .gql(&dinsos, reject, json!({ "i": { "id": business, "expectedVersion": version, "reason": why } }))
+        .await;
     assert_eq!(body["data"]["rejectBusinessClosure"]["business"]["status"], "RUNNING", "{body}");
     assert!(body["data"]["rejectBusinessClosure"]["business"]["closureProposedByVisitId"].is_null());
 
@@ -680,10 +691,20 @@ async fn a_visit_proposes_a_closure_that_only_the_owning_agency_confirms_or_reje
     let events = app
         .gql(
             &app.admin(),
-            "query($id: UUID!) { caseEvents(filter: {entityId: $id}) { nodes { action } } }",
+            "query($id: UUID!) { caseEvents(filter: {entityId: $id}) { nodes { action reason } } }",
             json!({ "id": business }),
         )
         .await;
+    let rejected = events["data"]["caseEvents"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|n| n["action"] == "CLOSURE_REJECTED");
+    assert_eq!(
+        rejected.map(|n| n["reason"].clone()),
+        Some(json!(why)),
+        "the rejection keeps its reason: {events}"
+    );
     let actions: Vec<Value> = events["data"]["caseEvents"]["nodes"]
         .as_array()
         .into_iter()

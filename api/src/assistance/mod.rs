@@ -11,8 +11,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     beneficiary::{Beneficiary, DecileSource},
-    command::{inputs, plain_as_is},
-    context::ContextExt,
+    command::{inputs, mutations, plain_as_is},
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeWithReasonInput, moves},
@@ -227,18 +226,14 @@ pub struct DisburseAssistanceInput {
     pub disbursed_on: Option<Date>,
 }
 
-payload!(
+payload! {
     /// Result of `createAssistance`.
-    CreateAssistancePayload { assistance: Assistance }
-);
-payload!(
+    CreateAssistancePayload { assistance: Assistance };
     /// Result of `updateAssistance`.
-    UpdateAssistancePayload { assistance: Assistance }
-);
-payload!(
+    UpdateAssistancePayload { assistance: Assistance };
     /// Result of an assistance lifecycle move.
-    ChangeAssistanceStatusPayload { assistance: Assistance }
-);
+    ChangeAssistanceStatusPayload { assistance: Assistance };
+}
 
 queries! {
     /// Assistance queries.
@@ -249,31 +244,15 @@ queries! {
     assistances(AssistanceFilter, AssistanceOrderBy) = service::list;
 }
 
-/// Assistance mutations.
-#[derive(Default)]
-pub struct AssistanceMutation;
-
-#[Object]
-impl AssistanceMutation {
+mutations! {
+    /// Assistance mutations.
+    AssistanceMutation;
     /// Plans assistance; a starter package checks deciles 1–5 and one per year. Needs `assistance:write` and an agency that owns assistance records.
-    #[graphql(guard = "RequireWrite(EntityType::Assistance)")]
-    async fn create_assistance(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateAssistanceInput,
-    ) -> async_graphql::Result<CreateAssistancePayload> {
-        CreateAssistancePayload::from_result(service::create(ctx.state()?, ctx.actor()?, input.into()).await)
-    }
-
+    create_assistance(CreateAssistanceInput) -> CreateAssistancePayload = service::create,
+        guard = "RequireWrite(EntityType::Assistance)";
     /// Changes planned assistance. Needs `assistance:write` and an agency that owns assistance records.
-    #[graphql(guard = "RequireWrite(EntityType::Assistance)")]
-    async fn update_assistance(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateAssistanceInput,
-    ) -> async_graphql::Result<UpdateAssistancePayload> {
-        UpdateAssistancePayload::from_result(service::update(ctx.db()?, ctx.actor()?, input.into()).await)
-    }
+    update_assistance(UpdateAssistanceInput) -> UpdateAssistancePayload = service::update,
+        guard = "RequireWrite(EntityType::Assistance)";
 }
 
 moves! {

@@ -6,8 +6,7 @@ use entity::{
     beneficiary,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -117,10 +116,11 @@ pub async fn create(
 /// Changes planned assistance; disbursed or cancelled records are history and stay as they are.
 #[tracing::instrument(level = "debug", skip_all, name = "assistance::update")]
 pub async fn update(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
     input: AssistanceChanges,
 ) -> Result<assistance::Model, ServiceError> {
+    let db = &state.db;
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     records::require_editable(&before.status, &[AssistanceStatus::Planned])?;

@@ -376,18 +376,14 @@ inputs! {
     }
 }
 
-payload!(
+payload! {
     /// Result of `createBeneficiary`.
-    CreateBeneficiaryPayload { beneficiary: Beneficiary }
-);
-payload!(
+    CreateBeneficiaryPayload { beneficiary: Beneficiary };
     /// Result of `updateBeneficiary`.
-    UpdateBeneficiaryPayload { beneficiary: Beneficiary }
-);
-payload!(
+    UpdateBeneficiaryPayload { beneficiary: Beneficiary };
     /// Result of a beneficiary lifecycle move.
-    ChangeBeneficiaryStatusPayload { beneficiary: Beneficiary }
-);
+    ChangeBeneficiaryStatusPayload { beneficiary: Beneficiary };
+}
 
 queries! {
     /// Beneficiary queries.

@@ -12,8 +12,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     beneficiary::Beneficiary,
-    command::{inputs, plain_as_is},
-    context::ContextExt,
+    command::{inputs, mutations, plain_as_is},
     error::payload,
     loaders::Loaders,
     loan::LoanApplication,
@@ -323,18 +322,14 @@ pub struct StartBusinessInput {
     pub started_on: Option<Date>,
 }
 
-payload!(
+payload! {
     /// Result of `createBusiness`.
-    CreateBusinessPayload { business: Business }
-);
-payload!(
+    CreateBusinessPayload { business: Business };
     /// Result of `updateBusiness`.
-    UpdateBusinessPayload { business: Business }
-);
-payload!(
+    UpdateBusinessPayload { business: Business };
     /// Result of a business lifecycle move.
-    ChangeBusinessStatusPayload { business: Business }
-);
+    ChangeBusinessStatusPayload { business: Business };
+}
 
 queries! {
     /// Business queries.
@@ -345,48 +340,21 @@ queries! {
     businesses(BusinessFilter, BusinessOrderBy) = service::list;
 }
 
-/// Business mutations.
-#[derive(Default)]
-pub struct BusinessMutation;
-
-#[Object]
-impl BusinessMutation {
+mutations! {
+    /// Business mutations.
+    BusinessMutation;
     /// Proposes a business for a beneficiary (PROPOSED). Needs `business:write` and an agency that owns business records.
-    #[graphql(guard = "RequireWrite(EntityType::Business)")]
-    async fn create_business(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateBusinessInput,
-    ) -> async_graphql::Result<CreateBusinessPayload> {
-        CreateBusinessPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input.into()).await)
-    }
-
+    create_business(CreateBusinessInput) -> CreateBusinessPayload = service::create,
+        guard = "RequireWrite(EntityType::Business)";
     /// Changes a business's details. Needs `business:write`; an agency that does not own
     /// businesses (e.g. DISPERINDAGKOP) may change only the development fields: `nib`,
     /// `monthlyRevenue`, `workers`, `leadAgency`.
-    #[graphql(guard = "RequireScope(Scope::BusinessWrite)")]
-    async fn update_business(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateBusinessInput,
-    ) -> async_graphql::Result<UpdateBusinessPayload> {
-        let actor = ctx.actor()?;
-        let owner = ctx.state()?.policy.owns(&actor.agency, EntityType::Business);
-        UpdateBusinessPayload::from_result(service::update(ctx.db()?, actor, owner, input.into()).await)
-    }
-
-    /// Rejects a closure a monitoring visit proposed; the business stays as it is.
-    /// Needs `business:write` and an agency that owns business records.
-    #[graphql(guard = "RequireWrite(EntityType::Business)")]
-    async fn reject_business_closure(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: StatusChangeInput,
-    ) -> async_graphql::Result<ChangeBusinessStatusPayload> {
-        ChangeBusinessStatusPayload::from_result(
-            service::reject_closure(ctx.db()?, ctx.actor()?, input.id, input.expected_version).await,
-        )
-    }
+    update_business(UpdateBusinessInput) -> UpdateBusinessPayload = service::update,
+        guard = "RequireScope(Scope::BusinessWrite)";
+    /// Rejects a closure a monitoring visit proposed, with a reason (kept in the case event); the
+    /// business stays as it is. Needs `business:write` and an agency that owns business records.
+    reject_business_closure(StatusChangeWithReasonInput) -> ChangeBusinessStatusPayload = service::reject_closure,
+        guard = "RequireWrite(EntityType::Business)";
 }
 
 moves! {

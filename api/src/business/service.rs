@@ -6,8 +6,7 @@ use entity::{
     business::{self, ActiveModel, Column, Entity},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -64,10 +63,11 @@ fn check_fields(name: Option<&str>, revenue: Option<i64>, workers: Option<i32>) 
 /// Proposes a business for a beneficiary the caller can see.
 #[tracing::instrument(level = "debug", skip_all, name = "business::create")]
 pub async fn create(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
     input: NewBusiness,
 ) -> Result<business::Model, ServiceError> {
+    let db = &state.db;
     check_fields(Some(&input.name), input.monthly_revenue, Some(input.workers))?;
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
@@ -105,11 +105,12 @@ pub async fn create(
 /// Changes a business's details.
 #[tracing::instrument(level = "debug", skip_all, name = "business::update")]
 pub async fn update(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
-    owner: bool,
     input: BusinessChanges,
 ) -> Result<business::Model, ServiceError> {
+    let db = &state.db;
+    let owner = state.policy.owns(&actor.agency, crate::records::EntityType::Business);
     if !owner && (input.name.is_some() || input.sector.is_some() || !input.stop_cause.is_keep()) {
         return Err(ServiceError::Forbidden(format!(
             "{} may change only a business's development fields (nib, monthlyRevenue, workers, leadAgency)",
@@ -185,13 +186,13 @@ pub async fn change_status(
 /// The owning agency rejects a closure a field visit proposed: the business stays as it is.
 #[tracing::instrument(level = "debug", skip_all, name = "business::reject_closure")]
 pub async fn reject_closure(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
-    id: Uuid,
-    expected_version: i32,
+    change: StatusChange,
 ) -> Result<business::Model, ServiceError> {
-    let txn = db.begin().await?;
-    let before = records::load_for_write::<Entity>(&txn, actor, id, expected_version).await?;
+    let reason = records::required_reason(change.reason.as_deref())?;
+    let txn = state.db.begin().await?;
+    let before = records::load_for_write::<Entity>(&txn, actor, change.id, change.expected_version).await?;
     if before.closure_proposed_by_visit.is_none() {
         return Err(ServiceError::validation("id", "no closure is proposed for this business"));
     }
@@ -200,8 +201,15 @@ pub async fn reject_closure(
         closure_proposed_on: Set(None),
         ..Default::default()
     };
-    let after =
-        records::update::<Entity, _>(&txn, actor, &before, change, CaseAction::ClosureRejected).await?;
+    let after = records::update_for::<Entity, _>(
+        &txn,
+        actor,
+        &before,
+        change,
+        CaseAction::ClosureRejected,
+        Some(reason),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -11,8 +11,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     beneficiary::Beneficiary,
-    command::{inputs, plain_as_is},
-    context::ContextExt,
+    command::{inputs, mutations, plain_as_is},
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
@@ -240,18 +239,14 @@ inputs! {
     }
 }
 
-payload!(
+payload! {
     /// Result of `updateInfrastructureRequest`.
-    UpdateInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest }
-);
-payload!(
+    UpdateInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest };
     /// Result of `createInfrastructureRequest`.
-    CreateInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest }
-);
-payload!(
+    CreateInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest };
     /// Result of an infrastructure-request change.
-    ChangeInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest }
-);
+    ChangeInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest };
+}
 
 queries! {
     /// Infrastructure queries.
@@ -262,35 +257,15 @@ queries! {
     infrastructure_requests(InfrastructureRequestFilter, InfrastructureRequestOrderBy) = service::list;
 }
 
-/// Infrastructure mutations.
-#[derive(Default)]
-pub struct InfrastructureMutation;
-
-#[Object]
-impl InfrastructureMutation {
+mutations! {
+    /// Infrastructure mutations.
+    InfrastructureMutation;
     /// Submits a request for a household. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
-    #[graphql(guard = "RequireWrite(EntityType::InfrastructureRequest)")]
-    async fn create_infrastructure_request(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateInfrastructureRequestInput,
-    ) -> async_graphql::Result<CreateInfrastructureRequestPayload> {
-        CreateInfrastructureRequestPayload::from_result(
-            service::create(ctx.db()?, ctx.actor()?, input.into()).await,
-        )
-    }
-
+    create_infrastructure_request(CreateInfrastructureRequestInput) -> CreateInfrastructureRequestPayload = service::create,
+        guard = "RequireWrite(EntityType::InfrastructureRequest)";
     /// Changes a request's details while SUBMITTED or SURVEYED. Needs `infrastructure:write` and an agency that owns infrastructure-request records.
-    #[graphql(guard = "RequireWrite(EntityType::InfrastructureRequest)")]
-    async fn update_infrastructure_request(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateInfrastructureRequestInput,
-    ) -> async_graphql::Result<UpdateInfrastructureRequestPayload> {
-        UpdateInfrastructureRequestPayload::from_result(
-            service::update(ctx.db()?, ctx.actor()?, input.into()).await,
-        )
-    }
+    update_infrastructure_request(UpdateInfrastructureRequestInput) -> UpdateInfrastructureRequestPayload = service::update,
+        guard = "RequireWrite(EntityType::InfrastructureRequest)";
 }
 
 moves! {

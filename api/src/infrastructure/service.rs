@@ -4,7 +4,7 @@ use entity::{
     beneficiary,
     infrastructure_request::{self, ActiveModel, Column, Entity},
 };
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, Order, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Order, TransactionTrait};
 use uuid::Uuid;
 
 use super::{
@@ -50,10 +50,11 @@ pub async fn list(
 /// Submits a request for a household the caller can see.
 #[tracing::instrument(level = "debug", skip_all, name = "infrastructure::create")]
 pub async fn create(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
     input: NewInfrastructureRequest,
 ) -> Result<infrastructure_request::Model, ServiceError> {
+    let db = &state.db;
     if input.estimated_cost.is_some_and(|c| c < 0) {
         return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
     }
@@ -90,10 +91,11 @@ pub async fn create(
 /// Changes a request's details before the decision; decided requests are history.
 #[tracing::instrument(level = "debug", skip_all, name = "infrastructure::update")]
 pub async fn update(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
     input: InfrastructureChanges,
 ) -> Result<infrastructure_request::Model, ServiceError> {
+    let db = &state.db;
     let txn = db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     records::require_editable(

@@ -10,8 +10,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     business::Business,
-    command::{inputs, plain_as_is},
-    context::ContextExt,
+    command::{inputs, mutations, plain_as_is},
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
@@ -231,18 +230,14 @@ pub struct ApproveLoanInput {
     pub reason: Option<String>,
 }
 
-payload!(
+payload! {
     /// Result of `createLoanApplication`.
-    CreateLoanApplicationPayload { loan_application: LoanApplication }
-);
-payload!(
+    CreateLoanApplicationPayload { loan_application: LoanApplication };
     /// Result of `updateLoanApplication`.
-    UpdateLoanApplicationPayload { loan_application: LoanApplication }
-);
-payload!(
+    UpdateLoanApplicationPayload { loan_application: LoanApplication };
     /// Result of a loan lifecycle move.
-    ChangeLoanStatusPayload { loan_application: LoanApplication }
-);
+    ChangeLoanStatusPayload { loan_application: LoanApplication };
+}
 
 queries! {
     /// Loan queries.
@@ -253,35 +248,15 @@ queries! {
     loan_applications(LoanApplicationFilter, LoanApplicationOrderBy) = service::list;
 }
 
-/// Loan mutations.
-#[derive(Default)]
-pub struct LoanMutation;
-
-#[Object]
-impl LoanMutation {
+mutations! {
+    /// Loan mutations.
+    LoanMutation;
     /// Drafts a loan application within the product's limit. Needs `loan:write` and an agency that owns loan-application records.
-    #[graphql(guard = "RequireWrite(EntityType::LoanApplication)")]
-    async fn create_loan_application(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateLoanApplicationInput,
-    ) -> async_graphql::Result<CreateLoanApplicationPayload> {
-        CreateLoanApplicationPayload::from_result(
-            service::create(ctx.state()?, ctx.actor()?, input.into()).await,
-        )
-    }
-
+    create_loan_application(CreateLoanApplicationInput) -> CreateLoanApplicationPayload = service::create,
+        guard = "RequireWrite(EntityType::LoanApplication)";
     /// Changes a draft. Needs `loan:write` and an agency that owns loan-application records.
-    #[graphql(guard = "RequireWrite(EntityType::LoanApplication)")]
-    async fn update_loan_application(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateLoanApplicationInput,
-    ) -> async_graphql::Result<UpdateLoanApplicationPayload> {
-        UpdateLoanApplicationPayload::from_result(
-            service::update(ctx.state()?, ctx.actor()?, input.into()).await,
-        )
-    }
+    update_loan_application(UpdateLoanApplicationInput) -> UpdateLoanApplicationPayload = service::update,
+        guard = "RequireWrite(EntityType::LoanApplication)";
 }
 
 moves! {

@@ -10,8 +10,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     business::Business,
-    command::{inputs, plain_as_is},
-    context::ContextExt,
+    command::{inputs, mutations, plain_as_is},
     error::payload,
     loaders::Loaders,
     page::{Page, order_by, queries},
@@ -227,22 +226,11 @@ queries! {
     monitoring_visits(MonitoringVisitFilter, MonitoringVisitOrderBy) = service::list;
 }
 
-/// Monitoring mutations.
-#[derive(Default)]
-pub struct MonitoringMutation;
-
-#[Object]
-impl MonitoringMutation {
+mutations! {
+    /// Monitoring mutations.
+    MonitoringMutation;
     /// Records a visit; observing STALLED or CLOSED moves the business there in the same
     /// transaction. Needs `monitoring:write` and an agency that owns monitoring-visit records.
-    #[graphql(guard = "RequireWrite(EntityType::MonitoringVisit)")]
-    async fn record_monitoring_visit(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: RecordMonitoringVisitInput,
-    ) -> async_graphql::Result<RecordMonitoringVisitPayload> {
-        RecordMonitoringVisitPayload::from_result(
-            service::record(ctx.db()?, ctx.actor()?, input.into()).await,
-        )
-    }
+    record_monitoring_visit(RecordMonitoringVisitInput) -> RecordMonitoringVisitPayload = service::record,
+        guard = "RequireWrite(EntityType::MonitoringVisit)";
 }

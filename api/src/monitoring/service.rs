@@ -5,13 +5,14 @@ use entity::{
     business,
     monitoring_visit::{self, ActiveModel, Column, Entity},
 };
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
 use uuid::Uuid;
 
 use super::{NewVisit, ObservedStatus, VisitCriteria};
 use crate::{
     auth::Actor,
     business::BusinessStatus,
+    context::AppState,
     error::ServiceError,
     events::CaseAction,
     page::{Listing, Narrow, Rows, paginate},
@@ -40,10 +41,11 @@ pub async fn list(
 /// proposed to the owning agency — each with its event, in one transaction.
 #[tracing::instrument(level = "debug", skip_all, name = "monitoring::record")]
 pub async fn record(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
     input: NewVisit,
 ) -> Result<monitoring_visit::Model, ServiceError> {
+    let db = &state.db;
     let mut problems = crate::error::Problems::default();
     if input.volunteer_name.trim().is_empty() {
         problems.push(ServiceError::validation("volunteerName", "the volunteer's name is required"));

@@ -11,7 +11,7 @@ use crate::{
     auth::{RequireScope, Scope},
     beneficiary::Beneficiary,
     business::Business,
-    command::{inputs, plain_as_is},
+    command::{inputs, mutations, plain_as_is},
     context::ContextExt,
     error::gql,
     error::payload,
@@ -264,18 +264,14 @@ pub struct CompleteReferralInput {
     pub note: Option<String>,
 }
 
-payload!(
+payload! {
     /// Result of `updateReferral`.
-    UpdateReferralPayload { referral: Referral }
-);
-payload!(
+    UpdateReferralPayload { referral: Referral };
     /// Result of `createReferral`.
-    CreateReferralPayload { referral: Referral }
-);
-payload!(
+    CreateReferralPayload { referral: Referral };
     /// Result of a referral change or lifecycle move.
-    ChangeReferralStatusPayload { referral: Referral }
-);
+    ChangeReferralStatusPayload { referral: Referral };
+}
 
 queries! {
     /// Referral queries.
@@ -286,31 +282,15 @@ queries! {
     referrals(ReferralFilter, ReferralOrderBy) = service::list;
 }
 
-/// Referral mutations.
-#[derive(Default)]
-pub struct ReferralMutation;
-
-#[Object]
-impl ReferralMutation {
+mutations! {
+    /// Referral mutations.
+    ReferralMutation;
     /// Refers a beneficiary to another agency. Needs `referral:write`.
-    #[graphql(guard = "RequireScope(Scope::ReferralWrite)")]
-    async fn create_referral(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateReferralInput,
-    ) -> async_graphql::Result<CreateReferralPayload> {
-        CreateReferralPayload::from_result(service::create(ctx.db()?, ctx.actor()?, input.into()).await)
-    }
-
+    create_referral(CreateReferralInput) -> CreateReferralPayload = service::create,
+        guard = "RequireScope(Scope::ReferralWrite)";
     /// Changes an OPEN referral, by the sending agency. Needs `referral:write`.
-    #[graphql(guard = "RequireScope(Scope::ReferralWrite)")]
-    async fn update_referral(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateReferralInput,
-    ) -> async_graphql::Result<UpdateReferralPayload> {
-        UpdateReferralPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input.into()).await)
-    }
+    update_referral(UpdateReferralInput) -> UpdateReferralPayload = service::update,
+        guard = "RequireScope(Scope::ReferralWrite)";
 }
 
 moves! {

@@ -4,7 +4,7 @@ use entity::{
     agency, beneficiary, business,
     referral::{self, ActiveModel, Column, Entity},
 };
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, Order, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Order, TransactionTrait};
 use uuid::Uuid;
 
 use super::{NewReferral, ReferralChanges, ReferralCriteria, ReferralStatus};
@@ -49,10 +49,11 @@ pub async fn list(
 /// Sends a referral from the caller's agency.
 #[tracing::instrument(level = "debug", skip_all, name = "referral::create")]
 pub async fn create(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
     input: NewReferral,
 ) -> Result<referral::Model, ServiceError> {
+    let db = &state.db;
     let mut problems = crate::error::Problems::default();
     if input.reason.trim().is_empty() {
         problems.push(ServiceError::validation("reason", "a referral needs a reason"));
@@ -102,10 +103,11 @@ pub async fn create(
 /// Changes an OPEN referral; only the sending agency may.
 #[tracing::instrument(level = "debug", skip_all, name = "referral::update")]
 pub async fn update(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
     input: ReferralChanges,
 ) -> Result<referral::Model, ServiceError> {
+    let db = &state.db;
     let txn = db.begin().await?;
     let before = records::load_authorized::<Entity>(&txn, actor, input.id, input.expected_version, |r| {
         if r.from_agency == actor.agency {

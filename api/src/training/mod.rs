@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     beneficiary::Beneficiary,
-    command::{inputs, plain_as_is},
+    command::{inputs, mutations, plain_as_is},
     context::ContextExt,
     error::gql,
     error::payload,
@@ -352,30 +352,20 @@ pub struct CompleteEnrollmentInput {
     pub certificate_no: Option<String>,
 }
 
-payload!(
+payload! {
     /// Result of `updateEnrollment`.
-    UpdateEnrollmentPayload { enrollment: TrainingEnrollment }
-);
-payload!(
+    UpdateEnrollmentPayload { enrollment: TrainingEnrollment };
     /// Result of `createTraining`.
-    CreateTrainingPayload { training: Training }
-);
-payload!(
+    CreateTrainingPayload { training: Training };
     /// Result of `updateTraining`.
-    UpdateTrainingPayload { training: Training }
-);
-payload!(
+    UpdateTrainingPayload { training: Training };
     /// Result of a training lifecycle move.
-    ChangeTrainingStatusPayload { training: Training }
-);
-payload!(
+    ChangeTrainingStatusPayload { training: Training };
     /// Result of `enrollInTraining`.
-    EnrollInTrainingPayload { enrollment: TrainingEnrollment }
-);
-payload!(
+    EnrollInTrainingPayload { enrollment: TrainingEnrollment };
     /// Result of an enrollment change or lifecycle move.
-    ChangeEnrollmentStatusPayload { enrollment: TrainingEnrollment }
-);
+    ChangeEnrollmentStatusPayload { enrollment: TrainingEnrollment };
+}
 
 queries! {
     /// Training queries.
@@ -405,54 +395,22 @@ impl EnrollmentQuery {
     }
 }
 
-/// Training mutations.
-#[derive(Default)]
-pub struct TrainingMutation;
-
-#[Object]
-impl TrainingMutation {
+mutations! {
+    /// Training mutations.
+    TrainingMutation;
     /// Plans a training. Needs `training:write` and an agency that owns training records.
-    #[graphql(guard = "RequireWrite(EntityType::Training)")]
-    async fn create_training(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: CreateTrainingInput,
-    ) -> async_graphql::Result<CreateTrainingPayload> {
-        CreateTrainingPayload::from_result(service::create(ctx.state()?, ctx.actor()?, input.into()).await)
-    }
-
+    create_training(CreateTrainingInput) -> CreateTrainingPayload = service::create,
+        guard = "RequireWrite(EntityType::Training)";
     /// Changes a training's details. Needs `training:write` and an agency that owns training records.
-    #[graphql(guard = "RequireWrite(EntityType::Training)")]
-    async fn update_training(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateTrainingInput,
-    ) -> async_graphql::Result<UpdateTrainingPayload> {
-        UpdateTrainingPayload::from_result(service::update(ctx.db()?, ctx.actor()?, input.into()).await)
-    }
-
+    update_training(UpdateTrainingInput) -> UpdateTrainingPayload = service::update,
+        guard = "RequireWrite(EntityType::Training)";
     /// Enrolls a beneficiary in an OPEN training; `CAPACITY_FULL` when no seat is left, also
     /// under concurrent enrollments. Needs `training:write` and an agency that owns training-enrollment records.
-    #[graphql(guard = "RequireWrite(EntityType::TrainingEnrollment)")]
-    async fn enroll_in_training(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: EnrollInTrainingInput,
-    ) -> async_graphql::Result<EnrollInTrainingPayload> {
-        EnrollInTrainingPayload::from_result(service::enroll(ctx.db()?, ctx.actor()?, input.into()).await)
-    }
-
+    enroll_in_training(EnrollInTrainingInput) -> EnrollInTrainingPayload = service::enroll,
+        guard = "RequireWrite(EntityType::TrainingEnrollment)";
     /// Changes an enrollment's business or certificate number. Needs `training:write` and an agency that owns training-enrollment records.
-    #[graphql(guard = "RequireWrite(EntityType::TrainingEnrollment)")]
-    async fn update_enrollment(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type's fields.")] input: UpdateEnrollmentInput,
-    ) -> async_graphql::Result<UpdateEnrollmentPayload> {
-        UpdateEnrollmentPayload::from_result(
-            service::update_enrollment(ctx.db()?, ctx.actor()?, input.into()).await,
-        )
-    }
+    update_enrollment(UpdateEnrollmentInput) -> UpdateEnrollmentPayload = service::update_enrollment,
+        guard = "RequireWrite(EntityType::TrainingEnrollment)";
 }
 
 moves! {

@@ -10,8 +10,8 @@ use entity::{
     training_enrollment as enrollment,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    ExprTrait, Order, QueryFilter, TransactionTrait, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait, Order,
+    QueryFilter, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -130,10 +130,11 @@ pub async fn create(
 /// Changes a training's details.
 #[tracing::instrument(level = "debug", skip_all, name = "training::update")]
 pub async fn update(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
     input: TrainingChanges,
 ) -> Result<training::Model, ServiceError> {
+    let db = &state.db;
     let txn = db.begin().await?;
     let before = records::load_authorized::<Entity>(&txn, actor, input.id, input.expected_version, |t| {
         require_organiser(actor, t)
@@ -210,10 +211,11 @@ async fn move_seat(txn: &DatabaseTransaction, training_id: Uuid, take: bool) -> 
 /// Enrolls a beneficiary; the seat and the enrollment commit together or not at all.
 #[tracing::instrument(level = "debug", skip_all, name = "training::enroll")]
 pub async fn enroll(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
     input: NewEnrollment,
 ) -> Result<enrollment::Model, ServiceError> {
+    let db = &state.db;
     let txn = db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<enrollment::Entity>(&txn, actor, input.id).await? {
@@ -269,8 +271,16 @@ pub async fn enroll(
     };
     let model = records::insert::<enrollment::Entity, _>(&txn, actor, active).await?;
     let course_after = Entity::find_by_id(course.id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
-    events::record(&txn, actor, &course_after, CaseAction::SeatTaken, Some(&course.status), &["seatsTaken"])
-        .await?;
+    events::record(
+        &txn,
+        actor,
+        &course_after,
+        CaseAction::SeatTaken,
+        Some(&course.status),
+        &["seatsTaken"],
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -278,10 +288,11 @@ pub async fn enroll(
 /// Changes an enrollment's business or certificate number.
 #[tracing::instrument(level = "debug", skip_all, name = "training::update_enrollment")]
 pub async fn update_enrollment(
-    db: &DatabaseConnection,
+    state: &AppState,
     actor: &Actor,
     input: EnrollmentChanges,
 ) -> Result<enrollment::Model, ServiceError> {
+    let db = &state.db;
     let txn = db.begin().await?;
     let before = organised_enrollment(&txn, actor, input.id, input.expected_version).await?;
     let mut active = enrollment::ActiveModel::default();
