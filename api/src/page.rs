@@ -261,24 +261,33 @@ where
     let Paging { order, first, after } = paging;
     let (limit, (column, direction), id, kind) = plan::<E>(first, order.unwrap_or(default_order))?;
     let total = Total::counting(select.clone());
-    let mut select =
-        select.order_by_with_nulls(column, direction.clone(), NullOrdering::Last).order_by_asc(id);
+    let descending = matches!(direction, Order::Desc);
+    let nullable = column.def().is_null();
+    // The id breaks ties in the same direction, so one index on (column, id) serves a list both
+    // ways; a nullable column puts its NULLs last either way (PostgreSQL has an index for that).
+    let mut select = if nullable {
+        select.order_by_with_nulls(column, direction.clone(), NullOrdering::Last)
+    } else {
+        select.order_by(column, direction.clone())
+    }
+    .order_by(id, direction.clone());
     if let Some(cursor) = &after {
         let (value, after_id) = decode_cursor(cursor, kind)?;
         let col = Expr::col((E::default(), column));
+        let beyond = |a: Expr, b: Expr| if descending { a.lt(b) } else { a.gt(b) };
+        let past_id = beyond(Expr::col((E::default(), id)), Expr::val(after_id));
         select = select.filter(match value {
-            // In the NULL tail: only NULLs with a later id remain.
-            None => Condition::all().add(col.is_null()).add(id.gt(after_id)),
-            Some(v) => {
-                let beyond = match direction {
-                    Order::Desc => col.clone().lt(v.clone()),
-                    _ => col.clone().gt(v.clone()),
-                };
-                Condition::any()
-                    .add(beyond)
-                    .add(Condition::all().add(col.clone().eq(v)).add(id.gt(after_id)))
-                    .add(col.is_null())
-            }
+            // In the NULL tail: only NULLs past the id remain.
+            None => Condition::all().add(col.is_null()).add(past_id),
+            // A row comparison: the index on (column, id) starts right after the cursor.
+            Some(v) if !nullable => Condition::all().add(beyond(
+                Expr::tuple([col, Expr::col((E::default(), id))]),
+                Expr::tuple([Expr::val(v), Expr::val(after_id)]),
+            )),
+            Some(v) => Condition::any()
+                .add(beyond(col.clone(), Expr::val(v.clone())))
+                .add(Condition::all().add(col.clone().eq(v)).add(past_id))
+                .add(col.is_null()),
         });
     }
     let mut rows = select.limit(limit as u64 + 1).all(db).await?;
@@ -343,7 +352,7 @@ fn sort_key(value: &Value) -> SortKey {
     }
 }
 
-/// Sort value in `direction` with NULLs last, then id ascending.
+/// Sort value in `direction` with NULLs last, then id in the same direction.
 fn compare(a: &(SortKey, Value), b: &(SortKey, Value), descending: bool) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     let by_value = match (&a.0, &b.0) {
@@ -359,7 +368,8 @@ fn compare(a: &(SortKey, Value), b: &(SortKey, Value), descending: bool) -> std:
         Value::Uuid(Some(u)) => Some(*u),
         _ => None,
     };
-    by_value.then_with(|| id(&a.1).cmp(&id(&b.1)))
+    let by_id = id(&a.1).cmp(&id(&b.1));
+    by_value.then(if descending { by_id.reverse() } else { by_id })
 }
 
 fn encode_cursor(value: &Value, id: &Value) -> String {

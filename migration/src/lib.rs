@@ -22,6 +22,7 @@ mod m20261129_000015_add_business_closure_proposal;
 mod m20261129_000016_add_webhook_token_and_client_revocation;
 mod m20261129_000017_add_status_reason;
 mod m20261129_000018_backfill_status_reason;
+mod m20261129_000019_add_sort_indexes;
 mod shared;
 
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000016_add_webhook_token_and_client_revocation::Migration),
             Box::new(m20261129_000017_add_status_reason::Migration),
             Box::new(m20261129_000018_backfill_status_reason::Migration),
+            Box::new(m20261129_000019_add_sort_indexes::Migration),
         ]
     }
 }
