@@ -26,6 +26,7 @@ use crate::{
     error::ServiceError,
     error::gql,
     error::internal_error,
+    object::record_object,
     page::{ConnectionTotals, DEFAULT_PAGE, MAX_PAGE, Page},
     records::{CaseRecord, EntityType, in_regions, regional, within_regions},
 };
@@ -220,28 +221,31 @@ pub struct CaseEvent {
     pub model: case_event::Model,
 }
 
-/// A case event (riwayat kasus): one write to one record, in commit order.
-#[Object]
-impl CaseEvent {
+record_object! {
+    /// A case event (riwayat kasus): one write to one record, in commit order.
+    CaseEvent {
+        /// The business the record belongs to, if any.
+        business_id: Option<Uuid>,
+        /// The beneficiary whose case this belongs to (none for a training itself).
+        beneficiary_id: Option<Uuid>,
+        /// The id of the record written.
+        entity_id: Uuid,
+        /// Agency (OPD) that wrote.
+        actor_agency: &str,
+        /// API client that wrote.
+        actor_client: &str,
+        /// Regency/city (Kemendagri code) of the record.
+        regency_code: &str,
+        /// When the write committed (UTC).
+        occurred_at: DateTime<Utc>,
+    }
     /// Monotonic sequence number (decimal, 64-bit): the stream's cursor.
     async fn sequence(&self) -> String {
         self.model.seq.to_string()
     }
-    /// The business the record belongs to, if any.
-    async fn business_id(&self) -> Option<Uuid> {
-        self.model.business_id
-    }
-    /// The beneficiary whose case this belongs to (none for a training itself).
-    async fn beneficiary_id(&self) -> Option<Uuid> {
-        self.model.beneficiary_id
-    }
     /// The kind of record written.
     async fn entity_type(&self) -> async_graphql::Result<EntityType> {
         crate::records::parse_stored(&self.model.entity_type)
-    }
-    /// The id of the record written.
-    async fn entity_id(&self) -> Uuid {
-        self.model.entity_id
     }
     /// What happened.
     async fn action(&self) -> async_graphql::Result<CaseAction> {
@@ -270,22 +274,6 @@ impl CaseEvent {
         }
         let shown = crate::pii::reveal(ctx, self.model.entity_id, &self.model.regency_code, "statusReason");
         Some(if shown { reason.to_owned() } else { "***".to_owned() })
-    }
-    /// Agency (OPD) that wrote.
-    async fn actor_agency(&self) -> &str {
-        &self.model.actor_agency
-    }
-    /// API client that wrote.
-    async fn actor_client(&self) -> &str {
-        &self.model.actor_client
-    }
-    /// Regency/city (Kemendagri code) of the record.
-    async fn regency_code(&self) -> &str {
-        &self.model.regency_code
-    }
-    /// When the write committed (UTC).
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.model.occurred_at
     }
 }
 

@@ -37,6 +37,7 @@ pub mod loan;
 pub mod monitoring;
 pub mod moves;
 pub mod node;
+pub mod object;
 pub mod page;
 pub mod pii;
 pub mod policy;

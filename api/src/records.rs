@@ -423,6 +423,44 @@ fn changed_fields<E: EntityTrait, A: ActiveModelTrait<Entity = E>>(active: &A) -
         .collect()
 }
 
+/// Inserts a new record with its `CREATED` event ([`insert`]) and commits.
+pub async fn commit_insert<E, A>(
+    txn: DatabaseTransaction,
+    actor: &Actor,
+    active: A,
+) -> Result<E::Model, ServiceError>
+where
+    E: CaseEntity,
+    E::Model: CaseRecord + IntoActiveModel<A>,
+    A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    let model = insert::<E, A>(&txn, actor, active).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Writes an update's changes with its `UPDATED` event ([`update`]) and commits; `VALIDATION`
+/// when the input changes nothing.
+pub async fn commit_update<E, A>(
+    txn: DatabaseTransaction,
+    actor: &Actor,
+    before: &E::Model,
+    active: A,
+) -> Result<E::Model, ServiceError>
+where
+    E: CaseEntity,
+    E::Model: CaseRecord,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+    A: ActiveModelTrait<Entity = E> + Send,
+{
+    if !active.is_changed() {
+        return Err(ServiceError::validation("input", "nothing to change"));
+    }
+    let after = update::<E, A>(&txn, actor, before, active, crate::events::CaseAction::Updated).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
 /// Writes the set fields of `active` onto `before`, bumps the version only if nobody else did
 /// meanwhile (compare-and-set in SQL, safe under concurrent writers), and records the event.
 pub async fn update<E, A>(

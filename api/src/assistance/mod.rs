@@ -2,7 +2,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined};
 use chrono::Utc;
 use entity::assistance;
 use strum::{EnumString, IntoStaticStr};
@@ -15,9 +15,10 @@ use crate::{
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeWithReasonInput, moves},
+    object::record_object,
     page::{order_by, queries},
     policy::RequireWrite,
-    records::{EntityType, case_record, parse_stored},
+    records::{EntityType, case_record},
     scalars::{Date, Rupiah},
 };
 
@@ -63,68 +64,42 @@ impl From<assistance::Model> for Assistance {
     }
 }
 
-/// Assistance (bantuan) to a beneficiary, with the eligibility snapshot taken when it was planned.
-#[Object]
-impl Assistance {
-    /// Record id: the UUID as text, unique across every record type (`Node.id`).
-    pub async fn id(&self) -> async_graphql::ID {
-        async_graphql::ID(self.model.id.to_string())
-    }
-    /// Beneficiary id.
-    async fn beneficiary_id(&self) -> Uuid {
-        self.model.beneficiary_id
-    }
-    /// Regency/city, Kemendagri code.
-    async fn regency_code(&self) -> &str {
-        &self.model.regency_code
-    }
-    /// Programme.
-    async fn programme(&self) -> async_graphql::Result<AssistanceProgramme> {
-        parse_stored(&self.model.programme)
-    }
-    /// Value (nilai bantuan), whole rupiah.
-    async fn amount(&self) -> Rupiah {
-        Rupiah(self.model.amount)
-    }
-    /// Goods delivered (rincian barang), e.g. the starter package's tools and materials.
-    async fn items(&self) -> Option<&str> {
-        self.model.items.as_deref()
-    }
-    /// Period start.
-    async fn period_start(&self) -> Date {
-        Date(self.model.period_start)
-    }
-    /// Period end.
-    async fn period_end(&self) -> Option<Date> {
-        self.model.period_end.map(Date)
-    }
-    /// Fund source (sumber dana), e.g. APBD Provinsi.
-    async fn fund_source(&self) -> &str {
-        &self.model.fund_source
-    }
-    /// Date disbursed (tanggal penyaluran).
-    async fn disbursed_on(&self) -> Option<Date> {
-        self.model.disbursed_on.map(Date)
-    }
-    /// Decile at the eligibility decision (snapshot; later DTSEN updates do not change it).
-    async fn decile_at_decision(&self) -> i32 {
-        self.model.decile
-    }
-    /// Source of the decile snapshot.
-    async fn decile_source_at_decision(&self) -> async_graphql::Result<DecileSource> {
-        parse_stored(&self.model.decile_source)
-    }
-    /// As-of date of the decile snapshot.
-    async fn decile_assessed_on_at_decision(&self) -> Date {
-        Date(self.model.decile_assessed_on)
-    }
-    /// Lifecycle status.
-    async fn status(&self) -> async_graphql::Result<AssistanceStatus> {
-        parse_stored(&self.model.status)
-    }
-    /// Why it was cancelled (alasan).
-    async fn status_reason(&self) -> Option<&str> {
-        self.model.status_reason.as_deref()
+record_object! {
+    /// Assistance (bantuan) to a beneficiary, with the eligibility snapshot taken when it was planned.
+    Assistance {
+        /// Record id: the UUID as text, unique across every record type (`Node.id`).
+        id: async_graphql::ID,
+        /// Beneficiary id.
+        beneficiary_id: Uuid,
+        /// Regency/city, Kemendagri code.
+        regency_code: &str,
+        /// Programme.
+        programme: async_graphql::Result<AssistanceProgramme>,
+        /// Value (nilai bantuan), whole rupiah.
+        amount: Rupiah,
+        /// Goods delivered (rincian barang), e.g. the starter package's tools and materials.
+        items: Option<&str>,
+        /// Period start.
+        period_start: Date,
+        /// Period end.
+        period_end: Option<Date>,
+        /// Fund source (sumber dana), e.g. APBD Provinsi.
+        fund_source: &str,
+        /// Date disbursed (tanggal penyaluran).
+        disbursed_on: Option<Date>,
+        /// Lifecycle status.
+        status: async_graphql::Result<AssistanceStatus>,
+        /// Why it was cancelled (alasan).
+        status_reason: Option<&str>,
+        /// Decile at the eligibility decision (snapshot; later DTSEN updates do not change it).
+        #[graphql(name = "decileAtDecision")]
+        decile: i32,
+        /// Source of the decile snapshot.
+        #[graphql(name = "decileSourceAtDecision")]
+        decile_source: async_graphql::Result<DecileSource>,
+        /// As-of date of the decile snapshot.
+        #[graphql(name = "decileAssessedOnAtDecision")]
+        decile_assessed_on: Date,
     }
     /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
     #[graphql(flatten)]

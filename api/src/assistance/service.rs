@@ -15,7 +15,6 @@ use crate::{
     auth::Actor,
     context::AppState,
     error::ServiceError,
-    events::CaseAction,
     moves::{Move, StatusChange},
     page::{Listing, Narrow, Rows, paginate},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
@@ -108,9 +107,7 @@ pub async fn create(
         status: Set(wire(AssistanceStatus::Planned)),
         ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
-    txn.commit().await?;
-    Ok(model)
+    records::commit_insert::<Entity, _>(txn, actor, active).await
 }
 
 /// Changes planned assistance; disbursed or cancelled records are history and stay as they are.
@@ -120,8 +117,7 @@ pub async fn update(
     actor: &Actor,
     input: AssistanceChanges,
 ) -> Result<assistance::Model, ServiceError> {
-    let db = &state.db;
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     records::require_editable(&before.status, &[AssistanceStatus::Planned])?;
     let mut active = ActiveModel::default();
@@ -143,12 +139,7 @@ pub async fn update(
     if let Some(v) = input.fund_source {
         active.fund_source = Set(v);
     }
-    if !sea_orm::ActiveModelTrait::is_changed(&active) {
-        return Err(ServiceError::validation("input", "nothing to change"));
-    }
-    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
-    txn.commit().await?;
-    Ok(after)
+    records::commit_update::<Entity, _>(txn, actor, &before, active).await
 }
 
 /// A lifecycle move; disbursing records the date.

@@ -21,10 +21,11 @@ use crate::{
     loaders::Loaders,
     monitoring::MonitoringVisit,
     moves::{StatusChangeInput, StatusChangeWithReasonInput, moves},
+    object::record_object,
     page::{Page, order_by, queries},
     pii::{mask, reveal},
     policy::RequireWrite,
-    records::{EntityType, case_record, parse_stored},
+    records::{EntityType, case_record},
     referral::Referral,
     scalars::Date,
     training::TrainingEnrollment,
@@ -93,13 +94,34 @@ impl From<beneficiary::Model> for Beneficiary {
     }
 }
 
-/// A beneficiary (penerima manfaat): a person registered in DTKS/DTSEN whose case the agencies
-/// work together. NIK, KK number, phone, address and birth date are masked without `pii:read`.
-#[Object]
-impl Beneficiary {
-    /// Record id: the UUID as text, unique across every record type (`Node.id`).
-    pub async fn id(&self) -> async_graphql::ID {
-        async_graphql::ID(self.model.id.to_string())
+record_object! {
+    /// A beneficiary (penerima manfaat): a person registered in DTKS/DTSEN whose case the agencies
+    /// work together. NIK, KK number, phone, address and birth date are masked without `pii:read`.
+    Beneficiary {
+        /// Record id: the UUID as text, unique across every record type (`Node.id`).
+        id: async_graphql::ID,
+        /// Head of family (kepala keluarga) on the KK.
+        is_head_of_family: bool,
+        /// Full name (nama lengkap).
+        full_name: &str,
+        /// Sex (jenis kelamin).
+        sex: async_graphql::Result<Sex>,
+        /// Regency/city (kabupaten/kota), Kemendagri code, e.g. `6472` Samarinda.
+        regency_code: &str,
+        /// District (kecamatan), Kemendagri code, 6 digits.
+        district_code: &str,
+        /// Village (desa/kelurahan), Kemendagri code, 10 digits.
+        village_code: Option<&str>,
+        /// Welfare decile (desil) 1–10 at the last assessment; 1 is the poorest.
+        decile: i32,
+        /// Register the decile comes from.
+        decile_source: async_graphql::Result<DecileSource>,
+        /// Date the decile was assessed (as-of date of the register update).
+        decile_assessed_on: Date,
+        /// Lifecycle status.
+        status: async_graphql::Result<BeneficiaryStatus>,
+        /// Synthetic demo record (never a real person).
+        is_demo: bool,
     }
     /// NIK (Nomor Induk Kependudukan), 16 digits; masked (`6472**********01`) without `pii:read`.
     async fn nik(&self, ctx: &Context<'_>) -> String {
@@ -109,21 +131,9 @@ impl Beneficiary {
     async fn kk_number(&self, ctx: &Context<'_>) -> String {
         if self.reveal(ctx, "kkNumber") { self.model.kk_number.clone() } else { mask(&self.model.kk_number) }
     }
-    /// Head of family (kepala keluarga) on the KK.
-    async fn is_head_of_family(&self) -> bool {
-        self.model.is_head_of_family
-    }
-    /// Full name (nama lengkap).
-    async fn full_name(&self) -> &str {
-        &self.model.full_name
-    }
     /// Birth date (tanggal lahir); null without `pii:read`.
     async fn birth_date(&self, ctx: &Context<'_>) -> Option<Date> {
         self.reveal(ctx, "birthDate").then_some(Date(self.model.birth_date))
-    }
-    /// Sex (jenis kelamin).
-    async fn sex(&self) -> async_graphql::Result<Sex> {
-        parse_stored(&self.model.sex)
     }
     /// Phone number (nomor telepon); masked without `pii:read`.
     async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
@@ -135,42 +145,10 @@ impl Beneficiary {
         let address = self.model.address.as_deref()?;
         Some(if self.reveal(ctx, "address") { address.to_owned() } else { "***".to_owned() })
     }
-    /// Regency/city (kabupaten/kota), Kemendagri code, e.g. `6472` Samarinda.
-    async fn regency_code(&self) -> &str {
-        &self.model.regency_code
-    }
-    /// District (kecamatan), Kemendagri code, 6 digits.
-    async fn district_code(&self) -> &str {
-        &self.model.district_code
-    }
-    /// Village (desa/kelurahan), Kemendagri code, 10 digits.
-    async fn village_code(&self) -> Option<&str> {
-        self.model.village_code.as_deref()
-    }
-    /// Welfare decile (desil) 1–10 at the last assessment; 1 is the poorest.
-    async fn decile(&self) -> i32 {
-        self.model.decile
-    }
-    /// Register the decile comes from.
-    async fn decile_source(&self) -> async_graphql::Result<DecileSource> {
-        parse_stored(&self.model.decile_source)
-    }
-    /// Date the decile was assessed (as-of date of the register update).
-    async fn decile_assessed_on(&self) -> Date {
-        Date(self.model.decile_assessed_on)
-    }
-    /// Lifecycle status.
-    async fn status(&self) -> async_graphql::Result<BeneficiaryStatus> {
-        parse_stored(&self.model.status)
-    }
     /// Why the household is no longer followed (alasan); personal data: `***` without `pii:read`.
     async fn status_reason(&self, ctx: &Context<'_>) -> Option<String> {
         let reason = self.model.status_reason.as_deref()?;
         Some(if self.reveal(ctx, "statusReason") { reason.to_owned() } else { "***".to_owned() })
-    }
-    /// Synthetic demo record (never a real person).
-    async fn is_demo(&self) -> bool {
-        self.model.is_demo
     }
     /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
     #[graphql(flatten)]

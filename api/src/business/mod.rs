@@ -2,7 +2,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined};
 
 use chrono::Utc;
 use entity::business;
@@ -18,9 +18,10 @@ use crate::{
     loan::LoanApplication,
     monitoring::MonitoringVisit,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
+    object::record_object,
     page::{Page, order_by, queries},
     policy::RequireWrite,
-    records::{EntityType, case_record, parse_stored},
+    records::{EntityType, case_record},
     referral::Referral,
     scalars::{Date, Rupiah},
 };
@@ -94,77 +95,45 @@ impl From<business::Model> for Business {
     }
 }
 
-/// A business (usaha) of a beneficiary, started or restarted with a starter package.
-#[Object]
-impl Business {
-    /// Record id: the UUID as text, unique across every record type (`Node.id`).
-    pub async fn id(&self) -> async_graphql::ID {
-        async_graphql::ID(self.model.id.to_string())
-    }
-    /// Owner's beneficiary id.
-    async fn beneficiary_id(&self) -> Uuid {
-        self.model.beneficiary_id
-    }
-    /// Regency/city of the owner, Kemendagri code.
-    async fn regency_code(&self) -> &str {
-        &self.model.regency_code
-    }
-    /// Business name (nama usaha).
-    async fn name(&self) -> &str {
-        &self.model.name
-    }
-    /// Sector.
-    async fn sector(&self) -> async_graphql::Result<BusinessSector> {
-        parse_stored(&self.model.sector)
-    }
-    /// An earlier business of the owner stopped (priority group).
-    async fn previously_stopped(&self) -> bool {
-        self.model.previously_stopped
-    }
-    /// Why the earlier business stopped (e.g. the pandemic).
-    async fn stop_cause(&self) -> Option<&str> {
-        self.model.stop_cause.as_deref()
-    }
-    /// NIB (Nomor Induk Berusaha), the business registration number.
-    async fn nib(&self) -> Option<&str> {
-        self.model.nib.as_deref()
-    }
-    /// Monthly revenue (omzet per bulan).
-    async fn monthly_revenue(&self) -> Option<Rupiah> {
-        self.model.monthly_revenue.map(Rupiah)
-    }
-    /// Workers besides the owner (tenaga kerja).
-    async fn workers(&self) -> i32 {
-        self.model.workers
-    }
-    /// Agency leading the business's development (e.g. DINSOS, DISPERINDAGKOP).
-    async fn lead_agency(&self) -> &str {
-        &self.model.lead_agency
-    }
-    /// Date the business started running.
-    async fn started_on(&self) -> Option<Date> {
-        self.model.started_on.map(Date)
-    }
-    /// Lifecycle status.
-    async fn status(&self) -> async_graphql::Result<BusinessStatus> {
-        parse_stored(&self.model.status)
-    }
-    /// Why it was rejected or closed (alasan).
-    async fn status_reason(&self) -> Option<&str> {
-        self.model.status_reason.as_deref()
-    }
-    /// The day the status last changed; a visit made before it moves nothing.
-    async fn status_changed_on(&self) -> Option<Date> {
-        self.model.status_changed_on.map(Date)
-    }
-    /// A monitoring visit that observed the business closed (usulan penutupan): the owning
-    /// agency confirms with `closeBusiness` or rejects with `rejectBusinessClosure`.
-    async fn closure_proposed_by_visit_id(&self) -> Option<Uuid> {
-        self.model.closure_proposed_by_visit
-    }
-    /// The day of that visit.
-    async fn closure_proposed_on(&self) -> Option<Date> {
-        self.model.closure_proposed_on.map(Date)
+record_object! {
+    /// A business (usaha) of a beneficiary, started or restarted with a starter package.
+    Business {
+        /// Record id: the UUID as text, unique across every record type (`Node.id`).
+        id: async_graphql::ID,
+        /// Owner's beneficiary id.
+        beneficiary_id: Uuid,
+        /// Regency/city of the owner, Kemendagri code.
+        regency_code: &str,
+        /// Business name (nama usaha).
+        name: &str,
+        /// Sector.
+        sector: async_graphql::Result<BusinessSector>,
+        /// An earlier business of the owner stopped (priority group).
+        previously_stopped: bool,
+        /// Why the earlier business stopped (e.g. the pandemic).
+        stop_cause: Option<&str>,
+        /// NIB (Nomor Induk Berusaha), the business registration number.
+        nib: Option<&str>,
+        /// Monthly revenue (omzet per bulan).
+        monthly_revenue: Option<Rupiah>,
+        /// Workers besides the owner (tenaga kerja).
+        workers: i32,
+        /// Agency leading the business's development (e.g. DINSOS, DISPERINDAGKOP).
+        lead_agency: &str,
+        /// Date the business started running.
+        started_on: Option<Date>,
+        /// Lifecycle status.
+        status: async_graphql::Result<BusinessStatus>,
+        /// Why it was rejected or closed (alasan).
+        status_reason: Option<&str>,
+        /// The day the status last changed; a visit made before it moves nothing.
+        status_changed_on: Option<Date>,
+        /// A monitoring visit that observed the business closed (usulan penutupan): the owning
+        /// agency confirms with `closeBusiness` or rejects with `rejectBusinessClosure`.
+        #[graphql(name = "closureProposedByVisitId")]
+        closure_proposed_by_visit: Option<Uuid>,
+        /// The day of that visit.
+        closure_proposed_on: Option<Date>,
     }
     /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
     #[graphql(flatten)]

@@ -67,9 +67,8 @@ pub async fn create(
     actor: &Actor,
     input: NewBusiness,
 ) -> Result<business::Model, ServiceError> {
-    let db = &state.db;
     check_fields(Some(&input.name), input.monthly_revenue, Some(input.workers))?;
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
         return Ok(existing);
@@ -97,9 +96,7 @@ pub async fn create(
         status: Set(wire(BusinessStatus::Proposed)),
         ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
-    txn.commit().await?;
-    Ok(model)
+    records::commit_insert::<Entity, _>(txn, actor, active).await
 }
 
 /// Changes a business's details.
@@ -109,7 +106,6 @@ pub async fn update(
     actor: &Actor,
     input: BusinessChanges,
 ) -> Result<business::Model, ServiceError> {
-    let db = &state.db;
     let owner = state.policy.owns(&actor.agency, crate::records::EntityType::Business);
     if !owner && (input.name.is_some() || input.sector.is_some() || !input.stop_cause.is_keep()) {
         return Err(ServiceError::Forbidden(format!(
@@ -118,7 +114,7 @@ pub async fn update(
         )));
     }
     check_fields(input.name.as_deref(), input.monthly_revenue.value().copied(), input.workers)?;
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     let mut active = ActiveModel::default();
     if let Some(v) = input.name {
@@ -142,12 +138,7 @@ pub async fn update(
     if let Some(v) = input.lead_agency {
         active.lead_agency = Set(v);
     }
-    if !sea_orm::ActiveModelTrait::is_changed(&active) {
-        return Err(ServiceError::validation("input", "nothing to change"));
-    }
-    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
-    txn.commit().await?;
-    Ok(after)
+    records::commit_update::<Entity, _>(txn, actor, &before, active).await
 }
 
 /// A lifecycle move; a start records the day the business began running (not in the future).

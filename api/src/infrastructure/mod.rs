@@ -3,7 +3,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined};
 use entity::infrastructure_request;
 use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
@@ -15,9 +15,10 @@ use crate::{
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
+    object::record_object,
     page::{order_by, queries},
     policy::RequireWrite,
-    records::{EntityType, case_record, parse_stored},
+    records::{EntityType, case_record},
     scalars::Rupiah,
 };
 
@@ -70,70 +71,43 @@ impl From<infrastructure_request::Model> for InfrastructureRequest {
     }
 }
 
-/// A household's infrastructure request. For RTLH it records the programme's gates: proof of
-/// land, the only house, no housing aid in the last 10 years.
-#[Object]
-impl InfrastructureRequest {
-    /// Record id: the UUID as text, unique across every record type (`Node.id`).
-    pub async fn id(&self) -> async_graphql::ID {
-        async_graphql::ID(self.model.id.to_string())
-    }
-    /// Beneficiary (household) id.
-    async fn beneficiary_id(&self) -> Uuid {
-        self.model.beneficiary_id
-    }
-    /// Regency/city, Kemendagri code.
-    async fn regency_code(&self) -> &str {
-        &self.model.regency_code
-    }
-    /// District, Kemendagri code.
-    async fn district_code(&self) -> &str {
-        &self.model.district_code
-    }
-    /// Village, Kemendagri code.
-    async fn village_code(&self) -> Option<&str> {
-        self.model.village_code.as_deref()
-    }
-    /// Kind.
-    async fn kind(&self) -> async_graphql::Result<InfrastructureKind> {
-        parse_stored(&self.model.kind)
-    }
-    /// Location description (lokasi).
-    async fn location(&self) -> Option<&str> {
-        self.model.location.as_deref()
-    }
-    /// Estimated cost (perkiraan biaya).
-    async fn estimated_cost(&self) -> Option<Rupiah> {
-        self.model.estimated_cost.map(Rupiah)
-    }
-    /// Survey notes (catatan survei).
-    async fn survey_notes(&self) -> Option<&str> {
-        self.model.survey_notes.as_deref()
-    }
-    /// RTLH gate: proof of land ownership (bukti kepemilikan lahan).
-    async fn has_land_proof(&self) -> Option<bool> {
-        self.model.has_land_proof
-    }
-    /// RTLH gate: the household's only house (satu-satunya rumah).
-    async fn is_only_house(&self) -> Option<bool> {
-        self.model.is_only_house
-    }
-    /// RTLH gate: housing aid received in the last 10 years (must be false).
-    async fn housing_aid_last_10_years(&self) -> Option<bool> {
-        self.model.housing_aid_last_10_years
+record_object! {
+    /// A household's infrastructure request. For RTLH it records the programme's gates: proof of
+    /// land, the only house, no housing aid in the last 10 years.
+    InfrastructureRequest {
+        /// Record id: the UUID as text, unique across every record type (`Node.id`).
+        id: async_graphql::ID,
+        /// Beneficiary (household) id.
+        beneficiary_id: Uuid,
+        /// Regency/city, Kemendagri code.
+        regency_code: &str,
+        /// District, Kemendagri code.
+        district_code: &str,
+        /// Village, Kemendagri code.
+        village_code: Option<&str>,
+        /// Kind.
+        kind: async_graphql::Result<InfrastructureKind>,
+        /// Location description (lokasi).
+        location: Option<&str>,
+        /// Estimated cost (perkiraan biaya).
+        estimated_cost: Option<Rupiah>,
+        /// Survey notes (catatan survei).
+        survey_notes: Option<&str>,
+        /// RTLH gate: proof of land ownership (bukti kepemilikan lahan).
+        has_land_proof: Option<bool>,
+        /// RTLH gate: the household's only house (satu-satunya rumah).
+        is_only_house: Option<bool>,
+        /// RTLH gate: housing aid received in the last 10 years (must be false).
+        housing_aid_last_10_years: Option<bool>,
+        /// Lifecycle status.
+        status: async_graphql::Result<InfrastructureStatus>,
+        /// Why it was rejected (alasan).
+        status_reason: Option<&str>,
     }
     /// Reason for rejection (recorded before `statusReason` existed).
     #[graphql(deprecation = "use statusReason")]
     async fn decision_reason(&self) -> Option<&str> {
         self.model.status_reason.as_deref().or(self.model.decision_reason.as_deref())
-    }
-    /// Lifecycle status.
-    async fn status(&self) -> async_graphql::Result<InfrastructureStatus> {
-        parse_stored(&self.model.status)
-    }
-    /// Why it was rejected (alasan).
-    async fn status_reason(&self) -> Option<&str> {
-        self.model.status_reason.as_deref()
     }
     /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
     #[graphql(flatten)]

@@ -15,7 +15,6 @@ use crate::{
     auth::Actor,
     context::AppState,
     error::ServiceError,
-    events::CaseAction,
     moves::{Move, StatusChange},
     page::{Listing, Narrow, Rows, paginate},
     records::{self, existing_for_retry, find_visible, wire, within_regions},
@@ -54,11 +53,10 @@ pub async fn create(
     actor: &Actor,
     input: NewInfrastructureRequest,
 ) -> Result<infrastructure_request::Model, ServiceError> {
-    let db = &state.db;
     if input.estimated_cost.is_some_and(|c| c < 0) {
         return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
     }
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
         return Ok(existing);
@@ -83,9 +81,7 @@ pub async fn create(
         status: Set(wire(InfrastructureStatus::Submitted)),
         ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
-    txn.commit().await?;
-    Ok(model)
+    records::commit_insert::<Entity, _>(txn, actor, active).await
 }
 
 /// Changes a request's details before the decision; decided requests are history.
@@ -95,8 +91,7 @@ pub async fn update(
     actor: &Actor,
     input: InfrastructureChanges,
 ) -> Result<infrastructure_request::Model, ServiceError> {
-    let db = &state.db;
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     records::require_editable(
         &before.status,
@@ -121,12 +116,7 @@ pub async fn update(
     if let Some(v) = input.housing_aid_last_10_years.change() {
         active.housing_aid_last_10_years = Set(v);
     }
-    if !sea_orm::ActiveModelTrait::is_changed(&active) {
-        return Err(ServiceError::validation("input", "nothing to change"));
-    }
-    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
-    txn.commit().await?;
-    Ok(after)
+    records::commit_update::<Entity, _>(txn, actor, &before, active).await
 }
 
 /// A lifecycle move with its findings; approving RTLH checks the programme's three gates.

@@ -2,7 +2,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, Object};
+use async_graphql::{Context, Enum, InputObject};
 use entity::loan_application;
 use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
@@ -14,9 +14,10 @@ use crate::{
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
+    object::record_object,
     page::{order_by, queries},
     policy::RequireWrite,
-    records::{EntityType, case_record, parse_stored},
+    records::{EntityType, case_record},
     scalars::Rupiah,
 };
 
@@ -80,60 +81,35 @@ impl From<loan_application::Model> for LoanApplication {
     }
 }
 
-/// A loan application (pengajuan pinjaman) for a business.
-#[Object]
-impl LoanApplication {
-    /// Record id: the UUID as text, unique across every record type (`Node.id`).
-    pub async fn id(&self) -> async_graphql::ID {
-        async_graphql::ID(self.model.id.to_string())
-    }
-    /// The business applying.
-    async fn business_id(&self) -> Uuid {
-        self.model.business_id
-    }
-    /// The business owner's beneficiary id.
-    async fn beneficiary_id(&self) -> Uuid {
-        self.model.beneficiary_id
-    }
-    /// Regency/city, Kemendagri code.
-    async fn regency_code(&self) -> &str {
-        &self.model.regency_code
-    }
-    /// Product.
-    async fn product(&self) -> async_graphql::Result<LoanProduct> {
-        parse_stored(&self.model.product)
-    }
-    /// Lender (penyalur), e.g. a bank or cooperative.
-    async fn lender(&self) -> &str {
-        &self.model.lender
-    }
-    /// Amount requested (plafon diajukan).
-    async fn requested_amount(&self) -> Rupiah {
-        Rupiah(self.model.requested_amount)
-    }
-    /// Amount approved (plafon disetujui).
-    async fn approved_amount(&self) -> Option<Rupiah> {
-        self.model.approved_amount.map(Rupiah)
-    }
-    /// Tenor in months (jangka waktu).
-    async fn tenor_months(&self) -> i32 {
-        self.model.tenor_months
-    }
-    /// Collateral offered (agunan).
-    async fn has_collateral(&self) -> bool {
-        self.model.has_collateral
-    }
-    /// The lender's conditions of approval.
-    async fn decision_reason(&self) -> Option<&str> {
-        self.model.decision_reason.as_deref()
-    }
-    /// Why it was rejected or withdrawn (alasan).
-    async fn status_reason(&self) -> Option<&str> {
-        self.model.status_reason.as_deref()
-    }
-    /// Lifecycle status.
-    async fn status(&self) -> async_graphql::Result<LoanStatus> {
-        parse_stored(&self.model.status)
+record_object! {
+    /// A loan application (pengajuan pinjaman) for a business.
+    LoanApplication {
+        /// Record id: the UUID as text, unique across every record type (`Node.id`).
+        id: async_graphql::ID,
+        /// The business applying.
+        business_id: Uuid,
+        /// The business owner's beneficiary id.
+        beneficiary_id: Uuid,
+        /// Regency/city, Kemendagri code.
+        regency_code: &str,
+        /// Product.
+        product: async_graphql::Result<LoanProduct>,
+        /// Lender (penyalur), e.g. a bank or cooperative.
+        lender: &str,
+        /// Amount requested (plafon diajukan).
+        requested_amount: Rupiah,
+        /// Amount approved (plafon disetujui).
+        approved_amount: Option<Rupiah>,
+        /// Tenor in months (jangka waktu).
+        tenor_months: i32,
+        /// Collateral offered (agunan).
+        has_collateral: bool,
+        /// The lender's conditions of approval.
+        decision_reason: Option<&str>,
+        /// Why it was rejected or withdrawn (alasan).
+        status_reason: Option<&str>,
+        /// Lifecycle status.
+        status: async_graphql::Result<LoanStatus>,
     }
     /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
     #[graphql(flatten)]

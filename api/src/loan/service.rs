@@ -17,7 +17,6 @@ use crate::{
     business::BusinessStatus,
     context::AppState,
     error::{Problems, ServiceError},
-    events::CaseAction,
     moves::{Move, StatusChange},
     page::{Listing, Narrow, Rows, paginate},
     records::{self, Moving, existing_for_retry, find_visible, parse_stored, wire, within_regions},
@@ -155,9 +154,7 @@ pub async fn create(
         status: Set(wire(LoanStatus::Draft)),
         ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
-    txn.commit().await?;
-    Ok(model)
+    records::commit_insert::<Entity, _>(txn, actor, active).await
 }
 
 /// Changes a draft.
@@ -188,12 +185,7 @@ pub async fn update(
     if let Some(v) = input.has_collateral {
         active.has_collateral = Set(v);
     }
-    if !sea_orm::ActiveModelTrait::is_changed(&active) {
-        return Err(ServiceError::validation("input", "nothing to change"));
-    }
-    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
-    txn.commit().await?;
-    Ok(after)
+    records::commit_update::<Entity, _>(txn, actor, &before, active).await
 }
 
 /// A lifecycle move with its rules: KUR eligibility on submit, limits on approval.

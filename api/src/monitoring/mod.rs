@@ -2,7 +2,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, Object};
+use async_graphql::{Context, Enum};
 use entity::monitoring_visit;
 use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
@@ -13,9 +13,10 @@ use crate::{
     command::{inputs, mutations, plain_as_is},
     error::payload,
     loaders::Loaders,
+    object::record_object,
     page::{Page, order_by, queries},
     policy::RequireWrite,
-    records::{EntityType, case_record, parse_stored},
+    records::{EntityType, case_record},
     scalars::{Date, Rupiah},
 };
 
@@ -71,52 +72,33 @@ impl From<monitoring_visit::Model> for MonitoringVisit {
     }
 }
 
-/// A monitoring visit (kunjungan pemantauan) to a business; never changed once recorded.
-#[Object]
-impl MonitoringVisit {
-    /// Record id: the UUID as text, unique across every record type (`Node.id`).
-    pub async fn id(&self) -> async_graphql::ID {
-        async_graphql::ID(self.model.id.to_string())
-    }
-    /// The business visited.
-    async fn business_id(&self) -> Uuid {
-        self.model.business_id
-    }
-    /// The owner's beneficiary id.
-    async fn beneficiary_id(&self) -> Uuid {
-        self.model.beneficiary_id
-    }
-    /// Regency/city, Kemendagri code.
-    async fn regency_code(&self) -> &str {
-        &self.model.regency_code
-    }
-    /// Volunteer's name (nama relawan).
-    async fn volunteer_name(&self) -> &str {
-        &self.model.volunteer_name
-    }
-    /// Date of the visit (tanggal kunjungan).
-    async fn visited_on(&self) -> Date {
-        Date(self.model.visited_on)
-    }
-    /// What the volunteer saw.
-    async fn observed_status(&self) -> async_graphql::Result<ObservedStatus> {
-        parse_stored(&self.model.observed_status)
-    }
-    /// Estimated monthly revenue (perkiraan omzet).
-    async fn revenue_estimate(&self) -> Option<Rupiah> {
-        self.model.revenue_estimate.map(Rupiah)
+record_object! {
+    /// A monitoring visit (kunjungan pemantauan) to a business; never changed once recorded.
+    MonitoringVisit {
+        /// Record id: the UUID as text, unique across every record type (`Node.id`).
+        id: async_graphql::ID,
+        /// The business visited.
+        business_id: Uuid,
+        /// The owner's beneficiary id.
+        beneficiary_id: Uuid,
+        /// Regency/city, Kemendagri code.
+        regency_code: &str,
+        /// Volunteer's name (nama relawan).
+        volunteer_name: &str,
+        /// Date of the visit (tanggal kunjungan).
+        visited_on: Date,
+        /// What the volunteer saw.
+        observed_status: async_graphql::Result<ObservedStatus>,
+        /// Estimated monthly revenue (perkiraan omzet).
+        revenue_estimate: Option<Rupiah>,
+        /// Notes (catatan).
+        notes: Option<&str>,
+        /// Follow-up needed (perlu tindak lanjut).
+        follow_up_needed: bool,
     }
     /// Obstacles (kendala).
     async fn obstacles(&self) -> Vec<Obstacle> {
         serde_json::from_str(&self.model.obstacles).unwrap_or_default()
-    }
-    /// Notes (catatan).
-    async fn notes(&self) -> Option<&str> {
-        self.model.notes.as_deref()
-    }
-    /// Follow-up needed (perlu tindak lanjut).
-    async fn follow_up_needed(&self) -> bool {
-        self.model.follow_up_needed
     }
     /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
     #[graphql(flatten)]

@@ -45,7 +45,6 @@ pub async fn record(
     actor: &Actor,
     input: NewVisit,
 ) -> Result<monitoring_visit::Model, ServiceError> {
-    let db = &state.db;
     let mut problems = crate::error::Problems::default();
     if input.volunteer_name.trim().is_empty() {
         problems.push(ServiceError::validation("volunteerName", "the volunteer's name is required"));
@@ -57,7 +56,7 @@ pub async fn record(
         problems.push(ServiceError::validation("revenueEstimate", "revenue cannot be negative"));
     }
     problems.finish()?;
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
         return Ok(existing);

@@ -2,7 +2,7 @@
 
 pub mod service;
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined};
 use entity::referral;
 use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
@@ -17,8 +17,9 @@ use crate::{
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
+    object::record_object,
     page::{order_by, queries},
-    records::{EntityType, case_record, parse_stored},
+    records::{EntityType, case_record},
     scalars::Date,
 };
 
@@ -77,53 +78,40 @@ impl From<referral::Model> for Referral {
     }
 }
 
-/// A referral (rujukan) of a beneficiary from one agency to another. Only the receiving agency
-/// accepts, declines or completes it; only the sending agency cancels it.
-#[Object]
-impl Referral {
-    /// Record id: the UUID as text, unique across every record type (`Node.id`).
-    pub async fn id(&self) -> async_graphql::ID {
-        async_graphql::ID(self.model.id.to_string())
-    }
-    /// Beneficiary id.
-    async fn beneficiary_id(&self) -> Uuid {
-        self.model.beneficiary_id
-    }
-    /// Business id, when the referral is about a business.
-    async fn business_id(&self) -> Option<Uuid> {
-        self.model.business_id
-    }
-    /// Regency/city, Kemendagri code.
-    async fn regency_code(&self) -> &str {
-        &self.model.regency_code
-    }
-    /// Sending agency (OPD pengirim).
-    async fn from_agency(&self) -> &str {
-        &self.model.from_agency
-    }
-    /// Receiving agency (OPD penerima).
-    async fn to_agency(&self) -> &str {
-        &self.model.to_agency
-    }
-    /// Service asked for.
-    async fn service(&self) -> async_graphql::Result<ReferralService> {
-        parse_stored(&self.model.service)
-    }
-    /// Why (alasan rujukan).
-    async fn reason(&self) -> &str {
-        &self.model.reason
-    }
-    /// Respond by (batas waktu).
-    async fn due_by(&self) -> Option<Date> {
-        self.model.due_by.map(Date)
+record_object! {
+    /// A referral (rujukan) of a beneficiary from one agency to another. Only the receiving agency
+    /// accepts, declines or completes it; only the sending agency cancels it.
+    Referral {
+        /// Record id: the UUID as text, unique across every record type (`Node.id`).
+        id: async_graphql::ID,
+        /// Beneficiary id.
+        beneficiary_id: Uuid,
+        /// Business id, when the referral is about a business.
+        business_id: Option<Uuid>,
+        /// Regency/city, Kemendagri code.
+        regency_code: &str,
+        /// Sending agency (OPD pengirim).
+        from_agency: &str,
+        /// Receiving agency (OPD penerima).
+        to_agency: &str,
+        /// Service asked for.
+        service: async_graphql::Result<ReferralService>,
+        /// Why (alasan rujukan).
+        reason: &str,
+        /// Respond by (batas waktu).
+        due_by: Option<Date>,
+        /// Id of the outcome record.
+        outcome_id: Option<Uuid>,
+        /// The receiving agency's note (on accepting or completing: the outcome summary).
+        response_note: Option<&str>,
+        /// Lifecycle status.
+        status: async_graphql::Result<ReferralStatus>,
+        /// Why it was declined or cancelled (alasan).
+        status_reason: Option<&str>,
     }
     /// Kind of the outcome record (loan, enrollment, infrastructure request).
     async fn outcome_type(&self) -> Option<EntityType> {
         self.model.outcome_type.as_deref().and_then(|t| t.parse().ok())
-    }
-    /// Id of the outcome record.
-    async fn outcome_id(&self) -> Option<Uuid> {
-        self.model.outcome_id
     }
     /// The outcome record itself (hasil rujukan), in the same query; null when there is none, or
     /// when it lies outside the token's regions or is of a type the token may not read.
@@ -139,18 +127,6 @@ impl Referral {
         };
         let node = crate::node::find_typed(ctx.db()?, ctx.actor()?, kind, id).await.map_err(gql)?;
         Ok(node.and_then(crate::node::ReferralOutcome::from_node))
-    }
-    /// The receiving agency's note (on accepting or completing: the outcome summary).
-    async fn response_note(&self) -> Option<&str> {
-        self.model.response_note.as_deref()
-    }
-    /// Lifecycle status.
-    async fn status(&self) -> async_graphql::Result<ReferralStatus> {
-        parse_stored(&self.model.status)
-    }
-    /// Why it was declined or cancelled (alasan).
-    async fn status_reason(&self) -> Option<&str> {
-        self.model.status_reason.as_deref()
     }
     /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
     #[graphql(flatten)]

@@ -12,7 +12,6 @@ use crate::{
     auth::Actor,
     context::AppState,
     error::ServiceError,
-    events::CaseAction,
     moves::{Move, StatusChange},
     page::{Listing, Narrow, Rows, paginate},
     records::{self, EntityType, Moving, existing_for_retry, find_visible, wire, within_regions},
@@ -53,7 +52,6 @@ pub async fn create(
     actor: &Actor,
     input: NewReferral,
 ) -> Result<referral::Model, ServiceError> {
-    let db = &state.db;
     let mut problems = crate::error::Problems::default();
     if input.reason.trim().is_empty() {
         problems.push(ServiceError::validation("reason", "a referral needs a reason"));
@@ -62,7 +60,7 @@ pub async fn create(
         problems.push(ServiceError::validation("toAgency", "an agency cannot refer to itself"));
     }
     problems.finish()?;
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
         return Ok(existing);
@@ -95,9 +93,7 @@ pub async fn create(
         status: Set(wire(ReferralStatus::Open)),
         ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
-    txn.commit().await?;
-    Ok(model)
+    records::commit_insert::<Entity, _>(txn, actor, active).await
 }
 
 /// Changes an OPEN referral; only the sending agency may.
@@ -107,8 +103,7 @@ pub async fn update(
     actor: &Actor,
     input: ReferralChanges,
 ) -> Result<referral::Model, ServiceError> {
-    let db = &state.db;
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let before = records::load_authorized::<Entity>(&txn, actor, input.id, input.expected_version, |r| {
         if r.from_agency == actor.agency {
             Ok(())
@@ -131,12 +126,7 @@ pub async fn update(
     if let Some(v) = input.due_by.change() {
         active.due_by = Set(v);
     }
-    if !sea_orm::ActiveModelTrait::is_changed(&active) {
-        return Err(ServiceError::validation("input", "nothing to change"));
-    }
-    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
-    txn.commit().await?;
-    Ok(after)
+    records::commit_update::<Entity, _>(txn, actor, &before, active).await
 }
 
 /// A lifecycle move: the receiving agency accepts, declines, completes; the sender cancels.

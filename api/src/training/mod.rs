@@ -16,9 +16,10 @@ use crate::{
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
+    object::record_object,
     page::{Page, order_by, queries},
     policy::RequireWrite,
-    records::{EntityType, case_record, parse_stored},
+    records::{EntityType, case_record},
     scalars::Date,
 };
 
@@ -88,56 +89,33 @@ impl From<training::Model> for Training {
     }
 }
 
-/// A training (pelatihan) or technical-guidance session run by an agency.
-#[Object]
-impl Training {
-    /// Record id: the UUID as text, unique across every record type (`Node.id`).
-    pub async fn id(&self) -> async_graphql::ID {
-        async_graphql::ID(self.model.id.to_string())
-    }
-    /// Organising agency (penyelenggara), e.g. DISNAKERTRANS.
-    async fn organiser_agency(&self) -> &str {
-        &self.model.organiser_agency
-    }
-    /// Title (judul).
-    async fn title(&self) -> &str {
-        &self.model.title
-    }
-    /// Topic.
-    async fn topic(&self) -> async_graphql::Result<TrainingTopic> {
-        parse_stored(&self.model.topic)
-    }
-    /// Regency/city where it is held, Kemendagri code.
-    async fn regency_code(&self) -> &str {
-        &self.model.regency_code
-    }
-    /// Venue (tempat).
-    async fn venue(&self) -> Option<&str> {
-        self.model.venue.as_deref()
-    }
-    /// First day.
-    async fn starts_on(&self) -> Date {
-        Date(self.model.starts_on)
-    }
-    /// Last day.
-    async fn ends_on(&self) -> Date {
-        Date(self.model.ends_on)
-    }
-    /// Seats (kuota).
-    async fn capacity(&self) -> i32 {
-        self.model.capacity
-    }
-    /// Seats taken by enrollments that are not dropped.
-    async fn seats_taken(&self) -> i32 {
-        self.model.seats_taken
-    }
-    /// Lifecycle status.
-    async fn status(&self) -> async_graphql::Result<TrainingStatus> {
-        parse_stored(&self.model.status)
-    }
-    /// Why it was cancelled (alasan).
-    async fn status_reason(&self) -> Option<&str> {
-        self.model.status_reason.as_deref()
+record_object! {
+    /// A training (pelatihan) or technical-guidance session run by an agency.
+    Training {
+        /// Record id: the UUID as text, unique across every record type (`Node.id`).
+        id: async_graphql::ID,
+        /// Organising agency (penyelenggara), e.g. DISNAKERTRANS.
+        organiser_agency: &str,
+        /// Title (judul).
+        title: &str,
+        /// Topic.
+        topic: async_graphql::Result<TrainingTopic>,
+        /// Regency/city where it is held, Kemendagri code.
+        regency_code: &str,
+        /// Venue (tempat).
+        venue: Option<&str>,
+        /// First day.
+        starts_on: Date,
+        /// Last day.
+        ends_on: Date,
+        /// Seats (kuota).
+        capacity: i32,
+        /// Seats taken by enrollments that are not dropped.
+        seats_taken: i32,
+        /// Lifecycle status.
+        status: async_graphql::Result<TrainingStatus>,
+        /// Why it was cancelled (alasan).
+        status_reason: Option<&str>,
     }
     /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
     #[graphql(flatten)]
@@ -176,40 +154,25 @@ impl From<training_enrollment::Model> for TrainingEnrollment {
     }
 }
 
-/// A beneficiary's enrollment (pendaftaran peserta) in a training.
-#[Object]
-impl TrainingEnrollment {
-    /// Record id: the UUID as text, unique across every record type (`Node.id`).
-    pub async fn id(&self) -> async_graphql::ID {
-        async_graphql::ID(self.model.id.to_string())
-    }
-    /// Training id.
-    async fn training_id(&self) -> Uuid {
-        self.model.training_id
-    }
-    /// Beneficiary id.
-    async fn beneficiary_id(&self) -> Uuid {
-        self.model.beneficiary_id
-    }
-    /// The business the training is for, if any.
-    async fn business_id(&self) -> Option<Uuid> {
-        self.model.business_id
-    }
-    /// Regency/city of the beneficiary.
-    async fn regency_code(&self) -> &str {
-        &self.model.regency_code
-    }
-    /// Certificate number (nomor sertifikat), once completed.
-    async fn certificate_no(&self) -> Option<&str> {
-        self.model.certificate_no.as_deref()
-    }
-    /// Lifecycle status.
-    async fn status(&self) -> async_graphql::Result<EnrollmentStatus> {
-        parse_stored(&self.model.status)
-    }
-    /// Why the participant dropped out (alasan).
-    async fn status_reason(&self) -> Option<&str> {
-        self.model.status_reason.as_deref()
+record_object! {
+    /// A beneficiary's enrollment (pendaftaran peserta) in a training.
+    TrainingEnrollment {
+        /// Record id: the UUID as text, unique across every record type (`Node.id`).
+        id: async_graphql::ID,
+        /// Training id.
+        training_id: Uuid,
+        /// Beneficiary id.
+        beneficiary_id: Uuid,
+        /// The business the training is for, if any.
+        business_id: Option<Uuid>,
+        /// Regency/city of the beneficiary.
+        regency_code: &str,
+        /// Certificate number (nomor sertifikat), once completed.
+        certificate_no: Option<&str>,
+        /// Lifecycle status.
+        status: async_graphql::Result<EnrollmentStatus>,
+        /// Why the participant dropped out (alasan).
+        status_reason: Option<&str>,
     }
     /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
     #[graphql(flatten)]

@@ -122,9 +122,7 @@ pub async fn create(
         status: Set(wire(TrainingStatus::Planned)),
         ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
-    txn.commit().await?;
-    Ok(model)
+    records::commit_insert::<Entity, _>(txn, actor, active).await
 }
 
 /// Changes a training's details.
@@ -134,8 +132,7 @@ pub async fn update(
     actor: &Actor,
     input: TrainingChanges,
 ) -> Result<training::Model, ServiceError> {
-    let db = &state.db;
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let before = records::load_authorized::<Entity>(&txn, actor, input.id, input.expected_version, |t| {
         require_organiser(actor, t)
     })
@@ -170,12 +167,7 @@ pub async fn update(
         }
         active.capacity = Set(v);
     }
-    if !sea_orm::ActiveModelTrait::is_changed(&active) {
-        return Err(ServiceError::validation("input", "nothing to change"));
-    }
-    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
-    txn.commit().await?;
-    Ok(after)
+    records::commit_update::<Entity, _>(txn, actor, &before, active).await
 }
 
 /// A training lifecycle move.
@@ -215,8 +207,7 @@ pub async fn enroll(
     actor: &Actor,
     input: NewEnrollment,
 ) -> Result<enrollment::Model, ServiceError> {
-    let db = &state.db;
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<enrollment::Entity>(&txn, actor, input.id).await? {
         return Ok(existing);
@@ -292,8 +283,7 @@ pub async fn update_enrollment(
     actor: &Actor,
     input: EnrollmentChanges,
 ) -> Result<enrollment::Model, ServiceError> {
-    let db = &state.db;
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let before = organised_enrollment(&txn, actor, input.id, input.expected_version).await?;
     let mut active = enrollment::ActiveModel::default();
     if let Some(business_id) = input.business_id.change() {
@@ -323,13 +313,7 @@ pub async fn update_enrollment(
         }
         active.certificate_no = Set(cert);
     }
-    if !sea_orm::ActiveModelTrait::is_changed(&active) {
-        return Err(ServiceError::validation("input", "nothing to change"));
-    }
-    let after =
-        records::update::<enrollment::Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
-    txn.commit().await?;
-    Ok(after)
+    records::commit_update::<enrollment::Entity, _>(txn, actor, &before, active).await
 }
 
 /// An enrollment lifecycle move; dropping frees the seat in the same transaction.
