@@ -277,10 +277,10 @@ impl Gateway {
             .data(RequestDb(db));
         let name = named.unwrap_or_else(|| "-".into());
         // Everything the operation logs — a database error's cause chain included — carries the
-        // request's id, operation and caller.
+        // operation and caller, inside the span that names the request's id (`http` for a
+        // request, `op` for a socket's operation).
         let span = tracing::info_span!(
             "request",
-            request_id = %caller.request_id,
             operation = %name,
             agency = %caller.actor.agency,
             client = %caller.actor.client,

@@ -292,7 +292,7 @@ fn serve_websocket(
     let header_token = bearer(&headers).map(str::to_owned);
     let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
     let limit = gateway.app.limits.max_body_bytes;
-    let span = tracing::info_span!("socket", request_id = %socket_id);
+    let span = tracing::info_span!("socket", socket_id = %socket_id);
     upgrade.protocols([crate::ws::PROTOCOL]).max_message_size(limit).max_frame_size(limit).on_upgrade(
         move |socket| {
             async move {

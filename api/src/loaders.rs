@@ -16,7 +16,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{auth::Actor, error::internal_error, records::CaseEntity, regions::KALTIM};
+use crate::{
+    auth::Actor,
+    error::internal_error,
+    records::{CaseEntity, EntityType},
+    regions::KALTIM,
+};
 
 /// Rows of `E` grouped by a foreign key, limited to the caller's regions.
 pub struct ChildrenLoader<E: EntityTrait> {
@@ -91,6 +96,36 @@ pub struct Loaders {
     pub referrals_by_business: DataLoader<ChildrenLoader<referral::Entity>>,
     pub visits_by_beneficiary: DataLoader<ChildrenLoader<monitoring_visit::Entity>>,
     pub visits_by_business: DataLoader<ChildrenLoader<monitoring_visit::Entity>>,
+    /// Referrals' outcome records, by type and id.
+    pub outcomes: DataLoader<OutcomeLoader>,
+}
+
+/// Loads records of several types by (type, id) — a page of referrals' outcomes — with one
+/// query per type present, bounded by the caller's regions and readable types.
+pub struct OutcomeLoader {
+    db: DatabaseConnection,
+    actor: Actor,
+}
+
+impl Loader<(EntityType, Uuid)> for OutcomeLoader {
+    type Value = crate::node::Node;
+    type Error = Arc<crate::error::ServiceError>;
+
+    async fn load(
+        &self,
+        keys: &[(EntityType, Uuid)],
+    ) -> Result<HashMap<(EntityType, Uuid), Self::Value>, Self::Error> {
+        let mut found = HashMap::new();
+        for kind in <EntityType as strum::VariantArray>::VARIANTS {
+            let ids: Vec<Uuid> = keys.iter().filter(|(k, _)| k == kind).map(|(_, id)| *id).collect();
+            for (id, node) in
+                crate::node::find_of(&self.db, &self.actor, *kind, &ids).await.map_err(Arc::new)?
+            {
+                found.insert((*kind, id), node);
+            }
+        }
+        Ok(found)
+    }
 }
 
 impl Loaders {
@@ -175,6 +210,8 @@ impl Loaders {
                 monitoring_visit::Column::BusinessId,
                 |m| Some(m.business_id),
             ),
+            outcomes: DataLoader::new(OutcomeLoader { db: db.clone(), actor: actor.clone() }, tokio::spawn)
+                .delay(BATCH_WINDOW),
         }
     }
 

@@ -98,7 +98,7 @@ async fn rows<E: CaseEntity>(
 }
 
 /// The records of `kind` among `ids` the caller may see: none when its token may not read the type.
-async fn find_of(
+pub(crate) async fn find_of(
     db: &impl ConnectionTrait,
     actor: &Actor,
     kind: EntityType,
@@ -144,16 +144,6 @@ pub async fn find(
         }
     }
     Ok(found)
-}
-
-/// The record `id` of `kind`, if the caller may see it.
-pub async fn find_typed(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    kind: EntityType,
-    id: Uuid,
-) -> Result<Option<Node>, ServiceError> {
-    Ok(find_of(db, actor, kind, &[id]).await?.pop().map(|(_, node)| node))
 }
 
 /// Whether `id` is taken by a record of any type other than `kind` (whatever its region):

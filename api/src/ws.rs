@@ -242,7 +242,9 @@ pub async fn serve(
                         // Each operation's logs carry the socket's id and the operation's number.
                         let caller =
                             Caller { request_id: format!("{socket_id}/{generation}"), ..caller.clone() };
-                        let task = tokio::spawn(operate(
+                        let span = tracing::info_span!("op", request_id = %caller.request_id);
+                        let task = tokio::spawn(tracing::Instrument::instrument(
+                            operate(
                             gateway.clone(),
                             caller,
                             request,
@@ -250,6 +252,8 @@ pub async fn serve(
                             generation,
                             outbox.clone(),
                             slot,
+                        ),
+                            span,
                         ));
                         running.0.insert(id, (generation, task.abort_handle()));
                     }

@@ -76,3 +76,52 @@ async fn a_nested_connection_pages_with_cursors_orders_and_counts() {
     let body = app.gql(&token, ascending, json!({ "id": business })).await;
     assert_eq!(body["data"]["business"]["monitoringVisits"]["nodes"][0]["visitedOn"], "2025-02-01", "{body}");
 }
+
+#[tokio::test]
+async fn referral_outcomes_load_in_one_batch_for_a_whole_page() {
+    let app = spawn_app().await;
+    let dinsos = app.token("DINSOS", "referral:read referral:write", &["64"]);
+    let koperasi = app.token("DISPERINDAGKOP", "referral:read referral:write loan:read loan:write", &["64"]);
+    for _ in 0..6 {
+        let person = app.beneficiary(2).await;
+        let business = app.running_business(&person, "2025-01-01").await;
+        let loan = app
+            .gql(
+                &koperasi,
+                "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { loanApplication { id } } }",
+                json!({ "i": { "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi", "requestedAmount": 2000000, "tenorMonths": 6 } }),
+            )
+            .await;
+        let loan = loan["data"]["createLoanApplication"]["loanApplication"]["id"].clone();
+        let body = app
+            .gql(
+                &dinsos,
+                "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } } }",
+                json!({ "i": { "beneficiaryId": person, "businessId": business, "toAgency": "DISPERINDAGKOP", "service": "CAPITAL_ACCESS", "reason": "Modal usaha" } }),
+            )
+            .await;
+        let id = body["data"]["createReferral"]["referral"]["id"].clone();
+        let accept = "mutation($i: StatusChangeInput!) { acceptReferral(input: $i) { userErrors { code } } }";
+        app.gql(&koperasi, accept, json!({ "i": { "id": id, "expectedVersion": 1 } })).await;
+        let complete = "mutation($i: CompleteReferralInput!) { completeReferral(input: $i) { referral { status } userErrors { code message } } }";
+        let body = app
+            .gql(&koperasi, complete, json!({ "i": { "id": id, "expectedVersion": 2, "outcomeType": "LOAN_APPLICATION", "outcomeId": loan } }))
+            .await;
+        assert_eq!(body["data"]["completeReferral"]["referral"]["status"], "COMPLETED", "{body}");
+    }
+    let page = "query($first: Int) { referrals(first: $first) { nodes { outcome { __typename ... on LoanApplication { id requestedAmount } } } } }";
+    let mut costs = Vec::new();
+    for first in [2, 6] {
+        let before = app.statements().await;
+        let body = app.gql(&koperasi, page, json!({ "first": first })).await;
+        let nodes = body["data"]["referrals"]["nodes"].as_array().cloned().unwrap_or_default();
+        assert_eq!(nodes.len(), first, "{body}");
+        assert!(nodes.iter().all(|n| n["outcome"]["__typename"] == "LoanApplication"), "{body}");
+        costs.push(app.statements().await - before);
+    }
+    // the page + one batch of outcomes; a batch can split when the machine is very busy.
+    assert!(
+        costs[1] <= costs[0] + 1 && costs[1] <= 4,
+        "outcomes are batched, not one query per referral: {costs:?}"
+    );
+}

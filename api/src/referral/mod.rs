@@ -12,8 +12,6 @@ use crate::{
     beneficiary::Beneficiary,
     business::Business,
     command::{inputs, mutations, plain_as_is},
-    context::ContextExt,
-    error::gql,
     error::payload,
     loaders::Loaders,
     moves::{StatusChange, StatusChangeInput, StatusChangeWithReasonInput, moves},
@@ -113,7 +111,8 @@ record_object! {
     async fn outcome_type(&self) -> Option<EntityType> {
         self.model.outcome_type.as_deref().and_then(|t| t.parse().ok())
     }
-    /// The outcome record itself (hasil rujukan), in the same query; null when there is none, or
+    /// The outcome record itself (hasil rujukan), in the same query (one statement per outcome type
+    /// for a whole page of referrals); null when there is none, or
     /// when it lies outside the token's regions or is of a type the token may not read.
     async fn outcome(
         &self,
@@ -125,7 +124,11 @@ record_object! {
         let Some(kind) = self.model.outcome_type.as_deref().and_then(|t| t.parse().ok()) else {
             return Ok(None);
         };
-        let node = crate::node::find_typed(ctx.db()?, ctx.actor()?, kind, id).await.map_err(gql)?;
+        let loaders = ctx.data::<Loaders>().map_err(|_| crate::error::internal_error())?;
+        let node = loaders.outcomes.load_one((kind, id)).await.map_err(|err| {
+            tracing::error!(error = ?err, "outcome load failed");
+            crate::error::internal_error()
+        })?;
         Ok(node.and_then(crate::node::ReferralOutcome::from_node))
     }
     /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
