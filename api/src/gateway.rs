@@ -303,7 +303,11 @@ impl Gateway {
         }
         let body = async {
             let started = Instant::now();
-            let mut response = match tokio::time::timeout(limits.request_timeout, self.schema.execute(request))
+            // Unconstrained: one poll of the executor visits every sibling field of a level, so a
+            // level's DataLoader keys all arrive before its batch is fetched (tokio's cooperative
+            // budget would otherwise yield halfway and split the batch when the machine is busy).
+            let execution = tokio::task::unconstrained(self.schema.execute(request));
+            let mut response = match tokio::time::timeout(limits.request_timeout, execution)
                 .await
             {
                 Ok(response) => response,

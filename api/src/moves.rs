@@ -37,7 +37,8 @@ pub struct StatusChangeInput {
 }
 
 /// Input of a move that ends or refuses a record (reject, close, cancel, withdraw, deactivate,
-/// decline, drop): the reason is kept on the record (`statusReason`) and in its case event.
+/// decline, drop): the reason is kept on the record (`statusReason`) and in its case event; a
+/// refusal that leaves the status as it is (`rejectBusinessClosure`) keeps it in its event only.
 #[derive(async_graphql::InputObject)]
 pub struct StatusChangeWithReasonInput {
     /// The record.

@@ -77,13 +77,14 @@ impl<E: FromStr> Read<'_, async_graphql::Result<E>> for String {
 }
 
 /// Declares a record's GraphQL object over its `model`: each listed field (with its docs and
-/// `#[graphql]` attributes) reads the column of the same name through [`Read`]; the resolvers
+/// `#[graphql]` attributes) reads the column of the same name through [`Read`]; `+ audit` adds
+/// the record's version and who created it when (`records::Audit`, flattened); the resolvers
 /// after the list are copied into the same object.
 ///
 /// ```ignore
 /// record_object! {
 ///     /// A business (usaha).
-///     Business {
+///     Business + audit {
 ///         /// Business name (nama usaha).
 ///         name: &str,
 ///         /// Monthly revenue (omzet per bulan).
@@ -99,7 +100,7 @@ impl<E: FromStr> Read<'_, async_graphql::Result<E>> for String {
 macro_rules! record_object {
     (
         $(#[$attr:meta])*
-        $name:ident {
+        $name:ident $(+ $audit:ident)? {
             $(
                 $(#[$fattr:meta])*
                 $field:ident: $ty:ty
@@ -116,6 +117,13 @@ macro_rules! record_object {
                     $crate::object::Read::read(&self.model.$field)
                 }
             )*
+            $(
+                /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
+                #[graphql(flatten)]
+                async fn $audit(&self) -> $crate::records::Audit {
+                    $crate::records::Audit::of(&self.model)
+                }
+            )?
             $($resolvers)*
         }
     };

@@ -120,7 +120,7 @@ pub trait Narrow: QueryFilter + Sized {
         }
     }
 
-    /// `column IN (values)`; an enum's values as stored.
+    /// `column IN (values)`.
     fn one_of<C: ColumnTrait, V: Into<Value>>(self, column: C, values: Option<Vec<V>>) -> Self {
         match values {
             Some(v) => self.filter(column.is_in(v)),
@@ -142,6 +142,15 @@ pub trait Narrow: QueryFilter + Sized {
         match to {
             Some(v) => this.filter(column.lte(v)),
             None => this,
+        }
+    }
+
+    /// `column IS NOT NULL` (true) or `column IS NULL` (false).
+    fn present<C: ColumnTrait>(self, column: C, present: Option<bool>) -> Self {
+        match present {
+            Some(true) => self.filter(column.is_not_null()),
+            Some(false) => self.filter(column.is_null()),
+            None => self,
         }
     }
 
@@ -221,26 +230,38 @@ fn bad_cursor() -> ServiceError {
     ServiceError::BadRequest("`after` is not a cursor this API gave out for this list and order".into())
 }
 
-/// A page's size, order, id column and cursor kind, or why they cannot be.
-#[allow(clippy::type_complexity)]
+/// A page's size, order, id column and decoded cursor.
+struct Plan<C> {
+    limit: i32,
+    column: C,
+    direction: Order,
+    id: C,
+    /// The cursor's sort value (`None` in the NULL tail) and id.
+    after: Option<(Option<Value>, Uuid)>,
+}
+
+/// What `paging` asks for (the list's `default_order` when it names none), or why it cannot be.
 fn plan<E>(
-    first: Option<i32>,
-    order: (E::Column, Order),
-) -> Result<(i32, (E::Column, Order), E::Column, Kind), ServiceError>
+    paging: Paging<E::Column>,
+    default_order: (E::Column, Order),
+) -> Result<Plan<E::Column>, ServiceError>
 where
     E: EntityTrait,
     E::Column: std::str::FromStr,
 {
+    let Paging { order, first, after } = paging;
+    let (column, direction) = order.unwrap_or(default_order);
     let limit = first.unwrap_or(DEFAULT_PAGE);
     if !(0..=MAX_PAGE).contains(&limit) {
         return Err(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}")));
     }
     let id = <E::Column as std::str::FromStr>::from_str("id")
         .map_err(|_| ServiceError::Database(DbErr::Custom("a paged table needs an id column".into())))?;
-    let kind = kind_of(order.0.def().get_column_type()).ok_or_else(|| {
-        ServiceError::Database(DbErr::Custom(format!("cannot page by {}", order.0.as_str())))
+    let kind = kind_of(column.def().get_column_type()).ok_or_else(|| {
+        ServiceError::Database(DbErr::Custom(format!("cannot page by {}", column.as_str())))
     })?;
-    Ok((limit, order, id, kind))
+    let after = after.map(|cursor| decode_cursor(&cursor, kind)).transpose()?;
+    Ok(Plan { limit, column, direction, id, after })
 }
 
 /// Reads one page of `select` (already filtered), sorted by `order` and then by id, with keyset
@@ -258,8 +279,7 @@ where
     E::Model: Sync,
     E::Column: std::str::FromStr,
 {
-    let Paging { order, first, after } = paging;
-    let (limit, (column, direction), id, kind) = plan::<E>(first, order.unwrap_or(default_order))?;
+    let Plan { limit, column, direction, id, after } = plan::<E>(paging, default_order)?;
     let total = Total::counting(select.clone());
     let descending = matches!(direction, Order::Desc);
     let nullable = column.def().is_null();
@@ -271,8 +291,7 @@ where
         select.order_by(column, direction.clone())
     }
     .order_by(id, direction.clone());
-    if let Some(cursor) = &after {
-        let (value, after_id) = decode_cursor(cursor, kind)?;
+    if let Some((value, after_id)) = after.clone() {
         let col = Expr::col((E::default(), column));
         let beyond = |a: Expr, b: Expr| if descending { a.lt(b) } else { a.gt(b) };
         let past_id = beyond(Expr::col((E::default(), id)), Expr::val(after_id));
@@ -308,16 +327,14 @@ where
     E: EntityTrait,
     E::Column: std::str::FromStr,
 {
-    let Paging { order, first, after } = paging;
-    let (limit, (column, direction), id, kind) = plan::<E>(first, order.unwrap_or(default_order))?;
+    let Plan { limit, column, direction, id, after } = plan::<E>(paging, default_order)?;
     let descending = matches!(direction, Order::Desc);
     let key = |row: &E::Model| (sort_key(&row.get(column)), row.get(id));
     let total = rows.len() as u64;
     rows.sort_by(|a, b| compare(&key(a), &key(b), descending));
     let start = match &after {
-        Some(cursor) => {
-            let (value, after_id) = decode_cursor(cursor, kind)?;
-            let at = (value.as_ref().map(sort_key).unwrap_or(SortKey::Null), Value::from(after_id));
+        Some((value, after_id)) => {
+            let at = (value.as_ref().map(sort_key).unwrap_or(SortKey::Null), Value::from(*after_id));
             rows.iter().position(|row| compare(&key(row), &at, descending).is_gt()).unwrap_or(rows.len())
         }
         None => 0,

@@ -3,6 +3,7 @@
 //! page start right after its cursor, so its cost does not grow with the table. A nullable sort
 //! column sorts its NULLs last in both directions: PostgreSQL also gets the descending
 //! `NULLS LAST` index for it (SQLite sorts such a page itself; it serves small registers).
+//! Single-column indexes on the same columns are dropped: the pairs serve their filters.
 
 use sea_orm_migration::prelude::*;
 
@@ -42,6 +43,14 @@ const SORTS: &[(&str, &str, bool)] = &[
     ("pii_access_log", "accessed_at", false),
 ];
 
+/// Single-column indexes the new ones make redundant (a filter on the column uses the pair).
+const SUPERSEDED: &[(&str, &str)] = &[
+    ("beneficiary", "decile"),
+    ("beneficiary", "full_name"),
+    ("training", "starts_on"),
+    ("pii_access_log", "accessed_at"),
+];
+
 fn name(table: &str, column: &str) -> String {
     format!("ix_{table}_{column}_id")
 }
@@ -75,10 +84,22 @@ impl MigrationTrait for Migration {
                     .await?;
             }
         }
+        for &(table, column) in SUPERSEDED {
+            manager
+                .drop_index(Index::drop().name(format!("ix_{table}_{column}")).table(table).to_owned())
+                .await?;
+        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for &(table, column) in SUPERSEDED {
+            manager
+                .create_index(
+                    Index::create().name(format!("ix_{table}_{column}")).table(table).col(column).to_owned(),
+                )
+                .await?;
+        }
         for &(table, column, nullable) in SORTS {
             if nullable && manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres {
                 manager

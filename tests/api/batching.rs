@@ -125,3 +125,47 @@ async fn referral_outcomes_load_in_one_batch_for_a_whole_page() {
         "outcomes are batched, not one query per referral: {costs:?}"
     );
 }
+
+#[tokio::test]
+async fn a_nested_connection_orders_ties_exactly_like_the_list() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let person = app.beneficiary(2).await;
+    let business = app.running_business(&person, "2025-01-01").await;
+    let record = "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { userErrors { code message } } }";
+    for day in ["2025-03-01", "2025-03-01", "2025-02-01", "2025-03-01"] {
+        let body = app
+            .gql(&token, record, json!({ "i": { "businessId": business, "volunteerName": "Relawan Uji", "visitedOn": day, "observedStatus": "RUNNING", "obstacles": [] } }))
+            .await;
+        assert_eq!(body["data"]["recordMonitoringVisit"]["userErrors"], json!([]), "{body}");
+    }
+    let ids = |body: &serde_json::Value, path: &[&str]| -> Vec<String> {
+        let mut node = body;
+        for p in path {
+            node = &node[*p];
+        }
+        node["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    for direction in ["ASC", "DESC"] {
+        let order = format!("orderBy: {{field: VISITED_ON, direction: {direction}}}");
+        let list = format!(
+            "query($id: UUID!) {{ monitoringVisits(filter: {{businessId: $id}}, {order}) {{ nodes {{ id }} }} }}"
+        );
+        let nested = format!(
+            "query($id: UUID!) {{ business(id: $id) {{ monitoringVisits({order}) {{ nodes {{ id }} }} }} }}"
+        );
+        let from_sql =
+            ids(&app.gql(&token, &list, json!({ "id": business })).await, &["data", "monitoringVisits"]);
+        let in_memory = ids(
+            &app.gql(&token, &nested, json!({ "id": business })).await,
+            &["data", "business", "monitoringVisits"],
+        );
+        assert_eq!(from_sql.len(), 4, "{direction}: {from_sql:?}");
+        assert_eq!(from_sql, in_memory, "{direction}: the database and the in-memory pager agree on ties");
+    }
+}

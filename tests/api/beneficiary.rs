@@ -493,3 +493,27 @@ async fn a_mutation_reports_every_problem_of_its_input_with_the_path_to_each() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn equal_values_in_a_descending_sort_page_by_id_in_the_same_direction() {
+    let app = spawn_app().await;
+    let mut rows = Vec::new();
+    for decile in [2, 1, 2, 1, 2] {
+        rows.push((decile, app.beneficiary(decile).await));
+    }
+    // DECILE is NOT NULL: pages after a cursor by row comparison on (decile, id).
+    let q = "query($after: String) { beneficiaries(first: 1, after: $after, orderBy: {field: DECILE, direction: DESC}) { pageInfo { endCursor hasNextPage } nodes { name: id } } }";
+    let paged = page_through(&app, q, json!({}), "beneficiaries").await;
+    let mut expected = rows.clone();
+    expected.sort_by(|a, b| b.cmp(a));
+    let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+    assert_eq!(paged, expected, "decile descending, then id descending, each row once");
+    let whole = app.gql(&app.admin(), &q.replace("first: 1", "first: 10"), json!({})).await;
+    let ids: Vec<String> = whole["data"]["beneficiaries"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["name"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ids, expected, "one page holds the same order as many: {whole}");
+}

@@ -66,7 +66,7 @@ impl From<assistance::Model> for Assistance {
 
 record_object! {
     /// Assistance (bantuan) to a beneficiary, with the eligibility snapshot taken when it was planned.
-    Assistance {
+    Assistance + audit {
         /// Record id: the UUID as text, unique across every record type (`Node.id`).
         id: async_graphql::ID,
         /// Beneficiary id.
@@ -100,11 +100,6 @@ record_object! {
         /// As-of date of the decile snapshot.
         #[graphql(name = "decileAssessedOnAtDecision")]
         decile_assessed_on: Date,
-    }
-    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
-    #[graphql(flatten)]
-    async fn audit(&self) -> crate::records::Audit {
-        crate::records::Audit::of(&self.model)
     }
     /// The beneficiary. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]

@@ -97,7 +97,7 @@ impl From<beneficiary::Model> for Beneficiary {
 record_object! {
     /// A beneficiary (penerima manfaat): a person registered in DTKS/DTSEN whose case the agencies
     /// work together. NIK, KK number, phone, address and birth date are masked without `pii:read`.
-    Beneficiary {
+    Beneficiary + audit {
         /// Record id: the UUID as text, unique across every record type (`Node.id`).
         id: async_graphql::ID,
         /// Head of family (kepala keluarga) on the KK.
@@ -149,11 +149,6 @@ record_object! {
     async fn status_reason(&self, ctx: &Context<'_>) -> Option<String> {
         let reason = self.model.status_reason.as_deref()?;
         Some(if self.reveal(ctx, "statusReason") { reason.to_owned() } else { "***".to_owned() })
-    }
-    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
-    #[graphql(flatten)]
-    async fn audit(&self) -> crate::records::Audit {
-        crate::records::Audit::of(&self.model)
     }
     /// The beneficiary's businesses (usaha). Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]

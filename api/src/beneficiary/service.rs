@@ -217,8 +217,7 @@ async fn create_checked(
         is_demo: Set(false),
         ..Default::default()
     };
-    let model = records::insert::<Entity, _>(&txn, actor, active).await?;
-    txn.commit().await?;
+    let model = records::commit_insert::<Entity, _>(txn, actor, active).await?;
     Ok((model, warnings))
 }
 

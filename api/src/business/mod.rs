@@ -97,7 +97,7 @@ impl From<business::Model> for Business {
 
 record_object! {
     /// A business (usaha) of a beneficiary, started or restarted with a starter package.
-    Business {
+    Business + audit {
         /// Record id: the UUID as text, unique across every record type (`Node.id`).
         id: async_graphql::ID,
         /// Owner's beneficiary id.
@@ -134,11 +134,6 @@ record_object! {
         closure_proposed_by_visit: Option<Uuid>,
         /// The day of that visit.
         closure_proposed_on: Option<Date>,
-    }
-    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
-    #[graphql(flatten)]
-    async fn audit(&self) -> crate::records::Audit {
-        crate::records::Audit::of(&self.model)
     }
     /// The owner. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]

@@ -5,9 +5,7 @@ use entity::{
     beneficiary,
     business::{self, ActiveModel, Column, Entity},
 };
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Order, TransactionTrait};
 use uuid::Uuid;
 
 use super::{BusinessChanges, BusinessCriteria, BusinessStatus, NewBusiness};
@@ -29,18 +27,15 @@ pub async fn list(
     listing: Listing<BusinessCriteria, Column>,
 ) -> Result<Rows<Entity>, ServiceError> {
     let Listing { filter: f, paging } = listing;
-    let mut select = within_regions(Entity::find(), actor)
+    let select = within_regions(Entity::find(), actor)
         .equal(Column::BeneficiaryId, f.beneficiary_id)
         .one_of(Column::RegencyCode, f.regency_codes)
         .one_of_enum(Column::Status, f.statuses)
         .one_of_enum(Column::Sector, f.sectors)
         .equal(Column::LeadAgency, f.lead_agency)
         .containing(Column::Name, f.name_contains)
-        .between(Column::StartedOn, f.started_from, f.started_to);
-    if let Some(proposed) = f.closure_proposed {
-        let column = Column::ClosureProposedByVisit;
-        select = select.filter(if proposed { column.is_not_null() } else { column.is_null() });
-    }
+        .between(Column::StartedOn, f.started_from, f.started_to)
+        .present(Column::ClosureProposedByVisit, f.closure_proposed);
     paginate(db, select, paging, (Column::CreatedAt, Order::Asc)).await
 }
 

@@ -74,7 +74,7 @@ impl From<infrastructure_request::Model> for InfrastructureRequest {
 record_object! {
     /// A household's infrastructure request. For RTLH it records the programme's gates: proof of
     /// land, the only house, no housing aid in the last 10 years.
-    InfrastructureRequest {
+    InfrastructureRequest + audit {
         /// Record id: the UUID as text, unique across every record type (`Node.id`).
         id: async_graphql::ID,
         /// Beneficiary (household) id.
@@ -108,11 +108,6 @@ record_object! {
     #[graphql(deprecation = "use statusReason")]
     async fn decision_reason(&self) -> Option<&str> {
         self.model.status_reason.as_deref().or(self.model.decision_reason.as_deref())
-    }
-    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
-    #[graphql(flatten)]
-    async fn audit(&self) -> crate::records::Audit {
-        crate::records::Audit::of(&self.model)
     }
     /// The household's beneficiary. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]

@@ -83,7 +83,7 @@ impl From<loan_application::Model> for LoanApplication {
 
 record_object! {
     /// A loan application (pengajuan pinjaman) for a business.
-    LoanApplication {
+    LoanApplication + audit {
         /// Record id: the UUID as text, unique across every record type (`Node.id`).
         id: async_graphql::ID,
         /// The business applying.
@@ -110,11 +110,6 @@ record_object! {
         status_reason: Option<&str>,
         /// Lifecycle status.
         status: async_graphql::Result<LoanStatus>,
-    }
-    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
-    #[graphql(flatten)]
-    async fn audit(&self) -> crate::records::Audit {
-        crate::records::Audit::of(&self.model)
     }
     /// The business. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]

@@ -74,7 +74,7 @@ impl From<monitoring_visit::Model> for MonitoringVisit {
 
 record_object! {
     /// A monitoring visit (kunjungan pemantauan) to a business; never changed once recorded.
-    MonitoringVisit {
+    MonitoringVisit + audit {
         /// Record id: the UUID as text, unique across every record type (`Node.id`).
         id: async_graphql::ID,
         /// The business visited.
@@ -99,11 +99,6 @@ record_object! {
     /// Obstacles (kendala).
     async fn obstacles(&self) -> Vec<Obstacle> {
         serde_json::from_str(&self.model.obstacles).unwrap_or_default()
-    }
-    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
-    #[graphql(flatten)]
-    async fn audit(&self) -> crate::records::Audit {
-        crate::records::Audit::of(&self.model)
     }
     /// The business. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]

@@ -79,7 +79,7 @@ impl From<referral::Model> for Referral {
 record_object! {
     /// A referral (rujukan) of a beneficiary from one agency to another. Only the receiving agency
     /// accepts, declines or completes it; only the sending agency cancels it.
-    Referral {
+    Referral + audit {
         /// Record id: the UUID as text, unique across every record type (`Node.id`).
         id: async_graphql::ID,
         /// Beneficiary id.
@@ -130,11 +130,6 @@ record_object! {
             crate::error::internal_error()
         })?;
         Ok(node.and_then(crate::node::ReferralOutcome::from_node))
-    }
-    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
-    #[graphql(flatten)]
-    async fn audit(&self) -> crate::records::Audit {
-        crate::records::Audit::of(&self.model)
     }
     /// The beneficiary. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]

@@ -91,7 +91,7 @@ impl From<training::Model> for Training {
 
 record_object! {
     /// A training (pelatihan) or technical-guidance session run by an agency.
-    Training {
+    Training + audit {
         /// Record id: the UUID as text, unique across every record type (`Node.id`).
         id: async_graphql::ID,
         /// Organising agency (penyelenggara), e.g. DISNAKERTRANS.
@@ -116,11 +116,6 @@ record_object! {
         status: async_graphql::Result<TrainingStatus>,
         /// Why it was cancelled (alasan).
         status_reason: Option<&str>,
-    }
-    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
-    #[graphql(flatten)]
-    async fn audit(&self) -> crate::records::Audit {
-        crate::records::Audit::of(&self.model)
     }
     /// Enrollments (peserta), in the order they were made.
     async fn enrollments(
@@ -156,7 +151,7 @@ impl From<training_enrollment::Model> for TrainingEnrollment {
 
 record_object! {
     /// A beneficiary's enrollment (pendaftaran peserta) in a training.
-    TrainingEnrollment {
+    TrainingEnrollment + audit {
         /// Record id: the UUID as text, unique across every record type (`Node.id`).
         id: async_graphql::ID,
         /// Training id.
@@ -173,11 +168,6 @@ record_object! {
         status: async_graphql::Result<EnrollmentStatus>,
         /// Why the participant dropped out (alasan).
         status_reason: Option<&str>,
-    }
-    /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
-    #[graphql(flatten)]
-    async fn audit(&self) -> crate::records::Audit {
-        crate::records::Audit::of(&self.model)
     }
     /// The training.
     async fn training(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Training>> {
