@@ -4,8 +4,8 @@
 use std::{collections::HashMap, marker::PhantomData, sync::Arc};
 
 use async_graphql::{
-    Context,
-    dataloader::{DataLoader, Loader},
+    Context, Lookahead,
+    dataloader::{DataLoader, HashMapCache, Loader},
 };
 use entity::{
     assistance, beneficiary, business, infrastructure_request, loan_application, monitoring_visit, referral,
@@ -17,11 +17,15 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    auth::Actor,
+    auth::{Actor, Scope},
     error::internal_error,
     records::{CaseEntity, EntityType},
     regions::KALTIM,
 };
+
+/// A relation's loader: batched, and caching what it loaded for the rest of the request (so a
+/// prefetched level is not read again).
+pub type Children<E> = DataLoader<ChildrenLoader<E>, HashMapCache>;
 
 /// Rows of `E` grouped by a foreign key, limited to the caller's regions.
 pub struct ChildrenLoader<E: EntityTrait> {
@@ -86,16 +90,16 @@ pub struct Loaders {
     pub beneficiary: DataLoader<ByIdLoader<beneficiary::Entity>>,
     pub business: DataLoader<ByIdLoader<business::Entity>>,
     pub training: DataLoader<ByIdLoader<training::Entity>>,
-    pub businesses_by_beneficiary: DataLoader<ChildrenLoader<business::Entity>>,
-    pub assistance_by_beneficiary: DataLoader<ChildrenLoader<assistance::Entity>>,
-    pub enrollments_by_beneficiary: DataLoader<ChildrenLoader<training_enrollment::Entity>>,
-    pub enrollments_by_training: DataLoader<ChildrenLoader<training_enrollment::Entity>>,
-    pub infrastructure_by_beneficiary: DataLoader<ChildrenLoader<infrastructure_request::Entity>>,
-    pub loans_by_business: DataLoader<ChildrenLoader<loan_application::Entity>>,
-    pub referrals_by_beneficiary: DataLoader<ChildrenLoader<referral::Entity>>,
-    pub referrals_by_business: DataLoader<ChildrenLoader<referral::Entity>>,
-    pub visits_by_beneficiary: DataLoader<ChildrenLoader<monitoring_visit::Entity>>,
-    pub visits_by_business: DataLoader<ChildrenLoader<monitoring_visit::Entity>>,
+    pub businesses_by_beneficiary: Children<business::Entity>,
+    pub assistance_by_beneficiary: Children<assistance::Entity>,
+    pub enrollments_by_beneficiary: Children<training_enrollment::Entity>,
+    pub enrollments_by_training: Children<training_enrollment::Entity>,
+    pub infrastructure_by_beneficiary: Children<infrastructure_request::Entity>,
+    pub loans_by_business: Children<loan_application::Entity>,
+    pub referrals_by_beneficiary: Children<referral::Entity>,
+    pub referrals_by_business: Children<referral::Entity>,
+    pub visits_by_beneficiary: Children<monitoring_visit::Entity>,
+    pub visits_by_business: Children<monitoring_visit::Entity>,
     /// Referrals' outcome records, by type and id.
     pub outcomes: DataLoader<OutcomeLoader>,
 }
@@ -221,7 +225,7 @@ impl Loaders {
     /// Children of `parent` through the loader `pick` selects, as rows (for a nested connection).
     pub async fn child_rows<E>(
         ctx: &Context<'_>,
-        pick: impl FnOnce(&Loaders) -> &DataLoader<ChildrenLoader<E>>,
+        pick: impl FnOnce(&Loaders) -> &Children<E>,
         parent: Uuid,
     ) -> async_graphql::Result<Vec<E::Model>>
     where
@@ -239,7 +243,7 @@ impl Loaders {
     /// Children of `parent` through the loader `pick` selects, as GraphQL nodes.
     pub async fn children<E, T>(
         ctx: &Context<'_>,
-        pick: impl FnOnce(&Loaders) -> &DataLoader<ChildrenLoader<E>>,
+        pick: impl FnOnce(&Loaders) -> &Children<E>,
         parent: Uuid,
     ) -> async_graphql::Result<Vec<T>>
     where
@@ -286,14 +290,100 @@ fn children_of<E>(
     regions: &Option<Vec<String>>,
     key: E::Column,
     key_of: fn(&E::Model) -> Option<Uuid>,
-) -> DataLoader<ChildrenLoader<E>>
+) -> Children<E>
 where
     E: EntityTrait,
     E::Model: Clone + Send + Sync,
 {
-    DataLoader::new(
+    DataLoader::with_cache(
         ChildrenLoader { db: db.clone(), regions: regions.clone(), key, key_of, _entity: PhantomData },
         tokio::spawn,
+        HashMapCache::default(),
     )
     .delay(BATCH_WINDOW)
+}
+
+/// Loads `ids`' children through `loader` in one statement, into its cache.
+async fn warm<E>(loader: &Children<E>, ids: &[Uuid]) -> async_graphql::Result<HashMap<Uuid, Vec<E::Model>>>
+where
+    E: CaseEntity,
+    E::Model: Clone + Send + Sync,
+{
+    loader.load_many(ids.iter().copied()).await.map_err(|err| {
+        tracing::error!(error = ?err, "relation prefetch failed");
+        internal_error()
+    })
+}
+
+/// Whether the query selects `field` below `look` and the token may read it (the field's guard
+/// would refuse it otherwise: nothing is read for it).
+fn wanted(look: &Lookahead<'_>, field: &str, actor: &Actor, scope: Scope) -> bool {
+    look.field(field).exists() && actor.has(scope)
+}
+
+/// A page of beneficiaries (`look` selects one of them): loads each relation the query selects,
+/// for the whole page in one statement, and the businesses' own relations below — before the
+/// executor asks for them one parent at a time. The executor then finds them in the loaders'
+/// caches, so a level costs one statement however busy the machine is (a batch window alone
+/// splits when the request waits for a core).
+pub async fn prefetch_beneficiaries(
+    ctx: &Context<'_>,
+    look: &Lookahead<'_>,
+    ids: &[Uuid],
+) -> async_graphql::Result<()> {
+    let (l, actor) =
+        (ctx.data::<Loaders>().map_err(|_| internal_error())?, crate::context::ContextExt::actor(ctx)?);
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let businesses = async {
+        if !wanted(look, "businesses", actor, Scope::BusinessRead) {
+            return Ok(());
+        }
+        let found = warm(&l.businesses_by_beneficiary, ids).await?;
+        let children: Vec<Uuid> = found.values().flatten().map(|b| b.id).collect();
+        prefetch_businesses(ctx, &look.field("businesses"), &children).await
+    };
+    let others = async {
+        if wanted(look, "assistance", actor, Scope::AssistanceRead) {
+            warm(&l.assistance_by_beneficiary, ids).await?;
+        }
+        if wanted(look, "enrollments", actor, Scope::TrainingRead) {
+            warm(&l.enrollments_by_beneficiary, ids).await?;
+        }
+        if wanted(look, "infrastructureRequests", actor, Scope::InfrastructureRead) {
+            warm(&l.infrastructure_by_beneficiary, ids).await?;
+        }
+        if wanted(look, "referrals", actor, Scope::ReferralRead) {
+            warm(&l.referrals_by_beneficiary, ids).await?;
+        }
+        if wanted(look, "monitoringVisits", actor, Scope::MonitoringRead) {
+            warm(&l.visits_by_beneficiary, ids).await?;
+        }
+        Ok(())
+    };
+    futures_util::try_join!(businesses, others).map(|_| ())
+}
+
+/// Like [`prefetch_beneficiaries`], for a level of businesses.
+pub async fn prefetch_businesses(
+    ctx: &Context<'_>,
+    look: &Lookahead<'_>,
+    ids: &[Uuid],
+) -> async_graphql::Result<()> {
+    let (l, actor) =
+        (ctx.data::<Loaders>().map_err(|_| internal_error())?, crate::context::ContextExt::actor(ctx)?);
+    if ids.is_empty() {
+        return Ok(());
+    }
+    if wanted(look, "loans", actor, Scope::LoanRead) {
+        warm(&l.loans_by_business, ids).await?;
+    }
+    if wanted(look, "monitoringVisits", actor, Scope::MonitoringRead) {
+        warm(&l.visits_by_business, ids).await?;
+    }
+    if wanted(look, "referrals", actor, Scope::ReferralRead) {
+        warm(&l.referrals_by_business, ids).await?;
+    }
+    Ok(())
 }

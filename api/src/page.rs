@@ -478,7 +478,8 @@ pub(crate) use order_by;
 /// Declares a record type's two queries — one record by id, and the filtered, sorted, paged
 /// list — guarded by the type's read scope. The look-up answers `null` with `NOT_FOUND` at its
 /// path for a record that is missing or outside the token's regions; the list calls the service's
-/// `list(db, actor, Listing)` with the filter's plain form.
+/// `list(db, actor, Listing)` with the filter's plain form. With `prefetch = f`, `f` loads the
+/// relations the query selects below the records for all of them at once (`loaders::prefetch_…`).
 macro_rules! queries {
     (
         $(#[$object_doc:meta])*
@@ -486,7 +487,7 @@ macro_rules! queries {
         $(#[$one_doc:meta])*
         $one:ident -> $node:ident by $entity:path;
         $(#[$list_doc:meta])*
-        $list:ident($filter:ident, $order:ident) = $service:path;
+        $list:ident($filter:ident, $order:ident) = $service:path $(, prefetch = $prefetch:path)?;
     ) => {
         $(#[$object_doc])*
         #[derive(Default)]
@@ -503,7 +504,9 @@ macro_rules! queries {
             ) -> async_graphql::Result<Option<$node>> {
                 use $crate::context::ContextExt;
                 let row = $crate::records::find_visible::<$entity>(ctx.db()?, ctx.actor()?, id).await;
-                Ok(Some(row.map_err($crate::error::gql)?.into()))
+                let row = row.map_err($crate::error::gql)?;
+                $( $prefetch(ctx, &ctx.look_ahead(), &[row.id]).await?; )?
+                Ok(Some(row.into()))
             }
 
             $(#[$list_doc])*
@@ -530,8 +533,14 @@ macro_rules! queries {
                     filter: filter.map(Into::into).unwrap_or_default(),
                     paging: $crate::page::Paging { order: order_by.map(|o| o.column()), first, after },
                 };
-                let page = $service(ctx.db()?, ctx.actor()?, listing).await;
-                Ok(page.map_err($crate::error::gql)?.into_page($node::from))
+                let page = $service(ctx.db()?, ctx.actor()?, listing).await.map_err($crate::error::gql)?;
+                $(
+                    let ids: Vec<uuid::Uuid> = page.rows.iter().map(|(_, row)| row.id).collect();
+                    let look = ctx.look_ahead();
+                    $prefetch(ctx, &look.field("nodes"), &ids).await?;
+                    $prefetch(ctx, &look.field("edges").field("node"), &ids).await?;
+                )?
+                Ok(page.into_page($node::from))
             }
         }
     };

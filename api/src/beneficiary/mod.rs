@@ -364,7 +364,7 @@ queries! {
     /// One beneficiary by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `beneficiary:read`.
     beneficiary -> Beneficiary by beneficiary::Entity;
     /// Beneficiaries, filtered and sorted. Needs `beneficiary:read`.
-    beneficiaries(BeneficiaryFilter, BeneficiaryOrderBy) = service::list;
+    beneficiaries(BeneficiaryFilter, BeneficiaryOrderBy) = service::list, prefetch = crate::loaders::prefetch_beneficiaries;
 }
 
 /// Beneficiary mutations.

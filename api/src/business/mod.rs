@@ -301,7 +301,7 @@ queries! {
     /// One business by id: null, with a `NOT_FOUND` error at its path, when it does not exist or is outside the token's regions. Needs `business:read`.
     business -> Business by business::Entity;
     /// Businesses, filtered and sorted. Needs `business:read`.
-    businesses(BusinessFilter, BusinessOrderBy) = service::list;
+    businesses(BusinessFilter, BusinessOrderBy) = service::list, prefetch = crate::loaders::prefetch_businesses;
 }
 
 mutations! {

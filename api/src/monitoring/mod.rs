@@ -133,11 +133,7 @@ inputs! {
 /// parents in one query (`pick` chooses the loader: by business or by beneficiary).
 pub async fn visits_of(
     ctx: &Context<'_>,
-    pick: impl FnOnce(
-        &Loaders,
-    ) -> &async_graphql::dataloader::DataLoader<
-        crate::loaders::ChildrenLoader<monitoring_visit::Entity>,
-    >,
+    pick: impl FnOnce(&Loaders) -> &crate::loaders::Children<monitoring_visit::Entity>,
     parent: Uuid,
     order_by: Option<MonitoringVisitOrderBy>,
     first: Option<i32>,
