@@ -38,6 +38,8 @@ pub struct AppState {
     pub webhook_signal: Arc<std::sync::atomic::AtomicBool>,
     pub rules: Arc<Rules>,
     pub metrics: Arc<Metrics>,
+    /// The case-event feed every subscription of this process follows.
+    pub feed: Arc<crate::events::EventFeed>,
 }
 
 /// Counters served at `/metrics` for operators (Prometheus text format).

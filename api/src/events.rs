@@ -1,12 +1,12 @@
 //! Case events: written in the writer's transaction, read as the case timeline.
 
 use std::{
-    sync::LazyLock,
+    sync::{Arc, LazyLock, Weak},
     time::{Duration, Instant},
 };
 
 use async_graphql::{
-    Context, InputObject, Object, Subscription,
+    Context, ErrorExtensions, InputObject, Object, Subscription,
     connection::{Connection, Edge},
 };
 use chrono::{DateTime, Utc};
@@ -17,7 +17,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, Statement,
 };
 use strum::VariantArray;
-use tokio::sync::watch;
+use tokio::sync::{OnceCell, broadcast, watch};
 use uuid::Uuid;
 
 use crate::{
@@ -415,10 +415,161 @@ impl CaseEventQuery {
 /// How long a hole in the sequence is waited for before it is taken as a rolled-back write.
 /// A hole appears when a transaction that took a lower sequence commits after a higher one.
 const GAP_WAIT: Duration = Duration::from_secs(3);
-/// How often an idle subscriber looks again even without a wake-up.
+/// How often the feed looks again even without a wake-up (one read per process, not per
+/// subscriber).
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// Events read per look.
 const BATCH: u64 = 200;
+/// How many events a subscriber may fall behind the feed before it is closed with its last
+/// sequence (to resume from): a subscriber that cannot keep up never buffers without bound.
+pub const FEED_BUFFER: usize = 4096;
+
+/// This process's follower of the event table (one per database): a single reader reads each
+/// committed event once, in sequence order — woken by the in-process signal or, on PostgreSQL,
+/// by the NOTIFY of a write on any replica — and fans it out to every subscriber in memory.
+/// Subscribers filter what they are sent; none of them reads the table while live.
+pub struct EventFeed {
+    sender: broadcast::Sender<Arc<case_event::Model>>,
+    /// The newest sequence published: every event up to it has been sent, in order.
+    head: watch::Sender<i64>,
+    started: OnceCell<()>,
+}
+
+/// Why a subscriber's stream ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedEnd {
+    /// It fell more than the feed's buffer behind; `last` is the last sequence it was given
+    /// (or passed over), to resume after.
+    Behind { last: i64 },
+    /// The table could not be read (logged).
+    Unreadable,
+}
+
+impl EventFeed {
+    /// A feed whose subscribers may fall up to `buffer` events behind.
+    pub fn new(buffer: usize) -> Self {
+        Self {
+            sender: broadcast::channel(buffer.max(1)).0,
+            head: watch::channel(0).0,
+            started: OnceCell::new(),
+        }
+    }
+
+    /// The newest sequence published.
+    pub fn head(&self) -> i64 {
+        *self.head.borrow()
+    }
+
+    /// Starts the reader on `db` unless it runs (it stops when the feed is dropped).
+    pub async fn start(self: &Arc<Self>, db: &DatabaseConnection) -> Result<(), ServiceError> {
+        self.started
+            .get_or_try_init(|| async {
+                let head = latest_sequence(db).await?;
+                self.head.send_replace(head);
+                tokio::spawn(read_feed(Arc::downgrade(self), db.clone(), head));
+                Ok::<_, ServiceError>(())
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// The events after `after` (from now on when absent) that `actor` may read and `filter`
+    /// admits: the stored ones first (read in pages from `db`), then live ones as the feed
+    /// publishes them — no gap, no duplicate. It ends with [`FeedEnd::Behind`] when the
+    /// subscriber falls more than the buffer behind.
+    pub fn follow(
+        self: &Arc<Self>,
+        db: DatabaseConnection,
+        actor: Actor,
+        filter: CaseEventFilter,
+        after: Option<i64>,
+    ) -> impl Stream<Item = Result<case_event::Model, FeedEnd>> + Send + use<> {
+        // Subscribe before reading the head: an event up to the head is stored (the reader
+        // publishes only committed events, in order); one after it comes through `live`.
+        let mut live = self.sender.subscribe();
+        let head = self.head();
+        let mut cursor = after.unwrap_or(head);
+        async_stream::stream! {
+            while cursor < head {
+                let batch = match read_between(&db, cursor, head).await {
+                    Ok(batch) => batch,
+                    Err(err) => {
+                        tracing::error!(error = ?err, "cannot replay case events");
+                        yield Err(FeedEnd::Unreadable);
+                        return;
+                    }
+                };
+                let Some(last) = batch.last().map(|e| e.seq) else { break };
+                for event in batch {
+                    if filter.admits(&actor, &event) {
+                        yield Ok(event);
+                    }
+                }
+                cursor = last;
+            }
+            cursor = cursor.max(head);
+            loop {
+                match live.recv().await {
+                    Ok(event) if event.seq <= cursor => {}
+                    Ok(event) => {
+                        cursor = event.seq;
+                        if filter.admits(&actor, &event) {
+                            yield Ok((*event).clone());
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        yield Err(FeedEnd::Behind { last: cursor });
+                        return;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        }
+    }
+}
+
+/// The feed's reader: follows the table from `cursor`, publishing each event once, in sequence
+/// order, waiting up to `GAP_WAIT` for a hole a slower transaction may still fill.
+async fn read_feed(feed: Weak<EventFeed>, db: DatabaseConnection, mut cursor: i64) {
+    let mut wake = NUDGE.subscribe();
+    let mut gap_since: Option<Instant> = None;
+    loop {
+        let Some(live) = feed.upgrade() else { return };
+        let pause = match read_after(&db, cursor).await {
+            Ok(batch) => {
+                let full = batch.len() as u64 == BATCH;
+                let mut holed = false;
+                for event in batch {
+                    if event.seq != cursor + 1 {
+                        let waited = gap_since.get_or_insert_with(Instant::now).elapsed();
+                        if waited < GAP_WAIT {
+                            holed = true;
+                            break;
+                        }
+                    }
+                    gap_since = None;
+                    cursor = event.seq;
+                    live.head.send_replace(cursor);
+                    // No subscriber is not an error: the event is stored for later replays.
+                    let _ = live.sender.send(Arc::new(event));
+                }
+                if full && !holed {
+                    continue;
+                }
+                if holed { Duration::from_millis(100) } else { IDLE_POLL }
+            }
+            Err(err) => {
+                tracing::error!(error = ?err, "the event feed cannot read case events");
+                IDLE_POLL
+            }
+        };
+        drop(live);
+        tokio::select! {
+            _ = wake.changed() => {}
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
 
 /// Case-event subscriptions.
 #[derive(Default)]
@@ -440,7 +591,9 @@ impl CaseEventSubscription {
     /// reconnect with the last `sequence` you received and nothing is missed. Events are limited
     /// to the record types the token may read and to its regions. When the token expires or is
     /// revoked the socket sends an `UNAUTHENTICATED` error for the subscription and closes with
-    /// 4401. Needs `events:subscribe`.
+    /// 4401. A subscriber that falls more than 4,096 events behind is sent a `RATE_LIMITED`
+    /// error whose `extensions.lastSequence` is the sequence to resume after, and its
+    /// subscription completes. Needs `events:subscribe`.
     #[graphql(guard = "RequireScope(Scope::EventsSubscribe)")]
     async fn case_events(
         &self,
@@ -454,52 +607,21 @@ impl CaseEventSubscription {
         )]
         after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<CaseEvent>> + use<>> {
-        let db = ctx.db()?.clone();
-        let actor = ctx.actor()?.clone();
-        let filter = filter.unwrap_or_default();
-        let mut cursor = match after {
-            Some(after) => parse_cursor(&after)?,
-            None => latest_sequence(&db).await.map_err(gql)?,
-        };
-        Ok(async_stream::stream! {
-            let mut wake = NUDGE.subscribe();
-            let mut gap_since: Option<Instant> = None;
-            loop {
-                let batch = match read_after(&db, cursor).await {
-                    Ok(batch) => batch,
-                    Err(err) => {
-                        tracing::error!(error = ?err, "cannot read case events");
-                        yield Err(internal_error());
-                        break;
-                    }
-                };
-                let full = batch.len() as u64 == BATCH;
-                let mut holed = false;
-                for event in batch {
-                    if event.seq != cursor + 1 {
-                        // A lower sequence may still be committing: wait for it, up to GAP_WAIT.
-                        let waited = gap_since.get_or_insert_with(Instant::now).elapsed();
-                        if waited < GAP_WAIT {
-                            holed = true;
-                            break;
-                        }
-                    }
-                    gap_since = None;
-                    cursor = event.seq;
-                    if filter.admits(&actor, &event) {
-                        yield Ok(CaseEvent::from(event));
-                    }
-                }
-                if full && !holed {
-                    continue;
-                }
-                let pause = if holed { Duration::from_millis(100) } else { IDLE_POLL };
-                tokio::select! {
-                    _ = wake.changed() => {}
-                    () = tokio::time::sleep(pause) => {}
-                }
-            }
-        })
+        use futures_util::StreamExt;
+        let state = ctx.state()?;
+        let after = after.map(|a| parse_cursor(&a)).transpose()?;
+        state.feed.start(&state.reader).await.map_err(gql)?;
+        let events =
+            state.feed.follow(ctx.db()?.clone(), ctx.actor()?.clone(), filter.unwrap_or_default(), after);
+        Ok(events.map(|item| match item {
+            Ok(event) => Ok(CaseEvent::from(event)),
+            Err(FeedEnd::Behind { last }) => Err(crate::error::coded(
+                crate::error::ErrorCode::RateLimited,
+                format!("this subscriber fell too far behind and was closed: subscribe again with after: \"{last}\""),
+            )
+            .extend_with(|_, e| e.set("lastSequence", last.to_string()))),
+            Err(FeedEnd::Unreadable) => Err(internal_error()),
+        }))
     }
 }
 
@@ -507,6 +629,22 @@ impl CaseEventSubscription {
 pub async fn latest_sequence(db: &impl ConnectionTrait) -> Result<i64, ServiceError> {
     let newest = case_event::Entity::find().order_by_desc(case_event::Column::Seq).one(db).await?;
     Ok(newest.map(|e| e.seq).unwrap_or(0))
+}
+
+/// Stored events after `cursor` up to `head`, a page at a time (holes left by rolled-back
+/// writes are final there: the feed has passed them).
+async fn read_between(
+    db: &impl ConnectionTrait,
+    cursor: i64,
+    head: i64,
+) -> Result<Vec<case_event::Model>, DbErr> {
+    case_event::Entity::find()
+        .filter(case_event::Column::Seq.gt(cursor))
+        .filter(case_event::Column::Seq.lte(head))
+        .order_by_asc(case_event::Column::Seq)
+        .limit(BATCH)
+        .all(db)
+        .await
 }
 
 async fn read_after(db: &impl ConnectionTrait, cursor: i64) -> Result<Vec<case_event::Model>, DbErr> {

@@ -249,6 +249,7 @@ pub fn app_state(
         webhook_signal: Arc::default(),
         rules: Arc::new(rules),
         metrics,
+        feed: Arc::new(events::EventFeed::new(events::FEED_BUFFER)),
     }
 }
 

@@ -253,3 +253,50 @@ async fn an_expiring_token_ends_its_subscription_with_a_reason() {
     assert!(ended["payload"][0]["message"].as_str().is_some_and(|m| m.contains("expired")));
     assert_eq!(ws.closed().await, 4401);
 }
+
+#[tokio::test]
+async fn a_subscriber_that_falls_behind_is_closed_with_its_last_sequence_and_resumes_without_loss() {
+    use sinergi_api::{
+        auth::{Actor, Scope},
+        events::{CaseEventFilter, EventFeed, FeedEnd},
+    };
+    let app = spawn_app().await;
+    // The process's feed, with room for two unread events per subscriber.
+    let feed = std::sync::Arc::new(EventFeed::new(2));
+    feed.start(&app.db).await.expect("the feed starts");
+    let actor = Actor {
+        agency: "DINSOS".into(),
+        client: "test".into(),
+        scopes: [Scope::BeneficiaryRead, Scope::EventsSubscribe].into_iter().collect(),
+        regions: vec!["64".into()],
+        token_id: "test".into(),
+        expires_at: i64::MAX,
+        issued_at: 0,
+    };
+    let start = feed.head();
+    // A subscriber that reads nothing while five events are published.
+    let mut slow = Box::pin(feed.follow(app.db.clone(), actor.clone(), CaseEventFilter::default(), None));
+    for _ in 0..5 {
+        app.beneficiary(2).await;
+    }
+    tokio::time::timeout(WAIT, async {
+        while feed.head() < start + 5 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the feed publishes the five events");
+    assert_eq!(
+        slow.next().await,
+        Some(Err(FeedEnd::Behind { last: start })),
+        "closed with the last sequence it was given"
+    );
+    assert!(slow.next().await.is_none(), "and its stream ends");
+    let resumed: Vec<i64> = feed
+        .follow(app.db.clone(), actor, CaseEventFilter::default(), Some(start))
+        .take(5)
+        .map(|event| event.expect("an event").seq)
+        .collect()
+        .await;
+    assert_eq!(resumed, (start + 1..=start + 5).collect::<Vec<_>>(), "resumed after it, nothing lost");
+}
