@@ -303,22 +303,29 @@ where
     .delay(BATCH_WINDOW)
 }
 
-/// Loads `ids`' children through `loader` in one statement, into its cache.
-async fn warm<E>(loader: &Children<E>, ids: &[Uuid]) -> async_graphql::Result<HashMap<Uuid, Vec<E::Model>>>
+/// Loads `ids`' children through `loader` in one statement, into its cache — when the query
+/// selects `field` below `look` and the token may read it (the field's guard would refuse it
+/// otherwise: nothing is read for it).
+async fn warm<E>(
+    (look, field, actor, scope): (&Lookahead<'_>, &str, &Actor, Scope),
+    loader: &Children<E>,
+    ids: &[Uuid],
+) -> async_graphql::Result<HashMap<Uuid, Vec<E::Model>>>
 where
     E: CaseEntity,
     E::Model: Clone + Send + Sync,
 {
+    if ids.is_empty() || !look.field(field).exists() || !actor.has(scope) {
+        return Ok(HashMap::new());
+    }
     loader.load_many(ids.iter().copied()).await.map_err(|err| {
         tracing::error!(error = ?err, "relation prefetch failed");
         internal_error()
     })
 }
 
-/// Whether the query selects `field` below `look` and the token may read it (the field's guard
-/// would refuse it otherwise: nothing is read for it).
-fn wanted(look: &Lookahead<'_>, field: &str, actor: &Actor, scope: Scope) -> bool {
-    look.field(field).exists() && actor.has(scope)
+fn request_parts<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<(&'a Loaders, &'a Actor)> {
+    Ok((ctx.data::<Loaders>().map_err(|_| internal_error())?, crate::context::ContextExt::actor(ctx)?))
 }
 
 /// A page of beneficiaries (`look` selects one of them): loads each relation the query selects,
@@ -331,35 +338,20 @@ pub async fn prefetch_beneficiaries(
     look: &Lookahead<'_>,
     ids: &[Uuid],
 ) -> async_graphql::Result<()> {
-    let (l, actor) =
-        (ctx.data::<Loaders>().map_err(|_| internal_error())?, crate::context::ContextExt::actor(ctx)?);
-    if ids.is_empty() {
-        return Ok(());
-    }
+    let (l, actor) = request_parts(ctx)?;
     let businesses = async {
-        if !wanted(look, "businesses", actor, Scope::BusinessRead) {
-            return Ok(());
-        }
-        let found = warm(&l.businesses_by_beneficiary, ids).await?;
+        let found =
+            warm((look, "businesses", actor, Scope::BusinessRead), &l.businesses_by_beneficiary, ids).await?;
         let children: Vec<Uuid> = found.values().flatten().map(|b| b.id).collect();
         prefetch_businesses(ctx, &look.field("businesses"), &children).await
     };
     let others = async {
-        if wanted(look, "assistance", actor, Scope::AssistanceRead) {
-            warm(&l.assistance_by_beneficiary, ids).await?;
-        }
-        if wanted(look, "enrollments", actor, Scope::TrainingRead) {
-            warm(&l.enrollments_by_beneficiary, ids).await?;
-        }
-        if wanted(look, "infrastructureRequests", actor, Scope::InfrastructureRead) {
-            warm(&l.infrastructure_by_beneficiary, ids).await?;
-        }
-        if wanted(look, "referrals", actor, Scope::ReferralRead) {
-            warm(&l.referrals_by_beneficiary, ids).await?;
-        }
-        if wanted(look, "monitoringVisits", actor, Scope::MonitoringRead) {
-            warm(&l.visits_by_beneficiary, ids).await?;
-        }
+        warm((look, "assistance", actor, Scope::AssistanceRead), &l.assistance_by_beneficiary, ids).await?;
+        warm((look, "enrollments", actor, Scope::TrainingRead), &l.enrollments_by_beneficiary, ids).await?;
+        let infrastructure = (look, "infrastructureRequests", actor, Scope::InfrastructureRead);
+        warm(infrastructure, &l.infrastructure_by_beneficiary, ids).await?;
+        warm((look, "referrals", actor, Scope::ReferralRead), &l.referrals_by_beneficiary, ids).await?;
+        warm((look, "monitoringVisits", actor, Scope::MonitoringRead), &l.visits_by_beneficiary, ids).await?;
         Ok(())
     };
     futures_util::try_join!(businesses, others).map(|_| ())
@@ -371,19 +363,9 @@ pub async fn prefetch_businesses(
     look: &Lookahead<'_>,
     ids: &[Uuid],
 ) -> async_graphql::Result<()> {
-    let (l, actor) =
-        (ctx.data::<Loaders>().map_err(|_| internal_error())?, crate::context::ContextExt::actor(ctx)?);
-    if ids.is_empty() {
-        return Ok(());
-    }
-    if wanted(look, "loans", actor, Scope::LoanRead) {
-        warm(&l.loans_by_business, ids).await?;
-    }
-    if wanted(look, "monitoringVisits", actor, Scope::MonitoringRead) {
-        warm(&l.visits_by_business, ids).await?;
-    }
-    if wanted(look, "referrals", actor, Scope::ReferralRead) {
-        warm(&l.referrals_by_business, ids).await?;
-    }
+    let (l, actor) = request_parts(ctx)?;
+    warm((look, "loans", actor, Scope::LoanRead), &l.loans_by_business, ids).await?;
+    warm((look, "monitoringVisits", actor, Scope::MonitoringRead), &l.visits_by_business, ids).await?;
+    warm((look, "referrals", actor, Scope::ReferralRead), &l.referrals_by_business, ids).await?;
     Ok(())
 }
