@@ -464,7 +464,7 @@ impl EventFeed {
     pub async fn start(self: &Arc<Self>, db: &DatabaseConnection) -> Result<(), ServiceError> {
         self.started
             .get_or_try_init(|| async {
-                let head = latest_sequence(db).await?;
+                let head = settled_head(db).await?;
                 self.head.send_replace(head);
                 tokio::spawn(read_feed(Arc::downgrade(self), db.clone(), head));
                 Ok::<_, ServiceError>(())
@@ -623,6 +623,28 @@ impl CaseEventSubscription {
             Err(FeedEnd::Unreadable) => Err(internal_error()),
         }))
     }
+}
+
+/// Where the feed starts: the newest sequence with no hole below it among the last `BATCH`
+/// events. A hole there may be a transaction still committing (PostgreSQL hands out sequences
+/// before commit), which the reader then waits for like any other; older holes are rolled-back
+/// writes.
+async fn settled_head(db: &impl ConnectionTrait) -> Result<i64, ServiceError> {
+    let latest = latest_sequence(db).await?;
+    let floor = (latest - BATCH as i64).max(0);
+    let recent = case_event::Entity::find()
+        .filter(case_event::Column::Seq.gt(floor))
+        .order_by_asc(case_event::Column::Seq)
+        .all(db)
+        .await?;
+    let mut head = floor;
+    for event in recent {
+        if event.seq != head + 1 {
+            break;
+        }
+        head = event.seq;
+    }
+    Ok(head)
 }
 
 /// The newest stored sequence (0 when there is none).

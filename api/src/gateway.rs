@@ -272,7 +272,9 @@ impl Gateway {
         let reads = Arc::new(PiiReads::default());
         let request = request
             .data(caller.actor.clone())
-            .data(Loaders::new(&db, &caller.actor))
+            // Cached relations only for a query: a mutation's later fields must see its earlier
+            // writes, and a subscription lives too long to keep what it read.
+            .data(Loaders::new(&db, &caller.actor, kind == OperationType::Query))
             .data(reads.clone())
             .data(RequestDb(db));
         let name = named.unwrap_or_else(|| "-".into());

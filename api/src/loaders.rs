@@ -49,7 +49,9 @@ where
             select = select.filter(E::REGENCY.is_in(regions.clone()));
         }
         let rows = select.order_by_asc(E::CREATED_AT).all(&self.db).await.map_err(Arc::new)?;
-        let mut grouped: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
+        // Every key gets an entry, empty when it has no children: a cached empty list is not
+        // asked for again.
+        let mut grouped: HashMap<Uuid, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
             if let Some(key) = (self.key_of)(&row) {
                 grouped.entry(key).or_default().push(row);
@@ -136,8 +138,9 @@ impl Loader<(EntityType, Uuid)> for OutcomeLoader {
 }
 
 impl Loaders {
-    /// Loaders for one request by `actor`.
-    pub fn new(db: &DatabaseConnection, actor: &Actor) -> Self {
+    /// Loaders for one request by `actor`; with `cache`, a relation loaded once (or prefetched)
+    /// is not read again within the request.
+    pub fn new(db: &DatabaseConnection, actor: &Actor, cache: bool) -> Self {
         let regions = (!actor.regions.iter().any(|r| r == KALTIM)).then(|| actor.regions.clone());
         macro_rules! by_id {
             ($e:ident) => {
@@ -160,60 +163,70 @@ impl Loaders {
             businesses_by_beneficiary: children_of::<business::Entity>(
                 db,
                 &regions,
+                cache,
                 business::Column::BeneficiaryId,
                 |m| Some(m.beneficiary_id),
             ),
             assistance_by_beneficiary: children_of::<assistance::Entity>(
                 db,
                 &regions,
+                cache,
                 assistance::Column::BeneficiaryId,
                 |m| Some(m.beneficiary_id),
             ),
             enrollments_by_beneficiary: children_of::<training_enrollment::Entity>(
                 db,
                 &regions,
+                cache,
                 training_enrollment::Column::BeneficiaryId,
                 |m| Some(m.beneficiary_id),
             ),
             enrollments_by_training: children_of::<training_enrollment::Entity>(
                 db,
                 &regions,
+                cache,
                 training_enrollment::Column::TrainingId,
                 |m| Some(m.training_id),
             ),
             infrastructure_by_beneficiary: children_of::<infrastructure_request::Entity>(
                 db,
                 &regions,
+                cache,
                 infrastructure_request::Column::BeneficiaryId,
                 |m| Some(m.beneficiary_id),
             ),
             loans_by_business: children_of::<loan_application::Entity>(
                 db,
                 &regions,
+                cache,
                 loan_application::Column::BusinessId,
                 |m| Some(m.business_id),
             ),
             referrals_by_beneficiary: children_of::<referral::Entity>(
                 db,
                 &regions,
+                cache,
                 referral::Column::BeneficiaryId,
                 |m| Some(m.beneficiary_id),
             ),
             referrals_by_business: children_of::<referral::Entity>(
                 db,
                 &regions,
+                cache,
                 referral::Column::BusinessId,
                 |m| m.business_id,
             ),
             visits_by_beneficiary: children_of::<monitoring_visit::Entity>(
                 db,
                 &regions,
+                cache,
                 monitoring_visit::Column::BeneficiaryId,
                 |m| Some(m.beneficiary_id),
             ),
             visits_by_business: children_of::<monitoring_visit::Entity>(
                 db,
                 &regions,
+                cache,
                 monitoring_visit::Column::BusinessId,
                 |m| Some(m.business_id),
             ),
@@ -288,6 +301,7 @@ const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(1);
 fn children_of<E>(
     db: &DatabaseConnection,
     regions: &Option<Vec<String>>,
+    cache: bool,
     key: E::Column,
     key_of: fn(&E::Model) -> Option<Uuid>,
 ) -> Children<E>
@@ -295,12 +309,14 @@ where
     E: EntityTrait,
     E::Model: Clone + Send + Sync,
 {
-    DataLoader::with_cache(
+    let loader = DataLoader::with_cache(
         ChildrenLoader { db: db.clone(), regions: regions.clone(), key, key_of, _entity: PhantomData },
         tokio::spawn,
         HashMapCache::default(),
     )
-    .delay(BATCH_WINDOW)
+    .delay(BATCH_WINDOW);
+    loader.enable_all_cache(cache);
+    loader
 }
 
 /// Loads `ids`' children through `loader` in one statement, into its cache — when the query
@@ -345,16 +361,16 @@ pub async fn prefetch_beneficiaries(
         let children: Vec<Uuid> = found.values().flatten().map(|b| b.id).collect();
         prefetch_businesses(ctx, &look.field("businesses"), &children).await
     };
-    let others = async {
-        warm((look, "assistance", actor, Scope::AssistanceRead), &l.assistance_by_beneficiary, ids).await?;
-        warm((look, "enrollments", actor, Scope::TrainingRead), &l.enrollments_by_beneficiary, ids).await?;
-        let infrastructure = (look, "infrastructureRequests", actor, Scope::InfrastructureRead);
-        warm(infrastructure, &l.infrastructure_by_beneficiary, ids).await?;
-        warm((look, "referrals", actor, Scope::ReferralRead), &l.referrals_by_beneficiary, ids).await?;
-        warm((look, "monitoringVisits", actor, Scope::MonitoringRead), &l.visits_by_beneficiary, ids).await?;
-        Ok(())
-    };
-    futures_util::try_join!(businesses, others).map(|_| ())
+    let infrastructure = (look, "infrastructureRequests", actor, Scope::InfrastructureRead);
+    futures_util::try_join!(
+        businesses,
+        warm((look, "assistance", actor, Scope::AssistanceRead), &l.assistance_by_beneficiary, ids),
+        warm((look, "enrollments", actor, Scope::TrainingRead), &l.enrollments_by_beneficiary, ids),
+        warm(infrastructure, &l.infrastructure_by_beneficiary, ids),
+        warm((look, "referrals", actor, Scope::ReferralRead), &l.referrals_by_beneficiary, ids),
+        warm((look, "monitoringVisits", actor, Scope::MonitoringRead), &l.visits_by_beneficiary, ids),
+    )
+    .map(|_| ())
 }
 
 /// Like [`prefetch_beneficiaries`], for a level of businesses.
@@ -364,8 +380,10 @@ pub async fn prefetch_businesses(
     ids: &[Uuid],
 ) -> async_graphql::Result<()> {
     let (l, actor) = request_parts(ctx)?;
-    warm((look, "loans", actor, Scope::LoanRead), &l.loans_by_business, ids).await?;
-    warm((look, "monitoringVisits", actor, Scope::MonitoringRead), &l.visits_by_business, ids).await?;
-    warm((look, "referrals", actor, Scope::ReferralRead), &l.referrals_by_business, ids).await?;
-    Ok(())
+    futures_util::try_join!(
+        warm((look, "loans", actor, Scope::LoanRead), &l.loans_by_business, ids),
+        warm((look, "monitoringVisits", actor, Scope::MonitoringRead), &l.visits_by_business, ids),
+        warm((look, "referrals", actor, Scope::ReferralRead), &l.referrals_by_business, ids),
+    )
+    .map(|_| ())
 }

@@ -169,3 +169,21 @@ async fn a_nested_connection_orders_ties_exactly_like_the_list() {
         assert_eq!(from_sql, in_memory, "{direction}: the database and the in-memory pager agree on ties");
     }
 }
+
+#[tokio::test]
+async fn a_mutations_later_fields_read_its_earlier_writes() {
+    let app = spawn_app().await;
+    let person = app.beneficiary(2).await;
+    let q = "mutation($p: UUID!) {
+      a: createBusiness(input: {beneficiaryId: $p, name: \"Warung A\", sector: FOOD}) { business { owner { businesses { name } } } }
+      b: createBusiness(input: {beneficiaryId: $p, name: \"Warung B\", sector: FOOD}) { business { owner { businesses { name } } } }
+    }";
+    let body = app.gql(&app.admin(), q, json!({ "p": person })).await;
+    let names = |field: &str| body["data"][field]["business"]["owner"]["businesses"].as_array().map(Vec::len);
+    assert_eq!(names("a"), Some(1), "{body}");
+    assert_eq!(
+        names("b"),
+        Some(2),
+        "the second field reads the first one's business, not a cached list: {body}"
+    );
+}

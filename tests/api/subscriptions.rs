@@ -287,16 +287,16 @@ async fn a_subscriber_that_falls_behind_is_closed_with_its_last_sequence_and_res
     .await
     .expect("the feed publishes the five events");
     assert_eq!(
-        slow.next().await,
+        tokio::time::timeout(WAIT, slow.next()).await.expect("an answer, not a hang"),
         Some(Err(FeedEnd::Behind { last: start })),
         "closed with the last sequence it was given"
     );
-    assert!(slow.next().await.is_none(), "and its stream ends");
-    let resumed: Vec<i64> = feed
+    assert!(tokio::time::timeout(WAIT, slow.next()).await.expect("no hang").is_none(), "and its stream ends");
+    let resumed = feed
         .follow(app.db.clone(), actor, CaseEventFilter::default(), Some(start))
         .take(5)
         .map(|event| event.expect("an event").seq)
-        .collect()
-        .await;
+        .collect::<Vec<i64>>();
+    let resumed = tokio::time::timeout(WAIT, resumed).await.expect("the resumed stream answers");
     assert_eq!(resumed, (start + 1..=start + 5).collect::<Vec<_>>(), "resumed after it, nothing lost");
 }
