@@ -491,7 +491,7 @@ impl EventFeed {
         let mut cursor = after.unwrap_or(head);
         async_stream::stream! {
             while cursor < head {
-                let batch = match read_between(&db, cursor, head).await {
+                let batch = match read_page(&db, cursor, Some(head)).await {
                     Ok(batch) => batch,
                     Err(err) => {
                         tracing::error!(error = ?err, "cannot replay case events");
@@ -535,7 +535,7 @@ async fn read_feed(feed: Weak<EventFeed>, db: DatabaseConnection, mut cursor: i6
     let mut gap_since: Option<Instant> = None;
     loop {
         let Some(live) = feed.upgrade() else { return };
-        let pause = match read_after(&db, cursor).await {
+        let pause = match read_page(&db, cursor, None).await {
             Ok(batch) => {
                 let full = batch.len() as u64 == BATCH;
                 let mut holed = false;
@@ -653,27 +653,16 @@ pub async fn latest_sequence(db: &impl ConnectionTrait) -> Result<i64, ServiceEr
     Ok(newest.map(|e| e.seq).unwrap_or(0))
 }
 
-/// Stored events after `cursor` up to `head`, a page at a time (holes left by rolled-back
-/// writes are final there: the feed has passed them).
-async fn read_between(
+/// A page of stored events after `cursor`, up to `head` when given (below the feed's head,
+/// holes left by rolled-back writes are final: the feed has passed them).
+async fn read_page(
     db: &impl ConnectionTrait,
     cursor: i64,
-    head: i64,
+    head: Option<i64>,
 ) -> Result<Vec<case_event::Model>, DbErr> {
-    case_event::Entity::find()
-        .filter(case_event::Column::Seq.gt(cursor))
-        .filter(case_event::Column::Seq.lte(head))
-        .order_by_asc(case_event::Column::Seq)
-        .limit(BATCH)
-        .all(db)
-        .await
-}
-
-async fn read_after(db: &impl ConnectionTrait, cursor: i64) -> Result<Vec<case_event::Model>, DbErr> {
-    case_event::Entity::find()
-        .filter(case_event::Column::Seq.gt(cursor))
-        .order_by_asc(case_event::Column::Seq)
-        .limit(BATCH)
-        .all(db)
-        .await
+    let mut select = case_event::Entity::find().filter(case_event::Column::Seq.gt(cursor));
+    if let Some(head) = head {
+        select = select.filter(case_event::Column::Seq.lte(head));
+    }
+    select.order_by_asc(case_event::Column::Seq).limit(BATCH).all(db).await
 }

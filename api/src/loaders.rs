@@ -235,6 +235,11 @@ impl Loaders {
         }
     }
 
+    /// This request's loaders.
+    pub fn of<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Loaders> {
+        ctx.data::<Loaders>().map_err(|_| internal_error())
+    }
+
     /// Children of `parent` through the loader `pick` selects, as rows (for a nested connection).
     pub async fn child_rows<E>(
         ctx: &Context<'_>,
@@ -245,11 +250,8 @@ impl Loaders {
         E: CaseEntity,
         E::Model: Clone + Send + Sync,
     {
-        let loaders = ctx.data::<Loaders>().map_err(|_| internal_error())?;
-        let rows = pick(loaders).load_one(parent).await.map_err(|err| {
-            tracing::error!(error = ?err, "relation load failed");
-            internal_error()
-        })?;
+        let loaders = Self::of(ctx)?;
+        let rows = pick(loaders).load_one(parent).await.map_err(load_failed)?;
         Ok(rows.unwrap_or_default())
     }
 
@@ -264,12 +266,7 @@ impl Loaders {
         E::Model: Clone + Send + Sync,
         T: From<E::Model>,
     {
-        let loaders = ctx.data::<Loaders>().map_err(|_| internal_error())?;
-        let rows = pick(loaders).load_one(parent).await.map_err(|err| {
-            tracing::error!(error = ?err, "relation load failed");
-            internal_error()
-        })?;
-        Ok(rows.unwrap_or_default().into_iter().map(T::from).collect())
+        Ok(Self::child_rows(ctx, pick, parent).await?.into_iter().map(T::from).collect())
     }
 
     /// The record `id` through the loader `pick` selects; `None` if outside the caller's regions.
@@ -284,13 +281,16 @@ impl Loaders {
         E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
         T: From<E::Model>,
     {
-        let loaders = ctx.data::<Loaders>().map_err(|_| internal_error())?;
-        let row = pick(loaders).load_one(id).await.map_err(|err| {
-            tracing::error!(error = ?err, "relation load failed");
-            internal_error()
-        })?;
+        let loaders = Self::of(ctx)?;
+        let row = pick(loaders).load_one(id).await.map_err(load_failed)?;
         Ok(row.map(T::from))
     }
+}
+
+/// A loader's failure, logged with its cause; the client sees `INTERNAL`.
+pub fn load_failed(err: impl std::fmt::Debug) -> async_graphql::Error {
+    tracing::error!(error = ?err, "relation load failed");
+    internal_error()
 }
 
 /// How long a loader waits to gather keys before it queries, on tokio's own timer. A level's
@@ -334,14 +334,11 @@ where
     if ids.is_empty() || !look.field(field).exists() || !actor.has(scope) {
         return Ok(HashMap::new());
     }
-    loader.load_many(ids.iter().copied()).await.map_err(|err| {
-        tracing::error!(error = ?err, "relation prefetch failed");
-        internal_error()
-    })
+    loader.load_many(ids.iter().copied()).await.map_err(load_failed)
 }
 
 fn request_parts<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<(&'a Loaders, &'a Actor)> {
-    Ok((ctx.data::<Loaders>().map_err(|_| internal_error())?, crate::context::ContextExt::actor(ctx)?))
+    Ok((Loaders::of(ctx)?, crate::context::ContextExt::actor(ctx)?))
 }
 
 /// A page of beneficiaries (`look` selects one of them): loads each relation the query selects,

@@ -291,7 +291,8 @@ where
         select.order_by(column, direction.clone())
     }
     .order_by(id, direction.clone());
-    if let Some((value, after_id)) = after.clone() {
+    let has_previous = after.is_some();
+    if let Some((value, after_id)) = after {
         let col = Expr::col((E::default(), column));
         let beyond = |a: Expr, b: Expr| if descending { a.lt(b) } else { a.gt(b) };
         let past_id = beyond(Expr::col((E::default(), id)), Expr::val(after_id));
@@ -313,7 +314,7 @@ where
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let rows = rows.into_iter().map(|row| (encode_cursor(&row.get(column), &row.get(id)), row)).collect();
-    Ok(Slice { rows, has_previous: after.is_some(), has_next, total })
+    Ok(Slice { rows, has_previous, has_next, total })
 }
 
 /// One page of rows already loaded (a record's children, read for a whole page of parents in one

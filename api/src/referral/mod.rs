@@ -124,11 +124,7 @@ record_object! {
         let Some(kind) = self.model.outcome_type.as_deref().and_then(|t| t.parse().ok()) else {
             return Ok(None);
         };
-        let loaders = ctx.data::<Loaders>().map_err(|_| crate::error::internal_error())?;
-        let node = loaders.outcomes.load_one((kind, id)).await.map_err(|err| {
-            tracing::error!(error = ?err, "outcome load failed");
-            crate::error::internal_error()
-        })?;
+        let node = Loaders::of(ctx)?.outcomes.load_one((kind, id)).await.map_err(crate::loaders::load_failed)?;
         Ok(node.and_then(crate::node::ReferralOutcome::from_node))
     }
     /// The beneficiary. Needs `beneficiary:read`.
