@@ -27,6 +27,9 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod subscribers;
+mod webhooks;
+
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
@@ -45,12 +48,31 @@ struct Args {
     /// Concurrent clients.
     #[arg(long, default_value_t = 16)]
     clients: usize,
-    /// Seconds each scenario runs (the gateway, then the raw SQL).
-    #[arg(long, default_value_t = 10)]
+    /// Seconds each request scenario runs (the gateway, then the raw SQL).
+    #[arg(long, default_value_t = 5)]
     seconds: u64,
-    /// Scenarios, comma-separated: list, nested, case.
-    #[arg(long, value_delimiter = ',', default_value = "list,nested,case")]
+    /// Scenarios, comma-separated: list, nested, case, subscriptions, webhooks.
+    #[arg(long, value_delimiter = ',', default_value = "list,nested,case,subscriptions,webhooks")]
     scenarios: Vec<String>,
+    /// `caseEvents` subscriptions the subscription scenario holds open.
+    #[arg(long, default_value_t = 20_000)]
+    subscribers: usize,
+    /// Sockets they are spread over. Default: one per subscription, as far as the open-file
+    /// limit (`ulimit -n`, which the gateway inherits) allows.
+    #[arg(long)]
+    sockets: Option<usize>,
+    /// Events written (one after another) while the subscriptions are open.
+    #[arg(long, default_value_t = 20)]
+    events: usize,
+    /// Webhooks the webhook scenario registers.
+    #[arg(long, default_value_t = 100)]
+    webhooks: usize,
+    /// Events each of them is sent.
+    #[arg(long, default_value_t = 100)]
+    webhook_events: usize,
+    /// Seconds the subscriptions sit idle while statements, CPU and memory are measured.
+    #[arg(long, default_value_t = 10)]
+    idle_seconds: u64,
     /// The gateway binary (`cargo build --release -p sinergi-api`).
     #[arg(long, default_value = "target/release/sinergi")]
     gateway: PathBuf,
@@ -77,7 +99,8 @@ async fn main() -> Result<(), Error> {
             "sqlite://target/bench/bench.db?mode=rwc".to_owned()
         }
     };
-    let gateway = Gateway::env(&args.gateway, &url);
+    let plan = subscribers::Plan::new(args.subscribers, args.sockets, args.events, args.idle_seconds);
+    let gateway = Gateway::env(&args.gateway, &url, &plan, args.webhooks);
     gateway.run(&["migrate"])?;
     let db = Database::connect(&url).await?;
     let existing = beneficiary::Entity::find().count(&db).await?;
@@ -93,26 +116,40 @@ async fn main() -> Result<(), Error> {
         eprintln!("seeded {size} beneficiaries in {:.1} s", started.elapsed().as_secs_f64());
     }
     let ids = sample_ids(&db).await?;
-    let token = gateway.run(&[
-        "token",
-        "issue",
-        "--agency",
-        "DINSOS",
-        "--scope",
-        &args.scope,
-        "--region",
-        "64",
-        "--client",
-        "bench",
-    ])?;
-    let token = token.lines().last().unwrap_or_default().trim().to_owned();
+    let token = gateway.token(&args.scope, "bench")?;
+    let subscriber_token = gateway.token("events:subscribe monitoring:read", "bench-subscribers")?;
+    let writer_token = gateway.token("monitoring:write business:read", "bench-writer")?;
+    let businesses = sample_businesses(&db).await?;
     let mut server = gateway.serve().await?;
 
     let backend = db.get_database_backend();
     let mut results = Vec::new();
+    let (mut subscriptions, mut hooks) = (Value::Null, Value::Null);
     for name in &args.scenarios {
+        match name.as_str() {
+            "subscriptions" => {
+                subscriptions =
+                    subscribers::run(&server, &subscriber_token, &writer_token, &businesses, &plan).await?;
+                continue;
+            }
+            "webhooks" => {
+                let writer = subscribers::Writer::new(&server, &writer_token);
+                hooks = webhooks::run(
+                    &server,
+                    &db,
+                    &subscriber_token,
+                    &writer,
+                    &businesses,
+                    args.webhooks,
+                    args.webhook_events,
+                )
+                .await?;
+                continue;
+            }
+            _ => {}
+        }
         let Some(scenario) = Scenario::named(name) else {
-            eprintln!("unknown scenario {name}: list, nested or case");
+            eprintln!("unknown scenario {name}: list, nested, case, subscriptions or webhooks");
             continue;
         };
         let through_gateway =
@@ -134,6 +171,8 @@ async fn main() -> Result<(), Error> {
         "scope": args.scope,
         "cores": std::thread::available_parallelism().map(usize::from).unwrap_or(0),
         "results": results,
+        "subscriptions": subscriptions,
+        "webhooks": hooks,
     });
     print_table(&report);
     std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)?;
@@ -205,14 +244,7 @@ struct Run {
 impl Run {
     fn summary(mut self, extra: Value) -> Value {
         self.latencies_us.sort_unstable();
-        let pct = |p: f64| -> f64 {
-            let n = self.latencies_us.len();
-            if n == 0 {
-                return 0.0;
-            }
-            let at = ((n as f64 * p).ceil() as usize).clamp(1, n) - 1;
-            self.latencies_us[at] as f64 / 1000.0
-        };
+        let pct = |p: f64| percentile(&self.latencies_us, p);
         let mut out = json!({
             "requests": self.requests,
             "failures": self.failures,
@@ -225,6 +257,24 @@ impl Run {
             out.extend(extra.clone());
         }
         out
+    }
+}
+
+/// The `p` percentile (0–1) of sorted microseconds, in milliseconds.
+fn percentile(sorted_us: &[u64], p: f64) -> f64 {
+    let n = sorted_us.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let at = ((n as f64 * p).ceil() as usize).clamp(1, n) - 1;
+    sorted_us[at] as f64 / 1000.0
+}
+
+/// Polls `done` every 5 ms until it holds or `limit` passes.
+async fn wait_until(limit: Duration, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -389,6 +439,50 @@ fn print_table(report: &Value) {
             println!("  ! {} failed requests", g["failures"]);
         }
     }
+    let s = &report["subscriptions"];
+    if s.is_object() {
+        println!(
+            "\ncaseEvents: {} subscriptions on {} sockets (open in {} s) · {} events · {} deliveries, {} missing, {} errors",
+            s["subscribers"],
+            s["sockets"],
+            s["seconds_to_open"],
+            s["events"],
+            s["deliveries"],
+            s["missing_deliveries"],
+            s["error_messages"]
+        );
+        println!(
+            "  delivery from the write: p50 {} ms · p99 {} ms · max {} ms",
+            s["delivery_p50_ms"], s["delivery_p99_ms"], s["delivery_max_ms"]
+        );
+        println!(
+            "  idle {} s: {} statements/s · {} % CPU · {} KiB per subscription (RSS {} → {} MiB)",
+            s["idle_seconds"],
+            s["idle_statements_per_second"],
+            s["idle_cpu_percent"],
+            s["kib_per_idle_subscription"],
+            s["rss_before_mib"],
+            s["rss_idle_mib"]
+        );
+        println!(
+            "  after they left: RSS {} MiB, {} of the growth returned",
+            s["rss_after_leave_mib"], s["share_returned_after_leave"]
+        );
+    }
+    let w = &report["webhooks"];
+    if w.is_object() {
+        println!(
+            "\nwebhooks: {} webhooks × {} events: {} deliveries in {} s = {} deliveries/s · {} missing, {} out of order, {} repeated",
+            w["webhooks"],
+            w["events"],
+            w["deliveries"],
+            w["seconds"],
+            w["deliveries_per_second"],
+            w["missing_deliveries"],
+            w["out_of_order"],
+            w["repeated"]
+        );
+    }
 }
 
 /// The gateway binary with the bench's environment.
@@ -398,15 +492,30 @@ struct Gateway {
 }
 
 impl Gateway {
-    fn env(binary: &std::path::Path, url: &str) -> Self {
+    /// The gateway's settings for the bench: the subscription scenario's sockets and
+    /// subscriptions within its limits.
+    fn env(binary: &std::path::Path, url: &str, plan: &subscribers::Plan, webhooks: usize) -> Self {
         Self {
             binary: binary.to_owned(),
             env: vec![
                 ("DATABASE_URL", url.to_owned()),
                 ("SINERGI_DATA_DIR", "target/bench/data".to_owned()),
                 ("RUST_LOG", "warn".to_owned()),
+                ("SINERGI_MAX_CONNECTIONS", (plan.sockets + 200).to_string()),
+                ("SINERGI_MAX_SUBSCRIPTIONS_PER_SOCKET", plan.per_socket().max(20).to_string()),
+                ("SINERGI_MAX_SUBSCRIPTIONS_PER_CLIENT", plan.subscribers.max(100).to_string()),
+                ("SINERGI_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true".to_owned()),
+                ("SINERGI_WEBHOOK_MAX_PER_CLIENT", webhooks.max(10).to_string()),
             ],
         }
+    }
+
+    /// A DINSOS token for the whole province with `scope`, for API client `client`.
+    fn token(&self, scope: &str, client: &str) -> Result<String, Error> {
+        let out = self.run(&[
+            "token", "issue", "--agency", "DINSOS", "--scope", scope, "--region", "64", "--client", client,
+        ])?;
+        Ok(out.lines().last().unwrap_or_default().trim().to_owned())
     }
 
     fn command(&self) -> Command {
@@ -467,6 +576,10 @@ struct Server {
 }
 
 impl Server {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SQL statements the gateway has sent (its `/metrics` counter).
     async fn statements(&self, http: &reqwest::Client) -> Result<u64, Error> {
         let text = http.get(format!("{}/metrics", self.base)).send().await?.text().await?;
@@ -520,6 +633,22 @@ async fn sample_ids(db: &DatabaseConnection) -> Result<Vec<Uuid>, Error> {
     let ids: Vec<Uuid> = rows.into_iter().map(|r| r.id).collect();
     if ids.is_empty() {
         return Err("no beneficiaries to read".into());
+    }
+    Ok(ids)
+}
+
+/// Businesses to record visits for in the subscription scenario.
+async fn sample_businesses(db: &DatabaseConnection) -> Result<Vec<Uuid>, Error> {
+    let backend = db.get_database_backend();
+    let rows = Row::find_by_statement(Statement::from_string(
+        backend,
+        "SELECT id FROM business ORDER BY id LIMIT 1000",
+    ))
+    .all(db)
+    .await?;
+    let ids: Vec<Uuid> = rows.into_iter().map(|r| r.id).collect();
+    if ids.is_empty() {
+        return Err("no businesses to visit".into());
     }
     Ok(ids)
 }
