@@ -173,7 +173,8 @@ impl Gateway {
     }
 
     /// What can change while a token is in use: it expires, or it is revoked. Checked before
-    /// every operation, and on a WebSocket every second.
+    /// every operation and subscription result, and on a WebSocket when its token expires or
+    /// the revoked set changes.
     pub async fn recheck(&self, actor: &Actor) -> Result<(), Refusal> {
         // Verification allows 30 s of clock leeway on `exp`; an open socket gets the same.
         if chrono::Utc::now().timestamp() > actor.expires_at.saturating_add(30) {

@@ -293,15 +293,18 @@ fn serve_websocket(
     let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
     let limit = gateway.app.limits.max_body_bytes;
     let span = tracing::info_span!("socket", socket_id = %socket_id);
-    upgrade.protocols([crate::ws::PROTOCOL]).max_message_size(limit).max_frame_size(limit).on_upgrade(
-        move |socket| {
+    upgrade
+        .protocols([crate::ws::PROTOCOL])
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .read_buffer_size(crate::ws::READ_BUFFER)
+        .on_upgrade(move |socket| {
             async move {
                 let _permit = permit;
                 crate::ws::serve(socket, gateway, header_token, purpose, socket_id).await;
             }
             .instrument(span)
-        },
-    )
+        })
 }
 
 async fn schema_sdl(State(state): State<HttpState>) -> impl IntoResponse {

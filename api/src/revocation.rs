@@ -3,6 +3,7 @@
 
 use std::{
     collections::HashSet,
+    sync::{Arc, Weak},
     time::{Duration, Instant},
 };
 
@@ -16,7 +17,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     sea_query::OnConflict,
 };
-use tokio::sync::RwLock;
+use tokio::sync::{OnceCell, RwLock, watch};
 
 use crate::{
     auth::{RequireScope, Scope},
@@ -29,24 +30,47 @@ pub const REFRESH: Duration = Duration::from_secs(2);
 
 /// What is revoked, as last read from the database: token ids, and API clients
 /// (`AGENCY/NAME`) whose every token is refused.
-#[derive(Default)]
+#[derive(Default, PartialEq)]
 struct Revoked {
     tokens: HashSet<String>,
     clients: HashSet<String>,
 }
 
-/// Revoked tokens and clients, cached for `REFRESH`.
+/// Revoked tokens and clients, cached for `REFRESH`. Open sockets do not ask every second:
+/// they wait on [`Revocations::changes`], which a per-process follower (one read per `REFRESH`,
+/// not one per socket) signals when the set grows.
 pub struct Revocations {
     cache: RwLock<(Option<Instant>, Revoked)>,
+    changed: watch::Sender<u64>,
+    following: OnceCell<()>,
 }
 
 impl Default for Revocations {
     fn default() -> Self {
-        Self { cache: RwLock::new((None, Revoked::default())) }
+        Self {
+            cache: RwLock::new((None, Revoked::default())),
+            changed: watch::channel(0).0,
+            following: OnceCell::new(),
+        }
     }
 }
 
 impl Revocations {
+    /// Signals each time the revoked set changes; starts this process's follower of the
+    /// revocation tables on `db` unless it runs (it stops when `self` is dropped).
+    pub async fn changes(self: &Arc<Self>, db: &DatabaseConnection) -> watch::Receiver<u64> {
+        self.following
+            .get_or_init(|| async {
+                tokio::spawn(follow(Arc::downgrade(self), db.clone()));
+            })
+            .await;
+        self.changed.subscribe()
+    }
+
+    fn bump(&self) {
+        self.changed.send_modify(|n| *n += 1);
+    }
+
     /// Whether `jti` is revoked, re-reading the tables when the cache is older than `REFRESH`.
     pub async fn is_revoked(&self, db: &DatabaseConnection, jti: &str) -> Result<bool, DbErr> {
         self.check(db, |r| r.tokens.contains(jti)).await
@@ -86,7 +110,12 @@ impl Revocations {
             .collect();
         let revoked = Revoked { tokens, clients };
         let answer = test(&revoked);
+        let changed = revoked != cache.1;
         *cache = (Some(Instant::now()), revoked);
+        drop(cache);
+        if changed {
+            self.bump();
+        }
         Ok(answer)
     }
 
@@ -117,6 +146,7 @@ impl Revocations {
         );
         let disabled = crate::webhooks::disable_for_client(db, agency, name, &why).await?;
         self.cache.write().await.1.clients.insert(id);
+        self.bump();
         Ok(disabled)
     }
 
@@ -139,7 +169,21 @@ impl Revocations {
         .exec_without_returning(db)
         .await?;
         self.cache.write().await.1.tokens.insert(jti.to_owned());
+        self.bump();
         Ok(now)
+    }
+}
+
+/// Re-reads the revocation tables every `REFRESH` while `revocations` lives, so that a
+/// revocation on any replica reaches this one's open sockets without each of them asking.
+async fn follow(revocations: Weak<Revocations>, db: DatabaseConnection) {
+    loop {
+        let Some(live) = revocations.upgrade() else { return };
+        if let Err(err) = live.check(&db, |_| false).await {
+            tracing::error!(error = ?err, "cannot read revocations");
+        }
+        drop(live);
+        tokio::time::sleep(REFRESH).await;
     }
 }
 

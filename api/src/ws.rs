@@ -1,9 +1,11 @@
 //! The `graphql-transport-ws` protocol (the `graphql-ws` library's protocol) over one socket.
 //!
 //! Every `subscribe` — query, mutation or subscription — runs through `Gateway::run`, the same
-//! path as `POST /graphql`: the token is re-checked for each operation and every second while the
-//! socket is open, so a revoked or expired token closes the socket (4401) rather than riding on
-//! an old handshake. Close codes follow the protocol: 4400 invalid message, 4401 unauthorized,
+//! path as `POST /graphql`: the token is re-checked for each operation, the socket closes when
+//! the token expires, and a revocation on any replica reaches it within `revocation::REFRESH`
+//! (the process's one follower of the revocation tables signals every socket; no socket polls),
+//! so a revoked or expired token closes the socket (4401) rather than riding on an old
+//! handshake. Close codes follow the protocol: 4400 invalid message, 4401 unauthorized,
 //! 4403 forbidden (`connection_init` refused), 4408 no `connection_init` in time, 4409 a
 //! subscription id already in use, 4429 a second `connection_init`.
 
@@ -22,10 +24,12 @@ use crate::{
 /// The subprotocol this server speaks.
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
-/// How often an open socket's token is checked for expiry and revocation.
-const RECHECK: Duration = Duration::from_secs(1);
 /// Messages the operations of one socket may have waiting to be sent.
 const OUTBOX: usize = 64;
+/// Bytes a socket reads at a time. The WebSocket library's default (128 KiB, allocated when the
+/// socket opens) made an idle subscription cost ~160 KiB; clients send small messages, and a
+/// larger one (up to `max_body_bytes`) still arrives, over several reads.
+pub const READ_BUFFER: usize = 4 * 1024;
 
 /// What an operation task hands to the socket.
 enum Out {
@@ -76,6 +80,12 @@ where
     }
 }
 
+/// The instant a token expiring at `expires_at` (Unix seconds) stops being valid.
+fn expiry(expires_at: i64) -> tokio::time::Instant {
+    let left = expires_at.saturating_mul(1000).saturating_sub(chrono::Utc::now().timestamp_millis());
+    tokio::time::Instant::now() + Duration::from_millis(left.max(0) as u64)
+}
+
 fn close(code: u16, reason: &str) -> Message {
     Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(reason.to_owned()) }))
 }
@@ -116,24 +126,26 @@ pub async fn serve(
     let mut caller: Option<Caller> = None;
     let mut running = Running::default();
     let mut generation = 0u64;
-    let init_deadline = tokio::time::sleep(limits.ws_init_timeout);
-    tokio::pin!(init_deadline);
-    let mut recheck = tokio::time::interval(RECHECK);
-    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Before `connection_init`: the time it has to arrive; after: the token's expiry.
+    let deadline = tokio::time::sleep(limits.ws_init_timeout);
+    tokio::pin!(deadline);
+    let mut revocations = gateway.app.revocations.changes(&gateway.app.reader).await;
 
     let closing: Message = loop {
         tokio::select! {
-            () = &mut init_deadline, if caller.is_none() => {
-                break close(4408, "Connection initialisation timeout");
-            }
-            _ = recheck.tick(), if caller.is_some() => {
-                // A socket ends when its token does: no leeway for a connection kept open.
-                let expired = caller.as_ref().is_some_and(|c| chrono::Utc::now().timestamp() >= c.actor.expires_at);
+            () = &mut deadline => match &caller {
+                None => break close(4408, "Connection initialisation timeout"),
+                Some(c) => {
+                    let refusal = Refusal::Unauthenticated("the token expired");
+                    tracing::info!(agency = c.actor.agency, client = c.actor.client, reason = refusal.message(), "socket closed");
+                    break refuse_all(&mut sink, &running, &refusal).await;
+                }
+            },
+            changed = revocations.changed(), if caller.is_some() => {
                 if let Some(c) = &caller
-                    && let Err(refusal) = if expired {
-                        Err(Refusal::Unauthenticated("the token expired"))
-                    } else {
-                        gateway.recheck(&c.actor).await
+                    && let Err(refusal) = match changed {
+                        Ok(()) => gateway.recheck(&c.actor).await,
+                        Err(_) => Err(Refusal::Internal),
                     }
                 {
                     tracing::info!(agency = c.actor.agency, client = c.actor.client, reason = refusal.message(), "socket closed");
@@ -179,6 +191,8 @@ pub async fn serve(
                         match gateway.authenticate(token.as_deref()).await {
                             Ok(actor) => {
                                 tracing::info!(agency = actor.agency, client = actor.client, "socket connected");
+                                // A socket ends when its token does: no leeway for a connection kept open.
+                                deadline.as_mut().reset(expiry(actor.expires_at));
                                 caller = Some(Caller { actor, purpose: purpose.clone(), request_id: socket_id.clone() });
                                 if sink.send(Message::Text(r#"{"type":"connection_ack"}"#.into())).await.is_err() {
                                     return;

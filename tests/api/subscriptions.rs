@@ -221,6 +221,34 @@ async fn a_revoked_token_ends_its_subscription_with_a_reason() {
 }
 
 #[tokio::test]
+async fn a_revocation_recorded_by_another_replica_closes_an_idle_socket() {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let app = spawn_app().await;
+    let token = app.token("DINSOS", "events:subscribe beneficiary:read", &["64"]);
+    let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
+    ws.subscribe("r", "subscription { caseEvents(after: \"0\") { sequence } }", json!({})).await;
+    app.beneficiary(2).await;
+    assert_eq!(sequence(&ws.next("r").await), 1);
+    let me = app.gql(&token, "{ me { tokenId } }", json!({})).await;
+    // Written to the shared database as another replica would: this process learns it only by
+    // reading the table, and nothing else happens on the socket meanwhile.
+    entity::revoked_token::Entity::insert(entity::revoked_token::ActiveModel {
+        jti: Set(me["data"]["me"]["tokenId"].as_str().unwrap_or_default().to_owned()),
+        revoked_by: Set("DINSOS/other-replica".into()),
+        reason: Set(None),
+        revoked_at: Set(chrono::Utc::now()),
+    })
+    .exec_without_returning(&app.db)
+    .await
+    .expect("revoke");
+    let ended = ws.next("r").await;
+    assert_eq!(ended["type"], "error", "{ended}");
+    assert_eq!(ended["payload"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
+    assert!(ended["payload"][0]["message"].as_str().is_some_and(|m| m.contains("revoked")), "{ended}");
+    assert_eq!(ws.closed().await, 4401);
+}
+
+#[tokio::test]
 async fn the_history_query_pages_by_the_same_sequence_cursor() {
     let app = spawn_app().await;
     for decile in [1, 2, 3] {
