@@ -218,7 +218,8 @@ pub fn spawn_listener(db: &DatabaseConnection) {
 }
 
 pub struct CaseEvent {
-    pub model: case_event::Model,
+    /// Shared: a live event goes to every subscriber that may see it without a copy each.
+    pub model: Arc<case_event::Model>,
 }
 
 record_object! {
@@ -279,6 +280,12 @@ record_object! {
 
 impl From<case_event::Model> for CaseEvent {
     fn from(model: case_event::Model) -> Self {
+        Self { model: Arc::new(model) }
+    }
+}
+
+impl From<Arc<case_event::Model>> for CaseEvent {
+    fn from(model: Arc<case_event::Model>) -> Self {
         Self { model }
     }
 }
@@ -483,7 +490,7 @@ impl EventFeed {
         actor: Actor,
         filter: CaseEventFilter,
         after: Option<i64>,
-    ) -> impl Stream<Item = Result<case_event::Model, FeedEnd>> + Send + use<> {
+    ) -> impl Stream<Item = Result<Arc<case_event::Model>, FeedEnd>> + Send + use<> {
         // Subscribe before reading the head: an event up to the head is stored (the reader
         // publishes only committed events, in order); one after it comes through `live`.
         let mut live = self.sender.subscribe();
@@ -491,7 +498,7 @@ impl EventFeed {
         let mut cursor = after.unwrap_or(head);
         async_stream::stream! {
             while cursor < head {
-                let batch = match read_page(&db, cursor, Some(head)).await {
+                let batch = match Box::pin(read_page(&db, cursor, Some(head))).await {
                     Ok(batch) => batch,
                     Err(err) => {
                         tracing::error!(error = ?err, "cannot replay case events");
@@ -502,7 +509,7 @@ impl EventFeed {
                 let Some(last) = batch.last().map(|e| e.seq) else { break };
                 for event in batch {
                     if filter.admits(&actor, &event) {
-                        yield Ok(event);
+                        yield Ok(Arc::new(event));
                     }
                 }
                 cursor = last;
@@ -514,7 +521,7 @@ impl EventFeed {
                     Ok(event) => {
                         cursor = event.seq;
                         if filter.admits(&actor, &event) {
-                            yield Ok((*event).clone());
+                            yield Ok(event);
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {

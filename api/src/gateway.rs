@@ -290,17 +290,21 @@ impl Gateway {
         );
         if kind == OperationType::Subscription {
             let gateway = self.clone();
-            let caller = caller.clone();
+            // Shared with each result's delivery rather than copied for it.
+            let (caller, name) = (Arc::new(caller.clone()), Arc::<str>::from(name));
             let stream = self.schema.execute_stream(request).then(move |mut response| {
                 let (gateway, caller, reads, name) =
                     (gateway.clone(), caller.clone(), reads.clone(), name.clone());
-                async move {
-                    // Nothing more leaves for a token that expired or was revoked meanwhile.
-                    gateway.recheck(&caller.actor).await?;
-                    ensure_codes(&mut response.errors, &name);
-                    gateway.deliver(&caller, &response, &reads, &name).await
-                }
-                .instrument(span.clone())
+                // Boxed: the stream keeps room for this future between events otherwise.
+                Box::pin(
+                    async move {
+                        // Nothing more leaves for a token that expired or was revoked meanwhile.
+                        gateway.recheck(&caller.actor).await?;
+                        ensure_codes(&mut response.errors, &name);
+                        gateway.deliver(&caller, &response, &reads, &name).await
+                    }
+                    .instrument(span.clone()),
+                )
             });
             return Ok(Run::Stream(stream.boxed()));
         }

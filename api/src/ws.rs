@@ -138,18 +138,18 @@ pub async fn serve(
                 Some(c) => {
                     let refusal = Refusal::Unauthenticated("the token expired");
                     tracing::info!(agency = c.actor.agency, client = c.actor.client, reason = refusal.message(), "socket closed");
-                    break refuse_all(&mut sink, &running, &refusal).await;
+                    break Box::pin(refuse_all(&mut sink, &running, &refusal)).await;
                 }
             },
             changed = revocations.changed(), if caller.is_some() => {
                 if let Some(c) = &caller
                     && let Err(refusal) = match changed {
-                        Ok(()) => gateway.recheck(&c.actor).await,
+                        Ok(()) => Box::pin(gateway.recheck(&c.actor)).await,
                         Err(_) => Err(Refusal::Internal),
                     }
                 {
                     tracing::info!(agency = c.actor.agency, client = c.actor.client, reason = refusal.message(), "socket closed");
-                    break refuse_all(&mut sink, &running, &refusal).await;
+                    break Box::pin(refuse_all(&mut sink, &running, &refusal)).await;
                 }
             }
             Some(out) = outgoing.recv() => match out {
@@ -169,7 +169,7 @@ pub async fn serve(
                         running.0.remove(&id);
                     }
                 }
-                Out::Refused(refusal) => break refuse_all(&mut sink, &running, &refusal).await,
+                Out::Refused(refusal) => break Box::pin(refuse_all(&mut sink, &running, &refusal)).await,
             },
             frame = incoming.next() => {
                 let text = match frame {
@@ -188,7 +188,7 @@ pub async fn serve(
                         }
                         let payload = message.get("payload").cloned().unwrap_or(Value::Null);
                         let token = init_token(&payload, header_token.as_deref());
-                        match gateway.authenticate(token.as_deref()).await {
+                        match Box::pin(gateway.authenticate(token.as_deref())).await {
                             Ok(actor) => {
                                 tracing::info!(agency = actor.agency, client = actor.client, "socket connected");
                                 // A socket ends when its token does: no leeway for a connection kept open.
@@ -298,7 +298,9 @@ async fn operate(
         text: json!({ "type": "complete", "id": id }).to_string(),
         last: true,
     };
-    match gateway.run(&caller, request, true).await {
+    // Boxed, like the rarely taken awaits of `serve`: a future's size is that of its largest
+    // state, and an idle subscription's task should not keep room for the operation's start.
+    match Box::pin(gateway.run(&caller, request, true)).await {
         // The socket closes: it tells this operation and the others why.
         Err(refusal) => {
             let _ = outbox.send(Out::Refused(refusal)).await;

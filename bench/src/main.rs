@@ -452,8 +452,11 @@ fn print_table(report: &Value) {
             s["error_messages"]
         );
         println!(
-            "  delivery from the write: p50 {} ms · p99 {} ms · max {} ms",
-            s["delivery_p50_ms"], s["delivery_p99_ms"], s["delivery_max_ms"]
+            "  delivery from the write: p50 {} ms · p99 {} ms · max {} ms · gateway CPU {} µs per delivery",
+            s["delivery_p50_ms"],
+            s["delivery_p99_ms"],
+            s["delivery_max_ms"],
+            s["gateway_cpu_us_per_delivery"]
         );
         println!(
             "  idle {} s: {} statements/s · {} % CPU · {} KiB per subscription (RSS {} → {} MiB)",
@@ -465,8 +468,8 @@ fn print_table(report: &Value) {
             s["rss_idle_mib"]
         );
         println!(
-            "  after they left: RSS {} MiB, {} of the growth returned",
-            s["rss_after_leave_mib"], s["share_returned_after_leave"]
+            "  after they left: RSS {} MiB, {} of the growth returned, {} descriptors open",
+            s["rss_after_leave_mib"], s["share_returned_after_leave"], s["gateway_descriptors_after_leave"]
         );
     }
     let w = &report["webhooks"];

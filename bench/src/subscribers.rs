@@ -156,6 +156,7 @@ pub async fn run(
 
     // Events one after another; each is waited for by every subscriber (or 10 s) before the next.
     let mut written = HashMap::new();
+    let cpu = server.cpu_seconds()?;
     for i in 0..plan.events {
         let id = Uuid::now_v7();
         let target = warm + ready * (i as u64 + 1);
@@ -164,6 +165,7 @@ pub async fn run(
         wait_until(Duration::from_secs(10), || tally.received.load(Ordering::Relaxed) >= target).await;
     }
 
+    let delivery_cpu = server.cpu_seconds()? - cpu;
     let _ = stop.send(true);
     let mut latencies_us = Vec::with_capacity(plan.subscribers * plan.events);
     for task in tasks {
@@ -176,6 +178,7 @@ pub async fn run(
     // Memory the gateway gives back once everybody left.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_after = rss_kib(pid)?;
+    let descriptors_after = std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0);
 
     latencies_us.sort_unstable();
     let expected = ready * plan.events as u64;
@@ -194,12 +197,14 @@ pub async fn run(
         "delivery_p50_ms": pct(0.50),
         "delivery_p99_ms": pct(0.99),
         "delivery_max_ms": pct(1.0),
+        "gateway_cpu_us_per_delivery": round(delivery_cpu * 1e6 / delivered.max(1) as f64, 1),
         "idle_seconds": plan.idle_seconds,
         "idle_statements_per_second": round(idle_statements as f64 / plan.idle_seconds as f64, 2),
         "idle_cpu_percent": round(idle_cpu / plan.idle_seconds as f64 * 100.0, 1),
         "rss_before_mib": round(rss_before as f64 / 1024.0, 1),
         "rss_idle_mib": round(rss_idle as f64 / 1024.0, 1),
         "rss_after_leave_mib": round(rss_after as f64 / 1024.0, 1),
+        "gateway_descriptors_after_leave": descriptors_after,
         "kib_per_idle_subscription": round(grown as f64 / ready.max(1) as f64, 2),
         "share_returned_after_leave": if grown > 0 { round(1.0 - kept as f64 / grown as f64, 3) } else { 1.0 },
     }))
