@@ -12,9 +12,11 @@
 use std::{collections::HashMap, time::Duration};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{
+    SinkExt, StreamExt,
+    stream::{AbortHandle, BoxStream, SelectAll, abortable},
+};
 use serde_json::{Value, json};
-use tokio::{sync::mpsc, task::AbortHandle};
 
 use crate::{
     error::ErrorCode,
@@ -24,35 +26,27 @@ use crate::{
 /// The subprotocol this server speaks.
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
-/// Messages the operations of one socket may have waiting to be sent.
-const OUTBOX: usize = 64;
 /// Bytes a socket reads at a time. The WebSocket library's default (128 KiB, allocated when the
 /// socket opens) made an idle subscription cost ~160 KiB; clients send small messages, and a
 /// larger one (up to `max_body_bytes`) still arrives, over several reads.
 pub const READ_BUFFER: usize = 4 * 1024;
 
-/// What an operation task hands to the socket.
-enum Out {
-    /// A protocol message for operation `id` (generation `generation`); `last` for its final
-    /// `complete`, after which the id is free again.
-    Message { id: String, generation: u64, text: String, last: bool },
-    /// The operation ended.
-    Done { id: String, generation: u64 },
-    /// The token stopped being valid while an operation ran: the socket must close.
+/// What an operation hands to its socket.
+enum Step {
+    /// A protocol message; `last` for its final `complete`, after which the id is free again.
+    Send { text: String, last: bool },
+    /// The token stopped being valid while the operation ran: the socket must close.
     Refused(Refusal),
 }
 
-/// The operations running on one socket; aborted when the socket ends.
+/// An operation's steps, tagged with its id and generation. The socket polls its operations
+/// itself (no task and no queue per operation): an idle subscription costs its stream and no
+/// more, and a result goes from the operation to the socket without a hand-over between tasks.
+type Operation = BoxStream<'static, (String, u64, Step)>;
+
+/// The operations running on one socket, to stop one (`complete`) or tell all why they end.
 #[derive(Default)]
 struct Running(HashMap<String, (u64, AbortHandle)>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        for (_, (_, task)) in self.0.drain() {
-            task.abort();
-        }
-    }
-}
 
 impl Running {
     fn is_current(&self, id: &str, generation: u64) -> bool {
@@ -121,7 +115,7 @@ pub async fn serve(
     socket_id: String,
 ) {
     let (mut sink, mut incoming) = socket.split();
-    let (outbox, mut outgoing) = mpsc::channel::<Out>(OUTBOX);
+    let mut operations: SelectAll<Operation> = SelectAll::new();
     let limits = gateway.app.limits.clone();
     let mut caller: Option<Caller> = None;
     let mut running = Running::default();
@@ -152,8 +146,8 @@ pub async fn serve(
                     break Box::pin(refuse_all(&mut sink, &running, &refusal)).await;
                 }
             }
-            Some(out) = outgoing.recv() => match out {
-                Out::Message { id, generation, text, last } => {
+            Some((id, generation, step)) = operations.next(), if !operations.is_empty() => match step {
+                Step::Send { text, last } => {
                     if running.is_current(&id, generation) {
                         // The id is free once the client learns the operation completed.
                         if last {
@@ -164,12 +158,7 @@ pub async fn serve(
                         }
                     }
                 }
-                Out::Done { id, generation } => {
-                    if running.is_current(&id, generation) {
-                        running.0.remove(&id);
-                    }
-                }
-                Out::Refused(refusal) => break Box::pin(refuse_all(&mut sink, &running, &refusal)).await,
+                Step::Refused(refusal) => break Box::pin(refuse_all(&mut sink, &running, &refusal)).await,
             },
             frame = incoming.next() => {
                 let text = match frame {
@@ -210,9 +199,9 @@ pub async fn serve(
                     Some("pong") => {}
                     Some("complete") => {
                         if let Some(id) = message.get("id").and_then(Value::as_str)
-                            && let Some((_, task)) = running.0.remove(id)
+                            && let Some((_, stop)) = running.0.remove(id)
                         {
-                            task.abort();
+                            stop.abort();
                         }
                     }
                     Some("subscribe") => {
@@ -256,78 +245,62 @@ pub async fn serve(
                         // Each operation's logs carry the socket's id and the operation's number.
                         let caller =
                             Caller { request_id: format!("{socket_id}/{generation}"), ..caller.clone() };
-                        let span = tracing::info_span!("op", request_id = %caller.request_id);
-                        let task = tokio::spawn(tracing::Instrument::instrument(
-                            operate(
-                            gateway.clone(),
-                            caller,
-                            request,
-                            id.clone(),
-                            generation,
-                            outbox.clone(),
-                            slot,
-                        ),
-                            span,
-                        ));
-                        running.0.insert(id, (generation, task.abort_handle()));
+                        let (steps, stop) = abortable(operate(gateway.clone(), caller, request, id.clone(), generation, slot));
+                        operations.push(steps.boxed());
+                        running.0.insert(id, (generation, stop));
                     }
                     _ => break close(4400, "Invalid message: unknown type"),
                 }
             }
         }
     };
-    drop(running);
+    drop(operations);
     let _ = sink.send(closing).await;
     let _ = sink.close().await;
 }
 
-/// Runs one operation of a socket and hands its results to the socket.
-async fn operate(
+/// One operation of a socket, as the steps it hands to the socket.
+fn operate(
     gateway: Gateway,
     caller: Caller,
     request: async_graphql::Request,
     id: String,
     generation: u64,
-    outbox: mpsc::Sender<Out>,
-    _slot: crate::gateway::Slot,
-) {
-    let send = |text: String| Out::Message { id: id.clone(), generation, text, last: false };
-    let complete = || Out::Message {
-        id: id.clone(),
-        generation,
-        text: json!({ "type": "complete", "id": id }).to_string(),
-        last: true,
-    };
-    // Boxed, like the rarely taken awaits of `serve`: a future's size is that of its largest
-    // state, and an idle subscription's task should not keep room for the operation's start.
-    match Box::pin(gateway.run(&caller, request, true)).await {
-        // The socket closes: it tells this operation and the others why.
-        Err(refusal) => {
-            let _ = outbox.send(Out::Refused(refusal)).await;
-            return;
-        }
-        Ok(Run::Single(body)) => {
-            if outbox.send(send(next_message(&id, &body))).await.is_ok() {
-                let _ = outbox.send(complete()).await;
+    slot: crate::gateway::Slot,
+) -> Operation {
+    // Each operation's logs carry the socket's id and the operation's number.
+    let span = tracing::info_span!("op", request_id = %caller.request_id);
+    let steps = async_stream::stream! {
+        let _slot = slot;
+        let send = |text: String| (id.clone(), generation, Step::Send { text, last: false });
+        let complete = || {
+            let text = json!({ "type": "complete", "id": id }).to_string();
+            (id.clone(), generation, Step::Send { text, last: true })
+        };
+        // Boxed: a stream's size is that of its largest state, and an idle subscription should
+        // not keep room for the operation's start.
+        match Box::pin(tracing::Instrument::instrument(gateway.run(&caller, request, true), span)).await {
+            // The socket closes: it tells this operation and the others why.
+            Err(refusal) => yield (id.clone(), generation, Step::Refused(refusal)),
+            Ok(Run::Single(body)) => {
+                yield send(next_message(&id, &body));
+                yield complete();
             }
-        }
-        Ok(Run::Stream(mut stream)) => {
-            while let Some(item) = stream.next().await {
-                let text = match item {
-                    Ok(body) => next_message(&id, &body),
-                    Err(refusal) => {
-                        let _ = outbox.send(Out::Refused(refusal)).await;
-                        return;
+            Ok(Run::Stream(mut stream)) => {
+                while let Some(item) = stream.next().await {
+                    match item {
+                        Ok(body) => yield send(next_message(&id, &body)),
+                        Err(refusal) => {
+                            yield (id.clone(), generation, Step::Refused(refusal));
+                            return;
+                        }
                     }
-                };
-                if outbox.send(send(text)).await.is_err() {
-                    return;
                 }
+                yield complete();
             }
-            let _ = outbox.send(complete()).await;
         }
-    }
-    let _ = outbox.send(Out::Done { id, generation }).await;
+    };
+    steps.boxed()
 }
 
 /// A client's id, cut short for a close reason: a close frame's reason holds at most 123 bytes.
