@@ -38,7 +38,7 @@ struct Revoked {
 
 /// Revoked tokens and clients, cached for `REFRESH`. Open sockets do not ask every second:
 /// they wait on [`Revocations::changes`], which a per-process follower (one read per `REFRESH`,
-/// not one per socket) signals when the set grows.
+/// not one per socket) signals when the set changes; each socket then re-checks its own token.
 pub struct Revocations {
     cache: RwLock<(Option<Instant>, Revoked)>,
     changed: watch::Sender<u64>,

@@ -56,7 +56,7 @@ impl Running {
 
 /// Tells every running operation why it ends, and gives the close message for the socket: 4401
 /// when the token is no longer valid.
-async fn refuse_all<S>(sink: &mut S, running: &Running, refusal: &Refusal) -> Message
+async fn refuse_all<S>(sink: &mut S, running: &Running, refusal: &Refusal, patience: Duration) -> Message
 where
     S: futures_util::Sink<Message> + Unpin,
 {
@@ -66,7 +66,9 @@ where
     };
     let message = format!("{why}; reconnect with a valid token (and your last sequence)");
     for id in running.0.keys() {
-        let _ = sink.send(Message::Text(error_message(id, code, &message).into())).await;
+        if !send(sink, Message::Text(error_message(id, code, &message).into()), patience).await {
+            break;
+        }
     }
     match refusal {
         Refusal::Unauthenticated(why) => close(4401, why),
@@ -78,6 +80,16 @@ where
 fn expiry(expires_at: i64) -> tokio::time::Instant {
     let left = expires_at.saturating_mul(1000).saturating_sub(chrono::Utc::now().timestamp_millis());
     tokio::time::Instant::now() + Duration::from_millis(left.max(0) as u64)
+}
+
+/// Sends one message, waiting at most `patience` for a client that does not read: the socket's
+/// operations wait while it sends, so a stalled client must not hold them (and what they hold)
+/// for longer. `false` when the message did not go.
+async fn send<S>(sink: &mut S, message: Message, patience: Duration) -> bool
+where
+    S: futures_util::Sink<Message> + Unpin,
+{
+    matches!(tokio::time::timeout(patience, sink.send(message)).await, Ok(Ok(())))
 }
 
 fn close(code: u16, reason: &str) -> Message {
@@ -117,6 +129,8 @@ pub async fn serve(
     let (mut sink, mut incoming) = socket.split();
     let mut operations: SelectAll<Operation> = SelectAll::new();
     let limits = gateway.app.limits.clone();
+    // How long a message may wait for a client that does not read before the socket is dropped.
+    let patience = limits.request_timeout;
     let mut caller: Option<Caller> = None;
     let mut running = Running::default();
     let mut generation = 0u64;
@@ -132,7 +146,7 @@ pub async fn serve(
                 Some(c) => {
                     let refusal = Refusal::Unauthenticated("the token expired");
                     tracing::info!(agency = c.actor.agency, client = c.actor.client, reason = refusal.message(), "socket closed");
-                    break Box::pin(refuse_all(&mut sink, &running, &refusal)).await;
+                    break Box::pin(refuse_all(&mut sink, &running, &refusal, patience)).await;
                 }
             },
             changed = revocations.changed(), if caller.is_some() => {
@@ -143,7 +157,7 @@ pub async fn serve(
                     }
                 {
                     tracing::info!(agency = c.actor.agency, client = c.actor.client, reason = refusal.message(), "socket closed");
-                    break Box::pin(refuse_all(&mut sink, &running, &refusal)).await;
+                    break Box::pin(refuse_all(&mut sink, &running, &refusal, patience)).await;
                 }
             }
             Some((id, generation, step)) = operations.next(), if !operations.is_empty() => match step {
@@ -153,12 +167,12 @@ pub async fn serve(
                         if last {
                             running.0.remove(&id);
                         }
-                        if sink.send(Message::Text(text.into())).await.is_err() {
+                        if !send(&mut sink, Message::Text(text.into()), patience).await {
                             return;
                         }
                     }
                 }
-                Step::Refused(refusal) => break Box::pin(refuse_all(&mut sink, &running, &refusal)).await,
+                Step::Refused(refusal) => break Box::pin(refuse_all(&mut sink, &running, &refusal, patience)).await,
             },
             frame = incoming.next() => {
                 let text = match frame {
@@ -183,7 +197,7 @@ pub async fn serve(
                                 // A socket ends when its token does: no leeway for a connection kept open.
                                 deadline.as_mut().reset(expiry(actor.expires_at));
                                 caller = Some(Caller { actor, purpose: purpose.clone(), request_id: socket_id.clone() });
-                                if sink.send(Message::Text(r#"{"type":"connection_ack"}"#.into())).await.is_err() {
+                                if !send(&mut sink, Message::Text(r#"{"type":"connection_ack"}"#.into()), patience).await {
                                     return;
                                 }
                             }
@@ -192,7 +206,7 @@ pub async fn serve(
                         }
                     }
                     Some("ping") => {
-                        if sink.send(Message::Text(r#"{"type":"pong"}"#.into())).await.is_err() {
+                        if !send(&mut sink, Message::Text(r#"{"type":"pong"}"#.into()), patience).await {
                             return;
                         }
                     }
@@ -226,7 +240,7 @@ pub async fn serve(
                                 "this socket already runs {} operations (max_subscriptions_per_socket)",
                                 limits.max_subscriptions_per_socket
                             ));
-                            if sink.send(Message::Text(text.into())).await.is_err() {
+                            if !send(&mut sink, Message::Text(text.into()), patience).await {
                                 return;
                             }
                             continue;
@@ -236,7 +250,7 @@ pub async fn serve(
                                 "this API client already runs {} operations on this replica (max_subscriptions_per_client)",
                                 limits.max_subscriptions_per_client
                             ));
-                            if sink.send(Message::Text(text.into())).await.is_err() {
+                            if !send(&mut sink, Message::Text(text.into()), patience).await {
                                 return;
                             }
                             continue;
@@ -255,8 +269,9 @@ pub async fn serve(
         }
     };
     drop(operations);
-    let _ = sink.send(closing).await;
-    let _ = sink.close().await;
+    if send(&mut sink, closing, patience).await {
+        let _ = tokio::time::timeout(patience, sink.close()).await;
+    }
 }
 
 /// One operation of a socket, as the steps it hands to the socket.
@@ -277,9 +292,13 @@ fn operate(
             let text = json!({ "type": "complete", "id": id }).to_string();
             (id.clone(), generation, Step::Send { text, last: true })
         };
-        // Boxed: a stream's size is that of its largest state, and an idle subscription should
-        // not keep room for the operation's start.
-        match Box::pin(tracing::Instrument::instrument(gateway.run(&caller, request, true), span)).await {
+        // Its own task: a query or mutation runs to its end (commit or rollback, within
+        // `request_timeout`) whether or not the socket is sending meanwhile.
+        let start = tokio::spawn(tracing::Instrument::instrument(
+            async move { gateway.run(&caller, request, true).await },
+            span,
+        ));
+        match start.await.unwrap_or(Err(Refusal::Internal)) {
             // The socket closes: it tells this operation and the others why.
             Err(refusal) => yield (id.clone(), generation, Step::Refused(refusal)),
             Ok(Run::Single(body)) => {
