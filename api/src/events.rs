@@ -167,6 +167,14 @@ pub async fn record<R: CaseRecord>(
         ))
         .await?;
     }
+    Ok(())
+}
+
+/// Commits a transaction that may have recorded case events, then wakes this process's event
+/// feed. After the commit, not before: on SQLite the feed has no other wake-up, and a look
+/// before the commit finds nothing and waits for the next idle poll (a second).
+pub async fn commit(txn: sea_orm::DatabaseTransaction) -> Result<(), sea_orm::DbErr> {
+    txn.commit().await?;
     nudge();
     Ok(())
 }

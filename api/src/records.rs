@@ -435,7 +435,7 @@ where
     A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
 {
     let model = insert::<E, A>(&txn, actor, active).await?;
-    txn.commit().await?;
+    crate::events::commit(txn).await?;
     Ok(model)
 }
 
@@ -457,7 +457,7 @@ where
         return Err(ServiceError::validation("input", "nothing to change"));
     }
     let after = update::<E, A>(&txn, actor, before, active, crate::events::CaseAction::Updated).await?;
-    txn.commit().await?;
+    crate::events::commit(txn).await?;
     Ok(after)
 }
 
@@ -600,7 +600,7 @@ where
     pub async fn finish(self, actor: &Actor) -> Result<E::Model, ServiceError> {
         let action = crate::events::CaseAction::StatusChanged;
         let after = update::<E, A>(&self.txn, actor, &self.before, self.active, action).await?;
-        self.txn.commit().await?;
+        crate::events::commit(self.txn).await?;
         Ok(after)
     }
 }

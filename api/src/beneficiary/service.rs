@@ -311,7 +311,7 @@ async fn update_checked(
     if after.regency_code != before.regency_code {
         move_case(&txn, after.id, &after.regency_code).await?;
     }
-    txn.commit().await?;
+    crate::events::commit(txn).await?;
     Ok((after, warnings))
 }
 

@@ -196,6 +196,6 @@ pub async fn reject_closure(
         Some(reason),
     )
     .await?;
-    txn.commit().await?;
+    crate::events::commit(txn).await?;
     Ok(after)
 }

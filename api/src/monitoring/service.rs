@@ -112,6 +112,6 @@ pub async fn record(
     if let Some(action) = action {
         records::update::<business::Entity, _>(&txn, actor, &biz, change, action).await?;
     }
-    txn.commit().await?;
+    crate::events::commit(txn).await?;
     Ok(visit)
 }

@@ -272,7 +272,7 @@ pub async fn enroll(
         None,
     )
     .await?;
-    txn.commit().await?;
+    crate::events::commit(txn).await?;
     Ok(model)
 }
 

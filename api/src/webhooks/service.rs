@@ -128,9 +128,8 @@ pub(crate) async fn replay(
         ..Default::default()
     };
     let after = compare_and_set::<Webhook, _>(&txn, hook.id, hook.version, change).await?;
-    txn.commit().await?;
+    crate::events::commit(txn).await?;
     state.webhook_signal.store(true, std::sync::atomic::Ordering::Relaxed);
-    crate::events::nudge();
     Ok(after)
 }
 
@@ -177,9 +176,8 @@ pub(crate) async fn register(
     }
     .insert(&txn)
     .await?;
-    txn.commit().await?;
+    crate::events::commit(txn).await?;
     state.webhook_signal.store(true, std::sync::atomic::Ordering::Relaxed);
-    crate::events::nudge();
     Ok(model)
 }
 
