@@ -115,11 +115,11 @@ async fn main() -> Result<(), Error> {
         seed(&db, size).await?;
         eprintln!("seeded {size} beneficiaries in {:.1} s", started.elapsed().as_secs_f64());
     }
-    let ids = sample_ids(&db).await?;
+    let ids = sample(&db, "beneficiary").await?;
     let token = gateway.token(&args.scope, "bench")?;
     let subscriber_token = gateway.token("events:subscribe monitoring:read", "bench-subscribers")?;
     let writer_token = gateway.token("monitoring:write business:read", "bench-writer")?;
-    let businesses = sample_businesses(&db).await?;
+    let businesses = sample(&db, "business").await?;
     let mut server = gateway.serve().await?;
 
     let backend = db.get_database_backend();
@@ -625,34 +625,15 @@ struct Row {
     id: Uuid,
 }
 
-/// A thousand beneficiary ids spread over the register, for the by-id scenario.
-async fn sample_ids(db: &DatabaseConnection) -> Result<Vec<Uuid>, Error> {
+/// A thousand ids of `table` (`beneficiary` for the by-id scenario, `business` for the visits
+/// the subscription and webhook scenarios write).
+async fn sample(db: &DatabaseConnection, table: &str) -> Result<Vec<Uuid>, Error> {
     let backend = db.get_database_backend();
-    let rows = Row::find_by_statement(Statement::from_string(
-        backend,
-        "SELECT id FROM beneficiary ORDER BY id LIMIT 1000",
-    ))
-    .all(db)
-    .await?;
+    let sql = format!("SELECT id FROM {table} ORDER BY id LIMIT 1000");
+    let rows = Row::find_by_statement(Statement::from_string(backend, sql)).all(db).await?;
     let ids: Vec<Uuid> = rows.into_iter().map(|r| r.id).collect();
     if ids.is_empty() {
-        return Err("no beneficiaries to read".into());
-    }
-    Ok(ids)
-}
-
-/// Businesses to record visits for in the subscription scenario.
-async fn sample_businesses(db: &DatabaseConnection) -> Result<Vec<Uuid>, Error> {
-    let backend = db.get_database_backend();
-    let rows = Row::find_by_statement(Statement::from_string(
-        backend,
-        "SELECT id FROM business ORDER BY id LIMIT 1000",
-    ))
-    .all(db)
-    .await?;
-    let ids: Vec<Uuid> = rows.into_iter().map(|r| r.id).collect();
-    if ids.is_empty() {
-        return Err("no businesses to visit".into());
+        return Err(format!("no {table} rows to read").into());
     }
     Ok(ids)
 }

@@ -201,39 +201,46 @@ async fn a_bad_token_cannot_open_a_socket_and_a_missing_scope_is_forbidden() {
     assert!(message["payload"]["data"].is_null());
 }
 
-#[tokio::test]
-async fn a_revoked_token_ends_its_subscription_with_a_reason() {
-    let app = spawn_app().await;
+/// A socket whose subscription `r` has received its first event, and its token's id.
+async fn subscribed(app: &TestApp) -> (WsClient, String) {
     let token = app.token("DINSOS", "events:subscribe beneficiary:read", &["64"]);
-    let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
+    let mut ws = WsClient::connect(app, "/graphql/ws", init(&token)).await.expect("connect");
     ws.subscribe("r", "subscription { caseEvents(after: \"0\") { sequence } }", json!({})).await;
     app.beneficiary(2).await;
     assert_eq!(sequence(&ws.next("r").await), 1);
     let me = app.gql(&token, "{ me { tokenId } }", json!({})).await;
-    let revoke = "mutation($i: RevokeTokenInput!) { revokeToken(input: $i) { tokenId } }";
-    app.gql(&app.admin(), revoke, json!({ "i": { "tokenId": me["data"]["me"]["tokenId"] } })).await;
-    app.beneficiary(3).await;
+    (ws, me["data"]["me"]["tokenId"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Subscription `r` ends with `UNAUTHENTICATED` saying the token was revoked, and the socket
+/// closes with 4401.
+async fn ends_revoked(mut ws: WsClient) {
     let ended = ws.next("r").await;
     assert_eq!(ended["type"], "error", "{ended}");
     assert_eq!(ended["payload"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
-    assert!(ended["payload"][0]["message"].as_str().is_some_and(|m| m.contains("revoked")));
+    assert!(ended["payload"][0]["message"].as_str().is_some_and(|m| m.contains("revoked")), "{ended}");
     assert_eq!(ws.closed().await, 4401);
+}
+
+#[tokio::test]
+async fn a_revoked_token_ends_its_subscription_with_a_reason() {
+    let app = spawn_app().await;
+    let (ws, token_id) = subscribed(&app).await;
+    let revoke = "mutation($i: RevokeTokenInput!) { revokeToken(input: $i) { tokenId } }";
+    app.gql(&app.admin(), revoke, json!({ "i": { "tokenId": token_id } })).await;
+    app.beneficiary(3).await;
+    ends_revoked(ws).await;
 }
 
 #[tokio::test]
 async fn a_revocation_recorded_by_another_replica_closes_an_idle_socket() {
     use sea_orm::{ActiveValue::Set, EntityTrait};
     let app = spawn_app().await;
-    let token = app.token("DINSOS", "events:subscribe beneficiary:read", &["64"]);
-    let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
-    ws.subscribe("r", "subscription { caseEvents(after: \"0\") { sequence } }", json!({})).await;
-    app.beneficiary(2).await;
-    assert_eq!(sequence(&ws.next("r").await), 1);
-    let me = app.gql(&token, "{ me { tokenId } }", json!({})).await;
+    let (ws, token_id) = subscribed(&app).await;
     // Written to the shared database as another replica would: this process learns it only by
     // reading the table, and nothing else happens on the socket meanwhile.
     entity::revoked_token::Entity::insert(entity::revoked_token::ActiveModel {
-        jti: Set(me["data"]["me"]["tokenId"].as_str().unwrap_or_default().to_owned()),
+        jti: Set(token_id),
         revoked_by: Set("DINSOS/other-replica".into()),
         reason: Set(None),
         revoked_at: Set(chrono::Utc::now()),
@@ -241,11 +248,7 @@ async fn a_revocation_recorded_by_another_replica_closes_an_idle_socket() {
     .exec_without_returning(&app.db)
     .await
     .expect("revoke");
-    let ended = ws.next("r").await;
-    assert_eq!(ended["type"], "error", "{ended}");
-    assert_eq!(ended["payload"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
-    assert!(ended["payload"][0]["message"].as_str().is_some_and(|m| m.contains("revoked")), "{ended}");
-    assert_eq!(ws.closed().await, 4401);
+    ends_revoked(ws).await;
 }
 
 #[tokio::test]
