@@ -2,10 +2,10 @@
 //!
 //! Every `subscribe` — query, mutation or subscription — runs through `Gateway::run`, the same
 //! path as `POST /graphql`: the token is re-checked for each operation, the socket closes when
-//! the token expires, and a revocation on any replica reaches it within `revocation::REFRESH`
-//! (the process's one follower of the revocation tables signals every socket; no socket polls),
-//! so a revoked or expired token closes the socket (4401) rather than riding on an old
-//! handshake. Close codes follow the protocol: 4400 invalid message, 4401 unauthorized,
+//! the token expires, and a revocation on any replica reaches it within a few seconds (the
+//! process's one follower re-reads the revocation tables every `revocation::REFRESH` and wakes
+//! every socket; no socket polls), so a revoked or expired token closes the socket (4401) rather
+//! than riding on an old handshake. Close codes follow the protocol: 4400 invalid message, 4401 unauthorized,
 //! 4403 forbidden (`connection_init` refused), 4408 no `connection_init` in time, 4409 a
 //! subscription id already in use, 4429 a second `connection_init`.
 
