@@ -481,7 +481,7 @@ impl EventFeed {
             .get_or_try_init(|| async {
                 let head = settled_head(db).await?;
                 self.head.send_replace(head);
-                tokio::spawn(read_feed(Arc::downgrade(self), db.clone(), head));
+                tokio::spawn(supervise(Arc::downgrade(self), db.clone(), head));
                 Ok::<_, ServiceError>(())
             })
             .await
@@ -540,6 +540,23 @@ impl EventFeed {
                 }
             }
         }
+    }
+}
+
+/// Keeps the feed's reader running: a reader that panics is restarted from the last sequence it
+/// published (subscribers miss nothing: they were given every event up to it), after a pause so
+/// that a fault that repeats does not spin. It ends with the feed.
+async fn supervise(feed: Weak<EventFeed>, db: DatabaseConnection, mut cursor: i64) {
+    loop {
+        match tokio::spawn(read_feed(feed.clone(), db.clone(), cursor)).await {
+            Ok(()) => return,
+            Err(err) => {
+                let Some(live) = feed.upgrade() else { return };
+                cursor = live.head();
+                tracing::error!(error = %err, cursor, "the event feed's reader stopped; restarting it");
+            }
+        }
+        tokio::time::sleep(IDLE_POLL).await;
     }
 }
 
