@@ -84,8 +84,13 @@ impl Revocations {
         agency: &str,
         client: &str,
     ) -> Result<bool, DbErr> {
-        let key = format!("{agency}/{client}");
-        self.check(db, |r| r.tokens.contains(jti) || r.clients.contains(&key)).await
+        // Asked before every operation and subscription result: the client's key is only built
+        // when some client is revoked at all.
+        self.check(db, |r| {
+            r.tokens.contains(jti)
+                || (!r.clients.is_empty() && r.clients.contains(&format!("{agency}/{client}")))
+        })
+        .await
     }
 
     async fn check(&self, db: &DatabaseConnection, test: impl Fn(&Revoked) -> bool) -> Result<bool, DbErr> {

@@ -44,24 +44,27 @@ async fn a_nested_page_of_fifty_runs_as_few_statements_as_a_page_of_five() {
     assert!(costs.iter().all(|c| *c <= 7), "statements stay few and flat: {costs:?}");
 }
 
-/// Records a RUNNING visit to `business` on each of `days`.
-async fn record_visits(app: &crate::helpers::TestApp, token: &str, business: &str, days: &[&str]) {
-    let record = "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { userErrors { code message } } }";
-    for day in days {
-        let body = app
-            .gql(token, record, json!({ "i": { "businessId": business, "volunteerName": "Relawan Uji", "visitedOn": day, "observedStatus": "RUNNING", "obstacles": [] } }))
-            .await;
-        assert_eq!(body["data"]["recordMonitoringVisit"]["userErrors"], json!([]), "{body}");
-    }
-}
-
-#[tokio::test]
-async fn a_nested_connection_pages_with_cursors_orders_and_counts() {
+/// A new app with a running business visited (RUNNING) on each of `days`, an admin token and
+/// the business's id.
+async fn business_visited_on(days: &[&str]) -> (crate::helpers::TestApp, String, String) {
     let app = spawn_app().await;
     let token = app.admin();
     let person = app.beneficiary(2).await;
     let business = app.running_business(&person, "2025-01-01").await;
-    record_visits(&app, &token, &business, &["2025-03-01", "2025-02-01", "2025-05-01", "2025-04-01"]).await;
+    let record = "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { userErrors { code message } } }";
+    for day in days {
+        let body = app
+            .gql(&token, record, json!({ "i": { "businessId": business, "volunteerName": "Relawan Uji", "visitedOn": day, "observedStatus": "RUNNING", "obstacles": [] } }))
+            .await;
+        assert_eq!(body["data"]["recordMonitoringVisit"]["userErrors"], json!([]), "{body}");
+    }
+    (app, token, business)
+}
+
+#[tokio::test]
+async fn a_nested_connection_pages_with_cursors_orders_and_counts() {
+    let (app, token, business) =
+        business_visited_on(&["2025-03-01", "2025-02-01", "2025-05-01", "2025-04-01"]).await;
     let page =
         "query($id: UUID!, $after: String) { business(id: $id) { monitoringVisits(first: 3, after: $after) {
         totalCount pageInfo { hasNextPage endCursor } nodes { visitedOn } } } }";
@@ -133,11 +136,8 @@ async fn referral_outcomes_load_in_one_batch_for_a_whole_page() {
 
 #[tokio::test]
 async fn a_nested_connection_orders_ties_exactly_like_the_list() {
-    let app = spawn_app().await;
-    let token = app.admin();
-    let person = app.beneficiary(2).await;
-    let business = app.running_business(&person, "2025-01-01").await;
-    record_visits(&app, &token, &business, &["2025-03-01", "2025-03-01", "2025-02-01", "2025-03-01"]).await;
+    let (app, token, business) =
+        business_visited_on(&["2025-03-01", "2025-03-01", "2025-02-01", "2025-03-01"]).await;
     let ids = |body: &serde_json::Value, path: &[&str]| -> Vec<String> {
         let mut node = body;
         for p in path {
