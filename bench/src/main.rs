@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 mod subscribers;
 mod webhooks;
+mod writes;
 
 #[derive(Parser)]
 #[command(version, about)]
@@ -51,8 +52,12 @@ struct Args {
     /// Seconds each request scenario runs (the gateway, then the raw SQL).
     #[arg(long, default_value_t = 5)]
     seconds: u64,
-    /// Scenarios, comma-separated: list, nested, case, subscriptions, webhooks.
-    #[arg(long, value_delimiter = ',', default_value = "list,nested,case,subscriptions,webhooks")]
+    /// Scenarios, comma-separated: list, nested, case, create, move, subscriptions, webhooks.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "list,nested,case,create,move,subscriptions,webhooks"
+    )]
     scenarios: Vec<String>,
     /// `caseEvents` subscriptions the subscription scenario holds open.
     #[arg(long, default_value_t = 20_000)]
@@ -119,6 +124,8 @@ async fn main() -> Result<(), Error> {
     let token = gateway.token(&args.scope, "bench")?;
     let subscriber_token = gateway.token("events:subscribe monitoring:read", "bench-subscribers")?;
     let writer_token = gateway.token("monitoring:write business:read", "bench-writer")?;
+    let writes_token =
+        gateway.token("beneficiary:write pii:read business:read business:write", "bench-writes")?;
     let businesses = sample(&db, "business").await?;
     let mut server = gateway.serve().await?;
 
@@ -150,15 +157,27 @@ async fn main() -> Result<(), Error> {
             }
             _ => {}
         }
-        let Some(scenario) = Scenario::named(name) else {
-            eprintln!("unknown scenario {name}: list, nested, case, subscriptions or webhooks");
+        let (title, through_gateway, raw) = if let Some(write) = writes::Write::named(name) {
+            let target = writes::Target {
+                server: &server,
+                token: &writes_token,
+                url: &url,
+                db: &db,
+                businesses: &businesses,
+            };
+            let (through_gateway, raw) = writes::run(write, &target, args.clients, args.seconds).await?;
+            (write.title(), through_gateway, raw)
+        } else if let Some(scenario) = Scenario::named(name) {
+            let through_gateway =
+                drive_gateway(&server, &token, &scenario, &ids, args.clients, args.seconds).await?;
+            let raw = drive_sql(&url, backend, &scenario, &ids, args.clients, args.seconds).await?;
+            (scenario.name, through_gateway, raw)
+        } else {
+            eprintln!("unknown scenario {name}: list, nested, case, create, move, subscriptions or webhooks");
             continue;
         };
-        let through_gateway =
-            drive_gateway(&server, &token, &scenario, &ids, args.clients, args.seconds).await?;
-        let raw = drive_sql(&url, backend, &scenario, &ids, args.clients, args.seconds).await?;
         results.push(json!({
-            "scenario": scenario.name,
+            "scenario": title,
             "gateway": through_gateway,
             "raw_sql": raw,
             "ratio": ratio(&through_gateway, &raw),
@@ -280,7 +299,11 @@ async fn wait_until(limit: Duration, done: impl Fn() -> bool) {
     }
 }
 
-/// Runs `work` from `clients` tasks for `seconds`; each call returns whether it succeeded.
+/// Call numbers of one client are `client * CLIENT_STRIDE + n`.
+const CLIENT_STRIDE: usize = 1_000_003;
+
+/// Runs `work` from `clients` tasks for `seconds`; each call returns whether it succeeded. Call
+/// `n` of client `c` is given `c * CLIENT_STRIDE + n`.
 async fn drive<F, Fut>(clients: usize, seconds: u64, work: F) -> Run
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
@@ -296,7 +319,7 @@ where
                 let (mut latencies, mut failures, mut n) = (Vec::new(), 0u64, 0usize);
                 while Instant::now() < deadline {
                     let t = Instant::now();
-                    if !work(client * 1_000_003 + n).await {
+                    if !work(client * CLIENT_STRIDE + n).await {
                         failures += 1;
                     }
                     latencies.push(t.elapsed().as_micros() as u64);
@@ -326,31 +349,62 @@ async fn drive_gateway(
     clients: usize,
     seconds: u64,
 ) -> Result<Value, Error> {
+    let (query, by_id, ids) = (scenario.query, scenario.by_id, Arc::new(ids.to_vec()));
+    measure_gateway(
+        server,
+        token,
+        clients,
+        seconds,
+        move |n| {
+            let variables = if by_id { json!({ "id": ids[n % ids.len()] }) } else { json!({}) };
+            json!({ "query": query, "variables": variables })
+        },
+        |_, body| body.get("errors").is_none(),
+    )
+    .await
+}
+
+/// Drives the gateway from `clients` tasks for `seconds`: call `n` posts `request(n)` and
+/// succeeds when the answer is a 200 whose body `check(n, body)` accepts. One request
+/// (`usize::MAX`) is sent and checked before measuring (connections, caches). Adds the gateway's SQL statements and CPU per request.
+pub(crate) async fn measure_gateway<R, C>(
+    server: &Server,
+    token: &str,
+    clients: usize,
+    seconds: u64,
+    request: R,
+    check: C,
+) -> Result<Value, Error>
+where
+    R: Fn(usize) -> Value + Send + Sync + 'static,
+    C: Fn(usize, &Value) -> bool + Send + Sync + 'static,
+{
     let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
     let url = format!("{}/graphql", server.base);
-    let (query, by_id, ids) = (scenario.query, scenario.by_id, Arc::new(ids.to_vec()));
     let auth = format!("Bearer {token}");
-    // Warm up (connections, caches) before measuring.
-    let _ = http
+    let (request, check) = (Arc::new(request), Arc::new(check));
+    let warm_up: Value = http
         .post(&url)
         .header("authorization", &auth)
-        .json(&json!({ "query": query, "variables": { "id": ids[0] } }))
+        .json(&request(usize::MAX))
         .send()
+        .await?
+        .json()
         .await?;
+    if !check(usize::MAX, &warm_up) {
+        return Err(format!("the first request failed: {warm_up}").into());
+    }
     let statements_before = server.statements(&http).await?;
     let cpu_before = server.cpu_seconds()?;
     let run = {
         let (http, url, auth) = (http.clone(), url.clone(), auth.clone());
         drive(clients, seconds, move |n| {
-            let variables = if by_id { json!({ "id": ids[n % ids.len()] }) } else { json!({}) };
-            let request = http
-                .post(&url)
-                .header("authorization", &auth)
-                .json(&json!({ "query": query, "variables": variables }));
+            let sent = http.post(&url).header("authorization", &auth).json(&request(n)).send();
+            let check = check.clone();
             async move {
-                match request.send().await {
+                match sent.await {
                     Ok(response) if response.status().is_success() => {
-                        response.json::<Value>().await.is_ok_and(|body| body.get("errors").is_none())
+                        response.json::<Value>().await.is_ok_and(|body| check(n, &body))
                     }
                     _ => false,
                 }
