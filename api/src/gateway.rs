@@ -130,7 +130,11 @@ fn ensure_codes(errors: &mut Vec<ServerError>, operation: &str) {
     for error in errors.iter_mut() {
         let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
         if !has_code {
-            let about_the_request = error.path.is_empty() || error.message.starts_with("Failed to parse \"");
+            // An argument that fails to coerce: "Failed to parse …", or "Expected input type …"
+            // for an explicit null given to a non-null argument that has a default.
+            let about_the_request = error.path.is_empty()
+                || error.message.starts_with("Failed to parse \"")
+                || error.message.starts_with("Expected input type \"");
             let code = if about_the_request {
                 ErrorCode::BadRequest
             } else {
@@ -408,8 +412,11 @@ mod tests {
         let mut coercion = ServerError::new("Failed to parse \"String\": the chars length is 17", None);
         coercion.path = vec![PathSegment::Field("createBeneficiary".into())];
         let validation = ServerError::new("Unknown field \"x\" on type \"Query\"", None);
-        let mut errors = vec![inside, coercion, validation];
+        let mut null = ServerError::new("Expected input type \"Boolean\", found null.", None);
+        null.path = vec![PathSegment::Field("eligibleCandidates".into())];
+        let mut errors = vec![inside, coercion, validation, null];
         ensure_codes(&mut errors, "test");
+        assert_eq!(code(&errors[3]).as_deref(), Some("BAD_REQUEST"), "a null for a non-null argument");
         assert_eq!(code(&errors[0]).as_deref(), Some("INTERNAL"));
         assert_eq!(errors[0].message, "internal error", "no database text leaves");
         assert_eq!(code(&errors[1]).as_deref(), Some("BAD_REQUEST"));

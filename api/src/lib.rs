@@ -41,6 +41,7 @@ pub mod object;
 pub mod page;
 pub mod pii;
 pub mod policy;
+pub mod programme;
 pub mod records;
 pub mod reference;
 pub mod referral;

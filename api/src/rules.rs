@@ -1,4 +1,5 @@
-//! Programme rules that change with regulation: loan limits, eligibility thresholds.
+//! Programme rules that change with regulation: loan limits, eligibility thresholds, the
+//! starter-package allocation of each programme year.
 //!
 //! Defaults follow docs/design.md; an operator overrides them with a TOML file (`SINERGI_RULES`).
 
@@ -20,6 +21,36 @@ pub struct Rules {
     pub kur_min_months_running: u32,
     /// Months after completed entrepreneurship training that suffice instead.
     pub kur_min_months_after_training: u32,
+    /// How old (in months, counted back from the day of the grant) a decile assessment may be for
+    /// a starter package.
+    pub max_assessment_age_months: u32,
+    /// The most a starter package may be worth, rupiah.
+    pub max_package_value: i64,
+    /// Starter packages per regency/city and programme year, unless `allocation_years` says
+    /// otherwise for the year.
+    pub allocation: Allocation,
+    /// Allocations of particular programme years.
+    pub allocation_years: Vec<YearAllocation>,
+}
+
+/// What each regency/city may grant in starter packages in a programme year (spread evenly:
+/// every regency/city the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allocation {
+    /// Recipients per regency/city.
+    pub recipients_per_regency: u32,
+    /// Budget per regency/city, rupiah (the sum of its packages' values).
+    pub budget_per_regency: i64,
+}
+
+/// The allocation of one programme year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearAllocation {
+    pub year: i32,
+    pub recipients_per_regency: u32,
+    pub budget_per_regency: i64,
 }
 
 impl Default for Rules {
@@ -31,6 +62,16 @@ impl Default for Rules {
             kur_small_limit: 500_000_000,
             kur_min_months_running: 6,
             kur_min_months_after_training: 3,
+            max_assessment_age_months: 24,
+            max_package_value: 5_000_000,
+            // 1,500 recipients a year, 150 in each of the ten regencies/cities, Rp5 million each.
+            allocation: Allocation { recipients_per_regency: 150, budget_per_regency: 750_000_000 },
+            // 2025: the 1,500 plus 180 added mid-year (168 per regency/city).
+            allocation_years: vec![YearAllocation {
+                year: 2025,
+                recipients_per_regency: 168,
+                budget_per_regency: 840_000_000,
+            }],
         }
     }
 }
@@ -38,6 +79,60 @@ impl Default for Rules {
 impl Rules {
     /// Reads rules from a TOML file; missing keys keep their defaults.
     pub fn from_toml(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let rules: Self = toml::from_str(text).map_err(|e| e.to_string())?;
+        rules.check()?;
+        Ok(rules)
+    }
+
+    /// Refuses rules that cannot be meant: negative amounts, a year allocated twice.
+    fn check(&self) -> Result<(), String> {
+        if self.max_package_value < 0 || self.allocation.budget_per_regency < 0 {
+            return Err("amounts cannot be negative".into());
+        }
+        let mut years: Vec<i32> = self.allocation_years.iter().map(|y| y.year).collect();
+        years.sort_unstable();
+        if let Some(pair) = years.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("allocation_years lists {} twice", pair[0]));
+        }
+        if self.allocation_years.iter().any(|y| y.budget_per_regency < 0) {
+            return Err("amounts cannot be negative".into());
+        }
+        Ok(())
+    }
+
+    /// The starter-package allocation of programme `year`, per regency/city.
+    pub fn allocation(&self, year: i32) -> Allocation {
+        self.allocation_years
+            .iter()
+            .find(|y| y.year == year)
+            .map(|y| Allocation {
+                recipients_per_regency: y.recipients_per_regency,
+                budget_per_regency: y.budget_per_regency,
+            })
+            .unwrap_or(self.allocation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_year_of_its_own_overrides_the_default_allocation() {
+        let rules = Rules::from_toml(
+            "[allocation]\nrecipients_per_regency = 10\nbudget_per_regency = 50\n\
+             [[allocation_years]]\nyear = 2027\nrecipients_per_regency = 3\nbudget_per_regency = 9\n",
+        );
+        let rules = rules.expect("valid rules");
+        assert_eq!(rules.allocation(2026), Allocation { recipients_per_regency: 10, budget_per_regency: 50 });
+        assert_eq!(rules.allocation(2027), Allocation { recipients_per_regency: 3, budget_per_regency: 9 });
+    }
+
+    #[test]
+    fn a_year_allocated_twice_or_a_negative_budget_is_refused() {
+        let twice = "[[allocation_years]]\nyear = 2027\nrecipients_per_regency = 3\nbudget_per_regency = 9\n";
+        assert!(Rules::from_toml(&twice.repeat(2)).is_err());
+        assert!(Rules::from_toml("max_package_value = -1").is_err());
+        assert!(Rules::from_toml("unknown_rule = 1").is_err());
     }
 }

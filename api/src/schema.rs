@@ -15,6 +15,7 @@ use crate::{
     monitoring::{MonitoringMutation, MonitoringQuery},
     node::NodeQuery,
     pii::PiiQuery,
+    programme::ProgrammeQuery,
     reference::ReferenceQuery,
     referral::{ReferralMoves, ReferralMutation, ReferralQuery},
     training::{EnrollmentMoves, EnrollmentQuery, TrainingMoves, TrainingMutation, TrainingQuery},
@@ -38,6 +39,7 @@ pub struct QueryRoot(
     MonitoringQuery,
     CaseEventQuery,
     PiiQuery,
+    ProgrammeQuery,
     WebhookQuery,
 );
 
@@ -135,4 +137,9 @@ fn describe_connections(
         .override_output_type_description::<Page<Training>>(page!("trainings"))
         .override_output_type_description::<Page<TrainingEnrollment>>(page!("a training's enrollments"))
         .override_output_type_description::<Page<WebhookDeliveryNode>>(page!("a webhook's delivery attempts"))
+        .override_output_type_description::<crate::programme::CandidatePage>(
+            "A page of candidates for a starter package, best placed first (a Relay connection): \
+             `edges { cursor node }` or `nodes`, `pageInfo` to page on with `first`/`after`, and \
+             the regency's `allocation` for the year.",
+        )
 }

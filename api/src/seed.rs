@@ -103,6 +103,12 @@ impl Seeder {
     }
 }
 
+/// The last day of the quarter before the one `today` is in.
+fn last_quarter_end(today: NaiveDate) -> NaiveDate {
+    let first_month = (today.month0() / 3) * 3 + 1;
+    ymd(today.year(), first_month, 1) - chrono::Duration::days(1)
+}
+
 fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }
@@ -144,6 +150,10 @@ pub async fn seed(
         |agency: &str| (Set(1), Set(agency.to_owned()), Set(SEED_CLIENT.to_owned()), Set(now), Set(now));
     let regencies: Vec<_> = regions.regencies().cloned().collect();
     let mut serial = 0usize;
+    // Everyone's decile comes from the last quarterly DTSEN update (the end of the quarter before
+    // this one), so candidates stay current whenever the demo is started; the packages of 2025
+    // keep the assessment they were decided on.
+    let assessed = last_quarter_end(today);
 
     for regency in &regencies {
         let districts: Vec<_> = regions
@@ -237,7 +247,7 @@ pub async fn seed(
                 village_code: Set(Some(format!("{district}{:04}", 2001 + r % 12))),
                 decile: Set(decile),
                 decile_source: Set("DTSEN".into()),
-                decile_assessed_on: Set(ymd(2025, 3, 31)),
+                decile_assessed_on: Set(assessed),
                 status: Set(if r % 40 == 0 { "GRADUATED" } else { "ACTIVE" }.into()),
                 status_reason: Set(None),
                 is_demo: Set(true),
@@ -313,9 +323,14 @@ pub async fn seed(
                     disbursed_on: Set((state == "DISBURSED").then(|| ymd(2025, 3, 20))),
                     decile: Set(decile),
                     decile_source: Set("DTSEN".into()),
-                    decile_assessed_on: Set(ymd(2025, 3, 31)),
+                    decile_assessed_on: Set(ymd(2025, 1, 31)),
                     status: Set(state.into()),
                     status_reason: Set(None),
+                    business_id: Set(Some(biz)),
+                    interest: Set(Some(format!("Usaha {}", label.to_lowercase()))),
+                    requested_goods: Set(Some(format!("Peralatan dan bahan {}", label.to_lowercase()))),
+                    price_assessment: Set(Some(5_000_000)),
+                    price_assessed_on: Set(Some(ymd(2025, 1, 20))),
                     version: v,
                     created_by_agency: ca,
                     created_by_client: cc,

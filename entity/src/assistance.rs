@@ -29,6 +29,16 @@ pub struct Model {
     pub created_by_client: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// A starter package: the business it equips.
+    pub business_id: Option<Uuid>,
+    /// A starter package: the business the person wants to run (their own interest).
+    pub interest: Option<String>,
+    /// A starter package: the goods the person asked for.
+    pub requested_goods: Option<String>,
+    /// A starter package: the assessed local price of the goods, whole rupiah.
+    pub price_assessment: Option<i64>,
+    /// A starter package: when the price was assessed.
+    pub price_assessed_on: Option<Date>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

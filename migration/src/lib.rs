@@ -23,6 +23,7 @@ mod m20261129_000016_add_webhook_token_and_client_revocation;
 mod m20261129_000017_add_status_reason;
 mod m20261129_000018_backfill_status_reason;
 mod m20261129_000019_add_sort_indexes;
+mod m20261129_000020_add_starter_package_intake;
 mod shared;
 
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000017_add_status_reason::Migration),
             Box::new(m20261129_000018_backfill_status_reason::Migration),
             Box::new(m20261129_000019_add_sort_indexes::Migration),
+            Box::new(m20261129_000020_add_starter_package_intake::Migration),
         ]
     }
 }

@@ -51,6 +51,8 @@ pub struct TestApp {
     /// The read pool queries use (the same pool as `db` on PostgreSQL).
     pub reader: DatabaseConnection,
     serial: AtomicU32,
+    /// The programme year of the next starter package `disbursed_package` grants (from 2001).
+    package_years: AtomicU32,
     _dir: Option<tempfile::TempDir>,
     _shutdown: oneshot::Sender<()>,
 }
@@ -180,6 +182,7 @@ pub async fn spawn(setup: Setup) -> TestApp {
         db,
         reader,
         serial: AtomicU32::new(1),
+        package_years: AtomicU32::new(0),
         _dir: dir,
         _shutdown: tx,
     }
@@ -291,6 +294,7 @@ impl TestApp {
             )
             .await;
         let id = body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned();
+        self.disbursed_package(beneficiary, &id).await;
         for (version, mutation) in [(1, "approveBusiness"), (2, "equipBusiness")] {
             let q = format!(
                 "mutation($i: StatusChangeInput!) {{ {mutation}(input: $i) {{ business {{ status }} userErrors {{ code }} }} }}"
@@ -299,6 +303,29 @@ impl TestApp {
             assert!(r["data"][mutation]["userErrors"].as_array().is_some_and(|e| e.is_empty()), "{r}");
         }
         id
+    }
+
+    /// Grants `beneficiary` a starter package for `business` and disburses it. Each call takes a
+    /// programme year of its own (2001, 2002, …), so that one person's several businesses can
+    /// each have one (one package per person per year).
+    pub async fn disbursed_package(&self, beneficiary: &str, business: &str) {
+        let token = self.admin();
+        let year = 2001 + self.package_years.fetch_add(1, Ordering::Relaxed) % 99;
+        let start = format!("{year}-01-01");
+        let body = self
+            .gql(
+                &token,
+                CREATE_ASSISTANCE,
+                json!({ "i": package_input(beneficiary, Some(business), &start) }),
+            )
+            .await;
+        let package = body["data"]["createAssistance"]["assistance"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("package not granted: {body}"))
+            .to_owned();
+        let disburse = "mutation($i: DisburseAssistanceInput!) { disburseAssistance(input: $i) { assistance { status } } }";
+        let body = self.gql(&token, disburse, json!({ "i": { "id": package, "expectedVersion": 1 } })).await;
+        assert_eq!(body["data"]["disburseAssistance"]["assistance"]["status"], "DISBURSED", "{body}");
     }
 
     /// Creates a business for `beneficiary` and moves it to RUNNING, started on `started_on`.
@@ -355,9 +382,29 @@ pub fn beneficiary_input(nik: &str, kk: &str, decile: i32) -> Value {
         "districtCode": "647201",
         "decile": decile,
         "decileSource": "DTSEN",
-        "decileAssessedOn": "2025-03-31"
+        "decileAssessedOn": recent_assessment()
     })
 }
+
+/// The as-of date of the test beneficiaries' deciles: a month ago, so that it stays current
+/// (starter packages need an assessment at most 24 months old) whenever the tests run.
+pub fn recent_assessment() -> String {
+    (chrono::Utc::now().date_naive() - chrono::Duration::days(30)).to_string()
+}
+
+/// A starter package's input for `person` (for `business` when given), its period starting on
+/// `start`.
+pub fn package_input(person: &str, business: Option<&str>, start: &str) -> Value {
+    json!({
+        "beneficiaryId": person, "businessId": business, "programme": "BUSINESS_STARTER_PACKAGE",
+        "amount": 4750000, "items": "Kompor, wajan, etalase", "periodStart": start,
+        "fundSource": "APBD Provinsi", "interest": "Warung makan", "requestedGoods": "Kompor dan wajan",
+        "priceAssessment": 4800000,
+    })
+}
+
+pub const CREATE_ASSISTANCE: &str = "mutation($i: CreateAssistanceInput!) { createAssistance(input: $i) { \
+    assistance { id version decileAtDecision decileSourceAtDecision } userErrors { code field message } } }";
 
 pub const CREATE_BENEFICIARY: &str = "mutation($input: CreateBeneficiaryInput!) {
   createBeneficiary(input: $input) {

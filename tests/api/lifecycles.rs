@@ -31,6 +31,7 @@ async fn business_moves_along_its_lifecycle_only() {
     let body = app.gql(&token, CREATE_BUSINESS, json!({ "input": { "beneficiaryId": person, "name": "Gorengan Bu Siti", "sector": "FRIED_SNACKS" } })).await;
     let id = body["data"]["createBusiness"]["business"]["id"].as_str().expect("id").to_owned();
     assert_eq!(body["data"]["createBusiness"]["business"]["status"], "PROPOSED");
+    app.disbursed_package(&person, &id).await;
 
     let illegal = mv(
         &app,
@@ -87,7 +88,11 @@ async fn business_moves_along_its_lifecycle_only() {
         Some("INVALID_TRANSITION"),
         "GRADUATED is final"
     );
-    assert_eq!(app.event_count().await, 1 + 1 + 6, "beneficiary, business, six moves");
+    assert_eq!(
+        app.event_count().await,
+        1 + 1 + 2 + 6,
+        "beneficiary, business, its package (granted, disbursed), six moves"
+    );
 
     let body = app
         .gql(

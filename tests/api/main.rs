@@ -11,6 +11,7 @@ mod keys;
 mod lifecycles;
 pub mod matrix;
 mod policy;
+mod programme;
 mod regions;
 mod replicas;
 mod robustness;

@@ -122,7 +122,9 @@ pub async fn calls(app: &TestApp) -> Vec<Call> {
                 let type_name = named(&arg["type"])["name"].as_str().unwrap_or_default();
                 params.push(format!("${arg_name}: {type_name}!"));
                 args.push(format!("{arg_name}: ${arg_name}"));
-                variables.insert(arg_name.to_owned(), dummy(&arg["type"], &types));
+                // A programme year must be one (2000–2100); any other `Int` takes the dummy.
+                let value = if arg_name == "year" { json!(2026) } else { dummy(&arg["type"], &types) };
+                variables.insert(arg_name.to_owned(), value);
             }
             let params = if params.is_empty() { String::new() } else { format!("({})", params.join(", ")) };
             let args = if args.is_empty() { String::new() } else { format!("({})", args.join(", ")) };

@@ -3,14 +3,15 @@
 use serde_json::json;
 use sinergi_api::rules::Rules;
 
-use crate::helpers::{spawn_app, spawn_app_with, user_error};
+use crate::helpers::{
+    CREATE_ASSISTANCE, package_input, recent_assessment, spawn_app, spawn_app_with, user_error,
+};
 
-const CREATE_ASSISTANCE: &str = "mutation($i: CreateAssistanceInput!) { createAssistance(input: $i) { assistance { id decileAtDecision decileSourceAtDecision } userErrors { code field message } } }";
 const CREATE_LOAN: &str = "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { loanApplication { id status } userErrors { code field message } } }";
 const SUBMIT_LOAN: &str = "mutation($i: StatusChangeInput!) { submitLoanApplication(input: $i) { loanApplication { status } userErrors { code field message } } }";
 
 fn package(person: &str, start: &str) -> serde_json::Value {
-    json!({ "i": { "beneficiaryId": person, "programme": "BUSINESS_STARTER_PACKAGE", "amount": 4750000, "items": "Kompor, wajan, etalase", "periodStart": start, "fundSource": "APBD Provinsi" } })
+    json!({ "i": package_input(person, None, start) })
 }
 
 #[tokio::test]
@@ -45,10 +46,11 @@ async fn a_later_decile_update_does_not_rewrite_a_past_decision() {
     let id = body["data"]["createAssistance"]["assistance"]["id"].as_str().expect("id").to_owned();
     let update =
         "mutation($i: UpdateBeneficiaryInput!) { updateBeneficiary(input: $i) { userErrors { code } } }";
-    app.gql(&token, update, json!({ "i": { "id": person, "expectedVersion": 1, "decile": 7, "decileSource": "DTSEN", "decileAssessedOn": "2025-09-30" } })).await;
+    let later = chrono::Utc::now().date_naive().to_string();
+    app.gql(&token, update, json!({ "i": { "id": person, "expectedVersion": 1, "decile": 7, "decileSource": "DTSEN", "decileAssessedOn": later } })).await;
     let body = app.gql(&token, "query($id: UUID!) { assistance(id: $id) { decileAtDecision decileAssessedOnAtDecision beneficiary { decile } } }", json!({ "id": id })).await;
     assert_eq!(body["data"]["assistance"]["decileAtDecision"], 4, "{body}");
-    assert_eq!(body["data"]["assistance"]["decileAssessedOnAtDecision"], "2025-03-31");
+    assert_eq!(body["data"]["assistance"]["decileAssessedOnAtDecision"], recent_assessment());
     assert_eq!(body["data"]["assistance"]["beneficiary"]["decile"], 7);
 }
 

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::{
     auth::{RequireScope, Scope},
     beneficiary::{Beneficiary, DecileSource},
+    business::Business,
     command::{inputs, mutations, plain_as_is},
     error::payload,
     loaders::Loaders,
@@ -34,8 +35,8 @@ pub enum AssistanceProgramme {
     Blt,
     /// Sembako: staple-food package.
     Sembako,
-    /// Business starter package (paket usaha, Usaha Ekonomi Produktif): goods, deciles 1–5 only,
-    /// one per beneficiary per year.
+    /// Business starter package (paket usaha, Usaha Ekonomi Produktif): goods, for a current
+    /// decile 1–5 assessment, one per beneficiary per year, within the regency's allocation.
     BusinessStarterPackage,
     /// Other assistance.
     Other,
@@ -100,11 +101,29 @@ record_object! {
         /// As-of date of the decile snapshot.
         #[graphql(name = "decileAssessedOnAtDecision")]
         decile_assessed_on: Date,
+        /// A starter package: the business it equips (`equipBusiness` needs it disbursed).
+        business_id: Option<Uuid>,
+        /// A starter package: the business the person wants to run, in their words (minat usaha).
+        interest: Option<&str>,
+        /// A starter package: the goods the person asked for (permohonan barang).
+        requested_goods: Option<&str>,
+        /// A starter package: the assessed local price of the goods (hasil survei harga), whole rupiah.
+        price_assessment: Option<Rupiah>,
+        /// A starter package: when the price was assessed.
+        price_assessed_on: Option<Date>,
     }
     /// The beneficiary. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
     async fn beneficiary(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
         Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
+    }
+    /// A starter package: the business it equips; null when none is named. Needs `business:read`.
+    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
+    async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
+        match self.model.business_id {
+            Some(id) => Loaders::one(ctx, |l| &l.business, id).await,
+            None => Ok(None),
+        }
     }
 }
 
@@ -161,6 +180,18 @@ inputs! {
         /// Fund source. At most 200 characters.
         #[graphql(validator(chars_max_length = 200))]
         fund_source: String,
+        /// A starter package: the business it equips (the beneficiary's own, PROPOSED or APPROVED).
+        business_id: Option<Uuid>,
+        /// A starter package (required): the business the person wants to run, in their words. At most 500 characters.
+        #[graphql(validator(chars_max_length = 500))]
+        interest: Option<String>,
+        /// A starter package (required): the goods the person asked for. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        requested_goods: Option<String>,
+        /// A starter package (required): the assessed local price of the goods, whole rupiah.
+        price_assessment: Option<Rupiah>,
+        /// A starter package: when the price was assessed; today when absent.
+        price_assessed_on: Option<Date>,
     }
 }
 
@@ -182,6 +213,16 @@ inputs! {
         /// Fund source. At most 200 characters.
         #[graphql(validator(chars_max_length = 200))]
         fund_source: Option<String>,
+        /// A starter package: the person's interest. At most 500 characters.
+        #[graphql(validator(chars_max_length = 500))]
+        interest: Option<String>,
+        /// A starter package: the goods asked for. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        requested_goods: Option<String>,
+        /// A starter package: the assessed price of the goods.
+        price_assessment: Option<Rupiah>,
+        /// A starter package: when the price was assessed.
+        price_assessed_on: Option<Date>,
     }
 }
 
@@ -217,7 +258,7 @@ queries! {
 mutations! {
     /// Assistance mutations.
     AssistanceMutation;
-    /// Plans assistance; a starter package checks deciles 1–5 and one per year. Needs `assistance:write` and an agency that owns assistance records.
+    /// Plans assistance. A starter package (the grant) needs a current decile 1–5 assessment, one per beneficiary per year, its intake (interest, requested goods, price assessment) and room in its regency's allocation for the programme year (`NOT_ELIGIBLE`, `LIMIT_EXCEEDED`, `VALIDATION`). Needs `assistance:write` and an agency that owns assistance records.
     create_assistance(CreateAssistanceInput) -> CreateAssistancePayload = service::create,
         guard = "RequireWrite(EntityType::Assistance)";
     /// Changes planned assistance. Needs `assistance:write` and an agency that owns assistance records.

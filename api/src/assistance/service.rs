@@ -1,22 +1,22 @@
-//! Assistance rules and storage: the decile 1–5 and one-package-a-year rules. No GraphQL here.
+//! Assistance storage; a starter package's grant rules are the programme's (`programme::service`).
+//! No GraphQL here.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{NaiveDate, Utc};
 use entity::{
     assistance::{self, ActiveModel, Column, Entity},
-    beneficiary,
+    beneficiary, business,
 };
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Order, TransactionTrait};
 use uuid::Uuid;
 
 use super::{AssistanceChanges, AssistanceCriteria, AssistanceProgramme, AssistanceStatus, NewAssistance};
 use crate::{
     auth::Actor,
     context::AppState,
-    error::ServiceError,
+    error::{Problems, ServiceError},
     moves::{Move, StatusChange},
     page::{Listing, Narrow, Rows, paginate},
+    programme,
     records::{self, existing_for_retry, find_visible, wire, within_regions},
 };
 
@@ -42,9 +42,9 @@ pub async fn list(
 pub async fn create(
     state: &AppState,
     actor: &Actor,
-    input: NewAssistance,
+    mut input: NewAssistance,
 ) -> Result<assistance::Model, ServiceError> {
-    let mut problems = crate::error::Problems::default();
+    let mut problems = Problems::default();
     if input.amount < 0 {
         problems.push(ServiceError::validation("amount", "amount cannot be negative"));
     }
@@ -54,6 +54,14 @@ pub async fn create(
     if input.period_end.is_some_and(|end| end < input.period_start) {
         problems.push(ServiceError::validation("periodEnd", "period ends before it starts"));
     }
+    let package = input.programme == AssistanceProgramme::BusinessStarterPackage;
+    let intake = Intake {
+        interest: input.interest.take(),
+        requested_goods: input.requested_goods.take(),
+        price_assessment: input.price_assessment,
+        price_assessed_on: input.price_assessed_on,
+    }
+    .checked(package, true, &mut problems);
     problems.finish()?;
     let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
@@ -63,32 +71,24 @@ pub async fn create(
     let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
         .await
         .map_err(ServiceError::missing("beneficiaryId", "beneficiary"))?;
-    if input.programme == AssistanceProgramme::BusinessStarterPackage {
-        let max = state.rules.max_decile_for_business_package;
-        if person.decile > max {
-            return Err(ServiceError::NotEligible {
-                field: "beneficiaryId".into(),
-                message: format!(
-                    "starter packages are for deciles 1–{max}; this beneficiary is decile {} ({} as of {})",
-                    person.decile, person.decile_source, person.decile_assessed_on
-                ),
-            });
+    if let Some(business) = input.business_id {
+        if !package {
+            return Err(ServiceError::validation("businessId", "only a starter package equips a business"));
         }
-        let year = input.period_start.year();
-        let same_year = Entity::find()
-            .filter(Column::BeneficiaryId.eq(person.id))
-            .filter(Column::Programme.eq(wire(AssistanceProgramme::BusinessStarterPackage)))
-            .filter(Column::Status.ne(wire(AssistanceStatus::Cancelled)))
-            .filter(Column::PeriodStart.gte(NaiveDate::from_ymd_opt(year, 1, 1)))
-            .filter(Column::PeriodStart.lte(NaiveDate::from_ymd_opt(year, 12, 31)))
-            .one(&txn)
-            .await?;
-        if same_year.is_some() {
-            return Err(ServiceError::NotEligible {
-                field: "programme".into(),
-                message: format!("this beneficiary already has a starter package in {year}"),
-            });
+        let business = find_visible::<business::Entity>(&txn, actor, business)
+            .await
+            .map_err(ServiceError::missing("businessId", "business"))?;
+        if business.beneficiary_id != person.id {
+            return Err(ServiceError::validation("businessId", "the business is not this beneficiary's"));
         }
+    }
+    if package {
+        let grant = programme::service::Grant {
+            person: &person,
+            period_start: input.period_start,
+            amount: input.amount,
+        };
+        programme::service::check_grant(&txn, &state.rules, grant).await?;
     }
     let active = ActiveModel {
         id: Set(id),
@@ -105,9 +105,73 @@ pub async fn create(
         decile_source: Set(person.decile_source),
         decile_assessed_on: Set(person.decile_assessed_on),
         status: Set(wire(AssistanceStatus::Planned)),
+        business_id: Set(input.business_id),
+        interest: Set(intake.interest),
+        requested_goods: Set(intake.requested_goods),
+        price_assessment: Set(intake.price_assessment),
+        price_assessed_on: Set(intake.price_assessed_on),
         ..Default::default()
     };
     records::commit_insert::<Entity, _>(txn, actor, active).await
+}
+
+/// What a create or an update says of a starter package's intake.
+struct Intake {
+    interest: Option<String>,
+    requested_goods: Option<String>,
+    price_assessment: Option<i64>,
+    price_assessed_on: Option<NaiveDate>,
+}
+
+impl Intake {
+    /// The intake given for a record that is a starter package (`package`) or not, checked into
+    /// `problems`: text is trimmed and may not be blank, a price not negative nor assessed in the
+    /// future; another programme records none of it; a new package (`new`) needs the interest,
+    /// the requested goods and the price (assessed today unless said).
+    fn checked(self, package: bool, new: bool, problems: &mut Problems) -> Self {
+        let mut text = |field: &str, value: Option<String>| {
+            let value = value.map(|v| v.trim().to_owned());
+            if value.as_deref().is_some_and(str::is_empty) {
+                problems.push(ServiceError::validation(field, "cannot be blank"));
+            }
+            value.filter(|v| !v.is_empty())
+        };
+        let interest = text("interest", self.interest);
+        let requested_goods = text("requestedGoods", self.requested_goods);
+        let given = [
+            ("interest", interest.is_some()),
+            ("requestedGoods", requested_goods.is_some()),
+            ("priceAssessment", self.price_assessment.is_some()),
+            ("priceAssessedOn", self.price_assessed_on.is_some()),
+        ];
+        if !package {
+            for (field, _) in given.iter().filter(|(_, given)| *given) {
+                problems.push(ServiceError::validation(field, "only a starter package records an intake"));
+            }
+        } else if new {
+            for (field, _) in given[..3].iter().filter(|(_, given)| !*given) {
+                problems.push(ServiceError::validation(
+                    field,
+                    "a starter package records the intake: interest, requested goods and the price assessment",
+                ));
+            }
+        }
+        if self.price_assessment.is_some_and(|p| p < 0) {
+            problems.push(ServiceError::validation("priceAssessment", "a price cannot be negative"));
+        }
+        let today = Utc::now().date_naive();
+        if self.price_assessed_on.is_some_and(|d| d > today) {
+            problems.push(ServiceError::validation(
+                "priceAssessedOn",
+                "a price cannot be assessed in the future",
+            ));
+        }
+        let price_assessed_on = match (self.price_assessed_on, new && self.price_assessment.is_some()) {
+            (None, true) => Some(today),
+            (on, _) => on,
+        };
+        Self { interest, requested_goods, price_assessment: self.price_assessment, price_assessed_on }
+    }
 }
 
 /// Changes planned assistance; disbursed or cancelled records are history and stay as they are.
@@ -121,11 +185,37 @@ pub async fn update(
     let before = records::load_for_write::<Entity>(&txn, actor, input.id, input.expected_version).await?;
     records::require_editable(&before.status, &[AssistanceStatus::Planned])?;
     let mut active = ActiveModel::default();
+    let package = before.programme == wire(AssistanceProgramme::BusinessStarterPackage);
     if let Some(v) = input.amount {
         if v < 0 {
             return Err(ServiceError::validation("amount", "amount cannot be negative"));
         }
+        if package && v != before.amount {
+            programme::service::check_new_value(&txn, &state.rules, &before, v).await?;
+        }
         active.amount = Set(v);
+    }
+    let mut problems = Problems::default();
+    let intake = Intake {
+        interest: input.interest,
+        requested_goods: input.requested_goods,
+        price_assessment: input.price_assessment,
+        price_assessed_on: input.price_assessed_on,
+    }
+    .checked(package, false, &mut problems);
+    problems.finish()?;
+    for (column, value) in
+        [(&mut active.interest, intake.interest), (&mut active.requested_goods, intake.requested_goods)]
+    {
+        if value.is_some() {
+            *column = Set(value);
+        }
+    }
+    if intake.price_assessment.is_some() {
+        active.price_assessment = Set(intake.price_assessment);
+    }
+    if intake.price_assessed_on.is_some() {
+        active.price_assessed_on = Set(intake.price_assessed_on);
     }
     if let Some(v) = input.items.change() {
         active.items = Set(v);

@@ -329,7 +329,7 @@ moves! {
     approve_business(StatusChangeInput): [Proposed] => Approved;
     /// PROPOSED → REJECTED with a reason. Needs `business:write` and an agency that owns business records.
     reject_business(StatusChangeWithReasonInput): [Proposed] => Rejected, ends;
-    /// APPROVED → EQUIPPED: the starter package was delivered. Needs `business:write` and an agency that owns business records.
+    /// APPROVED → EQUIPPED: the starter package was delivered — `NOT_ELIGIBLE` unless a disbursed starter package names this business (or one of the owner's names no business). Needs `business:write` and an agency that owns business records.
     equip_business(StatusChangeInput): [Approved] => Equipped;
     /// EQUIPPED → RUNNING, recording the start date (not in the future). Needs `business:write` and an agency that owns business records.
     start_business(StartBusinessInput): [Equipped] => Running;

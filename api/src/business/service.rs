@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, Utc};
 use entity::{
-    beneficiary,
+    assistance, beneficiary,
     business::{self, ActiveModel, Column, Entity},
 };
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Order, TransactionTrait};
@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::{BusinessChanges, BusinessCriteria, BusinessStatus, NewBusiness};
 use crate::{
+    assistance::{AssistanceProgramme, AssistanceStatus},
     auth::Actor,
     context::AppState,
     error::{Problems, ServiceError},
@@ -136,7 +137,8 @@ pub async fn update(
     records::commit_update::<Entity, _>(txn, actor, &before, active).await
 }
 
-/// A lifecycle move; a start records the day the business began running (not in the future).
+/// A lifecycle move; a start records the day the business began running (not in the future);
+/// equipping needs the business's starter package disbursed.
 #[tracing::instrument(level = "debug", skip_all, name = "business::change_status")]
 pub async fn change_status(
     state: &AppState,
@@ -148,25 +150,52 @@ pub async fn change_status(
     if change.details.is_some_and(|started| started > today) {
         return Err(ServiceError::validation("startedOn", "a business cannot start in the future"));
     }
-    records::transition::<Entity, ActiveModel, _, _>(
-        &state.db,
-        actor,
-        to,
-        change,
-        |before, active, started_on| {
-            active.status_changed_on = Set(Some(started_on.unwrap_or(today)));
-            if let Some(date) = started_on.filter(|_| before.started_on.is_none()) {
-                active.started_on = Set(Some(date));
-            }
-            // Closing answers a visit's closure proposal; any other move leaves it pending.
-            if to.to == BusinessStatus::Closed && before.closure_proposed_by_visit.is_some() {
-                active.closure_proposed_by_visit = Set(None);
-                active.closure_proposed_on = Set(None);
-            }
-            Ok(())
-        },
-    )
-    .await
+    let started_on = change.details;
+    let mut moving = records::Moving::<Entity, ActiveModel>::start(&state.db, actor, to, &change).await?;
+    if to.to == BusinessStatus::Equipped {
+        require_disbursed_package(&moving.txn, &moving.before).await?;
+    }
+    let (before, active) = (&moving.before, &mut moving.active);
+    active.status_changed_on = Set(Some(started_on.unwrap_or(today)));
+    if let Some(date) = started_on.filter(|_| before.started_on.is_none()) {
+        active.started_on = Set(Some(date));
+    }
+    // Closing answers a visit's closure proposal; any other move leaves it pending.
+    if to.to == BusinessStatus::Closed && before.closure_proposed_by_visit.is_some() {
+        active.closure_proposed_by_visit = Set(None);
+        active.closure_proposed_on = Set(None);
+    }
+    moving.finish(actor).await
+}
+
+/// A business is equipped with its starter package: `NOT_ELIGIBLE` unless a package for it is
+/// disbursed — one that names the business, or failing that one of its owner's that names none.
+async fn require_disbursed_package(
+    db: &impl ConnectionTrait,
+    business: &business::Model,
+) -> Result<(), ServiceError> {
+    use sea_orm::{ColumnTrait, Condition, QueryFilter};
+    let package = assistance::Entity::find()
+        .filter(assistance::Column::Programme.eq(wire(AssistanceProgramme::BusinessStarterPackage)))
+        .filter(assistance::Column::Status.eq(wire(AssistanceStatus::Disbursed)))
+        .filter(
+            Condition::any().add(assistance::Column::BusinessId.eq(business.id)).add(
+                Condition::all()
+                    .add(assistance::Column::BusinessId.is_null())
+                    .add(assistance::Column::BeneficiaryId.eq(business.beneficiary_id)),
+            ),
+        )
+        .one(db)
+        .await?;
+    if package.is_none() {
+        return Err(ServiceError::NotEligible {
+            field: "id".into(),
+            message: "a business is equipped with its starter package: disburse the package \
+                      (assistance BUSINESS_STARTER_PACKAGE naming this business) first"
+                .into(),
+        });
+    }
+    Ok(())
 }
 
 /// The owning agency rejects a closure a field visit proposed: the business stays as it is.

@@ -1,0 +1,212 @@
+//! The programme's own logic over the records: who may receive a business starter package and
+//! how much of each regency's allocation a programme year has used.
+
+pub mod service;
+
+use async_graphql::{
+    Context, Object, SimpleObject,
+    connection::{Connection, Edge},
+};
+
+use crate::{
+    auth::{RequireScope, Scope},
+    beneficiary::Beneficiary,
+    context::ContextExt,
+    error::{ServiceError, gql},
+    page::{DEFAULT_PAGE, MAX_PAGE},
+    records::in_regions,
+    scalars::Rupiah,
+};
+use service::Ineligibility;
+
+/// A regency's starter-package allocation (alokasi paket usaha) for a programme year and what
+/// its grants have used: every package not cancelled counts, planned or disbursed.
+#[derive(SimpleObject, Clone)]
+pub struct PackageAllocation {
+    /// Programme year (the year a package's period starts).
+    pub year: i32,
+    /// Regency/city, Kemendagri code.
+    pub regency_code: String,
+    /// Recipients the regency may have this year (kuota penerima).
+    pub recipients: u32,
+    /// The regency's budget this year (pagu), whole rupiah.
+    pub budget: Rupiah,
+    /// Packages granted so far.
+    pub granted: u32,
+    /// Their value, whole rupiah.
+    pub granted_amount: Rupiah,
+    /// Packages that may still be granted.
+    pub remaining_recipients: u32,
+    /// Budget left, whole rupiah.
+    pub remaining_budget: Rupiah,
+}
+
+impl PackageAllocation {
+    fn of(state: &crate::context::AppState, year: i32, regency: String, used: service::Usage) -> Self {
+        let allocation = state.rules.allocation(year);
+        Self {
+            year,
+            regency_code: regency,
+            recipients: allocation.recipients_per_regency,
+            budget: Rupiah(allocation.budget_per_regency),
+            granted: used.recipients,
+            granted_amount: Rupiah(used.amount),
+            remaining_recipients: allocation.recipients_per_regency.saturating_sub(used.recipients),
+            remaining_budget: Rupiah((allocation.budget_per_regency - used.amount).max(0)),
+        }
+    }
+}
+
+/// A candidate for a business starter package (calon penerima paket usaha) and where they stand.
+pub struct Candidate(service::Candidate);
+
+/// A candidate for a business starter package (calon penerima paket usaha): an active
+/// beneficiary in the programme's deciles, with why they may or may not receive one.
+#[Object]
+impl Candidate {
+    /// The person (masked as the token's scopes say).
+    async fn beneficiary(&self) -> Beneficiary {
+        Beneficiary::from(self.0.person.clone())
+    }
+    /// Whether a package may be granted to them in the year asked about (regency quota aside:
+    /// see the list's `allocation`).
+    async fn eligible(&self) -> bool {
+        self.0.reasons.is_empty()
+    }
+    /// Why not, when not; empty when eligible.
+    async fn reasons(&self) -> &[Ineligibility] {
+        &self.0.reasons
+    }
+    /// An earlier business of theirs stopped (often in the pandemic): the programme's priority
+    /// after the decile.
+    async fn earlier_business_stopped(&self) -> bool {
+        self.0.earlier_business_stopped
+    }
+    /// Starter packages they received in earlier years.
+    async fn earlier_packages(&self) -> u32 {
+        self.0.earlier_packages
+    }
+}
+
+/// Fields of the candidate list besides its edges.
+#[derive(SimpleObject)]
+pub struct CandidateListInfo {
+    /// The regency's allocation for the year and what it has used: with nothing remaining, no
+    /// candidate can be granted a package this year.
+    allocation: PackageAllocation,
+}
+
+/// `BAD_REQUEST` for a programme year outside 2000–2100 (checked in the resolver, after the
+/// scope: a token without the scope learns nothing about the arguments).
+fn check_year(year: i32) -> async_graphql::Result<()> {
+    if (2000..=2100).contains(&year) {
+        Ok(())
+    } else {
+        Err(gql(ServiceError::BadRequest("`year` must be between 2000 and 2100".into())))
+    }
+}
+
+/// A page of candidates (see `Query.eligibleCandidates`).
+pub type CandidatePage = Connection<String, Candidate, CandidateListInfo>;
+
+/// Programme queries.
+#[derive(Default)]
+pub struct ProgrammeQuery;
+
+#[Object]
+impl ProgrammeQuery {
+    /// Starter-package allocations of a programme year, one per regency/city within the token's
+    /// regions (and `regencyCodes` when given), with what the grants have used.
+    /// Needs `assistance:read`.
+    #[graphql(guard = "RequireScope(Scope::AssistanceRead)")]
+    async fn package_allocations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Programme year, 2000–2100.")] year: i32,
+        #[graphql(
+            desc = "Only these regencies/cities. At most 100 entries of at most 32 characters.",
+            validator(max_items = 100, list, chars_max_length = 32)
+        )]
+        regency_codes: Option<Vec<String>>,
+    ) -> async_graphql::Result<Vec<PackageAllocation>> {
+        let (state, actor) = (ctx.state()?, ctx.actor()?);
+        check_year(year)?;
+        let mut regencies: Vec<String> = state
+            .regions
+            .regencies()
+            .map(|r| r.code.clone())
+            .filter(|code| in_regions(actor, code))
+            .filter(|code| regency_codes.as_ref().is_none_or(|wanted| wanted.contains(code)))
+            .collect();
+        regencies.sort();
+        let used = service::usage(ctx.db()?, year, &regencies, None).await.map_err(gql)?;
+        Ok(regencies
+            .into_iter()
+            .map(|code| {
+                let usage = used.iter().find(|(c, _)| *c == code).map(|(_, u)| *u).unwrap_or_default();
+                PackageAllocation::of(state, year, code, usage)
+            })
+            .collect())
+    }
+
+    /// Candidates for a business starter package in a regency/city and programme year (calon
+    /// penerima): its active beneficiaries in deciles 1–5 (the rules' limit), the eligible first,
+    /// then the poorest decile first, then those whose earlier business stopped, then those with
+    /// fewer earlier packages. Each says why they may not receive one. Empty for a regency
+    /// outside the token's regions. Needs `beneficiary:read` and `assistance:read`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryRead).and(RequireScope(Scope::AssistanceRead))")]
+    async fn eligible_candidates(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Regency/city, Kemendagri code. At most 32 characters.",
+            validator(chars_max_length = 32)
+        )]
+        regency_code: String,
+        #[graphql(desc = "Programme year, 2000–2100.")] year: i32,
+        #[graphql(desc = "Only the eligible ones.", default = false)] only_eligible: bool,
+        #[graphql(desc = "How many candidates to return: at most 100; 20 when absent.")] first: Option<i32>,
+        #[graphql(desc = "Return the candidates after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<CandidatePage> {
+        let (state, actor) = (ctx.state()?, ctx.actor()?);
+        check_year(year)?;
+        let limit = first.unwrap_or(DEFAULT_PAGE);
+        if !(0..=MAX_PAGE).contains(&limit) {
+            return Err(gql(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}"))));
+        }
+        let offset = match after {
+            Some(cursor) => cursor
+                .parse::<u64>()
+                .map(|n| n + 1)
+                .map_err(|_| gql(ServiceError::BadRequest("`after` is not a cursor of this list".into())))?,
+            None => 0,
+        };
+        let db = ctx.db()?;
+        let query = service::CandidateQuery {
+            regency: &regency_code,
+            year,
+            only_eligible,
+            offset,
+            limit: limit as u64 + 1,
+        };
+        let mut rows = service::candidates(db, actor, &state.rules, query).await.map_err(gql)?;
+        let has_next = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let visible = in_regions(actor, &regency_code)
+            && state.regions.check_regency("regencyCode", &regency_code).is_ok();
+        let used = if visible {
+            service::usage(db, year, std::slice::from_ref(&regency_code), None).await.map_err(gql)?
+        } else {
+            Vec::new()
+        };
+        let usage = used.first().map(|(_, u)| *u).unwrap_or_default();
+        let info = CandidateListInfo { allocation: PackageAllocation::of(state, year, regency_code, usage) };
+        let mut page = Connection::with_additional_fields(offset > 0, has_next, info);
+        page.edges.extend(
+            rows.into_iter()
+                .enumerate()
+                .map(|(i, row)| Edge::new((offset + i as u64).to_string(), Candidate(row))),
+        );
+        Ok(page)
+    }
+}

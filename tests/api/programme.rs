@@ -1,0 +1,351 @@
+//! The programme's rules for business starter packages: a current assessment, the intake, the
+//! value, one per person per year and the regency's allocation (also under concurrent grants);
+//! equipping needs the package disbursed; candidates ranked with their reasons.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use sinergi_api::rules::{Allocation, Rules};
+use tokio::task::JoinSet;
+
+use crate::helpers::{
+    CREATE_ASSISTANCE, CREATE_BENEFICIARY, CREATE_BUSINESS, TestApp, beneficiary_input, error_code,
+    package_input, spawn_app, spawn_app_with, user_error,
+};
+
+/// Today, as the gateway sees it.
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+fn this_year() -> String {
+    format!("{}-01-01", chrono::Datelike::year(&today()))
+}
+
+/// A Samarinda beneficiary of `decile` whose decile was assessed `months_ago`.
+async fn person_assessed(app: &TestApp, decile: i32, months_ago: u32) -> String {
+    let (nik, kk) = app.identity();
+    let mut input = beneficiary_input(&nik, &kk, decile);
+    let assessed = today().checked_sub_months(chrono::Months::new(months_ago)).unwrap_or(today());
+    input["decileAssessedOn"] = json!(assessed.to_string());
+    let body = app.gql(&app.admin(), CREATE_BENEFICIARY, json!({ "input": input })).await;
+    body["data"]["createBeneficiary"]["beneficiary"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+async fn grant(app: &TestApp, input: Value) -> Value {
+    app.gql(&app.admin(), CREATE_ASSISTANCE, json!({ "i": input })).await
+}
+
+fn message(body: &Value) -> String {
+    body["data"]["createAssistance"]["userErrors"][0]["message"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_starter_package_needs_a_current_assessment_its_intake_and_a_value_within_the_limit() {
+    let app = spawn_app().await;
+    let stale = person_assessed(&app, 3, 25).await;
+    let events = app.event_count().await;
+    let body = grant(&app, package_input(&stale, None, &this_year())).await;
+    assert_eq!(user_error(&body, "createAssistance").as_deref(), Some("NOT_ELIGIBLE"), "{body}");
+    assert!(message(&body).contains("older than 24 months"), "{body}");
+
+    let person = person_assessed(&app, 3, 23).await;
+    let events_before = app.event_count().await;
+    assert_eq!(events_before, events + 1);
+    let mut bare = package_input(&person, None, &this_year());
+    for field in ["interest", "requestedGoods", "priceAssessment"] {
+        bare.as_object_mut().map(|o| o.remove(field));
+    }
+    let body = grant(&app, bare).await;
+    let fields: Vec<&str> = body["data"]["createAssistance"]["userErrors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["field"][0].as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        ["interest", "requestedGoods", "priceAssessment"],
+        "every missing part at once: {body}"
+    );
+
+    let mut dear = package_input(&person, None, &this_year());
+    dear["amount"] = json!(5_000_001);
+    let body = grant(&app, dear).await;
+    assert_eq!(user_error(&body, "createAssistance").as_deref(), Some("LIMIT_EXCEEDED"), "{body}");
+    assert_eq!(body["data"]["createAssistance"]["userErrors"][0]["field"], json!(["amount"]));
+
+    let mut cash = package_input(&person, None, &this_year());
+    cash["programme"] = json!("BLT");
+    let body = grant(&app, cash).await;
+    assert_eq!(body["data"]["createAssistance"]["userErrors"][0]["field"], json!(["interest"]), "{body}");
+    assert_eq!(app.event_count().await, events_before, "a refusal writes nothing");
+
+    let body = grant(&app, package_input(&person, None, &this_year())).await;
+    assert!(user_error(&body, "createAssistance").is_none(), "a current assessment of 23 months: {body}");
+    let id = body["data"]["createAssistance"]["assistance"]["id"].as_str().unwrap_or_default();
+    let body = app
+        .gql(
+            &app.admin(),
+            "query($id: UUID!) { assistance(id: $id) { interest requestedGoods priceAssessment priceAssessedOn } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["assistance"],
+        json!({ "interest": "Warung makan", "requestedGoods": "Kompor dan wajan", "priceAssessment": 4800000, "priceAssessedOn": today().to_string() }),
+        "the intake is recorded, priced today when no date is given"
+    );
+}
+
+/// Rules whose allocation lets each regency grant `recipients` packages worth `budget` in all.
+fn allocation(recipients: u32, budget: i64) -> Rules {
+    Rules {
+        allocation: Allocation { recipients_per_regency: recipients, budget_per_regency: budget },
+        allocation_years: Vec::new(),
+        ..Rules::default()
+    }
+}
+
+const ALLOCATIONS: &str = "query($y: Int!) { packageAllocations(year: $y, regencyCodes: [\"6472\", \"6401\"]) { \
+                           regencyCode recipients budget granted grantedAmount remainingRecipients remainingBudget } }";
+
+#[tokio::test]
+async fn a_regency_grants_no_more_packages_than_its_allocation() {
+    let app = spawn_app_with(allocation(2, 9_600_000)).await;
+    let mut granted = Vec::new();
+    for _ in 0..2 {
+        let person = app.beneficiary(2).await;
+        let body = grant(&app, package_input(&person, None, &this_year())).await;
+        let id =
+            body["data"]["createAssistance"]["assistance"]["id"].as_str().unwrap_or_else(|| panic!("{body}"));
+        granted.push(id.to_owned());
+    }
+    let third = app.beneficiary(2).await;
+    let body = grant(&app, package_input(&third, None, &this_year())).await;
+    assert_eq!(user_error(&body, "createAssistance").as_deref(), Some("LIMIT_EXCEEDED"), "{body}");
+    assert!(message(&body).contains("all 2 starter packages"), "{body}");
+
+    let year = chrono::Datelike::year(&today());
+    let body = app.gql(&app.admin(), ALLOCATIONS, json!({ "y": year })).await;
+    assert_eq!(
+        body["data"]["packageAllocations"],
+        json!([
+            { "regencyCode": "6401", "recipients": 2, "budget": 9600000, "granted": 0, "grantedAmount": 0, "remainingRecipients": 2, "remainingBudget": 9600000 },
+            { "regencyCode": "6472", "recipients": 2, "budget": 9600000, "granted": 2, "grantedAmount": 9500000, "remainingRecipients": 0, "remainingBudget": 100000 },
+        ]),
+        "{body}"
+    );
+    // A later year has its own allocation.
+    let body = grant(&app, package_input(&third, None, &format!("{}-01-01", year + 1))).await;
+    assert!(user_error(&body, "createAssistance").is_none(), "{body}");
+
+    // Raising a planned package's value beyond the budget is refused; within it, accepted.
+    let update = "mutation($i: UpdateAssistanceInput!) { updateAssistance(input: $i) { assistance { amount version } userErrors { code field } } }";
+    let body = app
+        .gql(
+            &app.admin(),
+            update,
+            json!({ "i": { "id": granted[0], "expectedVersion": 1, "amount": 4_900_000 } }),
+        )
+        .await;
+    assert_eq!(user_error(&body, "updateAssistance").as_deref(), Some("LIMIT_EXCEEDED"), "{body}");
+    let body = app
+        .gql(
+            &app.admin(),
+            update,
+            json!({ "i": { "id": granted[0], "expectedVersion": 1, "amount": 4_850_000 } }),
+        )
+        .await;
+    assert_eq!(body["data"]["updateAssistance"]["assistance"]["amount"], 4_850_000, "{body}");
+
+    // A cancelled package gives its place back.
+    let cancel = "mutation($i: StatusChangeWithReasonInput!) { cancelAssistance(input: $i) { assistance { status } } }";
+    let body = app
+        .gql(
+            &app.admin(),
+            cancel,
+            json!({ "i": { "id": granted[1], "expectedVersion": 1, "reason": "Pindah domisili" } }),
+        )
+        .await;
+    assert_eq!(body["data"]["cancelAssistance"]["assistance"]["status"], "CANCELLED", "{body}");
+    let body = grant(&app, package_input(&third, None, &this_year())).await;
+    assert!(user_error(&body, "createAssistance").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn concurrent_grants_keep_the_allocation_and_one_package_a_year() {
+    let app = Arc::new(spawn_app_with(allocation(3, 1_000_000_000)).await);
+    let mut people = Vec::new();
+    for _ in 0..8 {
+        people.push(app.beneficiary(2).await);
+    }
+    let outcomes = |inputs: Vec<Value>| {
+        let app = app.clone();
+        async move {
+            let mut tasks = JoinSet::new();
+            for input in inputs {
+                let app = app.clone();
+                tasks.spawn(async move { grant(&app, input).await });
+            }
+            let mut codes = Vec::new();
+            while let Some(body) = tasks.join_next().await {
+                let body = body.expect("task");
+                assert!(body["errors"].is_null(), "{body}");
+                codes.push(user_error(&body, "createAssistance").unwrap_or_else(|| "GRANTED".into()));
+            }
+            codes.sort();
+            codes
+        }
+    };
+    let same_person = vec![package_input(&people[0], None, &this_year()); 6];
+    let codes = outcomes(same_person).await;
+    assert_eq!(
+        codes,
+        ["GRANTED", "NOT_ELIGIBLE", "NOT_ELIGIBLE", "NOT_ELIGIBLE", "NOT_ELIGIBLE", "NOT_ELIGIBLE"]
+    );
+    let others = people[1..].iter().map(|p| package_input(p, None, &this_year())).collect();
+    let codes = outcomes(others).await;
+    let granted = codes.iter().filter(|c| *c == "GRANTED").count();
+    assert_eq!(granted, 2, "3 places, 1 taken: {codes:?}");
+    assert!(codes.iter().all(|c| c == "GRANTED" || c == "LIMIT_EXCEEDED"), "{codes:?}");
+    assert_eq!(app.event_count().await, 8 + 3, "one event per person and per package granted");
+}
+
+const MOVE: &str = "mutation($i: StatusChangeInput!) { equipBusiness(input: $i) { business { status } userErrors { code message } } }";
+
+#[tokio::test]
+async fn a_business_is_equipped_only_with_its_disbursed_package() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let person = app.beneficiary(2).await;
+    let business = |name: &'static str, owner: String| {
+        let app = &app;
+        async move {
+            let body = app
+                .gql(
+                    &app.admin(),
+                    CREATE_BUSINESS,
+                    json!({ "input": { "beneficiaryId": owner, "name": name, "sector": "FOOD" } }),
+                )
+                .await;
+            let id = body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned();
+            let approve =
+                "mutation($i: StatusChangeInput!) { approveBusiness(input: $i) { business { status } } }";
+            app.gql(&app.admin(), approve, json!({ "i": { "id": id, "expectedVersion": 1 } })).await;
+            id
+        }
+    };
+    let warung = business("Warung Uji", person.clone()).await;
+    let body = app.gql(&admin, MOVE, json!({ "i": { "id": warung, "expectedVersion": 2 } })).await;
+    assert_eq!(user_error(&body, "equipBusiness").as_deref(), Some("NOT_ELIGIBLE"), "no package yet: {body}");
+
+    // A package cannot name someone else's business.
+    let stranger = app.beneficiary(2).await;
+    let theirs = business("Bengkel Orang Lain", stranger).await;
+    let body = grant(&app, package_input(&person, Some(&theirs), &this_year())).await;
+    assert_eq!(body["data"]["createAssistance"]["userErrors"][0]["field"], json!(["businessId"]), "{body}");
+
+    let body = grant(&app, package_input(&person, Some(&warung), &this_year())).await;
+    let package = body["data"]["createAssistance"]["assistance"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let body = app.gql(&admin, MOVE, json!({ "i": { "id": warung, "expectedVersion": 2 } })).await;
+    assert_eq!(
+        user_error(&body, "equipBusiness").as_deref(),
+        Some("NOT_ELIGIBLE"),
+        "planned is not delivered: {body}"
+    );
+    let disburse =
+        "mutation($i: DisburseAssistanceInput!) { disburseAssistance(input: $i) { assistance { status } } }";
+    app.gql(&admin, disburse, json!({ "i": { "id": package, "expectedVersion": 1 } })).await;
+    let body = app.gql(&admin, MOVE, json!({ "i": { "id": warung, "expectedVersion": 2 } })).await;
+    assert_eq!(body["data"]["equipBusiness"]["business"]["status"], "EQUIPPED", "{body}");
+    let body = app
+        .gql(
+            &admin,
+            "query($id: UUID!) { assistance(id: $id) { business { id name } } }",
+            json!({ "id": package }),
+        )
+        .await;
+    assert_eq!(body["data"]["assistance"]["business"], json!({ "id": warung, "name": "Warung Uji" }));
+}
+
+const CANDIDATES: &str = "query($r: String!, $y: Int!, $only: Boolean! = false, $first: Int, $after: String) { \
+    eligibleCandidates(regencyCode: $r, year: $y, onlyEligible: $only, first: $first, after: $after) { \
+    edges { cursor node { beneficiary { id decile nik } eligible reasons earlierBusinessStopped earlierPackages } } \
+    pageInfo { hasNextPage } allocation { remainingRecipients } } }";
+
+#[tokio::test]
+async fn candidates_come_eligible_first_poorest_first_with_their_reasons() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let stopped = app.beneficiary(3).await;
+    app.gql(&admin, CREATE_BUSINESS, json!({ "input": { "beneficiaryId": stopped, "name": "Gorengan", "sector": "FRIED_SNACKS", "previouslyStopped": true, "stopCause": "Pandemi" } })).await;
+    let poorest = app.beneficiary(1).await;
+    let plain = app.beneficiary(3).await;
+    let stale = person_assessed(&app, 2, 30).await;
+    let served = app.beneficiary(4).await;
+    assert!(grant(&app, package_input(&served, None, &this_year())).await["errors"].is_null());
+    let _better_off = app.beneficiary(7).await;
+
+    let year = chrono::Datelike::year(&today());
+    let body = app.gql(&admin, CANDIDATES, json!({ "r": "6472", "y": year })).await;
+    let edges = body["data"]["eligibleCandidates"]["edges"].as_array().cloned().unwrap_or_default();
+    let order: Vec<&str> = edges.iter().filter_map(|e| e["node"]["beneficiary"]["id"].as_str()).collect();
+    assert_eq!(order, [&poorest, &stopped, &plain, &stale, &served], "{body}");
+    let reasons: Vec<&Value> = edges.iter().map(|e| &e["node"]["reasons"]).collect();
+    assert_eq!(
+        reasons,
+        [
+            &json!([]),
+            &json!([]),
+            &json!([]),
+            &json!(["ASSESSMENT_OUT_OF_DATE"]),
+            &json!(["PACKAGE_THIS_YEAR"])
+        ]
+    );
+    assert_eq!(edges[1]["node"]["earlierBusinessStopped"], true);
+    assert_eq!(edges[0]["node"]["eligible"], true);
+    assert_eq!(edges[3]["node"]["eligible"], false);
+    assert_eq!(body["data"]["eligibleCandidates"]["allocation"]["remainingRecipients"], 149);
+    // Next year the one served this year is eligible again, with one earlier package.
+    let body = app.gql(&admin, CANDIDATES, json!({ "r": "6472", "y": year + 1, "only": true })).await;
+    let edges = body["data"]["eligibleCandidates"]["edges"].as_array().cloned().unwrap_or_default();
+    let order: Vec<&str> = edges.iter().filter_map(|e| e["node"]["beneficiary"]["id"].as_str()).collect();
+    assert_eq!(order, [&poorest, &stopped, &plain, &served], "{body}");
+    assert_eq!(edges[3]["node"]["earlierPackages"], 1);
+
+    // Pages: two at a time, the cursor going on where the last page stopped.
+    let page = app.gql(&admin, CANDIDATES, json!({ "r": "6472", "y": year, "first": 2 })).await;
+    let cursor = page["data"]["eligibleCandidates"]["edges"][1]["cursor"].clone();
+    assert_eq!(page["data"]["eligibleCandidates"]["pageInfo"]["hasNextPage"], true);
+    let next =
+        app.gql(&admin, CANDIDATES, json!({ "r": "6472", "y": year, "first": 2, "after": cursor })).await;
+    assert_eq!(
+        next["data"]["eligibleCandidates"]["edges"][0]["node"]["beneficiary"]["id"],
+        plain.as_str(),
+        "{next}"
+    );
+    let body = app.gql(&admin, CANDIDATES, json!({ "r": "6472", "y": year, "after": "x" })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"));
+    let nullable = CANDIDATES.replace("$only: Boolean! = false", "$only: Boolean");
+    let body = app.gql(&admin, &nullable, json!({ "r": "6472", "y": year, "only": null })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"), "null for a non-null argument: {body}");
+
+    // Another regency's token sees no candidates of Samarinda, and NIKs stay masked without
+    // `pii:read`.
+    let balikpapan = app.token("DINSOS", "beneficiary:read assistance:read", &["6471"]);
+    let body = app.gql(&balikpapan, CANDIDATES, json!({ "r": "6472", "y": year })).await;
+    assert_eq!(body["data"]["eligibleCandidates"]["edges"], json!([]), "{body}");
+    let masked = app.token("DINSOS", "beneficiary:read assistance:read", &["6472"]);
+    let body = app.gql(&masked, CANDIDATES, json!({ "r": "6472", "y": year, "first": 1 })).await;
+    let nik = body["data"]["eligibleCandidates"]["edges"][0]["node"]["beneficiary"]["nik"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(nik.contains("**********"), "{body}");
+}
