@@ -61,6 +61,9 @@ pub enum CaseAction {
     ClosureProposed,
     /// The owning agency rejected a closure a visit proposed.
     ClosureRejected,
+    /// A business moved on the graduation ladder (`changedFields: ["level"]`; read
+    /// `Business.level`): the evidence a write added or removed changed its level.
+    LevelChanged,
 }
 
 /// A status of any record's lifecycle, for the `fromStatus`/`toStatus` of case events (each

@@ -21,6 +21,9 @@ use crate::page::{DEFAULT_PAGE, MAX_PAGE};
 
 /// Assumed length of a relation list (a beneficiary's businesses, a business's loans…).
 pub const LIST_FACTOR: u64 = 10;
+/// Fields computed with several statements of their own each time they resolve, and what one
+/// resolution costs besides its selection.
+const COMPUTED: &[(&str, u64)] = &[("graduationReadiness", 100)];
 /// Cost of `__schema` (the whole type system) and of `__type` (one type).
 const SCHEMA_INTROSPECTION_COST: u64 = 10_000;
 const TYPE_INTROSPECTION_COST: u64 = 100;
@@ -400,7 +403,8 @@ impl<'a> Walker<'a> {
                         Some(s) if s.list && !parent.ends_with("Connection") => LIST_FACTOR,
                         _ => 1,
                     };
-                    cost = cost.saturating_add(1).saturating_add(children.saturating_mul(factor));
+                    let own = COMPUTED.iter().find(|(n, _)| *n == name).map_or(1, |(_, c)| *c);
+                    cost = cost.saturating_add(own).saturating_add(children.saturating_mul(factor));
                 }
                 Selection::FragmentSpread(spread) => {
                     let Some(fragment) = self.enter(&spread.node.fragment_name.node, stack)? else {

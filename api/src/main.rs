@@ -284,8 +284,9 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
             .await
             .map_err(|e| format!("database (readers): {e}"))?;
     if config.demo_data {
-        let seeded =
-            sinergi_api::seed::seed_if_empty(&db, &regions).await.map_err(|e| format!("demo data: {e}"))?;
+        let seeded = sinergi_api::seed::seed_if_empty(&db, &regions, &rules)
+            .await
+            .map_err(|e| format!("demo data: {e}"))?;
         if seeded > 0 {
             tracing::info!(beneficiaries = seeded, "seeded demo data (synthetic, marked isDemo)");
         }

@@ -598,10 +598,17 @@ where
 
     /// Writes the move with its case event and commits.
     pub async fn finish(self, actor: &Actor) -> Result<E::Model, ServiceError> {
+        let (txn, after) = self.write(actor).await?;
+        crate::events::commit(txn).await?;
+        Ok(after)
+    }
+
+    /// Writes the move with its case event and hands back the transaction to go on in (to
+    /// commit with [`crate::events::commit`]).
+    pub async fn write(self, actor: &Actor) -> Result<(DatabaseTransaction, E::Model), ServiceError> {
         let action = crate::events::CaseAction::StatusChanged;
         let after = update::<E, A>(&self.txn, actor, &self.before, self.active, action).await?;
-        crate::events::commit(self.txn).await?;
-        Ok(after)
+        Ok((self.txn, after))
     }
 }
 

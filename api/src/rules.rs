@@ -31,6 +31,49 @@ pub struct Rules {
     pub allocation: Allocation,
     /// Allocations of particular programme years.
     pub allocation_years: Vec<YearAllocation>,
+    /// The graduation ladder (naik kelas): level 1 is the first entry. A business is at the
+    /// highest level whose criteria, and every lower level's, are met; `graduateBusiness` needs
+    /// them all.
+    pub graduation: Vec<Level>,
+}
+
+/// One rung of the graduation ladder.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    /// Its name, shown with the level (e.g. "Bertahan").
+    pub name: String,
+    /// What a business must show to stand on it.
+    pub criteria: Vec<Criterion>,
+}
+
+/// A criterion of the ladder and the evidence it looks for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE", deny_unknown_fields)]
+pub enum Criterion {
+    /// Its starter package was disbursed (evidence: the package).
+    PackageDisbursed,
+    /// The owner completed a training on one of `topics` (evidence: the enrollment).
+    TrainingCompleted { topics: Vec<String> },
+    /// A visit observed it RUNNING at least `months` after it started, and it is running (or
+    /// graduated) now (evidence: the visit).
+    RunningFor { months: u32 },
+    /// It has a business registration number, NIB (evidence: the business).
+    Nib,
+    /// A referral for marketing or business development was completed (evidence: the referral).
+    MarketAccess,
+    /// A loan of one of `products` (any product when empty) was disbursed (evidence: the loan).
+    LoanDisbursed {
+        #[serde(default)]
+        products: Vec<String>,
+    },
+    /// Its latest revenue figure (the last visit's estimate, else the business's own) is at
+    /// least `amount` rupiah a month (evidence: the visit or the business).
+    RevenueAtLeast { amount: i64 },
+    /// It employs at least `workers` people (evidence: the business).
+    WorkersAtLeast { workers: i32 },
+    /// Any one of `of` (evidence: the first one met).
+    AnyOf { of: Vec<Criterion> },
 }
 
 /// What each regency/city may grant in starter packages in a programme year (spread evenly:
@@ -72,8 +115,42 @@ impl Default for Rules {
                 recipients_per_regency: 168,
                 budget_per_regency: 840_000_000,
             }],
+            graduation: default_ladder(),
         }
     }
+}
+
+/// DESIGN.md's ladder, L1–L6.
+fn default_ladder() -> Vec<Level> {
+    let level = |name: &str, criteria: Vec<Criterion>| Level { name: name.to_owned(), criteria };
+    let topics = |t: &[&str]| t.iter().map(|s| (*s).to_owned()).collect();
+    vec![
+        level(
+            "Usaha dimulai",
+            vec![
+                Criterion::PackageDisbursed,
+                Criterion::TrainingCompleted { topics: topics(&["TECHNICAL_GUIDANCE"]) },
+            ],
+        ),
+        level("Bertahan", vec![Criterion::RunningFor { months: 6 }]),
+        level(
+            "Terampil",
+            vec![Criterion::TrainingCompleted { topics: topics(&["FOOD_PROCESSING", "PACKAGING"]) }],
+        ),
+        level("Formal dan berpasar", vec![Criterion::Nib, Criterion::MarketAccess]),
+        level(
+            "Bermodal",
+            vec![Criterion::AnyOf {
+                of: vec![
+                    Criterion::LoanDisbursed {
+                        products: topics(&["KUR_SUPER_MICRO", "KUR_MICRO", "KUR_SMALL"]),
+                    },
+                    Criterion::RevenueAtLeast { amount: 5_000_000 },
+                ],
+            }],
+        ),
+        level("Tumbuh", vec![Criterion::WorkersAtLeast { workers: 1 }, Criterion::RunningFor { months: 12 }]),
+    ]
 }
 
 impl Rules {
@@ -97,6 +174,15 @@ impl Rules {
         if self.allocation_years.iter().any(|y| y.budget_per_regency < 0) {
             return Err("amounts cannot be negative".into());
         }
+        if self.graduation.is_empty() {
+            return Err("the graduation ladder needs at least one level".into());
+        }
+        for (n, level) in self.graduation.iter().enumerate() {
+            if level.criteria.is_empty() {
+                return Err(format!("graduation level {} ({}) has no criteria", n + 1, level.name));
+            }
+            level.criteria.iter().try_for_each(Criterion::check)?;
+        }
         Ok(())
     }
 
@@ -110,6 +196,31 @@ impl Rules {
                 budget_per_regency: y.budget_per_regency,
             })
             .unwrap_or(self.allocation)
+    }
+}
+
+impl Criterion {
+    /// Refuses names the records do not know (a misspelt topic would never be met).
+    fn check(&self) -> Result<(), String> {
+        use std::str::FromStr;
+        let known = |names: &[String], what: &str, ok: &dyn Fn(&str) -> bool| {
+            names.iter().find(|n| !ok(n)).map_or(Ok(()), |n| Err(format!("unknown {what} {n}")))
+        };
+        match self {
+            Self::TrainingCompleted { topics } => {
+                if topics.is_empty() {
+                    return Err("TRAINING_COMPLETED needs at least one topic".into());
+                }
+                known(topics, "training topic", &|n| crate::training::TrainingTopic::from_str(n).is_ok())
+            }
+            Self::LoanDisbursed { products } => {
+                known(products, "loan product", &|n| crate::loan::LoanProduct::from_str(n).is_ok())
+            }
+            Self::AnyOf { of } if of.is_empty() => Err("ANY_OF needs at least one criterion".into()),
+            Self::AnyOf { of } => of.iter().try_for_each(Self::check),
+            Self::RevenueAtLeast { amount } if *amount < 0 => Err("amounts cannot be negative".into()),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -134,5 +245,15 @@ mod tests {
         assert!(Rules::from_toml(&twice.repeat(2)).is_err());
         assert!(Rules::from_toml("max_package_value = -1").is_err());
         assert!(Rules::from_toml("unknown_rule = 1").is_err());
+    }
+
+    #[test]
+    fn the_default_ladder_passes_its_own_checks_and_a_misspelt_topic_does_not() {
+        assert_eq!(Rules::default().check(), Ok(()));
+        let ladder = "[[graduation]]\nname = \"A\"\ncriteria = [{ kind = \"TRAINING_COMPLETED\", topics = [\"PACKAGIN\"] }]\n";
+        assert!(Rules::from_toml(ladder).is_err_and(|e| e.contains("PACKAGIN")));
+        let ladder = "[[graduation]]\nname = \"A\"\ncriteria = [{ kind = \"NIB\" }, { kind = \"RUNNING_FOR\", months = 3 }]\n";
+        let rules = Rules::from_toml(ladder).expect("valid ladder");
+        assert_eq!(rules.graduation[0].criteria[1], Criterion::RunningFor { months: 3 });
     }
 }

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::regions::Regions;
+use crate::{regions::Regions, rules::Rules};
 
 /// Beneficiaries per regency/city (10 × 168 = 1,680, the press figure for 2025).
 pub const PER_REGENCY: usize = 168;
@@ -126,17 +126,18 @@ where
 }
 
 /// Seeds demo data when there are no beneficiaries yet; returns how many were created.
-pub async fn seed_if_empty(db: &DatabaseConnection, regions: &Regions) -> Result<u64, DbErr> {
+pub async fn seed_if_empty(db: &DatabaseConnection, regions: &Regions, rules: &Rules) -> Result<u64, DbErr> {
     if beneficiary::Entity::find().count(db).await? > 0 {
         return Ok(0);
     }
-    seed(db, regions, PER_REGENCY, 2025).await
+    seed(db, regions, rules, PER_REGENCY, 2025).await
 }
 
 /// Seeds `per_regency` beneficiaries in each regency/city, all in one transaction.
 pub async fn seed(
     db: &DatabaseConnection,
     regions: &Regions,
+    rules: &Rules,
     per_regency: usize,
     seed: u64,
 ) -> Result<u64, DbErr> {
@@ -297,6 +298,7 @@ pub async fn seed(
                 status_changed_on: Set(started),
                 closure_proposed_by_visit: Set(None),
                 closure_proposed_on: Set(None),
+                level: Set(0),
                 version: v,
                 created_by_agency: ca,
                 created_by_client: cc,
@@ -554,6 +556,7 @@ pub async fn seed(
     let events = std::mem::take(&mut s.events);
     let txn = db.begin().await?;
     insert_all(&txn, people).await?;
+    let firms: Vec<Uuid> = businesses.iter().filter_map(|b| b.id.clone().take()).collect();
     insert_all(&txn, businesses).await?;
     insert_all(&txn, aid).await?;
     insert_all(&txn, trainings).await?;
@@ -563,8 +566,41 @@ pub async fn seed(
     insert_all(&txn, referrals).await?;
     insert_all(&txn, visits).await?;
     insert_all(&txn, events).await?;
+    levels(&txn, rules, &firms).await?;
     txn.commit().await?;
     Ok(count)
+}
+
+/// Gives each business the level its seeded evidence reaches (part of the seeded record, as if
+/// it had been kept all along: no event of its own).
+async fn levels(txn: &sea_orm::DatabaseTransaction, rules: &Rules, ids: &[Uuid]) -> Result<(), DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let today = Utc::now().date_naive();
+    let mut by_level: std::collections::BTreeMap<i32, Vec<Uuid>> = Default::default();
+    for chunk in ids.chunks(500) {
+        let businesses = business::Entity::find()
+            .filter(business::Column::Id.is_in(chunk.iter().copied()))
+            .all(txn)
+            .await?;
+        for business in businesses {
+            let standing = crate::programme::graduation::standing(txn, rules, &business, today)
+                .await
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
+            if standing.level > 0 {
+                by_level.entry(standing.level).or_default().push(business.id);
+            }
+        }
+    }
+    for (level, ids) in by_level {
+        for chunk in ids.chunks(500) {
+            business::Entity::update_many()
+                .col_expr(business::Column::Level, Expr::value(level))
+                .filter(business::Column::Id.is_in(chunk.iter().copied()))
+                .exec(txn)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

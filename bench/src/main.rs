@@ -770,6 +770,7 @@ async fn seed(db: &DatabaseConnection, size: u64) -> Result<(), Error> {
                 status_changed_on: Set(Some(day(i))),
                 closure_proposed_by_visit: Set(None),
                 closure_proposed_on: Set(None),
+                level: Set(0),
                 version: Set(1),
                 created_by_agency: Set("DINSOS".to_owned()),
                 created_by_client: Set("bench".to_owned()),

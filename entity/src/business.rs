@@ -33,6 +33,8 @@ pub struct Model {
     pub created_by_client: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Graduation level (naik kelas) on the configured ladder: 0 before its first rung.
+    pub level: i32,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -24,6 +24,7 @@ mod m20261129_000017_add_status_reason;
 mod m20261129_000018_backfill_status_reason;
 mod m20261129_000019_add_sort_indexes;
 mod m20261129_000020_add_starter_package_intake;
+mod m20261129_000021_add_business_level;
 mod shared;
 
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000018_backfill_status_reason::Migration),
             Box::new(m20261129_000019_add_sort_indexes::Migration),
             Box::new(m20261129_000020_add_starter_package_intake::Migration),
+            Box::new(m20261129_000021_add_business_level::Migration),
         ]
     }
 }

@@ -94,6 +94,16 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Like `spawn_app`, with programme rules of the test's choosing.
+/// Rules whose graduation ladder every business meets (one level: no workers needed), for
+/// tests about something else than graduation.
+pub fn open_ladder() -> Rules {
+    let level = sinergi_api::rules::Level {
+        name: "Terbuka".into(),
+        criteria: vec![sinergi_api::rules::Criterion::WorkersAtLeast { workers: 0 }],
+    };
+    Rules { graduation: vec![level], ..Rules::default() }
+}
+
 pub async fn spawn_app_with(rules: Rules) -> TestApp {
     spawn(Setup { rules, ..Setup::default() }).await
 }

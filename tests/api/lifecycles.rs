@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{CREATE_BUSINESS, TestApp, spawn_app, user_error};
+use crate::helpers::{CREATE_BUSINESS, TestApp, open_ladder, spawn_app, spawn_app_with, user_error};
 
 /// Runs `mutation(input: $i)` selecting the payload's record `field` status and user errors.
 async fn mv(
@@ -25,7 +25,8 @@ fn status(body: &Value, mutation: &str, field: &str) -> String {
 
 #[tokio::test]
 async fn business_moves_along_its_lifecycle_only() {
-    let app = spawn_app().await;
+    // Graduation's own criteria are tested in `programme`; here every business meets them.
+    let app = spawn_app_with(open_ladder()).await;
     let token = app.admin();
     let person = app.beneficiary(2).await;
     let body = app.gql(&token, CREATE_BUSINESS, json!({ "input": { "beneficiaryId": person, "name": "Gorengan Bu Siti", "sector": "FRIED_SNACKS" } })).await;
@@ -90,8 +91,8 @@ async fn business_moves_along_its_lifecycle_only() {
     );
     assert_eq!(
         app.event_count().await,
-        1 + 1 + 2 + 6,
-        "beneficiary, business, its package (granted, disbursed), six moves"
+        1 + 1 + 2 + 6 + 1,
+        "beneficiary, business, its package (granted, disbursed), six moves, and its level (0 → 1 once approved)"
     );
 
     let body = app
@@ -874,7 +875,7 @@ async fn set_status(app: &TestApp, table: &str, id: &str, status: &str) -> i64 {
 async fn every_move_succeeds_from_its_statuses_and_is_an_invalid_transition_from_every_other() {
     use sinergi_api::{assistance, beneficiary, business, infrastructure, loan, referral, training};
 
-    let app = spawn_app().await;
+    let app = spawn_app_with(open_ladder()).await;
     let admin = app.admin();
     let pupr = app.token("PUPR", "infrastructure:read infrastructure:write", &["64"]);
     let koperasi = app.token("DISPERINDAGKOP", "loan:read loan:write referral:read referral:write", &["64"]);

@@ -84,6 +84,7 @@ async fn a_starter_package_needs_a_current_assessment_its_intake_and_a_value_wit
     assert_eq!(body["data"]["createAssistance"]["userErrors"][0]["field"], json!(["interest"]), "{body}");
     assert_eq!(app.event_count().await, events_before, "a refusal writes nothing");
 
+    let before = today();
     let body = grant(&app, package_input(&person, None, &this_year())).await;
     assert!(user_error(&body, "createAssistance").is_none(), "a current assessment of 23 months: {body}");
     let id = body["data"]["createAssistance"]["assistance"]["id"].as_str().unwrap_or_default();
@@ -94,11 +95,29 @@ async fn a_starter_package_needs_a_current_assessment_its_intake_and_a_value_wit
             json!({ "id": id }),
         )
         .await;
+    let priced = body["data"]["assistance"]["priceAssessedOn"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        [before.to_string(), today().to_string()].contains(&priced),
+        "priced today when no date is given: {body}"
+    );
     assert_eq!(
         body["data"]["assistance"],
-        json!({ "interest": "Warung makan", "requestedGoods": "Kompor dan wajan", "priceAssessment": 4800000, "priceAssessedOn": today().to_string() }),
-        "the intake is recorded, priced today when no date is given"
+        json!({ "interest": "Warung makan", "requestedGoods": "Kompor dan wajan", "priceAssessment": 4800000, "priceAssessedOn": priced }),
+        "the intake is recorded"
     );
+
+    // A person who is no longer ACTIVE is refused.
+    let graduated = person_assessed(&app, 3, 1).await;
+    let deactivate = "mutation($i: StatusChangeWithReasonInput!) { deactivateBeneficiary(input: $i) { beneficiary { status } } }";
+    app.gql(
+        &app.admin(),
+        deactivate,
+        json!({ "i": { "id": graduated, "expectedVersion": 1, "reason": "Pindah" } }),
+    )
+    .await;
+    let body = grant(&app, package_input(&graduated, None, &this_year())).await;
+    assert_eq!(user_error(&body, "createAssistance").as_deref(), Some("NOT_ELIGIBLE"), "{body}");
+    assert!(message(&body).contains("not ACTIVE"), "{body}");
 }
 
 /// Rules whose allocation lets each regency grant `recipients` packages worth `budget` in all.
@@ -128,6 +147,21 @@ async fn a_regency_grants_no_more_packages_than_its_allocation() {
     let body = grant(&app, package_input(&third, None, &this_year())).await;
     assert_eq!(user_error(&body, "createAssistance").as_deref(), Some("LIMIT_EXCEEDED"), "{body}");
     assert!(message(&body).contains("all 2 starter packages"), "{body}");
+    // In another regency the budget runs out first: Rp9.6 million does not hold a third package.
+    let budget = spawn_app_with(allocation(5, 9_600_000)).await;
+    for n in 0..3 {
+        let person = budget.beneficiary(2).await;
+        let body = grant(&budget, package_input(&person, None, &this_year())).await;
+        let expected = if n < 2 { None } else { Some("LIMIT_EXCEEDED") };
+        assert_eq!(user_error(&body, "createAssistance").as_deref(), expected, "package {n}: {body}");
+        if n == 2 {
+            assert_eq!(
+                body["data"]["createAssistance"]["userErrors"][0]["field"],
+                json!(["amount"]),
+                "{body}"
+            );
+        }
+    }
 
     let year = chrono::Datelike::year(&today());
     let body = app.gql(&app.admin(), ALLOCATIONS, json!({ "y": year })).await;
@@ -139,6 +173,16 @@ async fn a_regency_grants_no_more_packages_than_its_allocation() {
         ]),
         "{body}"
     );
+    // A token for one regency sees that regency's allocation only.
+    let samarinda = app.token("DINSOS", "assistance:read", &["6472"]);
+    let body = app.gql(&samarinda, ALLOCATIONS, json!({ "y": year })).await;
+    let regencies: Vec<&Value> = body["data"]["packageAllocations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| &a["regencyCode"])
+        .collect();
+    assert_eq!(regencies, [&json!("6472")], "{body}");
     // A later year has its own allocation.
     let body = grant(&app, package_input(&third, None, &format!("{}-01-01", year + 1))).await;
     assert!(user_error(&body, "createAssistance").is_none(), "{body}");
@@ -312,7 +356,8 @@ async fn candidates_come_eligible_first_poorest_first_with_their_reasons() {
     assert_eq!(edges[1]["node"]["earlierBusinessStopped"], true);
     assert_eq!(edges[0]["node"]["eligible"], true);
     assert_eq!(edges[3]["node"]["eligible"], false);
-    assert_eq!(body["data"]["eligibleCandidates"]["allocation"]["remainingRecipients"], 149);
+    let places = Rules::default().allocation(year).recipients_per_regency;
+    assert_eq!(body["data"]["eligibleCandidates"]["allocation"]["remainingRecipients"], places - 1);
     // Next year the one served this year is eligible again, with one earlier package.
     let body = app.gql(&admin, CANDIDATES, json!({ "r": "6472", "y": year + 1, "only": true })).await;
     let edges = body["data"]["eligibleCandidates"]["edges"].as_array().cloned().unwrap_or_default();
@@ -342,10 +387,155 @@ async fn candidates_come_eligible_first_poorest_first_with_their_reasons() {
     let balikpapan = app.token("DINSOS", "beneficiary:read assistance:read", &["6471"]);
     let body = app.gql(&balikpapan, CANDIDATES, json!({ "r": "6472", "y": year })).await;
     assert_eq!(body["data"]["eligibleCandidates"]["edges"], json!([]), "{body}");
-    let masked = app.token("DINSOS", "beneficiary:read assistance:read", &["6472"]);
+    assert_eq!(
+        body["data"]["eligibleCandidates"]["allocation"],
+        Value::Null,
+        "nothing about another regency"
+    );
+    let body =
+        app.gql(&admin, CANDIDATES, json!({ "r": "6472", "y": year, "after": u64::MAX.to_string() })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"), "{body}");
+    let masked = app.token("DINSOS", "beneficiary:read assistance:read business:read", &["6472"]);
     let body = app.gql(&masked, CANDIDATES, json!({ "r": "6472", "y": year, "first": 1 })).await;
     let nik = body["data"]["eligibleCandidates"]["edges"][0]["node"]["beneficiary"]["nik"]
         .as_str()
         .unwrap_or_default();
     assert!(nik.contains("**********"), "{body}");
+}
+
+/// A short ladder for the graduation test: every kind of evidence it can gather in a few writes.
+fn short_ladder() -> Rules {
+    use sinergi_api::rules::{Criterion, Level};
+    let level = |name: &str, criteria: Vec<Criterion>| Level { name: name.into(), criteria };
+    Rules {
+        graduation: vec![
+            level("Dimulai", vec![Criterion::PackageDisbursed]),
+            level("Formal", vec![Criterion::Nib]),
+            level(
+                "Bermodal",
+                vec![Criterion::AnyOf {
+                    of: vec![
+                        Criterion::LoanDisbursed { products: vec![] },
+                        Criterion::RevenueAtLeast { amount: 3_000_000 },
+                    ],
+                }],
+            ),
+            level(
+                "Tumbuh",
+                vec![Criterion::WorkersAtLeast { workers: 2 }, Criterion::RunningFor { months: 1 }],
+            ),
+        ],
+        ..Rules::default()
+    }
+}
+
+const READINESS: &str = "query($id: UUID!) { business(id: $id) { version level graduationReadiness { level ready \
+    levels { level name met criteria { description met evidenceType evidenceId } } } } }";
+
+#[tokio::test]
+async fn a_business_climbs_the_ladder_with_its_evidence_and_graduates_only_at_the_top() {
+    let app = spawn_app_with(short_ladder()).await;
+    let admin = app.admin();
+    let person = app.beneficiary(2).await;
+    let business = app.equipped_business(&person).await;
+    let started = (today() - chrono::Duration::days(62)).to_string();
+    let start =
+        "mutation($i: StartBusinessInput!) { startBusiness(input: $i) { business { status version } } }";
+    app.gql(&admin, start, json!({ "i": { "id": business, "expectedVersion": 3, "startedOn": started } }))
+        .await;
+
+    let body = app.gql(&admin, READINESS, json!({ "id": business })).await;
+    let b = &body["data"]["business"];
+    assert_eq!(
+        (b["level"].clone(), b["graduationReadiness"]["level"].clone()),
+        (json!(1), json!(1)),
+        "{body}"
+    );
+    assert_eq!(b["graduationReadiness"]["ready"], false);
+    let first = &b["graduationReadiness"]["levels"][0]["criteria"][0];
+    assert_eq!(
+        (first["met"].clone(), first["evidenceType"].clone()),
+        (json!(true), json!("ASSISTANCE")),
+        "{body}"
+    );
+    assert_eq!(b["graduationReadiness"]["levels"][1]["met"], false);
+
+    let graduate = "mutation($i: StatusChangeInput!) { graduateBusiness(input: $i) { business { status } userErrors { code message } } }";
+    let version = b["version"].as_i64().unwrap_or_default();
+    let body =
+        app.gql(&admin, graduate, json!({ "i": { "id": business, "expectedVersion": version } })).await;
+    assert_eq!(user_error(&body, "graduateBusiness").as_deref(), Some("NOT_ELIGIBLE"), "{body}");
+    let refusal = body["data"]["graduateBusiness"]["userErrors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        refusal.contains("L2 Formal: business registration number (NIB)")
+            && refusal.contains("L4 Tumbuh: 2 or more workers"),
+        "{refusal}"
+    );
+
+    let update = "mutation($i: UpdateBusinessInput!) { updateBusiness(input: $i) { business { version level } userErrors { code } } }";
+    let body = app
+        .gql(
+            &admin,
+            update,
+            json!({ "i": { "id": business, "expectedVersion": version, "nib": "1234567890123" } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateBusiness"]["business"]["level"], 2,
+        "the payload shows the new level: {body}"
+    );
+    let version = body["data"]["updateBusiness"]["business"]["version"].as_i64().unwrap_or_default();
+    assert_eq!(version, 5, "a level change keeps the version: {body}");
+
+    // A visit that sees it running on Rp3.5 million a month: revenue (L3) and two months running.
+    let visit = "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { monitoringVisit { id } userErrors { code message } } }";
+    let body = app.gql(&admin, visit, json!({ "i": { "businessId": business, "volunteerName": "Relawan Uji", "visitedOn": today().to_string(), "observedStatus": "RUNNING", "revenueEstimate": 3500000 } })).await;
+    let visit_id = body["data"]["recordMonitoringVisit"]["monitoringVisit"]["id"].clone();
+    assert!(visit_id.is_string(), "{body}");
+    let body = app.gql(&admin, READINESS, json!({ "id": business })).await;
+    let b = &body["data"]["business"];
+    assert_eq!((b["level"].clone(), b["version"].clone()), (json!(3), json!(5)), "{body}");
+    let revenue = &b["graduationReadiness"]["levels"][2]["criteria"][0];
+    assert_eq!(
+        (revenue["evidenceType"].clone(), revenue["evidenceId"].clone()),
+        (json!("MONITORING_VISIT"), visit_id)
+    );
+
+    // Without the scope to read visits, the criterion is met but its evidence is not shown.
+    let reader = app.token("DINSOS", "business:read", &["64"]);
+    let body = app.gql(&reader, READINESS, json!({ "id": business })).await;
+    let revenue = &body["data"]["business"]["graduationReadiness"]["levels"][2]["criteria"][0];
+    assert_eq!((revenue["met"].clone(), revenue["evidenceId"].clone()), (json!(true), Value::Null), "{body}");
+
+    let body =
+        app.gql(&admin, update, json!({ "i": { "id": business, "expectedVersion": 5, "workers": 2 } })).await;
+    assert_eq!(body["data"]["updateBusiness"]["business"]["level"], 4, "{body}");
+    let body = app.gql(&admin, graduate, json!({ "i": { "id": business, "expectedVersion": 6 } })).await;
+    assert_eq!(body["data"]["graduateBusiness"]["business"]["status"], "GRADUATED", "{body}");
+
+    let events = app
+        .gql(&admin, "query($id: UUID!) { caseEvents(filter: { entityId: $id, actions: [LEVEL_CHANGED] }) { nodes { changedFields } } }", json!({ "id": business }))
+        .await;
+    assert_eq!(
+        events["data"]["caseEvents"]["nodes"].as_array().map(Vec::len),
+        Some(4),
+        "0 → 1 → 2 → 3 → 4, one event each: {events}"
+    );
+    assert_eq!(events["data"]["caseEvents"]["nodes"][0]["changedFields"], json!(["level"]));
+}
+
+#[tokio::test]
+async fn the_default_ladder_is_designs_six_levels() {
+    let app = spawn_app().await;
+    let person = app.beneficiary(2).await;
+    let business = app.equipped_business(&person).await;
+    let body = app.gql(&app.admin(), READINESS, json!({ "id": business })).await;
+    let levels =
+        body["data"]["business"]["graduationReadiness"]["levels"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = levels.iter().filter_map(|l| l["name"].as_str()).collect();
+    assert_eq!(names, ["Usaha dimulai", "Bertahan", "Terampil", "Formal dan berpasar", "Bermodal", "Tumbuh"]);
+    // The package is disbursed, the technical guidance not yet completed: still level 0.
+    assert_eq!(levels[0]["criteria"][0]["met"], true, "{body}");
+    assert_eq!(levels[0]["criteria"][1]["met"], false);
+    assert_eq!(body["data"]["business"]["level"], 0);
 }

@@ -11,10 +11,14 @@ use crate::helpers::spawn_app;
 async fn demo_data_covers_every_regency_with_valid_identities() {
     let app = spawn_app().await;
     let regions = Regions::load();
-    let seeded = sinergi_api::seed::seed_if_empty(&app.db, &regions).await.expect("seed");
+    let seeded = sinergi_api::seed::seed_if_empty(&app.db, &regions, &sinergi_api::rules::Rules::default())
+        .await
+        .expect("seed");
     assert_eq!(seeded, 1680);
     assert_eq!(
-        sinergi_api::seed::seed_if_empty(&app.db, &regions).await.expect("again"),
+        sinergi_api::seed::seed_if_empty(&app.db, &regions, &sinergi_api::rules::Rules::default())
+            .await
+            .expect("again"),
         0,
         "seeding is once"
     );

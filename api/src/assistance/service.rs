@@ -9,6 +9,8 @@ use entity::{
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Order, TransactionTrait};
 use uuid::Uuid;
 
+use crate::business::BusinessStatus;
+
 use super::{AssistanceChanges, AssistanceCriteria, AssistanceProgramme, AssistanceStatus, NewAssistance};
 use crate::{
     auth::Actor,
@@ -54,19 +56,23 @@ pub async fn create(
     if input.period_end.is_some_and(|end| end < input.period_start) {
         problems.push(ServiceError::validation("periodEnd", "period ends before it starts"));
     }
-    let package = input.programme == AssistanceProgramme::BusinessStarterPackage;
     let intake = Intake {
         interest: input.interest.take(),
         requested_goods: input.requested_goods.take(),
         price_assessment: input.price_assessment,
         price_assessed_on: input.price_assessed_on,
     }
-    .checked(package, true, &mut problems);
+    .checked(input.programme == AssistanceProgramme::BusinessStarterPackage, true, &mut problems);
     problems.finish()?;
     let txn = state.db.begin().await?;
     let id = input.id.unwrap_or_else(Uuid::now_v7);
     if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
         return Ok(existing);
+    }
+    let package = input.programme == AssistanceProgramme::BusinessStarterPackage;
+    if package {
+        // The grant's checks read the person as they are once locked.
+        programme::service::lock_person(&txn, input.beneficiary_id).await?;
     }
     let person = find_visible::<beneficiary::Entity>(&txn, actor, input.beneficiary_id)
         .await
@@ -80,6 +86,13 @@ pub async fn create(
             .map_err(ServiceError::missing("businessId", "business"))?;
         if business.beneficiary_id != person.id {
             return Err(ServiceError::validation("businessId", "the business is not this beneficiary's"));
+        }
+        let waiting = [BusinessStatus::Proposed, BusinessStatus::Approved].map(wire);
+        if !waiting.contains(&business.status) {
+            return Err(ServiceError::validation(
+                "businessId",
+                format!("a package equips a PROPOSED or APPROVED business; this one is {}", business.status),
+            ));
         }
     }
     if package {
@@ -190,7 +203,7 @@ pub async fn update(
         if v < 0 {
             return Err(ServiceError::validation("amount", "amount cannot be negative"));
         }
-        if package && v != before.amount {
+        if package {
             programme::service::check_new_value(&txn, &state.rules, &before, v).await?;
         }
         active.amount = Set(v);
@@ -240,11 +253,19 @@ pub async fn change_status(
     to: &Move<AssistanceStatus>,
     change: StatusChange<Option<NaiveDate>>,
 ) -> Result<assistance::Model, ServiceError> {
-    records::transition::<Entity, ActiveModel, _, _>(&state.db, actor, to, change, |_, active, on| {
-        if let Some(date) = on {
-            active.disbursed_on = Set(Some(date));
-        }
-        Ok(())
-    })
-    .await
+    let on = change.details;
+    let mut moving = records::Moving::<Entity, ActiveModel>::start(&state.db, actor, to, &change).await?;
+    if let Some(date) = on {
+        moving.active.disbursed_on = Set(Some(date));
+    }
+    let (txn, after) = moving.write(actor).await?;
+    if after.programme == wire(AssistanceProgramme::BusinessStarterPackage) {
+        let touched = programme::graduation::Touched::Either {
+            business: after.business_id,
+            owner: after.beneficiary_id,
+        };
+        programme::graduation::follow(&txn, &state.rules, actor, touched).await?;
+    }
+    crate::events::commit(txn).await?;
+    Ok(after)
 }

@@ -134,6 +134,19 @@ record_object! {
         closure_proposed_by_visit: Option<Uuid>,
         /// The day of that visit.
         closure_proposed_on: Option<Date>,
+        /// Graduation level (naik kelas) on the configured ladder, 0 before its first rung; kept
+        /// up to date by every write that touches its evidence (each change a `LEVEL_CHANGED`
+        /// case event; the gateway's own reading, so it leaves `version` as it is).
+        /// `graduationReadiness` shows why.
+        level: i32,
+    }
+    /// Where the business stands on the graduation ladder, criterion by criterion with the
+    /// record that shows each (computed on request: several statements per business).
+    async fn graduation_readiness(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<crate::programme::GraduationReadiness> {
+        crate::programme::readiness(ctx, &self.model).await
     }
     /// The owner. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
@@ -339,7 +352,7 @@ moves! {
     resume_business(StatusChangeInput): [Stalled] => Running;
     /// RUNNING/STALLED → CLOSED with a reason; confirms a closure a visit proposed. Needs `business:write` and an agency that owns business records.
     close_business(StatusChangeWithReasonInput): [Running, Stalled] => Closed, ends;
-    /// RUNNING → GRADUATED: the business levelled up (naik kelas). Needs `business:write` and an agency that owns business records.
+    /// RUNNING → GRADUATED: the business levelled up (naik kelas) — `NOT_ELIGIBLE`, listing the unmet criteria, unless every criterion of the graduation ladder is met (`graduationReadiness.ready`). Needs `business:write` and an agency that owns business records.
     graduate_business(StatusChangeInput): [Running] => Graduated;
 }
 

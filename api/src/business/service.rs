@@ -134,7 +134,13 @@ pub async fn update(
     if let Some(v) = input.lead_agency {
         active.lead_agency = Set(v);
     }
-    records::commit_update::<Entity, _>(txn, actor, &before, active).await
+    if !sea_orm::ActiveModelTrait::is_changed(&active) {
+        return Err(ServiceError::validation("input", "nothing to change"));
+    }
+    let after = records::update::<Entity, _>(&txn, actor, &before, active, CaseAction::Updated).await?;
+    let after = crate::programme::graduation::follow_business(&txn, &state.rules, actor, after).await?;
+    crate::events::commit(txn).await?;
+    Ok(after)
 }
 
 /// A lifecycle move; a start records the day the business began running (not in the future);
@@ -155,6 +161,16 @@ pub async fn change_status(
     if to.to == BusinessStatus::Equipped {
         require_disbursed_package(&moving.txn, &moving.before).await?;
     }
+    if to.to == BusinessStatus::Graduated {
+        let standing =
+            crate::programme::graduation::standing(&moving.txn, &state.rules, &moving.before, today).await?;
+        if !standing.complete() {
+            return Err(ServiceError::NotEligible {
+                field: "id".into(),
+                message: format!("not every graduation criterion is met: {}", standing.unmet().join("; ")),
+            });
+        }
+    }
     let (before, active) = (&moving.before, &mut moving.active);
     active.status_changed_on = Set(Some(started_on.unwrap_or(today)));
     if let Some(date) = started_on.filter(|_| before.started_on.is_none()) {
@@ -165,7 +181,10 @@ pub async fn change_status(
         active.closure_proposed_by_visit = Set(None);
         active.closure_proposed_on = Set(None);
     }
-    moving.finish(actor).await
+    let (txn, after) = moving.write(actor).await?;
+    let after = crate::programme::graduation::follow_business(&txn, &state.rules, actor, after).await?;
+    crate::events::commit(txn).await?;
+    Ok(after)
 }
 
 /// A business is equipped with its starter package: `NOT_ELIGIBLE` unless a package for it is

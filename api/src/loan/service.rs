@@ -213,5 +213,9 @@ pub async fn change_status(
     if let Some(conditions) = change.details.conditions {
         moving.active.decision_reason = Set(Some(conditions));
     }
-    moving.finish(actor).await
+    let (txn, after) = moving.write(actor).await?;
+    let touched = crate::programme::graduation::Touched::Business(after.business_id);
+    crate::programme::graduation::follow(&txn, &state.rules, actor, touched).await?;
+    crate::events::commit(txn).await?;
+    Ok(after)
 }

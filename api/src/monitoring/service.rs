@@ -112,6 +112,8 @@ pub async fn record(
     if let Some(action) = action {
         records::update::<business::Entity, _>(&txn, actor, &biz, change, action).await?;
     }
+    let touched = crate::programme::graduation::Touched::Business(biz.id);
+    crate::programme::graduation::follow(&txn, &state.rules, actor, touched).await?;
     crate::events::commit(txn).await?;
     Ok(visit)
 }

@@ -1,6 +1,7 @@
 //! The programme's own logic over the records: who may receive a business starter package and
 //! how much of each regency's allocation a programme year has used.
 
+pub mod graduation;
 pub mod service;
 
 use async_graphql::{
@@ -14,10 +15,98 @@ use crate::{
     context::ContextExt,
     error::{ServiceError, gql},
     page::{DEFAULT_PAGE, MAX_PAGE},
-    records::in_regions,
+    records::{EntityType, in_regions},
     scalars::Rupiah,
 };
-use service::Ineligibility;
+
+/// Why a person may not receive a starter package today, whatever the year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum Ineligibility {
+    /// The decile is above the programme's limit (1–5 by default).
+    DecileAboveLimit,
+    /// The decile assessment is older than the programme accepts (24 months by default).
+    AssessmentOutOfDate,
+    /// The beneficiary is not ACTIVE (graduated or inactive).
+    NotActive,
+    /// The beneficiary already has a starter package in the year asked about.
+    PackageThisYear,
+}
+
+/// Where a business stands on the graduation ladder (kesiapan naik kelas): every level's
+/// criteria, met or not, with the record that shows each.
+#[derive(SimpleObject)]
+pub struct GraduationReadiness {
+    /// The level it reaches now: the highest whose criteria, and every lower level's, are all
+    /// met; 0 before the first. (`Business.level` is the level kept with the record, brought up
+    /// to date by every write that touches its evidence.)
+    level: i32,
+    /// Every criterion of the ladder is met: `graduateBusiness` may graduate it.
+    ready: bool,
+    /// The ladder, level 1 first.
+    levels: Vec<GraduationLevel>,
+}
+
+/// One level of the ladder for one business.
+#[derive(SimpleObject)]
+pub struct GraduationLevel {
+    /// Its number, from 1.
+    level: i32,
+    /// Its name (e.g. "Bertahan").
+    name: String,
+    /// All its criteria are met.
+    met: bool,
+    /// Its criteria.
+    criteria: Vec<GraduationCriterion>,
+}
+
+/// One criterion of a level, met or not.
+#[derive(SimpleObject)]
+pub struct GraduationCriterion {
+    /// What it asks, in words.
+    description: String,
+    /// It is met.
+    met: bool,
+    /// The kind of record that shows it met; null when unmet or when the token may not read
+    /// that kind of record.
+    evidence_type: Option<EntityType>,
+    /// That record's id; null likewise.
+    evidence_id: Option<async_graphql::ID>,
+}
+
+/// The graduation readiness of `business` as `actor` may see it.
+pub async fn readiness(
+    ctx: &Context<'_>,
+    business: &entity::business::Model,
+) -> async_graphql::Result<GraduationReadiness> {
+    let (state, actor) = (ctx.state()?, ctx.actor()?);
+    let today = chrono::Utc::now().date_naive();
+    let standing = graduation::standing(ctx.db()?, &state.rules, business, today).await.map_err(gql)?;
+    let ready = standing.complete();
+    let levels = standing
+        .levels
+        .into_iter()
+        .enumerate()
+        .map(|(n, (level, checks))| GraduationLevel {
+            level: n as i32 + 1,
+            name: level.name,
+            met: checks.iter().all(graduation::Check::met),
+            criteria: checks
+                .into_iter()
+                .map(|check| {
+                    let visible =
+                        check.evidence.filter(|(kind, _)| actor.has(crate::auth::read_scope(*kind)));
+                    GraduationCriterion {
+                        description: check.criterion.describe(),
+                        met: check.evidence.is_some(),
+                        evidence_type: visible.map(|(kind, _)| kind),
+                        evidence_id: visible.map(|(_, id)| async_graphql::ID(id.to_string())),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(GraduationReadiness { level: standing.level, ready, levels })
+}
 
 /// A regency's starter-package allocation (alokasi paket usaha) for a programme year and what
 /// its grants have used: every package not cancelled counts, planned or disbursed.
@@ -78,11 +167,12 @@ impl Candidate {
         &self.0.reasons
     }
     /// An earlier business of theirs stopped (often in the pandemic): the programme's priority
-    /// after the decile.
+    /// after the decile. Needs `business:read`.
+    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
     async fn earlier_business_stopped(&self) -> bool {
         self.0.earlier_business_stopped
     }
-    /// Starter packages they received in earlier years.
+    /// Starter packages granted to them in earlier years (planned or disbursed).
     async fn earlier_packages(&self) -> u32 {
         self.0.earlier_packages
     }
@@ -92,8 +182,9 @@ impl Candidate {
 #[derive(SimpleObject)]
 pub struct CandidateListInfo {
     /// The regency's allocation for the year and what it has used: with nothing remaining, no
-    /// candidate can be granted a package this year.
-    allocation: PackageAllocation,
+    /// candidate can be granted a package this year. Null for a regency outside the token's
+    /// regions (or unknown).
+    allocation: Option<PackageAllocation>,
 }
 
 /// `BAD_REQUEST` for a programme year outside 2000–2100 (checked in the resolver, after the
@@ -175,10 +266,12 @@ impl ProgrammeQuery {
             return Err(gql(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}"))));
         }
         let offset = match after {
-            Some(cursor) => cursor
-                .parse::<u64>()
-                .map(|n| n + 1)
-                .map_err(|_| gql(ServiceError::BadRequest("`after` is not a cursor of this list".into())))?,
+            // A cursor is a place in the ranking; no register holds a billion people.
+            Some(cursor) => {
+                cursor.parse::<u64>().ok().filter(|n| *n < 1_000_000_000).map(|n| n + 1).ok_or_else(|| {
+                    gql(ServiceError::BadRequest("`after` is not a cursor of this list".into()))
+                })?
+            }
             None => 0,
         };
         let db = ctx.db()?;
@@ -194,13 +287,15 @@ impl ProgrammeQuery {
         rows.truncate(limit as usize);
         let visible = in_regions(actor, &regency_code)
             && state.regions.check_regency("regencyCode", &regency_code).is_ok();
-        let used = if visible {
-            service::usage(db, year, std::slice::from_ref(&regency_code), None).await.map_err(gql)?
+        let allocation = if visible {
+            let used =
+                service::usage(db, year, std::slice::from_ref(&regency_code), None).await.map_err(gql)?;
+            let usage = used.first().map(|(_, u)| *u).unwrap_or_default();
+            Some(PackageAllocation::of(state, year, regency_code, usage))
         } else {
-            Vec::new()
+            None
         };
-        let usage = used.first().map(|(_, u)| *u).unwrap_or_default();
-        let info = CandidateListInfo { allocation: PackageAllocation::of(state, year, regency_code, usage) };
+        let info = CandidateListInfo { allocation };
         let mut page = Connection::with_additional_fields(offset > 0, has_next, info);
         page.edges.extend(
             rows.into_iter()

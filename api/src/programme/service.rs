@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::Ineligibility;
 use crate::{
     assistance::{AssistanceProgramme, AssistanceStatus},
     auth::Actor,
@@ -108,14 +109,16 @@ async fn lock_allocation(txn: &impl ConnectionTrait, year: i32, regency: &str) -
 const ALLOCATION_LOCKS: i32 = 0x5350;
 
 /// Locks the beneficiary's row for the rest of the transaction on PostgreSQL, so that two grants
-/// to one person are decided one after the other (one package a year).
-async fn lock_person(txn: &impl ConnectionTrait, person: Uuid) -> Result<(), ServiceError> {
+/// to one person are decided one after the other (one package a year) and on the person as they
+/// are then: call it before reading the person. `FOR NO KEY UPDATE`, so that records referring
+/// to the person can still be written meanwhile.
+pub async fn lock_person(txn: &impl ConnectionTrait, person: Uuid) -> Result<(), ServiceError> {
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "SELECT id FROM beneficiary WHERE id = $1 FOR UPDATE",
+        "SELECT id FROM beneficiary WHERE id = $1 FOR NO KEY UPDATE",
         [Value::from(person)],
     ))
     .await?;
@@ -168,20 +171,23 @@ pub async fn check_grant(
     check_room(rules.allocation(year), used, 1, amount, year, &person.regency_code)
 }
 
-/// Checks a new value of a planned starter package in its transaction: the most a package may
-/// be worth and the regency's budget for the year.
+/// Checks a new, higher value of a planned starter package in its transaction: the most a
+/// package may be worth and the regency's budget for the year (a lower value always fits).
 pub async fn check_new_value(
     txn: &impl ConnectionTrait,
     rules: &Rules,
     package: &assistance::Model,
     amount: i64,
 ) -> Result<(), ServiceError> {
+    if amount <= package.amount {
+        return Ok(());
+    }
     let year = package.period_start.year();
     lock_allocation(txn, year, &package.regency_code).await?;
     check_value(rules, amount)?;
     let used = usage(txn, year, std::slice::from_ref(&package.regency_code), Some(package.id)).await?;
     let used = used.first().map(|(_, u)| *u).unwrap_or_default();
-    check_room(rules.allocation(year), used, 0, amount, year, &package.regency_code)
+    check_budget(rules.allocation(year), used, amount, year, &package.regency_code)
 }
 
 fn check_value(rules: &Rules, amount: i64) -> Result<(), ServiceError> {
@@ -212,6 +218,17 @@ fn check_room(
             ),
         });
     }
+    check_budget(allocation, used, amount, year, regency)
+}
+
+/// `LIMIT_EXCEEDED` when `amount` rupiah more would take the regency past its budget.
+fn check_budget(
+    allocation: Allocation,
+    used: Usage,
+    amount: i64,
+    year: i32,
+    regency: &str,
+) -> Result<(), ServiceError> {
     if used.amount.saturating_add(amount) > allocation.budget_per_regency {
         return Err(ServiceError::LimitExceeded {
             field: "amount".into(),
@@ -223,19 +240,6 @@ fn check_room(
         });
     }
     Ok(())
-}
-
-/// Why a person may not receive a starter package today, whatever the year.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
-pub enum Ineligibility {
-    /// The decile is above the programme's limit (1–5 by default).
-    DecileAboveLimit,
-    /// The decile assessment is older than the programme accepts (24 months by default).
-    AssessmentOutOfDate,
-    /// The beneficiary is not ACTIVE (graduated or inactive).
-    NotActive,
-    /// The beneficiary already has a starter package in the year asked about.
-    PackageThisYear,
 }
 
 impl Ineligibility {
@@ -278,7 +282,7 @@ pub struct Candidate {
     pub reasons: Vec<Ineligibility>,
     /// An earlier business of theirs stopped (the programme's priority after the decile).
     pub earlier_business_stopped: bool,
-    /// Starter packages they received in earlier years.
+    /// Starter packages granted to them in earlier years (planned or disbursed).
     pub earlier_packages: u32,
 }
 

@@ -171,7 +171,14 @@ pub async fn change_status(
             ));
         }
     }
-    moving.finish(actor).await
+    let (txn, after) = moving.write(actor).await?;
+    let touched = crate::programme::graduation::Touched::Either {
+        business: after.business_id,
+        owner: after.beneficiary_id,
+    };
+    crate::programme::graduation::follow(&txn, &state.rules, actor, touched).await?;
+    crate::events::commit(txn).await?;
+    Ok(after)
 }
 
 /// A referral's outcome is a record of a type the receiving agency owns, which the caller may

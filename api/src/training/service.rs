@@ -333,5 +333,11 @@ pub async fn change_enrollment(
     if to.to == EnrollmentStatus::Dropped {
         move_seat(&moving.txn, moving.before.training_id, false).await?;
     }
-    moving.finish(actor).await
+    let (txn, after) = moving.write(actor).await?;
+    // A completed training counts for every business of the person.
+    let touched =
+        crate::programme::graduation::Touched::Either { business: None, owner: after.beneficiary_id };
+    crate::programme::graduation::follow(&txn, &state.rules, actor, touched).await?;
+    crate::events::commit(txn).await?;
+    Ok(after)
 }
