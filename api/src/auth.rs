@@ -157,21 +157,6 @@ pub fn write_scope(kind: crate::records::EntityType) -> Scope {
     }
 }
 
-/// The scope that reads records of `kind`.
-pub fn read_scope(kind: crate::records::EntityType) -> Scope {
-    use crate::records::EntityType as T;
-    match kind {
-        T::Beneficiary => Scope::BeneficiaryRead,
-        T::Assistance => Scope::AssistanceRead,
-        T::Business => Scope::BusinessRead,
-        T::Training | T::TrainingEnrollment => Scope::TrainingRead,
-        T::InfrastructureRequest => Scope::InfrastructureRead,
-        T::LoanApplication => Scope::LoanRead,
-        T::Referral => Scope::ReferralRead,
-        T::MonitoringVisit => Scope::MonitoringRead,
-    }
-}
-
 /// A guard that lets a field resolve only for tokens with the scope.
 pub struct RequireScope(pub Scope);
 

@@ -31,6 +31,9 @@ pub struct Rules {
     pub allocation: Allocation,
     /// Allocations of particular programme years.
     pub allocation_years: Vec<YearAllocation>,
+    /// Statistics: a count of fewer than this many (but more than none) is suppressed for tokens
+    /// without `pii:read`, so that a figure cannot single a person out.
+    pub statistics_min_cell: u32,
     /// The graduation ladder (naik kelas): level 1 is the first entry. A business is at the
     /// highest level whose criteria, and every lower level's, are met; `graduateBusiness` needs
     /// them all.
@@ -115,6 +118,7 @@ impl Default for Rules {
                 recipients_per_regency: 168,
                 budget_per_regency: 840_000_000,
             }],
+            statistics_min_cell: 5,
             graduation: default_ladder(),
         }
     }

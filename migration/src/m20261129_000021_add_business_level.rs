@@ -3,8 +3,6 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::shared::{create_indexes, index};
-
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -13,8 +11,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(Table::alter().table("business").add_column(integer("level").default(0)).to_owned())
-            .await?;
-        create_indexes(manager, vec![index("business", &["regency_code", "level"])]).await
+            .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

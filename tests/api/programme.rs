@@ -437,7 +437,32 @@ async fn a_business_climbs_the_ladder_with_its_evidence_and_graduates_only_at_th
     let app = spawn_app_with(short_ladder()).await;
     let admin = app.admin();
     let person = app.beneficiary(2).await;
-    let business = app.equipped_business(&person).await;
+    // Approved first, then its package granted and disbursed: the disbursement lifts it to L1.
+    let body = app
+        .gql(
+            &admin,
+            CREATE_BUSINESS,
+            json!({ "input": { "beneficiaryId": person, "name": "Warung Uji", "sector": "FOOD" } }),
+        )
+        .await;
+    let business = body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned();
+    let approve = "mutation($i: StatusChangeInput!) { approveBusiness(input: $i) { business { level } } }";
+    let body = app.gql(&admin, approve, json!({ "i": { "id": business, "expectedVersion": 1 } })).await;
+    assert_eq!(body["data"]["approveBusiness"]["business"]["level"], 0, "{body}");
+    let body = grant(&app, package_input(&person, Some(&business), &this_year())).await;
+    let package = body["data"]["createAssistance"]["assistance"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let disburse =
+        "mutation($i: DisburseAssistanceInput!) { disburseAssistance(input: $i) { assistance { status } } }";
+    app.gql(&admin, disburse, json!({ "i": { "id": package, "expectedVersion": 1 } })).await;
+    let equip = "mutation($i: StatusChangeInput!) { equipBusiness(input: $i) { business { version } } }";
+    let body = app.gql(&admin, equip, json!({ "i": { "id": business, "expectedVersion": 2 } })).await;
+    assert_eq!(
+        body["data"]["equipBusiness"]["business"]["version"], 3,
+        "the level change kept the version: {body}"
+    );
     let started = (today() - chrono::Duration::days(62)).to_string();
     let start =
         "mutation($i: StartBusinessInput!) { startBusiness(input: $i) { business { status version } } }";
@@ -507,19 +532,33 @@ async fn a_business_climbs_the_ladder_with_its_evidence_and_graduates_only_at_th
     let revenue = &body["data"]["business"]["graduationReadiness"]["levels"][2]["criteria"][0];
     assert_eq!((revenue["met"].clone(), revenue["evidenceId"].clone()), (json!(true), Value::Null), "{body}");
 
+    // Evidence taken away takes the level down: without its NIB it stands on L1 again.
     let body =
-        app.gql(&admin, update, json!({ "i": { "id": business, "expectedVersion": 5, "workers": 2 } })).await;
+        app.gql(&admin, update, json!({ "i": { "id": business, "expectedVersion": 5, "nib": null } })).await;
+    assert_eq!(body["data"]["updateBusiness"]["business"]["level"], 1, "{body}");
+    let body = app
+        .gql(
+            &admin,
+            update,
+            json!({ "i": { "id": business, "expectedVersion": 6, "nib": "1234567890123", "workers": 2 } }),
+        )
+        .await;
     assert_eq!(body["data"]["updateBusiness"]["business"]["level"], 4, "{body}");
-    let body = app.gql(&admin, graduate, json!({ "i": { "id": business, "expectedVersion": 6 } })).await;
+    let body = app.gql(&admin, graduate, json!({ "i": { "id": business, "expectedVersion": 7 } })).await;
     assert_eq!(body["data"]["graduateBusiness"]["business"]["status"], "GRADUATED", "{body}");
+    // Graduation is for good: a poorer month afterwards leaves the level it graduated at.
+    let body = app.gql(&admin, visit, json!({ "i": { "businessId": business, "volunteerName": "Relawan Uji", "visitedOn": today().to_string(), "observedStatus": "RUNNING", "revenueEstimate": 1000000 } })).await;
+    assert!(body["data"]["recordMonitoringVisit"]["monitoringVisit"]["id"].is_string(), "{body}");
+    let body = app.gql(&admin, READINESS, json!({ "id": business })).await;
+    assert_eq!(body["data"]["business"]["level"], 4, "{body}");
 
     let events = app
         .gql(&admin, "query($id: UUID!) { caseEvents(filter: { entityId: $id, actions: [LEVEL_CHANGED] }) { nodes { changedFields } } }", json!({ "id": business }))
         .await;
     assert_eq!(
         events["data"]["caseEvents"]["nodes"].as_array().map(Vec::len),
-        Some(4),
-        "0 → 1 → 2 → 3 → 4, one event each: {events}"
+        Some(5),
+        "0 → 1 → 2 → 3 → 1 → 4, one event each: {events}"
     );
     assert_eq!(events["data"]["caseEvents"]["nodes"][0]["changedFields"], json!(["level"]));
 }
@@ -538,4 +577,154 @@ async fn the_default_ladder_is_designs_six_levels() {
     assert_eq!(levels[0]["criteria"][0]["met"], true, "{body}");
     assert_eq!(levels[0]["criteria"][1]["met"], false);
     assert_eq!(body["data"]["business"]["level"], 0);
+}
+
+const STATISTICS: &str = "query($y: Int!, $r: [String!]) { programmeStatistics(year: $y, regencyCodes: $r) { year minimumCell \
+    regencies { regencyCode name recipients { value suppressed } packageValue { value suppressed } packagesDisbursed { value } \
+      businessesByStatus { status count { value suppressed } } businessesByLevel { level count { value } } \
+      equipped { value } graduated { value } graduationRate \
+      referrals { toAgency status count { value } } loans { status count { value suppressed } requested { value suppressed } } } \
+    total { regencyCode name recipients { value } packageValue { value } } } }";
+
+/// A business for a new person in `regency`'s first district, PROPOSED, with a starter package
+/// of this year naming it; `steps` of: disburse the package, approve, equip.
+async fn cohort_member(app: &TestApp, regency: &str, steps: usize) -> (String, String) {
+    let admin = app.admin();
+    let (nik, kk) = app.identity();
+    let mut input = beneficiary_input(&nik, &kk, 2);
+    if regency == "6471" {
+        input["regencyCode"] = json!("6471");
+        input["districtCode"] = json!("647101");
+    }
+    let body = app.gql(&admin, CREATE_BENEFICIARY, json!({ "input": input })).await;
+    let person = body["data"]["createBeneficiary"]["beneficiary"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let body = app
+        .gql(
+            &admin,
+            CREATE_BUSINESS,
+            json!({ "input": { "beneficiaryId": person, "name": "Warung", "sector": "FOOD" } }),
+        )
+        .await;
+    let business = body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned();
+    let body = grant(app, package_input(&person, Some(&business), &this_year())).await;
+    let package = body["data"]["createAssistance"]["assistance"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let moves = [
+        (
+            "mutation($i: DisburseAssistanceInput!) { disburseAssistance(input: $i) { assistance { id } } }",
+            package.as_str(),
+            1,
+        ),
+        (
+            "mutation($i: StatusChangeInput!) { approveBusiness(input: $i) { business { id } } }",
+            business.as_str(),
+            1,
+        ),
+        (
+            "mutation($i: StatusChangeInput!) { equipBusiness(input: $i) { business { id } } }",
+            business.as_str(),
+            2,
+        ),
+    ];
+    for (mutation, id, version) in moves.into_iter().take(steps) {
+        let body = app.gql(&admin, mutation, json!({ "i": { "id": id, "expectedVersion": version } })).await;
+        assert!(body["errors"].is_null() && !body.to_string().contains("\"code\""), "{body}");
+    }
+    (person, business)
+}
+
+#[tokio::test]
+async fn statistics_match_a_hand_counted_register_and_hide_small_cells() {
+    let app = spawn_app_with(Rules { statistics_min_cell: 2, ..Rules::default() }).await;
+    let admin = app.admin();
+    // Samarinda: six packages of Rp4.75 million; three disbursed, two of their businesses
+    // equipped and one approved, three businesses proposed. Balikpapan: one package.
+    let mut samarinda = Vec::new();
+    for steps in [3, 3, 2, 0, 0, 0] {
+        samarinda.push(cohort_member(&app, "6472", steps).await);
+    }
+    cohort_member(&app, "6471", 0).await;
+    for (person, business) in &samarinda[..2] {
+        let body = app.gql(&admin, "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } } }",
+            json!({ "i": { "beneficiaryId": person, "businessId": business, "toAgency": "DISPERINDAGKOP", "service": "CAPITAL_ACCESS", "reason": "Modal usaha" } })).await;
+        assert!(body["data"]["createReferral"]["referral"]["id"].is_string(), "{body}");
+    }
+    let body = app.gql(&app.koperasi(), "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { loanApplication { id } } }",
+        json!({ "i": { "businessId": samarinda[0].1, "product": "COOPERATIVE", "lender": "Koperasi", "requestedAmount": 3000000, "tenorMonths": 12 } })).await;
+    assert!(body["data"]["createLoanApplication"]["loanApplication"]["id"].is_string(), "{body}");
+
+    let year = chrono::Datelike::year(&today());
+    let stats = app.token("BAPPEDA", "stats:read", &["64"]);
+    let body = app.gql(&stats, STATISTICS, json!({ "y": year, "r": ["6471", "6472"] })).await;
+    let s = &body["data"]["programmeStatistics"];
+    assert_eq!(s["minimumCell"], 2, "{body}");
+    let (balikpapan, smd) = (&s["regencies"][0], &s["regencies"][1]);
+    assert_eq!(smd["regencyCode"], "6472");
+    assert_eq!(smd["recipients"], json!({ "value": 6, "suppressed": false }));
+    assert_eq!(smd["packageValue"], json!({ "value": 28_500_000, "suppressed": false }));
+    assert_eq!(smd["packagesDisbursed"]["value"], 3);
+    let status = |s: &str| {
+        smd["businessesByStatus"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["status"] == s)
+            .map(|c| c["count"].clone())
+    };
+    assert_eq!(status("PROPOSED"), Some(json!({ "value": 3, "suppressed": false })));
+    assert_eq!(
+        status("APPROVED"),
+        Some(json!({ "value": null, "suppressed": true })),
+        "one business singles a person out"
+    );
+    assert_eq!(status("EQUIPPED"), Some(json!({ "value": 2, "suppressed": false })));
+    assert_eq!(status("GRADUATED"), Some(json!({ "value": 0, "suppressed": false })), "zero is shown");
+    assert_eq!(
+        smd["businessesByLevel"][0]["count"]["value"], 6,
+        "all on level 0 (no technical guidance yet): {body}"
+    );
+    assert_eq!(
+        (smd["equipped"]["value"].clone(), smd["graduated"]["value"].clone(), smd["graduationRate"].clone()),
+        (json!(2), json!(0), json!(0.0))
+    );
+    assert_eq!(
+        smd["referrals"],
+        json!([{ "toAgency": "DISPERINDAGKOP", "status": "OPEN", "count": { "value": 2 } }])
+    );
+    assert_eq!(
+        smd["loans"],
+        json!([{ "status": "DRAFT", "count": { "value": null, "suppressed": true }, "requested": { "value": null, "suppressed": true } }])
+    );
+    assert_eq!(balikpapan["recipients"], json!({ "value": null, "suppressed": true }));
+    assert_eq!(
+        balikpapan["packageValue"],
+        json!({ "value": null, "suppressed": true }),
+        "the amount goes with its count"
+    );
+    assert_eq!(
+        s["total"],
+        json!({ "regencyCode": null, "name": "Total", "recipients": { "value": 7 }, "packageValue": { "value": 33_250_000 } })
+    );
+
+    // With pii:read nothing is suppressed; a token for Samarinda sees Samarinda only.
+    let full = app.token("DINSOS", "stats:read pii:read", &["6472"]);
+    let body = app.gql(&full, STATISTICS, json!({ "y": year })).await;
+    let s = &body["data"]["programmeStatistics"];
+    assert_eq!(s["minimumCell"], 1);
+    let codes: Vec<&Value> =
+        s["regencies"].as_array().into_iter().flatten().map(|r| &r["regencyCode"]).collect();
+    assert_eq!(codes, [&json!("6472")], "{body}");
+    assert_eq!(
+        s["regencies"][0]["loans"][0]["requested"],
+        json!({ "value": 3_000_000, "suppressed": false })
+    );
+    assert_eq!(s["total"]["recipients"]["value"], 6, "the total adds up only what the token sees");
+    // Another year is empty.
+    let body = app.gql(&full, STATISTICS, json!({ "y": year - 1 })).await;
+    assert_eq!(body["data"]["programmeStatistics"]["total"]["recipients"]["value"], 0, "{body}");
 }

@@ -130,6 +130,7 @@ async fn evidence(
             .filter(assistance::Column::Status.eq(wire(AssistanceStatus::Disbursed)))
             .filter(of_business(assistance::Column::BusinessId, assistance::Column::BeneficiaryId, business))
             .order_by(assistance::Column::DisbursedOn, Order::Desc)
+            .order_by(assistance::Column::Id, Order::Desc)
             .one(db)
             .await?
             .map(|a| (EntityType::Assistance, a.id)),
@@ -143,6 +144,7 @@ async fn evidence(
                 .filter(training::Column::Id.is_in(completed.iter().map(|e| e.training_id)))
                 .filter(training::Column::Topic.is_in(topics.iter().cloned()))
                 .order_by(training::Column::EndsOn, Order::Desc)
+                .order_by(training::Column::Id, Order::Desc)
                 .one(db)
                 .await?;
             on_topic
@@ -159,6 +161,7 @@ async fn evidence(
                         .filter(monitoring_visit::Column::ObservedStatus.eq(wire(BusinessStatus::Running)))
                         .filter(monitoring_visit::Column::VisitedOn.gte(since))
                         .order_by(monitoring_visit::Column::VisitedOn, Order::Desc)
+                        .order_by(monitoring_visit::Column::Id, Order::Desc)
                         .one(db)
                         .await?
                         .map(|v| (EntityType::MonitoringVisit, v.id))
@@ -174,6 +177,7 @@ async fn evidence(
                     .is_in([wire(ReferralService::Marketing), wire(ReferralService::BusinessDevelopment)]),
             )
             .filter(of_business(referral::Column::BusinessId, referral::Column::BeneficiaryId, business))
+            .order_by(referral::Column::Id, Order::Desc)
             .one(db)
             .await?
             .map(|r| (EntityType::Referral, r.id)),
@@ -184,7 +188,11 @@ async fn evidence(
             if !products.is_empty() {
                 select = select.filter(loan_application::Column::Product.is_in(products.iter().cloned()));
             }
-            select.one(db).await?.map(|l| (EntityType::LoanApplication, l.id))
+            select
+                .order_by(loan_application::Column::Id, Order::Desc)
+                .one(db)
+                .await?
+                .map(|l| (EntityType::LoanApplication, l.id))
         }
         Criterion::RevenueAtLeast { amount } => {
             let latest = monitoring_visit::Entity::find()
@@ -240,23 +248,39 @@ pub enum Touched {
 
 /// Brings the kept level of the businesses `touched` up to date inside the write's transaction;
 /// each change is written with a `LEVEL_CHANGED` case event (`changedFields: ["level"]`) and
-/// returned. A business that is proposed, rejected or closed keeps its level.
+/// returned. A business that is proposed, rejected, closed or graduated keeps its level.
 pub async fn follow(
     txn: &DatabaseTransaction,
     rules: &Rules,
     actor: &Actor,
     touched: Touched,
 ) -> Result<Vec<business::Model>, ServiceError> {
-    let businesses = match touched {
+    let mut select = match touched {
         Touched::Business(id) | Touched::Either { business: Some(id), .. } => {
-            business::Entity::find_by_id(id).all(txn).await?
+            business::Entity::find().filter(business::Column::Id.eq(id))
         }
         Touched::Either { business: None, owner } => {
-            business::Entity::find().filter(business::Column::BeneficiaryId.eq(owner)).all(txn).await?
+            business::Entity::find().filter(business::Column::BeneficiaryId.eq(owner))
         }
     };
+    // On PostgreSQL the businesses are locked (in id order) before their evidence is read: two
+    // writes that each add evidence then see each other's, and the level the second keeps
+    // counts both. SQLite has one writer.
+    select = select.order_by(business::Column::Id, Order::Asc);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        select = select.lock(sea_orm::sea_query::LockType::NoKeyUpdate);
+    }
+    let businesses = select.all(txn).await?;
     let today = chrono::Utc::now().date_naive();
-    let frozen = [BusinessStatus::Proposed, BusinessStatus::Rejected, BusinessStatus::Closed].map(wire);
+    // Before it is approved, after it is rejected or closed, and once graduated (naik kelas is
+    // for good: the level it graduated at stays), a business keeps its level.
+    let frozen = [
+        BusinessStatus::Proposed,
+        BusinessStatus::Rejected,
+        BusinessStatus::Closed,
+        BusinessStatus::Graduated,
+    ]
+    .map(wire);
     let mut changed = Vec::new();
     for business in businesses {
         if frozen.contains(&business.status) {

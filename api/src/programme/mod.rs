@@ -3,6 +3,7 @@
 
 pub mod graduation;
 pub mod service;
+pub mod statistics;
 
 use async_graphql::{
     Context, Object, SimpleObject,
@@ -93,8 +94,7 @@ pub async fn readiness(
             criteria: checks
                 .into_iter()
                 .map(|check| {
-                    let visible =
-                        check.evidence.filter(|(kind, _)| actor.has(crate::auth::read_scope(*kind)));
+                    let visible = check.evidence.filter(|(kind, _)| actor.reads(*kind));
                     GraduationCriterion {
                         description: check.criterion.describe(),
                         met: check.evidence.is_some(),
@@ -200,6 +200,214 @@ fn check_year(year: i32) -> async_graphql::Result<()> {
 /// A page of candidates (see `Query.eligibleCandidates`).
 pub type CandidatePage = Connection<String, Candidate, CandidateListInfo>;
 
+/// A count that may be suppressed: fewer than the statistics' minimum cell (but more than none)
+/// is not shown to a token without `pii:read`, so a figure cannot single a person out.
+#[derive(SimpleObject, Clone, Copy)]
+pub struct Count {
+    /// The count; null when suppressed.
+    value: Option<u64>,
+    /// The count is too small to show.
+    suppressed: bool,
+}
+
+/// An amount that goes with a count, suppressed with it.
+#[derive(SimpleObject, Clone, Copy)]
+pub struct Amount {
+    /// Whole rupiah; null when suppressed.
+    value: Option<Rupiah>,
+    /// The count it belongs to is too small to show.
+    suppressed: bool,
+}
+
+/// How small cells are shown to one caller.
+#[derive(Clone, Copy)]
+struct Cells {
+    /// The smallest count shown (counts of zero are always shown).
+    min: u64,
+}
+
+impl Cells {
+    fn count(self, n: u64) -> Count {
+        let suppressed = n > 0 && n < self.min;
+        Count { value: (!suppressed).then_some(n), suppressed }
+    }
+    fn amount(self, n: u64, amount: i64) -> Amount {
+        let suppressed = n > 0 && n < self.min;
+        Amount { value: (!suppressed).then_some(Rupiah(amount)), suppressed }
+    }
+}
+
+/// Businesses of one status.
+#[derive(SimpleObject)]
+pub struct BusinessStatusCount {
+    /// The status.
+    status: crate::business::BusinessStatus,
+    /// How many.
+    count: Count,
+}
+
+/// Businesses on one level of the graduation ladder (0: not yet on its first rung).
+#[derive(SimpleObject)]
+pub struct LevelCount {
+    /// The level.
+    level: i32,
+    /// How many.
+    count: Count,
+}
+
+/// Referrals to one agency in one status.
+#[derive(SimpleObject)]
+pub struct ReferralCount {
+    /// The receiving agency.
+    to_agency: String,
+    /// The status.
+    status: crate::referral::ReferralStatus,
+    /// How many.
+    count: Count,
+}
+
+/// Infrastructure requests of one kind in one status.
+#[derive(SimpleObject)]
+pub struct InfrastructureCount {
+    /// The kind of work.
+    kind: crate::infrastructure::InfrastructureKind,
+    /// The status.
+    status: crate::infrastructure::InfrastructureStatus,
+    /// How many.
+    count: Count,
+}
+
+/// Loan applications in one status, with the amounts asked and approved.
+#[derive(SimpleObject)]
+pub struct LoanCount {
+    /// The status.
+    status: crate::loan::LoanStatus,
+    /// How many.
+    count: Count,
+    /// Requested, in all.
+    requested: Amount,
+    /// Approved, in all (none until approved).
+    approved: Amount,
+}
+
+/// One area's figures for a programme year (angka program).
+#[derive(SimpleObject)]
+pub struct AreaStatistics {
+    /// The regency/city, Kemendagri code; null for the total of the regencies shown.
+    regency_code: Option<String>,
+    /// Its name; "Total" for the total.
+    name: String,
+    /// Starter packages granted in the year (not cancelled): recipients.
+    recipients: Count,
+    /// Their value.
+    package_value: Amount,
+    /// Of them, disbursed.
+    packages_disbursed: Count,
+    /// The year's cohort of businesses (those its packages equip) by status; every status listed.
+    businesses_by_status: Vec<BusinessStatusCount>,
+    /// The cohort by graduation level, 0 to the ladder's top; every level listed.
+    businesses_by_level: Vec<LevelCount>,
+    /// Of the cohort, equipped at some point (EQUIPPED, RUNNING, STALLED, CLOSED or GRADUATED).
+    equipped: Count,
+    /// Of the cohort, graduated.
+    graduated: Count,
+    /// Graduated ÷ equipped; null when either is suppressed or none was equipped.
+    graduation_rate: Option<f64>,
+    /// Referrals made in the year, by receiving agency and status (only the pairs that occur).
+    referrals: Vec<ReferralCount>,
+    /// Infrastructure requests made in the year, by kind and status (only the pairs that occur).
+    infrastructure_requests: Vec<InfrastructureCount>,
+    /// Loan applications made in the year, by status (only the statuses that occur).
+    loans: Vec<LoanCount>,
+}
+
+/// The programme's figures for a year (statistik program): per regency/city within the token's
+/// regions, and their total. No personal data; small counts are suppressed for tokens without
+/// `pii:read`.
+#[derive(SimpleObject)]
+pub struct ProgrammeStatistics {
+    /// Programme year.
+    year: i32,
+    /// Counts from 1 to this minus one are suppressed for this token (1 when nothing is).
+    minimum_cell: u64,
+    /// Each regency/city, by code.
+    regencies: Vec<AreaStatistics>,
+    /// The regencies shown, added up (suppressed by the same rule).
+    total: AreaStatistics,
+}
+
+fn area(
+    code: Option<String>,
+    name: String,
+    f: &statistics::Figures,
+    cells: Cells,
+    ladder: usize,
+) -> AreaStatistics {
+    use crate::business::BusinessStatus as S;
+    use strum::VariantArray;
+    let status_count = |status: S| f.businesses_by_status.get(<&str>::from(status)).copied().unwrap_or(0);
+    let equipped: u64 =
+        [S::Equipped, S::Running, S::Stalled, S::Closed, S::Graduated].into_iter().map(status_count).sum();
+    let graduated = status_count(S::Graduated);
+    let (shown_equipped, shown_graduated) = (cells.count(equipped), cells.count(graduated));
+    let graduation_rate = (equipped > 0 && !shown_equipped.suppressed && !shown_graduated.suppressed)
+        .then(|| (graduated as f64 / equipped as f64 * 1000.0).round() / 1000.0);
+    AreaStatistics {
+        regency_code: code,
+        name,
+        recipients: cells.count(f.recipients),
+        package_value: cells.amount(f.recipients, f.package_value),
+        packages_disbursed: cells.count(f.packages_disbursed),
+        businesses_by_status: S::VARIANTS
+            .iter()
+            .map(|s| BusinessStatusCount { status: *s, count: cells.count(status_count(*s)) })
+            .collect(),
+        businesses_by_level: (0..=ladder as i32)
+            .map(|level| LevelCount {
+                level,
+                count: cells.count(f.businesses_by_level.get(&level).copied().unwrap_or(0)),
+            })
+            .collect(),
+        equipped: shown_equipped,
+        graduated: shown_graduated,
+        graduation_rate,
+        referrals: f
+            .referrals
+            .iter()
+            .filter_map(|((agency, status), n)| {
+                Some(ReferralCount {
+                    to_agency: agency.clone(),
+                    status: status.parse().ok()?,
+                    count: cells.count(*n),
+                })
+            })
+            .collect(),
+        infrastructure_requests: f
+            .infrastructure
+            .iter()
+            .filter_map(|((kind, status), n)| {
+                Some(InfrastructureCount {
+                    kind: kind.parse().ok()?,
+                    status: status.parse().ok()?,
+                    count: cells.count(*n),
+                })
+            })
+            .collect(),
+        loans: f
+            .loans
+            .iter()
+            .filter_map(|(status, (n, requested, approved))| {
+                Some(LoanCount {
+                    status: status.parse().ok()?,
+                    count: cells.count(*n),
+                    requested: cells.amount(*n, *requested),
+                    approved: cells.amount(*n, *approved),
+                })
+            })
+            .collect(),
+    }
+}
+
 /// Programme queries.
 #[derive(Default)]
 pub struct ProgrammeQuery;
@@ -238,6 +446,47 @@ impl ProgrammeQuery {
                 PackageAllocation::of(state, year, code, usage)
             })
             .collect())
+    }
+
+    /// The programme's figures for a year (statistik program), per regency/city within the token's
+    /// regions (and `regencyCodes` when given) and in total: starter packages, the year's cohort of businesses by status and graduation level, referrals, infrastructure requests and loans. No personal data; counts from 1 to the minimum cell (5 by default) are suppressed without `pii:read`. Needs `stats:read`.
+    #[graphql(guard = "RequireScope(Scope::StatsRead)")]
+    async fn programme_statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Programme year, 2000–2100.")] year: i32,
+        #[graphql(
+            desc = "Only these regencies/cities. At most 100 entries of at most 32 characters.",
+            validator(max_items = 100, list, chars_max_length = 32)
+        )]
+        regency_codes: Option<Vec<String>>,
+    ) -> async_graphql::Result<ProgrammeStatistics> {
+        let (state, actor) = (ctx.state()?, ctx.actor()?);
+        check_year(year)?;
+        let min =
+            if actor.has(Scope::PiiRead) { 1 } else { u64::from(state.rules.statistics_min_cell.max(1)) };
+        let cells = Cells { min };
+        let all = statistics::figures(ctx.db()?, year).await.map_err(gql)?;
+        let ladder = state.rules.graduation.len();
+        let mut regencies: Vec<_> = state
+            .regions
+            .regencies()
+            .filter(|r| in_regions(actor, &r.code))
+            .filter(|r| regency_codes.as_ref().is_none_or(|wanted| wanted.contains(&r.code)))
+            .collect();
+        regencies.sort_by(|a, b| a.code.cmp(&b.code));
+        let mut total = statistics::Figures::default();
+        let empty = statistics::Figures::default();
+        let regencies = regencies
+            .into_iter()
+            .map(|r| {
+                let f = all.get(&r.code).unwrap_or(&empty);
+                total.add(f);
+                area(Some(r.code.clone()), r.name.clone(), f, cells, ladder)
+            })
+            .collect();
+        let total = area(None, "Total".into(), &total, cells, ladder);
+        Ok(ProgrammeStatistics { year, minimum_cell: min, regencies, total })
     }
 
     /// Candidates for a business starter package in a regency/city and programme year (calon
