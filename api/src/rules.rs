@@ -31,6 +31,9 @@ pub struct Rules {
     pub allocation: Allocation,
     /// Allocations of particular programme years.
     pub allocation_years: Vec<YearAllocation>,
+    /// The share (percent) of businesses the earlier group model (KUBE) kept running, against
+    /// which cohort survival is shown.
+    pub survival_baseline_percent: u32,
     /// Statistics: a count of fewer than this many (but more than none) is suppressed for tokens
     /// without `pii:read`, so that a figure cannot single a person out.
     pub statistics_min_cell: u32,
@@ -118,6 +121,7 @@ impl Default for Rules {
                 recipients_per_regency: 168,
                 budget_per_regency: 840_000_000,
             }],
+            survival_baseline_percent: 46,
             statistics_min_cell: 5,
             graduation: default_ladder(),
         }

@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 
 use crate::helpers::{
     CREATE_ASSISTANCE, CREATE_BENEFICIARY, CREATE_BUSINESS, TestApp, beneficiary_input, error_code,
-    package_input, spawn_app, spawn_app_with, user_error,
+    open_ladder, package_input, spawn_app, spawn_app_with, user_error,
 };
 
 /// Today, as the gateway sees it.
@@ -727,4 +727,152 @@ async fn statistics_match_a_hand_counted_register_and_hide_small_cells() {
     // Another year is empty.
     let body = app.gql(&full, STATISTICS, json!({ "y": year - 1 })).await;
     assert_eq!(body["data"]["programmeStatistics"]["total"]["recipients"]["value"], 0, "{body}");
+}
+
+const SURVIVAL: &str = "query($y: Int!) { programmeStatistics(year: $y, regencyCodes: [\"6472\"]) { regencies { \
+    survival { months reached { value } running { value } share baseline aboveBaseline } \
+    handovers { toAgency made { value } accepted { value } completed { value } medianDaysToAccept medianDaysToComplete overdue { value } overdueShare } } } }";
+
+#[tokio::test]
+async fn survival_and_handover_figures_match_a_hand_counted_cohort() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let app = spawn_app_with(open_ladder()).await;
+    let admin = app.admin();
+    // Four businesses equipped with packages of three years ago, delivered on 10 January.
+    let year = chrono::Datelike::year(&today()) - 3;
+    let on = |y: i32, m: u32, d: u32| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date").to_string();
+    let mut businesses = Vec::new();
+    for _ in 0..4 {
+        let person = app.beneficiary(2).await;
+        let body = app
+            .gql(
+                &admin,
+                CREATE_BUSINESS,
+                json!({ "input": { "beneficiaryId": person, "name": "Warung", "sector": "FOOD" } }),
+            )
+            .await;
+        let business =
+            body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned();
+        let body = grant(&app, package_input(&person, Some(&business), &on(year, 1, 1))).await;
+        let package = body["data"]["createAssistance"]["assistance"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned();
+        let moves = [
+            (
+                "mutation($i: DisburseAssistanceInput!) { disburseAssistance(input: $i) { assistance { id } } }",
+                json!({ "id": package, "expectedVersion": 1, "disbursedOn": on(year, 1, 10) }),
+            ),
+            (
+                "mutation($i: StatusChangeInput!) { approveBusiness(input: $i) { business { id } } }",
+                json!({ "id": business, "expectedVersion": 1 }),
+            ),
+            (
+                "mutation($i: StatusChangeInput!) { equipBusiness(input: $i) { business { id } } }",
+                json!({ "id": business, "expectedVersion": 2 }),
+            ),
+        ];
+        for (mutation, input) in moves {
+            let body = app.gql(&admin, mutation, json!({ "i": input })).await;
+            assert!(!body.to_string().contains("\"code\""), "{body}");
+        }
+        businesses.push(business);
+    }
+    let start = "mutation($i: StartBusinessInput!) { startBusiness(input: $i) { business { version } } }";
+    let close =
+        "mutation($i: StatusChangeWithReasonInput!) { closeBusiness(input: $i) { business { status } } }";
+    // A and B started on 1 February; C started, then closed; D never started.
+    for business in &businesses[..3] {
+        app.gql(
+            &admin,
+            start,
+            json!({ "i": { "id": business, "expectedVersion": 3, "startedOn": on(year, 2, 1) } }),
+        )
+        .await;
+    }
+    app.gql(
+        &admin,
+        close,
+        json!({ "i": { "id": businesses[2], "expectedVersion": 4, "reason": "Modal habis" } }),
+    )
+    .await;
+    // A is seen a month after each mark: running, running, stalled, running again.
+    let visit = "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { monitoringVisit { id } userErrors { message } } }";
+    for (date, observed) in [
+        (on(year, 5, 10), "RUNNING"),
+        (on(year, 8, 10), "RUNNING"),
+        (on(year + 1, 2, 10), "STALLED"),
+        (on(year + 2, 2, 10), "RUNNING"),
+    ] {
+        let body = app.gql(&admin, visit, json!({ "i": { "businessId": businesses[0], "volunteerName": "Relawan", "visitedOn": date, "observedStatus": observed } })).await;
+        assert!(body["data"]["recordMonitoringVisit"]["monitoringVisit"]["id"].is_string(), "{body}");
+    }
+
+    // Referrals this year: one accepted and completed, one accepted, one open past its due date.
+    let this_year = chrono::Datelike::year(&today());
+    let person = app.beneficiary(2).await;
+    let koperasi = app.token("DISPERINDAGKOP", "referral:read referral:write", &["64"]);
+    let mut referrals = Vec::new();
+    for due in [None, None, Some(today() - chrono::Duration::days(1))] {
+        let body = app.gql(&admin, "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } } }",
+            json!({ "i": { "beneficiaryId": person, "toAgency": "DISPERINDAGKOP", "service": "MARKETING", "reason": "Pemasaran", "dueBy": due.map(|d| d.to_string()) } })).await;
+        referrals.push(
+            body["data"]["createReferral"]["referral"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{body}"))
+                .to_owned(),
+        );
+    }
+    for referral in &referrals[..2] {
+        app.gql(
+            &koperasi,
+            "mutation($i: StatusChangeInput!) { acceptReferral(input: $i) { referral { id } } }",
+            json!({ "i": { "id": referral, "expectedVersion": 1 } }),
+        )
+        .await;
+    }
+    let body = app
+        .gql(
+            &koperasi,
+            "mutation($i: CompleteReferralInput!) { completeReferral(input: $i) { referral { status } } }",
+            json!({ "i": { "id": referrals[0], "expectedVersion": 2 } }),
+        )
+        .await;
+    assert_eq!(body["data"]["completeReferral"]["referral"]["status"], "COMPLETED", "{body}");
+    // Their moves as if they had taken days: accepted after 10 and 4 days, completed after 12.
+    let later = |days: i64| chrono::Utc::now() + chrono::Duration::days(days);
+    for (referral, status, days) in
+        [(&referrals[0], "ACCEPTED", 10), (&referrals[1], "ACCEPTED", 4), (&referrals[0], "COMPLETED", 12)]
+    {
+        let id: uuid::Uuid = referral.parse().expect("uuid");
+        entity::case_event::Entity::update_many()
+            .col_expr(entity::case_event::Column::OccurredAt, Expr::value(later(days)))
+            .filter(entity::case_event::Column::EntityId.eq(id))
+            .filter(entity::case_event::Column::ToStatus.eq(status))
+            .exec(&app.db)
+            .await
+            .expect("move back in time");
+    }
+
+    let token = app.token("DINSOS", "stats:read pii:read", &["64"]);
+    let body = app.gql(&token, SURVIVAL, json!({ "y": year })).await;
+    let survival = &body["data"]["programmeStatistics"]["regencies"][0]["survival"];
+    assert_eq!(
+        survival,
+        &json!([
+            { "months": 3, "reached": { "value": 4 }, "running": { "value": 2 }, "share": 0.5, "baseline": 0.46, "aboveBaseline": true },
+            { "months": 6, "reached": { "value": 4 }, "running": { "value": 2 }, "share": 0.5, "baseline": 0.46, "aboveBaseline": true },
+            { "months": 12, "reached": { "value": 4 }, "running": { "value": 1 }, "share": 0.25, "baseline": 0.46, "aboveBaseline": false },
+            { "months": 24, "reached": { "value": 4 }, "running": { "value": 2 }, "share": 0.5, "baseline": 0.46, "aboveBaseline": true },
+        ]),
+        "A runs at 3, 6 and 24 months, B throughout, C closed, D never started: {body}"
+    );
+    let body = app.gql(&token, SURVIVAL, json!({ "y": this_year })).await;
+    let handovers = &body["data"]["programmeStatistics"]["regencies"][0]["handovers"];
+    assert_eq!(
+        handovers,
+        &json!([{ "toAgency": "DISPERINDAGKOP", "made": { "value": 3 }, "accepted": { "value": 2 }, "completed": { "value": 1 },
+                  "medianDaysToAccept": 7.0, "medianDaysToComplete": 12.0, "overdue": { "value": 1 }, "overdueShare": 1.0 }]),
+        "{body}"
+    );
 }

@@ -290,6 +290,44 @@ pub struct LoanCount {
     approved: Amount,
 }
 
+/// The cohort's survival at one mark (ketahanan usaha).
+#[derive(SimpleObject)]
+pub struct SurvivalFigure {
+    /// Months after the starter package was delivered.
+    months: u32,
+    /// Equipped businesses of the cohort whose package was delivered at least that long ago.
+    reached: Count,
+    /// Of them, running (or graduated) at the mark.
+    running: Count,
+    /// Running ÷ reached; null when either is suppressed or none reached the mark.
+    share: Option<f64>,
+    /// The earlier group model's (KUBE) share kept running, 0.46 by default: the figure to beat.
+    baseline: f64,
+    /// `share` is above the baseline; null when `share` is.
+    above_baseline: Option<bool>,
+}
+
+/// What became of the year's referrals to one agency (serah terima).
+#[derive(SimpleObject)]
+pub struct HandoverFigure {
+    /// The receiving agency.
+    to_agency: String,
+    /// Referrals made to it in the year.
+    made: Count,
+    /// Of them, accepted (completed ones included).
+    accepted: Count,
+    /// Of them, completed.
+    completed: Count,
+    /// Median days from referral to acceptance; null when suppressed or none was accepted.
+    median_days_to_accept: Option<f64>,
+    /// Median days from referral to completion; null likewise.
+    median_days_to_complete: Option<f64>,
+    /// Of those with a due date, overdue: still open or accepted after it, or completed after it.
+    overdue: Count,
+    /// Overdue ÷ those with a due date; null when suppressed or none has one.
+    overdue_share: Option<f64>,
+}
+
 /// One area's figures for a programme year (angka program).
 #[derive(SimpleObject)]
 pub struct AreaStatistics {
@@ -319,6 +357,10 @@ pub struct AreaStatistics {
     infrastructure_requests: Vec<InfrastructureCount>,
     /// Loan applications made in the year, by status (only the statuses that occur).
     loans: Vec<LoanCount>,
+    /// The cohort's survival at 3, 6, 12 and 24 months after delivery, against the KUBE baseline.
+    survival: Vec<SurvivalFigure>,
+    /// Referrals made in the year by receiving agency: acceptance, completion, overdue.
+    handovers: Vec<HandoverFigure>,
 }
 
 /// The programme's figures for a year (statistik program): per regency/city within the token's
@@ -336,13 +378,24 @@ pub struct ProgrammeStatistics {
     total: AreaStatistics,
 }
 
-fn area(
-    code: Option<String>,
-    name: String,
-    f: &statistics::Figures,
+/// `part ÷ whole` to three places, unless either count is suppressed or `whole` is zero.
+fn share(part: u64, whole: u64, cells: Cells) -> Option<f64> {
+    let shown = !cells.count(part).suppressed && !cells.count(whole).suppressed;
+    (shown && whole > 0).then(|| (part as f64 / whole as f64 * 1000.0).round() / 1000.0)
+}
+
+/// How one caller sees the figures.
+#[derive(Clone, Copy)]
+struct View {
     cells: Cells,
+    /// Levels on the ladder.
     ladder: usize,
-) -> AreaStatistics {
+    /// The KUBE survival share.
+    baseline: f64,
+}
+
+fn area(code: Option<String>, name: String, f: &statistics::Figures, view: &View) -> AreaStatistics {
+    let View { cells, ladder, baseline } = *view;
     use crate::business::BusinessStatus as S;
     use strum::VariantArray;
     let status_count = |status: S| f.businesses_by_status.get(<&str>::from(status)).copied().unwrap_or(0);
@@ -350,8 +403,7 @@ fn area(
         [S::Equipped, S::Running, S::Stalled, S::Closed, S::Graduated].into_iter().map(status_count).sum();
     let graduated = status_count(S::Graduated);
     let (shown_equipped, shown_graduated) = (cells.count(equipped), cells.count(graduated));
-    let graduation_rate = (equipped > 0 && !shown_equipped.suppressed && !shown_graduated.suppressed)
-        .then(|| (graduated as f64 / equipped as f64 * 1000.0).round() / 1000.0);
+    let graduation_rate = share(graduated, equipped, cells);
     AreaStatistics {
         regency_code: code,
         name,
@@ -405,6 +457,41 @@ fn area(
                 })
             })
             .collect(),
+        survival: statistics::SURVIVAL_MARKS
+            .iter()
+            .map(|months| {
+                let (reached, running) = f.survival.get(months).copied().unwrap_or((0, 0));
+                let share = share(running, reached, cells);
+                SurvivalFigure {
+                    months: *months,
+                    reached: cells.count(reached),
+                    running: cells.count(running),
+                    share,
+                    baseline,
+                    above_baseline: share.map(|s| s > baseline),
+                }
+            })
+            .collect(),
+        handovers: f
+            .handovers
+            .iter()
+            .map(|(agency, h)| {
+                let (accepted, completed) = (h.days_to_accept.len() as u64, h.days_to_complete.len() as u64);
+                let median = |n: u64, days: &[f64]| {
+                    (!cells.count(n).suppressed).then(|| statistics::median(days)).flatten()
+                };
+                HandoverFigure {
+                    to_agency: agency.clone(),
+                    made: cells.count(h.made),
+                    accepted: cells.count(accepted),
+                    completed: cells.count(completed),
+                    median_days_to_accept: median(accepted, &h.days_to_accept),
+                    median_days_to_complete: median(completed, &h.days_to_complete),
+                    overdue: cells.count(h.overdue),
+                    overdue_share: share(h.overdue, h.with_due_date, cells),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -449,7 +536,7 @@ impl ProgrammeQuery {
     }
 
     /// The programme's figures for a year (statistik program), per regency/city within the token's
-    /// regions (and `regencyCodes` when given) and in total: starter packages, the year's cohort of businesses by status and graduation level, referrals, infrastructure requests and loans. No personal data; counts from 1 to the minimum cell (5 by default) are suppressed without `pii:read`. Needs `stats:read`.
+    /// regions (and `regencyCodes` when given) and in total: starter packages, the year's cohort of businesses by status and graduation level and its survival at 3/6/12/24 months against the KUBE baseline, referrals with the receiving agencies' handover times, infrastructure requests and loans. No personal data; counts from 1 to the minimum cell (5 by default) are suppressed without `pii:read`. Needs `stats:read`.
     #[graphql(guard = "RequireScope(Scope::StatsRead)")]
     async fn programme_statistics(
         &self,
@@ -467,7 +554,11 @@ impl ProgrammeQuery {
             if actor.has(Scope::PiiRead) { 1 } else { u64::from(state.rules.statistics_min_cell.max(1)) };
         let cells = Cells { min };
         let all = statistics::figures(ctx.db()?, year).await.map_err(gql)?;
-        let ladder = state.rules.graduation.len();
+        let view = View {
+            cells,
+            ladder: state.rules.graduation.len(),
+            baseline: f64::from(state.rules.survival_baseline_percent) / 100.0,
+        };
         let mut regencies: Vec<_> = state
             .regions
             .regencies()
@@ -482,10 +573,10 @@ impl ProgrammeQuery {
             .map(|r| {
                 let f = all.get(&r.code).unwrap_or(&empty);
                 total.add(f);
-                area(Some(r.code.clone()), r.name.clone(), f, cells, ladder)
+                area(Some(r.code.clone()), r.name.clone(), f, &view)
             })
             .collect();
-        let total = area(None, "Total".into(), &total, cells, ladder);
+        let total = area(None, "Total".into(), &total, &view);
         Ok(ProgrammeStatistics { year, minimum_cell: min, regencies, total })
     }
 

@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// The figures of one regency/city (or of several added up).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figures {
     /// Starter packages granted (not cancelled) with their period in the year, their value, and
     /// how many of them are disbursed.
@@ -30,6 +30,40 @@ pub struct Figures {
     pub infrastructure: BTreeMap<(String, String), u64>,
     /// Loan applications made in the year by status: how many, requested and approved amounts.
     pub loans: BTreeMap<String, (u64, i64, i64)>,
+    /// The cohort's survival: per mark (months after its package was delivered), how many
+    /// businesses have reached the mark and how many of them were running at it.
+    pub survival: BTreeMap<u32, (u64, u64)>,
+    /// Referrals made in the year, per receiving agency.
+    pub handovers: BTreeMap<String, Handover>,
+}
+
+/// What became of the referrals to one agency.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Handover {
+    pub made: u64,
+    /// Days from the referral to its acceptance, for those accepted (completed ones included).
+    pub days_to_accept: Vec<f64>,
+    /// Days from the referral to its completion, for those completed.
+    pub days_to_complete: Vec<f64>,
+    /// Those with a due date, and those of them overdue: still open or accepted after it, or
+    /// completed after it.
+    pub with_due_date: u64,
+    pub overdue: u64,
+}
+
+/// The months after delivery at which survival is measured.
+pub const SURVIVAL_MARKS: [u32; 4] = [3, 6, 12, 24];
+
+/// The median of `values` (sorted here); none when empty.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
 }
 
 impl Figures {
@@ -55,6 +89,19 @@ impl Figures {
             entry.0 += n;
             entry.1 += requested;
             entry.2 += approved;
+        }
+        for (k, (due, running)) in &other.survival {
+            let entry = self.survival.entry(*k).or_default();
+            entry.0 += due;
+            entry.1 += running;
+        }
+        for (k, h) in &other.handovers {
+            let entry = self.handovers.entry(k.clone()).or_default();
+            entry.made += h.made;
+            entry.days_to_accept.extend(&h.days_to_accept);
+            entry.days_to_complete.extend(&h.days_to_complete);
+            entry.with_due_date += h.with_due_date;
+            entry.overdue += h.overdue;
         }
     }
 }
@@ -199,5 +246,163 @@ pub async fn figures(
             .loans
             .insert(row.status, (row.n.max(0) as u64, row.requested.unwrap_or(0), row.approved.unwrap_or(0)));
     }
+    survival(db, year, &mut out).await?;
+    handovers(db, year, &mut out).await?;
     Ok(out)
+}
+
+#[derive(FromQueryResult)]
+struct CohortRow {
+    id: uuid::Uuid,
+    regency_code: String,
+    status: String,
+    status_changed_on: Option<NaiveDate>,
+    delivered: Option<NaiveDate>,
+}
+
+#[derive(FromQueryResult)]
+struct VisitRow {
+    business_id: uuid::Uuid,
+    visited_on: NaiveDate,
+    observed_status: String,
+}
+
+/// How long after a mark a visit still tells the status at the mark (monthly visits are the
+/// practice; three months leaves room for a missed one).
+const VISIT_WINDOW_MONTHS: u32 = 3;
+
+/// Cohort survival: for each equipped business of the year's cohort whose package was delivered
+/// at least a mark ago, whether it was running at the mark — as the first visit within three
+/// months after the mark observed it; without such a visit, as its status if that has not
+/// changed since before the mark (a business closed before the mark did not survive; one
+/// running since before it did); otherwise it is counted as not running (unknown is not
+/// survival). GRADUATED counts as running; STALLED does not.
+async fn survival(
+    db: &impl ConnectionTrait,
+    year: i32,
+    out: &mut BTreeMap<String, Figures>,
+) -> Result<(), ServiceError> {
+    use chrono::Months;
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+    let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+    let values: Vec<Value> = vec![
+        wire(AssistanceProgramme::BusinessStarterPackage).into(),
+        wire(AssistanceStatus::Disbursed).into(),
+        first.into(),
+        last.into(),
+    ];
+    // Each equipped business of the cohort with the day its package was delivered.
+    let cohort: Vec<CohortRow> = rows(
+        db,
+        "SELECT z.id, z.regency_code, z.status, z.status_changed_on, MIN(a.disbursed_on) AS delivered          FROM business z JOIN assistance a ON (a.business_id = z.id OR (a.business_id IS NULL AND a.beneficiary_id = z.beneficiary_id))          WHERE a.programme = $1 AND a.status = $2 AND a.period_start BETWEEN $3 AND $4          AND z.status IN ('EQUIPPED', 'RUNNING', 'STALLED', 'CLOSED', 'GRADUATED')          GROUP BY z.id, z.regency_code, z.status, z.status_changed_on",
+        values.clone(),
+    )
+    .await?;
+    let visits: Vec<VisitRow> = rows(
+        db,
+        "SELECT v.business_id, v.visited_on, v.observed_status FROM monitoring_visit v WHERE v.business_id IN          (SELECT z.id FROM business z JOIN assistance a ON (a.business_id = z.id OR (a.business_id IS NULL AND a.beneficiary_id = z.beneficiary_id))           WHERE a.programme = $1 AND a.status = $2 AND a.period_start BETWEEN $3 AND $4)          ORDER BY v.business_id, v.visited_on",
+        values,
+    )
+    .await?;
+    let mut by_business: BTreeMap<uuid::Uuid, Vec<&VisitRow>> = BTreeMap::new();
+    for visit in &visits {
+        by_business.entry(visit.business_id).or_default().push(visit);
+    }
+    let today = chrono::Utc::now().date_naive();
+    let running = |status: &str| status == "RUNNING" || status == "GRADUATED";
+    for business in cohort {
+        let Some(delivered) = business.delivered else { continue };
+        let figures = out.entry(business.regency_code.clone()).or_default();
+        for months in SURVIVAL_MARKS {
+            let Some(mark) = delivered.checked_add_months(Months::new(months)) else { continue };
+            if mark > today {
+                continue;
+            }
+            let window = mark.checked_add_months(Months::new(VISIT_WINDOW_MONTHS)).unwrap_or(mark);
+            let seen = by_business
+                .get(&business.id)
+                .and_then(|v| v.iter().find(|v| v.visited_on >= mark && v.visited_on <= window))
+                .map(|v| running(&v.observed_status));
+            let unchanged = business.status_changed_on.is_none_or(|d| d <= mark);
+            let alive = seen.unwrap_or(unchanged && running(&business.status));
+            let entry = figures.survival.entry(months).or_default();
+            entry.0 += 1;
+            entry.1 += u64::from(alive);
+        }
+    }
+    Ok(())
+}
+
+#[derive(FromQueryResult)]
+struct ReferralRow {
+    id: uuid::Uuid,
+    regency_code: String,
+    to_agency: String,
+    status: String,
+    due_by: Option<NaiveDate>,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(FromQueryResult)]
+struct MoveRow {
+    entity_id: uuid::Uuid,
+    to_status: Option<String>,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The handover figures of the referrals made in the year: acceptance and completion times from
+/// their case events, and how many ran past their due date.
+async fn handovers(
+    db: &impl ConnectionTrait,
+    year: i32,
+    out: &mut BTreeMap<String, Figures>,
+) -> Result<(), ServiceError> {
+    let backend = db.get_database_backend();
+    let made_in = year_of(backend, "created_at");
+    let referrals: Vec<ReferralRow> = rows(
+        db,
+        &format!("SELECT id, regency_code, to_agency, status, due_by, created_at FROM referral WHERE {made_in} = $1"),
+        vec![year.into()],
+    )
+    .await?;
+    let moves: Vec<MoveRow> = rows(
+        db,
+        &format!(
+            "SELECT e.entity_id, e.to_status, e.occurred_at FROM case_event e WHERE e.entity_type = 'REFERRAL'              AND e.action = 'STATUS_CHANGED' AND e.to_status IN ('ACCEPTED', 'COMPLETED')              AND e.entity_id IN (SELECT id FROM referral WHERE {made_in} = $1)"
+        ),
+        vec![year.into()],
+    )
+    .await?;
+    let mut when: BTreeMap<(uuid::Uuid, &str), chrono::DateTime<chrono::Utc>> = BTreeMap::new();
+    for m in &moves {
+        if let Some(status) = m.to_status.as_deref() {
+            when.entry((m.entity_id, status)).or_insert(m.occurred_at);
+        }
+    }
+    let today = chrono::Utc::now();
+    let days = |from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>| {
+        ((to - from).num_minutes().max(0) as f64 / 1440.0 * 10.0).round() / 10.0
+    };
+    for r in referrals {
+        let accepted = when.get(&(r.id, "ACCEPTED")).copied();
+        let completed = when.get(&(r.id, "COMPLETED")).copied();
+        let h = out.entry(r.regency_code).or_default().handovers.entry(r.to_agency).or_default();
+        h.made += 1;
+        if let Some(at) = accepted {
+            h.days_to_accept.push(days(r.created_at, at));
+        }
+        if let Some(at) = completed {
+            h.days_to_complete.push(days(r.created_at, at));
+        }
+        if let Some(due) = r.due_by {
+            h.with_due_date += 1;
+            let late = match (r.status.as_str(), completed) {
+                ("OPEN" | "ACCEPTED", _) => due < today.date_naive(),
+                ("COMPLETED", Some(at)) => at.date_naive() > due,
+                _ => false,
+            };
+            h.overdue += u64::from(late);
+        }
+    }
+    Ok(())
 }
