@@ -137,6 +137,14 @@ fn describe_connections(
         .override_output_type_description::<Page<Training>>(page!("trainings"))
         .override_output_type_description::<Page<TrainingEnrollment>>(page!("a training's enrollments"))
         .override_output_type_description::<Page<WebhookDeliveryNode>>(page!("a webhook's delivery attempts"))
+        .override_output_type_description::<crate::programme::WorkListPage>(
+            "A page of referrals waiting for the caller's agency, overdue first (a Relay connection): \
+             `edges { cursor node }` or `nodes`, `pageInfo` to page on with `first`/`after`.",
+        )
+        .override_output_type_description::<crate::programme::AttentionPage>(
+            "A page of businesses needing attention, never visited first (a Relay connection): \
+             `edges { cursor node }` or `nodes`, `pageInfo` to page on with `first`/`after`.",
+        )
         .override_output_type_description::<crate::programme::CandidatePage>(
             "A page of candidates for a starter package, best placed first (a Relay connection): \
              `edges { cursor node }` or `nodes`, `pageInfo` to page on with `first`/`after`, and \

@@ -876,3 +876,108 @@ async fn survival_and_handover_figures_match_a_hand_counted_cohort() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn an_agency_sees_the_referrals_it_must_answer_overdue_first() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let person = app.beneficiary(2).await;
+    let days = |n: i64| (today() + chrono::Duration::days(n)).to_string();
+    let refer = |to: &'static str, due: Option<String>| {
+        let (app, admin, person) = (&app, &admin, &person);
+        async move {
+            let body = app.gql(admin, "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } userErrors { message } } }",
+                json!({ "i": { "beneficiaryId": person, "toAgency": to, "service": "MARKETING", "reason": "Pemasaran", "dueBy": due } })).await;
+            body["data"]["createReferral"]["referral"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{body}"))
+                .to_owned()
+        }
+    };
+    let no_date = refer("DISPERINDAGKOP", None).await;
+    let later = refer("DISPERINDAGKOP", Some(days(10))).await;
+    let yesterday = refer("DISPERINDAGKOP", Some(days(-1))).await;
+    let long_ago = refer("DISPERINDAGKOP", Some(days(-5))).await;
+    refer("DISNAKERTRANS", Some(days(-9))).await;
+    let answered = refer("DISPERINDAGKOP", Some(days(-20))).await;
+    let koperasi = app.token("DISPERINDAGKOP", "referral:read referral:write", &["6472"]);
+    let body = app.gql(&koperasi, "mutation($i: StatusChangeWithReasonInput!) { declineReferral(input: $i) { referral { status } } }",
+        json!({ "i": { "id": answered, "expectedVersion": 1, "reason": "Di luar layanan" } })).await;
+    assert_eq!(body["data"]["declineReferral"]["referral"]["status"], "DECLINED", "{body}");
+
+    let list = "query($first: Int, $after: String) { referralWorkList(first: $first, after: $after) { \
+                edges { cursor node { referral { id } ageDays overdue daysOverdue } } pageInfo { hasNextPage } } }";
+    let body = app.gql(&koperasi, list, json!({})).await;
+    let edges = body["data"]["referralWorkList"]["edges"].as_array().cloned().unwrap_or_default();
+    let order: Vec<&str> = edges.iter().filter_map(|e| e["node"]["referral"]["id"].as_str()).collect();
+    assert_eq!(order, [&long_ago, &yesterday, &later, &no_date], "{body}");
+    assert_eq!(
+        edges[0]["node"],
+        json!({ "referral": { "id": long_ago }, "ageDays": 0, "overdue": true, "daysOverdue": 5 })
+    );
+    assert_eq!(edges[2]["node"]["overdue"], false);
+    let page = app.gql(&koperasi, list, json!({ "first": 1, "after": edges[0]["cursor"] })).await;
+    assert_eq!(
+        page["data"]["referralWorkList"]["edges"][0]["node"]["referral"]["id"],
+        yesterday.as_str(),
+        "{page}"
+    );
+    assert_eq!(page["data"]["referralWorkList"]["pageInfo"]["hasNextPage"], true);
+    // Balikpapan's office of the same agency has nothing from Samarinda to answer.
+    let elsewhere = app.token("DISPERINDAGKOP", "referral:read", &["6471"]);
+    let body = app.gql(&elsewhere, list, json!({})).await;
+    assert_eq!(body["data"]["referralWorkList"]["edges"], json!([]), "{body}");
+}
+
+#[tokio::test]
+async fn a_coordinator_sees_the_businesses_that_need_a_visit_or_help() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let started = (today() - chrono::Duration::days(200)).to_string();
+    let mut businesses = Vec::new();
+    for _ in 0..5 {
+        let person = app.beneficiary(2).await;
+        businesses.push(app.running_business(&person, &started).await);
+    }
+    let visit = |business: String, days_ago: i64, observed: &'static str, follow_up: bool| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let on = (today() - chrono::Duration::days(days_ago)).to_string();
+            let body = app.gql(admin, "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { monitoringVisit { id } userErrors { message } } }",
+                json!({ "i": { "businessId": business, "volunteerName": "Relawan", "visitedOn": on, "observedStatus": observed, "followUpNeeded": follow_up } })).await;
+            assert!(body["data"]["recordMonitoringVisit"]["monitoringVisit"]["id"].is_string(), "{body}");
+        }
+    };
+    let [fine, never, long_ago, stalled, follow_up] = [0, 1, 2, 3, 4].map(|i| businesses[i].clone());
+    visit(fine.clone(), 3, "RUNNING", false).await;
+    visit(long_ago.clone(), 60, "RUNNING", false).await;
+    visit(stalled.clone(), 2, "STALLED", false).await;
+    visit(follow_up.clone(), 1, "RUNNING", true).await;
+
+    let list = "query($r: String!, $d: Int) { businessesNeedingAttention(regencyCode: $r, notVisitedDays: $d) { \
+                nodes { business { id status } lastVisitedOn reasons } } }";
+    let body = app.gql(&admin, list, json!({ "r": "6472" })).await;
+    let nodes = body["data"]["businessesNeedingAttention"]["nodes"].as_array().cloned().unwrap_or_default();
+    let order: Vec<&str> = nodes.iter().filter_map(|n| n["business"]["id"].as_str()).collect();
+    assert_eq!(
+        order,
+        [&never, &long_ago, &stalled, &follow_up],
+        "the one visited three days ago is fine: {body}"
+    );
+    let reasons: Vec<&Value> = nodes.iter().map(|n| &n["reasons"]).collect();
+    assert_eq!(
+        reasons,
+        [&json!(["NOT_VISITED"]), &json!(["NOT_VISITED"]), &json!(["STALLED"]), &json!(["FOLLOW_UP_OPEN"])]
+    );
+    assert_eq!(nodes[0]["lastVisitedOn"], Value::Null);
+    // With a shorter window the business seen three days ago is due too.
+    let body = app.gql(&admin, list, json!({ "r": "6472", "d": 2 })).await;
+    let listed = body["data"]["businessesNeedingAttention"]["nodes"].as_array().map(Vec::len);
+    assert_eq!(listed, Some(5), "{body}");
+    let body = app.gql(&admin, list, json!({ "r": "6472", "d": 0 })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"));
+    // Another regency's coordinator sees none of them.
+    let balikpapan = app.token("DINSOS", "business:read monitoring:read", &["6471"]);
+    let body = app.gql(&balikpapan, list, json!({ "r": "6472" })).await;
+    assert_eq!(body["data"]["businessesNeedingAttention"]["nodes"], json!([]), "{body}");
+}

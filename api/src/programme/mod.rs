@@ -4,6 +4,7 @@
 pub mod graduation;
 pub mod service;
 pub mod statistics;
+pub mod worklists;
 
 use async_graphql::{
     Context, Object, SimpleObject,
@@ -108,6 +109,100 @@ pub async fn readiness(
     Ok(GraduationReadiness { level: standing.level, ready, levels })
 }
 
+/// Why a business is on the coordinator's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum Attention {
+    /// Not visited within the days asked (or never).
+    NotVisited,
+    /// It is STALLED (macet).
+    Stalled,
+    /// Its last visit asked for a follow-up.
+    FollowUpOpen,
+}
+
+/// A referral waiting for the caller's agency (rujukan masuk), with how long it has waited.
+pub struct ReferralToAnswer {
+    referral: entity::referral::Model,
+    today: chrono::NaiveDate,
+}
+
+/// A referral waiting for the caller's agency (rujukan masuk): OPEN (to accept or decline) or
+/// ACCEPTED (to complete).
+#[Object]
+impl ReferralToAnswer {
+    /// The referral.
+    async fn referral(&self) -> crate::referral::Referral {
+        crate::referral::Referral::from(self.referral.clone())
+    }
+    /// Days since it was made.
+    async fn age_days(&self) -> i64 {
+        (self.today - self.referral.created_at.date_naive()).num_days().max(0)
+    }
+    /// Its due date is past.
+    async fn overdue(&self) -> bool {
+        self.referral.due_by.is_some_and(|due| due < self.today)
+    }
+    /// Days past its due date; 0 when not overdue or without one.
+    async fn days_overdue(&self) -> i64 {
+        self.referral.due_by.map_or(0, |due| (self.today - due).num_days().max(0))
+    }
+}
+
+/// A business the regency's coordinator should look at (perlu perhatian), with why.
+pub struct BusinessNeedingAttention(worklists::Flagged);
+
+/// A business the regency's coordinator should look at (perlu perhatian), with why.
+#[Object]
+impl BusinessNeedingAttention {
+    /// The business.
+    async fn business(&self) -> crate::business::Business {
+        crate::business::Business::from(self.0.business.clone())
+    }
+    /// Its last monitoring visit's day; null when never visited.
+    async fn last_visited_on(&self) -> Option<crate::scalars::Date> {
+        self.0.last_visited_on.map(crate::scalars::Date)
+    }
+    /// Why it is listed.
+    async fn reasons(&self) -> &[Attention] {
+        &self.0.reasons
+    }
+}
+
+/// Reads `first`/`after` of an offset-paged list: the window to read (one more than asked, to
+/// know whether more follow) and the number of rows asked.
+fn window(first: Option<i32>, after: Option<&str>) -> async_graphql::Result<(worklists::Window, usize)> {
+    let limit = first.unwrap_or(DEFAULT_PAGE);
+    if !(0..=MAX_PAGE).contains(&limit) {
+        return Err(gql(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}"))));
+    }
+    let offset = match after {
+        // A cursor is a place in the ranking; no list here holds a billion rows.
+        Some(cursor) => cursor
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n < 1_000_000_000)
+            .map(|n| n + 1)
+            .ok_or_else(|| gql(ServiceError::BadRequest("`after` is not a cursor of this list".into())))?,
+        None => 0,
+    };
+    Ok((worklists::Window { offset, limit: limit as u64 + 1 }, limit as usize))
+}
+
+/// A page of a ranked list read through [`window`].
+fn ranked_page<T: async_graphql::OutputType>(
+    mut rows: Vec<T>,
+    window: worklists::Window,
+    limit: usize,
+) -> Connection<String, T> {
+    let has_next = rows.len() > limit;
+    rows.truncate(limit);
+    let mut page = Connection::new(window.offset > 0, has_next);
+    page.edges.extend(
+        rows.into_iter().enumerate().map(|(i, row)| Edge::new((window.offset + i as u64).to_string(), row)),
+    );
+    page
+}
+
 /// A regency's starter-package allocation (alokasi paket usaha) for a programme year and what
 /// its grants have used: every package not cancelled counts, planned or disbursed.
 #[derive(SimpleObject, Clone)]
@@ -196,6 +291,12 @@ fn check_year(year: i32) -> async_graphql::Result<()> {
         Err(gql(ServiceError::BadRequest("`year` must be between 2000 and 2100".into())))
     }
 }
+
+/// A page of the referral work list (see `Query.referralWorkList`).
+pub type WorkListPage = Connection<String, ReferralToAnswer>;
+
+/// A page of the coordinator's list (see `Query.businessesNeedingAttention`).
+pub type AttentionPage = Connection<String, BusinessNeedingAttention>;
 
 /// A page of candidates (see `Query.eligibleCandidates`).
 pub type CandidatePage = Connection<String, Candidate, CandidateListInfo>;
@@ -580,6 +681,57 @@ impl ProgrammeQuery {
         Ok(ProgrammeStatistics { year, minimum_cell: min, regencies, total })
     }
 
+    /// The referrals waiting for the caller's agency (rujukan masuk), within the token's regions:
+    /// OPEN ones to accept or decline and ACCEPTED ones to complete — overdue first (longest
+    /// overdue first), then by due date (none last), then oldest first.
+    /// Needs `referral:read`.
+    #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
+    async fn referral_work_list(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many to return: at most 100; 20 when absent.")] first: Option<i32>,
+        #[graphql(desc = "Return the referrals after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<WorkListPage> {
+        let actor = ctx.actor()?;
+        let (window, limit) = window(first, after.as_deref())?;
+        let today = chrono::Utc::now().date_naive();
+        let rows = worklists::referrals_to_answer(ctx.db()?, actor, today, window).await.map_err(gql)?;
+        let rows = rows.into_iter().map(|referral| ReferralToAnswer { referral, today }).collect();
+        Ok(ranked_page(rows, window, limit))
+    }
+
+    /// The businesses of a regency/city its coordinator should look at (perlu perhatian):
+    /// EQUIPPED, RUNNING or STALLED ones not visited in `notVisitedDays` days (or never), stalled,
+    /// or whose last visit asked for a follow-up — never visited first, then the longest
+    /// unvisited. Empty for a regency outside the token's regions.
+    /// Needs `business:read` and `monitoring:read`.
+    #[graphql(guard = "RequireScope(Scope::BusinessRead).and(RequireScope(Scope::MonitoringRead))")]
+    async fn businesses_needing_attention(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Regency/city, Kemendagri code. At most 32 characters.",
+            validator(chars_max_length = 32)
+        )]
+        regency_code: String,
+        #[graphql(desc = "Days without a visit that put a business on the list (1–3650); 45 when absent.")]
+        not_visited_days: Option<i32>,
+        #[graphql(desc = "How many to return: at most 100; 20 when absent.")] first: Option<i32>,
+        #[graphql(desc = "Return the businesses after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<AttentionPage> {
+        let actor = ctx.actor()?;
+        let days = not_visited_days.unwrap_or(45);
+        if !(1..=3650).contains(&days) {
+            return Err(gql(ServiceError::BadRequest("`notVisitedDays` must be between 1 and 3650".into())));
+        }
+        let (window, limit) = window(first, after.as_deref())?;
+        let since = chrono::Utc::now().date_naive() - chrono::Duration::days(i64::from(days));
+        let rows = worklists::businesses_needing_attention(ctx.db()?, actor, &regency_code, since, window)
+            .await
+            .map_err(gql)?;
+        Ok(ranked_page(rows.into_iter().map(BusinessNeedingAttention).collect(), window, limit))
+    }
+
     /// Candidates for a business starter package in a regency/city and programme year (calon
     /// penerima): its active beneficiaries in deciles 1–5 (the rules' limit), the eligible first,
     /// then the poorest decile first, then those whose earlier business stopped, then those with
@@ -601,30 +753,18 @@ impl ProgrammeQuery {
     ) -> async_graphql::Result<CandidatePage> {
         let (state, actor) = (ctx.state()?, ctx.actor()?);
         check_year(year)?;
-        let limit = first.unwrap_or(DEFAULT_PAGE);
-        if !(0..=MAX_PAGE).contains(&limit) {
-            return Err(gql(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}"))));
-        }
-        let offset = match after {
-            // A cursor is a place in the ranking; no register holds a billion people.
-            Some(cursor) => {
-                cursor.parse::<u64>().ok().filter(|n| *n < 1_000_000_000).map(|n| n + 1).ok_or_else(|| {
-                    gql(ServiceError::BadRequest("`after` is not a cursor of this list".into()))
-                })?
-            }
-            None => 0,
-        };
+        let (window, limit) = window(first, after.as_deref())?;
         let db = ctx.db()?;
         let query = service::CandidateQuery {
             regency: &regency_code,
             year,
             only_eligible,
-            offset,
-            limit: limit as u64 + 1,
+            offset: window.offset,
+            limit: window.limit,
         };
         let mut rows = service::candidates(db, actor, &state.rules, query).await.map_err(gql)?;
-        let has_next = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
+        let has_next = rows.len() > limit;
+        rows.truncate(limit);
         let visible = in_regions(actor, &regency_code)
             && state.regions.check_regency("regencyCode", &regency_code).is_ok();
         let allocation = if visible {
@@ -636,11 +776,11 @@ impl ProgrammeQuery {
             None
         };
         let info = CandidateListInfo { allocation };
-        let mut page = Connection::with_additional_fields(offset > 0, has_next, info);
+        let mut page = Connection::with_additional_fields(window.offset > 0, has_next, info);
         page.edges.extend(
             rows.into_iter()
                 .enumerate()
-                .map(|(i, row)| Edge::new((offset + i as u64).to_string(), Candidate(row))),
+                .map(|(i, row)| Edge::new((window.offset + i as u64).to_string(), Candidate(row))),
         );
         Ok(page)
     }
