@@ -95,6 +95,10 @@ pub struct Claims {
     pub iat: i64,
     pub nbf: i64,
     pub jti: String,
+    /// The volunteer (relawan) the token belongs to: it then sees personal data only of the
+    /// beneficiaries whose businesses are assigned to that volunteer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volunteer: Option<String>,
 }
 
 /// The verified caller of one request.
@@ -109,6 +113,8 @@ pub struct Actor {
     pub expires_at: i64,
     /// When the token was issued (Unix seconds); with `expires_at`, its lifetime.
     pub issued_at: i64,
+    /// The volunteer the token belongs to (the `volunteer` claim).
+    pub volunteer: Option<uuid::Uuid>,
 }
 
 impl Actor {
@@ -132,7 +138,7 @@ impl Actor {
             T::InfrastructureRequest => Scope::InfrastructureRead,
             T::LoanApplication => Scope::LoanRead,
             T::Referral => Scope::ReferralRead,
-            T::MonitoringVisit => Scope::MonitoringRead,
+            T::MonitoringVisit | T::Volunteer => Scope::MonitoringRead,
         })
     }
 
@@ -153,7 +159,7 @@ pub fn write_scope(kind: crate::records::EntityType) -> Scope {
         T::InfrastructureRequest => Scope::InfrastructureWrite,
         T::LoanApplication => Scope::LoanWrite,
         T::Referral => Scope::ReferralWrite,
-        T::MonitoringVisit => Scope::MonitoringWrite,
+        T::MonitoringVisit | T::Volunteer => Scope::MonitoringWrite,
     }
 }
 
@@ -246,6 +252,8 @@ pub struct TokenRequest {
     pub scopes: BTreeSet<Scope>,
     pub regions: Vec<String>,
     pub ttl: chrono::Duration,
+    /// The volunteer the token belongs to (agencies whose policy says `per_volunteer`).
+    pub volunteer: Option<uuid::Uuid>,
 }
 
 impl TokenRequest {
@@ -260,6 +268,7 @@ impl TokenRequest {
         regions: Vec<String>,
         ttl: &str,
         client: String,
+        volunteer: Option<uuid::Uuid>,
     ) -> Result<Self, String> {
         let Some(entry) = policy.agency(&agency) else {
             let known: Vec<&str> = policy.agencies().map(|a| a.code.as_str()).collect();
@@ -283,7 +292,7 @@ impl TokenRequest {
         if client.trim().is_empty() {
             return Err("the client name must not be empty".into());
         }
-        let request = Self { agency, client, scopes, regions, ttl: parse_ttl(ttl)? };
+        let request = Self { agency, client, scopes, regions, ttl: parse_ttl(ttl)?, volunteer };
         policy.check(&request)?;
         Ok(request)
     }
@@ -372,6 +381,7 @@ impl TokenKeys {
             iat: now,
             nbf: now,
             jti: uuid::Uuid::now_v7().to_string(),
+            volunteer: request.volunteer.map(|v| v.to_string()),
         };
         let mut header = Header::new(self.signing_algorithm);
         header.kid = Some(self.signing_kid.clone());
@@ -404,6 +414,13 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         let claims = decode::<Claims>(token, &key.key, &validation)?.claims;
         let scopes = parse_scopes(&claims.scope).map_err(TokenError::MalformedClaim)?;
+        let volunteer = match claims.volunteer.as_deref() {
+            Some(v) => Some(
+                v.parse::<uuid::Uuid>()
+                    .map_err(|_| TokenError::MalformedClaim("`volunteer` is not a UUID".into()))?,
+            ),
+            None => None,
+        };
         Ok(Actor {
             agency: claims.agency,
             client: claims.sub,
@@ -412,6 +429,7 @@ impl TokenKeys {
             token_id: claims.jti,
             expires_at: claims.exp,
             issued_at: claims.iat,
+            volunteer,
         })
     }
 }
@@ -517,7 +535,7 @@ impl ExternalIdp {
         let token_id = text("jti").unwrap_or_else(|| format!("{}#{client}", self.issuer));
         let expires_at = claims.get("exp").and_then(|v| v.as_i64()).unwrap_or_default();
         let issued_at = claims.get("iat").and_then(|v| v.as_i64()).unwrap_or(expires_at);
-        Ok(Actor { agency, client, scopes, regions, token_id, expires_at, issued_at })
+        Ok(Actor { agency, client, scopes, regions, token_id, expires_at, issued_at, volunteer: None })
     }
 }
 
@@ -551,6 +569,7 @@ mod tests {
             vec![region.into()],
             ttl,
             "cli".into(),
+            None,
         )
     }
 

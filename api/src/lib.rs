@@ -52,6 +52,7 @@ pub mod scalars;
 pub mod schema;
 pub mod seed;
 pub mod training;
+pub mod volunteer;
 pub mod webhooks;
 pub mod ws;
 

@@ -9,7 +9,7 @@ use async_graphql::{
 };
 use entity::{
     assistance, beneficiary, business, infrastructure_request, loan_application, monitoring_visit, referral,
-    training, training_enrollment,
+    training, training_enrollment, volunteer,
 };
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
@@ -92,7 +92,9 @@ pub struct Loaders {
     pub beneficiary: DataLoader<ByIdLoader<beneficiary::Entity>>,
     pub business: DataLoader<ByIdLoader<business::Entity>>,
     pub training: DataLoader<ByIdLoader<training::Entity>>,
+    pub volunteer: DataLoader<ByIdLoader<volunteer::Entity>>,
     pub businesses_by_beneficiary: Children<business::Entity>,
+    pub businesses_by_volunteer: Children<business::Entity>,
     pub assistance_by_beneficiary: Children<assistance::Entity>,
     pub enrollments_by_beneficiary: Children<training_enrollment::Entity>,
     pub enrollments_by_training: Children<training_enrollment::Entity>,
@@ -160,12 +162,20 @@ impl Loaders {
             beneficiary: by_id!(beneficiary),
             business: by_id!(business),
             training: by_id!(training),
+            volunteer: by_id!(volunteer),
             businesses_by_beneficiary: children_of::<business::Entity>(
                 db,
                 &regions,
                 cache,
                 business::Column::BeneficiaryId,
                 |m| Some(m.beneficiary_id),
+            ),
+            businesses_by_volunteer: children_of::<business::Entity>(
+                db,
+                &regions,
+                cache,
+                business::Column::VolunteerId,
+                |m| m.volunteer_id,
             ),
             assistance_by_beneficiary: children_of::<assistance::Entity>(
                 db,

@@ -107,6 +107,10 @@ enum TokenCommand {
         /// The API client's name (the token's `sub`).
         #[arg(long, default_value = "cli")]
         client: String,
+        /// The volunteer the token belongs to (required for an agency whose tokens belong to
+        /// volunteers, such as RELAWAN): an ACTIVE volunteer within the token's regions.
+        #[arg(long)]
+        volunteer: Option<uuid::Uuid>,
     },
     /// Revoke a token by its id (`jti`); every replica refuses it within seconds.
     Revoke {
@@ -198,10 +202,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Token(TokenCommand::Issue { agency, scope, regions, ttl, client }) => {
-            let request = TokenRequest::from_cli(&policy, agency, &scope, regions, &ttl, client)?;
+        Command::Token(TokenCommand::Issue { agency, scope, regions, ttl, client, volunteer }) => {
+            let request = TokenRequest::from_cli(&policy, agency, &scope, regions, &ttl, client, volunteer)?;
             let keys = sinergi_api::signing_keys(&config, &policy)?;
             let db = open_database(&config, &policy).await?;
+            if let Some(volunteer) = request.volunteer {
+                sinergi_api::volunteer::service::check_for_token(&db, volunteer, &request.regions).await?;
+            }
             sinergi_api::reference::register_client(&db, &request.agency, &request.client)
                 .await
                 .map_err(|e| format!("cannot register the API client: {e}"))?;
@@ -304,6 +311,7 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
             scopes: policy.agency("DINSOS").map(|a| a.scopes.clone()).unwrap_or_default(),
             regions: vec![KALTIM.into()],
             ttl: chrono::Duration::hours(8),
+            volunteer: None,
         };
         let (token, _) = keys.issue(&request).map_err(|e| e.to_string())?;
         say!("\nSinergi is listening on http://{addr}");

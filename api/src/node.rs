@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use async_graphql::{Context, ID, Interface, Object};
 use entity::{
     assistance, beneficiary, business, infrastructure_request, loan_application, monitoring_visit, referral,
-    training, training_enrollment,
+    training, training_enrollment, volunteer,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
@@ -29,6 +29,7 @@ use crate::{
     records::{CaseEntity, EntityType, within_regions},
     referral::Referral,
     training::{Training, TrainingEnrollment},
+    volunteer::Volunteer,
 };
 
 /// A case record fetched by its id alone (Relay's `Node`).
@@ -48,6 +49,7 @@ pub enum Node {
     LoanApplication(LoanApplication),
     Referral(Referral),
     MonitoringVisit(MonitoringVisit),
+    Volunteer(Volunteer),
 }
 
 /// What a referral led to (hasil rujukan): a record of a type the receiving agency owns.
@@ -69,7 +71,11 @@ impl ReferralOutcome {
             Node::TrainingEnrollment(r) => Self::TrainingEnrollment(r),
             Node::InfrastructureRequest(r) => Self::InfrastructureRequest(r),
             Node::LoanApplication(r) => Self::LoanApplication(r),
-            Node::Beneficiary(_) | Node::Training(_) | Node::Referral(_) | Node::MonitoringVisit(_) => {
+            Node::Beneficiary(_)
+            | Node::Training(_)
+            | Node::Referral(_)
+            | Node::MonitoringVisit(_)
+            | Node::Volunteer(_) => {
                 return None;
             }
         })
@@ -84,6 +90,7 @@ impl ReferralOutcome {
                 | EntityType::Training
                 | EntityType::Referral
                 | EntityType::MonitoringVisit
+                | EntityType::Volunteer
         )
     }
 }
@@ -126,6 +133,7 @@ pub(crate) async fn find_of(
         EntityType::LoanApplication => load!(loan_application, LoanApplication),
         EntityType::Referral => load!(referral, Referral),
         EntityType::MonitoringVisit => load!(monitoring_visit, MonitoringVisit),
+        EntityType::Volunteer => load!(volunteer, Volunteer),
     })
 }
 

@@ -93,12 +93,21 @@ pub fn purpose(header: Option<&str>) -> Option<String> {
 
 /// Whether the caller may see `field` of a beneficiary unmasked; if so the read is logged.
 pub fn reveal(ctx: &Context<'_>, beneficiary: Uuid, regency: &str, field: &'static str) -> bool {
-    let allowed = ctx.actor().map(|a| a.has(Scope::PiiRead)).unwrap_or(false);
+    let allowed = ctx.actor().is_ok_and(|a| {
+        a.has(Scope::PiiRead)
+            && (a.volunteer.is_none()
+                || ctx.data::<VolunteerCases>().is_ok_and(|cases| cases.0.contains(&beneficiary)))
+    });
     if allowed && let Ok(reads) = ctx.data::<std::sync::Arc<PiiReads>>() {
         reads.note(beneficiary, regency, field);
     }
     allowed
 }
+
+/// The beneficiaries a volunteer's token may see the personal data of (those whose businesses
+/// are assigned to the volunteer), read when each operation starts: request data of every
+/// operation of a token that names a volunteer.
+pub struct VolunteerCases(pub BTreeSet<Uuid>);
 
 /// Records that the caller learned something of a beneficiary's personal data (a `DUPLICATE`
 /// NIK answer), whatever its scopes.

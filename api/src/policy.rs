@@ -33,6 +33,10 @@ struct AgencyFile {
     #[serde(default)]
     owns: Vec<String>,
     max_ttl: Option<String>,
+    /// Its tokens each belong to one volunteer (`--volunteer`) and see personal data only of the
+    /// beneficiaries assigned to that volunteer.
+    #[serde(default)]
+    per_volunteer: bool,
 }
 
 /// What one agency may do.
@@ -43,6 +47,8 @@ pub struct AgencyPolicy {
     pub scopes: BTreeSet<Scope>,
     pub owns: BTreeSet<EntityType>,
     pub max_ttl: chrono::Duration,
+    /// Its tokens each name a volunteer and see only that volunteer's cases' personal data.
+    pub per_volunteer: bool,
 }
 
 /// The parsed policy.
@@ -75,7 +81,11 @@ impl Policy {
                 Some(ttl) => parse_ttl(&ttl).map_err(|e| format!("agency {code}: {e}"))?.min(default_ttl),
                 None => default_ttl,
             };
-            agencies.insert(code.clone(), AgencyPolicy { code, name: agency.name, scopes, owns, max_ttl });
+            let per_volunteer = agency.per_volunteer;
+            agencies.insert(
+                code.clone(),
+                AgencyPolicy { code, name: agency.name, scopes, owns, max_ttl, per_volunteer },
+            );
         }
         if agencies.is_empty() {
             return Err("the policy names no agency".into());
@@ -121,7 +131,13 @@ impl Policy {
                 agency.max_ttl.num_hours()
             ));
         }
-        Ok(())
+        match (agency.per_volunteer, request.volunteer) {
+            (true, None) => {
+                Err(format!("{}'s tokens each belong to a volunteer: give --volunteer", agency.code))
+            }
+            (false, Some(_)) => Err(format!("{}'s tokens do not belong to a volunteer", agency.code)),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -149,6 +165,11 @@ impl Policy {
             return Err("regions outside Kaltim".into());
         }
         actor.scopes.retain(|s| agency.scopes.contains(s));
+        // A token of an agency whose tokens belong to volunteers, without one (an SSO's, say),
+        // sees no personal data at all.
+        if agency.per_volunteer && actor.volunteer.is_none() {
+            actor.scopes.remove(&crate::auth::Scope::PiiRead);
+        }
         Ok(())
     }
 }
@@ -193,6 +214,7 @@ mod tests {
             scopes: parse_scopes(scopes).unwrap_or_default(),
             regions: vec!["64".into()],
             ttl: chrono::Duration::hours(ttl_hours),
+            volunteer: None,
         }
     }
 

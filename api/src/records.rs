@@ -54,6 +54,8 @@ pub enum EntityType {
     Referral,
     /// Monitoring visit (kunjungan pemantauan).
     MonitoringVisit,
+    /// Volunteer (relawan).
+    Volunteer,
 }
 
 /// A stored record that belongs to a case.
@@ -288,6 +290,7 @@ pub async fn case_of(
         EntityType::MonitoringVisit => {
             find_visible::<monitoring_visit::Entity>(db, actor, id).await?.beneficiary_id()
         }
+        EntityType::Volunteer => find_visible::<volunteer::Entity>(db, actor, id).await?.beneficiary_id(),
     })
 }
 

@@ -19,6 +19,7 @@ use crate::{
     reference::ReferenceQuery,
     referral::{ReferralMoves, ReferralMutation, ReferralQuery},
     training::{EnrollmentMoves, EnrollmentQuery, TrainingMoves, TrainingMutation, TrainingQuery},
+    volunteer::{VolunteerMoves, VolunteerMutation, VolunteerQuery},
     webhooks::{WebhookMutation, WebhookQuery},
 };
 
@@ -40,6 +41,7 @@ pub struct QueryRoot(
     CaseEventQuery,
     PiiQuery,
     ProgrammeQuery,
+    VolunteerQuery,
     WebhookQuery,
 );
 
@@ -63,6 +65,8 @@ pub struct MutationRoot(
     ReferralMutation,
     ReferralMoves,
     MonitoringMutation,
+    VolunteerMutation,
+    VolunteerMoves,
     RevocationMutation,
     WebhookMutation,
 );
@@ -137,6 +141,7 @@ fn describe_connections(
         .override_output_type_description::<Page<Training>>(page!("trainings"))
         .override_output_type_description::<Page<TrainingEnrollment>>(page!("a training's enrollments"))
         .override_output_type_description::<Page<WebhookDeliveryNode>>(page!("a webhook's delivery attempts"))
+        .override_output_type_description::<Page<crate::volunteer::Volunteer>>(page!("volunteers"))
         .override_output_type_description::<crate::programme::WorkListPage>(
             "A page of referrals waiting for the caller's agency, overdue first (a Relay connection): \
              `edges { cursor node }` or `nodes`, `pageInfo` to page on with `first`/`after`.",

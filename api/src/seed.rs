@@ -299,6 +299,7 @@ pub async fn seed(
                 closure_proposed_by_visit: Set(None),
                 closure_proposed_on: Set(None),
                 level: Set(0),
+                volunteer_id: Set(None),
                 version: v,
                 created_by_agency: ca,
                 created_by_client: cc,

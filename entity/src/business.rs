@@ -35,6 +35,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Graduation level (naik kelas) on the configured ladder: 0 before its first rung.
     pub level: i32,
+    /// The volunteer assigned to visit it.
+    pub volunteer_id: Option<Uuid>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

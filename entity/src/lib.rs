@@ -15,5 +15,6 @@ pub mod region;
 pub mod revoked_token;
 pub mod training;
 pub mod training_enrollment;
+pub mod volunteer;
 pub mod webhook;
 pub mod webhook_delivery;

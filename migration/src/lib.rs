@@ -25,6 +25,7 @@ mod m20261129_000018_backfill_status_reason;
 mod m20261129_000019_add_sort_indexes;
 mod m20261129_000020_add_starter_package_intake;
 mod m20261129_000021_add_business_level;
+mod m20261129_000022_create_volunteer;
 mod shared;
 
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000019_add_sort_indexes::Migration),
             Box::new(m20261129_000020_add_starter_package_intake::Migration),
             Box::new(m20261129_000021_add_business_level::Migration),
+            Box::new(m20261129_000022_create_volunteer::Migration),
         ]
     }
 }

@@ -29,6 +29,7 @@ async fn forged_expired_and_malformed_tokens_are_unauthenticated() {
         scopes: parse_scopes("beneficiary:read").unwrap_or_default(),
         regions: vec!["64".into()],
         ttl: chrono::Duration::hours(ttl_hours),
+        volunteer: None,
     };
     let other_key = TokenKeys::hs256(
         &Secret::new("another-secret-of-sufficient-length-123"),

@@ -212,6 +212,20 @@ impl TestApp {
             scopes,
             regions: regions.iter().map(|r| r.to_string()).collect(),
             ttl: chrono::Duration::hours(1),
+            volunteer: None,
+        })
+    }
+
+    /// A RELAWAN token of `volunteer` (field app), whole province.
+    pub fn volunteer_token(&self, volunteer: &str) -> String {
+        self.token_with(TokenRequest {
+            agency: "RELAWAN".into(),
+            client: "lapangan-test".into(),
+            scopes: parse_scopes("beneficiary:read business:read monitoring:read monitoring:write pii:read")
+                .expect("scopes"),
+            regions: vec!["64".into()],
+            ttl: chrono::Duration::hours(1),
+            volunteer: Some(volunteer.parse().expect("volunteer id")),
         })
     }
 

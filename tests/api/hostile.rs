@@ -195,6 +195,7 @@ async fn a_token_beyond_the_policy_is_refused_even_when_correctly_signed() {
         scopes: sinergi_api::auth::parse_scopes("beneficiary:read").unwrap_or_default(),
         regions: vec!["64".into()],
         ttl: chrono::Duration::days(36_500),
+        volunteer: None,
     });
     let (status, _) = app.post(Some(&century), ME, json!({})).await;
     assert_eq!(status, 401, "a 100-year token is beyond every agency's maximum");
@@ -286,6 +287,7 @@ async fn an_expired_token_closes_its_socket_with_4401() {
         scopes: sinergi_api::auth::parse_scopes("beneficiary:read").unwrap_or_default(),
         regions: vec!["64".into()],
         ttl: chrono::Duration::seconds(2),
+        volunteer: None,
     });
     let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
     assert_eq!(ws.closed().await, 4401);

@@ -19,6 +19,7 @@ fn request() -> TokenRequest {
         scopes: parse_scopes("beneficiary:read").unwrap_or_default(),
         regions: vec!["64".into()],
         ttl: chrono::Duration::hours(1),
+        volunteer: None,
     }
 }
 

@@ -18,5 +18,6 @@ mod robustness;
 mod rules;
 mod schema;
 mod seed;
-mod subscriptions;
+pub mod subscriptions;
+mod volunteers;
 mod webhooks;

@@ -130,6 +130,7 @@ async fn a_subscriber_loses_nothing_across_replicas_and_a_replica_failure() {
                 vec!["64".into()],
                 "1h",
                 "replica-test".into(),
+                None,
             )
             .expect("request"),
         )

@@ -275,6 +275,7 @@ async fn an_expiring_token_ends_its_subscription_with_a_reason() {
         scopes: sinergi_api::auth::parse_scopes("events:subscribe beneficiary:read").unwrap_or_default(),
         regions: vec!["64".into()],
         ttl: chrono::Duration::seconds(2),
+        volunteer: None,
     });
     let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
     ws.subscribe("e", "subscription { caseEvents { sequence } }", json!({})).await;
@@ -303,6 +304,7 @@ async fn a_subscriber_that_falls_behind_is_closed_with_its_last_sequence_and_res
         token_id: "test".into(),
         expires_at: i64::MAX,
         issued_at: 0,
+        volunteer: None,
     };
     let start = feed.head();
     // A subscriber that reads nothing while five events are published.

@@ -250,6 +250,7 @@ fn client_token(app: &TestApp, client: &str, regions: &[&str]) -> String {
         scopes: sinergi_api::auth::parse_scopes("events:subscribe beneficiary:read").unwrap_or_default(),
         regions: regions.iter().map(|r| r.to_string()).collect(),
         ttl: chrono::Duration::hours(1),
+        volunteer: None,
     })
 }
 

@@ -102,8 +102,6 @@ record_object! {
         id: async_graphql::ID,
         /// Head of family (kepala keluarga) on the KK.
         is_head_of_family: bool,
-        /// Full name (nama lengkap).
-        full_name: &str,
         /// Sex (jenis kelamin).
         sex: async_graphql::Result<Sex>,
         /// Regency/city (kabupaten/kota), Kemendagri code, e.g. `6472` Samarinda.
@@ -122,6 +120,12 @@ record_object! {
         status: async_graphql::Result<BeneficiaryStatus>,
         /// Synthetic demo record (never a real person).
         is_demo: bool,
+    }
+    /// Full name (nama lengkap). A volunteer's token sees it only for the beneficiaries assigned
+    /// to that volunteer (`***` otherwise); every other token sees it.
+    async fn full_name(&self, ctx: &Context<'_>) -> String {
+        let volunteer = ctx.actor().is_ok_and(|a| a.volunteer.is_some());
+        if !volunteer || self.reveal(ctx, "fullName") { self.model.full_name.clone() } else { "***".to_owned() }
     }
     /// NIK (Nomor Induk Kependudukan), 16 digits; masked (`6472**********01`) without `pii:read`.
     async fn nik(&self, ctx: &Context<'_>) -> String {

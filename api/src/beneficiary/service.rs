@@ -35,7 +35,15 @@ pub async fn list(
             "filtering by NIK or KK number needs the `pii:read` scope".into(),
         ));
     }
-    let select = within_regions(Entity::find(), actor)
+    let personal = f.nik.is_some() || f.kk_number.is_some() || f.name_contains.is_some();
+    let mut select = within_regions(Entity::find(), actor);
+    if let Some(volunteer) = actor.volunteer.filter(|_| personal) {
+        // A volunteer sees names and numbers only of its own cases: a search by them finds no
+        // one else, exactly as if no one else matched.
+        let cases = crate::volunteer::service::cases_of(db, volunteer).await?;
+        select = select.filter(Column::Id.is_in(cases));
+    }
+    let select = select
         .one_of(Column::RegencyCode, f.regency_codes)
         .one_of(Column::DistrictCode, f.district_codes)
         .one_of_enum(Column::Status, f.statuses)

@@ -139,6 +139,16 @@ record_object! {
         /// case event; the gateway's own reading, so it leaves `version` as it is).
         /// `graduationReadiness` shows why.
         level: i32,
+        /// The volunteer assigned to visit it (`assignVolunteer`).
+        volunteer_id: Option<Uuid>,
+    }
+    /// The volunteer assigned to visit it. Needs `monitoring:read`.
+    #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
+    async fn volunteer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::volunteer::Volunteer>> {
+        match self.model.volunteer_id {
+            Some(id) => Loaders::one(ctx, |l| &l.volunteer, id).await,
+            None => Ok(None),
+        }
     }
     /// Where the business stands on the graduation ladder, criterion by criterion with the
     /// record that shows each (computed on request: several statements per business).
