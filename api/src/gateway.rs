@@ -279,7 +279,10 @@ impl Gateway {
         if let Some(volunteer) = caller.actor.volunteer {
             // A volunteer's token sees personal data only of its cases, as they are now.
             match crate::volunteer::service::cases_of(&db, volunteer).await {
-                Ok(cases) => request = request.data(crate::pii::VolunteerCases(cases)),
+                Ok(Some(cases)) => request = request.data(crate::pii::VolunteerCases(cases)),
+                Ok(None) => {
+                    return refuse(ErrorCode::Unauthenticated, "the token's volunteer is not active".into());
+                }
                 Err(err) => {
                     tracing::error!(error = ?err, "cannot read a volunteer's cases");
                     return refuse(ErrorCode::Internal, "internal error".into());

@@ -166,9 +166,10 @@ impl Policy {
         }
         actor.scopes.retain(|s| agency.scopes.contains(s));
         // A token of an agency whose tokens belong to volunteers, without one (an SSO's, say),
-        // sees no personal data at all.
+        // sees no beneficiary at all: neither their personal data nor their names.
         if agency.per_volunteer && actor.volunteer.is_none() {
             actor.scopes.remove(&crate::auth::Scope::PiiRead);
+            actor.scopes.remove(&crate::auth::Scope::BeneficiaryRead);
         }
         Ok(())
     }

@@ -6,7 +6,7 @@
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use entity::{
     assistance, beneficiary, business, case_event, infrastructure_request, loan_application,
-    monitoring_visit, referral, training, training_enrollment,
+    monitoring_visit, referral, training, training_enrollment, volunteer,
 };
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use sea_orm::{
@@ -147,6 +147,7 @@ pub async fn seed(
     let (mut people, mut businesses, mut aid, mut trainings, mut enrollments) =
         (vec![], vec![], vec![], vec![], vec![]);
     let (mut loans, mut infra, mut referrals, mut visits) = (vec![], vec![], vec![], vec![]);
+    let mut volunteers = vec![];
     let audit =
         |agency: &str| (Set(1), Set(agency.to_owned()), Set(SEED_CLIENT.to_owned()), Set(now), Set(now));
     let regencies: Vec<_> = regions.regencies().cloned().collect();
@@ -183,7 +184,7 @@ pub async fn seed(
                 "PACKAGING",
                 ymd(2025, 8, 4),
                 "COMPLETED",
-                60,
+                90,
             ),
             (
                 marketing,
@@ -196,6 +197,36 @@ pub async fn seed(
             ),
         ];
         let mut seats = [0i32; 3];
+        // Three volunteers per regency/city, who share its businesses' visits.
+        let crew: Vec<(Uuid, String)> = ["PSM", "TKSK", "TAGANA"]
+            .into_iter()
+            .enumerate()
+            .map(|(n, kind)| {
+                let id = Uuid::now_v7();
+                let name = format!(
+                    "{} {} ({kind})",
+                    FIRST_FEMALE[(serial + n) % FIRST_FEMALE.len()],
+                    LAST[n % LAST.len()]
+                );
+                let (v, ca, cc, cr, up) = audit("DINSOS");
+                volunteers.push(volunteer::ActiveModel {
+                    id: Set(id),
+                    name: Set(name.clone()),
+                    kind: Set(kind.into()),
+                    regency_code: Set(regency.code.clone()),
+                    district_code: Set(None),
+                    status: Set("ACTIVE".into()),
+                    status_reason: Set(None),
+                    version: v,
+                    created_by_agency: ca,
+                    created_by_client: cc,
+                    created_at: cr,
+                    updated_at: up,
+                });
+                s.event("VOLUNTEER", id, None, Some("ACTIVE"), "DINSOS", &regency.code);
+                (id, name)
+            })
+            .collect();
         for r in 0..per_regency {
             serial += 1;
             let district = districts
@@ -274,6 +305,9 @@ pub async fn seed(
             let (sector, label) = *SECTORS.choose(&mut s.rng).unwrap_or(&("FOOD", "Warung Makan"));
             let biz = Uuid::now_v7();
             let running = matches!(status, "RUNNING" | "STALLED" | "CLOSED" | "GRADUATED");
+            // Businesses being visited are assigned to one of the regency's volunteers.
+            let visitor = matches!(status, "EQUIPPED" | "RUNNING" | "STALLED" | "GRADUATED")
+                .then(|| &crew[r % crew.len()]);
             let started = running.then(|| s.date(ymd(2025, 4, 1), 150));
             let stopped_before = s.rng.random_bool(0.4);
             let (v, ca, cc, cr, up) = audit("DINSOS");
@@ -299,7 +333,7 @@ pub async fn seed(
                 closure_proposed_by_visit: Set(None),
                 closure_proposed_on: Set(None),
                 level: Set(0),
-                volunteer_id: Set(None),
+                volunteer_id: Set(visitor.map(|(id, _)| *id)),
                 version: v,
                 created_by_agency: ca,
                 created_by_client: cc,
@@ -348,7 +382,8 @@ pub async fn seed(
             if running || status == "EQUIPPED" {
                 picks.push((0, "COMPLETED", "DINSOS"));
             }
-            if running && seats[1] < plan[1].6 && s.rng.random_bool(0.35) {
+            // A graduated business has climbed the whole ladder: its packaging training included.
+            if running && seats[1] < plan[1].6 && (status == "GRADUATED" || s.rng.random_bool(0.35)) {
                 picks.push((1, "COMPLETED", "DISNAKERTRANS"));
             }
             if status == "RUNNING" && seats[2] < 20 && s.rng.random_bool(0.2) {
@@ -380,7 +415,7 @@ pub async fn seed(
 
             // Monthly visits by a volunteer since the start, the last one seeing today's status.
             if let Some(start) = started {
-                let volunteer = format!("{} (TKSK)", FIRST_MALE.choose(&mut s.rng).unwrap_or(&"Agus"));
+                let volunteer = visitor.map_or_else(|| crew[0].1.clone(), |(_, name)| name.clone());
                 let mut month = 1;
                 while let Some(on) = start.checked_add_months(Months::new(month)).filter(|d| *d < today) {
                     let last = on.checked_add_months(Months::new(1)).is_none_or(|n| n >= today);
@@ -400,7 +435,11 @@ pub async fn seed(
                         volunteer_name: Set(volunteer.clone()),
                         visited_on: Set(on),
                         observed_status: Set(seen.into()),
-                        revenue_estimate: Set(Some(s.rng.random_range(10..120) * 100_000)),
+                        revenue_estimate: Set(Some(if status == "GRADUATED" {
+                            s.rng.random_range(55..150) * 100_000
+                        } else {
+                            s.rng.random_range(10..120) * 100_000
+                        })),
                         obstacles: Set(obstacles.into()),
                         notes: Set(None),
                         follow_up_needed: Set(seen != "RUNNING"),
@@ -475,6 +514,19 @@ pub async fn seed(
                     "DISNAKERTRANS",
                     "SKILLS_TRAINING",
                     state,
+                    None,
+                ));
+            }
+            if status == "GRADUATED" {
+                // Market access: DISPERINDAGKOP's marketing help, completed.
+                referrals.push(referral_row(
+                    &mut s,
+                    person,
+                    Some(biz),
+                    &regency.code,
+                    "DISPERINDAGKOP",
+                    "MARKETING",
+                    "COMPLETED",
                     None,
                 ));
             }
@@ -556,6 +608,7 @@ pub async fn seed(
     // Events first in the list are written last so every event follows its record's insert.
     let events = std::mem::take(&mut s.events);
     let txn = db.begin().await?;
+    insert_all(&txn, volunteers).await?;
     insert_all(&txn, people).await?;
     let firms: Vec<Uuid> = businesses.iter().filter_map(|b| b.id.clone().take()).collect();
     insert_all(&txn, businesses).await?;

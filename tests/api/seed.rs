@@ -56,6 +56,21 @@ async fn demo_data_covers_every_regency_with_valid_identities() {
         + entity::loan_application::Entity::find().count(&app.db).await.expect("n")
         + entity::infrastructure_request::Entity::find().count(&app.db).await.expect("n")
         + entity::referral::Entity::find().count(&app.db).await.expect("n")
-        + entity::monitoring_visit::Entity::find().count(&app.db).await.expect("n");
+        + entity::monitoring_visit::Entity::find().count(&app.db).await.expect("n")
+        + entity::volunteer::Entity::find().count(&app.db).await.expect("n");
     assert_eq!(app.event_count().await as u64, records, "every seeded record has its event");
+
+    // Volunteers visit the businesses assigned to them; graduated businesses stand on the
+    // ladder's top; the cohort spreads over the levels.
+    let businesses = entity::business::Entity::find().all(&app.db).await.expect("businesses");
+    assert_eq!(entity::volunteer::Entity::find().count(&app.db).await.expect("n"), 30);
+    assert!(businesses.iter().filter(|b| b.status == "RUNNING").all(|b| b.volunteer_id.is_some()));
+    let graduated: Vec<_> = businesses.iter().filter(|b| b.status == "GRADUATED").collect();
+    assert!(
+        graduated.iter().all(|b| b.level == 6),
+        "{:?}",
+        graduated.iter().map(|b| b.level).collect::<Vec<_>>()
+    );
+    let levels: std::collections::BTreeSet<i32> = businesses.iter().map(|b| b.level).collect();
+    assert!(levels.len() >= 4, "levels in the demo: {levels:?}");
 }

@@ -83,8 +83,13 @@ async fn a_volunteer_sees_personal_data_only_of_its_assigned_cases() {
     assert!(hidden["nik"].as_str().unwrap_or_default().contains("**********"));
     assert_eq!(logged_reads(&app, &other).await, 0, "nothing unmasked, nothing logged");
 
-    // A search by name or NIK finds only its own case.
+    // A search by name or NIK, or a plain list in any order, finds only its own case.
     let search = "query($f: BeneficiaryFilter) { beneficiaries(filter: $f) { nodes { id } } }";
+    let body = app.gql(&token, search, json!({})).await;
+    assert_eq!(body["data"]["beneficiaries"]["nodes"], json!([{ "id": mine }]), "{body}");
+    let by_name = "{ beneficiaries(orderBy: { field: FULL_NAME, direction: ASC }) { edges { cursor } } }";
+    let body = app.gql(&token, by_name, json!({})).await;
+    assert_eq!(body["data"]["beneficiaries"]["edges"].as_array().map(Vec::len), Some(1), "{body}");
     let body = app.gql(&token, search, json!({ "f": { "nameContains": "Budi" } })).await;
     assert_eq!(body["data"]["beneficiaries"]["nodes"], json!([{ "id": mine }]), "{body}");
     let nik = app
@@ -144,7 +149,11 @@ async fn a_volunteer_who_stops_leaves_its_cases_and_sees_nothing() {
         "unassigned with its event: {body}"
     );
     let body = app.gql(&app.volunteer_token(&siti), PERSON, json!({ "id": mine })).await;
-    assert_eq!(body["data"]["beneficiary"]["fullName"], "***", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "its token no longer works: {body}"
+    );
+    assert!(body["data"].is_null(), "{body}");
     // And cannot be given new cases.
     let body = assign(&app, &my_business, 3, Some(&siti)).await;
     assert_eq!(user_error(&body, "assignVolunteer").as_deref(), Some("VALIDATION"), "{body}");
@@ -212,8 +221,44 @@ async fn a_relawan_token_without_a_volunteer_sees_no_personal_data() {
     let (person, _) = case(&app).await;
     // Signed without the policy's check (as an SSO's token would come): the gateway still
     // drops its pii:read.
-    let token = app.token("RELAWAN", "beneficiary:read pii:read", &["64"]);
+    let token = app.token("RELAWAN", "beneficiary:read business:read pii:read", &["64"]);
     let body = app.gql(&token, PERSON, json!({ "id": person })).await;
-    assert!(body["data"]["beneficiary"]["nik"].as_str().unwrap_or_default().contains('*'), "{body}");
-    assert_eq!(body["data"]["beneficiary"]["address"], "***");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "no beneficiary at all: {body}");
+    let body = app.gql(&token, "{ businesses { nodes { owner { fullName } } } }", json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+}
+
+#[tokio::test]
+async fn a_volunteer_records_visits_of_its_own_businesses_under_its_own_name() {
+    let app = spawn_app().await;
+    let siti = volunteer(&app, "6472").await;
+    let (_, mine) = case(&app).await;
+    let (_, other) = case(&app).await;
+    assign(&app, &mine, 1, Some(&siti)).await;
+    let token = app.volunteer_token(&siti);
+    let visit = "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { monitoringVisit { volunteerName } userErrors { code } } }";
+    let today = chrono::Utc::now().date_naive().to_string();
+    let input = |business: &str| json!({ "i": { "businessId": business, "volunteerName": "Orang Lain", "visitedOn": today, "observedStatus": "RUNNING" } });
+    let body = app.gql(&token, visit, input(&other)).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    let body = app.gql(&token, visit, input(&mine)).await;
+    assert_eq!(
+        body["data"]["recordMonitoringVisit"]["monitoringVisit"]["volunteerName"], "Siti Relawan",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_volunteers_token_is_issued_for_its_own_regency_while_it_is_active() {
+    use sinergi_api::volunteer::service::check_for_token;
+    let app = spawn_app().await;
+    let siti = volunteer(&app, "6472").await;
+    let id: uuid::Uuid = siti.parse().expect("uuid");
+    assert!(check_for_token(&app.db, id, &["6472".into()]).await.is_ok());
+    assert!(check_for_token(&app.db, id, &["64".into()]).await.is_err_and(|e| e.contains("--region 6472")));
+    assert!(check_for_token(&app.db, uuid::Uuid::now_v7(), &["6472".into()]).await.is_err());
+    let stop = "mutation($i: StatusChangeWithReasonInput!) { deactivateVolunteer(input: $i) { volunteer { status } } }";
+    app.gql(&app.admin(), stop, json!({ "i": { "id": siti, "expectedVersion": 1, "reason": "Berhenti" } }))
+        .await;
+    assert!(check_for_token(&app.db, id, &["6472".into()]).await.is_err_and(|e| e.contains("not ACTIVE")));
 }

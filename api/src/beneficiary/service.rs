@@ -35,12 +35,11 @@ pub async fn list(
             "filtering by NIK or KK number needs the `pii:read` scope".into(),
         ));
     }
-    let personal = f.nik.is_some() || f.kk_number.is_some() || f.name_contains.is_some();
     let mut select = within_regions(Entity::find(), actor);
-    if let Some(volunteer) = actor.volunteer.filter(|_| personal) {
-        // A volunteer sees names and numbers only of its own cases: a search by them finds no
-        // one else, exactly as if no one else matched.
-        let cases = crate::volunteer::service::cases_of(db, volunteer).await?;
+    if let Some(volunteer) = actor.volunteer {
+        // A volunteer lists only its own cases: no search, sort or cursor can tell it anything
+        // of anyone else (as if no one else were registered).
+        let cases = crate::volunteer::service::cases_of(db, volunteer).await?.unwrap_or_default();
         select = select.filter(Column::Id.is_in(cases));
     }
     let select = select

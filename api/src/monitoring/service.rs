@@ -67,13 +67,25 @@ pub async fn record(
     if biz.started_on.is_some_and(|started| input.visited_on < started) {
         return Err(ServiceError::validation("visitedOn", "a visit cannot be before the business started"));
     }
+    // A volunteer's token records visits of its own businesses, under its own name.
+    let mut volunteer_name = input.volunteer_name.trim().to_owned();
+    if let Some(volunteer) = actor.volunteer {
+        if biz.volunteer_id != Some(volunteer) {
+            return Err(ServiceError::Forbidden(
+                "a volunteer records visits of the businesses assigned to it".into(),
+            ));
+        }
+        if let Some(found) = entity::volunteer::Entity::find_by_id(volunteer).one(&txn).await? {
+            volunteer_name = found.name;
+        }
+    }
     let obstacles: Vec<&'static str> = input.obstacles.iter().map(|o| (*o).into()).collect();
     let active = ActiveModel {
         id: Set(id),
         business_id: Set(biz.id),
         beneficiary_id: Set(biz.beneficiary_id),
         regency_code: Set(biz.regency_code.clone()),
-        volunteer_name: Set(input.volunteer_name.trim().to_owned()),
+        volunteer_name: Set(volunteer_name),
         visited_on: Set(input.visited_on),
         observed_status: Set(wire(input.observed_status)),
         revenue_estimate: Set(input.revenue_estimate),

@@ -136,16 +136,20 @@ pub async fn assign(
     Ok(after)
 }
 
-/// The beneficiaries whose businesses are assigned to `volunteer` (none when the volunteer is
-/// missing or not ACTIVE): whose personal data the volunteer's token may see.
-pub async fn cases_of(db: &impl ConnectionTrait, volunteer: Uuid) -> Result<BTreeSet<Uuid>, ServiceError> {
+/// The beneficiaries whose businesses are assigned to `volunteer`: whose personal data the
+/// volunteer's token may see. `None` when the volunteer is missing or not ACTIVE (its tokens
+/// are then refused).
+pub async fn cases_of(
+    db: &impl ConnectionTrait,
+    volunteer: Uuid,
+) -> Result<Option<BTreeSet<Uuid>>, ServiceError> {
     let active = Entity::find_by_id(volunteer)
         .filter(Column::Status.eq(wire(VolunteerStatus::Active)))
         .one(db)
         .await?
         .is_some();
     if !active {
-        return Ok(BTreeSet::new());
+        return Ok(None);
     }
     let owners: Vec<Uuid> = business::Entity::find()
         .select_only()
@@ -154,11 +158,11 @@ pub async fn cases_of(db: &impl ConnectionTrait, volunteer: Uuid) -> Result<BTre
         .into_tuple()
         .all(db)
         .await?;
-    Ok(owners.into_iter().collect())
+    Ok(Some(owners.into_iter().collect()))
 }
 
-/// Refuses a token for `volunteer` unless the volunteer exists, is ACTIVE and works within
-/// `regions` (the token's).
+/// Refuses a token for `volunteer` unless the volunteer exists, is ACTIVE and `regions` (the
+/// token's) are exactly its regency/city.
 pub async fn check_for_token(
     db: &impl ConnectionTrait,
     volunteer: Uuid,
@@ -171,10 +175,9 @@ pub async fn check_for_token(
     if found.status != wire(VolunteerStatus::Active) {
         return Err(format!("volunteer {volunteer} is {}, not ACTIVE", found.status));
     }
-    let within = regions.iter().any(|r| r == crate::regions::KALTIM || *r == found.regency_code);
-    if !within {
+    if regions != [found.regency_code.clone()] {
         return Err(format!(
-            "volunteer {volunteer} works in {}, outside the token's regions",
+            "a volunteer's token covers the volunteer's own regency/city: give --region {}",
             found.regency_code
         ));
     }
