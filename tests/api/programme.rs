@@ -981,3 +981,53 @@ async fn a_coordinator_sees_the_businesses_that_need_a_visit_or_help() {
     let body = app.gql(&balikpapan, list, json!({ "r": "6472" })).await;
     assert_eq!(body["data"]["businessesNeedingAttention"]["nodes"], json!([]), "{body}");
 }
+
+#[tokio::test]
+async fn a_household_shows_its_members_and_what_they_received_together() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let (nik, kk) = app.identity();
+    let body = app.gql(&admin, CREATE_BENEFICIARY, json!({ "input": beneficiary_input(&nik, &kk, 2) })).await;
+    let head = body["data"]["createBeneficiary"]["beneficiary"]["id"].as_str().expect("head").to_owned();
+    let (nik2, _) = app.identity();
+    let mut member = beneficiary_input(&nik2, &kk, 2);
+    member["isHeadOfFamily"] = json!(false);
+    member["fullName"] = json!("Siti Santoso");
+    let body = app.gql(&admin, CREATE_BENEFICIARY, json!({ "input": member })).await;
+    let spouse = body["data"]["createBeneficiary"]["beneficiary"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let body = grant(&app, package_input(&head, None, &this_year())).await;
+    let package = body["data"]["createAssistance"]["assistance"]["id"].clone();
+    let body = app
+        .gql(
+            &admin,
+            CREATE_BUSINESS,
+            json!({ "input": { "beneficiaryId": spouse, "name": "Kue Siti", "sector": "CAKES" } }),
+        )
+        .await;
+    let business = body["data"]["createBusiness"]["business"]["id"].clone();
+
+    let query = "query($kk: String!) { household(kkNumber: $kk) { kkNumber members { id fullName isHeadOfFamily } \
+                 assistance { id } businesses { id } infrastructureRequests { id } } }";
+    let body = app.gql(&admin, query, json!({ "kk": kk })).await;
+    assert_eq!(
+        body["data"]["household"],
+        json!({ "kkNumber": kk, "members": [
+                    { "id": head, "fullName": "Budi Santoso", "isHeadOfFamily": true },
+                    { "id": spouse, "fullName": "Siti Santoso", "isHeadOfFamily": false } ],
+                "assistance": [{ "id": package }], "businesses": [{ "id": business }], "infrastructureRequests": [] }),
+        "{body}"
+    );
+    // Outside the token's regions, or an unknown KK: not found, alike.
+    let balikpapan = app.token("DINSOS", "beneficiary:read pii:read", &["6471"]);
+    let body = app.gql(&balikpapan, query, json!({ "kk": kk })).await;
+    assert_eq!(
+        (error_code(&body).as_deref(), body["data"]["household"].clone()),
+        (Some("NOT_FOUND"), Value::Null),
+        "{body}"
+    );
+    let body = app.gql(&admin, query, json!({ "kk": "6472010101159999" })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("NOT_FOUND"), "{body}");
+}

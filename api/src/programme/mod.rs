@@ -292,6 +292,68 @@ fn check_year(year: i32) -> async_graphql::Result<()> {
     }
 }
 
+/// A household (keluarga): the people registered under one KK number, with the household's
+/// assistance, businesses and infrastructure requests together — poverty is left per household.
+pub struct Household {
+    kk_number: String,
+    members: Vec<entity::beneficiary::Model>,
+}
+
+/// A household (keluarga): the people registered under one KK number, with the household's
+/// assistance, businesses and infrastructure requests together — poverty is left per household.
+#[Object]
+impl Household {
+    /// The KK (family card) number.
+    async fn kk_number(&self) -> &str {
+        &self.kk_number
+    }
+    /// Its members within the token's regions, the head of family first, then oldest first.
+    async fn members(&self) -> Vec<Beneficiary> {
+        self.members.iter().cloned().map(Beneficiary::from).collect()
+    }
+    /// The members' assistance. Needs `assistance:read`.
+    #[graphql(guard = "RequireScope(Scope::AssistanceRead)")]
+    async fn assistance(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::assistance::Assistance>> {
+        self.of_members(ctx, |l| &l.assistance_by_beneficiary).await
+    }
+    /// The members' businesses. Needs `business:read`.
+    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
+    async fn businesses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::business::Business>> {
+        self.of_members(ctx, |l| &l.businesses_by_beneficiary).await
+    }
+    /// The members' infrastructure requests (housing, sanitation, water…). Needs `infrastructure:read`.
+    #[graphql(guard = "RequireScope(Scope::InfrastructureRead)")]
+    async fn infrastructure_requests(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::infrastructure::InfrastructureRequest>> {
+        self.of_members(ctx, |l| &l.infrastructure_by_beneficiary).await
+    }
+}
+
+impl Household {
+    /// The children of every member through one loader (one statement for all of them).
+    async fn of_members<E, T>(
+        &self,
+        ctx: &Context<'_>,
+        pick: fn(&crate::loaders::Loaders) -> &crate::loaders::Children<E>,
+    ) -> async_graphql::Result<Vec<T>>
+    where
+        E: crate::records::CaseEntity,
+        E::Model: Clone + Send + Sync,
+        T: From<E::Model>,
+    {
+        let all = futures_util::future::try_join_all(
+            self.members.iter().map(|m| crate::loaders::Loaders::children::<E, T>(ctx, pick, m.id)),
+        )
+        .await?;
+        Ok(all.into_iter().flatten().collect())
+    }
+}
+
 /// A page of the referral work list (see `Query.referralWorkList`).
 pub type WorkListPage = Connection<String, ReferralToAnswer>;
 
@@ -679,6 +741,22 @@ impl ProgrammeQuery {
             .collect();
         let total = area(None, "Total".into(), &total, &view);
         Ok(ProgrammeStatistics { year, minimum_cell: min, regencies, total })
+    }
+
+    /// A household (keluarga) by its KK number: its members within the token's regions with their assistance, businesses and infrastructure requests. Null, with a `NOT_FOUND` error at its path, when no member is visible. Looking a household up by KK is handling personal data. Needs `beneficiary:read` and `pii:read`.
+    #[graphql(guard = "RequireScope(Scope::BeneficiaryRead).and(RequireScope(Scope::PiiRead))")]
+    async fn household(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "KK number, 16 digits. At most 64 characters.", validator(chars_max_length = 64))]
+        kk_number: String,
+    ) -> async_graphql::Result<Option<Household>> {
+        let members =
+            service::household_members(ctx.db()?, ctx.actor()?, kk_number.trim()).await.map_err(gql)?;
+        if members.is_empty() {
+            return Err(gql(ServiceError::NotFound));
+        }
+        Ok(Some(Household { kk_number: kk_number.trim().to_owned(), members }))
     }
 
     /// The referrals waiting for the caller's agency (rujukan masuk), within the token's regions:

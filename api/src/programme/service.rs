@@ -367,3 +367,23 @@ pub async fn candidates(
     }
     Ok(out)
 }
+
+/// The members of household `kk` (one KK number) the caller may see: within its regions, and
+/// for a volunteer's token only its own cases. Empty when there are none.
+pub async fn household_members(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    kk: &str,
+) -> Result<Vec<beneficiary::Model>, ServiceError> {
+    use sea_orm::QueryOrder;
+    let mut select = crate::records::within_regions(beneficiary::Entity::find(), actor)
+        .filter(beneficiary::Column::KkNumber.eq(kk))
+        .order_by_desc(beneficiary::Column::IsHeadOfFamily)
+        .order_by_asc(beneficiary::Column::BirthDate)
+        .order_by_asc(beneficiary::Column::Id);
+    if let Some(volunteer) = actor.volunteer {
+        let cases = crate::volunteer::service::cases_of(db, volunteer).await?.unwrap_or_default();
+        select = select.filter(beneficiary::Column::Id.is_in(cases));
+    }
+    Ok(select.limit(100).all(db).await?)
+}
