@@ -64,6 +64,8 @@ fn duplicate_of(detail: &str) -> (&'static str, &'static str) {
         ("nik", "a beneficiary with this NIK exists")
     } else if detail.contains("kk_head") || detail.contains("kk_number") {
         ("isHeadOfFamily", "this KK already has a head of family")
+    } else if detail.contains("resent_from") {
+        ("referralId", "this referral was re-sent already")
     } else if detail.contains("training_enrollment") {
         ("beneficiaryId", "already enrolled in this training")
     } else {

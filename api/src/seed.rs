@@ -690,5 +690,6 @@ fn referral_row(
         created_by_client: Set(SEED_CLIENT.into()),
         created_at: Set(s.now),
         updated_at: Set(s.now),
+        resent_from: Set(None),
     }
 }

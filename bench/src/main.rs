@@ -838,6 +838,7 @@ async fn seed(db: &DatabaseConnection, size: u64) -> Result<(), Error> {
                 created_by_client: Set("bench".to_owned()),
                 created_at: Set(at),
                 updated_at: Set(at),
+                resent_from: Set(None),
             });
         }
         beneficiary::Entity::insert_many(people).exec(db).await?;

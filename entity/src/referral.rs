@@ -27,6 +27,8 @@ pub struct Model {
     pub created_by_client: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The declined referral this one re-sends to another agency.
+    pub resent_from: Option<Uuid>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1031,3 +1031,48 @@ async fn a_household_shows_its_members_and_what_they_received_together() {
     let body = app.gql(&admin, query, json!({ "kk": "6472010101159999" })).await;
     assert_eq!(error_code(&body).as_deref(), Some("NOT_FOUND"), "{body}");
 }
+
+#[tokio::test]
+async fn a_declined_referral_is_resent_to_another_agency_once() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let person = app.beneficiary(2).await;
+    let body = app.gql(&admin, "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } } }",
+        json!({ "i": { "beneficiaryId": person, "toAgency": "DISNAKERTRANS", "service": "SKILLS_TRAINING", "reason": "Pelatihan pengemasan" } })).await;
+    let first = body["data"]["createReferral"]["referral"]["id"].as_str().expect("referral").to_owned();
+    let resend = "mutation($i: ResendReferralInput!) { resendReferral(input: $i) { referral { id status toAgency reason resentFromId } userErrors { code field } } }";
+    let body =
+        app.gql(&admin, resend, json!({ "i": { "referralId": first, "toAgency": "DISPERINDAGKOP" } })).await;
+    assert_eq!(
+        body["data"]["resendReferral"]["userErrors"][0]["field"],
+        json!(["referralId"]),
+        "still OPEN: {body}"
+    );
+
+    let naker = app.token("DISNAKERTRANS", "referral:read referral:write", &["64"]);
+    let decline =
+        "mutation($i: StatusChangeWithReasonInput!) { declineReferral(input: $i) { referral { status } } }";
+    app.gql(&naker, decline, json!({ "i": { "id": first, "expectedVersion": 1, "reason": "Kuota penuh" } }))
+        .await;
+    let body =
+        app.gql(&naker, resend, json!({ "i": { "referralId": first, "toAgency": "DISPERINDAGKOP" } })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "only the sender re-sends: {body}");
+    let body =
+        app.gql(&admin, resend, json!({ "i": { "referralId": first, "toAgency": "DISNAKERTRANS" } })).await;
+    assert_eq!(body["data"]["resendReferral"]["userErrors"][0]["field"], json!(["toAgency"]), "{body}");
+    let body =
+        app.gql(&admin, resend, json!({ "i": { "referralId": first, "toAgency": "DISPERINDAGKOP" } })).await;
+    let again = &body["data"]["resendReferral"]["referral"];
+    assert_eq!(
+        (
+            again["status"].clone(),
+            again["toAgency"].clone(),
+            again["reason"].clone(),
+            again["resentFromId"].clone()
+        ),
+        (json!("OPEN"), json!("DISPERINDAGKOP"), json!("Pelatihan pengemasan"), json!(first)),
+        "{body}"
+    );
+    let body = app.gql(&admin, resend, json!({ "i": { "referralId": first, "toAgency": "PUPR" } })).await;
+    assert_eq!(user_error(&body, "resendReferral").as_deref(), Some("DUPLICATE"), "once: {body}");
+}

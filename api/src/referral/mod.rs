@@ -106,6 +106,9 @@ record_object! {
         status: async_graphql::Result<ReferralStatus>,
         /// Why it was declined or cancelled (alasan).
         status_reason: Option<&str>,
+        /// The DECLINED referral this one re-sends to another agency (`resendReferral`).
+        #[graphql(name = "resentFromId")]
+        resent_from: Option<Uuid>,
     }
     /// Kind of the outcome record (loan, enrollment, infrastructure request).
     async fn outcome_type(&self) -> Option<EntityType> {
@@ -241,6 +244,8 @@ payload! {
     CreateReferralPayload { referral: Referral };
     /// Result of a referral change or lifecycle move.
     ChangeReferralStatusPayload { referral: Referral };
+    /// Result of `resendReferral`: the new referral.
+    ResendReferralPayload { referral: Referral };
 }
 
 queries! {
@@ -261,6 +266,27 @@ mutations! {
     /// Changes an OPEN referral, by the sending agency. Needs `referral:write`.
     update_referral(UpdateReferralInput) -> UpdateReferralPayload = service::update,
         guard = "RequireScope(Scope::ReferralWrite)";
+    /// Re-sends a DECLINED referral to another agency, by the sending agency, once: a new OPEN referral naming it (`resentFromId`). Needs `referral:write`.
+    resend_referral(ResendReferralInput) -> ResendReferralPayload = service::resend,
+        guard = "RequireScope(Scope::ReferralWrite)";
+}
+
+inputs! {
+    /// Input of `resendReferral`.
+    ResendReferralInput => Resend {
+        /// Optional client-chosen UUID of the new referral.
+        id: Option<Uuid>,
+        /// The DECLINED referral.
+        referral_id: Uuid,
+        /// The agency to send it to now (not the one that declined it). At most 32 characters.
+        #[graphql(validator(chars_max_length = 32))]
+        to_agency: String,
+        /// A new reason; the declined referral's when absent. At most 2000 characters.
+        #[graphql(validator(chars_max_length = 2000))]
+        reason: Option<String>,
+        /// Due date of the new referral.
+        due_by: Option<Date>,
+    }
 }
 
 moves! {

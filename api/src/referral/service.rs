@@ -7,7 +7,7 @@ use entity::{
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Order, TransactionTrait};
 use uuid::Uuid;
 
-use super::{NewReferral, ReferralChanges, ReferralCriteria, ReferralStatus};
+use super::{NewReferral, ReferralChanges, ReferralCriteria, ReferralStatus, Resend};
 use crate::{
     auth::Actor,
     context::AppState,
@@ -213,4 +213,61 @@ async fn check_outcome(
         ));
     }
     Ok(())
+}
+
+/// Re-sends a DECLINED referral to another agency: a new OPEN referral of the same person,
+/// business, service and reason (or a new reason), naming the one it re-sends. Only the sending
+/// agency may, once per declined referral.
+#[tracing::instrument(level = "debug", skip_all, name = "referral::resend")]
+pub async fn resend(state: &AppState, actor: &Actor, input: Resend) -> Result<referral::Model, ServiceError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let txn = state.db.begin().await?;
+    let id = input.id.unwrap_or_else(Uuid::now_v7);
+    if let Some(existing) = existing_for_retry::<Entity>(&txn, actor, input.id).await? {
+        return Ok(existing);
+    }
+    let declined = find_visible::<Entity>(&txn, actor, input.referral_id)
+        .await
+        .map_err(ServiceError::missing("referralId", "referral"))?;
+    if declined.from_agency != actor.agency {
+        return Err(ServiceError::Forbidden("only the sending agency may re-send a referral".into()));
+    }
+    if declined.status != wire(ReferralStatus::Declined) {
+        return Err(ServiceError::validation("referralId", "only a DECLINED referral is re-sent"));
+    }
+    if input.to_agency == declined.to_agency || input.to_agency == actor.agency {
+        return Err(ServiceError::validation(
+            "toAgency",
+            "re-send it to another agency than the one that declined it (and not to yourself)",
+        ));
+    }
+    if agency::Entity::find_by_id(input.to_agency.clone()).one(&txn).await?.is_none() {
+        return Err(ServiceError::validation("toAgency", format!("unknown agency `{}`", input.to_agency)));
+    }
+    let again = Entity::find().filter(Column::ResentFrom.eq(declined.id)).one(&txn).await?;
+    if again.is_some() {
+        return Err(ServiceError::Duplicate {
+            field: "referralId".into(),
+            message: "this referral was re-sent already".into(),
+        });
+    }
+    let reason = input.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    let active = ActiveModel {
+        id: Set(id),
+        beneficiary_id: Set(declined.beneficiary_id),
+        business_id: Set(declined.business_id),
+        regency_code: Set(declined.regency_code.clone()),
+        from_agency: Set(actor.agency.clone()),
+        to_agency: Set(input.to_agency),
+        service: Set(declined.service.clone()),
+        reason: Set(reason.unwrap_or_else(|| declined.reason.clone())),
+        due_by: Set(input.due_by),
+        outcome_type: Set(None),
+        outcome_id: Set(None),
+        response_note: Set(None),
+        status: Set(wire(ReferralStatus::Open)),
+        resent_from: Set(Some(declined.id)),
+        ..Default::default()
+    };
+    records::commit_insert::<Entity, _>(txn, actor, active).await
 }
