@@ -1076,3 +1076,43 @@ async fn a_declined_referral_is_resent_to_another_agency_once() {
     let body = app.gql(&admin, resend, json!({ "i": { "referralId": first, "toAgency": "PUPR" } })).await;
     assert_eq!(user_error(&body, "resendReferral").as_deref(), Some("DUPLICATE"), "once: {body}");
 }
+
+#[tokio::test]
+async fn a_disbursed_loan_completes_the_referral_that_asked_for_it() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let person = app.beneficiary(2).await;
+    let business = app.running_business(&person, "2025-01-01").await;
+    let refer = "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } } }";
+    let mut referrals = Vec::new();
+    for service in ["CAPITAL_ACCESS", "CAPITAL_ACCESS", "MARKETING"] {
+        let body = app.gql(&admin, refer, json!({ "i": { "beneficiaryId": person, "businessId": business, "toAgency": "DISPERINDAGKOP", "service": service, "reason": "Modal" } })).await;
+        referrals.push(body["data"]["createReferral"]["referral"]["id"].as_str().expect("referral").to_owned());
+    }
+    let koperasi = app.token("DISPERINDAGKOP", "loan:read loan:write business:read referral:read referral:write", &["64"]);
+    // The first capital referral and the marketing one are accepted; the second capital one not.
+    for referral in [&referrals[0], &referrals[2]] {
+        app.gql(&koperasi, "mutation($i: StatusChangeInput!) { acceptReferral(input: $i) { referral { id } } }", json!({ "i": { "id": referral, "expectedVersion": 1 } })).await;
+    }
+    let body = app.gql(&koperasi, "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { loanApplication { id } } }",
+        json!({ "i": { "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi Maju", "requestedAmount": 5000000, "tenorMonths": 12 } })).await;
+    let loan = body["data"]["createLoanApplication"]["loanApplication"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+    let moves = [
+        ("submitLoanApplication", "StatusChangeInput", json!({ "id": loan, "expectedVersion": 1 })),
+        ("startLoanReview", "StatusChangeInput", json!({ "id": loan, "expectedVersion": 2 })),
+        ("approveLoan", "ApproveLoanInput", json!({ "id": loan, "expectedVersion": 3, "approvedAmount": 5000000 })),
+        ("disburseLoan", "StatusChangeInput", json!({ "id": loan, "expectedVersion": 4 })),
+    ];
+    for (mutation, input_type, input) in moves {
+        let q = format!("mutation($i: {input_type}!) {{ {mutation}(input: $i) {{ loanApplication {{ status }} userErrors {{ code }} }} }}");
+        let body = app.gql(&koperasi, &q, json!({ "i": input })).await;
+        assert!(user_error(&body, mutation).is_none() && body["errors"].is_null(), "{mutation}: {body}");
+    }
+    let read = "query($id: UUID!) { referral(id: $id) { status outcomeType outcomeId } }";
+    let body = app.gql(&admin, read, json!({ "id": referrals[0] })).await;
+    assert_eq!(body["data"]["referral"], json!({ "status": "COMPLETED", "outcomeType": "LOAN_APPLICATION", "outcomeId": loan }), "{body}");
+    let body = app.gql(&admin, read, json!({ "id": referrals[1] })).await;
+    assert_eq!(body["data"]["referral"]["status"], "OPEN", "not accepted, not completed: {body}");
+    let body = app.gql(&admin, read, json!({ "id": referrals[2] })).await;
+    assert_eq!(body["data"]["referral"]["status"], "ACCEPTED", "a loan is not marketing: {body}");
+}

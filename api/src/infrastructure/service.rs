@@ -127,49 +127,63 @@ pub async fn change_status(
     to: &Move<InfrastructureStatus>,
     change: StatusChange<Findings>,
 ) -> Result<infrastructure_request::Model, ServiceError> {
-    records::transition::<Entity, ActiveModel, _, _>(
-        &state.db,
-        actor,
-        to,
-        change,
-        |before, active, findings| {
-            if let Some(notes) = findings.survey_notes {
-                if notes.trim().is_empty() {
-                    return Err(ServiceError::validation("surveyNotes", "survey notes are required"));
-                }
-                active.survey_notes = Set(Some(notes));
+    let mut moving = records::Moving::<Entity, ActiveModel>::start(&state.db, actor, to, &change).await?;
+    let prepare = |before: &infrastructure_request::Model, active: &mut ActiveModel, findings: Findings| {
+        if let Some(notes) = findings.survey_notes {
+            if notes.trim().is_empty() {
+                return Err(ServiceError::validation("surveyNotes", "survey notes are required"));
             }
-            if let Some(cost) = findings.estimated_cost {
-                if cost < 0 {
-                    return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
-                }
-                active.estimated_cost = Set(Some(cost));
+            active.survey_notes = Set(Some(notes));
+        }
+        if let Some(cost) = findings.estimated_cost {
+            if cost < 0 {
+                return Err(ServiceError::validation("estimatedCost", "cost cannot be negative"));
             }
-            let land = findings.has_land_proof.or(before.has_land_proof);
-            let only = findings.is_only_house.or(before.is_only_house);
-            let aid = findings.housing_aid_last_10_years.or(before.housing_aid_last_10_years);
-            if findings.has_land_proof.is_some() {
-                active.has_land_proof = Set(land);
-            }
-            if findings.is_only_house.is_some() {
-                active.is_only_house = Set(only);
-            }
-            if findings.housing_aid_last_10_years.is_some() {
-                active.housing_aid_last_10_years = Set(aid);
-            }
-            if to.to == InfrastructureStatus::Approved
-                && before.kind == wire(InfrastructureKind::LivableHousing)
-                && !(land == Some(true) && only == Some(true) && aid == Some(false))
-            {
-                return Err(ServiceError::NotEligible {
-                    field: "id".into(),
-                    message:
-                        "RTLH needs proof of land, the only house, and no housing aid in the last 10 years"
-                            .into(),
-                });
-            }
-            Ok(())
-        },
-    )
-    .await
+            active.estimated_cost = Set(Some(cost));
+        }
+        let land = findings.has_land_proof.or(before.has_land_proof);
+        let only = findings.is_only_house.or(before.is_only_house);
+        let aid = findings.housing_aid_last_10_years.or(before.housing_aid_last_10_years);
+        if findings.has_land_proof.is_some() {
+            active.has_land_proof = Set(land);
+        }
+        if findings.is_only_house.is_some() {
+            active.is_only_house = Set(only);
+        }
+        if findings.housing_aid_last_10_years.is_some() {
+            active.housing_aid_last_10_years = Set(aid);
+        }
+        if to.to == InfrastructureStatus::Approved
+            && before.kind == wire(InfrastructureKind::LivableHousing)
+            && !(land == Some(true) && only == Some(true) && aid == Some(false))
+        {
+            return Err(ServiceError::NotEligible {
+                field: "id".into(),
+                message: "RTLH needs proof of land, the only house, and no housing aid in the last 10 years"
+                    .into(),
+            });
+        }
+        Ok(())
+    };
+    prepare(&moving.before, &mut moving.active, change.details)?;
+    let (txn, after) = moving.write(actor).await?;
+    if to.to == InfrastructureStatus::Completed {
+        use crate::referral::ReferralService as S;
+        let services: &'static [S] = match after.kind.parse() {
+            Ok(InfrastructureKind::LivableHousing) => &[S::Housing],
+            Ok(InfrastructureKind::Sanitation) => &[S::Sanitation],
+            Ok(InfrastructureKind::CleanWater) => &[S::CleanWater],
+            _ => &[S::Other],
+        };
+        let done = crate::programme::handover::Done {
+            kind: crate::records::EntityType::InfrastructureRequest,
+            id: after.id,
+            beneficiary: after.beneficiary_id,
+            business: None,
+            services,
+        };
+        crate::programme::handover::complete_referrals(&txn, actor, done).await?;
+    }
+    crate::events::commit(txn).await?;
+    Ok(after)
 }

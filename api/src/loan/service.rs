@@ -214,6 +214,16 @@ pub async fn change_status(
         moving.active.decision_reason = Set(Some(conditions));
     }
     let (txn, after) = moving.write(actor).await?;
+    if to.to == LoanStatus::Disbursed {
+        let done = crate::programme::handover::Done {
+            kind: crate::records::EntityType::LoanApplication,
+            id: after.id,
+            beneficiary: after.beneficiary_id,
+            business: Some(after.business_id),
+            services: &[crate::referral::ReferralService::CapitalAccess],
+        };
+        crate::programme::handover::complete_referrals(&txn, actor, done).await?;
+    }
     let touched = crate::programme::graduation::Touched::Business(after.business_id);
     crate::programme::graduation::follow(&txn, &state.rules, actor, touched).await?;
     crate::events::commit(txn).await?;

@@ -2,6 +2,7 @@
 //! how much of each regency's allocation a programme year has used.
 
 pub mod graduation;
+pub mod handover;
 pub mod service;
 pub mod statistics;
 pub mod worklists;

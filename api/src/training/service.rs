@@ -334,6 +334,17 @@ pub async fn change_enrollment(
         move_seat(&moving.txn, moving.before.training_id, false).await?;
     }
     let (txn, after) = moving.write(actor).await?;
+    if to.to == EnrollmentStatus::Completed {
+        use crate::referral::ReferralService as S;
+        let done = crate::programme::handover::Done {
+            kind: crate::records::EntityType::TrainingEnrollment,
+            id: after.id,
+            beneficiary: after.beneficiary_id,
+            business: after.business_id,
+            services: &[S::SkillsTraining, S::Packaging],
+        };
+        crate::programme::handover::complete_referrals(&txn, actor, done).await?;
+    }
     // A completed training counts for every business of the person.
     let touched =
         crate::programme::graduation::Touched::Either { business: None, owner: after.beneficiary_id };
