@@ -31,6 +31,9 @@ pub struct Rules {
     pub allocation: Allocation,
     /// Allocations of particular programme years.
     pub allocation_years: Vec<YearAllocation>,
+    /// Months a GRADUATED business is still visited (permanence is the point): within them it
+    /// stays on the coordinators' lists.
+    pub graduated_visit_months: u32,
     /// The share (percent) of businesses the earlier group model (KUBE) kept running, against
     /// which cohort survival is shown.
     pub survival_baseline_percent: u32,
@@ -121,6 +124,7 @@ impl Default for Rules {
                 recipients_per_regency: 168,
                 budget_per_regency: 840_000_000,
             }],
+            graduated_visit_months: 12,
             survival_baseline_percent: 46,
             statistics_min_cell: 5,
             graduation: default_ladder(),

@@ -931,11 +931,11 @@ async fn an_agency_sees_the_referrals_it_must_answer_overdue_first() {
 
 #[tokio::test]
 async fn a_coordinator_sees_the_businesses_that_need_a_visit_or_help() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(open_ladder()).await;
     let admin = app.admin();
     let started = (today() - chrono::Duration::days(200)).to_string();
     let mut businesses = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..6 {
         let person = app.beneficiary(2).await;
         businesses.push(app.running_business(&person, &started).await);
     }
@@ -948,7 +948,12 @@ async fn a_coordinator_sees_the_businesses_that_need_a_visit_or_help() {
             assert!(body["data"]["recordMonitoringVisit"]["monitoringVisit"]["id"].is_string(), "{body}");
         }
     };
-    let [fine, never, long_ago, stalled, follow_up] = [0, 1, 2, 3, 4].map(|i| businesses[i].clone());
+    let [fine, never, long_ago, stalled, follow_up, graduated] =
+        [0, 1, 2, 3, 4, 5].map(|i| businesses[i].clone());
+    // Graduated today and never visited since: still on the list (graduates are visited a year).
+    let graduate = "mutation($i: StatusChangeInput!) { graduateBusiness(input: $i) { business { status } } }";
+    let body = app.gql(&admin, graduate, json!({ "i": { "id": graduated, "expectedVersion": 4 } })).await;
+    assert_eq!(body["data"]["graduateBusiness"]["business"]["status"], "GRADUATED", "{body}");
     visit(fine.clone(), 3, "RUNNING", false).await;
     visit(long_ago.clone(), 60, "RUNNING", false).await;
     visit(stalled.clone(), 2, "STALLED", false).await;
@@ -961,19 +966,25 @@ async fn a_coordinator_sees_the_businesses_that_need_a_visit_or_help() {
     let order: Vec<&str> = nodes.iter().filter_map(|n| n["business"]["id"].as_str()).collect();
     assert_eq!(
         order,
-        [&never, &long_ago, &stalled, &follow_up],
+        [&never, &graduated, &long_ago, &stalled, &follow_up],
         "the one visited three days ago is fine: {body}"
     );
     let reasons: Vec<&Value> = nodes.iter().map(|n| &n["reasons"]).collect();
     assert_eq!(
         reasons,
-        [&json!(["NOT_VISITED"]), &json!(["NOT_VISITED"]), &json!(["STALLED"]), &json!(["FOLLOW_UP_OPEN"])]
+        [
+            &json!(["NOT_VISITED"]),
+            &json!(["NOT_VISITED"]),
+            &json!(["NOT_VISITED"]),
+            &json!(["STALLED"]),
+            &json!(["FOLLOW_UP_OPEN"])
+        ]
     );
     assert_eq!(nodes[0]["lastVisitedOn"], Value::Null);
     // With a shorter window the business seen three days ago is due too.
     let body = app.gql(&admin, list, json!({ "r": "6472", "d": 2 })).await;
     let listed = body["data"]["businessesNeedingAttention"]["nodes"].as_array().map(Vec::len);
-    assert_eq!(listed, Some(5), "{body}");
+    assert_eq!(listed, Some(6), "{body}");
     let body = app.gql(&admin, list, json!({ "r": "6472", "d": 0 })).await;
     assert_eq!(error_code(&body).as_deref(), Some("BAD_REQUEST"));
     // Another regency's coordinator sees none of them.
@@ -1087,30 +1098,53 @@ async fn a_disbursed_loan_completes_the_referral_that_asked_for_it() {
     let mut referrals = Vec::new();
     for service in ["CAPITAL_ACCESS", "CAPITAL_ACCESS", "MARKETING"] {
         let body = app.gql(&admin, refer, json!({ "i": { "beneficiaryId": person, "businessId": business, "toAgency": "DISPERINDAGKOP", "service": service, "reason": "Modal" } })).await;
-        referrals.push(body["data"]["createReferral"]["referral"]["id"].as_str().expect("referral").to_owned());
+        referrals
+            .push(body["data"]["createReferral"]["referral"]["id"].as_str().expect("referral").to_owned());
     }
-    let koperasi = app.token("DISPERINDAGKOP", "loan:read loan:write business:read referral:read referral:write", &["64"]);
+    let koperasi = app.token(
+        "DISPERINDAGKOP",
+        "loan:read loan:write business:read referral:read referral:write",
+        &["64"],
+    );
     // The first capital referral and the marketing one are accepted; the second capital one not.
     for referral in [&referrals[0], &referrals[2]] {
-        app.gql(&koperasi, "mutation($i: StatusChangeInput!) { acceptReferral(input: $i) { referral { id } } }", json!({ "i": { "id": referral, "expectedVersion": 1 } })).await;
+        app.gql(
+            &koperasi,
+            "mutation($i: StatusChangeInput!) { acceptReferral(input: $i) { referral { id } } }",
+            json!({ "i": { "id": referral, "expectedVersion": 1 } }),
+        )
+        .await;
     }
     let body = app.gql(&koperasi, "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { loanApplication { id } } }",
         json!({ "i": { "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi Maju", "requestedAmount": 5000000, "tenorMonths": 12 } })).await;
-    let loan = body["data"]["createLoanApplication"]["loanApplication"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+    let loan = body["data"]["createLoanApplication"]["loanApplication"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
     let moves = [
         ("submitLoanApplication", "StatusChangeInput", json!({ "id": loan, "expectedVersion": 1 })),
         ("startLoanReview", "StatusChangeInput", json!({ "id": loan, "expectedVersion": 2 })),
-        ("approveLoan", "ApproveLoanInput", json!({ "id": loan, "expectedVersion": 3, "approvedAmount": 5000000 })),
+        (
+            "approveLoan",
+            "ApproveLoanInput",
+            json!({ "id": loan, "expectedVersion": 3, "approvedAmount": 5000000 }),
+        ),
         ("disburseLoan", "StatusChangeInput", json!({ "id": loan, "expectedVersion": 4 })),
     ];
     for (mutation, input_type, input) in moves {
-        let q = format!("mutation($i: {input_type}!) {{ {mutation}(input: $i) {{ loanApplication {{ status }} userErrors {{ code }} }} }}");
+        let q = format!(
+            "mutation($i: {input_type}!) {{ {mutation}(input: $i) {{ loanApplication {{ status }} userErrors {{ code }} }} }}"
+        );
         let body = app.gql(&koperasi, &q, json!({ "i": input })).await;
         assert!(user_error(&body, mutation).is_none() && body["errors"].is_null(), "{mutation}: {body}");
     }
     let read = "query($id: UUID!) { referral(id: $id) { status outcomeType outcomeId } }";
     let body = app.gql(&admin, read, json!({ "id": referrals[0] })).await;
-    assert_eq!(body["data"]["referral"], json!({ "status": "COMPLETED", "outcomeType": "LOAN_APPLICATION", "outcomeId": loan }), "{body}");
+    assert_eq!(
+        body["data"]["referral"],
+        json!({ "status": "COMPLETED", "outcomeType": "LOAN_APPLICATION", "outcomeId": loan }),
+        "{body}"
+    );
     let body = app.gql(&admin, read, json!({ "id": referrals[1] })).await;
     assert_eq!(body["data"]["referral"]["status"], "OPEN", "not accepted, not completed: {body}");
     let body = app.gql(&admin, read, json!({ "id": referrals[2] })).await;

@@ -779,10 +779,11 @@ impl ProgrammeQuery {
         Ok(ranked_page(rows, window, limit))
     }
 
-    /// The businesses of a regency/city its coordinator should look at (perlu perhatian):
-    /// EQUIPPED, RUNNING or STALLED ones not visited in `notVisitedDays` days (or never), stalled,
-    /// or whose last visit asked for a follow-up — never visited first, then the longest
-    /// unvisited. Empty for a regency outside the token's regions.
+    /// The businesses of a regency/city its coordinator should look at (perlu perhatian): those
+    /// being visited — EQUIPPED, RUNNING or STALLED, and GRADUATED ones for 12 months after
+    /// graduating (the rules' `graduated_visit_months`) — not visited in `notVisitedDays` days
+    /// (or never), stalled, or whose last visit asked for a follow-up — never visited first,
+    /// then the longest unvisited. Empty for a regency outside the token's regions.
     /// Needs `business:read` and `monitoring:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead).and(RequireScope(Scope::MonitoringRead))")]
     async fn businesses_needing_attention(
@@ -804,10 +805,19 @@ impl ProgrammeQuery {
             return Err(gql(ServiceError::BadRequest("`notVisitedDays` must be between 1 and 3650".into())));
         }
         let (window, limit) = window(first, after.as_deref())?;
-        let since = chrono::Utc::now().date_naive() - chrono::Duration::days(i64::from(days));
-        let rows = worklists::businesses_needing_attention(ctx.db()?, actor, &regency_code, since, window)
-            .await
-            .map_err(gql)?;
+        let today = chrono::Utc::now().date_naive();
+        let since = today - chrono::Duration::days(i64::from(days));
+        let months = chrono::Months::new(ctx.state()?.rules.graduated_visit_months);
+        let graduated_since = today.checked_sub_months(months).unwrap_or(chrono::NaiveDate::MIN);
+        let rows = worklists::businesses_needing_attention(
+            ctx.db()?,
+            actor,
+            &regency_code,
+            (since, graduated_since),
+            window,
+        )
+        .await
+        .map_err(gql)?;
         Ok(ranked_page(rows.into_iter().map(BusinessNeedingAttention).collect(), window, limit))
     }
 

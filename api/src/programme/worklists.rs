@@ -73,25 +73,32 @@ struct LastVisit {
     follow_up: Option<bool>,
 }
 
-/// The businesses of `regency` (EQUIPPED, RUNNING or STALLED) that were not visited since
-/// `since` (or never), are stalled, or whose last visit asked for a follow-up: never visited
-/// first, then the longest unvisited. Empty outside `actor`'s regions.
+/// The businesses of `regency` being visited — EQUIPPED, RUNNING or STALLED, and GRADUATED ones
+/// graduated on or after `graduated_since` — that were not visited since `since` (or never),
+/// are stalled, or whose last visit asked for a follow-up: never visited first, then the
+/// longest unvisited. Empty outside `actor`'s regions.
 pub async fn businesses_needing_attention(
     db: &impl ConnectionTrait,
     actor: &Actor,
     regency: &str,
-    since: NaiveDate,
+    (since, graduated_since): (NaiveDate, NaiveDate),
     window: Window,
 ) -> Result<Vec<Flagged>, ServiceError> {
     if !in_regions(actor, regency) {
         return Ok(Vec::new());
     }
-    let values: Vec<Value> =
-        vec![regency.into(), since.into(), (window.limit as i64).into(), (window.offset as i64).into()];
+    let values: Vec<Value> = vec![
+        regency.into(),
+        since.into(),
+        (window.limit as i64).into(),
+        (window.offset as i64).into(),
+        graduated_since.into(),
+    ];
     let sql = "SELECT z.*, v.visited_on AS last_visited_on, v.follow_up_needed AS follow_up FROM business z \
                LEFT JOIN monitoring_visit v ON v.id = (SELECT w.id FROM monitoring_visit w WHERE w.business_id = z.id \
                ORDER BY w.visited_on DESC, w.id DESC LIMIT 1) \
-               WHERE z.regency_code = $1 AND z.status IN ('EQUIPPED', 'RUNNING', 'STALLED') \
+               WHERE z.regency_code = $1 AND (z.status IN ('EQUIPPED', 'RUNNING', 'STALLED') \
+               OR (z.status = 'GRADUATED' AND z.status_changed_on >= $5)) \
                AND (v.visited_on IS NULL OR v.visited_on < $2 OR z.status = 'STALLED' OR v.follow_up_needed) \
                ORDER BY CASE WHEN v.visited_on IS NULL THEN 0 ELSE 1 END, v.visited_on, z.id LIMIT $3 OFFSET $4";
     let found = rows(db, sql.to_owned(), values).await?;
