@@ -346,6 +346,8 @@ pub async fn seed(
             if !matches!(status, "PROPOSED" | "REJECTED") {
                 let id = Uuid::now_v7();
                 let state = if status == "APPROVED" { "PLANNED" } else { "DISBURSED" };
+                // The approved ones wait for this year's packages (the next cohort).
+                let year = if state == "PLANNED" { today.year() } else { 2025 };
                 let (v, ca, cc, cr, up) = audit("DINSOS");
                 aid.push(assistance::ActiveModel {
                     id: Set(id),
@@ -354,9 +356,9 @@ pub async fn seed(
                     programme: Set("BUSINESS_STARTER_PACKAGE".into()),
                     amount: Set(s.rng.random_range(45..=50) * 100_000),
                     items: Set(Some(format!("Peralatan dan bahan baku usaha {}", label.to_lowercase()))),
-                    period_start: Set(ymd(2025, 2, 1)),
-                    period_end: Set(Some(ymd(2025, 12, 31))),
-                    fund_source: Set("APBD Provinsi Kalimantan Timur 2025".into()),
+                    period_start: Set(ymd(year, 2, 1)),
+                    period_end: Set(Some(ymd(year, 12, 31))),
+                    fund_source: Set(format!("APBD Provinsi Kalimantan Timur {year}")),
                     disbursed_on: Set((state == "DISBURSED").then(|| ymd(2025, 3, 20))),
                     decile: Set(decile),
                     decile_source: Set("DTSEN".into()),
@@ -505,8 +507,10 @@ pub async fn seed(
                     Some(("LOAN_APPLICATION", loan)),
                 ));
             } else if status == "STALLED" && s.rng.random_bool(0.5) {
+                // Open and accepted ones past their due date (overdue on the work lists); a
+                // declined one re-sent to DISPERINDAGKOP's business development.
                 let state = *["OPEN", "ACCEPTED", "DECLINED"].choose(&mut s.rng).unwrap_or(&"OPEN");
-                referrals.push(referral_row(
+                let declined = referral_row(
                     &mut s,
                     person,
                     Some(biz),
@@ -515,7 +519,24 @@ pub async fn seed(
                     "SKILLS_TRAINING",
                     state,
                     None,
-                ));
+                );
+                let first = declined.id.clone().take();
+                referrals.push(declined);
+                if state == "DECLINED" {
+                    let mut again = referral_row(
+                        &mut s,
+                        person,
+                        Some(biz),
+                        &regency.code,
+                        "DISPERINDAGKOP",
+                        "BUSINESS_DEVELOPMENT",
+                        "OPEN",
+                        None,
+                    );
+                    again.resent_from = Set(first);
+                    again.due_by = Set(Some(today + chrono::Duration::days(30)));
+                    referrals.push(again);
+                }
             }
             if status == "GRADUATED" {
                 // Market access: DISPERINDAGKOP's marketing help, completed.
