@@ -307,6 +307,16 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Creates a PROPOSED business `name` of `sector` for `beneficiary`, returning its id.
+    pub async fn business(&self, beneficiary: &str, name: &str, sector: &str) -> String {
+        let input = json!({ "input": { "beneficiaryId": beneficiary, "name": name, "sector": sector } });
+        let body = self.gql(&self.admin(), CREATE_BUSINESS, input).await;
+        body["data"]["createBusiness"]["business"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("business not created: {body}"))
+            .to_owned()
+    }
+
     /// Creates a business for `beneficiary` and moves it to EQUIPPED (version 3).
     pub async fn equipped_business(&self, beneficiary: &str) -> String {
         let token = self.admin();

@@ -269,14 +269,7 @@ async fn a_business_is_equipped_only_with_its_disbursed_package() {
     let business = |name: &'static str, owner: String| {
         let app = &app;
         async move {
-            let body = app
-                .gql(
-                    &app.admin(),
-                    CREATE_BUSINESS,
-                    json!({ "input": { "beneficiaryId": owner, "name": name, "sector": "FOOD" } }),
-                )
-                .await;
-            let id = body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned();
+            let id = app.business(&owner, name, "FOOD").await;
             let approve =
                 "mutation($i: StatusChangeInput!) { approveBusiness(input: $i) { business { status } } }";
             app.gql(&app.admin(), approve, json!({ "i": { "id": id, "expectedVersion": 1 } })).await;
@@ -438,14 +431,7 @@ async fn a_business_climbs_the_ladder_with_its_evidence_and_graduates_only_at_th
     let admin = app.admin();
     let person = app.beneficiary(2).await;
     // Approved first, then its package granted and disbursed: the disbursement lifts it to L1.
-    let body = app
-        .gql(
-            &admin,
-            CREATE_BUSINESS,
-            json!({ "input": { "beneficiaryId": person, "name": "Warung Uji", "sector": "FOOD" } }),
-        )
-        .await;
-    let business = body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned();
+    let business = app.business(&person, "Warung Uji", "FOOD").await;
     let approve = "mutation($i: StatusChangeInput!) { approveBusiness(input: $i) { business { level } } }";
     let body = app.gql(&admin, approve, json!({ "i": { "id": business, "expectedVersion": 1 } })).await;
     assert_eq!(body["data"]["approveBusiness"]["business"]["level"], 0, "{body}");
@@ -601,14 +587,7 @@ async fn cohort_member(app: &TestApp, regency: &str, steps: usize) -> (String, S
         .as_str()
         .unwrap_or_else(|| panic!("{body}"))
         .to_owned();
-    let body = app
-        .gql(
-            &admin,
-            CREATE_BUSINESS,
-            json!({ "input": { "beneficiaryId": person, "name": "Warung", "sector": "FOOD" } }),
-        )
-        .await;
-    let business = body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned();
+    let business = app.business(&person, "Warung", "FOOD").await;
     let body = grant(app, package_input(&person, Some(&business), &this_year())).await;
     let package = body["data"]["createAssistance"]["assistance"]["id"]
         .as_str()
@@ -744,15 +723,7 @@ async fn survival_and_handover_figures_match_a_hand_counted_cohort() {
     let mut businesses = Vec::new();
     for _ in 0..4 {
         let person = app.beneficiary(2).await;
-        let body = app
-            .gql(
-                &admin,
-                CREATE_BUSINESS,
-                json!({ "input": { "beneficiaryId": person, "name": "Warung", "sector": "FOOD" } }),
-            )
-            .await;
-        let business =
-            body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned();
+        let business = app.business(&person, "Warung", "FOOD").await;
         let body = grant(&app, package_input(&person, Some(&business), &on(year, 1, 1))).await;
         let package = body["data"]["createAssistance"]["assistance"]["id"]
             .as_str()
@@ -1011,14 +982,7 @@ async fn a_household_shows_its_members_and_what_they_received_together() {
         .to_owned();
     let body = grant(&app, package_input(&head, None, &this_year())).await;
     let package = body["data"]["createAssistance"]["assistance"]["id"].clone();
-    let body = app
-        .gql(
-            &admin,
-            CREATE_BUSINESS,
-            json!({ "input": { "beneficiaryId": spouse, "name": "Kue Siti", "sector": "CAKES" } }),
-        )
-        .await;
-    let business = body["data"]["createBusiness"]["business"]["id"].clone();
+    let business = app.business(&spouse, "Kue Siti", "CAKES").await;
 
     let query = "query($kk: String!) { household(kkNumber: $kk) { kkNumber members { id fullName isHeadOfFamily } \
                  assistance { id } businesses { id } infrastructureRequests { id } } }";

@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{CREATE_BUSINESS, TestApp, spawn_app, user_error},
+    helpers::{TestApp, spawn_app, user_error},
     subscriptions::{WsClient, init},
 };
 
@@ -28,14 +28,8 @@ async fn volunteer(app: &TestApp, regency: &str) -> String {
 /// A beneficiary with a PROPOSED business: (person, business).
 async fn case(app: &TestApp) -> (String, String) {
     let person = app.beneficiary(2).await;
-    let body = app
-        .gql(
-            &app.admin(),
-            CREATE_BUSINESS,
-            json!({ "input": { "beneficiaryId": person, "name": "Warung", "sector": "FOOD" } }),
-        )
-        .await;
-    (person, body["data"]["createBusiness"]["business"]["id"].as_str().expect("business").to_owned())
+    let business = app.business(&person, "Warung", "FOOD").await;
+    (person, business)
 }
 
 async fn assign(app: &TestApp, business: &str, version: i64, volunteer: Option<&str>) -> Value {

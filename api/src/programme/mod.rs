@@ -283,6 +283,22 @@ pub struct CandidateListInfo {
     allocation: Option<PackageAllocation>,
 }
 
+/// The regencies/cities within `actor`'s regions (and among `wanted` when given), by code.
+fn visible_regencies<'a>(
+    state: &'a crate::context::AppState,
+    actor: &crate::auth::Actor,
+    wanted: Option<&[String]>,
+) -> Vec<&'a crate::regions::Region> {
+    let mut regencies: Vec<_> = state
+        .regions
+        .regencies()
+        .filter(|r| in_regions(actor, &r.code))
+        .filter(|r| wanted.is_none_or(|wanted| wanted.contains(&r.code)))
+        .collect();
+    regencies.sort_by(|a, b| a.code.cmp(&b.code));
+    regencies
+}
+
 /// `BAD_REQUEST` for a programme year outside 2000–2100 (checked in the resolver, after the
 /// scope: a token without the scope learns nothing about the arguments).
 fn check_year(year: i32) -> async_graphql::Result<()> {
@@ -681,14 +697,10 @@ impl ProgrammeQuery {
     ) -> async_graphql::Result<Vec<PackageAllocation>> {
         let (state, actor) = (ctx.state()?, ctx.actor()?);
         check_year(year)?;
-        let mut regencies: Vec<String> = state
-            .regions
-            .regencies()
+        let regencies: Vec<String> = visible_regencies(state, actor, regency_codes.as_deref())
+            .into_iter()
             .map(|r| r.code.clone())
-            .filter(|code| in_regions(actor, code))
-            .filter(|code| regency_codes.as_ref().is_none_or(|wanted| wanted.contains(code)))
             .collect();
-        regencies.sort();
         let used = service::usage(ctx.db()?, year, &regencies, None).await.map_err(gql)?;
         Ok(regencies
             .into_iter()
@@ -723,13 +735,7 @@ impl ProgrammeQuery {
             ladder: state.rules.graduation.len(),
             baseline: f64::from(state.rules.survival_baseline_percent) / 100.0,
         };
-        let mut regencies: Vec<_> = state
-            .regions
-            .regencies()
-            .filter(|r| in_regions(actor, &r.code))
-            .filter(|r| regency_codes.as_ref().is_none_or(|wanted| wanted.contains(&r.code)))
-            .collect();
-        regencies.sort_by(|a, b| a.code.cmp(&b.code));
+        let regencies = visible_regencies(state, actor, regency_codes.as_deref());
         let mut total = statistics::Figures::default();
         let empty = statistics::Figures::default();
         let regencies = regencies
