@@ -7,6 +7,17 @@ pub mod service;
 pub mod statistics;
 pub mod worklists;
 
+/// A statement of hand-written SQL whose parameters are numbered `$1`, `$2` … as PostgreSQL
+/// numbers them; on SQLite they become `?1`, `?2` … (the SQL must hold no other `$`).
+pub(crate) fn numbered(
+    backend: sea_orm::DbBackend,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
+    let sql = if backend == sea_orm::DbBackend::Sqlite { sql.replace('$', "?") } else { sql.to_owned() };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
 use async_graphql::{
     Context, Object, SimpleObject,
     connection::{Connection, Edge},

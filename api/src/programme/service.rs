@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// The first day of programme `year` and the last.
-fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
+pub(crate) fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
     (
         NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(),
         NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default(),
@@ -337,8 +337,7 @@ pub async fn candidates(
          ORDER BY eligible DESC, b.decile, stopped DESC, earlier, b.id LIMIT $8 OFFSET $9",
         only = if only_eligible { format!("AND {eligible} = 1") } else { String::new() },
     );
-    let sql = if backend == DbBackend::Sqlite { sql.replace('$', "?") } else { sql };
-    let values: [Value; 9] = [
+    let values: Vec<Value> = vec![
         regency.into(),
         rules.max_decile_for_business_package.into(),
         oldest_current_assessment(rules, today).into(),
@@ -349,7 +348,7 @@ pub async fn candidates(
         (limit as i64).into(),
         (offset as i64).into(),
     ];
-    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    let rows = db.query_all_raw(super::numbered(backend, &sql, values)).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let person = beneficiary::Model::from_query_result(&row, "")?;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
 
 use crate::{
     assistance::{AssistanceProgramme, AssistanceStatus},
@@ -153,9 +153,7 @@ async fn rows<T: FromQueryResult>(
     sql: &str,
     values: Vec<Value>,
 ) -> Result<Vec<T>, ServiceError> {
-    let backend = db.get_database_backend();
-    let sql = if backend == DbBackend::Sqlite { sql.replace('$', "?") } else { sql.to_owned() };
-    Ok(T::find_by_statement(Statement::from_sql_and_values(backend, sql, values)).all(db).await?)
+    Ok(T::find_by_statement(super::numbered(db.get_database_backend(), sql, values)).all(db).await?)
 }
 
 /// Every regency's figures for programme `year`, by regency code.
@@ -164,8 +162,7 @@ pub async fn figures(
     year: i32,
 ) -> Result<BTreeMap<String, Figures>, ServiceError> {
     let backend = db.get_database_backend();
-    let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
-    let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+    let (first, last) = super::service::year_bounds(year);
     let (package, cancelled) =
         (wire(AssistanceProgramme::BusinessStarterPackage), wire(AssistanceStatus::Cancelled));
     let disbursed = wire(AssistanceStatus::Disbursed);
@@ -283,8 +280,7 @@ async fn survival(
     out: &mut BTreeMap<String, Figures>,
 ) -> Result<(), ServiceError> {
     use chrono::Months;
-    let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
-    let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+    let (first, last) = super::service::year_bounds(year);
     let values: Vec<Value> = vec![
         wire(AssistanceProgramme::BusinessStarterPackage).into(),
         wire(AssistanceStatus::Disbursed).into(),

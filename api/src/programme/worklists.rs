@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use entity::{business, referral};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
 use super::Attention;
 use crate::{auth::Actor, error::ServiceError, records::in_regions};
@@ -20,9 +20,7 @@ async fn rows(
     sql: String,
     values: Vec<Value>,
 ) -> Result<Vec<sea_orm::QueryResult>, ServiceError> {
-    let backend = db.get_database_backend();
-    let sql = if backend == DbBackend::Sqlite { sql.replace('$', "?") } else { sql };
-    Ok(db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?)
+    Ok(db.query_all_raw(super::numbered(db.get_database_backend(), &sql, values)).await?)
 }
 
 /// The regions clause of `table` for `actor` (none for the whole province).
