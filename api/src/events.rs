@@ -137,8 +137,41 @@ pub async fn record<R: CaseRecord>(
     fields: &[&str],
     reason: Option<&str>,
 ) -> Result<(), ServiceError> {
+    let event = event(actor, record, action, from_status, fields, reason).insert(txn).await?;
+    notify(txn, &event.seq.to_string()).await
+}
+
+/// Appends the events of many writes in one statement (a bulk load's batch); call inside the
+/// writes' transaction. Each is `(record, action, changed fields)`.
+pub async fn record_many<'a, R: CaseRecord + 'a>(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    writes: impl IntoIterator<Item = (&'a R, CaseAction, Vec<&'static str>)>,
+) -> Result<u64, ServiceError> {
+    let events: Vec<_> = writes
+        .into_iter()
+        .map(|(record, action, fields)| event(actor, record, action, None, &fields, None))
+        .collect();
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let written = case_event::Entity::insert_many(events).exec_without_returning(txn).await?;
+    // One wake-up for the batch: listeners read every event after their cursor.
+    notify(txn, &format!("{written} events")).await?;
+    Ok(written)
+}
+
+/// The event row for a write to `record`.
+fn event<R: CaseRecord>(
+    actor: &Actor,
+    record: &R,
+    action: CaseAction,
+    from_status: Option<&str>,
+    fields: &[&str],
+    reason: Option<&str>,
+) -> case_event::ActiveModel {
     let entity_type: &'static str = R::ENTITY_TYPE.into();
-    let event = case_event::ActiveModel {
+    case_event::ActiveModel {
         beneficiary_id: Set(record.beneficiary_id()),
         business_id: Set(record.business_id()),
         entity_type: Set(entity_type.to_owned()),
@@ -158,15 +191,16 @@ pub async fn record<R: CaseRecord>(
         occurred_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(txn)
-    .await?;
+}
+
+/// Wakes every replica's listener when (and only if) the transaction commits. The payload is
+/// for tracing only: listeners read the events themselves from the table.
+async fn notify(txn: &impl ConnectionTrait, payload: &str) -> Result<(), ServiceError> {
     if txn.get_database_backend() == DbBackend::Postgres {
-        // Delivered to every replica's listener when (and only if) the transaction commits; it
-        // carries only the sequence: listeners read the event itself from the table.
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), event.seq.to_string().into()],
+            [CHANNEL.into(), payload.into()],
         ))
         .await?;
     }

@@ -57,6 +57,41 @@ enum Command {
     /// Manage API clients (an agency's systems).
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Load records from files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Load a DTKS/DTSEN register extract (CSV, docs/import.md): check every row, write the bad
+    /// ones to a reject file, register new people and update registered ones by NIK, with case
+    /// events. Exit status: 0 every row loaded, 2 rows rejected, 1 the import failed.
+    Beneficiaries {
+        /// The extract: CSV with a header row, UTF-8.
+        file: std::path::PathBuf,
+        /// The reject file (line, column, reason); default FILE.rejects.csv.
+        #[arg(long)]
+        rejects: Option<std::path::PathBuf>,
+        /// Load nothing unless every row is good (and load in one transaction).
+        #[arg(long)]
+        strict: bool,
+        /// The agency importing: its policy must let it own beneficiaries.
+        #[arg(long, default_value = "DINSOS")]
+        agency: String,
+        /// Regency/city the import may write (repeat for several), or 64 for the whole province.
+        #[arg(long = "region", default_value = "64")]
+        regions: Vec<String>,
+        /// The field delimiter: `,` or `;` (spreadsheets set to Indonesian write `;`).
+        #[arg(long, default_value = ",")]
+        delimiter: char,
+        /// Rows per batch (1–1000).
+        #[arg(long, default_value_t = 1000)]
+        batch_size: usize,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,7 +176,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err}");
             ExitCode::FAILURE
@@ -189,10 +224,54 @@ async fn open_database(config: &Config, policy: &Policy) -> Result<sea_orm::Data
     Ok(db)
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
+async fn run(cli: Cli) -> Result<ExitCode, String> {
     let config = cli.config;
     let policy = load_policy(cli.policy.as_deref())?;
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = match cli.command.unwrap_or(Command::Serve) {
+        Command::Import(ImportCommand::Beneficiaries {
+            file,
+            rejects,
+            strict,
+            agency,
+            regions,
+            delimiter,
+            batch_size,
+            json,
+        }) => {
+            let reference = Regions::load();
+            let actor = sinergi_api::beneficiary::import::importer(&policy, &reference, &agency, regions)?;
+            if !delimiter.is_ascii() {
+                return Err(format!("the delimiter must be one ASCII character, not `{delimiter}`"));
+            }
+            let mut options = sinergi_api::beneficiary::import::Options::new(file);
+            if let Some(rejects) = rejects {
+                options.rejects = rejects;
+            }
+            options.strict = strict;
+            options.delimiter = delimiter as u8;
+            options.batch_size = batch_size;
+            let db = open_database(&config, &policy).await?;
+            let progress = import_progress::Bar::new();
+            let summary =
+                sinergi_api::beneficiary::import::import(&db, &reference, &actor, &options, &progress)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            import_progress::report(&options, &summary, json);
+            return Ok(if summary.rejected > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS });
+        }
+        other => other,
+    };
+    run_other(config, policy, cli.rules, command).await.map(|()| ExitCode::SUCCESS)
+}
+
+async fn run_other(
+    config: Config,
+    policy: Policy,
+    rules: Option<std::path::PathBuf>,
+    command: Command,
+) -> Result<(), String> {
+    match command {
+        Command::Import(_) => Err("handled above".into()),
         Command::Schema => {
             print!("{}", sinergi_api::sdl());
             Ok(())
@@ -266,7 +345,80 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("API client {agency}/{name} revoked; {disabled} webhook(s) disabled");
             Ok(())
         }
-        Command::Serve => serve(config, policy, load_rules(cli.rules.as_deref())?).await,
+        Command::Serve => serve(config, policy, load_rules(rules.as_deref())?).await,
+    }
+}
+
+/// The import's progress bar (on a terminal only) and summary.
+mod import_progress {
+    use std::io::IsTerminal;
+
+    use indicatif::{ProgressBar, ProgressStyle};
+    use sinergi_api::beneficiary::import::{Options, Progress, Step, Summary};
+
+    pub struct Bar(ProgressBar);
+
+    impl Bar {
+        pub fn new() -> Self {
+            Self(if std::io::stderr().is_terminal() { ProgressBar::new(0) } else { ProgressBar::hidden() })
+        }
+    }
+
+    impl Progress for Bar {
+        fn begin(&self, step: Step, total: u64) {
+            let template = match step {
+                Step::Check => "checking [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}, {eta} left",
+                Step::Load => "loading  [{bar:40}] {human_pos}/{human_len} rows {per_sec}, {eta} left",
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                self.0.set_style(style.progress_chars("=> "));
+            }
+            self.0.reset();
+            self.0.set_length(total);
+        }
+
+        fn advance_to(&self, done: u64) {
+            self.0.set_position(done);
+        }
+
+        fn end(&self) {
+            self.0.finish_and_clear();
+        }
+    }
+
+    /// Prints what the import did (stdout), and where the rejected rows are (stderr).
+    pub fn report(options: &Options, summary: &Summary, json: bool) {
+        let rejects = options.rejects.display();
+        if json {
+            let mut value = serde_json::to_value(summary).unwrap_or_default();
+            value["rejectFile"] = rejects.to_string().into();
+            say!("{value}");
+        } else {
+            let rate = summary.rows as f64 / summary.seconds.max(1e-6);
+            say!("{} in {:.1} s ({rate:.0} rows/s)", options.file.display(), summary.seconds);
+            say!("  rows read                {:>9}", summary.rows);
+            say!("  registered (new)         {:>9}", summary.created);
+            say!("  updated                  {:>9}", summary.updated);
+            say!("  unchanged                {:>9}", summary.unchanged);
+            say!("  rejected                 {:>9}", summary.rejected);
+            for (column, count) in &summary.rejected_by_column {
+                let column = if column.is_empty() { "(row)" } else { column.as_str() };
+                say!("    {column:<22} {count:>9}");
+            }
+            say!("  warnings (loaded)        {:>9}", summary.warnings);
+            say!("  older decile, kept newer {:>9}", summary.kept_newer_assessment);
+            say!("  case events written      {:>9}", summary.events);
+            if !summary.ignored_columns.is_empty() {
+                say!("  columns not read: {}", summary.ignored_columns.join(", "));
+            }
+        }
+        if summary.rejected > 0 {
+            if summary.loaded {
+                eprintln!("{} row(s) rejected: see {rejects}", summary.rejected);
+            } else {
+                eprintln!("nothing loaded (--strict): {} row(s) rejected: see {rejects}", summary.rejected);
+            }
+        }
     }
 }
 

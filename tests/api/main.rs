@@ -7,6 +7,7 @@ mod beneficiary;
 mod concurrency;
 mod helpers;
 mod hostile;
+mod import;
 mod keys;
 mod lifecycles;
 pub mod matrix;

@@ -1,5 +1,6 @@
 //! Beneficiaries (penerima manfaat): GraphQL types, queries and mutations.
 
+pub mod import;
 pub mod service;
 
 use async_graphql::{Context, Enum, MaybeUndefined, Object};

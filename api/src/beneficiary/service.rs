@@ -325,7 +325,11 @@ async fn update_checked(
 /// Moves a beneficiary's records to their new regency/city, in the update's transaction, so that
 /// region bounds follow the person: the new regency's agencies see the whole case, the old one's
 /// no longer do. The beneficiary's UPDATED event (changed `regencyCode`) records the move.
-async fn move_case(txn: &impl ConnectionTrait, beneficiary: Uuid, regency: &str) -> Result<(), ServiceError> {
+pub(crate) async fn move_case(
+    txn: &impl ConnectionTrait,
+    beneficiary: Uuid,
+    regency: &str,
+) -> Result<(), ServiceError> {
     use entity::{
         assistance, business, infrastructure_request, loan_application, monitoring_visit, referral,
         training_enrollment,

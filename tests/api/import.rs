@@ -1,0 +1,334 @@
+//! Register import (`sinergi import beneficiaries`): every row checked, bad rows in the reject
+//! file, good rows registered or updated by NIK with their case events, one head of family per
+//! KK, regions kept, `--strict` all or nothing, a re-import changing nothing. The import runs
+//! against the test gateway's own database; what it wrote is read back through the API.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use sinergi_api::{
+    beneficiary::import::{ImportError, Options, Quiet, Summary, import, importer},
+    policy::Policy,
+    regions::Regions,
+};
+
+use crate::helpers::{CREATE_BENEFICIARY, TestApp, beneficiary_input, spawn_app};
+
+const HEADER: &str = "nik,kk_number,is_head_of_family,full_name,birth_date,sex,phone,address,regency_code,district_code,village_code,decile,decile_source,decile_assessed_on,pekerjaan";
+
+/// A good row: person `n` (male, born 15 Feb 1990 in Palaran, Samarinda) of KK `kk`.
+fn row(n: u32, kk: u32, head: bool, decile: u32, assessed: &str) -> String {
+    format!(
+        "64720115029{n:05},64720101011{kk:05},{head},Warga {n},1990-02-15,MALE,0812{n:08},Jl. Uji {n},6472,647201,,{decile},DTSEN,{assessed},petani"
+    )
+}
+
+fn write(dir: &Path, name: &str, rows: &[String]) -> PathBuf {
+    let path = dir.join(name);
+    let mut text = String::from(HEADER);
+    for r in rows {
+        text.push('\n');
+        text.push_str(r);
+    }
+    text.push('\n');
+    std::fs::write(&path, text).expect("write the extract");
+    path
+}
+
+async fn run(app: &TestApp, options: &Options, regions: &[&str]) -> Result<Summary, ImportError> {
+    let reference = Regions::load();
+    let actor = importer(
+        &Policy::default_policy(),
+        &reference,
+        "DINSOS",
+        regions.iter().map(|r| (*r).to_owned()).collect(),
+    )
+    .expect("DINSOS may import");
+    import(&app.db, &reference, &actor, options, &Quiet).await
+}
+
+async fn province(app: &TestApp, path: &Path) -> Summary {
+    run(app, &Options::new(path), &["64"]).await.expect("the import runs")
+}
+
+/// The reject file's rows as (line, column, reason).
+fn rejects(path: &Path) -> Vec<(u64, String, String)> {
+    let mut reader = csv::Reader::from_path(path).expect("the reject file");
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("a reject row");
+            (r[0].parse().expect("a line"), r[1].to_owned(), r[2].to_owned())
+        })
+        .collect()
+}
+
+/// A person read through the API, by NIK.
+async fn person(app: &TestApp, nik: &str) -> Value {
+    let body = app
+        .gql(
+            &app.admin(),
+            "query($nik: String!) { beneficiaries(filter: {nik: $nik}) { nodes { id fullName kkNumber isHeadOfFamily decile decileAssessedOn phone regencyCode version createdBy { agency client } } } }",
+            json!({ "nik": nik }),
+        )
+        .await;
+    body["data"]["beneficiaries"]["nodes"][0].clone()
+}
+
+async fn events(app: &TestApp, id: &str) -> Vec<Value> {
+    let body = app
+        .gql(
+            &app.admin(),
+            "query($id: UUID!) { caseEvents(filter: {entityId: $id}) { nodes { action changedFields actorAgency actorClient } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    body["data"]["caseEvents"]["nodes"].as_array().cloned().unwrap_or_default()
+}
+
+fn nik(n: u32) -> String {
+    format!("64720115029{n:05}")
+}
+
+#[tokio::test]
+async fn an_extract_is_checked_row_by_row_and_loaded_once() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let recent = "2026-09-30";
+    let mut rows = vec![
+        row(1, 1, true, 2, recent),
+        row(2, 1, false, 2, recent),
+        row(3, 2, true, 4, recent),
+        // Line 5: the NIK of line 2 again.
+        row(2, 3, false, 3, recent),
+        // Line 6: a second head for KK 1.
+        row(4, 1, true, 2, recent),
+        // Line 7: NIK, decile and district all wrong: three problems, one rejected row.
+        row(5, 4, false, 11, recent)
+            .replacen("6472011502900005", "647201150290005", 1)
+            .replacen(",647201,", ",640101,", 1),
+        // Line 8: a birth date that does not exist and an assessment in the future.
+        row(6, 5, true, 3, "2999-01-01").replacen("1990-02-15", "31-02-1990", 1),
+        // Line 9: fields missing.
+        "6472011502900007,6472010101100007".to_owned(),
+    ];
+    rows.push(row(8, 6, true, 1, recent));
+    let file = write(dir.path(), "dtsen.csv", &rows);
+    let summary = province(&app, &file).await;
+    assert_eq!(
+        (summary.rows, summary.created, summary.rejected, summary.events, summary.loaded),
+        (9, 4, 5, 4, true),
+        "{summary:?}"
+    );
+    assert_eq!(summary.ignored_columns, ["pekerjaan"]);
+    let found = rejects(&dir.path().join("dtsen.csv.rejects.csv"));
+    let at = |line: u64| {
+        found.iter().filter(|r| r.0 == line).map(|r| (r.1.as_str(), r.2.as_str())).collect::<Vec<_>>()
+    };
+    assert_eq!(at(5), [("nik", "this NIK is also on line 3 (only its first row is read)")]);
+    assert_eq!(at(6), [("is_head_of_family", "the KK already has a head of family on line 2")]);
+    assert_eq!(at(7).iter().map(|r| r.0).collect::<Vec<_>>(), ["nik", "decile", "district_code"]);
+    assert_eq!(at(8).iter().map(|r| r.0).collect::<Vec<_>>(), ["birth_date", "decile_assessed_on"]);
+    assert!(at(9).iter().any(|r| r.0.is_empty() && r.1.contains("fields")), "{found:?}");
+    assert_eq!(summary.rejected_by_column.get("nik"), Some(&2));
+
+    // Read back through the API, with a CREATED event by the importing agency's `import` client.
+    let first = person(&app, &nik(1)).await;
+    assert_eq!(first["fullName"], "Warga 1");
+    assert_eq!(first["isHeadOfFamily"], true);
+    assert_eq!(first["createdBy"], json!({ "agency": "DINSOS", "client": "import" }));
+    let id = first["id"].as_str().expect("an id");
+    let trail = events(&app, id).await;
+    assert_eq!(
+        trail,
+        [
+            json!({ "action": "CREATED", "changedFields": ["*"], "actorAgency": "DINSOS", "actorClient": "import" })
+        ]
+    );
+    assert!(person(&app, &nik(4)).await.is_null(), "the second head was not loaded");
+
+    // The same file again changes nothing and writes no event.
+    let again = province(&app, &file).await;
+    assert_eq!((again.created, again.updated, again.unchanged, again.events), (0, 0, 4, 0), "{again:?}");
+    assert_eq!(events(&app, id).await.len(), 1);
+
+    // A later assessment updates the decile; an older one is kept out; an empty phone keeps the phone.
+    let newer = write(
+        dir.path(),
+        "newer.csv",
+        &[
+            row(1, 1, true, 3, "2026-10-31"),
+            row(2, 1, false, 5, "2025-01-31"),
+            row(3, 2, true, 4, recent).replacen(",081200000003,", ",,", 1).replacen(
+                "Warga 3",
+                "Warga Tiga",
+                1,
+            ),
+        ],
+    );
+    let changed = province(&app, &newer).await;
+    assert_eq!(
+        (changed.updated, changed.unchanged, changed.kept_newer_assessment, changed.events),
+        (2, 1, 1, 2),
+        "{changed:?}"
+    );
+    let first = person(&app, &nik(1)).await;
+    assert_eq!((first["decile"].clone(), first["version"].clone()), (json!(3), json!(2)));
+    assert_eq!(events(&app, id).await[1]["changedFields"], json!(["decile", "decileAssessedOn"]));
+    let second = person(&app, &nik(2)).await;
+    assert_eq!(second["decile"], 2, "an older assessment does not replace a newer one");
+    let third = person(&app, &nik(3)).await;
+    assert_eq!(
+        (third["fullName"].as_str(), third["phone"].as_str()),
+        (Some("Warga Tiga"), Some("081200000003"))
+    );
+}
+
+#[tokio::test]
+async fn one_head_of_family_per_kk_across_imports() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let recent = "2026-09-30";
+    // Registered through the API: the head of KK 6472010101100009.
+    let registered = registered_head(&app, 90, "6472010101100009").await;
+
+    // A new head for that KK while the file leaves the registered head as head: refused.
+    let file = write(dir.path(), "a.csv", &[row(91, 9, true, 2, recent)]);
+    let summary = province(&app, &file).await;
+    assert_eq!((summary.created, summary.rejected), (0, 1), "{summary:?}");
+    let found = rejects(&dir.path().join("a.csv.rejects.csv"));
+    assert!(found[0].2.contains("already has another head of family in the register"), "{found:?}");
+
+    // The same new head with the registered one demoted later in the file: both are written,
+    // the demotion first, whatever the order in the file (the batches are one row each here).
+    let file = write(dir.path(), "b.csv", &[row(91, 9, true, 2, recent), row(90, 9, false, 3, recent)]);
+    let mut options = Options::new(&file);
+    options.batch_size = 1;
+    let summary = run(&app, &options, &["64"]).await.expect("imported");
+    assert_eq!((summary.created, summary.updated, summary.rejected), (1, 1, 0), "{summary:?}");
+    assert_eq!(person(&app, &nik(91)).await["isHeadOfFamily"], true);
+    let old = person(&app, &nik(90)).await;
+    assert_eq!(
+        (old["isHeadOfFamily"].clone(), old["id"].as_str()),
+        (json!(false), Some(registered.as_str()))
+    );
+
+    // A refusal cascades. 95 would head KK 9 because 91, its head, moves to head KK 11; but KK 11
+    // has a registered head (94) this file leaves alone, so 91's row is refused, 91 stays head
+    // of KK 9, and 95's claim is refused in turn. Nothing is half-written.
+    registered_head(&app, 94, "6472010101100011").await;
+    let file = write(dir.path(), "c.csv", &[row(95, 9, true, 2, recent), row(91, 11, true, 2, recent)]);
+    let summary = province(&app, &file).await;
+    assert_eq!((summary.rejected, summary.created, summary.updated), (2, 0, 0), "{summary:?}");
+    let found = rejects(&dir.path().join("c.csv.rejects.csv"));
+    assert_eq!(found.iter().map(|r| r.0).collect::<Vec<_>>(), [3, 2], "{found:?}");
+    assert!(person(&app, &nik(95)).await.is_null());
+    assert_eq!(person(&app, &nik(91)).await["kkNumber"], "6472010101100009");
+}
+
+/// Registers person `n` through the API as the head of `kk`; returns its id.
+async fn registered_head(app: &TestApp, n: u32, kk: &str) -> String {
+    let mut input = beneficiary_input(&nik(n), kk, 3);
+    input["birthDate"] = json!("1990-02-15");
+    let body = app.gql(&app.admin(), CREATE_BENEFICIARY, json!({ "input": input })).await;
+    body["data"]["createBeneficiary"]["beneficiary"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not created: {body}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn strict_loads_all_or_nothing() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let good = (1..=30).map(|n| row(n, n, true, 2, "2026-09-30")).collect::<Vec<_>>();
+    let mut bad = good.clone();
+    bad.push(row(31, 31, true, 0, "2026-09-30"));
+    let file = write(dir.path(), "bad.csv", &bad);
+    let mut options = Options::new(&file);
+    options.strict = true;
+    options.batch_size = 7;
+    let before = app.event_count().await;
+    let summary = run(&app, &options, &["64"]).await.expect("the import runs");
+    assert_eq!((summary.loaded, summary.created, summary.rejected), (false, 0, 1), "{summary:?}");
+    assert!(person(&app, &nik(1)).await.is_null());
+    assert_eq!(app.event_count().await, before);
+
+    let file = write(dir.path(), "good.csv", &good);
+    let mut options = Options::new(&file);
+    options.strict = true;
+    options.batch_size = 7;
+    let summary = run(&app, &options, &["64"]).await.expect("the import runs");
+    assert_eq!((summary.loaded, summary.created, summary.events), (true, 30, 30), "{summary:?}");
+    assert_eq!(app.event_count().await, before + 30);
+}
+
+#[tokio::test]
+async fn an_import_writes_only_in_its_regions_and_moves_cases_with_people() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("dir");
+    // Registered in Samarinda (6472) with a business.
+    let id = registered_head(&app, 50, "6472010101100050").await;
+    let business = app.business(&id, "Warung Uji", "FOOD").await;
+
+    // An import for Paser (6401) only: a row in Samarinda is refused, and so is a row that would
+    // move someone registered in Samarinda.
+    let moved = row(50, 50, true, 3, "2026-09-30").replacen(",6472,647201,", ",6401,640101,", 1);
+    let file = write(dir.path(), "paser.csv", &[row(51, 51, true, 3, "2026-09-30"), moved.clone()]);
+    let summary = run(&app, &Options::new(&file), &["6401"]).await.expect("runs");
+    assert_eq!((summary.created, summary.updated, summary.rejected), (0, 0, 2), "{summary:?}");
+    let found = rejects(&dir.path().join("paser.csv.rejects.csv"));
+    assert!(
+        found
+            .iter()
+            .any(|r| r.0 == 2 && r.1 == "regency_code" && r.2.contains("outside this import's regions"))
+    );
+    assert!(found.iter().any(|r| r.0 == 3 && r.1 == "nik" && r.2.contains("outside this import's regions")));
+
+    // A province-wide import moves the person, and the case follows.
+    let file = write(dir.path(), "province.csv", &[moved]);
+    let summary = province(&app, &file).await;
+    assert_eq!(summary.updated, 1, "{summary:?}");
+    assert_eq!(person(&app, &nik(50)).await["regencyCode"], "6401");
+    let body = app
+        .gql(
+            &app.admin(),
+            "query($id: UUID!) { business(id: $id) { regencyCode } }",
+            json!({ "id": business }),
+        )
+        .await;
+    assert_eq!(body["data"]["business"]["regencyCode"], "6401");
+}
+
+#[tokio::test]
+async fn unusable_files_and_importers_are_refused_before_anything_is_written() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let before = app.event_count().await;
+    let path = dir.path().join("short.csv");
+    std::fs::write(&path, "nik,nama\n6472011502900001,Budi\n").expect("write");
+    let err = run(&app, &Options::new(&path), &["64"]).await.expect_err("no required columns");
+    assert!(err.to_string().contains("kk_number"), "{err}");
+    let missing = run(&app, &Options::new(dir.path().join("nope.csv")), &["64"]).await;
+    assert!(matches!(missing, Err(ImportError::Read { .. })));
+    assert_eq!(app.event_count().await, before);
+
+    // A semicolon file with the Indonesian column names and dotted region codes loads.
+    let path = dir.path().join("excel.csv");
+    std::fs::write(
+        &path,
+        "NIK;No KK;Kepala Keluarga;Nama;Tgl Lahir;Jenis Kelamin;Kode Kab;Kode Kec;Desil;Sumber Desil;Tgl Penilaian\n\
+         6472011502900001;6472010101100001;ya;Budi;15-02-1990;L;64.72;64.72.01;2;dtsen;30/09/2026\n",
+    )
+    .expect("write");
+    let mut options = Options::new(&path);
+    options.delimiter = b';';
+    let summary = run(&app, &options, &["64"]).await.expect("runs");
+    assert_eq!((summary.created, summary.rejected), (1, 0), "{summary:?}");
+
+    let policy = Policy::default_policy();
+    let regions = Regions::load();
+    for (agency, region) in [("DISPERINDAGKOP", "64"), ("RELAWAN", "64"), ("NOPE", "64"), ("DINSOS", "99")] {
+        assert!(importer(&policy, &regions, agency, vec![region.into()]).is_err(), "{agency} {region}");
+    }
+}
