@@ -27,6 +27,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod import;
 mod subscribers;
 mod webhooks;
 mod writes;
@@ -52,13 +53,17 @@ struct Args {
     /// Seconds each request scenario runs (the gateway, then the raw SQL).
     #[arg(long, default_value_t = 5)]
     seconds: u64,
-    /// Scenarios, comma-separated: list, nested, case, create, move, subscriptions, webhooks.
+    /// Scenarios, comma-separated: list, nested, case, create, move, subscriptions, webhooks,
+    /// import.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "list,nested,case,create,move,subscriptions,webhooks"
+        default_value = "list,nested,case,create,move,subscriptions,webhooks,import"
     )]
     scenarios: Vec<String>,
+    /// Rows of the extract the import scenario loads (with one bad row in fifty).
+    #[arg(long, default_value_t = 100_000)]
+    import_rows: u64,
     /// `caseEvents` subscriptions the subscription scenario holds open.
     #[arg(long, default_value_t = 20_000)]
     subscribers: usize,
@@ -131,7 +136,7 @@ async fn main() -> Result<(), Error> {
 
     let backend = db.get_database_backend();
     let mut results = Vec::new();
-    let (mut subscriptions, mut hooks) = (Vec::new(), Value::Null);
+    let (mut subscriptions, mut hooks, mut imports) = (Vec::new(), Value::Null, Value::Null);
     for name in &args.scenarios {
         match name.as_str() {
             "subscriptions" => {
@@ -139,6 +144,10 @@ async fn main() -> Result<(), Error> {
                 subscriptions.push(
                     subscribers::run(&server, &subscriber_token, &writer_token, &businesses, &plan).await?,
                 );
+                continue;
+            }
+            "import" => {
+                imports = import::run(&gateway, &db, args.import_rows).await?;
                 continue;
             }
             "webhooks" => {
@@ -173,7 +182,9 @@ async fn main() -> Result<(), Error> {
             let raw = drive_sql(&url, backend, &scenario, &ids, args.clients, args.seconds).await?;
             (scenario.name, through_gateway, raw)
         } else {
-            eprintln!("unknown scenario {name}: list, nested, case, create, move, subscriptions or webhooks");
+            eprintln!(
+                "unknown scenario {name}: list, nested, case, create, move, subscriptions, webhooks or import"
+            );
             continue;
         };
         results.push(json!({
@@ -194,6 +205,7 @@ async fn main() -> Result<(), Error> {
         "results": results,
         "subscriptions": subscriptions,
         "webhooks": hooks,
+        "import": imports,
     });
     print_table(&report);
     std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)?;
@@ -527,6 +539,23 @@ fn print_table(report: &Value) {
             s["rss_after_leave_mib"], s["share_returned_after_leave"], s["gateway_descriptors_after_leave"]
         );
     }
+    let i = &report["import"];
+    if i.is_object() {
+        println!("\nregister import: {} rows, {} of them bad", i["rows"], i["bad_rows"]);
+        for r in i["runs"].as_array().into_iter().flatten() {
+            println!(
+                "  {:<36} {:>7} s {:>9} rows/s · {} new, {} updated, {} unchanged, {} rejected, {} events",
+                r["run"].as_str().unwrap_or_default(),
+                r["seconds"],
+                r["rows_per_s"],
+                r["created"],
+                r["updated"],
+                r["unchanged"],
+                r["rejected"],
+                r["events"]
+            );
+        }
+    }
     let w = &report["webhooks"];
     if w.is_object() {
         println!(
@@ -574,6 +603,16 @@ impl Gateway {
             "token", "issue", "--agency", "DINSOS", "--scope", scope, "--region", "64", "--client", client,
         ])?;
         Ok(out.lines().last().unwrap_or_default().trim().to_owned())
+    }
+
+    /// Runs `import beneficiaries FILE --json` (rejected rows are expected: exit status 2) and
+    /// returns its summary.
+    fn import(&self, file: &std::path::Path) -> Result<Value, Error> {
+        let output = self.command().args(["import", "beneficiaries", "--json"]).arg(file).output()?;
+        if !matches!(output.status.code(), Some(0 | 2)) {
+            return Err(format!("import failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+        }
+        Ok(serde_json::from_slice(&output.stdout)?)
     }
 
     fn command(&self) -> Command {

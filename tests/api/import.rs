@@ -332,3 +332,26 @@ async fn unusable_files_and_importers_are_refused_before_anything_is_written() {
         assert!(importer(&policy, &regions, agency, vec![region.into()]).is_err(), "{agency} {region}");
     }
 }
+
+#[tokio::test]
+async fn the_sample_extract_in_the_docs_loads_as_they_say() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/dtsen-sample.csv");
+    let mut options = Options::new(&sample);
+    options.rejects = dir.path().join("rejects.csv");
+    let summary = run(&app, &options, &["64"]).await.expect("the sample imports");
+    assert_eq!(
+        (summary.rows, summary.created, summary.rejected, summary.events),
+        (6, 5, 1, 5),
+        "{summary:?}"
+    );
+    let found = rejects(&options.rejects);
+    assert_eq!(
+        found,
+        [(7, "kepala_keluarga".to_owned(), "the KK already has a head of family on line 6".to_owned())]
+    );
+    let again = run(&app, &options, &["64"]).await.expect("again");
+    assert_eq!((again.created, again.unchanged, again.events), (0, 5, 0), "{again:?}");
+    assert_eq!(person(&app, "6401024404750005").await["fullName"], "Maria Ubung");
+}

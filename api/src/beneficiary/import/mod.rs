@@ -29,8 +29,8 @@ use chrono::{NaiveDate, Utc};
 use csv::ByteRecord;
 use entity::beneficiary::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QuerySelect, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -570,8 +570,8 @@ impl Load<'_> {
     }
 }
 
-/// Writes one batch inside `txn`: new people in one statement, changed people one by one, and
-/// the batch's case events in one statement.
+/// Writes one batch inside `txn`: new people in one statement, changed people in one statement
+/// on PostgreSQL (one by one on SQLite, in process), and the batch's case events in one statement.
 async fn write(txn: &DatabaseTransaction, actor: &Actor, rows: &[Row]) -> Result<Written, ServiceError> {
     let existing: HashMap<String, Model> = Entity::find()
         .filter(Column::Nik.is_in(rows.iter().map(|r| r.nik.clone())))
@@ -584,38 +584,27 @@ async fn write(txn: &DatabaseTransaction, actor: &Actor, rows: &[Row]) -> Result
     let mut written = Written::default();
     let mut created = Vec::new();
     let mut updated = Vec::new();
+    let mut moved = Vec::new();
     for row in rows {
         let Some(before) = existing.get(&row.nik) else {
             created.push(registered(row, actor, now));
             continue;
         };
-        let (after, active, fields, kept) = changes(before, row);
+        let (after, fields, kept) = changes(before, row);
         written.kept_newer_assessment += u64::from(kept);
         if fields.is_empty() {
             written.unchanged += 1;
             continue;
         }
-        let mut active = active;
-        active.version = Set(before.version + 1);
-        active.updated_at = Set(now);
-        let result = Entity::update_many()
-            .set(active)
-            .filter(Column::Id.eq(before.id))
-            .filter(Column::Version.eq(before.version))
-            .exec(txn)
-            .await?;
-        if result.rows_affected != 1 {
-            return Err(ServiceError::Conflict { expected: before.version, actual: before.version + 1 });
-        }
         if after.regency_code != before.regency_code {
-            super::service::move_case(txn, after.id, &after.regency_code).await?;
+            moved.push((after.id, after.regency_code.clone()));
         }
-        let after = Model { version: before.version + 1, updated_at: now, ..after };
-        updated.push((after, fields));
+        updated.push((Model { version: before.version + 1, updated_at: now, ..after }, fields));
     }
-    if !created.is_empty() {
-        let models: Vec<ActiveModel> = created.iter().cloned().map(Into::into).collect();
-        Entity::insert_many(models).exec_without_returning(txn).await?;
+    insert_people(txn, &created).await?;
+    update_people(txn, &updated).await?;
+    for (id, regency) in moved {
+        super::service::move_case(txn, id, &regency).await?;
     }
     written.created = created.len() as u64;
     written.updated = updated.len() as u64;
@@ -623,6 +612,152 @@ async fn write(txn: &DatabaseTransaction, actor: &Actor, rows: &[Row]) -> Result
     let updated_events = updated.iter().map(|(m, fields)| (m, CaseAction::Updated, fields.clone()));
     written.events = events::record_many(txn, actor, created_events.chain(updated_events)).await?;
     Ok(written)
+}
+
+/// A person as one element of the JSON parameter of the PostgreSQL statements below.
+#[derive(serde::Serialize)]
+struct Person<'a> {
+    #[serde(flatten)]
+    model: PersonColumns<'a>,
+    /// The version the update expects to find (compare-and-set).
+    before_version: i32,
+}
+
+#[derive(serde::Serialize)]
+struct PersonColumns<'a> {
+    id: Uuid,
+    nik: &'a str,
+    kk_number: &'a str,
+    is_head_of_family: bool,
+    full_name: &'a str,
+    birth_date: NaiveDate,
+    sex: &'a str,
+    phone: Option<&'a str>,
+    address: Option<&'a str>,
+    regency_code: &'a str,
+    district_code: &'a str,
+    village_code: Option<&'a str>,
+    decile: i32,
+    decile_source: &'a str,
+    decile_assessed_on: NaiveDate,
+    status: &'a str,
+    is_demo: bool,
+    version: i32,
+    created_by_agency: &'a str,
+    created_by_client: &'a str,
+    created_at: chrono::DateTime<Utc>,
+    updated_at: chrono::DateTime<Utc>,
+}
+
+impl<'a> From<&'a Model> for Person<'a> {
+    fn from(m: &'a Model) -> Self {
+        Self {
+            model: PersonColumns {
+                id: m.id,
+                nik: &m.nik,
+                kk_number: &m.kk_number,
+                is_head_of_family: m.is_head_of_family,
+                full_name: &m.full_name,
+                birth_date: m.birth_date,
+                sex: &m.sex,
+                phone: m.phone.as_deref(),
+                address: m.address.as_deref(),
+                regency_code: &m.regency_code,
+                district_code: &m.district_code,
+                village_code: m.village_code.as_deref(),
+                decile: m.decile,
+                decile_source: &m.decile_source,
+                decile_assessed_on: m.decile_assessed_on,
+                status: &m.status,
+                is_demo: m.is_demo,
+                version: m.version,
+                created_by_agency: &m.created_by_agency,
+                created_by_client: &m.created_by_client,
+                created_at: m.created_at,
+                updated_at: m.updated_at,
+            },
+            before_version: m.version - 1,
+        }
+    }
+}
+
+/// The columns of `json_to_recordset` for [`Person`].
+const PERSON_TYPES: &str = "id uuid, nik text, kk_number text, is_head_of_family boolean, full_name text, \
+     birth_date date, sex text, phone text, address text, regency_code text, district_code text, village_code text, \
+     decile integer, decile_source text, decile_assessed_on date, status text, is_demo boolean, version integer, \
+     created_by_agency text, created_by_client text, created_at timestamptz, updated_at timestamptz, \
+     before_version integer";
+
+fn people_json<'a>(people: impl Iterator<Item = Person<'a>>) -> Result<String, ServiceError> {
+    serde_json::to_string(&people.collect::<Vec<_>>()).map_err(|e| ServiceError::BadRequest(e.to_string()))
+}
+
+/// Registers a batch's new people in one statement. On PostgreSQL the rows travel as one JSON
+/// parameter: a multi-row VALUES of 22 placeholders a row is parsed and planned anew for every
+/// batch, and took most of the import's time.
+async fn insert_people(txn: &DatabaseTransaction, people: &[Model]) -> Result<(), ServiceError> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    if txn.get_database_backend() == DbBackend::Postgres {
+        let columns = "id, nik, kk_number, is_head_of_family, full_name, birth_date, sex, phone, address, \
+             regency_code, district_code, village_code, decile, decile_source, decile_assessed_on, status, is_demo, \
+             version, created_by_agency, created_by_client, created_at, updated_at";
+        let sql = format!(
+            "INSERT INTO beneficiary ({columns}) SELECT {columns} FROM json_to_recordset($1::json) AS t({PERSON_TYPES})"
+        );
+        let rows = people_json(people.iter().map(Person::from))?;
+        txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [rows.into()])).await?;
+    } else {
+        let models: Vec<ActiveModel> = people.iter().cloned().map(Into::into).collect();
+        Entity::insert_many(models).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}
+
+/// Writes a batch's changed people, each only if still at the version read (compare-and-set):
+/// `CONFLICT` when any has changed meanwhile. `people` are the people after, version bumped.
+async fn update_people(
+    txn: &DatabaseTransaction,
+    people: &[(Model, Vec<&'static str>)],
+) -> Result<(), ServiceError> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    let conflict = || ServiceError::Conflict { expected: 0, actual: 0 };
+    if txn.get_database_backend() == DbBackend::Postgres {
+        let set = "kk_number = t.kk_number, is_head_of_family = t.is_head_of_family, full_name = t.full_name, \
+             birth_date = t.birth_date, sex = t.sex, phone = t.phone, address = t.address, regency_code = t.regency_code, \
+             district_code = t.district_code, village_code = t.village_code, decile = t.decile, \
+             decile_source = t.decile_source, decile_assessed_on = t.decile_assessed_on, version = t.version, \
+             updated_at = t.updated_at";
+        let sql = format!(
+            "UPDATE beneficiary AS b SET {set} FROM json_to_recordset($1::json) AS t({PERSON_TYPES}) \
+             WHERE b.id = t.id AND b.version = t.before_version"
+        );
+        let rows = people_json(people.iter().map(|(m, _)| Person::from(m)))?;
+        let result =
+            txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [rows.into()])).await?;
+        if result.rows_affected() != people.len() as u64 {
+            return Err(conflict());
+        }
+        return Ok(());
+    }
+    for (after, _) in people {
+        // Every column set (a model converted is "unchanged" and would write nothing).
+        let mut active = sea_orm::ActiveModelTrait::reset_all(ActiveModel::from(after.clone()));
+        active.id = sea_orm::ActiveValue::NotSet;
+        let result = Entity::update_many()
+            .set(active)
+            .filter(Column::Id.eq(after.id))
+            .filter(Column::Version.eq(after.version - 1))
+            .exec(txn)
+            .await?;
+        if result.rows_affected != 1 {
+            return Err(conflict());
+        }
+    }
+    Ok(())
 }
 
 /// A new person from a row.
@@ -654,20 +789,18 @@ fn registered(row: &Row, actor: &Actor, now: chrono::DateTime<Utc>) -> Model {
     }
 }
 
-/// What a row changes of a registered person: the person after, the columns to set, their
-/// GraphQL names, and whether the row's assessment was older than the registered one (kept).
-/// An empty optional cell keeps what is registered: an extract never erases a phone number an
-/// agency recorded.
-fn changes(before: &Model, row: &Row) -> (Model, ActiveModel, Vec<&'static str>, bool) {
+/// What a row changes of a registered person: the person after, the changed fields' GraphQL
+/// names, and whether the row's assessment was older than the registered one (kept). An empty
+/// optional cell keeps what is registered: an extract never erases a phone number an agency
+/// recorded.
+fn changes(before: &Model, row: &Row) -> (Model, Vec<&'static str>, bool) {
     let mut after = before.clone();
-    let mut active = ActiveModel { id: sea_orm::ActiveValue::NotSet, ..Default::default() };
     let mut fields = Vec::new();
     macro_rules! change {
         ($column:ident, $name:literal, $value:expr) => {{
             let value = $value;
             if after.$column != value {
-                after.$column = value.clone();
-                active.$column = Set(value);
+                after.$column = value;
                 fields.push($name);
             }
         }};
@@ -698,5 +831,5 @@ fn changes(before: &Model, row: &Row) -> (Model, ActiveModel, Vec<&'static str>,
         change!(decile_source, "decileSource", wire(row.decile_source));
         change!(decile_assessed_on, "decileAssessedOn", row.decile_assessed_on);
     }
-    (after, active, fields, !same_assessment && older)
+    (after, fields, !same_assessment && older)
 }
