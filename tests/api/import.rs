@@ -355,3 +355,68 @@ async fn the_sample_extract_in_the_docs_loads_as_they_say() {
     assert_eq!((again.created, again.unchanged, again.events), (0, 5, 0), "{again:?}");
     assert_eq!(person(&app, "6401024404750005").await["fullName"], "Maria Ubung");
 }
+
+/// The built `sinergi` binary (`cargo build -p sinergi-api`; `.ci/run` builds it).
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
+    let bin = dir.join(if cfg!(windows) { "sinergi.exe" } else { "sinergi" });
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p sinergi-api` first (.ci/run does)",
+        bin.display()
+    );
+    bin
+}
+
+#[tokio::test]
+#[ignore = "needs the built `sinergi` binary: cargo build -p sinergi-api && cargo test --test api import_command -- --ignored"]
+async fn import_command_reports_and_exits_as_documented() {
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/dtsen-sample.csv");
+    let copy = dir.path().join("dtsen-sample.csv");
+    std::fs::copy(&sample, &copy).expect("copy the sample");
+    let import = |args: &[&str]| {
+        std::process::Command::new(binary())
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "warn")
+            .args(["import", "beneficiaries"])
+            .args(args)
+            .output()
+            .expect("run sinergi")
+    };
+    let path = copy.to_str().expect("a path");
+
+    // --strict: nothing loaded, exit 2, the reject file beside the extract.
+    let strict = import(&[path, "--strict"]);
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("nothing loaded (--strict)"));
+    assert!(dir.path().join("dtsen-sample.csv.rejects.csv").exists());
+
+    // Without: five registered, one rejected, exit 2, the summary as docs/import.md shows it.
+    let first = import(&[path]);
+    assert_eq!(first.status.code(), Some(2));
+    let out = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        out.contains("registered (new)                 5")
+            && out.contains("kepala_keluarga                1"),
+        "{out}"
+    );
+    assert!(String::from_utf8_lossy(&first.stderr).contains("1 row(s) rejected: see"));
+
+    // Again, as JSON: all unchanged.
+    let again = import(&[path, "--json"]);
+    let summary: Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!((summary["unchanged"].clone(), summary["created"].clone()), (json!(5), json!(0)), "{summary}");
+
+    // A good file exits 0; a missing file or an agency that may not import exits 1.
+    let good = dir.path().join("good.csv");
+    let text = std::fs::read_to_string(&sample).expect("read");
+    std::fs::write(&good, text.lines().take(6).collect::<Vec<_>>().join("\n")).expect("write");
+    assert_eq!(import(&[good.to_str().expect("a path")]).status.code(), Some(0));
+    assert_eq!(import(&["/nonexistent/extract.csv"]).status.code(), Some(1));
+    let refused = import(&[path, "--agency", "DISPERINDAGKOP"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("may not import"));
+}
