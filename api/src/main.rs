@@ -73,7 +73,7 @@ enum ImportCommand {
         /// The reject file (line, column, reason); default FILE.rejects.csv.
         #[arg(long)]
         rejects: Option<std::path::PathBuf>,
-        /// Load nothing unless every row is good (and load in one transaction).
+        /// Load nothing unless every row passes the checks (all run before anything is written).
         #[arg(long)]
         strict: bool,
         /// The agency importing: its policy must let it own beneficiaries.

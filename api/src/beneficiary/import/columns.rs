@@ -53,6 +53,8 @@ const COLUMNS: [(Field, &str, &[&str], bool); 14] = [
 /// Where each column sits in the file, and the file's own name for it.
 pub struct Header {
     at: [Option<(usize, String)>; COLUMNS.len()],
+    /// The number of fields of the header row; every row must have as many.
+    width: usize,
     /// Columns this import does not read (reported in the summary).
     pub ignored: Vec<String>,
 }
@@ -104,7 +106,7 @@ impl Header {
                 missing.join(", ")
             ));
         }
-        Ok(Self { at, ignored })
+        Ok(Self { at, ignored, width: record.len() })
     }
 
     fn slot(field: Field) -> usize {
@@ -187,17 +189,24 @@ fn reason(err: ServiceError) -> String {
 }
 
 /// `YYYY-MM-DD`, or `DD-MM-YYYY` / `DD/MM/YYYY` as Indonesian extracts write dates.
+/// The year must have four digits (`17-03-85` is not read as the year 85).
 fn date(value: &str) -> Result<NaiveDate, String> {
-    ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"]
+    use chrono::Datelike;
+    let date = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"]
         .iter()
         .find_map(|format| NaiveDate::parse_from_str(value, format).ok())
-        .ok_or_else(|| "not a date: write YYYY-MM-DD (or DD-MM-YYYY)".to_owned())
+        .ok_or_else(|| "not a date: write YYYY-MM-DD (or DD-MM-YYYY)".to_owned())?;
+    if date.year() < 1900 {
+        return Err("write the year in four digits (a year before 1900 is not a register date)".into());
+    }
+    Ok(date)
 }
 
+/// A yes/no cell. Empty is not an answer: read as "no", it would demote a registered head.
 fn flag(value: &str) -> Result<bool, String> {
     match value.to_lowercase().as_str() {
-        "true" | "ya" | "y" | "1" | "yes" => Ok(true),
-        "false" | "tidak" | "t" | "n" | "0" | "no" | "" => Ok(false),
+        "true" | "t" | "ya" | "y" | "1" | "yes" => Ok(true),
+        "false" | "f" | "tidak" | "n" | "0" | "no" => Ok(false),
         _ => Err("write true/false (or ya/tidak, 1/0)".to_owned()),
     }
 }
@@ -221,9 +230,16 @@ pub fn parse(header: &Header, record: &ByteRecord, line: u64, checks: &Checks<'_
     let mut problem = |field: Field, reason: String| {
         problems.push(Problem { column: header.name(field).to_owned(), reason });
     };
-    let width = header.at.iter().flatten().map(|(position, _)| position + 1).max().unwrap_or(0);
-    if record.len() < width {
-        let reason = format!("the row has {} fields; the header has at least {width}", record.len());
+    if record.len() != header.width {
+        let reason = if record.len() > header.width {
+            format!(
+                "the row has {} fields, the header {} (a delimiter inside an unquoted cell?)",
+                record.len(),
+                header.width
+            )
+        } else {
+            format!("the row has {} fields, the header {}", record.len(), header.width)
+        };
         return Parsed { row: Err(vec![Problem { column: String::new(), reason }]), key: None };
     }
     // A field's text, trimmed; `None` when the file has no such column or the cell is empty.
@@ -260,6 +276,7 @@ pub fn parse(header: &Header, record: &ByteRecord, line: u64, checks: &Checks<'_
         value
     };
     let nik = required(Field::Nik, nik);
+    let head = required(Field::IsHeadOfFamily, head);
     let kk_number = required(Field::KkNumber, kk_number);
     let full_name = required(Field::FullName, full_name);
     let birth_date = required(Field::BirthDate, birth_date);
@@ -455,7 +472,9 @@ mod tests {
         assert!(date("2024/07/01").is_err());
         assert_eq!(flag("Ya"), Ok(true));
         assert_eq!(flag("0"), Ok(false));
-        assert!(flag("maybe").is_err());
+        assert!(flag("maybe").is_err() && flag("").is_err());
+        assert_eq!((flag("t"), flag("f")), (Ok(true), Ok(false)));
+        assert!(date("17-03-85").is_err());
         assert_eq!(sex("p"), Ok(Sex::Female));
         assert_eq!(code("64.72.01"), "647201");
     }

@@ -7,15 +7,15 @@
 //!    not demote, a NIK registered outside the import's regions. Bad rows go to the reject file
 //!    (line, column, reason). Only a key per row is kept (~100 bytes), never the rows.
 //! 2. **Load.** The file is read again and the good rows are written in batches: one statement
-//!    inserts a batch's new people, each changed person is updated (compare-and-set on its
-//!    version), and one statement appends the batch's case events. A row already registered
+//!    inserts a batch's new people, one updates its changed people (compare-and-set on each
+//!    one's version; one by one on SQLite), and one appends the batch's case events. A row already registered
 //!    with the same details writes nothing, so a re-import changes nothing. New heads of family
 //!    that replace a registered head are written after every other row (the register's unique
 //!    index admits one head per KK at every moment).
 //!
-//! Without `strict`, each batch commits on its own: an interrupted import is finished by running
-//! it again. With `strict`, any bad row stops the import before it writes anything, and the whole
-//! load is one transaction.
+//! Each batch commits on its own, so that the import's events reach subscribers and webhooks as
+//! it goes and the gateway's own writes are not held up: an interrupted import is finished by
+//! running it again. With `strict`, any bad row stops the import before it writes anything.
 
 mod columns;
 
@@ -151,12 +151,23 @@ pub enum ImportError {
     #[error("{0}")]
     Refused(String),
     #[error("database: {0}")]
-    Database(#[from] ServiceError),
+    Database(sea_orm::DbErr),
+    #[error("{0}")]
+    Service(ServiceError),
 }
 
 impl From<sea_orm::DbErr> for ImportError {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Database(err.into())
+        Self::Database(err)
+    }
+}
+
+impl From<ServiceError> for ImportError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Database(err) => Self::Database(err),
+            other => Self::Service(other),
+        }
     }
 }
 
@@ -220,6 +231,21 @@ struct Entry {
 
 fn text(key: &[u8; 16]) -> String {
     String::from_utf8_lossy(key).into_owned()
+}
+
+/// Whether two paths name one file (the second need not exist).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// A row's line: its record number, the header being line 1. The same as the line in the file
+/// unless a quoted cell spans lines; unlike the reader's line count it is also right for files
+/// ending their lines with CR LF or CR alone (spreadsheets on Windows and old Macs).
+fn row_line(record: &ByteRecord) -> u64 {
+    record.position().map(|p| p.record() + 1).unwrap_or_default()
 }
 
 fn reader(options: &Options) -> Result<csv::Reader<std::fs::File>, ImportError> {
@@ -289,6 +315,9 @@ pub async fn import(
     let batch_size = options.batch_size.clamp(1, MAX_BATCH);
     let checks = Checks { regions, actor, today: options.today };
     let mut summary = Summary::default();
+    if same_file(&options.rejects, &options.file) {
+        return Err(ImportError::Refused("the reject file must not be the extract itself".into()));
+    }
 
     // Pass 1: check every row, keep a key per row.
     let size = std::fs::metadata(&options.file).map(|m| m.len()).map_err(|e| read_error(options, &e))?;
@@ -302,7 +331,7 @@ pub async fn import(
     let mut record = ByteRecord::new();
     progress.begin(Step::Check, size);
     while file.read_byte_record(&mut record).map_err(|e| read_error(options, &e))? {
-        let line = record.position().map(|p| p.line()).unwrap_or_default();
+        let line = row_line(&record);
         summary.rows += 1;
         if summary.rows % 1024 == 0 {
             progress.advance_to(record.position().map(|p| p.byte()).unwrap_or_default());
@@ -352,9 +381,8 @@ pub async fn import(
             }
             let Some(entry) = columns::digits16(&nik).and_then(|k| by_nik.get_mut(&k)) else { continue };
             entry.ok = false;
-            let reason =
-                format!("this NIK is registered in regency/city {regency}, outside this import's regions");
-            rejects.one(&mut summary, entry.line, header.name(columns::Field::Nik), &reason)?;
+            let reason = "this NIK is registered outside this import's regions";
+            rejects.one(&mut summary, entry.line, header.name(columns::Field::Nik), reason)?;
             if let Some(kk) = entry.kk {
                 head_of
                     .retain(|claimed, claimant| !(*claimed == kk && claimant.as_slice() == nik.as_bytes()));
@@ -382,29 +410,41 @@ pub async fn import(
         }
     }
     // A refused head may have been demoting another KK's head: repeat until nothing changes.
+    // A new head waits until the registered head has been demoted, in a second sweep; a chain
+    // (the registered head is itself to replace another KK's registered head) would need a third,
+    // so it is refused and loads on the next import, once the first link is written.
+    const KEPT: &str = "the KK already has another head of family in the register, and this file does not change that person's row";
+    const CHAIN: &str = "the KK's registered head is to head another family that has a registered head too; import the file again once that change is loaded";
     loop {
-        let refused: Vec<([u8; 16], [u8; 16])> = registered_head
+        let refused: Vec<([u8; 16], [u8; 16], &str)> = registered_head
             .iter()
             .filter_map(|(kk, registered)| {
                 let claimant = head_of.get(kk)?;
-                let demoted =
-                    by_nik.get(registered).is_some_and(|e| e.ok && !(e.head && e.kk.as_ref() == Some(kk)));
-                (!demoted).then_some((*kk, *claimant))
+                let entry = by_nik.get(registered);
+                let demoted = entry.is_some_and(|e| e.ok && !(e.head && e.kk.as_ref() == Some(kk)));
+                let waits = entry.is_some_and(|e| {
+                    e.ok && e.head
+                        && e.kk.is_some_and(|other| {
+                            head_of.get(&other) == Some(registered) && registered_head.contains_key(&other)
+                        })
+                });
+                if !demoted {
+                    Some((*kk, *claimant, KEPT))
+                } else if waits {
+                    Some((*kk, *claimant, CHAIN))
+                } else {
+                    None
+                }
             })
             .collect();
         if refused.is_empty() {
             break;
         }
-        for (kk, claimant) in refused {
+        for (kk, claimant, reason) in refused {
             head_of.remove(&kk);
             if let Some(entry) = by_nik.get_mut(&claimant) {
                 entry.ok = false;
-                rejects.one(
-                    &mut summary,
-                    entry.line,
-                    header.name(columns::Field::IsHeadOfFamily),
-                    "the KK already has another head of family in the register, and this file does not change that person's row",
-                )?;
+                rejects.one(&mut summary, entry.line, header.name(columns::Field::IsHeadOfFamily), reason)?;
             }
         }
     }
@@ -424,16 +464,8 @@ pub async fn import(
     }
 
     // Pass 2: load, in batches.
-    let outer = if options.strict { Some(db.begin().await?) } else { None };
-    let mut load = Load {
-        db,
-        outer: outer.as_ref(),
-        actor,
-        rejects: Rejects::append(&options.rejects)?,
-        summary,
-        done: 0,
-        progress,
-    };
+    let mut load =
+        Load { db, actor, rejects: Rejects::append(&options.rejects)?, summary, done: 0, progress };
     load.progress.begin(Step::Load, good);
     for second_sweep in [false, true] {
         if second_sweep && deferred.is_empty() {
@@ -442,7 +474,7 @@ pub async fn import(
         let mut file = reader(options)?;
         let mut batch = Vec::with_capacity(batch_size);
         while file.read_byte_record(&mut record).map_err(|e| read_error(options, &e))? {
-            let line = record.position().map(|p| p.line()).unwrap_or_default();
+            let line = row_line(&record);
             if rejected.contains(&line) || deferred.contains(&line) != second_sweep {
                 continue;
             }
@@ -457,10 +489,6 @@ pub async fn import(
     load.progress.end();
     load.rejects.finish()?;
     let mut summary = load.summary;
-    if let Some(outer) = outer {
-        outer.commit().await?;
-    }
-    events::nudge();
     summary.loaded = true;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
@@ -484,7 +512,6 @@ impl Rejects {
 /// The load step's state.
 struct Load<'a> {
     db: &'a DatabaseConnection,
-    outer: Option<&'a DatabaseTransaction>,
     actor: &'a Actor,
     rejects: Rejects,
     summary: Summary,
@@ -500,50 +527,42 @@ struct Written {
     unchanged: u64,
     kept_newer_assessment: u64,
     events: u64,
+    /// Rows of people registered outside the import's regions (refused).
+    outside: Vec<u64>,
 }
 
 impl Load<'_> {
-    async fn begin(&self) -> Result<DatabaseTransaction, sea_orm::DbErr> {
-        match self.outer {
-            // A savepoint inside the one transaction of a strict import.
-            Some(outer) => outer.begin().await,
-            None => self.db.begin().await,
-        }
-    }
-
     /// Writes a batch in one transaction. Should a concurrent writer get in the way (a NIK
     /// registered, a record changed meanwhile), the batch is written again row by row and only
-    /// the rows still in the way are rejected; a strict import stops instead.
+    /// the rows still in the way are rejected.
     async fn batch(&mut self, rows: Vec<Row>) -> Result<(), ImportError> {
         if rows.is_empty() {
             return Ok(());
         }
-        let txn = self.begin().await?;
+        let txn = self.db.begin().await?;
         match write(&txn, self.actor, &rows).await {
             Ok(written) => {
                 txn.commit().await?;
-                self.count(&rows, written);
+                self.count(&rows, written)?;
             }
             Err(err) if err.user_error().is_none() => return Err(err.into()),
-            Err(err) if self.outer.is_some() => {
-                let first = rows.first().map(|r| r.line).unwrap_or_default();
-                return Err(ImportError::Refused(format!(
-                    "rows from line {first}: {err} (a concurrent change); nothing was loaded (--strict)"
-                )));
-            }
             Err(_) => {
                 txn.rollback().await?;
                 for row in rows {
-                    let txn = self.begin().await?;
+                    let txn = self.db.begin().await?;
                     match write(&txn, self.actor, std::slice::from_ref(&row)).await {
                         Ok(written) => {
                             txn.commit().await?;
-                            self.count(std::slice::from_ref(&row), written);
+                            self.count(std::slice::from_ref(&row), written)?;
                         }
                         Err(err) if err.user_error().is_some() => {
                             txn.rollback().await?;
-                            let reason =
-                                format!("{err} (changed by someone else during the import; run it again)");
+                            let reason = match err {
+                                ServiceError::Conflict { .. } => {
+                                    "the person was changed by someone else while the import ran; run it again".to_owned()
+                                }
+                                other => format!("{other} (registered by someone else while the import ran?)"),
+                            };
                             self.rejects.one(&mut self.summary, row.line, "", &reason)?;
                         }
                         Err(err) => return Err(err.into()),
@@ -551,14 +570,17 @@ impl Load<'_> {
                 }
             }
         }
-        if self.outer.is_none() {
-            events::nudge();
-        }
+        events::nudge();
         self.progress.advance_to(self.done);
         Ok(())
     }
 
-    fn count(&mut self, rows: &[Row], written: Written) {
+    fn count(&mut self, rows: &[Row], written: Written) -> Result<(), ImportError> {
+        for line in &written.outside {
+            let reason =
+                "this NIK is registered outside this import's regions (moved there while the import ran)";
+            self.rejects.one(&mut self.summary, *line, "", reason)?;
+        }
         let s = &mut self.summary;
         s.created += written.created;
         s.updated += written.updated;
@@ -567,6 +589,7 @@ impl Load<'_> {
         s.events += written.events;
         s.warnings += rows.iter().map(|r| r.warnings).sum::<u64>();
         self.done += rows.len() as u64;
+        Ok(())
     }
 }
 
@@ -590,6 +613,10 @@ async fn write(txn: &DatabaseTransaction, actor: &Actor, rows: &[Row]) -> Result
             created.push(registered(row, actor, now));
             continue;
         };
+        if !in_regions(actor, &before.regency_code) {
+            written.outside.push(row.line);
+            continue;
+        }
         let (after, fields, kept) = changes(before, row);
         written.kept_newer_assessment += u64::from(kept);
         if fields.is_empty() {
