@@ -309,6 +309,15 @@ pub async fn seed(
             let visitor = matches!(status, "EQUIPPED" | "RUNNING" | "STALLED" | "GRADUATED")
                 .then(|| &crew[r % crew.len()]);
             let started = running.then(|| s.date(ymd(2025, 4, 1), 150));
+            // Permanence is visited, not assumed: one closed business in five had graduated
+            // before it closed (a relapse the statistics count).
+            let relapsed = status == "CLOSED" && r % 5 == 0;
+            let graduated_on = match status {
+                "GRADUATED" => started,
+                _ if relapsed => started.map(|d| d + chrono::Days::new(180)),
+                _ => None,
+            };
+            let changed_on = if relapsed { started.map(|d| d + chrono::Days::new(270)) } else { started };
             let stopped_before = s.rng.random_bool(0.4);
             let (v, ca, cc, cr, up) = audit("DINSOS");
             businesses.push(business::ActiveModel {
@@ -329,7 +338,8 @@ pub async fn seed(
                 status_reason: Set(
                     (status == "CLOSED").then(|| "Modal habis untuk kebutuhan rumah tangga".to_owned())
                 ),
-                status_changed_on: Set(started),
+                status_changed_on: Set(changed_on),
+                graduated_on: Set(graduated_on),
                 closure_proposed_by_visit: Set(None),
                 closure_proposed_on: Set(None),
                 level: Set(0),

@@ -811,6 +811,7 @@ async fn seed(db: &DatabaseConnection, size: u64) -> Result<(), Error> {
                 closure_proposed_on: Set(None),
                 level: Set(0),
                 volunteer_id: Set(None),
+                graduated_on: Set(None),
                 version: Set(1),
                 created_by_agency: Set("DINSOS".to_owned()),
                 created_by_client: Set("bench".to_owned()),

@@ -37,6 +37,8 @@ pub struct Model {
     pub level: i32,
     /// The volunteer assigned to visit it.
     pub volunteer_id: Option<Uuid>,
+    /// The day it last graduated (naik kelas); kept when it later stalls or closes (a relapse).
+    pub graduated_on: Option<Date>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -75,19 +75,21 @@ async fn business_moves_along_its_lifecycle_only() {
         .await;
         assert_eq!(status(&body, mutation, "business"), expected, "{mutation}");
     }
+    // A graduated business may relapse (stall or close) but is not resumed or graduated again
+    // from GRADUATED.
     let body = mv(
         &app,
         &token,
-        "closeBusiness",
-        "StatusChangeWithReasonInput",
+        "resumeBusiness",
+        "StatusChangeInput",
         "business",
-        json!({ "id": id, "expectedVersion": 7, "reason": "Alasan pengujian" }),
+        json!({ "id": id, "expectedVersion": 7 }),
     )
     .await;
     assert_eq!(
-        user_error(&body, "closeBusiness").as_deref(),
+        user_error(&body, "resumeBusiness").as_deref(),
         Some("INVALID_TRANSITION"),
-        "GRADUATED is final"
+        "only a stalled business resumes"
     );
     assert_eq!(
         app.event_count().await,

@@ -547,6 +547,43 @@ async fn a_business_climbs_the_ladder_with_its_evidence_and_graduates_only_at_th
         "0 → 1 → 2 → 3 → 1 → 4, one event each: {events}"
     );
     assert_eq!(events["data"]["caseEvents"]["nodes"][0]["changedFields"], json!(["level"]));
+
+    // Permanence is visited, not assumed: a visit that finds the graduated business stalled
+    // moves it to STALLED at once, it keeps the day it graduated, and the statistics count the
+    // relapse instead of a graduation.
+    let figures = "query($y: Int!) { programmeStatistics(year: $y) { total { graduated { value } relapsed { value } } } }";
+    let year: i32 = this_year().get(..4).and_then(|y| y.parse().ok()).unwrap_or_default();
+    let body = app.gql(&admin, figures, json!({ "y": year })).await;
+    assert_eq!(
+        body["data"]["programmeStatistics"]["total"],
+        json!({ "graduated": { "value": 1 }, "relapsed": { "value": 0 } }),
+        "{body}"
+    );
+    let body = app.gql(&admin, visit, json!({ "i": { "businessId": business, "volunteerName": "Relawan Uji", "visitedOn": today().to_string(), "observedStatus": "STALLED", "obstacles": ["CAPITAL"] } })).await;
+    assert!(body["data"]["recordMonitoringVisit"]["monitoringVisit"]["id"].is_string(), "{body}");
+    let body = app
+        .gql(
+            &admin,
+            "query($id: UUID!) { business(id: $id) { status graduatedOn } }",
+            json!({ "id": business }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["business"],
+        json!({ "status": "STALLED", "graduatedOn": today().to_string() }),
+        "{body}"
+    );
+    let body = app.gql(&admin, figures, json!({ "y": year })).await;
+    assert_eq!(
+        body["data"]["programmeStatistics"]["total"],
+        json!({ "graduated": { "value": 0 }, "relapsed": { "value": 1 } }),
+        "{body}"
+    );
+    let moved = app
+        .gql(&admin, "query($id: UUID!) { caseEvents(filter: { entityId: $id, actions: [STATUS_CHANGED] }) { nodes { fromStatus toStatus } } }", json!({ "id": business }))
+        .await;
+    let last = moved["data"]["caseEvents"]["nodes"].as_array().and_then(|n| n.last().cloned());
+    assert_eq!(last, Some(json!({ "fromStatus": "GRADUATED", "toStatus": "STALLED" })), "{moved}");
 }
 
 #[tokio::test]

@@ -73,4 +73,8 @@ async fn demo_data_covers_every_regency_with_valid_identities() {
     );
     let levels: std::collections::BTreeSet<i32> = businesses.iter().map(|b| b.level).collect();
     assert!(levels.len() >= 4, "levels in the demo: {levels:?}");
+    // Graduated businesses know when they graduated, and some closed after graduating.
+    assert!(graduated.iter().all(|b| b.graduated_on.is_some()));
+    let relapsed = businesses.iter().filter(|b| b.status == "CLOSED" && b.graduated_on.is_some()).count();
+    assert!(relapsed > 0, "a business that closed after graduating");
 }

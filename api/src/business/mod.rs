@@ -134,6 +134,10 @@ record_object! {
         closure_proposed_by_visit: Option<Uuid>,
         /// The day of that visit.
         closure_proposed_on: Option<Date>,
+        /// The day it last graduated (naik kelas). Kept when a graduated business later stalls or
+        /// closes — a relapse, which `programmeStatistics` counts (`relapsed`) — and set anew
+        /// when it graduates again.
+        graduated_on: Option<Date>,
         /// Graduation level (naik kelas) on the configured ladder, 0 before its first rung; kept
         /// up to date by every write that touches its evidence (each change a `LEVEL_CHANGED`
         /// case event; the gateway's own reading, so it leaves `version` as it is).
@@ -356,12 +360,12 @@ moves! {
     equip_business(StatusChangeInput): [Approved] => Equipped;
     /// EQUIPPED → RUNNING, recording the start date (not in the future). Needs `business:write` and an agency that owns business records.
     start_business(StartBusinessInput): [Equipped] => Running;
-    /// RUNNING → STALLED (macet). Needs `business:write` and an agency that owns business records.
-    stall_business(StatusChangeInput): [Running] => Stalled;
+    /// RUNNING → STALLED (macet); also GRADUATED → STALLED, a relapse (`graduatedOn` is kept). Needs `business:write` and an agency that owns business records.
+    stall_business(StatusChangeInput): [Running, Graduated] => Stalled;
     /// STALLED → RUNNING: the business recovered. Needs `business:write` and an agency that owns business records.
     resume_business(StatusChangeInput): [Stalled] => Running;
-    /// RUNNING/STALLED → CLOSED with a reason; confirms a closure a visit proposed. Needs `business:write` and an agency that owns business records.
-    close_business(StatusChangeWithReasonInput): [Running, Stalled] => Closed, ends;
+    /// RUNNING/STALLED/GRADUATED → CLOSED with a reason; confirms a closure a visit proposed. A graduated business that closes keeps `graduatedOn` (a relapse). Needs `business:write` and an agency that owns business records.
+    close_business(StatusChangeWithReasonInput): [Running, Stalled, Graduated] => Closed, ends;
     /// RUNNING → GRADUATED: the business levelled up (naik kelas) — `NOT_ELIGIBLE`, listing the unmet criteria, unless every criterion of the graduation ladder is met (`graduationReadiness.ready`). Needs `business:write` and an agency that owns business records.
     graduate_business(StatusChangeInput): [Running] => Graduated;
 }

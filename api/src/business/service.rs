@@ -173,6 +173,9 @@ pub async fn change_status(
     }
     let (before, active) = (&moving.before, &mut moving.active);
     active.status_changed_on = Set(Some(started_on.unwrap_or(today)));
+    if to.to == BusinessStatus::Graduated {
+        active.graduated_on = Set(Some(today));
+    }
     if let Some(date) = started_on.filter(|_| before.started_on.is_none()) {
         active.started_on = Set(Some(date));
     }

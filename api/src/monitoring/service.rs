@@ -95,14 +95,15 @@ pub async fn record(
         ..Default::default()
     };
     let visit = records::insert::<Entity, _>(&txn, actor, active).await?;
-    // A visit reports what it saw. STALLED moves a running business at once (stalls must be seen
-    // early) and RUNNING moves a stalled one back; CLOSED only proposes the closure to the owning
-    // agency. A visit older than the business's last status change moves nothing.
+    // A visit reports what it saw. STALLED moves a running or graduated business at once (stalls
+    // must be seen early) and RUNNING moves a stalled one back; CLOSED only proposes the closure
+    // to the owning agency. A visit older than the business's last status change moves nothing.
     let stale = biz.status_changed_on.is_some_and(|changed| input.visited_on < changed);
     let mut change = business::ActiveModel::default();
     let action = match (input.observed_status, records::stored::<BusinessStatus>(&biz.status)?) {
         _ if stale => None,
-        (ObservedStatus::Stalled, BusinessStatus::Running) => {
+        // A graduated business seen stalled has relapsed: it keeps `graduated_on`.
+        (ObservedStatus::Stalled, BusinessStatus::Running | BusinessStatus::Graduated) => {
             change.status = Set(wire(BusinessStatus::Stalled));
             change.status_changed_on = Set(Some(input.visited_on));
             Some(CaseAction::StatusChanged)
@@ -112,9 +113,10 @@ pub async fn record(
             change.status_changed_on = Set(Some(input.visited_on));
             Some(CaseAction::StatusChanged)
         }
-        (ObservedStatus::Closed, BusinessStatus::Running | BusinessStatus::Stalled)
-            if biz.closure_proposed_by_visit.is_none() =>
-        {
+        (
+            ObservedStatus::Closed,
+            BusinessStatus::Running | BusinessStatus::Stalled | BusinessStatus::Graduated,
+        ) if biz.closure_proposed_by_visit.is_none() => {
             change.closure_proposed_by_visit = Set(Some(visit.id));
             change.closure_proposed_on = Set(Some(input.visited_on));
             Some(CaseAction::ClosureProposed)

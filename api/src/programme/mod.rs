@@ -538,8 +538,11 @@ pub struct AreaStatistics {
     businesses_by_level: Vec<LevelCount>,
     /// Of the cohort, equipped at some point (EQUIPPED, RUNNING, STALLED, CLOSED or GRADUATED).
     equipped: Count,
-    /// Of the cohort, graduated.
+    /// Of the cohort, graduated (now GRADUATED).
     graduated: Count,
+    /// Of the cohort, graduated once and since stalled or closed (kambuh): permanence is the
+    /// point, so a relapse is counted here and no longer among the graduated.
+    relapsed: Count,
     /// Graduated ÷ equipped; null when either is suppressed or none was equipped.
     graduation_rate: Option<f64>,
     /// Referrals made in the year, by receiving agency and status (only the pairs that occur).
@@ -613,6 +616,7 @@ fn area(code: Option<String>, name: String, f: &statistics::Figures, view: &View
             .collect(),
         equipped: shown_equipped,
         graduated: shown_graduated,
+        relapsed: cells.count(f.relapsed),
         graduation_rate,
         referrals: f
             .referrals

@@ -24,6 +24,8 @@ pub struct Figures {
     /// The year's cohort of businesses (those its packages equip) by status and by level.
     pub businesses_by_status: BTreeMap<String, u64>,
     pub businesses_by_level: BTreeMap<i32, u64>,
+    /// Of the cohort, graduated once and now STALLED or CLOSED (a relapse).
+    pub relapsed: u64,
     /// Referrals made in the year by receiving agency and status.
     pub referrals: BTreeMap<(String, String), u64>,
     /// Infrastructure requests made in the year by kind and status.
@@ -78,6 +80,7 @@ impl Figures {
         for (k, v) in &other.businesses_by_level {
             *self.businesses_by_level.entry(*k).or_default() += v;
         }
+        self.relapsed += other.relapsed;
         for (k, v) in &other.referrals {
             *self.referrals.entry(k.clone()).or_default() += v;
         }
@@ -120,6 +123,8 @@ struct BusinessRow {
     status: String,
     level: i32,
     n: i64,
+    /// Of them, graduated once.
+    graduated_once: Option<i64>,
 }
 
 #[derive(FromQueryResult)]
@@ -193,7 +198,8 @@ pub async fn figures(
     // The cohort: businesses a package of the year names, or the owner's when it names none.
     let cohort: Vec<BusinessRow> = rows(
         db,
-        "SELECT z.regency_code, z.status, z.level, COUNT(*) AS n FROM business z \
+        "SELECT z.regency_code, z.status, z.level, COUNT(*) AS n, \
+         CAST(SUM(CASE WHEN z.graduated_on IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS graduated_once FROM business z \
          WHERE z.id IN (SELECT a.business_id FROM assistance a WHERE a.programme = $1 AND a.status <> $2 \
            AND a.period_start BETWEEN $3 AND $4 AND a.business_id IS NOT NULL) \
          OR z.beneficiary_id IN (SELECT a.beneficiary_id FROM assistance a WHERE a.programme = $1 \
@@ -205,6 +211,9 @@ pub async fn figures(
     for row in cohort {
         let f = out.entry(row.regency_code).or_default();
         let n = row.n.max(0) as u64;
+        if row.status == "STALLED" || row.status == "CLOSED" {
+            f.relapsed += row.graduated_once.unwrap_or(0).max(0) as u64;
+        }
         *f.businesses_by_status.entry(row.status).or_default() += n;
         *f.businesses_by_level.entry(row.level).or_default() += n;
     }
