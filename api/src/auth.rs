@@ -133,7 +133,7 @@ impl Actor {
         self.has(match kind {
             T::Beneficiary => Scope::BeneficiaryRead,
             T::Assistance => Scope::AssistanceRead,
-            T::Business => Scope::BusinessRead,
+            T::Business | T::MarketService => Scope::BusinessRead,
             T::Training | T::TrainingEnrollment => Scope::TrainingRead,
             T::InfrastructureRequest => Scope::InfrastructureRead,
             T::LoanApplication => Scope::LoanRead,
@@ -154,7 +154,7 @@ pub fn write_scope(kind: crate::records::EntityType) -> Scope {
     match kind {
         T::Beneficiary => Scope::BeneficiaryWrite,
         T::Assistance => Scope::AssistanceWrite,
-        T::Business => Scope::BusinessWrite,
+        T::Business | T::MarketService => Scope::BusinessWrite,
         T::Training | T::TrainingEnrollment => Scope::TrainingWrite,
         T::InfrastructureRequest => Scope::InfrastructureWrite,
         T::LoanApplication => Scope::LoanWrite,

@@ -12,10 +12,15 @@
 //! - `identity` — NIK/KK rules; `pii` — masking and the personal-data access log; `regions` — Kemendagri reference data; `rules` —
 //!   programme rules that are configuration (loan limits, eligibility).
 //! - One module per domain: `beneficiary`, `assistance`, `business`, `training`,
-//!   `infrastructure`, `loan`, `referral`, `monitoring`, each with GraphQL types and a `service`.
+//!   `infrastructure`, `loan`, `market`, `referral`, `monitoring`, `volunteer`, each with GraphQL
+//!   types and a `service`.
 //! - `policy` — agencies, their grantable scopes and owned record types (TOML);
 //!   `reference` — agencies, regions and `me`; `schema` — the merged root; `http` — the routes;
 //!   `seed` — demo data.
+
+// The merged GraphQL roots nest one resolver future per domain object; their layout needs more
+// than the default query depth.
+#![recursion_limit = "256"]
 
 pub mod assistance;
 pub mod auth;
@@ -34,6 +39,7 @@ pub mod keys;
 pub mod limits;
 pub mod loaders;
 pub mod loan;
+pub mod market;
 pub mod monitoring;
 pub mod moves;
 pub mod node;

@@ -8,8 +8,8 @@ use async_graphql::{
     dataloader::{DataLoader, HashMapCache, Loader},
 };
 use entity::{
-    assistance, beneficiary, business, infrastructure_request, loan_application, monitoring_visit, referral,
-    training, training_enrollment, volunteer,
+    assistance, beneficiary, business, infrastructure_request, loan_application, market_service,
+    monitoring_visit, referral, training, training_enrollment, volunteer,
 };
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
@@ -100,6 +100,7 @@ pub struct Loaders {
     pub enrollments_by_training: Children<training_enrollment::Entity>,
     pub infrastructure_by_beneficiary: Children<infrastructure_request::Entity>,
     pub loans_by_business: Children<loan_application::Entity>,
+    pub market_services_by_business: Children<market_service::Entity>,
     pub referrals_by_beneficiary: Children<referral::Entity>,
     pub referrals_by_business: Children<referral::Entity>,
     pub visits_by_beneficiary: Children<monitoring_visit::Entity>,
@@ -210,6 +211,13 @@ impl Loaders {
                 &regions,
                 cache,
                 loan_application::Column::BusinessId,
+                |m| Some(m.business_id),
+            ),
+            market_services_by_business: children_of::<market_service::Entity>(
+                db,
+                &regions,
+                cache,
+                market_service::Column::BusinessId,
                 |m| Some(m.business_id),
             ),
             referrals_by_beneficiary: children_of::<referral::Entity>(
@@ -389,6 +397,7 @@ pub async fn prefetch_businesses(
     let (l, actor) = request_parts(ctx)?;
     futures_util::try_join!(
         warm((look, "loans", actor, Scope::LoanRead), &l.loans_by_business, ids),
+        warm((look, "marketServices", actor, Scope::BusinessRead), &l.market_services_by_business, ids),
         warm((look, "monitoringVisits", actor, Scope::MonitoringRead), &l.visits_by_business, ids),
         warm((look, "referrals", actor, Scope::ReferralRead), &l.referrals_by_business, ids),
     )

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, ID, Interface, Object};
 use entity::{
-    assistance, beneficiary, business, infrastructure_request, loan_application, monitoring_visit, referral,
-    training, training_enrollment, volunteer,
+    assistance, beneficiary, business, infrastructure_request, loan_application, market_service,
+    monitoring_visit, referral, training, training_enrollment, volunteer,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
@@ -25,6 +25,7 @@ use crate::{
     error::{ServiceError, gql},
     infrastructure::InfrastructureRequest,
     loan::LoanApplication,
+    market::MarketService,
     monitoring::MonitoringVisit,
     records::{CaseEntity, EntityType, within_regions},
     referral::Referral,
@@ -50,6 +51,7 @@ pub enum Node {
     Referral(Referral),
     MonitoringVisit(MonitoringVisit),
     Volunteer(Volunteer),
+    MarketService(MarketService),
 }
 
 /// What a referral led to (hasil rujukan): a record of a type the receiving agency owns.
@@ -60,6 +62,7 @@ pub enum ReferralOutcome {
     TrainingEnrollment(TrainingEnrollment),
     InfrastructureRequest(InfrastructureRequest),
     LoanApplication(LoanApplication),
+    MarketService(MarketService),
 }
 
 impl ReferralOutcome {
@@ -71,6 +74,7 @@ impl ReferralOutcome {
             Node::TrainingEnrollment(r) => Self::TrainingEnrollment(r),
             Node::InfrastructureRequest(r) => Self::InfrastructureRequest(r),
             Node::LoanApplication(r) => Self::LoanApplication(r),
+            Node::MarketService(r) => Self::MarketService(r),
             Node::Beneficiary(_)
             | Node::Training(_)
             | Node::Referral(_)
@@ -134,6 +138,7 @@ pub(crate) async fn find_of(
         EntityType::Referral => load!(referral, Referral),
         EntityType::MonitoringVisit => load!(monitoring_visit, MonitoringVisit),
         EntityType::Volunteer => load!(volunteer, Volunteer),
+        EntityType::MarketService => load!(market_service, MarketService),
     })
 }
 
@@ -171,7 +176,8 @@ pub async fn taken_elsewhere(
     }
     taken!(Beneficiary => beneficiary, Assistance => assistance, Business => business, Training => training,
         TrainingEnrollment => training_enrollment, InfrastructureRequest => infrastructure_request,
-        LoanApplication => loan_application, Referral => referral, MonitoringVisit => monitoring_visit);
+        LoanApplication => loan_application, Referral => referral, MonitoringVisit => monitoring_visit,
+        Volunteer => volunteer, MarketService => market_service);
     Ok(false)
 }
 

@@ -56,6 +56,8 @@ pub enum EntityType {
     MonitoringVisit,
     /// Volunteer (relawan).
     Volunteer,
+    /// Market-access or business-development service (layanan pemasaran dan pengembangan usaha).
+    MarketService,
 }
 
 /// A stored record that belongs to a case.
@@ -291,6 +293,9 @@ pub async fn case_of(
             find_visible::<monitoring_visit::Entity>(db, actor, id).await?.beneficiary_id()
         }
         EntityType::Volunteer => find_visible::<volunteer::Entity>(db, actor, id).await?.beneficiary_id(),
+        EntityType::MarketService => {
+            find_visible::<entity::market_service::Entity>(db, actor, id).await?.beneficiary_id()
+        }
     })
 }
 

@@ -12,6 +12,7 @@ use crate::{
     events::{CaseEventQuery, CaseEventSubscription},
     infrastructure::{InfrastructureMoves, InfrastructureMutation, InfrastructureQuery},
     loan::{LoanMoves, LoanMutation, LoanQuery},
+    market::{MarketMoves, MarketMutation, MarketQuery},
     monitoring::{MonitoringMutation, MonitoringQuery},
     node::NodeQuery,
     pii::PiiQuery,
@@ -35,6 +36,7 @@ pub struct QueryRoot(
     TrainingQuery,
     EnrollmentQuery,
     InfrastructureQuery,
+    MarketQuery,
     LoanQuery,
     ReferralQuery,
     MonitoringQuery,
@@ -60,6 +62,8 @@ pub struct MutationRoot(
     EnrollmentMoves,
     InfrastructureMutation,
     InfrastructureMoves,
+    MarketMutation,
+    MarketMoves,
     LoanMutation,
     LoanMoves,
     ReferralMutation,
@@ -142,6 +146,7 @@ fn describe_connections(
         .override_output_type_description::<Page<TrainingEnrollment>>(page!("a training's enrollments"))
         .override_output_type_description::<Page<WebhookDeliveryNode>>(page!("a webhook's delivery attempts"))
         .override_output_type_description::<Page<crate::volunteer::Volunteer>>(page!("volunteers"))
+        .override_output_type_description::<Page<crate::market::MarketService>>(page!("market services"))
         .override_output_type_description::<crate::programme::WorkListPage>(
             "A page of referrals waiting for the caller's agency, overdue first (a Relay connection): \
              `edges { cursor node }` or `nodes`, `pageInfo` to page on with `first`/`after`.",

@@ -5,7 +5,7 @@
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use entity::{
-    assistance, beneficiary, business, case_event, infrastructure_request, loan_application,
+    assistance, beneficiary, business, case_event, infrastructure_request, loan_application, market_service,
     monitoring_visit, referral, training, training_enrollment, volunteer,
 };
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
@@ -147,7 +147,7 @@ pub async fn seed(
     let (mut people, mut businesses, mut aid, mut trainings, mut enrollments) =
         (vec![], vec![], vec![], vec![], vec![]);
     let (mut loans, mut infra, mut referrals, mut visits) = (vec![], vec![], vec![], vec![]);
-    let mut volunteers = vec![];
+    let (mut volunteers, mut market) = (vec![], vec![]);
     let audit =
         |agency: &str| (Set(1), Set(agency.to_owned()), Set(SEED_CLIENT.to_owned()), Set(now), Set(now));
     let regencies: Vec<_> = regions.regencies().cloned().collect();
@@ -548,18 +548,71 @@ pub async fn seed(
                     referrals.push(again);
                 }
             }
-            if status == "GRADUATED" {
-                // Market access: DISPERINDAGKOP's marketing help, completed.
-                referrals.push(referral_row(
-                    &mut s,
-                    person,
-                    Some(biz),
-                    &regency.code,
-                    "DISPERINDAGKOP",
-                    "MARKETING",
-                    "COMPLETED",
-                    None,
-                ));
+            // DISPERINDAGKOP's market services: a graduated business's market access came from a
+            // referral answered by a completed placement; some running businesses have one under
+            // way, planned, or a registration or certification.
+            let served = match status {
+                "GRADUATED" => {
+                    Some(("COMPLETED", if r % 2 == 0 { "ECOMMERCE_PLACEMENT" } else { "MARKET_PLACEMENT" }))
+                }
+                "RUNNING" if r % 6 == 0 => Some(("IN_PROGRESS", "PRODUCT_REGISTRATION")),
+                "RUNNING" if r % 6 == 3 => Some(("PLANNED", "HALAL_CERTIFICATION")),
+                "RUNNING" if r % 10 == 1 => Some(("COMPLETED", "BUSINESS_COACHING")),
+                _ => None,
+            };
+            if let Some((state, kind)) = served {
+                let id = Uuid::now_v7();
+                let begun = started.map(|d| d + chrono::Days::new(60));
+                let done = state == "COMPLETED";
+                let (v, ca, cc, cr, up) = audit("DISPERINDAGKOP");
+                market.push(market_service::ActiveModel {
+                    id: Set(id),
+                    business_id: Set(biz),
+                    beneficiary_id: Set(person),
+                    regency_code: Set(regency.code.clone()),
+                    kind: Set(kind.into()),
+                    provider: Set(Some(
+                        match kind {
+                            "ECOMMERCE_PLACEMENT" => "Toko daring UMKM Kaltim",
+                            "MARKET_PLACEMENT" => "Galeri UMKM Disperindagkop",
+                            "PRODUCT_REGISTRATION" => "Dinas Kesehatan (PIRT)",
+                            "HALAL_CERTIFICATION" => "BPJPH (sertifikasi halal)",
+                            _ => "Pendamping PLUT-KUMKM",
+                        }
+                        .to_owned(),
+                    )),
+                    description: Set(None),
+                    planned_on: Set(begun),
+                    started_on: Set((state != "PLANNED").then_some(begun).flatten()),
+                    completed_on: Set(done.then(|| begun.map(|d| d + chrono::Days::new(30))).flatten()),
+                    result: Set(done.then(|| match kind {
+                        "ECOMMERCE_PLACEMENT" => {
+                            "Toko aktif di lokapasar; pesanan pertama terkirim".to_owned()
+                        }
+                        "MARKET_PLACEMENT" => "Produk dipajang di galeri UMKM".to_owned(),
+                        _ => "Pendampingan selesai: pembukuan sederhana berjalan".to_owned(),
+                    })),
+                    status: Set(state.into()),
+                    status_reason: Set(None),
+                    version: v,
+                    created_by_agency: ca,
+                    created_by_client: cc,
+                    created_at: cr,
+                    updated_at: up,
+                });
+                s.event("MARKET_SERVICE", id, Some(person), Some(state), "DISPERINDAGKOP", &regency.code);
+                if status == "GRADUATED" {
+                    referrals.push(referral_row(
+                        &mut s,
+                        person,
+                        Some(biz),
+                        &regency.code,
+                        "DISPERINDAGKOP",
+                        "MARKETING",
+                        "COMPLETED",
+                        Some(("MARKET_SERVICE", id)),
+                    ));
+                }
             }
             if r % 7 == 0 {
                 let id = Uuid::now_v7();
@@ -649,6 +702,7 @@ pub async fn seed(
     insert_all(&txn, loans).await?;
     insert_all(&txn, infra).await?;
     insert_all(&txn, referrals).await?;
+    insert_all(&txn, market).await?;
     insert_all(&txn, visits).await?;
     insert_all(&txn, events).await?;
     levels(&txn, rules, &firms).await?;

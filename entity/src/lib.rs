@@ -8,6 +8,7 @@ pub mod business;
 pub mod case_event;
 pub mod infrastructure_request;
 pub mod loan_application;
+pub mod market_service;
 pub mod monitoring_visit;
 pub mod pii_access_log;
 pub mod referral;

@@ -28,6 +28,7 @@ mod m20261129_000021_add_business_level;
 mod m20261129_000022_create_volunteer;
 mod m20261129_000023_add_referral_resent_from;
 mod m20261129_000024_add_business_graduated_on;
+mod m20261129_000025_create_market_service;
 mod shared;
 
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000022_create_volunteer::Migration),
             Box::new(m20261129_000023_add_referral_resent_from::Migration),
             Box::new(m20261129_000024_add_business_graduated_on::Migration),
+            Box::new(m20261129_000025_create_market_service::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod hostile;
 mod import;
 mod keys;
 mod lifecycles;
+mod market;
 pub mod matrix;
 mod policy;
 mod programme;

@@ -64,7 +64,7 @@ fn dummy(t: &Value, types: &BTreeMap<String, Value>) -> Value {
 /// The agency that owns the record type a mutation description names, if any.
 fn owner(description: &str) -> &'static str {
     match description {
-        d if d.contains("owns loan-application") => "DISPERINDAGKOP",
+        d if d.contains("owns loan-application") || d.contains("owns market-service") => "DISPERINDAGKOP",
         d if d.contains("owns infrastructure-request") => "PUPR",
         _ => "DINSOS",
     }

@@ -48,6 +48,14 @@ pub async fn one_of_each(app: &TestApp) -> Vec<(&'static str, String)> {
     let referral = id_of(app, &admin, "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } } }",
         json!({ "i": { "beneficiaryId": person, "businessId": business, "toAgency": "DISPERINDAGKOP", "service": "MARKETING", "reason": "Pasar" } }),
         &["createReferral", "referral", "id"]).await;
+    let market = id_of(
+        app,
+        &app.koperasi(),
+        "mutation($i: CreateMarketServiceInput!) { createMarketService(input: $i) { marketService { id } } }",
+        json!({ "i": { "businessId": business, "kind": "ECOMMERCE_PLACEMENT", "provider": "Toko daring" } }),
+        &["createMarketService", "marketService", "id"],
+    )
+    .await;
     let relawan = app.token("RELAWAN", "monitoring:write", &["6472"]);
     let visit = id_of(app, &relawan, "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { monitoringVisit { id } } }",
         json!({ "i": { "businessId": business, "volunteerName": "Agus", "visitedOn": "2026-11-01", "observedStatus": "RUNNING" } }),
@@ -62,6 +70,7 @@ pub async fn one_of_each(app: &TestApp) -> Vec<(&'static str, String)> {
         ("loanApplication", loan),
         ("referral", referral),
         ("monitoringVisit", visit),
+        ("marketService", market),
     ]
 }
 
@@ -87,6 +96,7 @@ async fn every_record_outside_the_tokens_regions_is_not_found() {
         "loanApplications",
         "referrals",
         "monitoringVisits",
+        "marketServices",
         "caseEvents",
     ] {
         let query = format!("{{ {list} {{ totalCount nodes {{ __typename }} }} }}");
@@ -175,6 +185,7 @@ fn target_of(mutation: &str) -> Option<&'static str> {
         ("loan", "loanApplication"),
         ("referral", "referral"),
         ("visit", "monitoringVisit"),
+        ("market", "marketService"),
     ]
     .into_iter()
     .find(|(needle, _)| lower.contains(needle))

@@ -57,7 +57,8 @@ async fn demo_data_covers_every_regency_with_valid_identities() {
         + entity::infrastructure_request::Entity::find().count(&app.db).await.expect("n")
         + entity::referral::Entity::find().count(&app.db).await.expect("n")
         + entity::monitoring_visit::Entity::find().count(&app.db).await.expect("n")
-        + entity::volunteer::Entity::find().count(&app.db).await.expect("n");
+        + entity::volunteer::Entity::find().count(&app.db).await.expect("n")
+        + entity::market_service::Entity::find().count(&app.db).await.expect("n");
     assert_eq!(app.event_count().await as u64, records, "every seeded record has its event");
 
     // Volunteers visit the businesses assigned to them; graduated businesses stand on the
@@ -77,4 +78,12 @@ async fn demo_data_covers_every_regency_with_valid_identities() {
     assert!(graduated.iter().all(|b| b.graduated_on.is_some()));
     let relapsed = businesses.iter().filter(|b| b.status == "CLOSED" && b.graduated_on.is_some()).count();
     assert!(relapsed > 0, "a business that closed after graduating");
+    // DISPERINDAGKOP's market services, in every state; a graduated business's market access
+    // is one of them.
+    let services = entity::market_service::Entity::find().all(&app.db).await.expect("services");
+    let states: std::collections::BTreeSet<&str> = services.iter().map(|m| m.status.as_str()).collect();
+    assert!(["PLANNED", "IN_PROGRESS", "COMPLETED"].iter().all(|s| states.contains(s)), "{states:?}");
+    assert!(
+        graduated.iter().all(|b| services.iter().any(|m| m.business_id == b.id && m.status == "COMPLETED"))
+    );
 }

@@ -331,8 +331,8 @@ pub(crate) async fn move_case(
     regency: &str,
 ) -> Result<(), ServiceError> {
     use entity::{
-        assistance, business, infrastructure_request, loan_application, monitoring_visit, referral,
-        training_enrollment,
+        assistance, business, infrastructure_request, loan_application, market_service, monitoring_visit,
+        referral, training_enrollment,
     };
     macro_rules! relocate {
         ($($module:ident),+) => {$(
@@ -348,6 +348,7 @@ pub(crate) async fn move_case(
         business,
         infrastructure_request,
         loan_application,
+        market_service,
         monitoring_visit,
         referral,
         training_enrollment

@@ -167,6 +167,14 @@ record_object! {
     async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
         Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
     }
+    /// Market-access and business-development services for this business (layanan pemasaran
+    /// dan pengembangan usaha). Needs `business:read`.
+    async fn market_services(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::market::MarketService>> {
+        Loaders::children(ctx, |l| &l.market_services_by_business, self.model.id).await
+    }
     /// Loan applications for this business. Needs `loan:read`.
     #[graphql(guard = "RequireScope(Scope::LoanRead)")]
     async fn loans(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LoanApplication>> {

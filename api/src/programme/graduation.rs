@@ -5,7 +5,8 @@
 
 use chrono::{Months, NaiveDate};
 use entity::{
-    assistance, business, loan_application, monitoring_visit, referral, training, training_enrollment,
+    assistance, business, loan_application, market_service, monitoring_visit, referral, training,
+    training_enrollment,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, Order, QueryFilter,
@@ -20,6 +21,7 @@ use crate::{
     error::ServiceError,
     events::CaseAction,
     loan::LoanStatus,
+    market::{MarketServiceKind, MarketServiceStatus},
     records::{CaseRecord, EntityType, wire},
     referral::{ReferralService, ReferralStatus},
     rules::{Criterion, Level, Rules},
@@ -79,9 +81,7 @@ impl Criterion {
             Self::TrainingCompleted { topics } => format!("training completed ({})", topics.join(" or ")),
             Self::RunningFor { months } => format!("running {months} months or more (by visits)"),
             Self::Nib => "business registration number (NIB)".into(),
-            Self::MarketAccess => {
-                "market access (a completed marketing or business-development referral)".into()
-            }
+            Self::MarketAccess => "market access (a completed marketing, market or e-commerce placement or cooperative membership service, or a completed marketing or business-development referral)".into(),
             Self::LoanDisbursed { products } if products.is_empty() => "a loan disbursed".into(),
             Self::LoanDisbursed { products } => format!("a loan disbursed ({})", products.join(" or ")),
             Self::RevenueAtLeast { amount } => format!("monthly revenue of Rp{amount} or more"),
@@ -170,17 +170,38 @@ async fn evidence(
             }
         }
         Criterion::Nib => business.nib.as_ref().map(|_| (EntityType::Business, business.id)),
-        Criterion::MarketAccess => referral::Entity::find()
-            .filter(referral::Column::Status.eq(wire(ReferralStatus::Completed)))
-            .filter(
-                referral::Column::Service
-                    .is_in([wire(ReferralService::Marketing), wire(ReferralService::BusinessDevelopment)]),
-            )
-            .filter(of_business(referral::Column::BusinessId, referral::Column::BeneficiaryId, business))
-            .order_by(referral::Column::Id, Order::Desc)
-            .one(db)
-            .await?
-            .map(|r| (EntityType::Referral, r.id)),
+        Criterion::MarketAccess => {
+            let kinds = <MarketServiceKind as strum::VariantArray>::VARIANTS
+                .iter()
+                .filter(|k| k.is_market_access())
+                .map(|k| wire(*k));
+            let service = market_service::Entity::find()
+                .filter(market_service::Column::BusinessId.eq(business.id))
+                .filter(market_service::Column::Status.eq(wire(MarketServiceStatus::Completed)))
+                .filter(market_service::Column::Kind.is_in(kinds))
+                .order_by(market_service::Column::Id, Order::Desc)
+                .one(db)
+                .await?
+                .map(|s| (EntityType::MarketService, s.id));
+            match service {
+                Some(found) => Some(found),
+                None => referral::Entity::find()
+                    .filter(referral::Column::Status.eq(wire(ReferralStatus::Completed)))
+                    .filter(referral::Column::Service.is_in([
+                        wire(ReferralService::Marketing),
+                        wire(ReferralService::BusinessDevelopment),
+                    ]))
+                    .filter(of_business(
+                        referral::Column::BusinessId,
+                        referral::Column::BeneficiaryId,
+                        business,
+                    ))
+                    .order_by(referral::Column::Id, Order::Desc)
+                    .one(db)
+                    .await?
+                    .map(|r| (EntityType::Referral, r.id)),
+            }
+        }
         Criterion::LoanDisbursed { products } => {
             let mut select = loan_application::Entity::find()
                 .filter(loan_application::Column::BusinessId.eq(business.id))
