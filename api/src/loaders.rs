@@ -103,6 +103,7 @@ pub struct Loaders {
     pub market_services_by_business: Children<market_service::Entity>,
     pub referrals_by_beneficiary: Children<referral::Entity>,
     pub referrals_by_business: Children<referral::Entity>,
+    pub referrals_by_visit: Children<referral::Entity>,
     pub visits_by_beneficiary: Children<monitoring_visit::Entity>,
     pub visits_by_business: Children<monitoring_visit::Entity>,
     /// Referrals' outcome records, by type and id.
@@ -226,6 +227,13 @@ impl Loaders {
                 cache,
                 referral::Column::BeneficiaryId,
                 |m| Some(m.beneficiary_id),
+            ),
+            referrals_by_visit: children_of::<referral::Entity>(
+                db,
+                &regions,
+                cache,
+                referral::Column::VisitId,
+                |m| m.visit_id,
             ),
             referrals_by_business: children_of::<referral::Entity>(
                 db,

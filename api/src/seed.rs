@@ -313,11 +313,15 @@ pub async fn seed(
             // before it closed (a relapse the statistics count).
             let relapsed = status == "CLOSED" && r % 5 == 0;
             let graduated_on = match status {
-                "GRADUATED" => started,
+                "GRADUATED" => started.map(|d| d + chrono::Days::new(365)),
                 _ if relapsed => started.map(|d| d + chrono::Days::new(180)),
                 _ => None,
             };
-            let changed_on = if relapsed { started.map(|d| d + chrono::Days::new(270)) } else { started };
+            let changed_on = match status {
+                "GRADUATED" => graduated_on,
+                _ if relapsed => started.map(|d| d + chrono::Days::new(270)),
+                _ => started,
+            };
             let stopped_before = s.rng.random_bool(0.4);
             let (v, ca, cc, cr, up) = audit("DINSOS");
             businesses.push(business::ActiveModel {
@@ -558,6 +562,7 @@ pub async fn seed(
                 "RUNNING" if r % 6 == 0 => Some(("IN_PROGRESS", "PRODUCT_REGISTRATION")),
                 "RUNNING" if r % 6 == 3 => Some(("PLANNED", "HALAL_CERTIFICATION")),
                 "RUNNING" if r % 10 == 1 => Some(("COMPLETED", "BUSINESS_COACHING")),
+                "RUNNING" if r % 10 == 7 => Some(("CANCELLED", "HALAL_CERTIFICATION")),
                 _ => None,
             };
             if let Some((state, kind)) = served {
@@ -593,7 +598,9 @@ pub async fn seed(
                         _ => "Pendampingan selesai: pembukuan sederhana berjalan".to_owned(),
                     })),
                     status: Set(state.into()),
-                    status_reason: Set(None),
+                    status_reason: Set(
+                        (state == "CANCELLED").then(|| "Biaya sertifikasi belum tersedia".to_owned())
+                    ),
                     version: v,
                     created_by_agency: ca,
                     created_by_client: cc,
@@ -776,5 +783,6 @@ fn referral_row(
         created_at: Set(s.now),
         updated_at: Set(s.now),
         resent_from: Set(None),
+        visit_id: Set(None),
     }
 }

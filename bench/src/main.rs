@@ -879,6 +879,7 @@ async fn seed(db: &DatabaseConnection, size: u64) -> Result<(), Error> {
                 created_at: Set(at),
                 updated_at: Set(at),
                 resent_from: Set(None),
+                visit_id: Set(None),
             });
         }
         beneficiary::Entity::insert_many(people).exec(db).await?;

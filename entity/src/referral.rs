@@ -29,6 +29,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// The declined referral this one re-sends to another agency.
     pub resent_from: Option<Uuid>,
+    /// The monitoring visit whose obstacle it answers.
+    pub visit_id: Option<Uuid>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

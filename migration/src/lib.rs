@@ -29,6 +29,7 @@ mod m20261129_000022_create_volunteer;
 mod m20261129_000023_add_referral_resent_from;
 mod m20261129_000024_add_business_graduated_on;
 mod m20261129_000025_create_market_service;
+mod m20261129_000026_add_referral_visit;
 mod shared;
 
 pub struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000023_add_referral_resent_from::Migration),
             Box::new(m20261129_000024_add_business_graduated_on::Migration),
             Box::new(m20261129_000025_create_market_service::Migration),
+            Box::new(m20261129_000026_add_referral_visit::Migration),
         ]
     }
 }

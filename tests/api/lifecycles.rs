@@ -829,6 +829,9 @@ fn move_input(row: &MoveRow) -> (&'static str, Value) {
         }
         "completeReferral" => ("CompleteReferralInput", json!({})),
         "completeEnrollment" => ("CompleteEnrollmentInput", json!({ "certificateNo": "C-1" })),
+        "completeMarketService" => {
+            ("CompleteMarketServiceInput", json!({ "result": "Brosur dan foto produk" }))
+        }
         _ => ("StatusChangeInput", json!({})),
     }
 }
@@ -875,12 +878,16 @@ async fn set_status(app: &TestApp, table: &str, id: &str, status: &str) -> i64 {
 
 #[tokio::test]
 async fn every_move_succeeds_from_its_statuses_and_is_an_invalid_transition_from_every_other() {
-    use sinergi_api::{assistance, beneficiary, business, infrastructure, loan, referral, training};
+    use sinergi_api::{assistance, beneficiary, business, infrastructure, loan, market, referral, training};
 
     let app = spawn_app_with(open_ladder()).await;
     let admin = app.admin();
     let pupr = app.token("PUPR", "infrastructure:read infrastructure:write", &["64"]);
-    let koperasi = app.token("DISPERINDAGKOP", "loan:read loan:write referral:read referral:write", &["64"]);
+    let koperasi = app.token(
+        "DISPERINDAGKOP",
+        "loan:read loan:write referral:read referral:write business:read business:write",
+        &["64"],
+    );
     let person = app.beneficiary(2).await;
     let created = |body: Value, mutation: &str, field: &str| {
         body["data"][mutation][field]["id"]
@@ -916,6 +923,10 @@ async fn every_move_succeeds_from_its_statuses_and_is_an_invalid_transition_from
         app.gql(&koperasi, "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { loanApplication { id } } }",
             json!({ "i": { "businessId": business_id, "product": "COOPERATIVE", "lender": "Koperasi Maju", "requestedAmount": 10000000, "tenorMonths": 12 } })).await,
         "createLoanApplication", "loanApplication");
+    let market_id = created(
+        app.gql(&koperasi, "mutation($i: CreateMarketServiceInput!) { createMarketService(input: $i) { marketService { id } } }",
+            json!({ "i": { "businessId": business_id, "kind": "MARKETING" } })).await,
+        "createMarketService", "marketService");
     let referral_id = created(
         app.gql(&admin, "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } } }",
             json!({ "i": { "beneficiaryId": person, "toAgency": "DISPERINDAGKOP", "service": "CAPITAL_ACCESS", "reason": "Modal usaha" } })).await,
@@ -930,6 +941,7 @@ async fn every_move_succeeds_from_its_statuses_and_is_an_invalid_transition_from
         subject("infrastructure_request", request_id, "infrastructureRequest", &infrastructure::LIFECYCLE),
         subject("loan_application", loan_id, "loanApplication", &loan::LIFECYCLE),
         subject("referral", referral_id, "referral", &referral::LIFECYCLE),
+        subject("market_service", market_id, "marketService", &market::LIFECYCLE),
     ];
     let mut checked = 0;
     for subject in &subjects {
@@ -937,7 +949,7 @@ async fn every_move_succeeds_from_its_statuses_and_is_an_invalid_transition_from
         for row in &subject.moves {
             let token = match row.mutation.as_str() {
                 m if m.contains("InfrastructureRequest") || m == "startInfrastructureWork" => &pupr,
-                m if m.contains("Loan") => &koperasi,
+                m if m.contains("Loan") || m.contains("MarketService") => &koperasi,
                 "acceptReferral" | "declineReferral" | "completeReferral" => &koperasi,
                 _ => &admin,
             };

@@ -153,10 +153,83 @@ async fn a_completed_market_service_answers_its_referral_and_gives_market_access
         json!({ "status": "CANCELLED", "statusReason": "Belum ada dana" }),
         "{body}"
     );
+    let body = app
+        .gql(&koperasi, CREATE, json!({ "i": { "businessId": business, "kind": "BUSINESS_COACHING" } }))
+        .await;
+    let coaching =
+        body["data"]["createMarketService"]["marketService"]["id"].as_str().expect("created").to_owned();
+    let body = app
+        .gql(&koperasi, cancel, json!({ "i": { "id": coaching, "expectedVersion": 1, "reason": " " } }))
+        .await;
+    assert_eq!(
+        user_error(&body, "cancelMarketService").as_deref(),
+        Some("VALIDATION"),
+        "a reason is required: {body}"
+    );
     let update =
         "mutation($i: UpdateMarketServiceInput!) { updateMarketService(input: $i) { userErrors { code } } }";
     let body = app
         .gql(&koperasi, update, json!({ "i": { "id": service, "expectedVersion": 3, "provider": "Lain" } }))
         .await;
     assert_eq!(user_error(&body, "updateMarketService").as_deref(), Some("INVALID_TRANSITION"), "{body}");
+}
+
+#[tokio::test]
+async fn a_registration_or_coaching_is_not_market_access_even_through_a_referral() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let koperasi =
+        app.token("DISPERINDAGKOP", "business:read business:write referral:read referral:write", &["6472"]);
+    let person = app.beneficiary(2).await;
+    let business = app.running_business(&person, "2025-01-01").await;
+    let body = app
+        .gql(
+            &admin,
+            "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } } }",
+            json!({ "i": { "beneficiaryId": person, "businessId": business, "toAgency": "DISPERINDAGKOP", "service": "BUSINESS_DEVELOPMENT", "reason": "Perizinan" } }),
+        )
+        .await;
+    let referral = body["data"]["createReferral"]["referral"]["id"].as_str().expect("referral").to_owned();
+    app.gql(
+        &koperasi,
+        "mutation($i: StatusChangeInput!) { acceptReferral(input: $i) { referral { status } } }",
+        json!({ "i": { "id": referral, "expectedVersion": 1 } }),
+    )
+    .await;
+    let body = app
+        .gql(&koperasi, CREATE, json!({ "i": { "businessId": business, "kind": "PRODUCT_REGISTRATION" } }))
+        .await;
+    let service =
+        body["data"]["createMarketService"]["marketService"]["id"].as_str().expect("created").to_owned();
+    app.gql(&koperasi, START, json!({ "i": { "id": service, "expectedVersion": 1 } })).await;
+    let body = app
+        .gql(
+            &koperasi,
+            COMPLETE,
+            json!({ "i": { "id": service, "expectedVersion": 2, "result": "PIRT 2036472010123-30" } }),
+        )
+        .await;
+    assert_eq!(body["data"]["completeMarketService"]["marketService"]["status"], "COMPLETED", "{body}");
+    let body = app
+        .gql(
+            &admin,
+            "query($id: UUID!) { referral(id: $id) { status outcomeType } }",
+            json!({ "id": referral }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["referral"],
+        json!({ "status": "COMPLETED", "outcomeType": "MARKET_SERVICE" }),
+        "{body}"
+    );
+    let body = app
+        .gql(&admin, "query($id: UUID!) { business(id: $id) { graduationReadiness { levels { criteria { description met } } } } }", json!({ "id": business }))
+        .await;
+    let access = body["data"]["business"]["graduationReadiness"]["levels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|l| l["criteria"].as_array().cloned().unwrap_or_default())
+        .find(|c| c["description"].as_str().is_some_and(|d| d.starts_with("market access")));
+    assert_eq!(access.map(|c| c["met"].clone()), Some(json!(false)), "{body}");
 }

@@ -18,6 +18,12 @@ async fn an_agency_that_does_not_own_a_record_type_cannot_write_it() {
     let q = "mutation($i: CreateInfrastructureRequestInput!) { createInfrastructureRequest(input: $i) { userErrors { code } } }";
     let body = app.gql(&dinsos, q, json!({ "i": { "beneficiaryId": person, "kind": "SANITATION" } })).await;
     assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"));
+    // DINSOS holds `business:write` for its businesses, but market services are DISPERINDAGKOP's.
+    let dinsos = app.token("DINSOS", "business:read business:write", &["64"]);
+    let q =
+        "mutation($i: CreateMarketServiceInput!) { createMarketService(input: $i) { userErrors { code } } }";
+    let body = app.gql(&dinsos, q, json!({ "i": { "businessId": business, "kind": "MARKETING" } })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "{body}");
     let pupr = app.token("PUPR", "beneficiary:write", &["64"]);
     let (nik, kk) = app.identity();
     let body = app.gql(&pupr, CREATE_BENEFICIARY, json!({ "input": beneficiary_input(&nik, &kk, 2) })).await;

@@ -999,6 +999,58 @@ async fn a_coordinator_sees_the_businesses_that_need_a_visit_or_help() {
     let balikpapan = app.token("DINSOS", "business:read monitoring:read", &["6471"]);
     let body = app.gql(&balikpapan, list, json!({ "r": "6472" })).await;
     assert_eq!(body["data"]["businessesNeedingAttention"]["nodes"], json!([]), "{body}");
+
+    // The follow-up is taken in hand by a referral that answers the visit: it names the visit,
+    // is about the visit's business, and the business leaves the list.
+    let visits = app
+        .gql(
+            &admin,
+            "query($b: UUID!) { monitoringVisits(filter: {businessId: $b}) { nodes { id followUpOpen } } }",
+            json!({ "b": follow_up }),
+        )
+        .await;
+    let seen = &visits["data"]["monitoringVisits"]["nodes"][0];
+    assert_eq!(seen["followUpOpen"], true, "{visits}");
+    let visit_id = seen["id"].as_str().expect("a visit").to_owned();
+    let refer = "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id businessId visitId } userErrors { code field } } }";
+    let owner = app
+        .gql(&admin, "query($b: UUID!) { business(id: $b) { beneficiaryId } }", json!({ "b": follow_up }))
+        .await;
+    let owner = owner["data"]["business"]["beneficiaryId"].as_str().expect("owner").to_owned();
+    let stranger = app.beneficiary(3).await;
+    let body = app
+        .gql(&admin, refer, json!({ "i": { "beneficiaryId": stranger, "toAgency": "DISPERINDAGKOP", "service": "MARKETING", "reason": "Sepi pembeli", "visitId": visit_id } }))
+        .await;
+    assert_eq!(
+        body["data"]["createReferral"]["userErrors"][0]["field"],
+        json!(["visitId"]),
+        "another person's visit: {body}"
+    );
+    let body = app
+        .gql(&admin, refer, json!({ "i": { "beneficiaryId": owner, "toAgency": "DISPERINDAGKOP", "service": "MARKETING", "reason": "Sepi pembeli", "visitId": visit_id } }))
+        .await;
+    let raised = &body["data"]["createReferral"]["referral"];
+    assert_eq!(
+        (raised["businessId"].as_str(), raised["visitId"].as_str()),
+        (Some(follow_up.as_str()), Some(visit_id.as_str())),
+        "{body}"
+    );
+    let body = app
+        .gql(&admin, "query($b: UUID!) { monitoringVisits(filter: {businessId: $b}) { nodes { followUpOpen referrals { id } } } }", json!({ "b": follow_up }))
+        .await;
+    assert_eq!(
+        body["data"]["monitoringVisits"]["nodes"][0],
+        json!({ "followUpOpen": false, "referrals": [{ "id": raised["id"] }] }),
+        "{body}"
+    );
+    let body = app.gql(&admin, list, json!({ "r": "6472" })).await;
+    let still: Vec<&str> = body["data"]["businessesNeedingAttention"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["business"]["id"].as_str())
+        .collect();
+    assert!(!still.contains(&follow_up.as_str()), "{body}");
 }
 
 #[tokio::test]

@@ -122,13 +122,14 @@ async fn personal_data_is_masked_wherever_a_beneficiary_appears() {
         crate::helpers::all_scopes().iter().map(|s| s.as_str()).filter(|s| *s != "pii:read").collect();
     let token = app.token("DINSOS", &no_pii.join(" "), &["64"]);
     let person = "{ nik kkNumber phone address birthDate }";
-    let paths: [(&str, usize, String); 6] = [
+    let paths: [(&str, usize, String); 7] = [
         ("beneficiary", 0, person.to_owned()),
         ("business", 1, format!("{{ owner {person} }}")),
         ("assistance", 2, format!("{{ beneficiary {person} }}")),
         ("trainingEnrollment", 4, format!("{{ beneficiary {person} }}")),
         ("infrastructureRequest", 5, format!("{{ beneficiary {person} }}")),
         ("referral", 7, format!("{{ beneficiary {person} }}")),
+        ("marketService", 9, format!("{{ beneficiary {person} }}")),
     ];
     for (field, index, selection) in paths {
         let query = format!("query($id: UUID!) {{ {field}(id: $id) {selection} }}");

@@ -169,6 +169,7 @@ record_object! {
     }
     /// Market-access and business-development services for this business (layanan pemasaran
     /// dan pengembangan usaha). Needs `business:read`.
+    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
     async fn market_services(
         &self,
         ctx: &Context<'_>,

@@ -130,6 +130,7 @@ record_object! {
         status_reason: Option<&str>,
     }
     /// The business served. Needs `business:read`.
+    #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
     async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
         Loaders::one(ctx, |l| &l.business, self.model.business_id).await
     }

@@ -159,7 +159,9 @@ pub async fn change_status(
             services: kind.answers(),
         };
         crate::programme::handover::complete_referrals(&txn, actor, done).await?;
-        let touched = crate::programme::graduation::Touched::Business(after.business_id);
+        // Every business of the owner: a completed referral about no business counts for each.
+        let touched =
+            crate::programme::graduation::Touched::Either { business: None, owner: after.beneficiary_id };
         crate::programme::graduation::follow(&txn, &state.rules, actor, touched).await?;
     }
     crate::events::commit(txn).await?;

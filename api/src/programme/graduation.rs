@@ -153,7 +153,12 @@ async fn evidence(
         }
         Criterion::RunningFor { months } => {
             let running = [BusinessStatus::Running, BusinessStatus::Graduated].map(wire);
-            let since = business.started_on.and_then(|d| d.checked_add_months(Months::new(*months)));
+            // A business running again after a relapse counts its months from the day it resumed.
+            let from = match (business.graduated_on, business.status == wire(BusinessStatus::Running)) {
+                (Some(_), true) => business.started_on.max(business.status_changed_on),
+                _ => business.started_on,
+            };
+            let since = from.and_then(|d| d.checked_add_months(Months::new(*months)));
             match since {
                 Some(since) if since <= today && running.contains(&business.status) => {
                     monitoring_visit::Entity::find()
@@ -185,8 +190,16 @@ async fn evidence(
                 .map(|s| (EntityType::MarketService, s.id));
             match service {
                 Some(found) => Some(found),
+                // A referral a market service answered counts through the service (above): a
+                // registration or coaching that completed a BUSINESS_DEVELOPMENT referral is not
+                // market access.
                 None => referral::Entity::find()
                     .filter(referral::Column::Status.eq(wire(ReferralStatus::Completed)))
+                    .filter(
+                        Condition::any()
+                            .add(referral::Column::OutcomeType.is_null())
+                            .add(referral::Column::OutcomeType.ne(wire(EntityType::MarketService))),
+                    )
                     .filter(referral::Column::Service.is_in([
                         wire(ReferralService::Marketing),
                         wire(ReferralService::BusinessDevelopment),
@@ -293,8 +306,8 @@ pub async fn follow(
     }
     let businesses = select.all(txn).await?;
     let today = chrono::Utc::now().date_naive();
-    // Before it is approved, after it is rejected or closed, and once graduated (naik kelas is
-    // for good: the level it graduated at stays), a business keeps its level.
+    // Before it is approved, after it is rejected or closed, and while graduated (the level it
+    // graduated at stays until a relapse), a business keeps its level.
     let frozen = [
         BusinessStatus::Proposed,
         BusinessStatus::Rejected,

@@ -92,12 +92,16 @@ pub async fn businesses_needing_attention(
         (window.offset as i64).into(),
         graduated_since.into(),
     ];
-    let sql = "SELECT z.*, v.visited_on AS last_visited_on, v.follow_up_needed AS follow_up FROM business z \
+    // A follow-up is open while the last visit asked for one and no referral answers it yet.
+    let sql = "SELECT z.*, v.visited_on AS last_visited_on, \
+               (v.follow_up_needed AND NOT EXISTS (SELECT 1 FROM referral r WHERE r.visit_id = v.id)) AS follow_up \
+               FROM business z \
                LEFT JOIN monitoring_visit v ON v.id = (SELECT w.id FROM monitoring_visit w WHERE w.business_id = z.id \
                ORDER BY w.visited_on DESC, w.id DESC LIMIT 1) \
                WHERE z.regency_code = $1 AND (z.status IN ('EQUIPPED', 'RUNNING', 'STALLED') \
                OR (z.status = 'GRADUATED' AND z.status_changed_on >= $5)) \
-               AND (v.visited_on IS NULL OR v.visited_on < $2 OR z.status = 'STALLED' OR v.follow_up_needed) \
+               AND (v.visited_on IS NULL OR v.visited_on < $2 OR z.status = 'STALLED' \
+               OR (v.follow_up_needed AND NOT EXISTS (SELECT 1 FROM referral r WHERE r.visit_id = v.id))) \
                ORDER BY CASE WHEN v.visited_on IS NULL THEN 0 ELSE 1 END, v.visited_on, z.id LIMIT $3 OFFSET $4";
     let found = rows(db, sql.to_owned(), values).await?;
     let mut out = Vec::with_capacity(found.len());

@@ -109,8 +109,10 @@ record_object! {
         /// The DECLINED referral this one re-sends to another agency (`resendReferral`).
         #[graphql(name = "resentFromId")]
         resent_from: Option<Uuid>,
+        /// The monitoring visit whose obstacle it answers (`MonitoringVisit.referrals`).
+        visit_id: Option<Uuid>,
     }
-    /// Kind of the outcome record (loan, enrollment, infrastructure request).
+    /// Kind of the outcome record (loan, enrollment, infrastructure request, market service…).
     async fn outcome_type(&self) -> Option<EntityType> {
         self.model.outcome_type.as_deref().and_then(|t| t.parse().ok())
     }
@@ -200,6 +202,10 @@ inputs! {
         reason: String,
         /// Respond by.
         due_by: Option<Date>,
+        /// The monitoring visit whose obstacle this answers (tindak lanjut kunjungan): a visit of
+        /// this beneficiary; the referral is then about the visit's business, and the visit's
+        /// follow-up is in hand.
+        visit_id: Option<Uuid>,
     }
 }
 

@@ -77,10 +77,24 @@ pub async fn create(
             return Err(ServiceError::validation("businessId", "no such business of this beneficiary"));
         }
     }
+    // A referral that answers a visit's obstacle is about the visit's business.
+    let mut business_id = input.business_id;
+    if let Some(visit_id) = input.visit_id {
+        let visit = find_visible::<entity::monitoring_visit::Entity>(&txn, actor, visit_id)
+            .await
+            .map_err(ServiceError::missing("visitId", "monitoring visit"))?;
+        if visit.beneficiary_id != person.id || business_id.is_some_and(|b| b != visit.business_id) {
+            return Err(ServiceError::validation(
+                "visitId",
+                "the visit is not of this beneficiary's business",
+            ));
+        }
+        business_id = Some(visit.business_id);
+    }
     let active = ActiveModel {
         id: Set(id),
         beneficiary_id: Set(person.id),
-        business_id: Set(input.business_id),
+        business_id: Set(business_id),
         regency_code: Set(person.regency_code),
         from_agency: Set(actor.agency.clone()),
         to_agency: Set(input.to_agency),
@@ -91,6 +105,7 @@ pub async fn create(
         outcome_id: Set(None),
         response_note: Set(None),
         status: Set(wire(ReferralStatus::Open)),
+        visit_id: Set(input.visit_id),
         ..Default::default()
     };
     records::commit_insert::<Entity, _>(txn, actor, active).await
@@ -267,6 +282,7 @@ pub async fn resend(state: &AppState, actor: &Actor, input: Resend) -> Result<re
         response_note: Set(None),
         status: Set(wire(ReferralStatus::Open)),
         resent_from: Set(Some(declined.id)),
+        visit_id: Set(declined.visit_id),
         ..Default::default()
     };
     records::commit_insert::<Entity, _>(txn, actor, active).await
