@@ -60,6 +60,16 @@ enum Command {
     /// Load records from files.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Graduation levels (naik kelas).
+    #[command(subcommand)]
+    Levels(LevelsCommand),
+}
+
+#[derive(Subcommand)]
+enum LevelsCommand {
+    /// Recompute every business's kept graduation level from its evidence: after an upgrade, or
+    /// after the ladder in the rules file changed. Each change is a LEVEL_CHANGED case event.
+    Recompute,
 }
 
 #[derive(Subcommand)]
@@ -272,6 +282,27 @@ async fn run_other(
 ) -> Result<(), String> {
     match command {
         Command::Import(_) => Err("handled above".into()),
+        Command::Levels(LevelsCommand::Recompute) => {
+            let rules = load_rules(rules.as_deref())?;
+            let db = open_database(&config, &policy).await?;
+            let actor = sinergi_api::auth::Actor {
+                agency: "DINSOS".into(),
+                client: "levels".into(),
+                scopes: Default::default(),
+                regions: vec![KALTIM.into()],
+                token_id: String::new(),
+                expires_at: i64::MAX,
+                issued_at: chrono::Utc::now().timestamp(),
+                volunteer: None,
+            };
+            let (seen, changed) = sinergi_api::programme::graduation::recompute_all(&db, &rules, &actor)
+                .await
+                .map_err(|e| format!("cannot recompute the levels: {e}"))?;
+            println!(
+                "{seen} businesses looked at; {changed} levels changed (each a LEVEL_CHANGED case event)"
+            );
+            Ok(())
+        }
         Command::Schema => {
             print!("{}", sinergi_api::sdl());
             Ok(())

@@ -454,3 +454,66 @@ async fn import_command_reports_and_exits_as_documented() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("may not import"));
 }
+
+/// Moves a registered person to Paser (6401) through the API when the load step begins: a
+/// change made by an agency between the import's check and its load.
+struct MoveWhenLoading<'a> {
+    app: &'a TestApp,
+    person: String,
+}
+
+impl sinergi_api::beneficiary::import::Progress for MoveWhenLoading<'_> {
+    fn begin(&self, step: sinergi_api::beneficiary::import::Step, _: u64) {
+        if step != sinergi_api::beneficiary::import::Step::Load {
+            return;
+        }
+        let update = "mutation($i: UpdateBeneficiaryInput!) { updateBeneficiary(input: $i) { beneficiary { regencyCode } } }";
+        let body = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(self.app.gql(
+                &self.app.admin(),
+                update,
+                json!({ "i": { "id": self.person, "expectedVersion": 1, "regencyCode": "6401", "districtCode": "640101" } }),
+            ))
+        });
+        assert_eq!(body["data"]["updateBeneficiary"]["beneficiary"]["regencyCode"], "6401", "{body}");
+    }
+    fn advance_to(&self, _: u64) {}
+    fn end(&self) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_moved_out_of_the_imports_regions_during_the_import_is_left_alone() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let person = registered_head(&app, 70, "6472010101100070").await;
+    // A Samarinda-only import that renames person 70 and registers person 71.
+    let file = write(
+        dir.path(),
+        "samarinda.csv",
+        &[row(70, 70, true, 3, "2026-09-30"), row(71, 71, true, 3, "2026-09-30")],
+    );
+    let reference = Regions::load();
+    let actor =
+        importer(&Policy::default_policy(), &reference, "DINSOS", vec!["6472".into()]).expect("importer");
+    let progress = MoveWhenLoading { app: &app, person: person.clone() };
+    let summary = import(&app.db, &reference, &actor, &Options::new(&file), &progress).await.expect("runs");
+    assert_eq!((summary.created, summary.updated, summary.rejected), (1, 0, 1), "{summary:?}");
+    let found = rejects(&dir.path().join("samarinda.csv.rejects.csv"));
+    assert!(found[0].0 == 2 && found[0].2.contains("moved there while the import ran"), "{found:?}");
+    let moved = person_by_id(&app, &person).await;
+    assert_eq!(
+        (moved["fullName"].as_str(), moved["regencyCode"].as_str()),
+        (Some("Budi Santoso"), Some("6401"))
+    );
+}
+
+async fn person_by_id(app: &TestApp, id: &str) -> Value {
+    let body = app
+        .gql(
+            &app.admin(),
+            "query($id: UUID!) { beneficiary(id: $id) { fullName regencyCode } }",
+            json!({ "id": id }),
+        )
+        .await;
+    body["data"]["beneficiary"].clone()
+}

@@ -584,6 +584,22 @@ async fn a_business_climbs_the_ladder_with_its_evidence_and_graduates_only_at_th
         .await;
     let last = moved["data"]["caseEvents"]["nodes"].as_array().and_then(|n| n.last().cloned());
     assert_eq!(last, Some(json!({ "fromStatus": "GRADUATED", "toStatus": "STALLED" })), "{moved}");
+
+    // Resumed after the relapse, it counts its months running from the day it resumed: a month
+    // has not passed, so it does not stand on the top rung again at once.
+    let body = app.gql(&admin, READINESS, json!({ "id": business })).await;
+    let version = body["data"]["business"]["version"].clone();
+    let resume = "mutation($i: StatusChangeInput!) { resumeBusiness(input: $i) { business { status } } }";
+    let body = app.gql(&admin, resume, json!({ "i": { "id": business, "expectedVersion": version } })).await;
+    assert_eq!(body["data"]["resumeBusiness"]["business"]["status"], "RUNNING", "{body}");
+    let body = app.gql(&admin, READINESS, json!({ "id": business })).await;
+    let top = &body["data"]["business"]["graduationReadiness"]["levels"][3]["criteria"][1];
+    assert_eq!(
+        (top["description"].as_str(), top["met"].clone()),
+        (Some("running 1 months or more (by visits)"), json!(false)),
+        "{body}"
+    );
+    assert!(body["data"]["business"]["level"].as_i64().is_some_and(|l| l < 4), "{body}");
 }
 
 #[tokio::test]
@@ -1202,4 +1218,40 @@ async fn a_disbursed_loan_completes_the_referral_that_asked_for_it() {
     assert_eq!(body["data"]["referral"]["status"], "OPEN", "not accepted, not completed: {body}");
     let body = app.gql(&admin, read, json!({ "id": referrals[2] })).await;
     assert_eq!(body["data"]["referral"]["status"], "ACCEPTED", "a loan is not marketing: {body}");
+}
+
+#[tokio::test]
+async fn levels_kept_before_an_upgrade_are_brought_up_to_date_by_the_recompute_command() {
+    let app = spawn_app_with(short_ladder()).await;
+    let person = app.beneficiary(2).await;
+    let business = app.equipped_business(&person).await;
+    let level = "query($id: UUID!) { business(id: $id) { level version } }";
+    let body = app.gql(&app.admin(), level, json!({ "id": business })).await;
+    assert_eq!(body["data"]["business"]["level"], 1, "the disbursed package: {body}");
+    // As if the business had been written before levels were kept.
+    let backend = sea_orm::ConnectionTrait::get_database_backend(&app.db);
+    let reset = sea_orm::Statement::from_string(backend, "UPDATE business SET level = 0".to_owned());
+    sea_orm::ConnectionTrait::execute_raw(&app.db, reset).await.expect("reset");
+    let actor = sinergi_api::auth::Actor {
+        agency: "DINSOS".into(),
+        client: "levels".into(),
+        scopes: Default::default(),
+        regions: vec!["64".into()],
+        token_id: String::new(),
+        expires_at: i64::MAX,
+        issued_at: 0,
+        volunteer: None,
+    };
+    let recompute = sinergi_api::programme::graduation::recompute_all(&app.db, &short_ladder(), &actor).await;
+    assert_eq!(recompute.expect("recomputed"), (1, 1));
+    let body = app.gql(&app.admin(), level, json!({ "id": business })).await;
+    assert_eq!(body["data"]["business"], json!({ "level": 1, "version": 3 }), "the version stays: {body}");
+    let events = app
+        .gql(&app.admin(), "query($id: UUID!) { caseEvents(filter: { entityId: $id, actions: [LEVEL_CHANGED] }) { nodes { actorClient } } }", json!({ "id": business }))
+        .await;
+    let nodes = events["data"]["caseEvents"]["nodes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(nodes.last().map(|n| n["actorClient"].clone()), Some(json!("levels")), "{events}");
+    // Nothing left to change: a second run writes nothing.
+    let again = sinergi_api::programme::graduation::recompute_all(&app.db, &short_ladder(), &actor).await;
+    assert_eq!(again.expect("recomputed"), (1, 0));
 }

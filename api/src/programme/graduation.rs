@@ -328,6 +328,40 @@ pub async fn follow(
     Ok(changed)
 }
 
+/// Brings every business's kept level up to date, a page of 500 businesses a transaction: for
+/// businesses written before levels were kept, and after the ladder in the rules file changed
+/// (`sinergi levels recompute`). Each change is a `LEVEL_CHANGED` event by `actor`; businesses
+/// that keep their level (proposed, rejected, closed, graduated) are left as they are. Returns
+/// how many businesses were looked at and how many levels changed.
+pub async fn recompute_all(
+    db: &sea_orm::DatabaseConnection,
+    rules: &Rules,
+    actor: &Actor,
+) -> Result<(u64, u64), ServiceError> {
+    use sea_orm::TransactionTrait;
+    let (mut seen, mut changed, mut after) = (0u64, 0u64, None::<Uuid>);
+    loop {
+        let mut select = business::Entity::find()
+            .select_only()
+            .column(business::Column::Id)
+            .order_by(business::Column::Id, Order::Asc)
+            .limit(500);
+        if let Some(last) = after {
+            select = select.filter(business::Column::Id.gt(last));
+        }
+        let ids: Vec<Uuid> = select.into_tuple().all(db).await?;
+        let Some(last) = ids.last().copied() else { break };
+        let txn = db.begin().await?;
+        for id in &ids {
+            changed += follow(&txn, rules, actor, Touched::Business(*id)).await?.len() as u64;
+        }
+        crate::events::commit(txn).await?;
+        seen += ids.len() as u64;
+        after = Some(last);
+    }
+    Ok((seen, changed))
+}
+
 /// Keeps `level` on `business` with its `LEVEL_CHANGED` event. The version stays: the level is
 /// the gateway's reading of other records, not something a client writes, so a change of it
 /// must not make a client's next write of the business a `CONFLICT`.
