@@ -118,6 +118,21 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// An operator's command (`sinergi import`, `sinergi levels`) acting as `agency`'s API client
+    /// `client`: no token, so no token id and no expiry.
+    pub fn command_line(agency: &str, client: &str, scopes: BTreeSet<Scope>, regions: Vec<String>) -> Self {
+        Self {
+            agency: agency.to_owned(),
+            client: client.to_owned(),
+            scopes,
+            regions,
+            token_id: String::new(),
+            expires_at: i64::MAX,
+            issued_at: chrono::Utc::now().timestamp(),
+            volunteer: None,
+        }
+    }
+
     /// `FORBIDDEN` unless the caller holds `scope`.
     pub fn require(&self, scope: Scope) -> async_graphql::Result<()> {
         if self.scopes.contains(&scope) {

@@ -285,16 +285,12 @@ async fn run_other(
         Command::Levels(LevelsCommand::Recompute) => {
             let rules = load_rules(rules.as_deref())?;
             let db = open_database(&config, &policy).await?;
-            let actor = sinergi_api::auth::Actor {
-                agency: "DINSOS".into(),
-                client: "levels".into(),
-                scopes: Default::default(),
-                regions: vec![KALTIM.into()],
-                token_id: String::new(),
-                expires_at: i64::MAX,
-                issued_at: chrono::Utc::now().timestamp(),
-                volunteer: None,
-            };
+            let actor = sinergi_api::auth::Actor::command_line(
+                "DINSOS",
+                "levels",
+                Default::default(),
+                vec![KALTIM.into()],
+            );
             let (seen, changed) = sinergi_api::programme::graduation::recompute_all(&db, &rules, &actor)
                 .await
                 .map_err(|e| format!("cannot recompute the levels: {e}"))?;

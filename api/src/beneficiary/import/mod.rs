@@ -290,17 +290,7 @@ pub fn importer(
             return Err(format!("`{code}` is not a Kaltim regency/city Kemendagri code or 64"));
         }
     }
-    let now = Utc::now().timestamp();
-    Ok(Actor {
-        agency: agency.to_owned(),
-        client: "import".into(),
-        scopes: rules.scopes.clone(),
-        regions: codes,
-        token_id: String::new(),
-        expires_at: i64::MAX,
-        issued_at: now,
-        volunteer: None,
-    })
+    Ok(Actor::command_line(agency, "import", rules.scopes.clone(), codes))
 }
 
 /// Imports an extract as `actor` ([`importer`]).
@@ -641,70 +631,18 @@ async fn write(txn: &DatabaseTransaction, actor: &Actor, rows: &[Row]) -> Result
     Ok(written)
 }
 
-/// A person as one element of the JSON parameter of the PostgreSQL statements below.
+/// A person as one element of the JSON parameter of the PostgreSQL statements below: the row's
+/// columns by name, and the version an update expects to find (compare-and-set).
 #[derive(serde::Serialize)]
 struct Person<'a> {
     #[serde(flatten)]
-    model: PersonColumns<'a>,
-    /// The version the update expects to find (compare-and-set).
+    model: &'a Model,
     before_version: i32,
 }
 
-#[derive(serde::Serialize)]
-struct PersonColumns<'a> {
-    id: Uuid,
-    nik: &'a str,
-    kk_number: &'a str,
-    is_head_of_family: bool,
-    full_name: &'a str,
-    birth_date: NaiveDate,
-    sex: &'a str,
-    phone: Option<&'a str>,
-    address: Option<&'a str>,
-    regency_code: &'a str,
-    district_code: &'a str,
-    village_code: Option<&'a str>,
-    decile: i32,
-    decile_source: &'a str,
-    decile_assessed_on: NaiveDate,
-    status: &'a str,
-    is_demo: bool,
-    version: i32,
-    created_by_agency: &'a str,
-    created_by_client: &'a str,
-    created_at: chrono::DateTime<Utc>,
-    updated_at: chrono::DateTime<Utc>,
-}
-
 impl<'a> From<&'a Model> for Person<'a> {
-    fn from(m: &'a Model) -> Self {
-        Self {
-            model: PersonColumns {
-                id: m.id,
-                nik: &m.nik,
-                kk_number: &m.kk_number,
-                is_head_of_family: m.is_head_of_family,
-                full_name: &m.full_name,
-                birth_date: m.birth_date,
-                sex: &m.sex,
-                phone: m.phone.as_deref(),
-                address: m.address.as_deref(),
-                regency_code: &m.regency_code,
-                district_code: &m.district_code,
-                village_code: m.village_code.as_deref(),
-                decile: m.decile,
-                decile_source: &m.decile_source,
-                decile_assessed_on: m.decile_assessed_on,
-                status: &m.status,
-                is_demo: m.is_demo,
-                version: m.version,
-                created_by_agency: &m.created_by_agency,
-                created_by_client: &m.created_by_client,
-                created_at: m.created_at,
-                updated_at: m.updated_at,
-            },
-            before_version: m.version - 1,
-        }
+    fn from(model: &'a Model) -> Self {
+        Self { model, before_version: model.version - 1 }
     }
 }
 
