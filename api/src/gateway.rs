@@ -67,10 +67,36 @@ impl Refusal {
     }
 }
 
-/// What an operation produced: one JSON result, or a stream of them (a subscription).
+/// One answer to an operation.
+pub enum Reply {
+    /// The operation ran: its response as JSON (`data`, and `errors` when fields failed).
+    Ran(String),
+    /// A request error: nothing of the operation ran — a document that does not parse or
+    /// validate, a variable that does not coerce, a limit or a refusal before execution. `errors`
+    /// is the JSON array of its errors (the response has no `data` entry), `code` the first
+    /// error's code.
+    Rejected { errors: String, code: ErrorCode },
+}
+
+/// What an operation produced: one answer, or a stream of them (a subscription).
 pub enum Run {
-    Single(String),
-    Stream(BoxStream<'static, Result<String, Refusal>>),
+    Single(Reply),
+    Stream(BoxStream<'static, Result<Reply, Refusal>>),
+}
+
+/// Whether a response is a request error: no data, and no error at a path (every field error
+/// has one), so execution never began.
+fn is_request_error(response: &Response) -> bool {
+    matches!(response.data, Value::Null)
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// A request error's answer.
+fn rejected(errors: &[ServerError], code: ErrorCode) -> Reply {
+    let errors = serde_json::to_string(errors)
+        .unwrap_or_else(|_| r#"[{"message":"internal error","extensions":{"code":"INTERNAL"}}]"#.into());
+    Reply::Rejected { errors, code }
 }
 
 /// A slot of an API client's open operations; given back when dropped.
@@ -216,8 +242,9 @@ impl Gateway {
     pub async fn run(&self, caller: &Caller, mut request: Request, streams: bool) -> Result<Run, Refusal> {
         self.recheck(&caller.actor).await?;
         let limits = self.app.limits.clone();
-        let refuse =
-            |code, message: String| Ok(Run::Single(self.encode(&error_response(code, clip(&message)))));
+        let refuse = |code, message: String| {
+            Ok(Run::Single(rejected(&error_response(code, clip(&message)).errors, code)))
+        };
         let scan = scan_text(&request.query);
         if scan.nesting > MAX_TEXT_NESTING {
             return refuse(
@@ -235,6 +262,8 @@ impl Gateway {
         // Measured without a copy: the variables go back into the request before it runs.
         let variables = std::mem::take(&mut request.variables);
         let mut named = operation.clone();
+        // Kept to complete the result with (see `complete`).
+        let document;
         let parsed = match request.parsed_query() {
             Ok(doc) if document_nodes(doc) > MAX_DOCUMENT_NODES => {
                 return refuse(
@@ -246,8 +275,14 @@ impl Gateway {
             }
             Ok(doc) => {
                 named = named.or_else(|| crate::limits::sole_operation_name(doc));
-                measure(doc, operation.as_deref(), &variables, &self.shape)
-                    .map(|m| (m, crate::limits::operation_type(doc, operation.as_deref())))
+                document = Some(Arc::new(doc.clone()));
+                measure(doc, operation.as_deref(), &variables, &self.shape).and_then(|m| {
+                    let selected = crate::limits::select_operation(doc, operation.as_deref());
+                    if let Some(selected) = selected {
+                        crate::variables::check(doc, selected, &variables, &self.shape)?;
+                    }
+                    Ok((m, selected.map(|op| op.ty)))
+                })
             }
             Err(err) => return refuse(ErrorCode::BadRequest, err.message),
         };
@@ -255,6 +290,17 @@ impl Gateway {
         let (measured, kind) = match parsed {
             Ok(found) => found,
             Err(why) => return refuse(ErrorCode::BadRequest, why),
+        };
+        let complete = {
+            let (shape, name) = (self.shape.clone(), operation.clone());
+            move |response: &mut Response| {
+                let selected = document.as_deref().and_then(|doc| {
+                    crate::limits::select_operation(doc, name.as_deref()).map(|op| (doc, op))
+                });
+                if let Some((doc, operation)) = selected {
+                    crate::complete::complete(doc, operation, &shape, response);
+                }
+            }
         };
         if let Err(why) = limits.check(&measured) {
             return refuse(ErrorCode::BadRequest, why);
@@ -311,6 +357,7 @@ impl Gateway {
             // Shared with each result's delivery rather than copied for it.
             let (caller, name) = (Arc::new(caller.clone()), Arc::<str>::from(name));
             let stream = self.schema.execute_stream(request).then(move |mut response| {
+                complete(&mut response);
                 let (gateway, caller, reads, name) =
                     (gateway.clone(), caller.clone(), reads.clone(), name.clone());
                 // Boxed: the stream keeps room for this future between events otherwise.
@@ -318,8 +365,12 @@ impl Gateway {
                     async move {
                         // Nothing more leaves for a token that expired or was revoked meanwhile.
                         gateway.recheck(&caller.actor).await?;
+                        if is_request_error(&response) {
+                            ensure_codes(&mut response.errors, &name);
+                            return Ok(rejected(&response.errors, ErrorCode::BadRequest));
+                        }
                         ensure_codes(&mut response.errors, &name);
-                        gateway.deliver(&caller, &response, &reads, &name).await
+                        gateway.deliver(&caller, &response, &reads, &name).await.map(Reply::Ran)
                     }
                     .instrument(span.clone()),
                 )
@@ -335,7 +386,14 @@ impl Gateway {
             let mut response = match tokio::time::timeout(limits.request_timeout, execution)
                 .await
             {
-                Ok(response) => response,
+                Ok(mut response) if is_request_error(&response) => {
+                    ensure_codes(&mut response.errors, &name);
+                    return Ok(rejected(&response.errors, ErrorCode::BadRequest));
+                }
+                Ok(mut response) => {
+                    complete(&mut response);
+                    response
+                }
                 Err(_) => {
                     tracing::warn!("operation timed out");
                     error_response(
@@ -354,7 +412,7 @@ impl Gateway {
                 duration_ms = started.elapsed().as_millis() as u64,
                 "graphql"
             );
-            Ok::<String, Refusal>(body)
+            Ok::<Reply, Refusal>(Reply::Ran(body))
         }
         .instrument(span)
         .await?;

@@ -20,7 +20,7 @@ use tracing::Instrument;
 use crate::{
     context::AppState,
     error::ErrorCode,
-    gateway::{Caller, Gateway, Refusal, Run},
+    gateway::{Caller, Gateway, Refusal, Reply, Run},
     pii,
 };
 
@@ -86,8 +86,8 @@ async fn request_id(mut request: axum::extract::Request, next: axum::middleware:
 }
 
 fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    // Refused before any GraphQL ran: no `data` entry.
     let body = serde_json::json!({
-        "data": null,
         "errors": [{ "message": message, "extensions": { "code": code.as_str() } }],
     });
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
@@ -119,11 +119,18 @@ async fn graphql(
     body: Body,
 ) -> Response {
     gateway.app.metrics.graphql_requests.fetch_add(1, Ordering::Relaxed);
+    let Some(media) = Media::accepted(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())) else {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            ErrorCode::BadRequest,
+            "Accept names no media type this endpoint answers in: accept application/graphql-response+json or application/json",
+        );
+    };
     let limit = gateway.app.limits.max_body_bytes;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    if media != "application/json" {
-        let message = if media.starts_with("multipart/") {
+    let sent = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if sent != "application/json" {
+        let message = if sent.starts_with("multipart/") {
             "multipart requests (file uploads) are not supported; send application/json"
         } else {
             "send the GraphQL request as application/json"
@@ -181,22 +188,91 @@ async fn graphql(
     let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
     let caller = Caller { actor, purpose, request_id };
     match gateway.run(&caller, request, false).await {
-        Ok(Run::Single(body)) => {
-            let wants_graphql_response = headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("application/graphql-response+json"));
-            let content_type =
-                if wants_graphql_response { "application/graphql-response+json" } else { "application/json" };
-            (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body)
-                .into_response()
-        }
+        Ok(Run::Single(reply)) => answer(media, reply),
         Ok(Run::Stream(_)) => error_response(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadRequest,
             "subscriptions run over WebSocket at /graphql/ws",
         ),
         Err(refusal) => refused(&refusal),
+    }
+}
+
+/// The media type of a GraphQL response (GraphQL over HTTP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    /// `application/json`: every well-formed request is answered 200, request errors too.
+    Json,
+    /// `application/graphql-response+json`: a request error is answered 4xx/5xx.
+    GraphqlResponse,
+}
+
+impl Media {
+    /// The media type an `Accept` header prefers among those the endpoint answers in: the highest
+    /// quality, a named type before a wildcard, and `application/json` for `*/*`,
+    /// `application/*` or no header (what clients written before the GraphQL-over-HTTP
+    /// specification expect). `None` when it accepts neither (answered 406).
+    fn accepted(accept: Option<&str>) -> Option<Self> {
+        let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else { return Some(Self::Json) };
+        let mut best: Option<(u16, u8, Self)> = None;
+        for range in accept.split(',') {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let quality = parts
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+                .and_then(|(_, v)| v.trim().parse::<f32>().ok())
+                .map_or(1000, |q| (q.clamp(0.0, 1.0) * 1000.0) as u16);
+            let (specific, media) = match media.as_str() {
+                "application/graphql-response+json" => (2, Self::GraphqlResponse),
+                "application/json" => (2, Self::Json),
+                "application/*" | "*/*" => (1, Self::Json),
+                _ => continue,
+            };
+            if quality == 0 {
+                continue;
+            }
+            if best.is_none_or(|(q, s, _)| (quality, specific) > (q, s)) {
+                best = Some((quality, specific, media));
+            }
+        }
+        best.map(|(_, _, media)| media)
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::GraphqlResponse => "application/graphql-response+json",
+        }
+    }
+}
+
+/// The HTTP response for an operation's answer. A request error has no `data` entry (the
+/// GraphQL specification: execution never began); it is answered 200 as `application/json` and
+/// with its code's status as `application/graphql-response+json`.
+fn answer(media: Media, reply: Reply) -> Response {
+    let (status, body) = match reply {
+        Reply::Ran(body) => (StatusCode::OK, body),
+        Reply::Rejected { errors, code } => {
+            let status = match media {
+                Media::Json => StatusCode::OK,
+                Media::GraphqlResponse => status_of(code),
+            };
+            (status, format!(r#"{{"errors":{errors}}}"#))
+        }
+    };
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()))], body).into_response()
+}
+
+/// The HTTP status a request error's code stands for.
+fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

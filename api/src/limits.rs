@@ -7,17 +7,15 @@
 //! `beneficiaries(first: 100) { nodes { businesses { loans { id } } } }` costs about
 //! 100 × 10 × 10, while the same with `first: 5` costs a twentieth of it.
 
-use std::{collections::HashMap, time::Duration};
+use std::time::Duration;
 
 use async_graphql::{
     Name, Variables,
-    parser::types::{
-        BaseType, DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet, TypeKind,
-        TypeSystemDefinition,
-    },
+    parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
 use crate::page::{DEFAULT_PAGE, MAX_PAGE};
+pub use crate::shape::SchemaShape;
 
 /// Assumed length of a relation list (a beneficiary's businesses, a business's loans…).
 pub const LIST_FACTOR: u64 = 10;
@@ -84,86 +82,6 @@ impl Default for Limits {
             max_subscriptions_per_client: 100,
             max_connections: 10_000,
         }
-    }
-}
-
-/// What a field returns: the named type and whether it is a list.
-#[derive(Debug, Clone)]
-struct FieldShape {
-    type_name: String,
-    list: bool,
-}
-
-/// The schema's object types and their fields, enough to measure a document.
-#[derive(Debug, Default)]
-pub struct SchemaShape {
-    fields: HashMap<String, HashMap<String, FieldShape>>,
-    query: String,
-    mutation: String,
-    subscription: String,
-}
-
-impl SchemaShape {
-    /// Reads the shape from the schema's SDL.
-    pub fn from_sdl(sdl: &str) -> Self {
-        let mut shape = Self {
-            query: "Query".into(),
-            mutation: "Mutation".into(),
-            subscription: "Subscription".into(),
-            ..Self::default()
-        };
-        let Ok(doc) = async_graphql::parser::parse_schema(sdl) else {
-            tracing::error!("the schema's own SDL does not parse; request costs are estimated without it");
-            return shape;
-        };
-        for definition in doc.definitions {
-            match definition {
-                TypeSystemDefinition::Schema(schema) => {
-                    let schema = schema.node;
-                    if let Some(q) = schema.query {
-                        shape.query = q.node.to_string();
-                    }
-                    if let Some(m) = schema.mutation {
-                        shape.mutation = m.node.to_string();
-                    }
-                    if let Some(s) = schema.subscription {
-                        shape.subscription = s.node.to_string();
-                    }
-                }
-                TypeSystemDefinition::Type(ty) => {
-                    let ty = ty.node;
-                    let fields = match ty.kind {
-                        TypeKind::Object(object) => object.fields,
-                        TypeKind::Interface(interface) => interface.fields,
-                        _ => continue,
-                    };
-                    let map = fields
-                        .into_iter()
-                        .map(|f| {
-                            let f = f.node;
-                            let mut base = &f.ty.node.base;
-                            let mut list = false;
-                            while let BaseType::List(inner) = base {
-                                list = true;
-                                base = &inner.base;
-                            }
-                            let type_name = match base {
-                                BaseType::Named(name) => name.to_string(),
-                                BaseType::List(_) => String::new(),
-                            };
-                            (f.name.node.to_string(), FieldShape { type_name, list })
-                        })
-                        .collect();
-                    shape.fields.insert(ty.name.node.to_string(), map);
-                }
-                TypeSystemDefinition::Directive(_) => {}
-            }
-        }
-        shape
-    }
-
-    fn field(&self, parent: &str, name: &str) -> Option<&FieldShape> {
-        self.fields.get(parent)?.get(name)
     }
 }
 
@@ -277,12 +195,8 @@ pub fn sole_operation_name(doc: &ExecutableDocument) -> Option<String> {
     }
 }
 
-/// Finds the operation a request runs, as GraphQL does: by name, or the only one.
-pub fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
-    select_operation(doc, name).map(|op| op.ty)
-}
-
-fn select_operation<'a>(
+/// The operation a request runs: the one `name` names, or the only one.
+pub(crate) fn select_operation<'a>(
     doc: &'a ExecutableDocument,
     name: Option<&str>,
 ) -> Option<&'a async_graphql::parser::types::OperationDefinition> {

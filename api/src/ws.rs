@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::{
     error::ErrorCode,
-    gateway::{Caller, Gateway, Refusal, Run},
+    gateway::{Caller, Gateway, Refusal, Reply, Run},
 };
 
 /// The subprotocol this server speaks.
@@ -288,6 +288,10 @@ fn operate(
     let steps = async_stream::stream! {
         let _slot = slot;
         let send = |text: String| (id.clone(), generation, Step::Send { text, last: false });
+        let rejected = |errors: &str| {
+            let text = format!(r#"{{"type":"error","id":{},"payload":{errors}}}"#, Value::from(id.as_str()));
+            (id.clone(), generation, Step::Send { text, last: true })
+        };
         let complete = || {
             let text = json!({ "type": "complete", "id": id }).to_string();
             (id.clone(), generation, Step::Send { text, last: true })
@@ -301,14 +305,20 @@ fn operate(
         match start.await.unwrap_or(Err(Refusal::Internal)) {
             // The socket closes: it tells this operation and the others why.
             Err(refusal) => yield (id.clone(), generation, Step::Refused(refusal)),
-            Ok(Run::Single(body)) => {
+            // A request error is the protocol's `error` message, which ends the operation.
+            Ok(Run::Single(Reply::Rejected { errors, .. })) => yield rejected(&errors),
+            Ok(Run::Single(Reply::Ran(body))) => {
                 yield send(next_message(&id, &body));
                 yield complete();
             }
             Ok(Run::Stream(mut stream)) => {
                 while let Some(item) = stream.next().await {
                     match item {
-                        Ok(body) => yield send(next_message(&id, &body)),
+                        Ok(Reply::Ran(body)) => yield send(next_message(&id, &body)),
+                        Ok(Reply::Rejected { errors, .. }) => {
+                            yield rejected(&errors);
+                            return;
+                        }
                         Err(refusal) => {
                             yield (id.clone(), generation, Step::Refused(refusal));
                             return;

@@ -5,6 +5,7 @@ mod auth;
 mod batching;
 mod beneficiary;
 mod concurrency;
+mod conformance;
 mod helpers;
 mod hostile;
 mod import;

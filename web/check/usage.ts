@@ -18,8 +18,9 @@ export function requestedTotal(view: CaseViewQuery): number {
   const person = view.beneficiary;
   if (!person) return 0;
   let total = 0;
-  for (const business of person.businesses) {
-    for (const loan of business.loans) {
+  // A relation the token lacks the scope for is null (with a FORBIDDEN error at its path).
+  for (const business of person.businesses ?? []) {
+    for (const loan of business.loans ?? []) {
       const amount: number = loan.requestedAmount;
       total += amount;
     }

@@ -173,13 +173,13 @@ record_object! {
     async fn market_services(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<crate::market::MarketService>> {
-        Loaders::children(ctx, |l| &l.market_services_by_business, self.model.id).await
+    ) -> async_graphql::Result<Option<Vec<crate::market::MarketService>>> {
+        Loaders::children(ctx, |l| &l.market_services_by_business, self.model.id).await.map(Some)
     }
     /// Loan applications for this business. Needs `loan:read`.
     #[graphql(guard = "RequireScope(Scope::LoanRead)")]
-    async fn loans(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LoanApplication>> {
-        Loaders::children(ctx, |l| &l.loans_by_business, self.model.id).await
+    async fn loans(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<LoanApplication>>> {
+        Loaders::children(ctx, |l| &l.loans_by_business, self.model.id).await.map(Some)
     }
     /// Monitoring visits, newest first. Needs `monitoring:read`.
     #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
@@ -196,14 +196,14 @@ record_object! {
         first: Option<i32>,
         #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
-    ) -> async_graphql::Result<Page<MonitoringVisit>> {
+    ) -> async_graphql::Result<Option<Page<MonitoringVisit>>> {
         crate::monitoring::visits_of(ctx, |l| &l.visits_by_business, self.model.id, order_by, first, after)
-            .await
+            .await.map(Some)
     }
     /// Referrals about this business. Needs `referral:read`.
     #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
-    async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Referral>> {
-        Loaders::children(ctx, |l| &l.referrals_by_business, self.model.id).await
+    async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Referral>>> {
+        Loaders::children(ctx, |l| &l.referrals_by_business, self.model.id).await.map(Some)
     }
 }
 

@@ -108,20 +108,20 @@ record_object! {
     /// The referrals raised to answer this visit's obstacles (`createReferral` with `visitId`).
     /// Needs `referral:read`.
     #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
-    async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::referral::Referral>> {
-        Loaders::children(ctx, |l| &l.referrals_by_visit, self.model.id).await
+    async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<crate::referral::Referral>>> {
+        Loaders::children(ctx, |l| &l.referrals_by_visit, self.model.id).await.map(Some)
     }
     /// Whether its follow-up is still to be taken in hand: it asked for one and no referral has
     /// been raised from it yet (the coordinators' `FOLLOW_UP_OPEN`, while it is the business's
     /// last visit). Needs `referral:read`.
     #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
-    async fn follow_up_open(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+    async fn follow_up_open(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
         if !self.model.follow_up_needed {
-            return Ok(false);
+            return Ok(Some(false));
         }
         let raised: Vec<crate::referral::Referral> =
             Loaders::children(ctx, |l| &l.referrals_by_visit, self.model.id).await?;
-        Ok(raised.is_empty())
+        Ok(Some(raised.is_empty()))
     }
 }
 

@@ -276,8 +276,8 @@ impl Candidate {
     /// An earlier business of theirs stopped (often in the pandemic): the programme's priority
     /// after the decile. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
-    async fn earlier_business_stopped(&self) -> bool {
-        self.0.earlier_business_stopped
+    async fn earlier_business_stopped(&self) -> Option<bool> {
+        Some(self.0.earlier_business_stopped)
     }
     /// Starter packages granted to them in earlier years (planned or disbursed).
     async fn earlier_packages(&self) -> u32 {
@@ -344,21 +344,24 @@ impl Household {
     async fn assistance(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<crate::assistance::Assistance>> {
-        self.of_members(ctx, |l| &l.assistance_by_beneficiary).await
+    ) -> async_graphql::Result<Option<Vec<crate::assistance::Assistance>>> {
+        self.of_members(ctx, |l| &l.assistance_by_beneficiary).await.map(Some)
     }
     /// The members' businesses. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
-    async fn businesses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::business::Business>> {
-        self.of_members(ctx, |l| &l.businesses_by_beneficiary).await
+    async fn businesses(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<crate::business::Business>>> {
+        self.of_members(ctx, |l| &l.businesses_by_beneficiary).await.map(Some)
     }
     /// The members' infrastructure requests (housing, sanitation, water…). Needs `infrastructure:read`.
     #[graphql(guard = "RequireScope(Scope::InfrastructureRead)")]
     async fn infrastructure_requests(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<crate::infrastructure::InfrastructureRequest>> {
-        self.of_members(ctx, |l| &l.infrastructure_by_beneficiary).await
+    ) -> async_graphql::Result<Option<Vec<crate::infrastructure::InfrastructureRequest>>> {
+        self.of_members(ctx, |l| &l.infrastructure_by_beneficiary).await.map(Some)
     }
 }
 
