@@ -219,14 +219,55 @@ impl From<&Actor> for Me {
 pub enum TokenError {
     #[error("token too large")]
     TooLarge,
-    #[error("unknown key id")]
-    UnknownKey,
+    #[error("unknown key id `{0}`")]
+    UnknownKey(String),
     #[error("algorithm does not match the key")]
     WrongAlgorithm,
     #[error("invalid token: {0}")]
     Invalid(#[from] jsonwebtoken::errors::Error),
     #[error("malformed claim: {0}")]
     MalformedClaim(String),
+}
+
+/// What a client is told when its token is refused: missing, malformed, expired, not yet valid,
+/// not valid here, not allowed by the policy, revoked (RFC 6750's `error_description`). Which
+/// check failed is told only once the signature held: a forger learns nothing from it.
+pub mod refusal {
+    /// No `Authorization: Bearer` header (or `connection_init` token).
+    pub const MISSING: &str = "a bearer token is required (Authorization: Bearer <token>)";
+    /// Not a JWT at all, or longer than any token Sinergi issues.
+    pub const MALFORMED: &str = "the token is malformed (not a JWT)";
+    /// Past its `exp`, beyond the 30-second clock leeway.
+    pub const EXPIRED: &str = "the token expired";
+    /// Before its `nbf`, beyond the clock leeway.
+    pub const NOT_YET_VALID: &str = "the token is not valid yet (nbf)";
+    /// A signature, key, algorithm, issuer, audience or claim this gateway does not accept.
+    pub const INVALID: &str =
+        "the token is not valid for this gateway (signature, key, issuer, audience or claims)";
+    /// Signed, but the access policy in force no longer allows its agency, client or volunteer.
+    pub const NOT_ALLOWED: &str =
+        "the token's agency, client or volunteer is not allowed by the access policy in force";
+    /// Revoked (the token, or its API client).
+    pub const REVOKED: &str = "the token was revoked";
+}
+
+impl TokenError {
+    /// The client-facing reason (see [`refusal`]); the log gets the full error.
+    pub fn client_message(&self) -> &'static str {
+        use jsonwebtoken::errors::ErrorKind;
+        match self {
+            Self::TooLarge => refusal::MALFORMED,
+            Self::Invalid(err) => match err.kind() {
+                ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+                    refusal::MALFORMED
+                }
+                ErrorKind::ExpiredSignature => refusal::EXPIRED,
+                ErrorKind::ImmatureSignature => refusal::NOT_YET_VALID,
+                _ => refusal::INVALID,
+            },
+            Self::UnknownKey(_) | Self::WrongAlgorithm | Self::MalformedClaim(_) => refusal::INVALID,
+        }
+    }
 }
 
 /// One verification key: its algorithm, key and (for asymmetric keys) its public JWK.
@@ -370,6 +411,11 @@ impl TokenKeys {
         self
     }
 
+    /// The `kid` and algorithm new tokens are signed with, e.g. `("k2026", "EdDSA")`.
+    pub fn signing_key(&self) -> (&str, String) {
+        (&self.signing_kid, format!("{:?}", self.signing_algorithm))
+    }
+
     /// Whether tokens are signed with a shared (development) secret.
     pub fn is_development(&self) -> bool {
         self.signing_algorithm == Algorithm::HS256
@@ -409,13 +455,13 @@ impl TokenKeys {
             return Err(TokenError::TooLarge);
         }
         let header = decode_header(token)?;
-        let kid = header.kid.as_deref().ok_or(TokenError::UnknownKey)?;
+        let kid = header.kid.as_deref().ok_or_else(|| TokenError::UnknownKey("(none)".into()))?;
         if !self.verifying.contains_key(kid)
             && let Some(idp) = &self.external
         {
             return idp.verify(token, &header);
         }
-        let key = self.verifying.get(kid).ok_or(TokenError::UnknownKey)?;
+        let key = self.verifying.get(kid).ok_or_else(|| TokenError::UnknownKey(kid.to_owned()))?;
         // The key decides the algorithm: a token claiming another (`none`, or HS256 "signed"
         // with a public key) is refused before its signature is looked at.
         if header.alg != key.algorithm {
@@ -509,7 +555,8 @@ impl ExternalIdp {
     }
 
     fn verify(&self, token: &str, header: &Header) -> Result<Actor, TokenError> {
-        let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or(TokenError::UnknownKey)?;
+        let kid = header.kid.as_deref().unwrap_or("(none)");
+        let key = self.keys.get(kid).ok_or_else(|| TokenError::UnknownKey(kid.to_owned()))?;
         if header.alg != key.algorithm {
             return Err(TokenError::WrongAlgorithm);
         }
@@ -557,19 +604,34 @@ impl ExternalIdp {
 /// Parses a TTL such as `8h`, `30m`, `7d` or `3600s`.
 pub fn parse_ttl(text: &str) -> Result<chrono::Duration, String> {
     let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let n: i64 = number.parse().map_err(|_| format!("invalid TTL `{text}`"))?;
-    let duration = match unit {
-        "s" | "" => chrono::Duration::try_seconds(n),
-        "m" => chrono::Duration::try_minutes(n),
-        "h" => chrono::Duration::try_hours(n),
-        "d" => chrono::Duration::try_days(n),
-        _ => None,
-    };
-    match duration {
-        Some(d) if n > 0 => Ok(d),
-        _ => Err(format!("invalid TTL `{text}` (use e.g. 30m, 8h, 7d)")),
+    let invalid =
+        || format!("invalid TTL `{text}`: write a number with its unit — 30m, 8h, 7d, 1h30m (d, h, m, s)");
+    let mut rest = text;
+    let mut total = chrono::Duration::zero();
+    if rest.is_empty() {
+        return Err(invalid());
     }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| {
+            format!("invalid TTL `{text}`: `{rest}` has no unit (a bare number is ambiguous; write {rest}h, {rest}m or {rest}s)")
+        })?;
+        let n: i64 = rest[..digits].parse().map_err(|_| invalid())?;
+        let unit = rest[digits..].chars().next().ok_or_else(invalid)?;
+        let part = match unit {
+            's' => chrono::Duration::try_seconds(n),
+            'm' => chrono::Duration::try_minutes(n),
+            'h' => chrono::Duration::try_hours(n),
+            'd' => chrono::Duration::try_days(n),
+            _ => None,
+        }
+        .ok_or_else(invalid)?;
+        total = total.checked_add(&part).ok_or_else(invalid)?;
+        rest = &rest[digits + unit.len_utf8()..];
+    }
+    if total <= chrono::Duration::zero() {
+        return Err(invalid());
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -601,6 +663,19 @@ mod tests {
         assert!(request("DINSOS", "beneficiary:read", "64", "8 hours").is_err());
         assert!(request("BAPPEDA", "pii:read", "64", "8h").is_err(), "beyond BAPPEDA's grant");
         assert!(request("DINSOS", "beneficiary:read", "64", "90d").is_err(), "beyond the maximum TTL");
+    }
+
+    #[test]
+    fn a_ttl_needs_its_unit_and_may_combine_units() {
+        assert_eq!(parse_ttl("1h30m"), Ok(chrono::Duration::minutes(90)));
+        assert_eq!(parse_ttl("8h"), Ok(chrono::Duration::hours(8)));
+        assert_eq!(parse_ttl("1d12h"), Ok(chrono::Duration::hours(36)));
+        assert_eq!(parse_ttl("45s"), Ok(chrono::Duration::seconds(45)));
+        assert!(parse_ttl("8").is_err_and(|e| e.contains("no unit")), "8 is not 8 seconds");
+        assert!(parse_ttl("1h30").is_err_and(|e| e.contains("no unit")));
+        for bad in ["", "h", "0m", "8x", "1h-1m", "99999999999999999999d", "1.5h"] {
+            assert!(parse_ttl(bad).is_err(), "{bad}");
+        }
         let all = request("BAPPEDA", "all", "64", "30m").map(|r| r.scopes);
         assert!(all.is_ok_and(|s| !s.contains(&Scope::PiiRead) && s.contains(&Scope::StatsRead)));
     }

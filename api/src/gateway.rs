@@ -16,7 +16,7 @@ use futures_util::{StreamExt, stream::BoxStream};
 use tracing::Instrument;
 
 use crate::{
-    auth::{Actor, Scope},
+    auth::{Actor, Scope, refusal},
     context::{AppState, RequestDb},
     error::ErrorCode,
     limits::{
@@ -118,8 +118,6 @@ impl Drop for Slot {
     }
 }
 
-const TOKEN_REQUIRED: &str = "a valid bearer token is required";
-
 /// A GraphQL error with a code from docs/design.md.
 pub fn error_response(code: ErrorCode, message: impl Into<String>) -> Response {
     let mut error = ServerError::new(message, None);
@@ -184,10 +182,11 @@ impl Gateway {
 
     /// Verifies a bearer token: signature and claims, the policy in force now, revocation.
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Actor, Refusal> {
-        let token = token.ok_or(Refusal::Unauthenticated(TOKEN_REQUIRED))?;
+        let token = token.ok_or(Refusal::Unauthenticated(refusal::MISSING))?;
         let mut actor = self.app.keys.verify(token).map_err(|err| {
+            // An unknown `kid` says which: a client holding a token of a retired or foreign key.
             tracing::info!(reason = %err, "token refused");
-            Refusal::Unauthenticated(TOKEN_REQUIRED)
+            Refusal::Unauthenticated(err.client_message())
         })?;
         self.app.policy.vet(&mut actor, &self.app.regions).map_err(|why| {
             tracing::info!(
@@ -196,7 +195,7 @@ impl Gateway {
                 reason = why,
                 "token refused by the policy"
             );
-            Refusal::Unauthenticated(TOKEN_REQUIRED)
+            Refusal::Unauthenticated(refusal::NOT_ALLOWED)
         })?;
         self.recheck(&actor).await?;
         Ok(actor)
@@ -208,7 +207,7 @@ impl Gateway {
     pub async fn recheck(&self, actor: &Actor) -> Result<(), Refusal> {
         // Verification allows 30 s of clock leeway on `exp`; an open socket gets the same.
         if chrono::Utc::now().timestamp() > actor.expires_at.saturating_add(30) {
-            return Err(Refusal::Unauthenticated("the token expired"));
+            return Err(Refusal::Unauthenticated(refusal::EXPIRED));
         }
         match self
             .app
@@ -217,7 +216,7 @@ impl Gateway {
             .await
         {
             Ok(false) => Ok(()),
-            Ok(true) => Err(Refusal::Unauthenticated("the token was revoked")),
+            Ok(true) => Err(Refusal::Unauthenticated(refusal::REVOKED)),
             Err(err) => {
                 tracing::error!(error = ?err, "cannot read revocations");
                 Err(Refusal::Internal)

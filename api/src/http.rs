@@ -102,12 +102,25 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 fn refused(refusal: &Refusal) -> Response {
     match refusal {
         Refusal::Unauthenticated(message) => {
-            error_response(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, message)
+            let mut response = error_response(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, message);
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, www_authenticate(message));
+            response
         }
         Refusal::Internal => {
             error_response(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
         }
     }
+}
+
+/// The `WWW-Authenticate` challenge of a 401 (RFC 6750): no error code when no token came,
+/// `invalid_token` with the reason otherwise.
+fn www_authenticate(message: &str) -> HeaderValue {
+    let value = if message == crate::auth::refusal::MISSING {
+        r#"Bearer realm="sinergi""#.to_owned()
+    } else {
+        format!(r#"Bearer realm="sinergi", error="invalid_token", error_description="{message}""#)
+    };
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(r#"Bearer realm="sinergi""#))
 }
 
 /// `POST /graphql`: one JSON GraphQL request. The body limit holds while the body is read (a

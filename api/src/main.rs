@@ -157,10 +157,15 @@ enum TokenCommand {
         #[arg(long)]
         volunteer: Option<uuid::Uuid>,
     },
-    /// Revoke a token by its id (`jti`); every replica refuses it within seconds.
+    /// Revoke a token by its id (`jti`); every replica refuses it within seconds. An id this
+    /// gateway never issued is refused (exit 1) unless --force.
     Revoke {
         /// The token's id, as `token issue` printed it.
         jti: String,
+        /// Revoke an id this gateway has no record of issuing (a token of an external identity
+        /// provider, or one issued before tokens were recorded).
+        #[arg(long)]
+        force: bool,
         /// Why (kept with the revocation).
         #[arg(long)]
         reason: Option<String>,
@@ -319,9 +324,18 @@ async fn run_other(
                 .await
                 .map_err(|e| format!("cannot register the API client: {e}"))?;
             let (token, claims) = keys.issue(&request).map_err(|e| e.to_string())?;
+            let (kid, algorithm) = keys.signing_key();
+            sinergi_api::revocation::record_issued(&db, &claims, kid)
+                .await
+                .map_err(|e| format!("cannot record the token: {e}"))?;
+            let expires = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default();
             eprintln!(
-                "token {} for {} / {}, expires at unix time {}",
-                claims.jti, claims.agency, claims.sub, claims.exp
+                "token {} for {} / {}, signed with key `{kid}` ({algorithm}), expires {} ({} UTC)",
+                claims.jti,
+                claims.agency,
+                claims.sub,
+                expires.format("%Y-%m-%d %H:%M:%S"),
+                claims.exp
             );
             println!("{token}");
             Ok(())
@@ -337,17 +351,30 @@ async fn run_other(
             );
             Ok(())
         }
-        Command::Token(TokenCommand::Revoke { jti, reason }) => {
+        Command::Token(TokenCommand::Revoke { jti, force, reason }) => {
+            use sinergi_api::revocation::CliRevocation;
             let db = open_database(&config, &policy).await?;
-            sinergi_api::revocation::Revocations::default()
-                .revoke(&db, &jti, "cli", reason)
+            let outcome = sinergi_api::revocation::Revocations::default()
+                .revoke_from_cli(&db, jti.trim(), force, reason)
                 .await
                 .map_err(|e| format!("cannot revoke: {e}"))?;
-            let disabled = sinergi_api::webhooks::disable_for_token(&db, &jti)
-                .await
-                .map_err(|e| format!("cannot disable its webhooks: {e}"))?;
-            println!("token {jti} revoked; {disabled} webhook(s) it registered disabled");
-            Ok(())
+            match outcome {
+                CliRevocation::Unknown => Err(format!(
+                    "no token with id `{jti}` was issued by this gateway (check the id `token issue` printed); a token of another issuer is revoked with --force"
+                )),
+                CliRevocation::AlreadyRevoked(at) => {
+                    println!("token {jti} was already revoked at {}", at.format("%Y-%m-%d %H:%M:%S UTC"));
+                    Ok(())
+                }
+                CliRevocation::Revoked { issued_to } => {
+                    let disabled = sinergi_api::webhooks::disable_for_token(&db, &jti)
+                        .await
+                        .map_err(|e| format!("cannot disable its webhooks: {e}"))?;
+                    let whose = issued_to.map(|(a, c)| format!(" ({a} / {c})")).unwrap_or_default();
+                    println!("token {jti}{whose} revoked; {disabled} webhook(s) it registered disabled");
+                    Ok(())
+                }
+            }
         }
         Command::Client(ClientCommand::Revoke { name, agency, reason }) => {
             let (agency, name) = match (name.split_once('/'), agency) {
@@ -492,7 +519,10 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
             ttl: chrono::Duration::hours(8),
             volunteer: None,
         };
-        let (token, _) = keys.issue(&request).map_err(|e| e.to_string())?;
+        let (token, claims) = keys.issue(&request).map_err(|e| e.to_string())?;
+        sinergi_api::revocation::record_issued(&db, &claims, keys.signing_key().0)
+            .await
+            .map_err(|e| format!("cannot record the development token: {e}"))?;
         say!("\nSinergi is listening on http://{addr}");
         say!("GraphiQL:   http://{addr}/graphql");
         say!(

@@ -179,6 +179,64 @@ impl Revocations {
     }
 }
 
+/// Records a token the gateway issued, by id (the token itself is never kept), so that
+/// `sinergi token revoke` can tell a known id from a mistyped one.
+pub async fn record_issued(
+    db: &impl ConnectionTrait,
+    claims: &crate::auth::Claims,
+    kid: &str,
+) -> Result<(), DbErr> {
+    use entity::issued_token;
+    let at = |t: i64| DateTime::<Utc>::from_timestamp(t, 0).unwrap_or_default();
+    issued_token::Entity::insert(issued_token::ActiveModel {
+        jti: Set(claims.jti.clone()),
+        agency: Set(claims.agency.clone()),
+        client: Set(claims.sub.clone()),
+        kid: Set(kid.to_owned()),
+        issued_at: Set(at(claims.iat)),
+        expires_at: Set(at(claims.exp)),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// What `sinergi token revoke` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CliRevocation {
+    /// Revoked now; the token's agency and client when the gateway issued it.
+    Revoked { issued_to: Option<(String, String)> },
+    /// It was revoked before, at this time.
+    AlreadyRevoked(DateTime<Utc>),
+    /// The gateway issued no token of this id (a mistyped id, or a token of another issuer:
+    /// revoke that with `force`).
+    Unknown,
+}
+
+impl Revocations {
+    /// Revokes a token by id from the command line: refused for an id the gateway never issued
+    /// unless `force` (an external identity provider's token, or one issued before tokens were
+    /// recorded), and told when it was revoked already.
+    pub async fn revoke_from_cli(
+        &self,
+        db: &impl ConnectionTrait,
+        jti: &str,
+        force: bool,
+        reason: Option<String>,
+    ) -> Result<CliRevocation, DbErr> {
+        use entity::issued_token;
+        if let Some(before) = Entity::find_by_id(jti.to_owned()).one(db).await? {
+            return Ok(CliRevocation::AlreadyRevoked(before.revoked_at));
+        }
+        let issued = issued_token::Entity::find_by_id(jti.to_owned()).one(db).await?;
+        if issued.is_none() && !force {
+            return Ok(CliRevocation::Unknown);
+        }
+        self.revoke(db, jti, "cli", reason).await?;
+        Ok(CliRevocation::Revoked { issued_to: issued.map(|t| (t.agency, t.client)) })
+    }
+}
+
 /// Re-reads the revocation tables every `REFRESH` while `revocations` lives, so that a
 /// revocation on any replica reaches this one's open sockets without each of them asking.
 async fn follow(revocations: Weak<Revocations>, db: DatabaseConnection) {

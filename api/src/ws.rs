@@ -144,7 +144,7 @@ pub async fn serve(
             () = &mut deadline => match &caller {
                 None => break close(4408, "Connection initialisation timeout"),
                 Some(c) => {
-                    let refusal = Refusal::Unauthenticated("the token expired");
+                    let refusal = Refusal::Unauthenticated(crate::auth::refusal::EXPIRED);
                     tracing::info!(agency = c.actor.agency, client = c.actor.client, reason = refusal.message(), "socket closed");
                     break Box::pin(refuse_all(&mut sink, &running, &refusal, patience)).await;
                 }

@@ -7,6 +7,7 @@ pub mod beneficiary;
 pub mod business;
 pub mod case_event;
 pub mod infrastructure_request;
+pub mod issued_token;
 pub mod loan_application;
 pub mod market_service;
 pub mod monitoring_visit;

@@ -30,6 +30,7 @@ mod m20261129_000023_add_referral_resent_from;
 mod m20261129_000024_add_business_graduated_on;
 mod m20261129_000025_create_market_service;
 mod m20261129_000026_add_referral_visit;
+mod m20261130_000027_create_issued_token;
 mod shared;
 
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000024_add_business_graduated_on::Migration),
             Box::new(m20261129_000025_create_market_service::Migration),
             Box::new(m20261129_000026_add_referral_visit::Migration),
+            Box::new(m20261130_000027_create_issued_token::Migration),
         ]
     }
 }

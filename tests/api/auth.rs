@@ -1,9 +1,10 @@
-//! Tokens and scopes: every failure is `UNAUTHENTICATED` or `FORBIDDEN` and reveals nothing.
+//! Tokens and scopes: every failure is `UNAUTHENTICATED` or `FORBIDDEN`; a refused token is told
+//! why (missing, malformed, expired, revoked…) in an RFC 6750 challenge, and nothing more.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::json;
 use sinergi_api::{
-    auth::{TokenKeys, TokenRequest, parse_scopes},
+    auth::{TokenKeys, TokenRequest, parse_scopes, refusal},
     config::Secret,
 };
 
@@ -11,13 +12,35 @@ use crate::helpers::{CREATE_BUSINESS, error_code, spawn_app};
 
 const ME: &str = "{ me { agency client scopes regions tokenId } }";
 
+/// Status, `WWW-Authenticate` and error message of `ME` sent with `token`.
+async fn challenge(app: &crate::helpers::TestApp, token: Option<&str>) -> (u16, String, String) {
+    let mut request = app.client.post(app.url("/graphql")).json(&json!({ "query": ME }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let header = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(error_code(&body).as_deref().unwrap_or("UNAUTHENTICATED"), "UNAUTHENTICATED", "{body}");
+    (status, header, body["errors"][0]["message"].as_str().unwrap_or_default().to_owned())
+}
+
 #[tokio::test]
 async fn request_without_token_is_unauthenticated() {
     let app = spawn_app().await;
     let (status, body) = app.post(None, ME, json!({})).await;
     assert_eq!(status, 401);
     assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
-    assert!(body["data"].is_null());
+    assert!(body.get("data").is_none(), "refused before GraphQL: no data entry");
+    let (_, header, message) = challenge(&app, None).await;
+    assert_eq!(header, r#"Bearer realm="sinergi""#, "no error code without a token (RFC 6750 §3.1)");
+    assert_eq!(message, refusal::MISSING);
 }
 
 #[tokio::test]
@@ -52,25 +75,44 @@ async fn forged_expired_and_malformed_tokens_are_unauthenticated() {
     let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT","kid":"test-1"}"#);
     let alg_none = format!("{none_header}.{}.", good.split('.').nth(1).unwrap_or_default());
 
+    // Which claim failed is told only of a token whose signature holds: a forged expired token
+    // is "not valid", not "expired".
+    let forged_expired = other_key.issue(&request(-2)).expect("issue").0;
     let cases = [
-        ("bad signature", other_key.issue(&request(1)).expect("issue").0),
-        ("expired", app.token_with(request(-2))),
-        ("wrong issuer", wrong_issuer.issue(&request(1)).expect("issue").0),
-        ("unknown kid", wrong_kid.issue(&request(1)).expect("issue").0),
-        ("tampered payload", tampered),
-        ("alg none", alg_none),
-        ("garbage", "not-a-token".to_owned()),
-        ("oversized", "a".repeat(100_000)),
+        ("bad signature", other_key.issue(&request(1)).expect("issue").0, refusal::INVALID),
+        ("forged and expired", forged_expired, refusal::INVALID),
+        ("expired", app.token_with(request(-2)), refusal::EXPIRED),
+        ("wrong issuer", wrong_issuer.issue(&request(1)).expect("issue").0, refusal::INVALID),
+        ("unknown kid", wrong_kid.issue(&request(1)).expect("issue").0, refusal::INVALID),
+        ("tampered payload", tampered, refusal::INVALID),
+        ("alg none (not an algorithm jsonwebtoken knows)", alg_none, refusal::MALFORMED),
+        ("garbage", "not-a-token".to_owned(), refusal::MALFORMED),
+        ("oversized", "a".repeat(100_000), refusal::MALFORMED),
     ];
-    for (name, token) in cases {
-        let (status, body) = app.post(Some(&token), ME, json!({})).await;
+    for (name, token, why) in cases {
+        let (status, header, message) = challenge(&app, Some(&token)).await;
         assert_eq!(status, 401, "{name}");
-        assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"), "{name}: {body}");
+        assert_eq!(message, why, "{name}");
         assert_eq!(
-            body["errors"][0]["message"], "a valid bearer token is required",
-            "{name} reveals nothing more"
+            header,
+            format!(r#"Bearer realm="sinergi", error="invalid_token", error_description="{why}""#),
+            "{name}"
         );
     }
+    // A revoked token says so.
+    let revoked = app.token_with(request(1));
+    let me = app.gql(&revoked, ME, json!({})).await;
+    let id = me["data"]["me"]["tokenId"].as_str().expect("token id").to_owned();
+    let body = app
+        .gql(
+            &app.admin(),
+            "mutation($id: String!) { revokeToken(input: { tokenId: $id }) { revokedAt } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(body["data"]["revokeToken"]["revokedAt"].is_string(), "{body}");
+    let (status, _, message) = challenge(&app, Some(&revoked)).await;
+    assert_eq!((status, message.as_str()), (401, refusal::REVOKED));
     let (status, _) = app.post(Some(&good), ME, json!({})).await;
     assert_eq!(status, 200, "the untampered token still works");
 }
@@ -255,4 +297,44 @@ async fn a_revocation_written_by_another_replica_is_honoured_within_seconds() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn the_command_line_revokes_only_a_token_id_it_issued_unless_forced() {
+    use sinergi_api::revocation::{CliRevocation, Revocations, record_issued};
+    let app = spawn_app().await;
+    let request = TokenRequest {
+        agency: "DINSOS".into(),
+        client: "sikesra".into(),
+        scopes: parse_scopes("beneficiary:read").unwrap_or_default(),
+        regions: vec!["64".into()],
+        ttl: chrono::Duration::hours(1),
+        volunteer: None,
+    };
+    let (token, claims) = app.keys.issue(&request).expect("issue");
+    record_issued(&app.db, &claims, app.keys.signing_key().0).await.expect("recorded");
+    let revocations = Revocations::default();
+    let typo = format!("{}x", claims.jti);
+    assert_eq!(
+        revocations.revoke_from_cli(&app.db, &typo, false, None).await.expect("db"),
+        CliRevocation::Unknown
+    );
+    assert_eq!(challenge(&app, Some(&token)).await.0, 200, "a mistyped id revokes nothing");
+    let revoked = revocations.revoke_from_cli(&app.db, &claims.jti, false, Some("lost laptop".into())).await;
+    assert_eq!(
+        revoked.expect("db"),
+        CliRevocation::Revoked { issued_to: Some(("DINSOS".into(), "sikesra".into())) }
+    );
+    let again = revocations.revoke_from_cli(&app.db, &claims.jti, false, None).await.expect("db");
+    assert!(matches!(again, CliRevocation::AlreadyRevoked(_)), "{again:?}");
+    // The gateway's own cache refreshes within two seconds; this one is new, so read it now.
+    let (status, _, message) = challenge(&app, Some(&token)).await;
+    let refused_now = status == 401 && message == refusal::REVOKED;
+    if !refused_now {
+        tokio::time::sleep(sinergi_api::revocation::REFRESH + std::time::Duration::from_millis(500)).await;
+        let (status, _, message) = challenge(&app, Some(&token)).await;
+        assert_eq!((status, message.as_str()), (401, refusal::REVOKED));
+    }
+    let forced = revocations.revoke_from_cli(&app.db, "sso-token-1", true, None).await.expect("db");
+    assert_eq!(forced, CliRevocation::Revoked { issued_to: None }, "an external token's id, with --force");
 }

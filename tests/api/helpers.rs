@@ -451,3 +451,60 @@ pub const CREATE_BENEFICIARY: &str = "mutation($input: CreateBeneficiaryInput!) 
 pub const CREATE_BUSINESS: &str = "mutation($input: CreateBusinessInput!) {
   createBusiness(input: $input) { business { id status version } userErrors { field code message } }
 }";
+
+/// The built `sinergi` binary (`cargo build -p sinergi-api`; `.ci/run` builds it).
+pub fn sinergi_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
+    let bin = dir.join(if cfg!(windows) { "sinergi.exe" } else { "sinergi" });
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p sinergi-api` first (.ci/run does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A `sinergi serve` process on a loopback port, killed when dropped.
+pub struct Process {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the built binary's `serve` on an ephemeral loopback port with `env` (and a quiet log,
+/// unless `TEST_LOG` is set), once it prints its address.
+pub fn start_gateway(env: &[(&str, &str)]) -> Process {
+    use std::io::{BufRead, BufReader};
+    let mut command = std::process::Command::new(sinergi_binary());
+    command.env("SINERGI_LISTEN", "127.0.0.1:0").env("RUST_LOG", "warn");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(if std::env::var_os("TEST_LOG").is_some() {
+            std::process::Stdio::inherit()
+        } else {
+            std::process::Stdio::null()
+        })
+        .spawn()
+        .expect("start sinergi");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("listening on http://"))
+        .expect("the gateway prints its address");
+    // Keep reading so the gateway never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    let addr = line.rsplit("http://").next().and_then(|a| a.trim().parse().ok()).expect("an address");
+    Process { child, addr }
+}

@@ -390,19 +390,6 @@ async fn the_sample_extract_in_the_docs_loads_as_they_say() {
     assert_eq!(person(&app, "6401024404750005").await["fullName"], "Maria Ubung");
 }
 
-/// The built `sinergi` binary (`cargo build -p sinergi-api`; `.ci/run` builds it).
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
-    let bin = dir.join(if cfg!(windows) { "sinergi.exe" } else { "sinergi" });
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p sinergi-api` first (.ci/run does)",
-        bin.display()
-    );
-    bin
-}
-
 #[tokio::test]
 #[ignore = "needs the built `sinergi` binary: cargo build -p sinergi-api && cargo test --test api import_command -- --ignored"]
 async fn import_command_reports_and_exits_as_documented() {
@@ -412,7 +399,7 @@ async fn import_command_reports_and_exits_as_documented() {
     let copy = dir.path().join("dtsen-sample.csv");
     std::fs::copy(&sample, &copy).expect("copy the sample");
     let import = |args: &[&str]| {
-        std::process::Command::new(binary())
+        std::process::Command::new(crate::helpers::sinergi_binary())
             .env("DATABASE_URL", &url)
             .env("RUST_LOG", "warn")
             .args(["import", "beneficiaries"])

@@ -4,6 +4,7 @@
 mod auth;
 mod batching;
 mod beneficiary;
+mod cli;
 mod concurrency;
 mod conformance;
 mod helpers;

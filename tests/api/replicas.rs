@@ -5,9 +5,7 @@
 
 use std::{
     collections::BTreeSet,
-    io::{BufRead, BufReader},
     net::SocketAddr,
-    process::{Child, Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicU32, Ordering},
@@ -30,54 +28,16 @@ use crate::{
 };
 
 /// A gateway process, killed when dropped.
-struct Replica {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
-    let bin = dir.join(if cfg!(windows) { "sinergi.exe" } else { "sinergi" });
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p sinergi-api` first (.ci/run does)",
-        bin.display()
-    );
-    bin
-}
+type Replica = crate::helpers::Process;
 
 fn start(database_url: &str) -> Replica {
-    let mut child = Command::new(binary())
-        .env("DATABASE_URL", database_url)
-        .env("SINERGI_LISTEN", "127.0.0.1:0")
-        .env("SINERGI_JWT_SECRET", TEST_SECRET)
-        .env("SINERGI_JWT_KID", "test-1")
-        .env("SINERGI_DEMO_DATA", "false")
-        .env("SINERGI_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
-        .spawn()
-        .expect("start sinergi");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let line = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find(|l| l.contains("listening on http://"))
-        .expect("the replica prints its address");
-    // Keep reading so the replica never writes into a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    let addr = line.rsplit("http://").next().and_then(|a| a.trim().parse().ok()).expect("an address");
-    Replica { child, addr }
+    crate::helpers::start_gateway(&[
+        ("DATABASE_URL", database_url),
+        ("SINERGI_JWT_SECRET", TEST_SECRET),
+        ("SINERGI_JWT_KID", "test-1"),
+        ("SINERGI_DEMO_DATA", "false"),
+        ("SINERGI_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true"),
+    ])
 }
 
 async fn create(client: &reqwest::Client, addr: SocketAddr, token: &str, serial: u32) -> bool {
