@@ -7,19 +7,23 @@ use clap::Args;
 /// Where the gateway stores data and listens; every field has a flag and an environment variable.
 #[derive(Args, Clone, Debug)]
 pub struct Config {
-    /// Database URL: `sqlite://path?mode=rwc` (the default, embedded) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./data/sinergi.db?mode=rwc")]
-    pub database_url: String,
+    /// Database URL: `postgres://…`, or `sqlite://path?mode=rwc`. Default: the embedded SQLite
+    /// database `sinergi.db` in the data directory.
+    #[arg(long = "database-url", env = "DATABASE_URL")]
+    pub database: Option<String>,
 
     /// Address and port to listen on; port 0 picks a free port and the server prints it.
     #[arg(long, env = "SINERGI_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Directory for the embedded database and the development signing key.
+    /// Directory for the embedded database (`sinergi.db`, unless DATABASE_URL names another) and
+    /// the development signing key (`dev-signing.key`).
     #[arg(long, env = "SINERGI_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
-    /// `production` refuses to start without Ed25519 keys; `development` allows HS256.
+    /// `production`: Ed25519 keys required, no demo data, no printed token, introspection and
+    /// GraphiQL off unless enabled, CORS only for SINERGI_CORS_ORIGINS. `development` allows
+    /// HS256 and localhost origins.
     #[arg(long = "env", env = "SINERGI_ENV", default_value = "development", value_parser = ["development", "production"])]
     pub environment: String,
 
@@ -154,9 +158,20 @@ pub struct Config {
     #[arg(long, env = "SINERGI_WEBHOOK_CONCURRENCY", default_value_t = 8)]
     pub webhook_concurrency: usize,
 
-    /// Seed demo data when the database has no beneficiaries.
-    #[arg(long, env = "SINERGI_DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
-    pub demo_data: bool,
+    /// Seed demo data when the database has no beneficiaries. Default: yes in development, no in
+    /// production (where `true` is refused).
+    #[arg(long, env = "SINERGI_DEMO_DATA", action = clap::ArgAction::Set)]
+    pub demo_data: Option<bool>,
+
+    /// Serve GraphiQL at `GET /graphql`. Default: on in development, off in production.
+    #[arg(long, env = "SINERGI_GRAPHIQL", action = clap::ArgAction::Set)]
+    pub graphiql: Option<bool>,
+
+    /// Browser origins allowed to call the API (CORS), comma-separated, e.g.
+    /// `https://dashboard.kaltimprov.go.id`. Default: none in production; in development any
+    /// `http://localhost`, `http://127.0.0.1` or `http://[::1]` origin.
+    #[arg(long, env = "SINERGI_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
 }
 
 /// A secret that never prints itself.
@@ -192,6 +207,72 @@ impl Config {
     /// Whether this is a production deployment.
     pub fn is_production(&self) -> bool {
         self.environment == "production"
+    }
+
+    /// The database URL: DATABASE_URL, else `sinergi.db` in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("sinergi.db").display()),
+        }
+    }
+
+    /// Whether `serve` seeds demo data into an empty database.
+    pub fn demo_data(&self) -> bool {
+        self.demo_data.unwrap_or(!self.is_production())
+    }
+
+    /// What the HTTP boundary serves beside the API: GraphiQL, and the browser origins allowed.
+    pub fn http(&self) -> Result<crate::http::HttpSettings, String> {
+        let origins = match &self.cors_origins {
+            Some(list) => {
+                let mut origins = Vec::new();
+                for origin in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+                    let parsed = url::Url::parse(origin)
+                        .map_err(|e| format!("SINERGI_CORS_ORIGINS: `{origin}` is not an origin ({e})"))?;
+                    let bare = parsed.origin().ascii_serialization();
+                    if bare == "null" || bare != origin.trim_end_matches('/') {
+                        return Err(format!(
+                            "SINERGI_CORS_ORIGINS: `{origin}` is not an origin (scheme://host[:port], no path); `*` is not allowed"
+                        ));
+                    }
+                    origins.push(bare);
+                }
+                crate::http::Origins::List(origins)
+            }
+            None if self.is_production() => crate::http::Origins::List(Vec::new()),
+            None => crate::http::Origins::Localhost,
+        };
+        Ok(crate::http::HttpSettings { graphiql: self.graphiql.unwrap_or(!self.is_production()), origins })
+    }
+
+    /// What a production deployment must not have; empty in development. `serve` refuses to start
+    /// on any (`sinergi config check` lists them).
+    pub fn production_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !self.is_production() {
+            return problems;
+        }
+        if self.demo_data == Some(true) {
+            problems.push("SINERGI_DEMO_DATA=true: production never seeds demo data".into());
+        }
+        if self.jwt_secret.is_some() {
+            problems.push(
+                "SINERGI_JWT_SECRET is set: production signs with Ed25519 keys (SINERGI_KEYS_DIR)".into(),
+            );
+        }
+        if self.keys_dir.is_none() {
+            problems.push(
+                "SINERGI_KEYS_DIR is not set: production signs with Ed25519 keys (`sinergi key generate`)"
+                    .into(),
+            );
+        }
+        if self.is_sqlite() {
+            problems.push(
+                "the database is the embedded SQLite: production runs on PostgreSQL (DATABASE_URL=postgres://…)".into(),
+            );
+        }
+        problems
     }
 
     /// The request limits this configuration sets.
@@ -233,6 +314,6 @@ impl Config {
 
     /// Whether the database URL selects the embedded SQLite.
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        self.database_url().starts_with("sqlite:")
     }
 }

@@ -40,6 +40,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The case-event feed every subscription of this process follows.
     pub feed: Arc<crate::events::EventFeed>,
+    /// GraphiQL and the browser origins allowed (CORS).
+    pub http: crate::http::HttpSettings,
 }
 
 /// Counters served at `/metrics` for operators (Prometheus text format).

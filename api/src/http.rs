@@ -44,8 +44,90 @@ impl ConnectionPermit {
     }
 }
 
+/// What the HTTP boundary serves beside the API.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// GraphiQL at `GET /graphql` (else a 404 that says how to turn it on).
+    pub graphiql: bool,
+    /// Browser origins allowed to call the API.
+    pub origins: Origins,
+}
+
+/// Browser origins allowed by CORS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origins {
+    /// Development: any `http://localhost`, `http://127.0.0.1` or `http://[::1]` origin.
+    Localhost,
+    /// Exactly these (`scheme://host[:port]`); none when empty.
+    List(Vec<String>),
+}
+
+impl Default for HttpSettings {
+    /// Development: GraphiQL on, localhost origins.
+    fn default() -> Self {
+        Self { graphiql: true, origins: Origins::Localhost }
+    }
+}
+
+impl Origins {
+    fn allows(&self, origin: &HeaderValue) -> bool {
+        let Ok(origin) = origin.to_str() else { return false };
+        match self {
+            Self::List(list) => list.iter().any(|o| o == origin),
+            Self::Localhost => ["http://localhost", "http://127.0.0.1", "http://[::1]"].iter().any(|host| {
+                origin.strip_prefix(host).is_some_and(|rest| {
+                    rest.is_empty() || rest.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok())
+                })
+            }),
+        }
+    }
+}
+
+/// CORS for the allowed origins: the methods, the request headers a client sends (token,
+/// purpose, request id, idempotency key) and the response headers it may read.
+fn cors(origins: Origins) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| origins.allows(origin)))
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            axum::http::HeaderName::from_static("x-purpose"),
+            axum::http::HeaderName::from_static(REQUEST_ID),
+            axum::http::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([axum::http::HeaderName::from_static(REQUEST_ID), header::WWW_AUTHENTICATE])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Headers every response carries: no MIME sniffing, no framing, no referrer; API answers are
+/// never cached (they hold personal data) and may load nothing (a JSON body has no business
+/// running anything). GraphiQL's page keeps its own needs (scripts, styles).
+async fn security_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !html {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    response
+}
+
 /// The gateway's routes.
 pub fn router(app: AppState) -> Router {
+    let origins = app.http.origins.clone();
     Router::new()
         .route("/graphql", get(graphiql_or_websocket).post(graphql))
         .route("/graphql/ws", get(websocket))
@@ -59,6 +141,8 @@ pub fn router(app: AppState) -> Router {
             error_response(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
         }))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(cors(origins))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn(request_id))
         .with_state(Gateway::new(app))
 }
@@ -328,7 +412,12 @@ async fn graphiql_or_websocket(
 ) -> Response {
     match upgrade {
         Ok(upgrade) => serve_websocket(state.0, id, headers, permit.map(|p| p.0), upgrade),
-        Err(_) => graphiql().await.into_response(),
+        Err(_) if state.app.http.graphiql => graphiql().await.into_response(),
+        Err(_) => error_response(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "GraphiQL is off (production); POST GraphQL requests here, or set SINERGI_GRAPHIQL=true",
+        ),
     }
 }
 

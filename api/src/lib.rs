@@ -261,6 +261,7 @@ pub fn app_state(
         rules: Arc::new(rules),
         metrics,
         feed: Arc::new(events::EventFeed::new(events::FEED_BUFFER)),
+        http: http::HttpSettings::default(),
     }
 }
 
@@ -391,5 +392,45 @@ mod tests {
         );
         assert!(signing_keys_for(&config(&["--keys-dir", &keys_dir, "--signing-kid", "2027-05"])).is_ok());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_embedded_database_lives_in_the_data_directory() {
+        assert_eq!(
+            config(&["--data-dir", "/var/lib/sinergi"]).database_url(),
+            "sqlite:///var/lib/sinergi/sinergi.db?mode=rwc"
+        );
+        let postgres = "postgres://sinergi@db/sinergi";
+        assert_eq!(config(&["--data-dir", "/x", "--database-url", postgres]).database_url(), postgres);
+    }
+
+    #[test]
+    fn production_names_what_it_refuses() {
+        assert!(config(&[]).production_problems().is_empty(), "development refuses nothing");
+        assert!(config(&[]).demo_data() && !config(&["--env", "production"]).demo_data());
+        let secret = "s".repeat(40);
+        let refused = config(&["--env", "production", "--jwt-secret", &secret, "--demo-data", "true"]);
+        let problems = refused.production_problems().join("\n");
+        for named in ["SINERGI_DEMO_DATA", "SINERGI_JWT_SECRET", "SINERGI_KEYS_DIR", "PostgreSQL"] {
+            assert!(problems.contains(named), "{named}: {problems}");
+        }
+        let good = config(&["--env", "production", "--keys-dir", "/k", "--database-url", "postgres://db/s"]);
+        assert!(good.production_problems().is_empty());
+        let empty = Policy::from_toml("max_ttl = \"1d\"\n[agencies]");
+        assert!(empty.is_err_and(|e| e.contains("no agency")), "an empty policy is refused everywhere");
+    }
+
+    #[test]
+    fn cors_origins_are_origins_and_development_allows_localhost_only() {
+        let http = |origins: &str| config(&["--cors-origins", origins]).http();
+        assert!(http("https://a.example, https://b.example:8443").is_ok_and(|h| h.origins
+            == http::Origins::List(vec!["https://a.example".into(), "https://b.example:8443".into()])));
+        for bad in ["*", "https://a.example/path", "a.example"] {
+            assert!(http(bad).is_err(), "{bad}");
+        }
+        assert_eq!(config(&[]).http().map(|h| h.origins), Ok(http::Origins::Localhost));
+        let production = config(&["--env", "production"]).http().expect("settings");
+        assert_eq!((production.graphiql, production.origins), (false, http::Origins::List(vec![])));
+        assert!(config(&["--env", "production", "--graphiql", "true"]).http().is_ok_and(|h| h.graphiql));
     }
 }

@@ -63,6 +63,17 @@ enum Command {
     /// Graduation levels (naik kelas).
     #[command(subcommand)]
     Levels(LevelsCommand),
+    /// The configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check the configuration (flags, environment, `.env`, the policy and rules files): print the
+    /// effective settings with secrets redacted, and what is wrong — for production, what `serve`
+    /// would refuse. Exit status 1 when something is wrong.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -173,6 +184,9 @@ enum TokenCommand {
 }
 
 fn main() -> ExitCode {
+    // Settings in `./.env` (KEY=value lines) count as environment variables, below those already
+    // set; flags override both.
+    let env_file = dotenvy::dotenv();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -183,6 +197,14 @@ fn main() -> ExitCode {
         // Colour codes only for a person at a terminal, not in a journal or a log file.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    match env_file {
+        Ok(path) => tracing::info!(path = %path.display(), "settings read from .env"),
+        Err(err) if err.not_found() => {}
+        Err(err) => {
+            eprintln!("error: cannot read .env: {err}");
+            return ExitCode::FAILURE;
+        }
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(err) => {
@@ -232,7 +254,7 @@ fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, String> {
 /// Connects to the configured database and applies pending migrations: what every command that
 /// touches the database does first.
 async fn open_database(config: &Config, policy: &Policy) -> Result<sea_orm::DatabaseConnection, String> {
-    let db = sinergi_api::connect(&config.database_url, Arc::new(Metrics::default()))
+    let db = sinergi_api::connect(&config.database_url(), Arc::new(Metrics::default()))
         .await
         .map_err(|e| format!("database: {e}"))?;
     sinergi_api::prepare(&db, &Regions::load(), policy).await.map_err(|e| format!("migrations: {e}"))?;
@@ -400,7 +422,127 @@ async fn run_other(
             Ok(())
         }
         Command::Serve => serve(config, policy, load_rules(rules.as_deref())?).await,
+        Command::Config(ConfigCommand::Check) => {
+            let rules_file = rules.as_deref().map(|p| p.display().to_string());
+            let problems = check_config(&config, &policy, load_rules(rules.as_deref()), rules_file);
+            if problems.is_empty() {
+                say!("\nconfiguration OK");
+                return Ok(());
+            }
+            for problem in &problems {
+                eprintln!("problem: {problem}");
+            }
+            Err(format!("{} problem(s) in the configuration", problems.len()))
+        }
     }
+}
+
+/// A database URL with its password replaced by `***`.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Prints the effective settings (`sinergi config check`) and returns what is wrong.
+fn check_config(
+    config: &Config,
+    policy: &Policy,
+    rules: Result<Rules, String>,
+    rules_file: Option<String>,
+) -> Vec<String> {
+    let mut problems = config.production_problems();
+    let limits = config.limits();
+    say!("environment        {}", config.environment);
+    say!("listen             {}", config.listen);
+    say!("database           {}", redacted(&config.database_url()));
+    say!("data directory     {}", config.data_dir.display());
+    let keys = if config.keys_dir.is_some() || config.jwt_secret.is_some() || config.is_production() {
+        match sinergi_api::signing_keys(config, policy) {
+            Ok(keys) => {
+                let (kid, algorithm) = keys.signing_key();
+                let source = match &config.keys_dir {
+                    Some(dir) => format!("Ed25519 keys in {}", dir.display()),
+                    None => "SINERGI_JWT_SECRET (set, not shown)".to_owned(),
+                };
+                format!("{source}; new tokens signed with `{kid}` ({algorithm})")
+            }
+            Err(err) => {
+                problems.push(format!("signing keys: {err}"));
+                "(unusable, see below)".to_owned()
+            }
+        }
+    } else {
+        format!(
+            "development key {} (HS256, created on first start)",
+            config.data_dir.join("dev-signing.key").display()
+        )
+    };
+    say!("signing            {keys}");
+    if let Some(jwks) = &config.idp_jwks {
+        say!(
+            "external tokens    {} (issuer {:?})",
+            jwks.display(),
+            config.idp_issuer.as_deref().unwrap_or("-")
+        );
+    }
+    say!("tokens             issuer {:?}, audience {:?}", config.jwt_issuer, config.jwt_audience);
+    let agencies: Vec<&str> = policy.agencies().map(|a| a.code.as_str()).collect();
+    say!("policy             {} agencies: {}", agencies.len(), agencies.join(", "));
+    match rules {
+        Ok(_) => say!("rules              {}", rules_file.as_deref().unwrap_or("built-in defaults")),
+        Err(err) => problems.push(err),
+    }
+    match config.http() {
+        Ok(http) => {
+            say!("graphiql           {}", if http.graphiql { "on" } else { "off" });
+            let origins = match &http.origins {
+                sinergi_api::http::Origins::Localhost => {
+                    "http://localhost, http://127.0.0.1, http://[::1] (any port)".to_owned()
+                }
+                sinergi_api::http::Origins::List(list) if list.is_empty() => "none".to_owned(),
+                sinergi_api::http::Origins::List(list) => list.join(", "),
+            };
+            say!("cors origins       {origins}");
+        }
+        Err(err) => problems.push(err),
+    }
+    say!("introspection      {:?}", limits.introspection);
+    say!("demo data          {}", if config.demo_data() { "seeded into an empty database" } else { "never" });
+    say!(
+        "limits             body {} B, response {} B, cost {}, depth {}, aliases {}, root fields {}",
+        limits.max_body_bytes,
+        limits.max_response_bytes,
+        limits.max_cost,
+        limits.max_depth,
+        limits.max_aliases,
+        limits.max_root_fields
+    );
+    say!(
+        "timeouts           request {} s, statement {} s, WebSocket init {} s",
+        limits.request_timeout.as_secs(),
+        limits.statement_timeout.as_secs(),
+        limits.ws_init_timeout.as_secs()
+    );
+    say!(
+        "connections        {} at once; {} operations per socket, {} subscriptions per client",
+        limits.max_connections,
+        limits.max_subscriptions_per_socket,
+        limits.max_subscriptions_per_client
+    );
+    say!(
+        "webhooks           private targets {}, timeout {} s, {} at once, {} per client, disabled after {} failures",
+        if config.webhook_allow_private_targets { "allowed" } else { "refused" },
+        config.webhook_timeout_secs,
+        config.webhook_concurrency,
+        config.webhook_max_per_client,
+        config.webhook_max_failures
+    );
+    problems
 }
 
 /// The import's progress bar (on a terminal only) and summary.
@@ -477,26 +619,35 @@ mod import_progress {
 }
 
 async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), String> {
+    let problems = config.production_problems();
+    if !problems.is_empty() {
+        return Err(format!(
+            "refusing to start in production: {} (`sinergi config check` lists every setting)",
+            problems.join("; ")
+        ));
+    }
+    let http = config.http()?;
     let metrics = Arc::new(Metrics::default());
     let limits = config.limits();
     let regions = Regions::load();
     {
         // Migrations run without the statement timeout requests get: a migration of a large
         // table may rightly take longer.
-        let db = sinergi_api::connect_with(&config.database_url, metrics.clone(), std::time::Duration::ZERO)
-            .await
-            .map_err(|e| format!("database: {e}"))?;
+        let db =
+            sinergi_api::connect_with(&config.database_url(), metrics.clone(), std::time::Duration::ZERO)
+                .await
+                .map_err(|e| format!("database: {e}"))?;
         sinergi_api::prepare(&db, &regions, &policy).await.map_err(|e| format!("migrations: {e}"))?;
         db.close().await.map_err(|e| format!("database: {e}"))?;
     }
-    let db = sinergi_api::connect_with(&config.database_url, metrics.clone(), limits.statement_timeout)
+    let db = sinergi_api::connect_with(&config.database_url(), metrics.clone(), limits.statement_timeout)
         .await
         .map_err(|e| format!("database: {e}"))?;
     let reader =
-        sinergi_api::connect_reader(&config.database_url, &db, config.sqlite_readers, metrics.clone())
+        sinergi_api::connect_reader(&config.database_url(), &db, config.sqlite_readers, metrics.clone())
             .await
             .map_err(|e| format!("database (readers): {e}"))?;
-    if config.demo_data {
+    if config.demo_data() {
         let seeded = sinergi_api::seed::seed_if_empty(&db, &regions, &rules)
             .await
             .map_err(|e| format!("demo data: {e}"))?;
@@ -536,6 +687,7 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
     let mut state = sinergi_api::app_state(db, keys, policy, rules, metrics);
     state.reader = reader;
     state.limits = Arc::new(limits);
+    state.http = http;
     state.webhooks = sinergi_api::webhooks::WebhookSettings {
         allow_private_targets: config.webhook_allow_private_targets,
         timeout: std::time::Duration::from_secs(config.webhook_timeout_secs.clamp(1, 300)),

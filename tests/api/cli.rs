@@ -19,6 +19,7 @@ async fn a_token_the_command_line_issues_works_on_the_server_and_is_revoked_by_i
     let gateway = start_gateway(&env);
     let sinergi = |args: &[&str]| {
         std::process::Command::new(sinergi_binary())
+            .current_dir(std::env::temp_dir())
             .envs(env)
             .env("RUST_LOG", "warn")
             .args(args)

@@ -140,6 +140,7 @@ pub struct Setup {
     pub keys: TokenKeys,
     pub webhooks: WebhookSettings,
     pub limits: Limits,
+    pub http: sinergi_api::http::HttpSettings,
 }
 
 impl Default for Setup {
@@ -150,6 +151,7 @@ impl Default for Setup {
                 .expect("keys"),
             webhooks: test_webhooks(),
             limits: Limits::default(),
+            http: sinergi_api::http::HttpSettings::default(),
         }
     }
 }
@@ -175,6 +177,7 @@ pub async fn spawn(setup: Setup) -> TestApp {
     state.webhooks = setup.webhooks;
     state.reader = reader.clone();
     state.limits = Arc::new(setup.limits);
+    state.http = setup.http;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = oneshot::channel::<()>();
@@ -483,7 +486,8 @@ impl Drop for Process {
 pub fn start_gateway(env: &[(&str, &str)]) -> Process {
     use std::io::{BufRead, BufReader};
     let mut command = std::process::Command::new(sinergi_binary());
-    command.env("SINERGI_LISTEN", "127.0.0.1:0").env("RUST_LOG", "warn");
+    // Away from the repository: a developer's `.env` there must not reach the test.
+    command.current_dir(std::env::temp_dir()).env("SINERGI_LISTEN", "127.0.0.1:0").env("RUST_LOG", "warn");
     for (name, value) in env {
         command.env(name, value);
     }

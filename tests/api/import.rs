@@ -400,6 +400,7 @@ async fn import_command_reports_and_exits_as_documented() {
     std::fs::copy(&sample, &copy).expect("copy the sample");
     let import = |args: &[&str]| {
         std::process::Command::new(crate::helpers::sinergi_binary())
+            .current_dir(dir.path())
             .env("DATABASE_URL", &url)
             .env("RUST_LOG", "warn")
             .args(["import", "beneficiaries"])

@@ -15,6 +15,7 @@ mod lifecycles;
 mod market;
 pub mod matrix;
 mod policy;
+mod production;
 mod programme;
 mod regions;
 mod replicas;

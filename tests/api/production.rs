@@ -1,0 +1,152 @@
+//! Production switches at the HTTP boundary — GraphiQL off, CORS only for the configured
+//! origins, security headers — and, with the built binary, what `serve` refuses in production,
+//! `sinergi config check`, `.env` and the data directory.
+
+use serde_json::{Value, json};
+use sinergi_api::http::{HttpSettings, Origins};
+
+use crate::helpers::{Setup, TestApp, spawn, spawn_app};
+
+async fn preflight(app: &TestApp, origin: &str) -> reqwest::Response {
+    app.client
+        .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "authorization, content-type, x-purpose")
+        .send()
+        .await
+        .expect("preflight")
+}
+
+fn allowed_origin(response: &reqwest::Response) -> Option<String> {
+    response.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+#[tokio::test]
+async fn development_serves_graphiql_and_lets_localhost_pages_call() {
+    let app = spawn_app().await;
+    let page = app.client.get(app.url("/graphql")).send().await.expect("get");
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.expect("html").contains("graphiql"));
+    for origin in ["http://localhost:5173", "http://127.0.0.1:8080", "http://localhost"] {
+        let response = preflight(&app, origin).await;
+        assert_eq!(allowed_origin(&response).as_deref(), Some(origin), "{origin}");
+        let headers = response.headers().get("access-control-allow-headers").and_then(|v| v.to_str().ok());
+        assert!(
+            headers.is_some_and(|h| h.contains("authorization") && h.contains("x-purpose")),
+            "{headers:?}"
+        );
+    }
+    for origin in ["https://evil.example", "http://localhost.evil.example", "http://localhost:99999"] {
+        assert_eq!(allowed_origin(&preflight(&app, origin).await), None, "{origin}");
+    }
+}
+
+#[tokio::test]
+async fn production_serves_no_graphiql_and_only_the_configured_origins() {
+    let http = HttpSettings {
+        graphiql: false,
+        origins: Origins::List(vec!["https://dasbor.kaltimprov.go.id".into()]),
+    };
+    let app = spawn(Setup { http, ..Setup::default() }).await;
+    let page = app.client.get(app.url("/graphql")).send().await.expect("get");
+    assert_eq!(page.status().as_u16(), 404);
+    let body: Value = page.json().await.expect("json");
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("SINERGI_GRAPHIQL")), "{body}");
+    let allowed = preflight(&app, "https://dasbor.kaltimprov.go.id").await;
+    assert_eq!(allowed_origin(&allowed).as_deref(), Some("https://dasbor.kaltimprov.go.id"));
+    assert_eq!(
+        allowed_origin(&preflight(&app, "http://localhost:5173").await),
+        None,
+        "no localhost in production"
+    );
+    // A real request from the allowed origin may read the request id.
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("Origin", "https://dasbor.kaltimprov.go.id")
+        .bearer_auth(app.admin())
+        .json(&json!({ "query": "{ me { agency } }" }))
+        .send()
+        .await
+        .expect("post");
+    let exposed = response.headers().get("access-control-expose-headers").and_then(|v| v.to_str().ok());
+    assert!(exposed.is_some_and(|h| h.to_ascii_lowercase().contains("x-request-id")), "{exposed:?}");
+}
+
+#[tokio::test]
+async fn every_api_answer_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let answered = app.client.post(app.url("/graphql")).bearer_auth(app.admin());
+    let answered = answered.json(&json!({ "query": "{ me { agency } }" })).send().await.expect("post");
+    let refused = app.client.post(app.url("/graphql")).json(&json!({ "query": "{ me { agency } }" })).send();
+    let refused = refused.await.expect("post");
+    for response in [answered, refused] {
+        let header =
+            |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+        assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
+        assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
+        assert_eq!(header("cache-control").as_deref(), Some("no-store"), "personal data is never cached");
+        assert_eq!(
+            header("content-security-policy").as_deref(),
+            Some("default-src 'none'; frame-ancestors 'none'")
+        );
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the built `sinergi` binary: cargo build -p sinergi-api && cargo test --test api production -- --ignored"]
+async fn production_refuses_a_development_setup_and_config_check_says_why() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sinergi = |args: &[&str], env: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(crate::helpers::sinergi_binary());
+        command.current_dir(dir.path()).env("RUST_LOG", "warn").env("SINERGI_LISTEN", "127.0.0.1:0");
+        for variable in
+            ["DATABASE_URL", "SINERGI_ENV", "SINERGI_DATA_DIR", "SINERGI_JWT_SECRET", "SINERGI_KEYS_DIR"]
+        {
+            command.env_remove(variable);
+        }
+        command.args(args).envs(env.iter().copied()).output().expect("run sinergi")
+    };
+    // Production on SQLite with a shared secret and demo data: refused, every reason named.
+    let env = [
+        ("SINERGI_ENV", "production"),
+        ("SINERGI_JWT_SECRET", "x".repeat(40).leak() as &str),
+        ("SINERGI_DEMO_DATA", "true"),
+    ];
+    let serve = sinergi(&["serve"], &env);
+    assert_eq!(serve.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&serve.stderr);
+    for reason in ["refusing to start in production", "SINERGI_DEMO_DATA", "SINERGI_JWT_SECRET", "PostgreSQL"]
+    {
+        assert!(said.contains(reason), "{reason}: {said}");
+    }
+    let check = sinergi(&["config", "check"], &env);
+    assert_eq!(check.status.code(), Some(1));
+    let settings = String::from_utf8_lossy(&check.stdout);
+    assert!(settings.contains("environment        production"), "{settings}");
+    assert!(!settings.contains(&"x".repeat(40)), "the secret is never printed");
+    assert!(String::from_utf8_lossy(&check.stderr).contains("problem: SINERGI_DEMO_DATA"));
+
+    // Development: OK; the embedded database lives in the data directory; .env is read.
+    let ok = sinergi(&["config", "check"], &[("SINERGI_DATA_DIR", "store")]);
+    assert!(ok.status.success(), "{ok:?}");
+    let settings = String::from_utf8_lossy(&ok.stdout);
+    assert!(settings.contains("store/sinergi.db") && settings.contains("configuration OK"), "{settings}");
+    assert!(sinergi(&["migrate"], &[("SINERGI_DATA_DIR", "store")]).status.success());
+    assert!(dir.path().join("store/sinergi.db").exists(), "SINERGI_DATA_DIR holds the embedded database");
+    std::fs::write(
+        dir.path().join(".env"),
+        "SINERGI_ENV=production\nSINERGI_CORS_ORIGINS=https://a.example\n",
+    )
+    .expect("write .env");
+    let from_file = sinergi(&["config", "check"], &[]);
+    let settings = String::from_utf8_lossy(&from_file.stdout);
+    assert!(
+        settings.contains("environment        production") && settings.contains("https://a.example"),
+        "{settings}"
+    );
+    let flag_wins = sinergi(&["--env", "development", "config", "check"], &[]);
+    assert!(String::from_utf8_lossy(&flag_wins.stdout).contains("environment        development"));
+}
