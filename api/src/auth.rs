@@ -219,7 +219,8 @@ impl From<&Actor> for Me {
 pub enum TokenError {
     #[error("token too large")]
     TooLarge,
-    #[error("unknown key id `{0}`")]
+    /// The `kid` (at most 64 characters, printed escaped: it is the client's text).
+    #[error("unknown key id {0:?}")]
     UnknownKey(String),
     #[error("algorithm does not match the key")]
     WrongAlgorithm,
@@ -461,7 +462,8 @@ impl TokenKeys {
         {
             return idp.verify(token, &header);
         }
-        let key = self.verifying.get(kid).ok_or_else(|| TokenError::UnknownKey(kid.to_owned()))?;
+        let key =
+            self.verifying.get(kid).ok_or_else(|| TokenError::UnknownKey(kid.chars().take(64).collect()))?;
         // The key decides the algorithm: a token claiming another (`none`, or HS256 "signed"
         // with a public key) is refused before its signature is looked at.
         if header.alg != key.algorithm {
@@ -556,7 +558,7 @@ impl ExternalIdp {
 
     fn verify(&self, token: &str, header: &Header) -> Result<Actor, TokenError> {
         let kid = header.kid.as_deref().unwrap_or("(none)");
-        let key = self.keys.get(kid).ok_or_else(|| TokenError::UnknownKey(kid.to_owned()))?;
+        let key = self.keys.get(kid).ok_or_else(|| TokenError::UnknownKey(kid.chars().take(64).collect()))?;
         if header.alg != key.algorithm {
             return Err(TokenError::WrongAlgorithm);
         }

@@ -167,6 +167,11 @@ pub struct Config {
     #[arg(long, env = "SINERGI_GRAPHIQL", action = clap::ArgAction::Set)]
     pub graphiql: Option<bool>,
 
+    /// Enforce the access policy's rate limits (`rate_limit`). `false` is for load tests of a
+    /// development gateway; production refuses it.
+    #[arg(long, env = "SINERGI_RATE_LIMITS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub rate_limits: bool,
+
     /// Browser origins allowed to call the API (CORS), comma-separated, e.g.
     /// `https://dashboard.kaltimprov.go.id`. Default: none in production; in development any
     /// `http://localhost`, `http://127.0.0.1` or `http://[::1]` origin.
@@ -266,6 +271,9 @@ impl Config {
                 "SINERGI_KEYS_DIR is not set: production signs with Ed25519 keys (`sinergi key generate`)"
                     .into(),
             );
+        }
+        if !self.rate_limits {
+            problems.push("SINERGI_RATE_LIMITS=false: production enforces the policy's rate limits".into());
         }
         if self.is_sqlite() {
             problems.push(

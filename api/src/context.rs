@@ -42,6 +42,10 @@ pub struct AppState {
     pub feed: Arc<crate::events::EventFeed>,
     /// GraphiQL and the browser origins allowed (CORS).
     pub http: crate::http::HttpSettings,
+    /// Whether the policy's rate limits are enforced (`SINERGI_RATE_LIMITS`).
+    pub rate_limits: bool,
+    /// This replica's rate-limit buckets, shared with the others through the database.
+    pub rate_limiter: Arc<crate::ratelimit::RateLimiter>,
 }
 
 /// Counters served at `/metrics` for operators (Prometheus text format).
@@ -49,6 +53,8 @@ pub struct AppState {
 pub struct Metrics {
     pub sql_statements: AtomicU64,
     pub graphql_requests: AtomicU64,
+    /// Requests refused as `RATE_LIMITED`.
+    pub rate_limited: AtomicU64,
 }
 
 impl Metrics {
@@ -65,9 +71,13 @@ impl Metrics {
              sinergi_sql_statements_total {}\n\
              # HELP sinergi_graphql_requests_total GraphQL requests served.\n\
              # TYPE sinergi_graphql_requests_total counter\n\
-             sinergi_graphql_requests_total {}\n",
+             sinergi_graphql_requests_total {}\n\
+             # HELP sinergi_rate_limited_total Requests refused because their API client used its rate.\n\
+             # TYPE sinergi_rate_limited_total counter\n\
+             sinergi_rate_limited_total {}\n",
             self.sql_statements.load(Ordering::Relaxed),
             self.graphql_requests.load(Ordering::Relaxed),
+            self.rate_limited.load(Ordering::Relaxed),
         )
     }
 }

@@ -74,8 +74,8 @@ pub enum Reply {
     /// A request error: nothing of the operation ran — a document that does not parse or
     /// validate, a variable that does not coerce, a limit or a refusal before execution. `errors`
     /// is the JSON array of its errors (the response has no `data` entry), `code` the first
-    /// error's code.
-    Rejected { errors: String, code: ErrorCode },
+    /// error's code; `retry_after` the seconds to wait when the caller is rate-limited.
+    Rejected { errors: String, code: ErrorCode, retry_after: Option<u64> },
 }
 
 /// What an operation produced: one answer, or a stream of them (a subscription).
@@ -96,7 +96,7 @@ fn is_request_error(response: &Response) -> bool {
 fn rejected(errors: &[ServerError], code: ErrorCode) -> Reply {
     let errors = serde_json::to_string(errors)
         .unwrap_or_else(|_| r#"[{"message":"internal error","extensions":{"code":"INTERNAL"}}]"#.into());
-    Reply::Rejected { errors, code }
+    Reply::Rejected { errors, code, retry_after: None }
 }
 
 /// A slot of an API client's open operations; given back when dropped.
@@ -184,7 +184,8 @@ impl Gateway {
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Actor, Refusal> {
         let token = token.ok_or(Refusal::Unauthenticated(refusal::MISSING))?;
         let mut actor = self.app.keys.verify(token).map_err(|err| {
-            // An unknown `kid` says which: a client holding a token of a retired or foreign key.
+            // The log names an unknown `kid` (escaped, cut short): a client holding a token of a
+            // retired or foreign key. The client is told only that the token is not valid here.
             tracing::info!(reason = %err, "token refused");
             Refusal::Unauthenticated(err.client_message())
         })?;
@@ -224,6 +225,20 @@ impl Gateway {
         }
     }
 
+    /// How long the caller must wait when its API client has used its rate; takes one request
+    /// of it otherwise.
+    fn rate_limited(&self, actor: &Actor) -> Option<std::time::Duration> {
+        if !self.app.rate_limits {
+            return None;
+        }
+        let limit = self.app.policy.rate_limit(&actor.agency, &actor.client)?;
+        let key = format!("{}/{}", actor.agency, actor.client);
+        let wait = self.app.rate_limiter.take(&key, limit).err()?;
+        self.app.metrics.rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(agency = actor.agency, client = actor.client, "rate limited");
+        Some(wait)
+    }
+
     /// Takes a slot for one more open operation of the caller's client, if it has one left.
     pub fn open_slot(&self, actor: &Actor) -> Option<Slot> {
         let key = format!("{}/{}", actor.agency, actor.client);
@@ -240,6 +255,28 @@ impl Gateway {
     /// subscription (WebSocket) or not (HTTP).
     pub async fn run(&self, caller: &Caller, mut request: Request, streams: bool) -> Result<Run, Refusal> {
         self.recheck(&caller.actor).await?;
+        if let Some(wait) = self.rate_limited(&caller.actor) {
+            let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+            let mut response = error_response(
+                ErrorCode::RateLimited,
+                format!(
+                    "this API client has used its rate ({}); retry in {seconds} s",
+                    self.app
+                        .policy
+                        .rate_limit(&caller.actor.agency, &caller.actor.client)
+                        .map(|l| format!("{} requests a minute, {} at once", l.per_minute, l.burst))
+                        .unwrap_or_default()
+                ),
+            );
+            if let Some(extensions) = response.errors[0].extensions.as_mut() {
+                extensions.set("retryAfter", seconds);
+            }
+            let Reply::Rejected { errors, code, .. } = rejected(&response.errors, ErrorCode::RateLimited)
+            else {
+                unreachable!("rejected() makes a rejection")
+            };
+            return Ok(Run::Single(Reply::Rejected { errors, code, retry_after: Some(seconds) }));
+        }
         let limits = self.app.limits.clone();
         let refuse = |code, message: String| {
             Ok(Run::Single(rejected(&error_response(code, clip(&message)).errors, code)))

@@ -350,12 +350,35 @@ impl Media {
 fn answer(media: Media, reply: Reply) -> Response {
     let (status, body) = match reply {
         Reply::Ran(body) => (StatusCode::OK, body),
-        Reply::Rejected { errors, code } => {
+        // A rate-limited request is refused as HTTP, whatever the media type: 429.
+        Reply::Rejected { errors, retry_after: Some(seconds), .. } => {
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+                format!(r#"{{"errors":{errors}}}"#),
+            )
+                .into_response();
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            return response;
+        }
+        Reply::Rejected { errors, code, .. } => {
             let status = match media {
                 Media::Json => StatusCode::OK,
                 Media::GraphqlResponse => status_of(code),
             };
-            (status, format!(r#"{{"errors":{errors}}}"#))
+            let mut response = (
+                status,
+                [(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+                format!(r#"{{"errors":{errors}}}"#),
+            )
+                .into_response();
+            if status == StatusCode::UNAUTHORIZED {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="sinergi", error="invalid_token""#),
+                );
+            }
+            return response;
         }
     };
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()))], body).into_response()
@@ -489,11 +512,19 @@ async fn schema_sdl(State(state): State<HttpState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], state.schema.sdl())
 }
 
+/// How long `/readyz` waits for the database: a load balancer's health check must get its
+/// answer well within its own timeout, not after the pool's (10 s).
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
-    match state.app.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(err) => {
+    match tokio::time::timeout(READY_WITHIN, state.app.db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready"),
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+        Err(_) => {
+            tracing::warn!("database did not answer within a second");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }

@@ -49,6 +49,7 @@ pub mod page;
 pub mod pii;
 pub mod policy;
 pub mod programme;
+pub mod ratelimit;
 pub mod records;
 pub mod reference;
 pub mod referral;
@@ -247,6 +248,7 @@ pub fn app_state(
     rules: Rules,
     metrics: Arc<Metrics>,
 ) -> AppState {
+    let db_for_limits = db.clone();
     AppState {
         reader: db.clone(),
         db,
@@ -262,6 +264,8 @@ pub fn app_state(
         metrics,
         feed: Arc::new(events::EventFeed::new(events::FEED_BUFFER)),
         http: http::HttpSettings::default(),
+        rate_limits: true,
+        rate_limiter: ratelimit::start(&db_for_limits),
     }
 }
 

@@ -184,9 +184,10 @@ enum TokenCommand {
 }
 
 fn main() -> ExitCode {
-    // Settings in `./.env` (KEY=value lines) count as environment variables, below those already
-    // set; flags override both.
-    let env_file = dotenvy::dotenv();
+    // Settings in `.env` in the working directory (KEY=value lines; not in parent directories)
+    // count as environment variables, below those already set; flags override both.
+    let env_file = std::path::Path::new(".env");
+    let env_file = env_file.is_file().then(|| dotenvy::from_path(env_file).map(|()| env_file));
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -198,10 +199,16 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match env_file {
-        Ok(path) => tracing::info!(path = %path.display(), "settings read from .env"),
-        Err(err) if err.not_found() => {}
-        Err(err) => {
-            eprintln!("error: cannot read .env: {err}");
+        None => {}
+        Some(Ok(path)) => tracing::info!(path = %path.display(), "settings read from .env"),
+        Some(Err(err)) => {
+            // Never the line itself: it may hold a secret.
+            let why = match err {
+                dotenvy::Error::LineParse(_, at) => format!("a line is not KEY=value (near character {at})"),
+                dotenvy::Error::Io(err) => err.to_string(),
+                _ => "it is not a list of KEY=value lines".to_owned(),
+            };
+            eprintln!("error: cannot read .env: {why}");
             return ExitCode::FAILURE;
         }
     }
@@ -352,7 +359,7 @@ async fn run_other(
                 .map_err(|e| format!("cannot record the token: {e}"))?;
             let expires = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default();
             eprintln!(
-                "token {} for {} / {}, signed with key `{kid}` ({algorithm}), expires {} ({} UTC)",
+                "token {} for {} / {}, signed with key `{kid}` ({algorithm}), expires {} UTC (unix time {})",
                 claims.jti,
                 claims.agency,
                 claims.sub,
@@ -376,8 +383,9 @@ async fn run_other(
         Command::Token(TokenCommand::Revoke { jti, force, reason }) => {
             use sinergi_api::revocation::CliRevocation;
             let db = open_database(&config, &policy).await?;
+            let jti = jti.trim().to_owned();
             let outcome = sinergi_api::revocation::Revocations::default()
-                .revoke_from_cli(&db, jti.trim(), force, reason)
+                .revoke_from_cli(&db, &jti, force, reason)
                 .await
                 .map_err(|e| format!("cannot revoke: {e}"))?;
             match outcome {
@@ -437,15 +445,28 @@ async fn run_other(
     }
 }
 
-/// A database URL with its password replaced by `***`.
+/// A database URL with its passwords replaced by `***` — in the user part and in query
+/// parameters such as `?password=`; a URL that does not parse is not shown beyond its scheme.
 fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        let scheme = url.split_once("://").map_or("", |(s, _)| s);
+        return format!("{scheme}://… (not shown: the URL does not parse)");
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
     }
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret =
+                    k.to_ascii_lowercase().contains("password") || k.to_ascii_lowercase().contains("key");
+                (k.into_owned(), if secret { "***".to_owned() } else { v.into_owned() })
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 /// Prints the effective settings (`sinergi config check`) and returns what is wrong.
@@ -461,7 +482,9 @@ fn check_config(
     say!("listen             {}", config.listen);
     say!("database           {}", redacted(&config.database_url()));
     say!("data directory     {}", config.data_dir.display());
-    let keys = if config.keys_dir.is_some() || config.jwt_secret.is_some() || config.is_production() {
+    // Loaded only when configured: a check writes nothing (the development key is made on the
+    // first start; production without keys is named among the problems already).
+    let keys = if config.keys_dir.is_some() || config.jwt_secret.is_some() || config.idp_jwks.is_some() {
         match sinergi_api::signing_keys(config, policy) {
             Ok(keys) => {
                 let (kid, algorithm) = keys.signing_key();
@@ -493,6 +516,17 @@ fn check_config(
     say!("tokens             issuer {:?}, audience {:?}", config.jwt_issuer, config.jwt_audience);
     let agencies: Vec<&str> = policy.agencies().map(|a| a.code.as_str()).collect();
     say!("policy             {} agencies: {}", agencies.len(), agencies.join(", "));
+    for agency in policy.agencies() {
+        let rate = |l: Option<sinergi_api::policy::RateLimit>| match l {
+            Some(l) => format!("{}/min, burst {}", l.per_minute, l.burst),
+            None => "unlimited".to_owned(),
+        };
+        let clients: Vec<String> =
+            agency.client_rate_limits.iter().map(|(name, l)| format!("{name} {}", rate(Some(*l)))).collect();
+        let clients = if clients.is_empty() { String::new() } else { format!("; {}", clients.join("; ")) };
+        let enforced = if config.rate_limits { "" } else { " (not enforced: SINERGI_RATE_LIMITS=false)" };
+        say!("  rate {:<12} {}{clients}{enforced}", agency.code, rate(agency.rate_limit));
+    }
     match rules {
         Ok(_) => say!("rules              {}", rules_file.as_deref().unwrap_or("built-in defaults")),
         Err(err) => problems.push(err),
@@ -688,6 +722,7 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
     state.reader = reader;
     state.limits = Arc::new(limits);
     state.http = http;
+    state.rate_limits = config.rate_limits;
     state.webhooks = sinergi_api::webhooks::WebhookSettings {
         allow_private_targets: config.webhook_allow_private_targets,
         timeout: std::time::Duration::from_secs(config.webhook_timeout_secs.clamp(1, 300)),
@@ -716,4 +751,19 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn a_database_url_never_shows_its_password() {
+        assert_eq!(redacted("postgres://sinergi:s3cret@db/sinergi"), "postgres://sinergi:***@db/sinergi");
+        let query = redacted("postgres://sinergi@db/sinergi?password=s3cret&sslmode=require");
+        assert!(!query.contains("s3cret") && query.contains("sslmode=require"), "{query}");
+        let broken = redacted("postgres://sinergi:s3cr/et@db/sinergi");
+        assert!(!broken.contains("s3cr") && broken.starts_with("postgres://"), "{broken}");
+        assert_eq!(redacted("sqlite://./data/sinergi.db?mode=rwc"), "sqlite://./data/sinergi.db?mode=rwc");
+    }
 }

@@ -22,7 +22,25 @@ pub const DEFAULT_POLICY: &str = include_str!("../policy/default.toml");
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
     max_ttl: String,
+    /// Every API client's rate unless its agency or itself sets another; none: unlimited.
+    rate_limit: Option<RateLimit>,
     agencies: BTreeMap<String, AgencyFile>,
+}
+
+/// How many requests (HTTP requests and WebSocket operations) an API client may make: a
+/// sustained rate per minute and a burst it may spend at once (a token bucket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+/// One API client's own settings in the policy.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientFile {
+    rate_limit: RateLimit,
 }
 
 #[derive(Deserialize)]
@@ -37,6 +55,11 @@ struct AgencyFile {
     /// beneficiaries assigned to that volunteer.
     #[serde(default)]
     per_volunteer: bool,
+    /// Its API clients' rate, unless a client sets its own.
+    rate_limit: Option<RateLimit>,
+    /// Settings of its API clients by name (the token's `sub`).
+    #[serde(default)]
+    clients: BTreeMap<String, ClientFile>,
 }
 
 /// What one agency may do.
@@ -49,6 +72,10 @@ pub struct AgencyPolicy {
     pub max_ttl: chrono::Duration,
     /// Its tokens each name a volunteer and see only that volunteer's cases' personal data.
     pub per_volunteer: bool,
+    /// Its API clients' rate (the policy's when it sets none); `None`: unlimited.
+    pub rate_limit: Option<RateLimit>,
+    /// Rates of named API clients, overriding the agency's.
+    pub client_rate_limits: BTreeMap<String, RateLimit>,
 }
 
 /// The parsed policy.
@@ -61,7 +88,7 @@ impl Policy {
     /// Parses a policy file, naming the first thing wrong with it.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         let file: PolicyFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        let default_ttl = parse_ttl(&file.max_ttl)?;
+        let default_ttl = parse_ttl(&file.max_ttl).map_err(|e| format!("max_ttl: {e}"))?;
         let mut agencies = BTreeMap::new();
         for (code, agency) in file.agencies {
             if code.is_empty()
@@ -82,9 +109,32 @@ impl Policy {
                 None => default_ttl,
             };
             let per_volunteer = agency.per_volunteer;
+            let rate_limit = agency.rate_limit.or(file.rate_limit);
+            let client_rate_limits: BTreeMap<String, RateLimit> =
+                agency.clients.into_iter().map(|(name, client)| (name, client.rate_limit)).collect();
+            for (what, limit) in rate_limit
+                .iter()
+                .map(|l| (String::new(), l))
+                .chain(client_rate_limits.iter().map(|(name, l)| (format!(" client {name}"), l)))
+            {
+                if limit.per_minute == 0 || limit.burst == 0 {
+                    return Err(format!(
+                        "agency {code}{what}: rate_limit needs per_minute and burst of at least 1"
+                    ));
+                }
+            }
             agencies.insert(
                 code.clone(),
-                AgencyPolicy { code, name: agency.name, scopes, owns, max_ttl, per_volunteer },
+                AgencyPolicy {
+                    code,
+                    name: agency.name,
+                    scopes,
+                    owns,
+                    max_ttl,
+                    per_volunteer,
+                    rate_limit,
+                    client_rate_limits,
+                },
             );
         }
         if agencies.is_empty() {
@@ -101,6 +151,12 @@ impl Policy {
     /// One agency's entry.
     pub fn agency(&self, code: &str) -> Option<&AgencyPolicy> {
         self.agencies.get(code)
+    }
+
+    /// The rate an API client of `agency` named `client` may call at; `None`: unlimited.
+    pub fn rate_limit(&self, agency: &str, client: &str) -> Option<RateLimit> {
+        let agency = self.agency(agency)?;
+        agency.client_rate_limits.get(client).copied().or(agency.rate_limit)
     }
 
     /// Every agency, by code.

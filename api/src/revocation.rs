@@ -198,6 +198,11 @@ pub async fn record_issued(
     })
     .exec_without_returning(db)
     .await?;
+    // An expired token needs no revoking: its record goes.
+    issued_token::Entity::delete_many()
+        .filter(issued_token::Column::ExpiresAt.lt(Utc::now()))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -31,6 +31,7 @@ mod m20261129_000024_add_business_graduated_on;
 mod m20261129_000025_create_market_service;
 mod m20261129_000026_add_referral_visit;
 mod m20261130_000027_create_issued_token;
+mod m20261130_000028_create_rate_usage;
 mod shared;
 
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000025_create_market_service::Migration),
             Box::new(m20261129_000026_add_referral_visit::Migration),
             Box::new(m20261130_000027_create_issued_token::Migration),
+            Box::new(m20261130_000028_create_rate_usage::Migration),
         ]
     }
 }

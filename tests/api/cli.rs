@@ -40,7 +40,8 @@ async fn a_token_the_command_line_issues_works_on_the_server_and_is_revoked_by_i
     let told = String::from_utf8_lossy(&issued.stderr).into_owned();
     assert!(told.contains("signed with key `") && told.contains("(HS256)"), "{told}");
     let token = String::from_utf8_lossy(&issued.stdout).trim().to_owned();
-    let jti = told.split_whitespace().nth(1).expect("the token's id").to_owned();
+    let line = told.lines().find(|l| l.starts_with("token ")).expect("the token's line");
+    let jti = line.split_whitespace().nth(1).expect("the token's id").to_owned();
     let client = reqwest::Client::new();
     let me = |token: String| {
         let client = client.clone();

@@ -45,6 +45,8 @@ pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-signing
 /// A running gateway on its own database.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The database the gateway serves.
+    pub url: String,
     pub client: reqwest::Client,
     pub keys: TokenKeys,
     pub db: DatabaseConnection,
@@ -141,6 +143,7 @@ pub struct Setup {
     pub webhooks: WebhookSettings,
     pub limits: Limits,
     pub http: sinergi_api::http::HttpSettings,
+    pub policy: Policy,
 }
 
 impl Default for Setup {
@@ -152,28 +155,33 @@ impl Default for Setup {
             webhooks: test_webhooks(),
             limits: Limits::default(),
             http: sinergi_api::http::HttpSettings::default(),
+            policy: Policy::default_policy(),
         }
     }
 }
 
 /// Starts a gateway as `setup` says.
 pub async fn spawn(setup: Setup) -> TestApp {
-    init_logs();
     let (url, dir) = fresh_database().await;
+    spawn_on(url, dir, setup).await
+}
+
+/// Starts a second gateway (a replica) on `app`'s database.
+pub async fn spawn_beside(app: &TestApp, setup: Setup) -> TestApp {
+    spawn_on(app.url.clone(), None, setup).await
+}
+
+async fn spawn_on(url: String, dir: Option<tempfile::TempDir>, setup: Setup) -> TestApp {
+    init_logs();
     let metrics = Arc::new(Metrics::default());
     let db = sinergi_api::connect_with(&url, metrics.clone(), setup.limits.statement_timeout)
         .await
         .expect("connect");
-    sinergi_api::prepare(&db, &Regions::load(), &Policy::default_policy()).await.expect("migrate");
+    sinergi_api::prepare(&db, &Regions::load(), &setup.policy).await.expect("migrate");
     let reader = sinergi_api::connect_reader(&url, &db, 4, metrics.clone()).await.expect("readers");
     let keys = setup.keys;
-    let mut state: AppState = sinergi_api::app_state(
-        db.clone(),
-        keys.clone(),
-        Policy::default_policy(),
-        setup.rules,
-        metrics.clone(),
-    );
+    let mut state: AppState =
+        sinergi_api::app_state(db.clone(), keys.clone(), setup.policy, setup.rules, metrics.clone());
     state.webhooks = setup.webhooks;
     state.reader = reader.clone();
     state.limits = Arc::new(setup.limits);
@@ -190,6 +198,7 @@ pub async fn spawn(setup: Setup) -> TestApp {
     });
     TestApp {
         addr,
+        url,
         client: reqwest::Client::new(),
         keys,
         db,

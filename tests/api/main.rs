@@ -17,6 +17,7 @@ pub mod matrix;
 mod policy;
 mod production;
 mod programme;
+mod ratelimit;
 mod regions;
 mod replicas;
 mod robustness;
