@@ -167,6 +167,10 @@ pub struct Config {
     #[arg(long, env = "SINERGI_GRAPHIQL", action = clap::ArgAction::Set)]
     pub graphiql: Option<bool>,
 
+    /// How long a mutation's `Idempotency-Key` is kept with its response, e.g. 24h, 2d.
+    #[arg(long, env = "SINERGI_IDEMPOTENCY_TTL", default_value = "24h", value_parser = parse_duration)]
+    pub idempotency_ttl: std::time::Duration,
+
     /// Enforce the access policy's rate limits (`rate_limit`). `false` is for load tests of a
     /// development gateway; production refuses it.
     #[arg(long, env = "SINERGI_RATE_LIMITS", default_value_t = true, action = clap::ArgAction::Set)]
@@ -177,6 +181,11 @@ pub struct Config {
     /// `http://localhost`, `http://127.0.0.1` or `http://[::1]` origin.
     #[arg(long, env = "SINERGI_CORS_ORIGINS")]
     pub cors_origins: Option<String>,
+}
+
+/// A duration with units (`30m`, `24h`, `1h30m`), as `--ttl` takes it.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::auth::parse_ttl(text)?.to_std().map_err(|e| e.to_string())
 }
 
 /// A secret that never prints itself.
@@ -307,6 +316,7 @@ impl Config {
             max_subscriptions_per_socket: self.max_subscriptions_per_socket.max(1),
             max_subscriptions_per_client: self.max_subscriptions_per_client.max(1),
             max_connections: self.max_connections.max(1),
+            idempotency_ttl: self.idempotency_ttl,
         }
     }
 

@@ -46,6 +46,8 @@ pub struct Caller {
     /// The HTTP request's id (`X-Request-Id`), or for a WebSocket operation the socket's id and
     /// the operation's: every log line of the operation carries it.
     pub request_id: String,
+    /// The `Idempotency-Key` of an HTTP request, with its fingerprint (mutations only).
+    pub idempotency: Option<crate::idempotency::Idempotency>,
 }
 
 /// Why a caller is refused before anything runs, or why a result cannot be sent.
@@ -74,8 +76,11 @@ pub enum Reply {
     /// A request error: nothing of the operation ran — a document that does not parse or
     /// validate, a variable that does not coerce, a limit or a refusal before execution. `errors`
     /// is the JSON array of its errors (the response has no `data` entry), `code` the first
-    /// error's code; `retry_after` the seconds to wait when the caller is rate-limited.
-    Rejected { errors: String, code: ErrorCode, retry_after: Option<u64> },
+    /// error's code; `retry_after` the seconds to wait when the caller is rate-limited; `status`
+    /// the HTTP status it is refused with whatever the media type (429, 409, 422).
+    Rejected { errors: String, code: ErrorCode, retry_after: Option<u64>, status: Option<u16> },
+    /// The kept response of a mutation run before with the same `Idempotency-Key`.
+    Replayed(String),
 }
 
 /// What an operation produced: one answer, or a stream of them (a subscription).
@@ -96,7 +101,17 @@ fn is_request_error(response: &Response) -> bool {
 fn rejected(errors: &[ServerError], code: ErrorCode) -> Reply {
     let errors = serde_json::to_string(errors)
         .unwrap_or_else(|_| r#"[{"message":"internal error","extensions":{"code":"INTERNAL"}}]"#.into());
-    Reply::Rejected { errors, code, retry_after: None }
+    Reply::Rejected { errors, code, retry_after: None, status: None }
+}
+
+/// A request error refused with HTTP `status`.
+fn refused_with(status: u16, code: ErrorCode, message: &str) -> Reply {
+    match rejected(&error_response(code, message).errors, code) {
+        Reply::Rejected { errors, code, retry_after, .. } => {
+            Reply::Rejected { errors, code, retry_after, status: Some(status) }
+        }
+        other => other,
+    }
 }
 
 /// A slot of an API client's open operations; given back when dropped.
@@ -275,7 +290,12 @@ impl Gateway {
             else {
                 unreachable!("rejected() makes a rejection")
             };
-            return Ok(Run::Single(Reply::Rejected { errors, code, retry_after: Some(seconds) }));
+            return Ok(Run::Single(Reply::Rejected {
+                errors,
+                code,
+                retry_after: Some(seconds),
+                status: Some(429),
+            }));
         }
         let limits = self.app.limits.clone();
         let refuse = |code, message: String| {
@@ -413,6 +433,56 @@ impl Gateway {
             });
             return Ok(Run::Stream(stream.boxed()));
         }
+        // A mutation with an Idempotency-Key runs once; a retry gets the kept response.
+        let client_key = format!("{}/{}", caller.actor.agency, caller.actor.client);
+        let idempotency = caller.idempotency.as_ref().filter(|_| kind == OperationType::Mutation);
+        if let Some(idempotency) = idempotency {
+            use crate::idempotency::Claim;
+            let ttl =
+                chrono::Duration::from_std(limits.idempotency_ttl).unwrap_or(chrono::Duration::hours(24));
+            let abandoned = chrono::Duration::from_std(limits.request_timeout).unwrap_or_default()
+                + chrono::Duration::minutes(1);
+            let claim =
+                crate::idempotency::claim(&self.app.db, &client_key, idempotency, ttl, abandoned).await;
+            let refuse =
+                |status, message: &str| Ok(Run::Single(refused_with(status, ErrorCode::BadRequest, message)));
+            match claim {
+                Ok(Claim::Fresh) => {}
+                Ok(Claim::Replay { response, reads }) => {
+                    let replayed = PiiReads::restore(&reads);
+                    if let Err(err) =
+                        replayed.flush(&self.app.db, &caller.actor, &name, caller.purpose.as_deref()).await
+                    {
+                        tracing::error!(error = ?err, "cannot record the personal-data reads of a replay");
+                        return Err(Refusal::Internal);
+                    }
+                    tracing::info!(operation = %name, "idempotent replay");
+                    return Ok(Run::Single(Reply::Replayed(response)));
+                }
+                Ok(Claim::Mismatch) => {
+                    return refuse(
+                        422,
+                        "this Idempotency-Key was used with another request; use a new key for a new request",
+                    );
+                }
+                Ok(Claim::Running) => {
+                    return refuse(
+                        409,
+                        "a request with this Idempotency-Key is still running; retry in a moment",
+                    );
+                }
+                Ok(Claim::Unfinished) => {
+                    return refuse(
+                        409,
+                        "the first request with this Idempotency-Key did not finish, so its outcome is unknown: read the records it would have changed, then retry with a new key",
+                    );
+                }
+                Err(err) => {
+                    tracing::error!(error = ?err, "cannot claim an idempotency key");
+                    return Ok(Run::Single(refused_with(500, ErrorCode::Internal, "internal error")));
+                }
+            }
+        }
         let body = async {
             let started = Instant::now();
             // Unconstrained: one poll of the executor visits every sibling field of a level, so a
@@ -424,6 +494,12 @@ impl Gateway {
             {
                 Ok(mut response) if is_request_error(&response) => {
                     ensure_codes(&mut response.errors, &name);
+                    if let Some(idempotency) = idempotency
+                        && let Err(err) =
+                            crate::idempotency::release(&self.app.db, &client_key, &idempotency.key).await
+                    {
+                        tracing::error!(error = ?err, "cannot give an idempotency key back");
+                    }
                     return Ok(rejected(&response.errors, ErrorCode::BadRequest));
                 }
                 Ok(mut response) => {
@@ -442,7 +518,16 @@ impl Gateway {
                 }
             };
             ensure_codes(&mut response.errors, &name);
+            let snapshot = idempotency.map(|_| reads.snapshot());
             let body = self.deliver(caller, &response, &reads, &name).await?;
+            if let (Some(idempotency), Some(snapshot)) = (idempotency, snapshot)
+                && let Err(err) =
+                    crate::idempotency::complete(&self.app.db, &client_key, &idempotency.key, &body, &snapshot)
+                        .await
+            {
+                // The answer still leaves; a retry will be told the outcome is unknown.
+                tracing::error!(error = ?err, "cannot keep an idempotent response");
+            }
             tracing::info!(
                 errors = response.errors.len(),
                 duration_ms = started.elapsed().as_millis() as u64,

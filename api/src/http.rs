@@ -283,7 +283,27 @@ async fn graphql(
         }
     };
     let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
-    let caller = Caller { actor, purpose, request_id };
+    let idempotency = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => {
+            let body = serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default();
+            match value
+                .to_str()
+                .map_err(|e| e.to_string())
+                .and_then(|key| crate::idempotency::Idempotency::from_request(key, &body))
+            {
+                Ok(idempotency) => Some(idempotency),
+                Err(_) => {
+                    let message = format!(
+                        "Idempotency-Key must be 1 to {} visible ASCII characters",
+                        crate::idempotency::MAX_KEY
+                    );
+                    return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, &message);
+                }
+            }
+        }
+    };
+    let caller = Caller { actor, purpose, request_id, idempotency };
     match gateway.run(&caller, request, false).await {
         Ok(Run::Single(reply)) => answer(media, reply),
         Ok(Run::Stream(_)) => error_response(
@@ -350,15 +370,29 @@ impl Media {
 fn answer(media: Media, reply: Reply) -> Response {
     let (status, body) = match reply {
         Reply::Ran(body) => (StatusCode::OK, body),
-        // A rate-limited request is refused as HTTP, whatever the media type: 429.
-        Reply::Rejected { errors, retry_after: Some(seconds), .. } => {
+        Reply::Replayed(body) => {
             let mut response = (
-                StatusCode::TOO_MANY_REQUESTS,
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+                body,
+            )
+                .into_response();
+            response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return response;
+        }
+        // Refused as HTTP whatever the media type: rate limited (429 and Retry-After), an
+        // Idempotency-Key in use (409) or used for another request (422).
+        Reply::Rejected { errors, retry_after, status: Some(status), .. } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            let mut response = (
+                status,
                 [(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
                 format!(r#"{{"errors":{errors}}}"#),
             )
                 .into_response();
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            if let Some(seconds) = retry_after {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
             return response;
         }
         Reply::Rejected { errors, code, .. } => {

@@ -34,6 +34,7 @@ pub mod error;
 pub mod events;
 pub mod gateway;
 pub mod http;
+pub mod idempotency;
 pub mod identity;
 pub mod infrastructure;
 pub mod keys;

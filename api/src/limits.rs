@@ -63,6 +63,8 @@ pub struct Limits {
     pub max_subscriptions_per_client: usize,
     /// Connections (HTTP and WebSocket) served at once; more are closed on accept.
     pub max_connections: usize,
+    /// How long a mutation's `Idempotency-Key` and its response are kept.
+    pub idempotency_ttl: Duration,
 }
 
 impl Default for Limits {
@@ -81,6 +83,7 @@ impl Default for Limits {
             max_subscriptions_per_socket: 20,
             max_subscriptions_per_client: 100,
             max_connections: 10_000,
+            idempotency_ttl: Duration::from_secs(24 * 3600),
         }
     }
 }

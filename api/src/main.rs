@@ -562,6 +562,7 @@ fn check_config(
         limits.statement_timeout.as_secs(),
         limits.ws_init_timeout.as_secs()
     );
+    say!("idempotency keys   kept {} s", limits.idempotency_ttl.as_secs());
     say!(
         "connections        {} at once; {} operations per socket, {} subscriptions per client",
         limits.max_connections,

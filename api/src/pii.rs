@@ -5,6 +5,7 @@
 //! before the response leaves. If the log cannot be written, the data is not sent.
 
 use std::{
+    borrow::Cow,
     collections::{BTreeMap, BTreeSet},
     sync::Mutex,
 };
@@ -31,14 +32,34 @@ const MAX_PURPOSE: usize = 200;
 /// The unmasked reads of one request: beneficiary → (regency, fields).
 #[derive(Default)]
 pub struct PiiReads {
-    reads: Mutex<BTreeMap<Uuid, (String, BTreeSet<&'static str>)>>,
+    reads: Mutex<Reads>,
 }
+
+/// Per beneficiary read unmasked: its regency and the fields shown.
+type Reads = BTreeMap<Uuid, (String, BTreeSet<Cow<'static, str>>)>;
 
 impl PiiReads {
     fn note(&self, beneficiary: Uuid, regency: &str, field: &'static str) {
         if let Ok(mut reads) = self.reads.lock() {
-            reads.entry(beneficiary).or_insert_with(|| (regency.to_owned(), BTreeSet::new())).1.insert(field);
+            reads
+                .entry(beneficiary)
+                .or_insert_with(|| (regency.to_owned(), BTreeSet::new()))
+                .1
+                .insert(Cow::Borrowed(field));
         }
+    }
+
+    /// The reads noted so far, as JSON (kept with an idempotent response, so that its replay is
+    /// logged like the first delivery).
+    pub fn snapshot(&self) -> String {
+        let reads = self.reads.lock().map(|r| r.clone()).unwrap_or_default();
+        serde_json::to_string(&reads).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Reads from a [`snapshot`](Self::snapshot).
+    pub fn restore(snapshot: &str) -> Self {
+        let reads: Reads = serde_json::from_str(snapshot).unwrap_or_default();
+        Self { reads: Mutex::new(reads) }
     }
 
     /// Forgets the reads of a result that will not be sent.

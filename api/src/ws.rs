@@ -196,7 +196,12 @@ pub async fn serve(
                                 tracing::info!(agency = actor.agency, client = actor.client, "socket connected");
                                 // A socket ends when its token does: no leeway for a connection kept open.
                                 deadline.as_mut().reset(expiry(actor.expires_at));
-                                caller = Some(Caller { actor, purpose: purpose.clone(), request_id: socket_id.clone() });
+                                caller = Some(Caller {
+                                actor,
+                                purpose: purpose.clone(),
+                                request_id: socket_id.clone(),
+                                idempotency: None,
+                            });
                                 if !send(&mut sink, Message::Text(r#"{"type":"connection_ack"}"#.into()), patience).await {
                                     return;
                                 }
@@ -307,14 +312,14 @@ fn operate(
             Err(refusal) => yield (id.clone(), generation, Step::Refused(refusal)),
             // A request error is the protocol's `error` message, which ends the operation.
             Ok(Run::Single(Reply::Rejected { errors, .. })) => yield rejected(&errors),
-            Ok(Run::Single(Reply::Ran(body))) => {
+            Ok(Run::Single(Reply::Ran(body) | Reply::Replayed(body))) => {
                 yield send(next_message(&id, &body));
                 yield complete();
             }
             Ok(Run::Stream(mut stream)) => {
                 while let Some(item) = stream.next().await {
                     match item {
-                        Ok(Reply::Ran(body)) => yield send(next_message(&id, &body)),
+                        Ok(Reply::Ran(body) | Reply::Replayed(body)) => yield send(next_message(&id, &body)),
                         Ok(Reply::Rejected { errors, .. }) => {
                             yield rejected(&errors);
                             return;

@@ -9,6 +9,7 @@ mod concurrency;
 mod conformance;
 mod helpers;
 mod hostile;
+mod idempotency;
 mod import;
 mod keys;
 mod lifecycles;
