@@ -316,7 +316,10 @@ impl Config {
             max_subscriptions_per_socket: self.max_subscriptions_per_socket.max(1),
             max_subscriptions_per_client: self.max_subscriptions_per_client.max(1),
             max_connections: self.max_connections.max(1),
-            idempotency_ttl: self.idempotency_ttl,
+            // A key outlives the request it guards (else a retry could run it again).
+            idempotency_ttl: self
+                .idempotency_ttl
+                .max(std::time::Duration::from_secs(self.request_timeout_secs.max(1) + 60)),
         }
     }
 

@@ -426,7 +426,7 @@ impl Gateway {
                             return Ok(rejected(&response.errors, ErrorCode::BadRequest));
                         }
                         ensure_codes(&mut response.errors, &name);
-                        gateway.deliver(&caller, &response, &reads, &name).await.map(Reply::Ran)
+                        gateway.deliver(&caller, &response, &reads, &name, None).await.map(Reply::Ran)
                     }
                     .instrument(span.clone()),
                 )
@@ -435,7 +435,12 @@ impl Gateway {
         }
         // A mutation with an Idempotency-Key runs once; a retry gets the kept response.
         let client_key = format!("{}/{}", caller.actor.agency, caller.actor.client);
-        let idempotency = caller.idempotency.as_ref().filter(|_| kind == OperationType::Mutation);
+        let idempotency = caller
+            .idempotency
+            .as_ref()
+            .filter(|_| kind == OperationType::Mutation)
+            .map(|i| i.for_actor(&caller.actor));
+        let idempotency = idempotency.as_ref();
         if let Some(idempotency) = idempotency {
             use crate::idempotency::Claim;
             let ttl =
@@ -458,6 +463,13 @@ impl Gateway {
                     }
                     tracing::info!(operation = %name, "idempotent replay");
                     return Ok(Run::Single(Reply::Replayed(response)));
+                }
+                Ok(Claim::OtherGrant) => {
+                    return Ok(Run::Single(refused_with(
+                        403,
+                        ErrorCode::Forbidden,
+                        "this Idempotency-Key's request ran under a token with another grant (scopes, regions or volunteer); its answer is shown only to such a token — the change was made: read it, do not send it again",
+                    )));
                 }
                 Ok(Claim::Mismatch) => {
                     return refuse(
@@ -518,8 +530,8 @@ impl Gateway {
                 }
             };
             ensure_codes(&mut response.errors, &name);
-            let snapshot = idempotency.map(|_| reads.snapshot());
-            let body = self.deliver(caller, &response, &reads, &name).await?;
+            let mut snapshot = idempotency.map(|_| String::from("{}"));
+            let body = self.deliver(caller, &response, &reads, &name, snapshot.as_mut()).await?;
             if let (Some(idempotency), Some(snapshot)) = (idempotency, snapshot)
                 && let Err(err) =
                     crate::idempotency::complete(&self.app.db, &client_key, &idempotency.key, &body, &snapshot)
@@ -549,6 +561,7 @@ impl Gateway {
         response: &Response,
         reads: &PiiReads,
         operation: &str,
+        snapshot: Option<&mut String>,
     ) -> Result<String, Refusal> {
         let body = match serde_json::to_string(response) {
             Ok(body) if body.len() <= self.app.limits.max_response_bytes => body,
@@ -567,6 +580,10 @@ impl Gateway {
                 return Err(Refusal::Internal);
             }
         };
+        // What is logged now is what a replay of this answer will log again.
+        if let Some(snapshot) = snapshot {
+            *snapshot = reads.snapshot();
+        }
         if let Err(err) = reads.flush(&self.app.db, &caller.actor, operation, caller.purpose.as_deref()).await
         {
             tracing::error!(operation, agency = caller.actor.agency, error = ?err, "cannot record personal-data reads; response withheld");

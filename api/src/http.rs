@@ -304,7 +304,16 @@ async fn graphql(
         }
     };
     let caller = Caller { actor, purpose, request_id, idempotency };
-    match gateway.run(&caller, request, false).await {
+    // Its own task: an operation runs to its end (commit or rollback, within `request_timeout`)
+    // even when the client goes away — a mutation is not cut off halfway, and its
+    // Idempotency-Key gets the answer a retry will receive.
+    let run = {
+        let gateway = gateway.clone();
+        tokio::spawn(
+            async move { gateway.run(&caller, request, false).await }.instrument(tracing::Span::current()),
+        )
+    };
+    match run.await.unwrap_or(Err(Refusal::Internal)) {
         Ok(Run::Single(reply)) => answer(media, reply),
         Ok(Run::Stream(_)) => error_response(
             StatusCode::BAD_REQUEST,

@@ -43,6 +43,24 @@ impl Idempotency {
     }
 }
 
+impl Idempotency {
+    /// The same key, its fingerprint followed by one of what `actor` may see (scopes, regions,
+    /// volunteer): a replay is given only to a token with the grant the first request ran under.
+    pub fn for_actor(&self, actor: &crate::auth::Actor) -> Self {
+        let scopes: Vec<&str> = actor.scopes.iter().map(|s| s.as_str()).collect();
+        let mut regions = actor.regions.clone();
+        regions.sort();
+        let grant = format!(
+            "{}|{}|{}",
+            scopes.join(" "),
+            regions.join(" "),
+            actor.volunteer.map(|v| v.to_string()).unwrap_or_default()
+        );
+        let grant = hex::encode(Sha256::digest(grant.as_bytes()));
+        Self { key: self.key.clone(), fingerprint: format!("{}:{grant}", self.fingerprint) }
+    }
+}
+
 /// What a key allows.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Claim {
@@ -52,6 +70,9 @@ pub enum Claim {
     Replay { response: String, reads: String },
     /// The key was used with another request (HTTP 422).
     Mismatch,
+    /// The same request ran under a token with another grant: its answer is not shown to this
+    /// one (HTTP 403); the change was made.
+    OtherGrant,
     /// The first request with this key is still running (HTTP 409).
     Running,
     /// The first request with this key never finished: its outcome is unknown (HTTP 409).
@@ -77,12 +98,16 @@ pub async fn claim(
 ) -> Result<Claim, DbErr> {
     let now = Utc::now();
     let backend = db.get_database_backend();
-    // The client's expired keys go; a key may then be used again.
-    let expired = Query::delete()
-        .from_table(table())
-        .and_where(Expr::col(col("client_key")).eq(client))
-        .and_where(Expr::col(col("expires_at")).lt(now))
-        .to_owned();
+    // Expired keys go (with the responses they kept): the client's own at once, so a key may be
+    // used again; everyone's once a minute per process.
+    static SWEPT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let everyone =
+        SWEPT.fetch_max(now.timestamp(), std::sync::atomic::Ordering::Relaxed) + 60 <= now.timestamp();
+    let mut expired =
+        Query::delete().from_table(table()).and_where(Expr::col(col("expires_at")).lt(now)).to_owned();
+    if !everyone {
+        expired.and_where(Expr::col(col("client_key")).eq(client));
+    }
     db.execute_raw(backend.build(&expired)).await?;
     let insert = Query::insert()
         .into_table(table())
@@ -115,6 +140,10 @@ pub async fn claim(
     let state: String = row.try_get_by_index(1)?;
     let created: chrono::DateTime<Utc> = row.try_get_by_index(4)?;
     if fingerprint != idempotency.fingerprint {
+        let request = |f: &str| f.split(':').next().unwrap_or_default().to_owned();
+        if request(&fingerprint) == request(&idempotency.fingerprint) {
+            return Ok(Claim::OtherGrant);
+        }
         return Ok(Claim::Mismatch);
     }
     match state.as_str() {

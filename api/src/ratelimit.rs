@@ -27,6 +27,9 @@ pub const SYNC: Duration = Duration::from_secs(1);
 struct Bucket {
     tokens: f64,
     updated: Instant,
+    /// The client's rate, as last taken (a debt reported by another replica refills first).
+    per_second: f64,
+    burst: f64,
     /// Made by another replica's report before this one served the client: `tokens` is the
     /// debt to take from the first full bucket.
     fresh: bool,
@@ -37,8 +40,9 @@ pub struct RateLimiter {
     replica: String,
     buckets: Mutex<HashMap<String, Bucket>>,
     used: Mutex<HashMap<String, i64>>,
-    /// The last `rate_usage` row of another replica taken into account.
-    seen: Mutex<i64>,
+    /// `rate_usage` rows of other replicas already taken into account, with when: rows are read
+    /// over a window of a few seconds (a row may become visible after rows with higher ids).
+    seen: Mutex<HashMap<i64, Instant>>,
 }
 
 impl Default for RateLimiter {
@@ -47,7 +51,7 @@ impl Default for RateLimiter {
             replica: uuid::Uuid::now_v7().to_string(),
             buckets: Mutex::default(),
             used: Mutex::default(),
-            seen: Mutex::new(-1),
+            seen: Mutex::default(),
         }
     }
 }
@@ -59,8 +63,15 @@ impl RateLimiter {
         let burst = f64::from(limit.burst);
         let now = Instant::now();
         let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
-        let bucket =
-            buckets.entry(client.to_owned()).or_insert(Bucket { tokens: burst, updated: now, fresh: false });
+        let bucket = buckets.entry(client.to_owned()).or_insert(Bucket {
+            tokens: burst,
+            updated: now,
+            per_second,
+            burst,
+            fresh: false,
+        });
+        bucket.per_second = per_second;
+        bucket.burst = burst;
         if bucket.fresh {
             bucket.tokens += burst;
             bucket.fresh = false;
@@ -83,11 +94,20 @@ impl RateLimiter {
     /// client then waits until the refill covers it).
     fn spent_elsewhere(&self, client: &str, n: i64) {
         if let Ok(mut buckets) = self.buckets.lock() {
+            let now = Instant::now();
             let bucket = buckets.entry(client.to_owned()).or_insert(Bucket {
                 tokens: 0.0,
-                updated: Instant::now(),
+                updated: now,
+                per_second: 0.0,
+                burst: 0.0,
                 fresh: true,
             });
+            if !bucket.fresh {
+                // Refill up to now first: idle time must not cancel the debt at the next take.
+                let elapsed = now.duration_since(bucket.updated).as_secs_f64();
+                bucket.tokens = (bucket.tokens + elapsed * bucket.per_second).min(bucket.burst);
+                bucket.updated = now;
+            }
             bucket.tokens -= n as f64;
         }
     }
@@ -112,36 +132,26 @@ impl RateLimiter {
             ))
             .await?;
         }
-        let seen = self.seen.lock().map(|s| *s).unwrap_or(-1);
-        let last: Option<i64> = if seen < 0 {
-            // First look: what others did before this replica started is not its business.
-            let row = db
-                .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT max(id) FROM rate_usage"))
-                .await?;
-            row.and_then(|r| r.try_get_by_index::<Option<i64>>(0).ok().flatten()).or(Some(0))
-        } else {
-            let rows = db
-                .query_all_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT client_key, sum(used)::bigint, max(id) FROM rate_usage \
-                     WHERE id > $1 AND replica <> $2 GROUP BY client_key",
-                    [seen.into(), self.replica.clone().into()],
-                ))
-                .await?;
-            let mut last = seen;
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT id, client_key, used FROM rate_usage \
+                 WHERE replica <> $1 AND at > now() - interval '5 seconds'",
+                [self.replica.clone().into()],
+            ))
+            .await?;
+        let now = Instant::now();
+        if let Ok(mut seen) = self.seen.lock() {
             for row in rows {
-                let (client, n, id): (String, i64, i64) = (
-                    row.try_get_by_index(0).unwrap_or_default(),
-                    row.try_get_by_index(1).unwrap_or_default(),
-                    row.try_get_by_index(2).unwrap_or_default(),
-                );
-                self.spent_elsewhere(&client, n);
-                last = last.max(id);
+                let id: i64 = row.try_get_by_index(0).unwrap_or_default();
+                if seen.insert(id, now).is_some() {
+                    continue;
+                }
+                let client: String = row.try_get_by_index(1).unwrap_or_default();
+                let n: i32 = row.try_get_by_index(2).unwrap_or_default();
+                self.spent_elsewhere(&client, i64::from(n));
             }
-            Some(last)
-        };
-        if let (Some(last), Ok(mut seen)) = (last, self.seen.lock()) {
-            *seen = last.max(*seen);
+            seen.retain(|_, at| now.duration_since(*at) < Duration::from_secs(30));
         }
         // Rows older than a minute no replica will read again.
         db.execute_raw(Statement::from_string(
@@ -197,5 +207,16 @@ mod tests {
         limiter.spent_elsewhere("DINSOS/c", 2);
         assert_eq!(limiter.take("DINSOS/c", limit), Ok(()), "a client first seen elsewhere: 3 − 2 left");
         assert!(limiter.take("DINSOS/c", limit).is_err());
+    }
+
+    #[test]
+    fn idle_time_does_not_cancel_what_another_replica_spent() {
+        let limiter = RateLimiter::default();
+        let fast = RateLimit { per_minute: 60_000, burst: 5 };
+        assert_eq!(limiter.take("DINSOS/d", fast), Ok(()));
+        std::thread::sleep(Duration::from_millis(20));
+        // Idle long enough to refill; then another replica spends the whole burst.
+        limiter.spent_elsewhere("DINSOS/d", 5);
+        assert!(limiter.take("DINSOS/d", fast).is_err(), "the burst was spent elsewhere just now");
     }
 }

@@ -25,6 +25,16 @@ impl MigrationTrait for Migration {
                     .primary_key(Index::create().col("client_key").col("key"))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_idempotency_key_expires_at")
+                    .table("idempotency_key")
+                    .col("expires_at")
+                    .if_not_exists()
+                    .to_owned(),
+            )
             .await
     }
 

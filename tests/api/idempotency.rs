@@ -78,15 +78,24 @@ async fn the_same_key_with_another_request_is_refused_and_a_request_error_gives_
     assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("another request")));
     assert_eq!(app.event_count().await, events, "nothing written");
 
-    // A request error runs nothing: the key is free for the corrected request.
+    // A document that does not validate (found once the key is claimed) runs nothing: the key is
+    // free again, so the corrected document — another request — runs under it.
     let (nik2, kk2) = app.identity();
-    let mut broken = beneficiary_input(&nik2, &kk2, 2);
-    broken["decileAssessedOn"] = json!("not a date");
-    let (status, _, body) = create(&app, &admin, "k-3", &broken).await;
-    assert_eq!(status, 200);
+    let input2 = beneficiary_input(&nik2, &kk2, 2);
+    let invalid = "mutation($input: CreateBeneficiaryInput!) { createBeneficiary(input: $input) { nope } }";
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&admin)
+        .header("Idempotency-Key", "k-3")
+        .json(&json!({ "query": invalid, "variables": { "input": input2 } }))
+        .send()
+        .await
+        .expect("request");
+    let body: Value = response.json().await.expect("json");
     assert!(body.get("data").is_none(), "a request error: {body}");
-    let (status, replayed, body) = create(&app, &admin, "k-3", &beneficiary_input(&nik2, &kk2, 2)).await;
-    assert_eq!((status, replayed), (200, false), "{body}");
+    let (status, replayed, body) = create(&app, &admin, "k-3", &input2).await;
+    assert_eq!((status, replayed), (200, false), "the key was given back: {body}");
     assert!(body["data"]["createBeneficiary"]["beneficiary"]["id"].is_string(), "{body}");
 
     // A key that is not short visible text is refused before anything runs.
@@ -129,4 +138,34 @@ async fn a_key_expires_after_its_time() {
     let (nik2, kk2) = app.identity();
     let (status, replayed, body) = create(&app, &admin, "short", &beneficiary_input(&nik2, &kk2, 2)).await;
     assert_eq!((status, replayed), (200, false), "an expired key is new again: {body}");
+}
+
+#[tokio::test]
+async fn a_replay_never_shows_more_than_the_retrying_token_may_read() {
+    let app = spawn_app().await;
+    let token = |scopes: &str| {
+        app.token_with(sinergi_api::auth::TokenRequest {
+            agency: "DINSOS".into(),
+            client: "sikesra".into(),
+            scopes: sinergi_api::auth::parse_scopes(scopes).expect("scopes"),
+            regions: vec!["64".into()],
+            ttl: chrono::Duration::hours(1),
+            volunteer: None,
+        })
+    };
+    let (nik, kk) = app.identity();
+    let input = beneficiary_input(&nik, &kk, 2);
+    let full = token("beneficiary:read beneficiary:write pii:read");
+    let (status, _, first) = create(&app, &full, "narrow", &input).await;
+    assert_eq!(first["data"]["createBeneficiary"]["beneficiary"]["nik"], nik.as_str(), "{status}: {first}");
+    // Another token of the same client, without pii:read: not a replay of the unmasked answer.
+    let narrow = token("beneficiary:read beneficiary:write");
+    let (status, replayed, body) = create(&app, &narrow, "narrow", &input).await;
+    assert_eq!((status, replayed), (403, false), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    assert!(!body.to_string().contains(&nik), "{body}");
+    // A fresh token with the same grant (the first one expired, say) replays.
+    let renewed = token("beneficiary:read beneficiary:write pii:read");
+    let (status, replayed, body) = create(&app, &renewed, "narrow", &input).await;
+    assert_eq!((status, replayed), (200, true), "{body}");
 }
