@@ -216,6 +216,18 @@ impl TestApp {
     }
 
     /// A token for `agency` with the given space-separated scopes and regions.
+    /// A one-hour token of `agency`'s API client `client` with `scopes`, whole province.
+    pub fn client_token(&self, agency: &str, client: &str, scopes: &str) -> String {
+        self.token_with(TokenRequest {
+            agency: agency.into(),
+            client: client.into(),
+            scopes: parse_scopes(scopes).expect("scopes"),
+            regions: vec!["64".into()],
+            ttl: chrono::Duration::hours(1),
+            volunteer: None,
+        })
+    }
+
     pub fn token(&self, agency: &str, scopes: &str, regions: &[&str]) -> String {
         let scopes = if scopes == "all" { all_scopes() } else { parse_scopes(scopes).expect("scopes") };
         self.token_with(TokenRequest {

@@ -48,14 +48,7 @@ async fn a_retry_gets_the_first_answer_and_writes_nothing() {
     // The replay showed the NIK again: logged like the first delivery (plus the count query).
     assert!(logged_reads(&app).await > reads, "a replay of personal data is a read");
     // Another client may use the same key for its own request.
-    let other = app.token_with(sinergi_api::auth::TokenRequest {
-        agency: "DINSOS".into(),
-        client: "another-system".into(),
-        scopes: sinergi_api::auth::parse_scopes("beneficiary:read beneficiary:write").expect("scopes"),
-        regions: vec!["64".into()],
-        ttl: chrono::Duration::hours(1),
-        volunteer: None,
-    });
+    let other = app.client_token("DINSOS", "another-system", "beneficiary:read beneficiary:write");
     let (nik2, kk2) = app.identity();
     let (status, replayed, body) = create(&app, &other, "retry-1", &beneficiary_input(&nik2, &kk2, 3)).await;
     assert_eq!((status, replayed), (200, false), "{body}");
@@ -143,16 +136,7 @@ async fn a_key_expires_after_its_time() {
 #[tokio::test]
 async fn a_replay_never_shows_more_than_the_retrying_token_may_read() {
     let app = spawn_app().await;
-    let token = |scopes: &str| {
-        app.token_with(sinergi_api::auth::TokenRequest {
-            agency: "DINSOS".into(),
-            client: "sikesra".into(),
-            scopes: sinergi_api::auth::parse_scopes(scopes).expect("scopes"),
-            regions: vec!["64".into()],
-            ttl: chrono::Duration::hours(1),
-            volunteer: None,
-        })
-    };
+    let token = |scopes: &str| app.client_token("DINSOS", "sikesra", scopes);
     let (nik, kk) = app.identity();
     let input = beneficiary_input(&nik, &kk, 2);
     let full = token("beneficiary:read beneficiary:write pii:read");

@@ -3,10 +3,7 @@
 //! replicas of one PostgreSQL database.
 
 use serde_json::{Value, json};
-use sinergi_api::{
-    auth::{TokenRequest, parse_scopes},
-    policy::{DEFAULT_POLICY, Policy},
-};
+use sinergi_api::policy::{DEFAULT_POLICY, Policy};
 
 use crate::{
     helpers::{Setup, TestApp, spawn, spawn_beside},
@@ -25,14 +22,7 @@ fn tight_policy(per_minute: u32, burst: u32) -> Policy {
 }
 
 fn token(app: &TestApp, client: &str) -> String {
-    app.token_with(TokenRequest {
-        agency: "DINSOS".into(),
-        client: client.into(),
-        scopes: parse_scopes("beneficiary:read").unwrap_or_default(),
-        regions: vec!["64".into()],
-        ttl: chrono::Duration::hours(1),
-        volunteer: None,
-    })
+    app.client_token("DINSOS", client, "beneficiary:read")
 }
 
 /// Status, `Retry-After` and body of `ME` sent with `token`.
