@@ -84,6 +84,20 @@ impl<'a> Completion<'a> {
         Some(Type { nullable: true, ..first })
     }
 
+    /// Steps into a field or element. Paths serve only to find failed resolvers: without any,
+    /// none is built (a segment per field of a large response is most of this walk's cost).
+    fn enter(&self, path: &mut Vec<PathSegment>, segment: impl FnOnce() -> PathSegment) {
+        if !self.failed.is_empty() {
+            path.push(segment());
+        }
+    }
+
+    fn leave(&self, path: &mut Vec<PathSegment>) {
+        if !self.failed.is_empty() {
+            path.pop();
+        }
+    }
+
     /// Whether a resolver failed at `path` or below it.
     fn failed_at_or_under(&self, path: &[PathSegment]) -> bool {
         self.failed.iter().any(|p| p.starts_with(path))
@@ -165,7 +179,7 @@ impl<'a> Completion<'a> {
     ) -> Option<Value> {
         let mut out = IndexMap::with_capacity(map.len());
         for collected in fields {
-            path.push(PathSegment::Field(collected.key.to_string()));
+            self.enter(path, || PathSegment::Field(collected.key.to_string()));
             let value = match map.shift_remove(collected.key) {
                 Some(value) => Some(value),
                 // The resolver failed: its error is at this path.
@@ -173,7 +187,7 @@ impl<'a> Completion<'a> {
                 None => None,
             };
             let Some(value) = value else {
-                path.pop();
+                self.leave(path);
                 continue;
             };
             let completed = match self.field_type(collected) {
@@ -181,7 +195,7 @@ impl<'a> Completion<'a> {
                 // `__typename`, introspection: as they are.
                 None => Some(value),
             };
-            path.pop();
+            self.leave(path);
             out.insert(collected.key.clone(), completed?);
         }
         // Whatever the walk did not expect stays, after the rest.
@@ -220,7 +234,7 @@ impl<'a> Completion<'a> {
                 };
                 let mut out = Vec::with_capacity(items.len());
                 for (i, value) in items.into_iter().enumerate() {
-                    path.push(PathSegment::Index(i));
+                    self.enter(path, || PathSegment::Index(i));
                     let completed = match (value, &fields) {
                         (Value::Object(map), Some(fields)) => match self.object(map, fields, path) {
                             Some(value) => Some(value),
@@ -229,7 +243,7 @@ impl<'a> Completion<'a> {
                         },
                         (value, _) => self.value(value, item, sets, path),
                     };
-                    path.pop();
+                    self.leave(path);
                     match completed {
                         Some(value) => out.push(value),
                         None => return nulled(),
