@@ -201,7 +201,9 @@ macro_rules! mutations {
                     #[graphql(desc = "What to do; see the input type's fields.")] input: $input,
                 ) -> async_graphql::Result<$payload> {
                     use $crate::context::ContextExt;
-                    $payload::from_result($service(ctx.state()?, ctx.actor()?, input.into()).await)
+                    let (state, actor) = (ctx.state()?, ctx.actor()?);
+                    let supplied = $crate::supplied::Supplied::of(&input);
+                    $payload::from_result(supplied.run($service(state, actor, input.into())).await)
                 }
             )+
         }

@@ -21,6 +21,10 @@ pub enum ServiceError {
     InvalidTransition { from: String, to: String },
     #[error("the record is at version {actual}, not {expected}")]
     Conflict { expected: i32, actual: i32 },
+    /// A create naming the id of a record this agency created from a different input: not a
+    /// retry of that create.
+    #[error("a record with this id was created from a different input; choose a new id for a new record")]
+    IdReused,
     #[error("{message}")]
     Duplicate { field: String, message: String },
     /// A NIK or KK that belongs to someone already registered — perhaps in another region. The
@@ -98,6 +102,7 @@ impl ServiceError {
             Self::Validation { field, .. } => (path(field), UserErrorCode::Validation),
             Self::InvalidTransition { .. } => (None, UserErrorCode::InvalidTransition),
             Self::Conflict { .. } => (path("expectedVersion"), UserErrorCode::Conflict),
+            Self::IdReused => (path("id"), UserErrorCode::Conflict),
             Self::Duplicate { field, .. } | Self::DuplicatePerson { field, .. } => {
                 (path(field), UserErrorCode::Duplicate)
             }

@@ -61,6 +61,7 @@ pub mod scalars;
 pub mod schema;
 pub mod seed;
 pub mod shape;
+pub mod supplied;
 pub mod training;
 pub mod variables;
 pub mod volunteer;

@@ -300,7 +300,8 @@ pub async fn case_of(
 }
 
 /// For a create with a client-supplied id: the existing record when this is a retry by the same
-/// agency (nothing is written again), `DUPLICATE` when the id belongs to someone else's record.
+/// agency (nothing is written again), `CONFLICT` when that agency's record was created from a
+/// different input ([`crate::supplied`]), `DUPLICATE` when the id belongs to someone else's record.
 pub async fn existing_for_retry<E>(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -326,6 +327,9 @@ where
         Some(model)
             if model.created_by_agency() == actor.agency && in_regions(actor, model.regency_code()) =>
         {
+            if crate::supplied::differs(db, id).await? {
+                return Err(ServiceError::IdReused);
+            }
             Ok(Some(model))
         }
         Some(_) => Err(ServiceError::Duplicate {
@@ -354,6 +358,7 @@ where
     active.set(E::CREATED_AT, Value::from(now));
     active.set(E::UPDATED_AT, Value::from(now));
     let model = active.insert(txn).await?;
+    crate::supplied::store(txn, model.id()).await?;
     events::record(txn, actor, &model, crate::events::CaseAction::Created, None, &["*"], None).await?;
     Ok(model)
 }

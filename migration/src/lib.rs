@@ -33,6 +33,7 @@ mod m20261129_000026_add_referral_visit;
 mod m20261130_000027_create_issued_token;
 mod m20261130_000028_create_rate_usage;
 mod m20261130_000029_create_idempotency_key;
+mod m20261130_000030_create_supplied_id;
 mod shared;
 
 pub struct Migrator;
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000027_create_issued_token::Migration),
             Box::new(m20261130_000028_create_rate_usage::Migration),
             Box::new(m20261130_000029_create_idempotency_key::Migration),
+            Box::new(m20261130_000030_create_supplied_id::Migration),
         ]
     }
 }

@@ -117,6 +117,59 @@ async fn retrying_a_create_with_the_same_id_is_harmless() {
 }
 
 #[tokio::test]
+async fn a_create_reusing_an_id_with_another_body_is_a_conflict() {
+    let app = spawn_app().await;
+    let token = app.admin();
+    let (nik, kk) = app.identity();
+    let id = "01900000-0000-7000-8000-000000000002";
+    let mut input = beneficiary_input(&nik, &kk, 3);
+    input["id"] = json!(id);
+    let body = app.gql(&token, CREATE_BENEFICIARY, json!({ "input": input })).await;
+    assert_eq!(body["data"]["createBeneficiary"]["beneficiary"]["id"], id, "{body}");
+
+    // The same id for another person: not a retry.
+    let mut other = input.clone();
+    other["fullName"] = json!("Siti Rahmawati");
+    other["decile"] = json!(1);
+    let body = app.gql(&token, CREATE_BENEFICIARY, json!({ "input": other })).await;
+    assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("CONFLICT"), "{body}");
+    assert_eq!(body["data"]["createBeneficiary"]["userErrors"][0]["field"], json!(["id"]), "{body}");
+    assert!(body["data"]["createBeneficiary"]["beneficiary"].is_null(), "{body}");
+
+    // Field order and an explicit null for an optional field do not make another body.
+    let mut reordered = serde_json::Map::new();
+    for (key, value) in input.as_object().expect("object").iter().rev() {
+        reordered.insert(key.clone(), value.clone());
+    }
+    assert!(!reordered.contains_key("villageCode"));
+    reordered.insert("villageCode".into(), json!(null));
+    let body = app.gql(&token, CREATE_BENEFICIARY, json!({ "input": reordered })).await;
+    assert_eq!(body["data"]["createBeneficiary"]["beneficiary"]["id"], id, "a retry: {body}");
+
+    // A retry after the record has moved on still returns it.
+    let update =
+        "mutation($i: UpdateBeneficiaryInput!) { updateBeneficiary(input: $i) { beneficiary { version } } }";
+    let body = app
+        .gql(&token, update, json!({ "i": { "id": id, "expectedVersion": 1, "phone": "081298765432" } }))
+        .await;
+    assert_eq!(body["data"]["updateBeneficiary"]["beneficiary"]["version"], 2, "{body}");
+    let body = app.gql(&token, CREATE_BENEFICIARY, json!({ "input": input })).await;
+    assert_eq!(body["data"]["createBeneficiary"]["beneficiary"]["id"], id, "{body}");
+    assert!(user_error(&body, "createBeneficiary").is_none(), "{body}");
+
+    let check = app
+        .gql(
+            &token,
+            "query($id: UUID!) { beneficiary(id: $id) { fullName decile version } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(check["data"]["beneficiary"]["decile"], 3, "nothing of the other body was written: {check}");
+    assert_eq!(check["data"]["beneficiary"]["version"], 2, "{check}");
+    assert_eq!(app.event_count().await, 2, "the create and the update");
+}
+
+#[tokio::test]
 async fn every_write_leaves_its_case_event_on_the_timeline() {
     let app = spawn_app().await;
     let token = app.admin();
@@ -200,6 +253,10 @@ async fn an_id_already_used_by_another_agency_is_a_duplicate() {
         body["data"]["createTraining"]["training"]["id"], id,
         "the same agency retrying gets its record: {body}"
     );
+    let mut changed = input.clone();
+    changed["i"]["capacity"] = json!(6);
+    let body = app.gql(&app.admin(), q, changed).await;
+    assert_eq!(user_error(&body, "createTraining").as_deref(), Some("CONFLICT"), "another body: {body}");
     let other = app.token("DISNAKERTRANS", "training:read training:write", &["64"]);
     let body = app.gql(&other, q, input).await;
     assert_eq!(user_error(&body, "createTraining").as_deref(), Some("DUPLICATE"), "{body}");

@@ -407,7 +407,9 @@ impl BeneficiaryMutation {
         #[graphql(desc = "What to do; see the input type's fields.")] input: CreateBeneficiaryInput,
     ) -> async_graphql::Result<CreateBeneficiaryPayload> {
         let state = ctx.state()?;
-        let result = service::create(state, ctx.actor()?, input.into()).await;
+        let actor = ctx.actor()?;
+        let supplied = crate::supplied::Supplied::of(&input);
+        let result = supplied.run(service::create(state, actor, input.into())).await;
         CreateBeneficiaryPayload::with_warnings(log_duplicate(ctx, result))
     }
 
