@@ -36,6 +36,19 @@ pub struct Gateway {
     shape: Arc<SchemaShape>,
     /// Open operations per API client on this replica (WebSocket).
     open: Arc<Mutex<HashMap<String, usize>>>,
+    /// Documents learnt through APQ on this replica.
+    documents: Arc<crate::documents::Documents>,
+}
+
+/// The door an operation came through: what it may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// `POST /graphql`: queries and mutations.
+    Post,
+    /// `GET /graphql?query=…`: queries only (GraphQL over HTTP; a mutation is answered 405).
+    Get,
+    /// An operation on a WebSocket: subscriptions too.
+    WebSocket,
 }
 
 /// Who is calling, and why (the `X-Purpose` they stated).
@@ -192,7 +205,7 @@ impl Gateway {
     pub fn new(app: AppState) -> Self {
         let schema = crate::schema::build_schema(Some(app.clone()));
         let shape = Arc::new(SchemaShape::from_sdl(&schema.sdl()));
-        Self { app, schema, shape, open: Arc::default() }
+        Self { app, schema, shape, open: Arc::default(), documents: Arc::default() }
     }
 
     /// Verifies a bearer token: signature and claims, the policy in force now, revocation.
@@ -266,9 +279,13 @@ impl Gateway {
         Some(Slot { open: self.open.clone(), key })
     }
 
-    /// Runs one operation for `caller`. `streams` says whether the transport can carry a
-    /// subscription (WebSocket) or not (HTTP).
-    pub async fn run(&self, caller: &Caller, mut request: Request, streams: bool) -> Result<Run, Refusal> {
+    /// Runs one operation for `caller`, come through `transport`.
+    pub async fn run(
+        &self,
+        caller: &Caller,
+        mut request: Request,
+        transport: Transport,
+    ) -> Result<Run, Refusal> {
         self.recheck(&caller.actor).await?;
         if let Some(wait) = self.rate_limited(&caller.actor) {
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
@@ -301,6 +318,29 @@ impl Gateway {
         let refuse = |code, message: String| {
             Ok(Run::Single(rejected(&error_response(code, clip(&message)).errors, code)))
         };
+        // A persisted document's reference becomes its text; a trusted-documents client runs
+        // nothing else.
+        let trusted = self.app.policy.trusted_documents(&caller.actor.agency, &caller.actor.client);
+        if let Err(refused) =
+            self.documents.resolve(&self.app.reader, &caller.actor, trusted, &mut request).await
+        {
+            use crate::documents::Refused;
+            return match refused {
+                Refused::Database(err) => {
+                    tracing::error!(error = %err, "cannot read the registered documents");
+                    refuse(ErrorCode::Internal, "internal error".into())
+                }
+                Refused::NotRegistered => {
+                    tracing::info!(
+                        agency = caller.actor.agency,
+                        client = caller.actor.client,
+                        "unregistered document refused"
+                    );
+                    refuse(ErrorCode::Forbidden, refused.message())
+                }
+                other => refuse(ErrorCode::BadRequest, other.message()),
+            };
+        }
         let scan = scan_text(&request.query);
         if scan.nesting > MAX_TEXT_NESTING {
             return refuse(
@@ -372,8 +412,15 @@ impl Gateway {
             request = request.disable_introspection();
         }
         let kind = kind.unwrap_or(OperationType::Query);
-        if kind == OperationType::Subscription && !streams {
+        if kind == OperationType::Subscription && transport != Transport::WebSocket {
             return refuse(ErrorCode::BadRequest, "subscriptions run over WebSocket at /graphql/ws".into());
+        }
+        if kind == OperationType::Mutation && transport == Transport::Get {
+            return Ok(Run::Single(refused_with(
+                405,
+                ErrorCode::BadRequest,
+                "a mutation cannot be sent with GET; POST it",
+            )));
         }
         let db = if kind == OperationType::Mutation { self.app.db.clone() } else { self.app.reader.clone() };
         let reads = Arc::new(PiiReads::default());

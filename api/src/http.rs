@@ -20,7 +20,7 @@ use tracing::Instrument;
 use crate::{
     context::AppState,
     error::ErrorCode,
-    gateway::{Caller, Gateway, Refusal, Reply, Run},
+    gateway::{Caller, Gateway, Refusal, Reply, Run, Transport},
     pii,
 };
 
@@ -275,7 +275,7 @@ async fn graphql(
             "batched requests (a JSON array) are not supported; send one operation per request",
         );
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+    let request = match crate::documents::request_from_slice(&bytes) {
         Ok(request) => request,
         Err(err) => {
             let message = format!("the body is not a GraphQL request in JSON ({})", err.classify_message());
@@ -304,15 +304,23 @@ async fn graphql(
         }
     };
     let caller = Caller { actor, purpose, request_id, idempotency };
+    execute(gateway, media, caller, request, Transport::Post).await
+}
+
+/// Runs an HTTP request's operation and answers it.
+async fn execute(
+    gateway: Gateway,
+    media: Media,
+    caller: Caller,
+    request: async_graphql::Request,
+    transport: Transport,
+) -> Response {
     // Its own task: an operation runs to its end (commit or rollback, within `request_timeout`)
     // even when the client goes away — a mutation is not cut off halfway, and its
     // Idempotency-Key gets the answer a retry will receive.
-    let run = {
-        let gateway = gateway.clone();
-        tokio::spawn(
-            async move { gateway.run(&caller, request, false).await }.instrument(tracing::Span::current()),
-        )
-    };
+    let run = tokio::spawn(
+        async move { gateway.run(&caller, request, transport).await }.instrument(tracing::Span::current()),
+    );
     match run.await.unwrap_or(Err(Refusal::Internal)) {
         Ok(Run::Single(reply)) => answer(media, reply),
         Ok(Run::Stream(_)) => error_response(
@@ -402,6 +410,9 @@ fn answer(media: Media, reply: Reply) -> Response {
             if let Some(seconds) = retry_after {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
+            if status == StatusCode::METHOD_NOT_ALLOWED {
+                response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            }
             return response;
         }
         Reply::Rejected { errors, code, .. } => {
@@ -473,11 +484,15 @@ async fn graphiql_or_websocket(
     state: State<Gateway>,
     axum::Extension(id): axum::Extension<RequestId>,
     headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
     permit: Option<axum::Extension<ConnectionPermit>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     match upgrade {
         Ok(upgrade) => serve_websocket(state.0, id, headers, permit.map(|p| p.0), upgrade),
+        Err(_) if query.as_deref().is_some_and(names_an_operation) => {
+            graphql_get(state.0, id, headers, query.unwrap_or_default()).await
+        }
         Err(_) if state.app.http.graphiql => graphiql().await.into_response(),
         Err(_) => error_response(
             StatusCode::NOT_FOUND,
@@ -485,6 +500,95 @@ async fn graphiql_or_websocket(
             "GraphiQL is off (production); POST GraphQL requests here, or set SINERGI_GRAPHIQL=true",
         ),
     }
+}
+
+/// Whether a GET's query string asks for an operation (else GET serves GraphiQL).
+fn names_an_operation(query: &str) -> bool {
+    query.split('&').any(|pair| {
+        let name = pair.split('=').next().unwrap_or_default();
+        matches!(name, "query" | "documentId" | "extensions")
+    })
+}
+
+/// A GET request's parameters (GraphQL over HTTP): `variables` and `extensions` are JSON.
+#[derive(serde::Deserialize)]
+struct GetParams {
+    #[serde(default)]
+    query: String,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+    #[serde(rename = "documentId")]
+    document_id: Option<String>,
+}
+
+impl GetParams {
+    fn into_request(self) -> Result<async_graphql::Request, String> {
+        let json = |what: &str, text: Option<String>| -> Result<Option<serde_json::Value>, String> {
+            text.map(|t| serde_json::from_str::<serde_json::Value>(&t))
+                .transpose()
+                .map_err(|e| format!("the `{what}` parameter is not JSON ({})", e.classify_message()))
+        };
+        let mut request = async_graphql::Request::new(self.query);
+        request.operation_name = self.operation_name.filter(|name| !name.is_empty());
+        if let Some(variables) = json("variables", self.variables)? {
+            if !variables.is_object() {
+                return Err("the `variables` parameter must be a JSON object".into());
+            }
+            request.variables = async_graphql::Variables::from_json(variables);
+        }
+        if let Some(extensions) = json("extensions", self.extensions)? {
+            let serde_json::Value::Object(extensions) = extensions else {
+                return Err("the `extensions` parameter must be a JSON object".into());
+            };
+            for (key, value) in extensions {
+                let value = async_graphql::Value::from_json(value).map_err(|_| {
+                    "the `extensions` parameter holds a value GraphQL cannot carry".to_owned()
+                })?;
+                request.extensions.insert(key, value);
+            }
+        }
+        if request.query.is_empty() {
+            crate::documents::adopt_document_id(&mut request, self.document_id);
+        }
+        Ok(request)
+    }
+}
+
+/// `GET /graphql?query=…` (GraphQL over HTTP): a query — by its text, an APQ hash or a
+/// registered `documentId` — with the same checks as a POST. A mutation is answered 405.
+async fn graphql_get(
+    gateway: Gateway,
+    RequestId(request_id): RequestId,
+    headers: HeaderMap,
+    query: String,
+) -> Response {
+    gateway.app.metrics.graphql_requests.fetch_add(1, Ordering::Relaxed);
+    let Some(media) = Media::accepted(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())) else {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            ErrorCode::BadRequest,
+            "Accept names no media type this endpoint answers in: accept application/graphql-response+json or application/json",
+        );
+    };
+    let actor = match gateway.authenticate(bearer(&headers)).await {
+        Ok(actor) => actor,
+        Err(refusal) => {
+            tracing::info!(status = 401, reason = refusal.message(), "request refused");
+            return refused(&refusal);
+        }
+    };
+    let request = match serde_urlencoded::from_str::<GetParams>(&query)
+        .map_err(|_| "the query string is not valid form encoding".to_owned())
+        .and_then(GetParams::into_request)
+    {
+        Ok(request) => request,
+        Err(message) => return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, &message),
+    };
+    let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
+    let caller = Caller { actor, purpose, request_id, idempotency: None };
+    execute(gateway, media, caller, request, Transport::Get).await
 }
 
 /// `GET /graphql/ws`: GraphQL over `graphql-transport-ws`.

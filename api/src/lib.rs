@@ -30,6 +30,7 @@ pub mod command;
 pub mod complete;
 pub mod config;
 pub mod context;
+pub mod documents;
 pub mod error;
 pub mod events;
 pub mod gateway;

@@ -66,6 +66,50 @@ enum Command {
     /// The configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Registered documents (trusted documents and persisted queries).
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
+}
+
+#[derive(Subcommand)]
+enum DocumentsCommand {
+    /// Register the documents of manifests — graphql-codegen's persisted-documents.json, Apollo's
+    /// persisted-query manifest, or .graphql files — for an agency's API client, which may then
+    /// send a document's `documentId` instead of its text. A client the policy marks
+    /// `trusted_documents` runs only these. All files or none; a document already registered
+    /// under its id is replaced.
+    Register {
+        /// The agency, e.g. DINSOS.
+        #[arg(long)]
+        agency: String,
+        /// The API client (a token's `sub`); without it, every client of the agency.
+        #[arg(long)]
+        client: Option<String>,
+        /// Manifests (.json) or documents (.graphql).
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// List the documents registered for an agency (and one of its clients).
+    List {
+        #[arg(long)]
+        agency: String,
+        /// Only this client's (`*`: those registered for every client).
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Remove registered documents by id, or all of a client's with --all.
+    Remove {
+        #[arg(long)]
+        agency: String,
+        /// The client they were registered for; without it, those registered for every client.
+        #[arg(long)]
+        client: Option<String>,
+        /// The documents' ids.
+        ids: Vec<String>,
+        /// Remove every document registered for the client.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -430,6 +474,7 @@ async fn run_other(
             Ok(())
         }
         Command::Serve => serve(config, policy, load_rules(rules.as_deref())?).await,
+        Command::Documents(command) => documents(&config, &policy, command).await,
         Command::Config(ConfigCommand::Check) => {
             let rules_file = rules.as_deref().map(|p| p.display().to_string());
             let problems = check_config(&config, &policy, load_rules(rules.as_deref()), rules_file);
@@ -752,6 +797,98 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// `sinergi documents …`.
+async fn documents(config: &Config, policy: &Policy, command: DocumentsCommand) -> Result<(), String> {
+    use sinergi_api::documents::{self, EVERY_CLIENT};
+    let known = |agency: &str| {
+        policy
+            .agency(agency)
+            .map(|_| ())
+            .ok_or_else(|| format!("agency {agency} is not in the access policy"))
+    };
+    let client_of = |client: Option<String>| -> Result<String, String> {
+        match client {
+            None => Ok(EVERY_CLIENT.to_owned()),
+            Some(client)
+                if client.is_empty() || client.len() > 200 || client.chars().any(char::is_control) =>
+            {
+                Err("--client must be 1 to 200 printable characters".into())
+            }
+            Some(client) => Ok(client),
+        }
+    };
+    match command {
+        DocumentsCommand::Register { agency, client, files } => {
+            known(&agency)?;
+            let client = client_of(client)?;
+            let mut all = Vec::new();
+            for file in &files {
+                let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+                let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let read =
+                    documents::read_manifest(&name, &text).map_err(|e| format!("{}: {e}", file.display()))?;
+                all.extend(read);
+            }
+            let db = open_database(config, policy).await?;
+            let count = documents::register(&db, &agency, &client, &all)
+                .await
+                .map_err(|e| format!("cannot register the documents: {e}"))?;
+            let whom = if client == EVERY_CLIENT {
+                format!("every API client of {agency}")
+            } else {
+                format!("{agency}/{client}")
+            };
+            let trusted = if client == EVERY_CLIENT {
+                policy.agency(&agency).is_some_and(|a| a.trusted_documents)
+            } else {
+                policy.trusted_documents(&agency, &client)
+            };
+            println!(
+                "{count} document(s) registered for {whom}{}",
+                if trusted { " (trusted documents: it runs only registered documents)" } else { "" }
+            );
+            Ok(())
+        }
+        DocumentsCommand::List { agency, client } => {
+            known(&agency)?;
+            let db = open_database(config, policy).await?;
+            let listed = documents::list(&db, &agency, client.as_deref())
+                .await
+                .map_err(|e| format!("cannot list the documents: {e}"))?;
+            for document in &listed {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    document.client,
+                    document.id,
+                    document.name.as_deref().unwrap_or("-"),
+                    document.created_at.format("%Y-%m-%d %H:%M")
+                );
+            }
+            eprintln!("{} document(s)", listed.len());
+            Ok(())
+        }
+        DocumentsCommand::Remove { agency, client, ids, all } => {
+            known(&agency)?;
+            let client = client_of(client)?;
+            if ids.is_empty() != all {
+                return Err("name the documents' ids, or --all (not both)".into());
+            }
+            let db = open_database(config, policy).await?;
+            let removed = documents::remove(&db, &agency, &client, &ids)
+                .await
+                .map_err(|e| format!("cannot remove the documents: {e}"))?;
+            println!("{removed} document(s) removed");
+            if removed < ids.len() as u64 {
+                return Err(format!(
+                    "{} of the ids were not registered for that client",
+                    ids.len() as u64 - removed
+                ));
+            }
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

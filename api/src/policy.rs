@@ -24,6 +24,9 @@ struct PolicyFile {
     max_ttl: String,
     /// Every API client's rate unless its agency or itself sets another; none: unlimited.
     rate_limit: Option<RateLimit>,
+    /// Whether every API client runs only registered documents unless its agency or itself
+    /// says otherwise (default: no).
+    trusted_documents: Option<bool>,
     agencies: BTreeMap<String, AgencyFile>,
 }
 
@@ -40,7 +43,8 @@ pub struct RateLimit {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClientFile {
-    rate_limit: RateLimit,
+    rate_limit: Option<RateLimit>,
+    trusted_documents: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +61,8 @@ struct AgencyFile {
     per_volunteer: bool,
     /// Its API clients' rate, unless a client sets its own.
     rate_limit: Option<RateLimit>,
+    /// Whether its API clients run only registered documents, unless a client says otherwise.
+    trusted_documents: Option<bool>,
     /// Settings of its API clients by name (the token's `sub`).
     #[serde(default)]
     clients: BTreeMap<String, ClientFile>,
@@ -76,6 +82,10 @@ pub struct AgencyPolicy {
     pub rate_limit: Option<RateLimit>,
     /// Rates of named API clients, overriding the agency's.
     pub client_rate_limits: BTreeMap<String, RateLimit>,
+    /// Whether its API clients run only registered documents (the policy's when it says nothing).
+    pub trusted_documents: bool,
+    /// Named API clients' own trusted-documents setting, overriding the agency's.
+    pub client_trusted_documents: BTreeMap<String, bool>,
 }
 
 /// The parsed policy.
@@ -110,8 +120,17 @@ impl Policy {
             };
             let per_volunteer = agency.per_volunteer;
             let rate_limit = agency.rate_limit.or(file.rate_limit);
-            let client_rate_limits: BTreeMap<String, RateLimit> =
-                agency.clients.into_iter().map(|(name, client)| (name, client.rate_limit)).collect();
+            let client_rate_limits: BTreeMap<String, RateLimit> = agency
+                .clients
+                .iter()
+                .filter_map(|(name, client)| client.rate_limit.map(|limit| (name.clone(), limit)))
+                .collect();
+            let trusted_documents = agency.trusted_documents.or(file.trusted_documents).unwrap_or(false);
+            let client_trusted_documents: BTreeMap<String, bool> = agency
+                .clients
+                .iter()
+                .filter_map(|(name, client)| client.trusted_documents.map(|on| (name.clone(), on)))
+                .collect();
             for (what, limit) in rate_limit
                 .iter()
                 .map(|l| (String::new(), l))
@@ -134,6 +153,8 @@ impl Policy {
                     per_volunteer,
                     rate_limit,
                     client_rate_limits,
+                    trusted_documents,
+                    client_trusted_documents,
                 },
             );
         }
@@ -157,6 +178,13 @@ impl Policy {
     pub fn rate_limit(&self, agency: &str, client: &str) -> Option<RateLimit> {
         let agency = self.agency(agency)?;
         agency.client_rate_limits.get(client).copied().or(agency.rate_limit)
+    }
+
+    /// Whether an API client of `agency` named `client` runs only registered documents.
+    pub fn trusted_documents(&self, agency: &str, client: &str) -> bool {
+        self.agency(agency).is_some_and(|agency| {
+            agency.client_trusted_documents.get(client).copied().unwrap_or(agency.trusted_documents)
+        })
     }
 
     /// Every agency, by code.

@@ -236,7 +236,7 @@ pub async fn serve(
                         let request = message
                             .get("payload")
                             .cloned()
-                            .and_then(|p| serde_json::from_value::<async_graphql::Request>(p).ok());
+                            .and_then(|p| crate::documents::request_from_value(p).ok());
                         let Some(request) = request else {
                             break close(4400, "Invalid message: subscribe needs a payload with a query");
                         };
@@ -304,7 +304,7 @@ fn operate(
         // Its own task: a query or mutation runs to its end (commit or rollback, within
         // `request_timeout`) whether or not the socket is sending meanwhile.
         let start = tokio::spawn(tracing::Instrument::instrument(
-            async move { gateway.run(&caller, request, true).await },
+            async move { gateway.run(&caller, request, crate::gateway::Transport::WebSocket).await },
             span,
         ));
         match start.await.unwrap_or(Err(Refusal::Internal)) {

@@ -34,6 +34,7 @@ mod m20261130_000027_create_issued_token;
 mod m20261130_000028_create_rate_usage;
 mod m20261130_000029_create_idempotency_key;
 mod m20261130_000030_create_supplied_id;
+mod m20261130_000031_create_trusted_document;
 mod shared;
 
 pub struct Migrator;
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000028_create_rate_usage::Migration),
             Box::new(m20261130_000029_create_idempotency_key::Migration),
             Box::new(m20261130_000030_create_supplied_id::Migration),
+            Box::new(m20261130_000031_create_trusted_document::Migration),
         ]
     }
 }

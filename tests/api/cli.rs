@@ -81,3 +81,94 @@ async fn a_token_the_command_line_issues_works_on_the_server_and_is_revoked_by_i
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+#[tokio::test]
+#[ignore = "needs the built `sinergi` binary: cargo build -p sinergi-api && cargo test --test api cli -- --ignored"]
+async fn documents_registered_from_a_codegen_manifest_are_all_a_trusted_client_runs() {
+    let (url, dir) = fresh_database().await;
+    let folder = tempfile::tempdir().expect("folder");
+    let policy = folder.path().join("policy.toml");
+    let text = format!(
+        "{}\n[agencies.DINSOS.clients.dashboard]\ntrusted_documents = true\n",
+        sinergi_api::policy::DEFAULT_POLICY
+    );
+    std::fs::write(&policy, text).expect("policy");
+    let me = "query Me { me { client } }";
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(me.as_bytes()));
+    let manifest = folder.path().join("persisted-documents.json");
+    std::fs::write(&manifest, json!({ hash.clone(): me }).to_string()).expect("manifest");
+    let edited = folder.path().join("edited.json");
+    std::fs::write(&edited, json!({ hash.clone(): "query Me { me { agency } }" }).to_string())
+        .expect("edited");
+    let policy = policy.display().to_string();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("SINERGI_JWT_SECRET", "a-shared-secret-of-at-least-thirty-two-bytes"),
+        ("SINERGI_DEMO_DATA", "false"),
+        ("SINERGI_POLICY", policy.as_str()),
+    ];
+    let sinergi = |args: &[&str]| {
+        std::process::Command::new(sinergi_binary())
+            .current_dir(std::env::temp_dir())
+            .envs(env)
+            .env("RUST_LOG", "warn")
+            .args(args)
+            .output()
+            .expect("run sinergi")
+    };
+    let (manifest, edited) = (manifest.display().to_string(), edited.display().to_string());
+    let register = ["documents", "register", "--agency", "DINSOS", "--client", "dashboard"];
+
+    // A manifest edited after it was generated is refused, and with it the whole command.
+    let refused = sinergi(&[&register[..], &[manifest.as_str(), edited.as_str()]].concat());
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not the document's SHA-256"), "{refused:?}");
+    let listed = sinergi(&["documents", "list", "--agency", "DINSOS"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).trim().is_empty(), "nothing registered: {listed:?}");
+
+    let registered = sinergi(&[&register[..], &[manifest.as_str()]].concat());
+    assert!(registered.status.success(), "{registered:?}");
+    let said = String::from_utf8_lossy(&registered.stdout);
+    assert!(said.contains("1 document(s) registered for DINSOS/dashboard (trusted documents"), "{said}");
+    let listed = sinergi(&["documents", "list", "--agency", "DINSOS", "--client", "dashboard"]);
+    let line = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(line.starts_with(&format!("dashboard\t{hash}\tMe\t")), "{line}");
+
+    let gateway = start_gateway(&env);
+    let issued = sinergi(&[
+        "token",
+        "issue",
+        "--agency",
+        "DINSOS",
+        "--client",
+        "dashboard",
+        "--scope",
+        "beneficiary:read",
+        "--region",
+        "64",
+    ]);
+    let token = String::from_utf8_lossy(&issued.stdout).trim().to_owned();
+    let client = reqwest::Client::new();
+    let post = |body: Value| {
+        let (client, token) = (client.clone(), token.clone());
+        let url = format!("http://{}/graphql", gateway.addr);
+        async move {
+            let response = client.post(url).bearer_auth(token).json(&body).send().await.expect("post");
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    let body = post(json!({ "documentId": hash })).await;
+    assert_eq!(body["data"]["me"]["client"], "dashboard", "{body}");
+    let body = post(json!({ "query": "{ me { agency } }" })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+
+    let nothing = sinergi(&["documents", "remove", "--agency", "DINSOS", "--client", "dashboard"]);
+    assert_eq!(nothing.status.code(), Some(1), "neither ids nor --all: {nothing:?}");
+    let removed = sinergi(&["documents", "remove", "--agency", "DINSOS", "--client", "dashboard", "--all"]);
+    assert!(String::from_utf8_lossy(&removed.stdout).contains("1 document(s) removed"), "{removed:?}");
+    let body = post(json!({ "documentId": hash })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{body}");
+    let unknown = sinergi(&["documents", "list", "--agency", "NOPE"]);
+    assert_eq!(unknown.status.code(), Some(1), "{unknown:?}");
+    drop(dir);
+}

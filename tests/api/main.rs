@@ -7,6 +7,7 @@ mod beneficiary;
 mod cli;
 mod concurrency;
 mod conformance;
+mod documents;
 mod helpers;
 mod hostile;
 mod idempotency;
