@@ -181,6 +181,12 @@ pub struct Config {
     /// `http://localhost`, `http://127.0.0.1` or `http://[::1]` origin.
     #[arg(long, env = "SINERGI_CORS_ORIGINS")]
     pub cors_origins: Option<String>,
+
+    /// Serve `/metrics` (Prometheus) on this address instead of the API's, e.g. 127.0.0.1:9090,
+    /// so it never faces the public. Unset: on the API's address in development, not served in
+    /// production.
+    #[arg(long, env = "SINERGI_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// A duration with units (`30m`, `24h`, `1h30m`), as `--ttl` takes it.
@@ -257,7 +263,11 @@ impl Config {
             None if self.is_production() => crate::http::Origins::List(Vec::new()),
             None => crate::http::Origins::Localhost,
         };
-        Ok(crate::http::HttpSettings { graphiql: self.graphiql.unwrap_or(!self.is_production()), origins })
+        Ok(crate::http::HttpSettings {
+            graphiql: self.graphiql.unwrap_or(!self.is_production()),
+            origins,
+            metrics: self.metrics_listen.is_none() && !self.is_production(),
+        })
     }
 
     /// What a production deployment must not have; empty in development. `serve` refuses to start

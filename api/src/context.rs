@@ -1,9 +1,6 @@
 //! Typed access to shared state and request data from resolvers, without panics.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
-};
+use std::sync::Arc;
 
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
@@ -48,39 +45,7 @@ pub struct AppState {
     pub rate_limiter: Arc<crate::ratelimit::RateLimiter>,
 }
 
-/// Counters served at `/metrics` for operators (Prometheus text format).
-#[derive(Debug, Default)]
-pub struct Metrics {
-    pub sql_statements: AtomicU64,
-    pub graphql_requests: AtomicU64,
-    /// Requests refused as `RATE_LIMITED`.
-    pub rate_limited: AtomicU64,
-}
-
-impl Metrics {
-    /// Counts one SQL statement.
-    pub fn count_statement(&self) {
-        self.sql_statements.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The counters in Prometheus text exposition format.
-    pub fn render(&self) -> String {
-        format!(
-            "# HELP sinergi_sql_statements_total SQL statements sent to the database.\n\
-             # TYPE sinergi_sql_statements_total counter\n\
-             sinergi_sql_statements_total {}\n\
-             # HELP sinergi_graphql_requests_total GraphQL requests served.\n\
-             # TYPE sinergi_graphql_requests_total counter\n\
-             sinergi_graphql_requests_total {}\n\
-             # HELP sinergi_rate_limited_total Requests refused because their API client used its rate.\n\
-             # TYPE sinergi_rate_limited_total counter\n\
-             sinergi_rate_limited_total {}\n",
-            self.sql_statements.load(Ordering::Relaxed),
-            self.graphql_requests.load(Ordering::Relaxed),
-            self.rate_limited.load(Ordering::Relaxed),
-        )
-    }
-}
+pub use crate::metrics::Metrics;
 
 /// The connection one operation uses: the writer for a mutation, a reader for a query or a
 /// subscription. Inserted as request data by the gateway.

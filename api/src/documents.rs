@@ -80,10 +80,10 @@ impl Refused {
 }
 
 /// Puts a request's top-level `documentId` (which async-graphql's request does not carry) where
-/// [`reference`] reads it.
-pub fn adopt_document_id(request: &mut Request, document_id: Option<String>) {
-    if let Some(id) = document_id {
-        request.extensions.insert("documentId".into(), Value::String(id));
+/// [`reference`] reads it (and refuses it when it is not a string).
+pub fn adopt_document_id(request: &mut Request, document_id: Option<serde_json::Value>) {
+    if let Some(id) = document_id.and_then(|id| Value::from_json(id).ok()) {
+        request.extensions.insert("documentId".into(), id);
     }
 }
 
@@ -91,14 +91,14 @@ pub fn adopt_document_id(request: &mut Request, document_id: Option<String>) {
 #[derive(serde::Deserialize)]
 struct DocumentId {
     #[serde(rename = "documentId")]
-    document_id: Option<String>,
+    document_id: Option<serde_json::Value>,
 }
 
 /// A GraphQL request from a JSON body, with its top-level `documentId` (read only when the body
 /// has no document, so an ordinary request is parsed once).
 pub fn request_from_slice(body: &[u8]) -> Result<Request, serde_json::Error> {
     let mut request: Request = serde_json::from_slice(body)?;
-    if request.query.is_empty() {
+    if request.query.trim().is_empty() {
         adopt_document_id(&mut request, serde_json::from_slice::<DocumentId>(body)?.document_id);
     }
     Ok(request)
@@ -106,9 +106,9 @@ pub fn request_from_slice(body: &[u8]) -> Result<Request, serde_json::Error> {
 
 /// [`request_from_slice`] for a JSON value (a WebSocket `subscribe` payload).
 pub fn request_from_value(payload: serde_json::Value) -> Result<Request, serde_json::Error> {
-    let document_id = payload.get("documentId").and_then(|id| id.as_str()).map(str::to_owned);
+    let document_id = payload.get("documentId").cloned();
     let mut request: Request = serde_json::from_value(payload)?;
-    if request.query.is_empty() {
+    if request.query.trim().is_empty() {
         adopt_document_id(&mut request, document_id);
     }
     Ok(request)
@@ -154,7 +154,8 @@ pub fn sha256(document: &str) -> String {
     hex::encode(Sha256::digest(document.as_bytes()))
 }
 
-/// The documents this replica has learnt through APQ.
+/// The documents this replica has learnt through APQ, per agency: a client learns nothing of
+/// what another agency's clients ran.
 pub struct Documents {
     apq: Mutex<ApqCache>,
 }
@@ -178,11 +179,12 @@ impl std::fmt::Debug for Documents {
 }
 
 impl Documents {
-    fn learnt(&self, hash: &str) -> Option<Arc<str>> {
-        self.apq.lock().ok()?.entries.get(hash).cloned()
+    fn learnt(&self, agency: &str, hash: &str) -> Option<Arc<str>> {
+        self.apq.lock().ok()?.entries.get(&format!("{agency}\n{hash}")).cloned()
     }
 
-    fn learn(&self, hash: String, document: &str) {
+    fn learn(&self, agency: &str, hash: &str, document: &str) {
+        let hash = format!("{agency}\n{hash}");
         let Ok(mut cache) = self.apq.lock() else { return };
         if cache.entries.contains(&hash) {
             return;
@@ -211,8 +213,12 @@ impl Documents {
     ) -> Result<(), Refused> {
         let reference = reference(request)?;
         let has_text = !request.query.trim().is_empty();
+        if !has_text {
+            request.query.clear();
+        }
         let found =
             |found: Result<Option<String>, DbErr>| found.map_err(|e| Refused::Database(e.to_string()));
+        let learnt = |hash: &str| if trusted { None } else { self.learnt(&actor.agency, hash) };
         match (reference, has_text) {
             (None, false) => Ok(()),
             (None, true) if !trusted => Ok(()),
@@ -233,7 +239,12 @@ impl Documents {
                         None => Err(Refused::NotRegistered),
                     };
                 }
-                self.learn(hash, &request.query);
+                self.learn(&actor.agency, &hash, &request.query);
+                Ok(())
+            }
+            // Learnt before (by this agency, its hash checked then): no need to ask the registry.
+            (Some(Reference::Apq(hash)), false) if let Some(text) = learnt(&hash) => {
+                request.query = text.to_string();
                 Ok(())
             }
             (Some(reference), false) => {
@@ -246,13 +257,6 @@ impl Documents {
                     return Ok(());
                 }
                 match reference {
-                    Reference::Apq(hash) if !trusted => match self.learnt(&hash) {
-                        Some(text) => {
-                            request.query = text.to_string();
-                            Ok(())
-                        }
-                        None => Err(Refused::ApqNotFound),
-                    },
                     Reference::Apq(_) => Err(Refused::ApqNotFound),
                     Reference::Id(_) => Err(Refused::IdNotFound),
                 }
@@ -287,10 +291,12 @@ async fn registered(
     if let Some(sha) = sha {
         which = which.add(Expr::col(col("document_sha256")).eq(sha));
     }
+    // The client's own document before its agency's for every client under the same id.
     let select = Query::select()
         .column(col("document"))
         .from(table())
         .cond_where(of_caller(actor).add(which))
+        .order_by_expr(Expr::col(col("client")).eq(EVERY_CLIENT), Order::Asc)
         .limit(1)
         .to_owned();
     match db.query_one_raw(db.get_database_backend().build(&select)).await? {
@@ -536,7 +542,7 @@ mod tests {
     fn references_are_read_strictly() {
         let mut request = Request::new("");
         assert_eq!(reference(&request), Ok(None));
-        adopt_document_id(&mut request, Some("sha256:abc".into()));
+        adopt_document_id(&mut request, Some(serde_json::json!("sha256:abc")));
         assert_eq!(reference(&request), Ok(Some(Reference::Id("sha256:abc".into()))));
         let apq = |value: serde_json::Value| {
             let mut request = Request::new("");
@@ -557,7 +563,7 @@ mod tests {
         let documents = Documents::default();
         let big = "x".repeat(APQ_BYTES / 3);
         for n in 0..5 {
-            documents.learn(format!("{n}"), &big);
+            documents.learn("DINSOS", &format!("{n}"), &big);
         }
         let cache = documents.apq.lock().expect("lock");
         assert!(cache.bytes <= APQ_BYTES);

@@ -23,7 +23,9 @@ pub enum ServiceError {
     Conflict { expected: i32, actual: i32 },
     /// A create naming the id of a record this agency created from a different input: not a
     /// retry of that create.
-    #[error("a record with this id was created from a different input; choose a new id for a new record")]
+    #[error(
+        "a record with this id exists and was not created by this input: if it is the record you meant, read or update it; for a new record, use a new id"
+    )]
     IdReused,
     #[error("{message}")]
     Duplicate { field: String, message: String },

@@ -40,6 +40,13 @@ pub struct Gateway {
     documents: Arc<crate::documents::Documents>,
 }
 
+/// What `run` learnt of an operation, for its metrics.
+#[derive(Default)]
+struct Seen {
+    operation: Option<String>,
+    kind: Option<OperationType>,
+}
+
 /// The door an operation came through: what it may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -59,7 +66,8 @@ pub struct Caller {
     /// The HTTP request's id (`X-Request-Id`), or for a WebSocket operation the socket's id and
     /// the operation's: every log line of the operation carries it.
     pub request_id: String,
-    /// The `Idempotency-Key` of an HTTP request, with its fingerprint (mutations only).
+    /// The `Idempotency-Key` of an HTTP request (mutations only); its fingerprint is taken in
+    /// `run`, from the document as resolved.
     pub idempotency: Option<crate::idempotency::Idempotency>,
 }
 
@@ -262,7 +270,7 @@ impl Gateway {
         let limit = self.app.policy.rate_limit(&actor.agency, &actor.client)?;
         let key = format!("{}/{}", actor.agency, actor.client);
         let wait = self.app.rate_limiter.take(&key, limit).err()?;
-        self.app.metrics.rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.app.metrics.count_rate_limited();
         tracing::info!(agency = actor.agency, client = actor.client, "rate limited");
         Some(wait)
     }
@@ -279,12 +287,55 @@ impl Gateway {
         Some(Slot { open: self.open.clone(), key })
     }
 
-    /// Runs one operation for `caller`, come through `transport`.
-    pub async fn run(
+    /// Runs one operation for `caller`, come through `transport`, and counts it in the metrics.
+    pub async fn run(&self, caller: &Caller, request: Request, transport: Transport) -> Result<Run, Refusal> {
+        let started = Instant::now();
+        let mut seen = Seen::default();
+        let result = self.run_inner(caller, request, transport, &mut seen).await;
+        let outcome = match &result {
+            Ok(Run::Single(Reply::Ran(_))) => "ok",
+            Ok(Run::Single(Reply::Replayed(_))) => "replayed",
+            Ok(Run::Single(Reply::Rejected { code, .. })) => {
+                self.app.metrics.count_error(code.as_str());
+                code.as_str()
+            }
+            Ok(Run::Stream(_)) => "subscribed",
+            Err(Refusal::Unauthenticated(_)) => ErrorCode::Unauthenticated.as_str(),
+            Err(Refusal::Internal) => ErrorCode::Internal.as_str(),
+        };
+        let kind = match seen.kind {
+            Some(OperationType::Query) => "query",
+            Some(OperationType::Mutation) => "mutation",
+            Some(OperationType::Subscription) => "subscription",
+            None => "-",
+        };
+        self.app.metrics.count_operation(
+            seen.operation.as_deref(),
+            kind,
+            &caller.actor.agency,
+            outcome,
+            started.elapsed().as_secs_f64(),
+        );
+        result
+    }
+
+    /// Counts the errors of a response that ran.
+    fn count_errors(&self, errors: &[ServerError]) {
+        for error in errors {
+            let code = error.extensions.as_ref().and_then(|e| e.get("code"));
+            match code {
+                Some(Value::String(code)) => self.app.metrics.count_error(code),
+                _ => self.app.metrics.count_error(ErrorCode::Internal.as_str()),
+            }
+        }
+    }
+
+    async fn run_inner(
         &self,
         caller: &Caller,
         mut request: Request,
         transport: Transport,
+        seen: &mut Seen,
     ) -> Result<Run, Refusal> {
         self.recheck(&caller.actor).await?;
         if let Some(wait) = self.rate_limited(&caller.actor) {
@@ -341,6 +392,8 @@ impl Gateway {
                 other => refuse(ErrorCode::BadRequest, other.message()),
             };
         }
+        // The fingerprint of what runs: the resolved document, not the reference to it.
+        let idempotency = caller.idempotency.as_ref().map(|key| key.of_request(&request));
         let scan = scan_text(&request.query);
         if scan.nesting > MAX_TEXT_NESTING {
             return refuse(
@@ -412,6 +465,8 @@ impl Gateway {
             request = request.disable_introspection();
         }
         let kind = kind.unwrap_or(OperationType::Query);
+        seen.kind = Some(kind);
+        seen.operation = named.clone();
         if kind == OperationType::Subscription && transport != Transport::WebSocket {
             return refuse(ErrorCode::BadRequest, "subscriptions run over WebSocket at /graphql/ws".into());
         }
@@ -470,9 +525,11 @@ impl Gateway {
                         gateway.recheck(&caller.actor).await?;
                         if is_request_error(&response) {
                             ensure_codes(&mut response.errors, &name);
+                            gateway.count_errors(&response.errors);
                             return Ok(rejected(&response.errors, ErrorCode::BadRequest));
                         }
                         ensure_codes(&mut response.errors, &name);
+                        gateway.count_errors(&response.errors);
                         gateway.deliver(&caller, &response, &reads, &name, None).await.map(Reply::Ran)
                     }
                     .instrument(span.clone()),
@@ -482,8 +539,7 @@ impl Gateway {
         }
         // A mutation with an Idempotency-Key runs once; a retry gets the kept response.
         let client_key = format!("{}/{}", caller.actor.agency, caller.actor.client);
-        let idempotency = caller
-            .idempotency
+        let idempotency = idempotency
             .as_ref()
             .filter(|_| kind == OperationType::Mutation)
             .map(|i| i.for_actor(&caller.actor));
@@ -577,6 +633,7 @@ impl Gateway {
                 }
             };
             ensure_codes(&mut response.errors, &name);
+            self.count_errors(&response.errors);
             let mut snapshot = idempotency.map(|_| String::from("{}"));
             let body = self.deliver(caller, &response, &reads, &name, snapshot.as_mut()).await?;
             if let (Some(idempotency), Some(snapshot)) = (idempotency, snapshot)

@@ -1,7 +1,5 @@
 //! The HTTP boundary: authentication, the GraphQL endpoint, GraphiQL, health and metrics.
 
-use std::sync::atomic::Ordering;
-
 use async_graphql::http::GraphiQLSource;
 use axum::{
     Router,
@@ -51,6 +49,9 @@ pub struct HttpSettings {
     pub graphiql: bool,
     /// Browser origins allowed to call the API.
     pub origins: Origins,
+    /// `/metrics` on the API's address (development; else on `SINERGI_METRICS_LISTEN`, or not
+    /// at all).
+    pub metrics: bool,
 }
 
 /// Browser origins allowed by CORS.
@@ -65,7 +66,7 @@ pub enum Origins {
 impl Default for HttpSettings {
     /// Development: GraphiQL on, localhost origins.
     fn default() -> Self {
-        Self { graphiql: true, origins: Origins::Localhost }
+        Self { graphiql: true, origins: Origins::Localhost, metrics: true }
     }
 }
 
@@ -136,6 +137,7 @@ pub fn router(app: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/.well-known/jwks.json", get(jwks))
+        .route_layer(axum::middleware::from_fn_with_state(app.metrics.clone(), count_responses))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
@@ -215,7 +217,6 @@ async fn graphql(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    gateway.app.metrics.graphql_requests.fetch_add(1, Ordering::Relaxed);
     let Some(media) = Media::accepted(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())) else {
         return error_response(
             StatusCode::NOT_ACCEPTABLE,
@@ -286,11 +287,10 @@ async fn graphql(
     let idempotency = match headers.get("idempotency-key") {
         None => None,
         Some(value) => {
-            let body = serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default();
             match value
                 .to_str()
                 .map_err(|e| e.to_string())
-                .and_then(|key| crate::idempotency::Idempotency::from_request(key, &body))
+                .and_then(crate::idempotency::Idempotency::from_header)
             {
                 Ok(idempotency) => Some(idempotency),
                 Err(_) => {
@@ -502,11 +502,13 @@ async fn graphiql_or_websocket(
     }
 }
 
-/// Whether a GET's query string asks for an operation (else GET serves GraphiQL).
+/// Whether a GET's query string asks for an operation (else GET serves GraphiQL): it names one
+/// of the GraphQL parameters, or does not even decode (answered 400).
 fn names_an_operation(query: &str) -> bool {
-    query.split('&').any(|pair| {
-        let name = pair.split('=').next().unwrap_or_default();
-        matches!(name, "query" | "documentId" | "extensions")
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).map_or(true, |pairs| {
+        pairs.iter().any(|(name, _)| {
+            matches!(name.as_str(), "query" | "documentId" | "extensions" | "operationName" | "variables")
+        })
     })
 }
 
@@ -549,8 +551,11 @@ impl GetParams {
                 request.extensions.insert(key, value);
             }
         }
-        if request.query.is_empty() {
-            crate::documents::adopt_document_id(&mut request, self.document_id);
+        if request.query.trim().is_empty() {
+            crate::documents::adopt_document_id(
+                &mut request,
+                self.document_id.map(serde_json::Value::String),
+            );
         }
         Ok(request)
     }
@@ -564,7 +569,6 @@ async fn graphql_get(
     headers: HeaderMap,
     query: String,
 ) -> Response {
-    gateway.app.metrics.graphql_requests.fetch_add(1, Ordering::Relaxed);
     let Some(media) = Media::accepted(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())) else {
         return error_response(
             StatusCode::NOT_ACCEPTABLE,
@@ -681,6 +685,73 @@ async fn jwks(State(state): State<HttpState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], state.app.keys.jwks().to_string())
 }
 
-async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.app.metrics.render())
+/// Counts each response by method, route and status.
+async fn count_responses(
+    State(metrics): State<std::sync::Arc<crate::metrics::Metrics>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = match request.method().as_str() {
+        method @ ("GET" | "POST" | "OPTIONS" | "HEAD") => method.to_owned(),
+        _ => "other".to_owned(),
+    };
+    let route = request.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    metrics.count_http(&method, route.as_deref().unwrap_or("unmatched"), response.status().as_u16());
+    response
+}
+
+/// OpenMetrics text, as Prometheus asks for it.
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+async fn metrics(State(state): State<HttpState>) -> Response {
+    if !state.app.http.metrics {
+        return error_response(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "metrics are served on SINERGI_METRICS_LISTEN's address, not here",
+        );
+    }
+    ([(header::CONTENT_TYPE, OPENMETRICS)], metrics_text(&state.app).await).into_response()
+}
+
+/// The metrics, with the gauges read now: the database pools and the webhooks' backlog.
+pub async fn metrics_text(app: &AppState) -> String {
+    let pools = [("writer", &app.db), ("reader", &app.reader)];
+    for (name, db) in pools {
+        let (size, idle) = match db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle() as u32)
+            }
+            sea_orm::DbBackend::Sqlite => {
+                let pool = db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle() as u32)
+            }
+            _ => (0, 0),
+        };
+        let gauge = |state: &str| crate::metrics::PoolLabels { pool: name.into(), state: state.into() };
+        app.metrics.pool.get_or_create(&gauge("idle")).set(i64::from(idle));
+        app.metrics.pool.get_or_create(&gauge("busy")).set(i64::from(size.saturating_sub(idle)));
+    }
+    match tokio::time::timeout(READY_WITHIN, crate::webhooks::backlog(&app.reader)).await {
+        Ok(Ok(backlog)) => {
+            app.metrics.webhook_backlog.set(backlog);
+        }
+        Ok(Err(err)) => tracing::warn!(error = %err, "cannot read the webhooks' backlog"),
+        Err(_) => tracing::warn!("the webhooks' backlog did not come within a second"),
+    }
+    app.metrics.render()
+}
+
+/// The router of `SINERGI_METRICS_LISTEN`: `/metrics` alone.
+pub fn metrics_router(app: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(app): State<AppState>| async move {
+                ([(header::CONTENT_TYPE, OPENMETRICS)], metrics_text(&app).await)
+            }),
+        )
+        .with_state(app)
 }

@@ -25,21 +25,29 @@ pub struct Idempotency {
 }
 
 impl Idempotency {
-    /// The key of an `Idempotency-Key` header and the request body's fingerprint (key order in
-    /// JSON objects does not matter); `Err` names what is wrong with the key.
-    pub fn from_request(key: &str, body: &serde_json::Value) -> Result<Self, String> {
+    /// The key of an `Idempotency-Key` header, without a fingerprint yet ([`Self::of_request`]);
+    /// `Err` names what is wrong with the key.
+    pub fn from_header(key: &str) -> Result<Self, String> {
         let key = key.trim();
         if key.is_empty() || key.len() > MAX_KEY || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(format!("Idempotency-Key must be 1 to {MAX_KEY} visible ASCII characters"));
         }
+        Ok(Self { key: key.to_owned(), fingerprint: String::new() })
+    }
+
+    /// The key with the fingerprint of the request it came with: its document (as resolved from
+    /// a `documentId` or APQ hash, so a retry that sends the hash gets the same fingerprint as
+    /// the request that sent the text), operation name and variables. Key order in the
+    /// variables does not matter.
+    pub fn of_request(&self, request: &async_graphql::Request) -> Self {
         // serde_json's map keeps keys sorted: the text is canonical.
         let canonical = serde_json::json!({
-            "query": body.get("query"),
-            "operationName": body.get("operationName"),
-            "variables": body.get("variables"),
+            "query": request.query,
+            "operationName": request.operation_name,
+            "variables": serde_json::to_value(&request.variables).unwrap_or_default(),
         })
         .to_string();
-        Ok(Self { key: key.to_owned(), fingerprint: hex::encode(Sha256::digest(canonical.as_bytes())) })
+        Self { key: self.key.clone(), fingerprint: hex::encode(Sha256::digest(canonical.as_bytes())) }
     }
 }
 
@@ -194,14 +202,20 @@ mod tests {
 
     #[test]
     fn a_fingerprint_ignores_key_order_and_a_key_must_be_short_visible_text() {
-        let a = serde_json::json!({ "query": "mutation { x }", "variables": { "a": 1, "b": 2 } });
-        let b = serde_json::json!({ "variables": { "b": 2, "a": 1 }, "query": "mutation { x }" });
-        let c = serde_json::json!({ "query": "mutation { x }", "variables": { "a": 1, "b": 3 } });
-        let key = |body| Idempotency::from_request("k-1", body).expect("key").fingerprint;
-        assert_eq!(key(&a), key(&b));
-        assert_ne!(key(&a), key(&c));
+        let request = |body: serde_json::Value| -> async_graphql::Request {
+            serde_json::from_value(body).expect("request")
+        };
+        let a = request(serde_json::json!({ "query": "mutation { x }", "variables": { "a": 1, "b": 2 } }));
+        let b = request(serde_json::json!({ "variables": { "b": 2, "a": 1 }, "query": "mutation { x }" }));
+        let c = request(serde_json::json!({ "query": "mutation { x }", "variables": { "a": 1, "b": 3 } }));
+        let d = request(serde_json::json!({ "query": "mutation { y }", "variables": { "a": 1, "b": 2 } }));
+        let key = Idempotency::from_header("k-1").expect("key");
+        let print = |r: &async_graphql::Request| key.of_request(r).fingerprint;
+        assert_eq!(print(&a), print(&b));
+        assert_ne!(print(&a), print(&c));
+        assert_ne!(print(&a), print(&d));
         for bad in ["", " ", "with space", "é", &"k".repeat(201)] {
-            assert!(Idempotency::from_request(bad, &a).is_err(), "{bad:?}");
+            assert!(Idempotency::from_header(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -43,6 +43,7 @@ pub mod limits;
 pub mod loaders;
 pub mod loan;
 pub mod market;
+pub mod metrics;
 pub mod monitoring;
 pub mod moves;
 pub mod node;

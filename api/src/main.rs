@@ -82,9 +82,13 @@ enum DocumentsCommand {
         /// The agency, e.g. DINSOS.
         #[arg(long)]
         agency: String,
-        /// The API client (a token's `sub`); without it, every client of the agency.
-        #[arg(long)]
+        /// The API client (a token's `sub`).
+        #[arg(long, required_unless_present = "every_client", conflicts_with = "every_client")]
         client: Option<String>,
+        /// For every API client of the agency instead (any of them may then run these — by
+        /// their scopes — a public trusted-documents client included).
+        #[arg(long)]
+        every_client: bool,
         /// Manifests (.json) or documents (.graphql).
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
@@ -101,9 +105,12 @@ enum DocumentsCommand {
     Remove {
         #[arg(long)]
         agency: String,
-        /// The client they were registered for; without it, those registered for every client.
-        #[arg(long)]
+        /// The client they were registered for.
+        #[arg(long, required_unless_present = "every_client", conflicts_with = "every_client")]
         client: Option<String>,
+        /// Those registered for every client of the agency.
+        #[arg(long)]
+        every_client: bool,
         /// The documents' ids.
         ids: Vec<String>,
         /// Remove every document registered for the client.
@@ -741,6 +748,14 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let metrics_listener = match config.metrics_listen {
+        Some(at) => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| format!("cannot listen on {at} (SINERGI_METRICS_LISTEN): {e}"))?,
+        ),
+        None => None,
+    };
     if development {
         let request = TokenRequest {
             agency: "DINSOS".into(),
@@ -764,6 +779,9 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
     } else {
         say!("Sinergi is listening on http://{addr}");
     }
+    if let Some(listener) = &metrics_listener {
+        say!("Metrics:    http://{}/metrics", listener.local_addr().map_err(|e| e.to_string())?);
+    }
     let mut state = sinergi_api::app_state(db, keys, policy, rules, metrics);
     state.reader = reader;
     state.limits = Arc::new(limits);
@@ -777,6 +795,14 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
         concurrency: config.webhook_concurrency.clamp(1, 256),
         ..Default::default()
     };
+    if let Some(listener) = metrics_listener {
+        let router = sinergi_api::http::metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, router).await {
+                tracing::error!(error = %err, "the metrics listener stopped");
+            }
+        });
+    }
     sinergi_api::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
@@ -820,7 +846,7 @@ async fn documents(config: &Config, policy: &Policy, command: DocumentsCommand) 
         }
     };
     match command {
-        DocumentsCommand::Register { agency, client, files } => {
+        DocumentsCommand::Register { agency, client, files, every_client: _ } => {
             known(&agency)?;
             let client = client_of(client)?;
             let mut all = Vec::new();
@@ -869,7 +895,7 @@ async fn documents(config: &Config, policy: &Policy, command: DocumentsCommand) 
             eprintln!("{} document(s)", listed.len());
             Ok(())
         }
-        DocumentsCommand::Remove { agency, client, ids, all } => {
+        DocumentsCommand::Remove { agency, client, ids, all, every_client: _ } => {
             known(&agency)?;
             let client = client_of(client)?;
             if ids.is_empty() != all {

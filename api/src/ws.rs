@@ -126,6 +126,7 @@ pub async fn serve(
     purpose: Option<String>,
     socket_id: String,
 ) {
+    let _open = crate::metrics::Held::new(&gateway.app.metrics.sockets);
     let (mut sink, mut incoming) = socket.split();
     let mut operations: SelectAll<Operation> = SelectAll::new();
     let limits = gateway.app.limits.clone();
@@ -290,8 +291,10 @@ fn operate(
 ) -> Operation {
     // Each operation's logs carry the socket's id and the operation's number.
     let span = tracing::info_span!("op", request_id = %caller.request_id);
+    let running = crate::metrics::Held::new(&gateway.app.metrics.subscriptions);
     let steps = async_stream::stream! {
         let _slot = slot;
+        let _running = running;
         let send = |text: String| (id.clone(), generation, Step::Send { text, last: false });
         let rejected = |errors: &str| {
             let text = format!(r#"{{"type":"error","id":{},"payload":{errors}}}"#, Value::from(id.as_str()));

@@ -157,6 +157,14 @@ async fn a_create_reusing_an_id_with_another_body_is_a_conflict() {
     assert_eq!(body["data"]["createBeneficiary"]["beneficiary"]["id"], id, "{body}");
     assert!(user_error(&body, "createBeneficiary").is_none(), "{body}");
 
+    // The id of a record no create with that id made (the server chose it) is no retry either.
+    let chosen = app.beneficiary(2).await;
+    let (nik, kk) = app.identity();
+    let mut naming = beneficiary_input(&nik, &kk, 2);
+    naming["id"] = json!(chosen);
+    let body = app.gql(&token, CREATE_BENEFICIARY, json!({ "input": naming })).await;
+    assert_eq!(user_error(&body, "createBeneficiary").as_deref(), Some("CONFLICT"), "{body}");
+
     let check = app
         .gql(
             &token,
@@ -166,7 +174,7 @@ async fn a_create_reusing_an_id_with_another_body_is_a_conflict() {
         .await;
     assert_eq!(check["data"]["beneficiary"]["decile"], 3, "nothing of the other body was written: {check}");
     assert_eq!(check["data"]["beneficiary"]["version"], 2, "{check}");
-    assert_eq!(app.event_count().await, 2, "the create and the update");
+    assert_eq!(app.event_count().await, 3, "the create and the update, and the other create");
 }
 
 #[tokio::test]

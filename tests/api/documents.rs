@@ -144,8 +144,8 @@ fn trusted_policy() -> Policy {
 #[tokio::test]
 async fn a_trusted_documents_client_runs_only_its_registered_documents_on_every_door() {
     let app = spawn(Setup { policy: trusted_policy(), ..Setup::default() }).await;
-    let events = "subscription Events { caseEvents { sequence action } }";
-    let manifest = format!(r#"{{"me-v1": "{ME}", "{}": "{events}"}}"#, sha256(events));
+    let events = r#"subscription Events { caseEvents(after: "0") { sequence action } }"#;
+    let manifest = json!({ "me-v1": ME, sha256(events): events }).to_string();
     let registrations = documents::read_manifest("persisted-documents.json", &manifest).expect("manifest");
     documents::register(&app.db, "DINSOS", "dashboard", &registrations).await.expect("register");
     let only = Registration { id: "shared-1".into(), document: "{ me { agency } }".into(), name: None };
@@ -180,13 +180,13 @@ async fn a_trusted_documents_client_runs_only_its_registered_documents_on_every_
     let (_, _, body) = post(&app, &dashboard, json!({ "documentId": "nope" }), json).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{body}");
 
+    app.beneficiary(2).await;
     let mut ws = WsClient::connect(&app, "/graphql/ws", init(&dashboard)).await.expect("connect");
     ws.subscribe("x", other, json!({})).await;
     let message = ws.next("x").await;
     assert_eq!(message["type"], "error", "{message}");
     assert_eq!(message["payload"][0]["extensions"]["code"], "FORBIDDEN", "{message}");
     ws.send(json!({ "id": "e", "type": "subscribe", "payload": { "documentId": sha256(events) } })).await;
-    app.beneficiary(2).await;
     let message = ws.next("e").await;
     assert_eq!(message["type"], "next", "a registered subscription runs: {message}");
     assert_eq!(message["payload"]["data"]["caseEvents"]["action"], "CREATED", "{message}");
@@ -210,4 +210,107 @@ async fn a_trusted_documents_client_runs_only_its_registered_documents_on_every_
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{body}");
     let (status, _, _) = post(&app, &dashboard, json!({ "query": ME }), json).await;
     assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_fingerprints_the_document_a_reference_resolves_to() {
+    let app = spawn(Setup::default()).await;
+    let token = app.admin();
+    let approve = "mutation Approve($i: StatusChangeInput!) { graduateBeneficiary(input: $i) { beneficiary { status } } }";
+    let other = "mutation Other($i: StatusChangeWithReasonInput!) { deactivateBeneficiary(input: $i) { beneficiary { status } } }";
+    let registrations = [
+        Registration { id: "approve-v1".into(), document: approve.into(), name: None },
+        Registration { id: "other-v1".into(), document: other.into(), name: None },
+    ];
+    documents::register(&app.db, "DINSOS", "dinsos-test", &registrations).await.expect("register");
+    let id = app.beneficiary(3).await;
+    let variables = json!({ "i": { "id": id, "expectedVersion": 1 } });
+    let with_reason = json!({ "i": { "id": id, "expectedVersion": 1, "reason": "pindah" } });
+    let send = |body: Value, key: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let response = app
+                .client
+                .post(app.url("/graphql"))
+                .bearer_auth(token)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+                .await
+                .expect("post");
+            let status = response.status().as_u16();
+            let replayed = response.headers().contains_key("idempotent-replayed");
+            (status, replayed, response.json::<Value>().await.expect("json"))
+        }
+    };
+    let (status, replayed, body) =
+        send(json!({ "documentId": "approve-v1", "variables": variables }), "k-doc").await;
+    assert_eq!((status, replayed), (200, false), "{body}");
+    assert_eq!(body["data"]["graduateBeneficiary"]["beneficiary"]["status"], "GRADUATED", "{body}");
+    // Another registered document under the same key is another request.
+    let (status, _, body) =
+        send(json!({ "documentId": "other-v1", "variables": with_reason }), "k-doc").await;
+    assert_eq!(status, 422, "{body}");
+    // The text of the same document is the same request.
+    let (status, replayed, body) = send(json!({ "query": approve, "variables": variables }), "k-doc").await;
+    assert_eq!((status, replayed), (200, true), "{body}");
+
+    // APQ: the first request sent the text and its hash; the retry sends the hash alone.
+    let second = app.beneficiary(3).await;
+    let variables = json!({ "i": { "id": second, "expectedVersion": 1 } });
+    let text =
+        "mutation G($i: StatusChangeInput!) { graduateBeneficiary(input: $i) { beneficiary { status } } }";
+    let body = json!({ "query": text, "variables": variables, "extensions": apq(&sha256(text)) });
+    let (status, replayed, first) = send(body, "k-apq").await;
+    assert_eq!((status, replayed), (200, false), "{first}");
+    let (status, replayed, again) =
+        send(json!({ "variables": variables, "extensions": apq(&sha256(text)) }), "k-apq").await;
+    assert_eq!((status, replayed), (200, true), "{again}");
+    assert_eq!(first, again);
+}
+
+#[tokio::test]
+async fn learnt_and_registered_documents_stay_with_their_agency_and_client() {
+    let app = spawn(Setup { policy: trusted_policy(), ..Setup::default() }).await;
+    let json = "application/json";
+    // A client's own document comes before its agency's under the same id.
+    let mine =
+        Registration { id: "view-1".into(), document: "query Mine { me { client } }".into(), name: None };
+    let shared =
+        Registration { id: "view-1".into(), document: "query Shared { me { agency } }".into(), name: None };
+    documents::register(&app.db, "DINSOS", "portal", &[mine]).await.expect("register");
+    documents::register(&app.db, "DINSOS", documents::EVERY_CLIENT, &[shared]).await.expect("register");
+    let portal = app.client_token("DINSOS", "portal", "beneficiary:read");
+    let (_, _, body) = post(&app, &portal, json!({ "documentId": "view-1" }), json).await;
+    assert_eq!(body["data"]["me"], json!({ "client": "portal" }), "{body}");
+    let kiosk = app.client_token("DINSOS", "kiosk", "beneficiary:read");
+    let (_, _, body) = post(&app, &kiosk, json!({ "documentId": "view-1" }), json).await;
+    assert_eq!(body["data"]["me"], json!({ "agency": "DINSOS" }), "{body}");
+
+    // What one agency's client taught APQ, another agency's client cannot use or probe, and a
+    // trusted client of the same agency cannot run.
+    let query = "query Probe { me { agency client } }";
+    let teach = json!({ "query": query, "extensions": apq(&sha256(query)) });
+    let (_, _, body) = post(&app, &portal, teach, json).await;
+    assert_eq!(body["data"]["me"]["client"], "portal", "{body}");
+    let foreign = app.client_token("DISPERINDAGKOP", "portal", "business:read");
+    let (_, _, body) = post(&app, &foreign, json!({ "extensions": apq(&sha256(query)) }), json).await;
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound", "{body}");
+    let dashboard = app.client_token("DINSOS", "dashboard", "beneficiary:read");
+    let (_, _, body) = post(&app, &dashboard, json!({ "extensions": apq(&sha256(query)) }), json).await;
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound", "{body}");
+    let (_, _, body) = post(&app, &portal, json!({ "extensions": apq(&sha256(query)) }), json).await;
+    assert_eq!(body["data"]["me"]["client"], "portal", "the teacher's agency runs it: {body}");
+
+    // A reference that is not a string is refused, over POST and WebSocket alike.
+    let (_, _, body) = post(&app, &portal, json!({ "documentId": 7, "query": " " }), json).await;
+    assert!(
+        body["errors"][0]["message"].as_str().unwrap_or("").contains("documentId must be a string"),
+        "{body}"
+    );
+    let token = app.client_token("DINSOS", "portal", "beneficiary:read events:subscribe");
+    let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
+    ws.send(json!({ "id": "n", "type": "subscribe", "payload": { "documentId": 7 } })).await;
+    let message = ws.next("n").await;
+    assert_eq!(message["type"], "error", "{message}");
 }

@@ -16,6 +16,7 @@ mod keys;
 mod lifecycles;
 mod market;
 pub mod matrix;
+mod metrics;
 mod policy;
 mod production;
 mod programme;

@@ -47,12 +47,15 @@ async fn production_serves_no_graphiql_and_only_the_configured_origins() {
     let http = HttpSettings {
         graphiql: false,
         origins: Origins::List(vec!["https://dasbor.kaltimprov.go.id".into()]),
+        metrics: false,
     };
     let app = spawn(Setup { http, ..Setup::default() }).await;
     let page = app.client.get(app.url("/graphql")).send().await.expect("get");
     assert_eq!(page.status().as_u16(), 404);
     let body: Value = page.json().await.expect("json");
     assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("SINERGI_GRAPHIQL")), "{body}");
+    let metrics = app.client.get(app.url("/metrics")).send().await.expect("metrics");
+    assert_eq!(metrics.status().as_u16(), 404, "metrics face no public listener in production");
     let allowed = preflight(&app, "https://dasbor.kaltimprov.go.id").await;
     assert_eq!(allowed_origin(&allowed).as_deref(), Some("https://dasbor.kaltimprov.go.id"));
     assert_eq!(

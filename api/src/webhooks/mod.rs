@@ -13,7 +13,7 @@ pub mod targets;
 pub mod worker;
 
 use service::{register, replay};
-pub use worker::{disable_for_client, disable_for_token, run_once, signature, spawn_worker};
+pub use worker::{backlog, disable_for_client, disable_for_token, run_once, signature, spawn_worker};
 
 use std::{sync::Arc, time::Duration};
 

@@ -404,6 +404,7 @@ pub(crate) async fn post(
         Ok(status) => (true, Some(*status as i32), None),
         Err((status, why)) => (false, status.map(|s| s as i32), Some(why.clone())),
     };
+    state.metrics.count_delivery(delivered);
     webhook_delivery::ActiveModel {
         id: Set(Uuid::now_v7()),
         webhook_id: Set(hook.id),
@@ -435,4 +436,13 @@ pub(crate) async fn post(
         Webhook::update_many().set(change).filter(webhook::Column::Id.eq(hook.id)).exec(&state.db).await?;
     }
     Ok(delivered)
+}
+
+/// Case events the active webhooks have not looked at yet, summed over them (the `/metrics`
+/// backlog): each webhook's distance from its cursor to the newest event.
+pub async fn backlog(db: &impl ConnectionTrait) -> Result<i64, sea_orm::DbErr> {
+    let sql = "SELECT CAST(COALESCE(SUM((SELECT COALESCE(MAX(seq), 0) FROM case_event) - cursor), 0) AS BIGINT) \
+               FROM webhook WHERE status = 'ACTIVE'";
+    let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await?;
+    Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.unwrap_or(0))
 }
