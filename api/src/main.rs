@@ -594,6 +594,12 @@ fn check_config(
                 sinergi_api::http::Origins::List(list) => list.join(", "),
             };
             say!("cors origins       {origins}");
+            let metrics = match (config.metrics_listen, http.metrics) {
+                (Some(at), _) => format!("on {at}"),
+                (None, true) => "on the API's address".to_owned(),
+                (None, false) => "not served (set SINERGI_METRICS_LISTEN)".to_owned(),
+            };
+            say!("metrics            {metrics}");
         }
         Err(err) => problems.push(err),
     }

@@ -152,4 +152,31 @@ async fn production_refuses_a_development_setup_and_config_check_says_why() {
     );
     let flag_wins = sinergi(&["--env", "development", "config", "check"], &[]);
     assert!(String::from_utf8_lossy(&flag_wins.stdout).contains("environment        development"));
+    assert!(settings.contains("metrics            not served (set SINERGI_METRICS_LISTEN)"), "{settings}");
+}
+
+#[tokio::test]
+#[ignore = "needs the built `sinergi` binary: cargo build -p sinergi-api && cargo test --test api production -- --ignored"]
+async fn metrics_move_to_their_own_address() {
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    // A free port for the metrics (taken back just before the gateway binds it).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let metrics_at = format!("127.0.0.1:{port}");
+    let gateway = crate::helpers::start_gateway(&[
+        ("DATABASE_URL", url.as_str()),
+        ("SINERGI_DEMO_DATA", "false"),
+        ("SINERGI_METRICS_LISTEN", metrics_at.as_str()),
+    ]);
+    let client = reqwest::Client::new();
+    let public = client.get(format!("http://{}/metrics", gateway.addr)).send().await.expect("public");
+    assert_eq!(public.status().as_u16(), 404, "not on the API's address");
+    let own = client.get(format!("http://{metrics_at}/metrics")).send().await.expect("metrics");
+    assert_eq!(own.status().as_u16(), 200);
+    let text = own.text().await.expect("text");
+    assert!(
+        text.contains("sinergi_http_responses_total{method=\"GET\",route=\"/metrics\",status=\"404\"} 1"),
+        "{text}"
+    );
+    let graphql = client.get(format!("http://{metrics_at}/graphql")).send().await.expect("graphql");
+    assert_eq!(graphql.status().as_u16(), 404, "the metrics address serves nothing else");
 }
