@@ -187,6 +187,11 @@ pub struct Config {
     /// production.
     #[arg(long, env = "SINERGI_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+
+    /// Log lines as `text` (for a person) or `json` (one object a line, with the request's id,
+    /// operation, agency and client from its spans, for a log pipeline). Filter with RUST_LOG.
+    #[arg(long, env = "SINERGI_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
 }
 
 /// A duration with units (`30m`, `24h`, `1h30m`), as `--ttl` takes it.

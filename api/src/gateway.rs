@@ -303,18 +303,41 @@ impl Gateway {
             Err(Refusal::Unauthenticated(_)) => ErrorCode::Unauthenticated.as_str(),
             Err(Refusal::Internal) => ErrorCode::Internal.as_str(),
         };
+        // A name the client sent that is no GraphQL name (it names nothing in the document) is
+        // neither a metrics label nor a log field.
+        let valid = |name: &&str| {
+            name.len() <= 100
+                && name
+                    .bytes()
+                    .enumerate()
+                    .all(|(n, b)| b == b'_' || b.is_ascii_alphabetic() || n > 0 && b.is_ascii_digit())
+        };
+        seen.operation = seen.operation.filter(|name| valid(&name.as_str()));
         let kind = match seen.kind {
             Some(OperationType::Query) => "query",
             Some(OperationType::Mutation) => "mutation",
             Some(OperationType::Subscription) => "subscription",
             None => "-",
         };
+        let elapsed = started.elapsed();
         self.app.metrics.count_operation(
             seen.operation.as_deref(),
             kind,
             &caller.actor.agency,
             outcome,
-            started.elapsed().as_secs_f64(),
+            elapsed.as_secs_f64(),
+        );
+        // The access log: who ran what, how it ended and how long it took — never the document,
+        // its variables or the token.
+        tracing::info!(
+            request_id = %caller.request_id,
+            operation = seen.operation.as_deref().unwrap_or("-"),
+            r#type = kind,
+            agency = %caller.actor.agency,
+            client = %caller.actor.client,
+            outcome,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            "operation"
         );
         result
     }

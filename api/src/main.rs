@@ -240,15 +240,26 @@ fn main() -> ExitCode {
     let env_file = std::path::Path::new(".env");
     let env_file = env_file.is_file().then(|| dotenvy::from_path(env_file).map(|()| env_file));
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("RUST_LOG")
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only for a person at a terminal, not in a journal or a log file.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let filter =
+        EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    if cli.config.log_format == "json" {
+        // One JSON object a line: the event's fields, and those of the spans it ran in (the
+        // request's id, the operation, agency and client).
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(false)
+            .with_span_list(true)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            // Colour codes only for a person at a terminal, not in a journal or a log file.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     match env_file {
         None => {}
         Some(Ok(path)) => tracing::info!(path = %path.display(), "settings read from .env"),

@@ -180,3 +180,74 @@ async fn metrics_move_to_their_own_address() {
     let graphql = client.get(format!("http://{metrics_at}/graphql")).send().await.expect("graphql");
     assert_eq!(graphql.status().as_u16(), 404, "the metrics address serves nothing else");
 }
+
+#[tokio::test]
+#[ignore = "needs the built `sinergi` binary: cargo build -p sinergi-api && cargo test --test api production -- --ignored"]
+async fn json_logs_name_the_request_and_operation_and_never_the_token() {
+    use std::io::{BufRead, BufReader, Read};
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    let secret = "a-shared-secret-of-at-least-thirty-two-bytes";
+    let mut child = std::process::Command::new(crate::helpers::sinergi_binary())
+        .current_dir(std::env::temp_dir())
+        .envs([
+            ("DATABASE_URL", url.as_str()),
+            ("SINERGI_DEMO_DATA", "false"),
+            ("SINERGI_LISTEN", "127.0.0.1:0"),
+            ("SINERGI_JWT_SECRET", secret),
+            ("SINERGI_LOG_FORMAT", "json"),
+            ("RUST_LOG", "info"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start sinergi");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let line =
+        lines.by_ref().map_while(Result::ok).find(|l| l.contains("listening on http://")).expect("address");
+    std::thread::spawn(move || lines.for_each(drop));
+    let addr = line.rsplit("http://").next().map(str::trim).expect("addr").to_owned();
+    let keys = sinergi_api::auth::TokenKeys::hs256(
+        &sinergi_api::config::Secret::new(secret),
+        "dev-1",
+        "sinergi",
+        "sinergi-api",
+    )
+    .expect("keys");
+    let request = sinergi_api::auth::TokenRequest {
+        agency: "DINSOS".into(),
+        client: "portal".into(),
+        scopes: sinergi_api::auth::parse_scopes("beneficiary:read").expect("scopes"),
+        regions: vec!["64".into()],
+        ttl: chrono::Duration::hours(1),
+        volunteer: None,
+    };
+    let (token, _) = keys.issue(&request).expect("token");
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("http://{addr}/graphql"))
+        .bearer_auth(&token)
+        .header("x-request-id", "req-json-1")
+        .json(&json!({ "query": "query Me { me { agency } }" }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("req-json-1"));
+    // Stop it, then read everything it logged.
+    let _ = child.kill();
+    let mut logged = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut logged).expect("read");
+    let _ = child.wait();
+    let entries: Vec<Value> =
+        logged.lines().map(|l| serde_json::from_str(l).expect("every line is JSON")).collect();
+    let operation = entries
+        .iter()
+        .find(|e| e["fields"]["message"] == "operation" && e["fields"]["request_id"] == "req-json-1")
+        .unwrap_or_else(|| panic!("an access-log line for the request: {logged}"));
+    assert_eq!(operation["fields"]["operation"], "Me", "{operation}");
+    assert_eq!(operation["fields"]["agency"], "DINSOS");
+    assert_eq!(operation["fields"]["client"], "portal");
+    assert_eq!(operation["fields"]["outcome"], "ok");
+    assert!(operation["fields"]["duration_ms"].as_f64().is_some(), "{operation}");
+    assert_eq!(operation["level"], "INFO");
+    assert!(!logged.contains(&token) && !logged.contains(secret), "no token or secret in the log");
+}
