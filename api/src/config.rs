@@ -192,6 +192,17 @@ pub struct Config {
     /// operation, agency and client from its spans, for a log pipeline). Filter with RUST_LOG.
     #[arg(long, env = "SINERGI_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+
+    /// On SIGTERM, how long `/readyz` answers 503 while requests are still served, e.g. 5s
+    /// (longer than the load balancer's health-check interval). Default: 5s in production, 0s
+    /// in development.
+    #[arg(long, env = "SINERGI_SHUTDOWN_DELAY", value_parser = parse_duration)]
+    pub shutdown_delay: Option<std::time::Duration>,
+
+    /// On SIGTERM, after the delay: how long requests in flight and open sockets have to finish
+    /// before the process exits anyway.
+    #[arg(long, env = "SINERGI_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_timeout: std::time::Duration,
 }
 
 /// A duration with units (`30m`, `24h`, `1h30m`), as `--ttl` takes it.
@@ -335,6 +346,12 @@ impl Config {
             idempotency_ttl: self
                 .idempotency_ttl
                 .max(std::time::Duration::from_secs(self.request_timeout_secs.max(1) + 60)),
+            shutdown_delay: self.shutdown_delay.unwrap_or(if self.is_production() {
+                std::time::Duration::from_secs(5)
+            } else {
+                std::time::Duration::ZERO
+            }),
+            shutdown_timeout: self.shutdown_timeout,
         }
     }
 

@@ -43,6 +43,46 @@ pub struct AppState {
     pub rate_limits: bool,
     /// This replica's rate-limit buckets, shared with the others through the database.
     pub rate_limiter: Arc<crate::ratelimit::RateLimiter>,
+    /// Where the process is in a graceful shutdown.
+    pub lifecycle: Arc<Lifecycle>,
+}
+
+/// A graceful shutdown's two steps: **draining** (`/readyz` answers 503 so load balancers stop
+/// sending; everything is still served) and **closing** (new connections are refused,
+/// subscriptions end with their last sequence and sockets close with 1012).
+#[derive(Debug)]
+pub struct Lifecycle {
+    draining: std::sync::atomic::AtomicBool,
+    closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Self { draining: Default::default(), closing: tokio::sync::watch::channel(false).0 }
+    }
+}
+
+impl Lifecycle {
+    /// Starts draining.
+    pub fn drain(&self) {
+        self.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the process is shutting down (`/readyz` answers 503).
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Starts closing: every socket is told.
+    pub fn close(&self) {
+        self.drain();
+        self.closing.send_replace(true);
+    }
+
+    /// A receiver that sees `true` once closing starts.
+    pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
 }
 
 pub use crate::metrics::Metrics;

@@ -216,6 +216,9 @@ pub enum ErrorCode {
     BadRequest,
     /// Too many requests; retry later.
     RateLimited,
+    /// The gateway cannot serve now — its database does not answer, or it is shutting down;
+    /// retry (another replica may serve). HTTP 503.
+    Unavailable,
     /// Something broke inside; the cause is in the server log, never in the response.
     Internal,
 }

@@ -549,6 +549,8 @@ pub struct EventFeed {
     /// The newest sequence published: every event up to it has been sent, in order.
     head: watch::Sender<i64>,
     started: OnceCell<()>,
+    /// Set when the process shuts down: every subscriber ends with its last sequence.
+    closing: watch::Sender<bool>,
 }
 
 /// Why a subscriber's stream ended early.
@@ -559,6 +561,8 @@ pub enum FeedEnd {
     Behind { last: i64 },
     /// The table could not be read (logged).
     Unreadable,
+    /// The process is shutting down; `last` is the last sequence it was given (or passed over).
+    Closing { last: i64 },
 }
 
 impl EventFeed {
@@ -568,7 +572,13 @@ impl EventFeed {
             sender: broadcast::channel(buffer.max(1)).0,
             head: watch::channel(0).0,
             started: OnceCell::new(),
+            closing: watch::channel(false).0,
         }
+    }
+
+    /// Ends every subscriber's stream with [`FeedEnd::Closing`] and its last sequence.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
     }
 
     /// The newest sequence published.
@@ -603,10 +613,16 @@ impl EventFeed {
         // Subscribe before reading the head: an event up to the head is stored (the reader
         // publishes only committed events, in order); one after it comes through `live`.
         let mut live = self.sender.subscribe();
+        let mut closing = self.closing.subscribe();
         let head = self.head();
         let mut cursor = after.unwrap_or(head);
         async_stream::stream! {
             while cursor < head {
+                let closed = *closing.borrow_and_update();
+                if closed {
+                    yield Err(FeedEnd::Closing { last: cursor });
+                    return;
+                }
                 let batch = match Box::pin(read_page(&db, cursor, Some(head))).await {
                     Ok(batch) => batch,
                     Err(err) => {
@@ -624,8 +640,20 @@ impl EventFeed {
                 cursor = last;
             }
             cursor = cursor.max(head);
+            let closed = *closing.borrow_and_update();
+            if closed {
+                yield Err(FeedEnd::Closing { last: cursor });
+                return;
+            }
             loop {
-                match live.recv().await {
+                let received = tokio::select! {
+                    received = live.recv() => received,
+                    Ok(()) = closing.changed() => {
+                        yield Err(FeedEnd::Closing { last: cursor });
+                        return;
+                    }
+                };
+                match received {
                     Ok(event) if event.seq <= cursor => {}
                     Ok(event) => {
                         cursor = event.seq;
@@ -754,6 +782,11 @@ impl CaseEventSubscription {
             )
             .extend_with(|_, e| e.set("lastSequence", last.to_string()))),
             Err(FeedEnd::Unreadable) => Err(internal_error()),
+            Err(FeedEnd::Closing { last }) => Err(crate::error::coded(
+                crate::error::ErrorCode::Unavailable,
+                format!("this gateway is shutting down: subscribe again (another replica serves) with after: \"{last}\""),
+            )
+            .extend_with(|_, e| e.set("lastSequence", last.to_string()))),
         }))
     }
 }

@@ -446,6 +446,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -668,6 +669,9 @@ async fn schema_sdl(State(state): State<HttpState>) -> impl IntoResponse {
 const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
+    if state.app.lifecycle.is_draining() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    }
     match tokio::time::timeout(READY_WITHIN, state.app.db.ping()).await {
         Ok(Ok(())) => (StatusCode::OK, "ready"),
         Ok(Err(err)) => {

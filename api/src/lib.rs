@@ -270,6 +270,7 @@ pub fn app_state(
         http: http::HttpSettings::default(),
         rate_limits: true,
         rate_limiter: ratelimit::start(&db_for_limits),
+        lifecycle: Arc::default(),
     }
 }
 
@@ -295,6 +296,8 @@ pub async fn serve(
     webhooks::spawn_worker(state.clone());
     state.connections = Arc::new(tokio::sync::Semaphore::new(state.limits.max_connections));
     let connections = state.connections.clone();
+    let (state_lifecycle, state_feed, state_limits) =
+        (state.lifecycle.clone(), state.feed.clone(), state.limits.clone());
     let app = router(state);
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -303,9 +306,18 @@ pub async fn serve(
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(HEAD_TIMEOUT);
     let graceful = GracefulShutdown::new();
+    let (lifecycle, feed, limits) = (state_lifecycle, state_feed, state_limits);
     tokio::pin!(shutdown);
+    // Set once SIGTERM came: the end of the delay during which /readyz fails but all is served.
+    let mut draining: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     loop {
         tokio::select! {
+            () = &mut shutdown, if draining.is_none() => {
+                lifecycle.drain();
+                tracing::info!(delay_s = limits.shutdown_delay.as_secs_f64(), "shutting down: /readyz answers 503; still serving until the delay ends");
+                draining = Some(Box::pin(tokio::time::sleep(limits.shutdown_delay)));
+            }
+            () = async { if let Some(until) = draining.as_mut() { until.await } }, if draining.is_some() => break,
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
                     Ok(conn) => conn,
@@ -341,11 +353,25 @@ pub async fn serve(
                     }
                 });
             }
-            () = &mut shutdown => break,
         }
     }
+    // No new connections; subscriptions end with their last sequence, sockets close with 1012.
     drop(listener);
-    graceful.shutdown().await;
+    lifecycle.close();
+    feed.close();
+    let everything = async {
+        graceful.shutdown().await;
+        // Sockets hold their connection's permit until they close.
+        let _ = connections.acquire_many(limits.max_connections as u32).await;
+    };
+    match tokio::time::timeout(limits.shutdown_timeout, everything).await {
+        Ok(()) => tracing::info!("every request and socket finished; exiting"),
+        Err(_) => tracing::warn!(
+            timeout_s = limits.shutdown_timeout.as_secs_f64(),
+            open = limits.max_connections - connections.available_permits(),
+            "connections still open after the shutdown timeout; exiting anyway"
+        ),
+    }
     Ok(())
 }
 

@@ -65,6 +65,12 @@ pub struct Limits {
     pub max_connections: usize,
     /// How long a mutation's `Idempotency-Key` and its response are kept.
     pub idempotency_ttl: Duration,
+    /// On SIGTERM: how long `/readyz` answers 503 while everything is still served, so load
+    /// balancers stop sending before connections are refused.
+    pub shutdown_delay: Duration,
+    /// On SIGTERM, after the delay: how long requests in flight and sockets have to finish
+    /// before the process exits anyway.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -84,6 +90,8 @@ impl Default for Limits {
             max_subscriptions_per_client: 100,
             max_connections: 10_000,
             idempotency_ttl: Duration::from_secs(24 * 3600),
+            shutdown_delay: Duration::ZERO,
+            shutdown_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -118,6 +118,11 @@ fn init_token(payload: &Value, header_token: Option<&str>) -> Option<String> {
         .or_else(|| header_token.map(str::to_owned))
 }
 
+/// Why a socket closes on shutdown (code 1012, Service Restart: graphql-ws clients reconnect).
+const RESTARTING: &str = "the gateway is restarting: reconnect, and resubscribe after your last sequence";
+/// How long a shutting-down socket waits for its operations to end before it closes anyway.
+const SHUTDOWN_WIND_DOWN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves one socket until either side closes it.
 pub async fn serve(
     socket: WebSocket,
@@ -139,9 +144,23 @@ pub async fn serve(
     let deadline = tokio::time::sleep(limits.ws_init_timeout);
     tokio::pin!(deadline);
     let mut revocations = gateway.app.revocations.changes(&gateway.app.reader).await;
+    // On shutdown: subscriptions end (each with its last sequence), then the socket closes with
+    // 1012 — at once when nothing runs, else once the last operation ends or a bound passes.
+    let mut shutdown = gateway.app.lifecycle.closing();
+    let mut shutting = *shutdown.borrow_and_update();
+    let wind_down = tokio::time::sleep(SHUTDOWN_WIND_DOWN);
+    tokio::pin!(wind_down);
 
     let closing: Message = loop {
+        if shutting && running.0.is_empty() {
+            break close(1012, RESTARTING);
+        }
         tokio::select! {
+            Ok(()) = shutdown.changed(), if !shutting => {
+                shutting = true;
+                wind_down.as_mut().reset(tokio::time::Instant::now() + SHUTDOWN_WIND_DOWN);
+            }
+            () = &mut wind_down, if shutting => break close(1012, RESTARTING),
             () = &mut deadline => match &caller {
                 None => break close(4408, "Connection initialisation timeout"),
                 Some(c) => {
@@ -228,6 +247,14 @@ pub async fn serve(
                         let Some(caller) = &caller else {
                             break close(4401, "Unauthorized");
                         };
+                        if shutting {
+                            let id = message.get("id").and_then(Value::as_str).unwrap_or_default();
+                            let text = error_message(id, ErrorCode::Unavailable, RESTARTING);
+                            if !send(&mut sink, Message::Text(text.into()), patience).await {
+                                return;
+                            }
+                            continue;
+                        }
                         let Some(id) = message.get("id").and_then(Value::as_str).map(str::to_owned) else {
                             break close(4400, "Invalid message: subscribe needs an id");
                         };

@@ -251,3 +251,99 @@ async fn json_logs_name_the_request_and_operation_and_never_the_token() {
     assert_eq!(operation["level"], "INFO");
     assert!(!logged.contains(&token) && !logged.contains(secret), "no token or secret in the log");
 }
+
+#[tokio::test]
+#[ignore = "needs the built `sinergi` binary: cargo build -p sinergi-api && cargo test --test api production -- --ignored"]
+async fn sigterm_drains_then_ends_subscriptions_with_their_last_sequence_and_exits() {
+    use crate::subscriptions::{EVENTS, WsClient, init};
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    let secret = "a-shared-secret-of-at-least-thirty-two-bytes";
+    let mut gateway = crate::helpers::start_gateway(&[
+        ("DATABASE_URL", url.as_str()),
+        ("SINERGI_DEMO_DATA", "false"),
+        ("SINERGI_JWT_SECRET", secret),
+        ("SINERGI_SHUTDOWN_DELAY", "2s"),
+        ("SINERGI_SHUTDOWN_TIMEOUT", "10s"),
+    ]);
+    let keys = sinergi_api::auth::TokenKeys::hs256(
+        &sinergi_api::config::Secret::new(secret),
+        "dev-1",
+        "sinergi",
+        "sinergi-api",
+    )
+    .expect("keys");
+    let request = sinergi_api::auth::TokenRequest {
+        agency: "DINSOS".into(),
+        client: "portal".into(),
+        scopes: sinergi_api::auth::parse_scopes(
+            "beneficiary:read beneficiary:write pii:read events:subscribe",
+        )
+        .expect("scopes"),
+        regions: vec!["64".into()],
+        ttl: chrono::Duration::hours(1),
+        volunteer: None,
+    };
+    let (token, _) = keys.issue(&request).expect("token");
+    let base = format!("http://{}", gateway.addr);
+    let client = reqwest::Client::new();
+    let (nik, kk) = ("6472011502900001", "6472010101150001");
+    let create = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({
+            "query": crate::helpers::CREATE_BENEFICIARY,
+            "variables": { "input": crate::helpers::beneficiary_input(nik, kk, 3) },
+        }))
+        .send()
+        .await
+        .expect("create");
+    let created: Value = create.json().await.expect("json");
+    assert!(created["data"]["createBeneficiary"]["beneficiary"]["id"].is_string(), "{created}");
+
+    let mut ws = WsClient::connect_to(gateway.addr, "/graphql/ws", init(&token)).await.expect("connect");
+    ws.subscribe("s", EVENTS, json!({ "after": "0" })).await;
+    let first = ws.next("s").await;
+    let sequence = first["payload"]["data"]["caseEvents"]["sequence"].as_str().expect("sequence").to_owned();
+
+    let pid = gateway.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    // Draining: not ready, still serving.
+    let mut ready = 200;
+    for _ in 0..20 {
+        ready = client.get(format!("{base}/readyz")).send().await.expect("readyz").status().as_u16();
+        if ready == 503 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(ready, 503, "/readyz fails first");
+    let me = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ me { agency } }" }))
+        .send()
+        .await
+        .expect("served while draining");
+    assert_eq!(me.status().as_u16(), 200);
+
+    // Then the subscription ends with its last sequence, and the socket closes with 1012.
+    let ended = ws.next("s").await;
+    assert_eq!(ended["type"], "next", "{ended}");
+    let error = &ended["payload"]["errors"][0];
+    assert_eq!(error["extensions"]["code"], "UNAVAILABLE", "{ended}");
+    assert_eq!(error["extensions"]["lastSequence"], sequence.as_str(), "{ended}");
+    assert_eq!(ws.next("s").await["type"], "complete");
+    assert_eq!(ws.closed().await, 1012);
+
+    // And the process exits, cleanly, within its bound.
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = gateway.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(12), "exits within the timeout");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(client.get(format!("{base}/healthz")).send().await.is_err(), "nothing listens any more");
+}
