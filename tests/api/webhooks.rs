@@ -429,3 +429,39 @@ async fn the_webhook_limit_holds_under_concurrent_registrations_and_replays() {
     let body = app.gql(&token, replay, json!({ "i": { "id": registered[0], "after": "0" } })).await;
     assert_eq!(user_error(&body, "replayWebhook").as_deref(), Some("LIMIT_EXCEEDED"), "{body}");
 }
+
+/// `docs/examples/webhook_receiver.py`, run as docs/integrators.md says, receives and verifies
+/// the deliveries of a gateway that allows loopback targets.
+#[tokio::test]
+async fn the_documented_python_receiver_verifies_and_prints_each_event() {
+    use std::io::{BufRead, BufReader};
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/webhook_receiver.py");
+    let mut receiver = std::process::Command::new("python3")
+        .arg(&script)
+        .args(["--port", "0", "--secret", SECRET])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs the example receiver");
+    let mut lines = BufReader::new(receiver.stdout.take().expect("stdout")).lines();
+    let first = lines.next().and_then(Result::ok).expect("the receiver's address");
+    let url = first.strip_prefix("listening on ").expect("listening on …").to_owned();
+    let (sender, events) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    // The test default allows loopback targets, as SINERGI_WEBHOOK_ALLOW_PRIVATE_TARGETS=true does.
+    let app = spawn_app_with_webhooks(crate::helpers::test_webhooks()).await;
+    register(&app, &url, None).await;
+    let id = app.beneficiary(2).await;
+    let line = tokio::task::spawn_blocking(move || events.recv_timeout(Duration::from_secs(20)))
+        .await
+        .expect("join")
+        .expect("an event line within 20 s");
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+    let event: Value = serde_json::from_str(&line).expect("one JSON event a line");
+    assert_eq!(event["entityId"], id, "{event}");
+    assert_eq!(event["action"], "CREATED");
+}
