@@ -212,6 +212,19 @@ async fn webhook_targets_are_validated() {
         let body = app.gql(&app.admin(), REGISTER, json!({ "i": { "url": url, "secret": SECRET } })).await;
         assert_eq!(user_error(&body, "registerWebhook").as_deref(), Some("VALIDATION"), "{why}: {body}");
         assert_eq!(body["data"]["registerWebhook"]["userErrors"][0]["field"][0], "url");
+        let message =
+            body["data"]["registerWebhook"]["userErrors"][0]["message"].as_str().unwrap_or_default();
+        // A loopback or private target is refused with the setting that would allow it named;
+        // the rest without it.
+        let named = message.contains("SINERGI_WEBHOOK_ALLOW_PRIVATE_TARGETS=true");
+        let private = [
+            "loopback, not allowed by default",
+            "private network",
+            "IPv4-translated loopback",
+            "6to4 of loopback",
+        ]
+        .contains(&why);
+        assert_eq!(named, private, "{why}: {message}");
     }
     let body = app
         .gql(&app.admin(), REGISTER, json!({ "i": { "url": "http://8.8.8.8/hook", "secret": "short" } }))
