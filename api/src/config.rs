@@ -201,7 +201,7 @@ pub struct Config {
 
     /// On SIGTERM, after the delay: how long requests in flight and open sockets have to finish
     /// before the process exits anyway.
-    #[arg(long, env = "SINERGI_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, env = "SINERGI_SHUTDOWN_TIMEOUT", default_value = "45s", value_parser = parse_duration)]
     pub shutdown_timeout: std::time::Duration,
 }
 

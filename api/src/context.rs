@@ -45,6 +45,10 @@ pub struct AppState {
     pub rate_limiter: Arc<crate::ratelimit::RateLimiter>,
     /// Where the process is in a graceful shutdown.
     pub lifecycle: Arc<Lifecycle>,
+    /// The operations running in tasks of their own (each HTTP request's, each socket
+    /// operation's): a shutdown waits for them, so none is cut off between its commit and its
+    /// answer.
+    pub tasks: tokio_util::task::TaskTracker,
 }
 
 /// A graceful shutdown's two steps: **draining** (`/readyz` answers 503 so load balancers stop

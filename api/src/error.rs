@@ -128,14 +128,14 @@ impl ServiceError {
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::BadRequest(_) => ErrorCode::BadRequest,
             Self::Database(err) if is_statement_timeout(err) => {
-                tracing::warn!(error = ?err, "statement timeout");
+                tracing::warn!(error = %err, "statement timeout");
                 return coded(
                     ErrorCode::BadRequest,
                     "a database statement ran longer than the statement_timeout and was cancelled; nothing was written",
                 );
             }
             Self::Database(err) => {
-                tracing::error!(error = ?err, "database error");
+                tracing::error!(error = %err, "database error");
                 return internal_error();
             }
             // An expected failure where no payload can carry it (a query): the request was wrong.
@@ -216,8 +216,8 @@ pub enum ErrorCode {
     BadRequest,
     /// Too many requests; retry later.
     RateLimited,
-    /// The gateway cannot serve now — its database does not answer, or it is shutting down;
-    /// retry (another replica may serve). HTTP 503.
+    /// The gateway is shutting down: a subscription ends with it (and its last sequence);
+    /// resubscribe (another replica serves). HTTP 503 where HTTP carries it.
     Unavailable,
     /// Something broke inside; the cause is in the server log, never in the response.
     Internal,

@@ -626,7 +626,7 @@ impl EventFeed {
                 let batch = match Box::pin(read_page(&db, cursor, Some(head))).await {
                     Ok(batch) => batch,
                     Err(err) => {
-                        tracing::error!(error = ?err, "cannot replay case events");
+                        tracing::error!(error = %err, "cannot replay case events");
                         yield Err(FeedEnd::Unreadable);
                         return;
                     }
@@ -720,7 +720,7 @@ async fn read_feed(feed: Weak<EventFeed>, db: DatabaseConnection, mut cursor: i6
                 if holed { Duration::from_millis(100) } else { IDLE_POLL }
             }
             Err(err) => {
-                tracing::error!(error = ?err, "the event feed cannot read case events");
+                tracing::error!(error = %err, "the event feed cannot read case events");
                 IDLE_POLL
             }
         };
@@ -754,7 +754,8 @@ impl CaseEventSubscription {
     /// revoked the socket sends an `UNAUTHENTICATED` error for the subscription and closes with
     /// 4401. A subscriber that falls more than 4,096 events behind is sent a `RATE_LIMITED`
     /// error whose `extensions.lastSequence` is the sequence to resume after, and its
-    /// subscription completes. Needs `events:subscribe`.
+    /// subscription completes; when the gateway shuts down, likewise with `UNAVAILABLE` (then
+    /// the socket closes with 1012: reconnect and resubscribe). Needs `events:subscribe`.
     #[graphql(guard = "RequireScope(Scope::EventsSubscribe)")]
     async fn case_events(
         &self,

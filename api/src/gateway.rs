@@ -40,6 +40,16 @@ pub struct Gateway {
     documents: Arc<crate::documents::Documents>,
 }
 
+/// Whether `name` is a GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`) of at most 100 characters.
+fn is_graphql_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && name
+            .bytes()
+            .enumerate()
+            .all(|(n, b)| b == b'_' || b.is_ascii_alphabetic() || n > 0 && b.is_ascii_digit())
+}
+
 /// What `run` learnt of an operation, for its metrics.
 #[derive(Default)]
 struct Seen {
@@ -255,7 +265,7 @@ impl Gateway {
             Ok(false) => Ok(()),
             Ok(true) => Err(Refusal::Unauthenticated(refusal::REVOKED)),
             Err(err) => {
-                tracing::error!(error = ?err, "cannot read revocations");
+                tracing::error!(error = %err, "cannot read revocations");
                 Err(Refusal::Internal)
             }
         }
@@ -303,16 +313,6 @@ impl Gateway {
             Err(Refusal::Unauthenticated(_)) => ErrorCode::Unauthenticated.as_str(),
             Err(Refusal::Internal) => ErrorCode::Internal.as_str(),
         };
-        // A name the client sent that is no GraphQL name (it names nothing in the document) is
-        // neither a metrics label nor a log field.
-        let valid = |name: &&str| {
-            name.len() <= 100
-                && name
-                    .bytes()
-                    .enumerate()
-                    .all(|(n, b)| b == b'_' || b.is_ascii_alphabetic() || n > 0 && b.is_ascii_digit())
-        };
-        seen.operation = seen.operation.filter(|name| valid(&name.as_str()));
         let kind = match seen.kind {
             Some(OperationType::Query) => "query",
             Some(OperationType::Mutation) => "mutation",
@@ -342,14 +342,15 @@ impl Gateway {
         result
     }
 
-    /// Counts the errors of a response that ran.
+    /// Counts the errors of a response that ran, by code (one of [`ErrorCode`]'s).
     fn count_errors(&self, errors: &[ServerError]) {
+        use strum::VariantArray;
         for error in errors {
-            let code = error.extensions.as_ref().and_then(|e| e.get("code"));
-            match code {
-                Some(Value::String(code)) => self.app.metrics.count_error(code),
-                _ => self.app.metrics.count_error(ErrorCode::Internal.as_str()),
-            }
+            let code = match error.extensions.as_ref().and_then(|e| e.get("code")) {
+                Some(Value::String(code)) => ErrorCode::VARIANTS.iter().find(|c| c.as_str() == code),
+                _ => None,
+            };
+            self.app.metrics.count_error(code.unwrap_or(&ErrorCode::Internal).as_str());
         }
     }
 
@@ -488,6 +489,9 @@ impl Gateway {
             request = request.disable_introspection();
         }
         let kind = kind.unwrap_or(OperationType::Query);
+        // A name the client sent that is no GraphQL name (it names nothing in the document) is
+        // neither a metrics label nor a log field.
+        let named = named.filter(|name| is_graphql_name(name));
         seen.kind = Some(kind);
         seen.operation = named.clone();
         if kind == OperationType::Subscription && transport != Transport::WebSocket {
@@ -511,7 +515,7 @@ impl Gateway {
                     return refuse(ErrorCode::Unauthenticated, "the token's volunteer is not active".into());
                 }
                 Err(err) => {
-                    tracing::error!(error = ?err, "cannot read a volunteer's cases");
+                    tracing::error!(error = %err, "cannot read a volunteer's cases");
                     return refuse(ErrorCode::Internal, "internal error".into());
                 }
             }
@@ -584,7 +588,7 @@ impl Gateway {
                     if let Err(err) =
                         replayed.flush(&self.app.db, &caller.actor, &name, caller.purpose.as_deref()).await
                     {
-                        tracing::error!(error = ?err, "cannot record the personal-data reads of a replay");
+                        tracing::error!(error = %err, "cannot record the personal-data reads of a replay");
                         return Err(Refusal::Internal);
                     }
                     tracing::info!(operation = %name, "idempotent replay");
@@ -616,7 +620,7 @@ impl Gateway {
                     );
                 }
                 Err(err) => {
-                    tracing::error!(error = ?err, "cannot claim an idempotency key");
+                    tracing::error!(error = %err, "cannot claim an idempotency key");
                     return Ok(Run::Single(refused_with(500, ErrorCode::Internal, "internal error")));
                 }
             }
@@ -636,7 +640,7 @@ impl Gateway {
                         && let Err(err) =
                             crate::idempotency::release(&self.app.db, &client_key, &idempotency.key).await
                     {
-                        tracing::error!(error = ?err, "cannot give an idempotency key back");
+                        tracing::error!(error = %err, "cannot give an idempotency key back");
                     }
                     return Ok(rejected(&response.errors, ErrorCode::BadRequest));
                 }
@@ -665,7 +669,7 @@ impl Gateway {
                         .await
             {
                 // The answer still leaves; a retry will be told the outcome is unknown.
-                tracing::error!(error = ?err, "cannot keep an idempotent response");
+                tracing::error!(error = %err, "cannot keep an idempotent response");
             }
             tracing::info!(
                 errors = response.errors.len(),
@@ -713,7 +717,7 @@ impl Gateway {
         }
         if let Err(err) = reads.flush(&self.app.db, &caller.actor, operation, caller.purpose.as_deref()).await
         {
-            tracing::error!(operation, agency = caller.actor.agency, error = ?err, "cannot record personal-data reads; response withheld");
+            tracing::error!(operation, agency = caller.actor.agency, error = %err, "cannot record personal-data reads; response withheld");
             return Err(Refusal::Internal);
         }
         Ok(body)

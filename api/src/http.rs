@@ -137,15 +137,21 @@ pub fn router(app: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/.well-known/jwks.json", get(jwks))
-        .route_layer(axum::middleware::from_fn_with_state(app.metrics.clone(), count_responses))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
         }))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // The span names the path only: a GET's query string may carry variables.
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(
+            |request: &axum::extract::Request| {
+                tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+            },
+        ))
         .layer(cors(origins))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn(request_id))
+        // Outermost: every response counts, CORS preflights and panics included.
+        .layer(axum::middleware::from_fn_with_state(app.metrics.clone(), count_responses))
         .with_state(Gateway::new(app))
 }
 
@@ -318,7 +324,8 @@ async fn execute(
     // Its own task: an operation runs to its end (commit or rollback, within `request_timeout`)
     // even when the client goes away — a mutation is not cut off halfway, and its
     // Idempotency-Key gets the answer a retry will receive.
-    let run = tokio::spawn(
+    let tasks = gateway.app.tasks.clone();
+    let run = tasks.spawn(
         async move { gateway.run(&caller, request, transport).await }.instrument(tracing::Span::current()),
     );
     match run.await.unwrap_or(Err(Refusal::Internal)) {
@@ -699,9 +706,18 @@ async fn count_responses(
         method @ ("GET" | "POST" | "OPTIONS" | "HEAD") => method.to_owned(),
         _ => "other".to_owned(),
     };
-    let route = request.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned());
+    let route = match request.uri().path() {
+        route @ ("/graphql"
+        | "/graphql/ws"
+        | "/schema.graphql"
+        | "/healthz"
+        | "/readyz"
+        | "/metrics"
+        | "/.well-known/jwks.json") => route.to_owned(),
+        _ => "unmatched".to_owned(),
+    };
     let response = next.run(request).await;
-    metrics.count_http(&method, route.as_deref().unwrap_or("unmatched"), response.status().as_u16());
+    metrics.count_http(&method, &route, response.status().as_u16());
     response
 }
 
@@ -721,7 +737,20 @@ async fn metrics(State(state): State<HttpState>) -> Response {
 
 /// The metrics, with the gauges read now: the database pools and the webhooks' backlog.
 pub async fn metrics_text(app: &AppState) -> String {
-    let pools = [("writer", &app.db), ("reader", &app.reader)];
+    // On PostgreSQL (and SQLite in memory) queries read through the writer's own pool: counted
+    // once, as the writer.
+    let separate =
+        |a: &sea_orm::DatabaseConnection, b: &sea_orm::DatabaseConnection| match a.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => !std::sync::Arc::ptr_eq(
+                &a.get_sqlite_connection_pool().connect_options(),
+                &b.get_sqlite_connection_pool().connect_options(),
+            ),
+            _ => false,
+        };
+    let mut pools = vec![("writer", &app.db)];
+    if separate(&app.db, &app.reader) {
+        pools.push(("reader", &app.reader));
+    }
     for (name, db) in pools {
         let (size, idle) = match db.get_database_backend() {
             sea_orm::DbBackend::Postgres => {

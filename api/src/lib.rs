@@ -271,6 +271,7 @@ pub fn app_state(
         rate_limits: true,
         rate_limiter: ratelimit::start(&db_for_limits),
         lifecycle: Arc::default(),
+        tasks: tokio_util::task::TaskTracker::new(),
     }
 }
 
@@ -296,8 +297,8 @@ pub async fn serve(
     webhooks::spawn_worker(state.clone());
     state.connections = Arc::new(tokio::sync::Semaphore::new(state.limits.max_connections));
     let connections = state.connections.clone();
-    let (state_lifecycle, state_feed, state_limits) =
-        (state.lifecycle.clone(), state.feed.clone(), state.limits.clone());
+    let (state_lifecycle, state_feed, state_limits, tasks) =
+        (state.lifecycle.clone(), state.feed.clone(), state.limits.clone(), state.tasks.clone());
     let app = router(state);
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -359,10 +360,13 @@ pub async fn serve(
     drop(listener);
     lifecycle.close();
     feed.close();
+    tasks.close();
     let everything = async {
         graceful.shutdown().await;
         // Sockets hold their connection's permit until they close.
         let _ = connections.acquire_many(limits.max_connections as u32).await;
+        // Operations whose client went away still run to their end.
+        tasks.wait().await;
     };
     match tokio::time::timeout(limits.shutdown_timeout, everything).await {
         Ok(()) => tracing::info!("every request and socket finished; exiting"),

@@ -314,8 +314,8 @@ impl Loaders {
 }
 
 /// A loader's failure, logged with its cause; the client sees `INTERNAL`.
-pub fn load_failed(err: impl std::fmt::Debug) -> async_graphql::Error {
-    tracing::error!(error = ?err, "relation load failed");
+pub fn load_failed(err: impl std::fmt::Display) -> async_graphql::Error {
+    tracing::error!(error = %err, "relation load failed");
     internal_error()
 }
 

@@ -633,6 +633,18 @@ fn check_config(
     );
     say!("idempotency keys   kept {} s", limits.idempotency_ttl.as_secs());
     say!(
+        "shutdown           /readyz 503 for {} s, then up to {} s to finish",
+        limits.shutdown_delay.as_secs(),
+        limits.shutdown_timeout.as_secs()
+    );
+    if limits.shutdown_timeout <= limits.request_timeout {
+        problems.push(format!(
+            "SINERGI_SHUTDOWN_TIMEOUT ({} s) must exceed the request timeout ({} s): a shutdown would cut off operations still running",
+            limits.shutdown_timeout.as_secs(),
+            limits.request_timeout.as_secs()
+        ));
+    }
+    say!(
         "connections        {} at once; {} operations per socket, {} subscriptions per client",
         limits.max_connections,
         limits.max_subscriptions_per_socket,

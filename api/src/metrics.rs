@@ -5,10 +5,14 @@
 //!
 //! Each gateway (and each test's) has its own registry. Label values come from bounded sets —
 //! agency codes from verified tokens, routes, codes — except operation names, which clients
-//! choose: the first [`MAX_OPERATIONS`] names seen get their own series, later ones count as
-//! `other`, so a client cannot grow the registry without bound.
+//! choose: the first [`MAX_OPERATIONS`] names of each agency's operations that ran get their own
+//! series, later ones (and names of refused documents) count as `other`, so no client can grow
+//! the registry without bound or take another agency's names' places.
 
-use std::{collections::HashSet, sync::Mutex};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Mutex,
+};
 
 use prometheus_client::{
     encoding::EncodeLabelSet,
@@ -21,13 +25,14 @@ use prometheus_client::{
     registry::Registry,
 };
 
-/// Distinct operation names that get their own series.
-pub const MAX_OPERATIONS: usize = 500;
+/// Distinct operation names of one agency that get their own series.
+pub const MAX_OPERATIONS: usize = 100;
 
 /// One GraphQL operation's labels.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OperationLabels {
-    /// The operation's name, `-` when it has none, `other` beyond [`MAX_OPERATIONS`].
+    /// The operation's name, `-` when it has none, `other` beyond [`MAX_OPERATIONS`] or when it
+    /// did not run.
     pub operation: String,
     /// `query`, `mutation`, `subscription`, or `-` when refused before it was known.
     pub r#type: String,
@@ -95,7 +100,7 @@ pub struct Metrics {
     pub webhook_backlog: Gauge,
     /// Database connections by pool and state (set when scraped).
     pub pool: Family<PoolLabels, Gauge>,
-    names: Mutex<HashSet<String>>,
+    names: Mutex<HashMap<String, HashSet<String>>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -207,7 +212,8 @@ impl Metrics {
         outcome: &str,
         seconds: f64,
     ) {
-        let operation = self.operation_label(operation);
+        let ran = matches!(outcome, "ok" | "replayed" | "subscribed");
+        let operation = self.operation_label(agency, operation, ran);
         self.operations
             .get_or_create(&OperationLabels {
                 operation: operation.clone(),
@@ -219,14 +225,15 @@ impl Metrics {
         self.latency.get_or_create(&LatencyLabels { operation, r#type: kind.to_owned() }).observe(seconds);
     }
 
-    fn operation_label(&self, operation: Option<&str>) -> String {
+    fn operation_label(&self, agency: &str, operation: Option<&str>, ran: bool) -> String {
         let Some(name) = operation else { return "-".into() };
         let Ok(mut names) = self.names.lock() else { return "other".into() };
-        if names.contains(name) {
+        let known = names.entry(agency.to_owned()).or_default();
+        if known.contains(name) {
             return name.to_owned();
         }
-        if names.len() < MAX_OPERATIONS {
-            names.insert(name.to_owned());
+        if ran && known.len() < MAX_OPERATIONS {
+            known.insert(name.to_owned());
             return name.to_owned();
         }
         "other".into()
@@ -274,9 +281,16 @@ mod tests {
             metrics.count_operation(Some(&format!("Op{n}")), "query", "DINSOS", "ok", 0.01);
         }
         metrics.count_operation(Some("Op0"), "query", "DINSOS", "ok", 0.01);
+        // A name that did not run takes no place; another agency has places of its own.
+        metrics.count_operation(Some("Broken"), "query", "DISNAKER", "BAD_REQUEST", 0.01);
+        metrics.count_operation(Some("Mine"), "query", "DISNAKER", "ok", 0.01);
         let text = metrics.render();
         assert!(text.contains(r#"sinergi_graphql_requests_total{operation="Op0",type="query",agency="DINSOS",outcome="ok"} 2"#), "{text}");
         assert!(text.contains(r#"operation="other",type="query",agency="DINSOS",outcome="ok"} 10"#));
+        assert!(
+            text.contains(r#"operation="other",type="query",agency="DISNAKER",outcome="BAD_REQUEST"} 1"#)
+        );
+        assert!(text.contains(r#"operation="Mine",type="query",agency="DISNAKER",outcome="ok"} 1"#));
         assert!(text.contains("sinergi_graphql_duration_seconds_bucket"));
     }
 }

@@ -248,7 +248,7 @@ async fn follow(revocations: Weak<Revocations>, db: DatabaseConnection) {
     loop {
         let Some(live) = revocations.upgrade() else { return };
         if let Err(err) = live.check(&db, |_| false).await {
-            tracing::error!(error = ?err, "cannot read revocations");
+            tracing::error!(error = %err, "cannot read revocations");
         }
         drop(live);
         tokio::time::sleep(REFRESH).await;

@@ -120,8 +120,9 @@ fn init_token(payload: &Value, header_token: Option<&str>) -> Option<String> {
 
 /// Why a socket closes on shutdown (code 1012, Service Restart: graphql-ws clients reconnect).
 const RESTARTING: &str = "the gateway is restarting: reconnect, and resubscribe after your last sequence";
-/// How long a shutting-down socket waits for its operations to end before it closes anyway.
-const SHUTDOWN_WIND_DOWN: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long, beyond the request timeout, a shutting-down socket waits for its queries and
+/// mutations to end before it closes anyway (subscriptions end at once).
+const SHUTDOWN_WIND_DOWN: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Serves one socket until either side closes it.
 pub async fn serve(
@@ -148,7 +149,9 @@ pub async fn serve(
     // 1012 — at once when nothing runs, else once the last operation ends or a bound passes.
     let mut shutdown = gateway.app.lifecycle.closing();
     let mut shutting = *shutdown.borrow_and_update();
-    let wind_down = tokio::time::sleep(SHUTDOWN_WIND_DOWN);
+    // Queries and mutations get their whole time limit (and a moment to send the answer).
+    let wind_down_for = limits.request_timeout + SHUTDOWN_WIND_DOWN;
+    let wind_down = tokio::time::sleep(wind_down_for);
     tokio::pin!(wind_down);
 
     let closing: Message = loop {
@@ -158,7 +161,7 @@ pub async fn serve(
         tokio::select! {
             Ok(()) = shutdown.changed(), if !shutting => {
                 shutting = true;
-                wind_down.as_mut().reset(tokio::time::Instant::now() + SHUTDOWN_WIND_DOWN);
+                wind_down.as_mut().reset(tokio::time::Instant::now() + wind_down_for);
             }
             () = &mut wind_down, if shutting => break close(1012, RESTARTING),
             () = &mut deadline => match &caller {
@@ -333,7 +336,8 @@ fn operate(
         };
         // Its own task: a query or mutation runs to its end (commit or rollback, within
         // `request_timeout`) whether or not the socket is sending meanwhile.
-        let start = tokio::spawn(tracing::Instrument::instrument(
+        let tasks = gateway.app.tasks.clone();
+        let start = tasks.spawn(tracing::Instrument::instrument(
             async move { gateway.run(&caller, request, crate::gateway::Transport::WebSocket).await },
             span,
         ));

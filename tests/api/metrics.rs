@@ -35,6 +35,8 @@ async fn metrics_count_operations_errors_responses_and_open_sockets() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{body}");
     let body = app.gql(&token, "query Broken { nope }", json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{body}");
+    let nope = app.client.get(app.url("/nope")).send().await.expect("nope");
+    assert_eq!(nope.status().as_u16(), 404);
     let mut ws = WsClient::connect(&app, "/graphql/ws", init(&token)).await.expect("connect");
     ws.subscribe("s", "subscription Watch { caseEvents { sequence } }", json!({})).await;
 
@@ -42,7 +44,10 @@ async fn metrics_count_operations_errors_responses_and_open_sockets() {
     let mut text = String::new();
     for _ in 0..50 {
         text = scrape(&app).await;
-        if sample(&text, r#"sinergi_websocket_operations_running"#) == Some(1.0) {
+        let subscribed = r#"sinergi_graphql_requests_total{operation="Watch",type="subscription",agency="DINSOS",outcome="subscribed"}"#;
+        if sample(&text, "sinergi_websocket_operations_running") == Some(1.0)
+            && sample(&text, subscribed).is_some()
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -51,7 +56,7 @@ async fn metrics_count_operations_errors_responses_and_open_sockets() {
     assert_eq!(ops(r#"operation="Me",type="query",agency="DINSOS",outcome="ok""#), Some(2.0), "{text}");
     assert_eq!(ops(r#"operation="Look",type="query",agency="DINSOS",outcome="ok""#), Some(1.0), "{text}");
     assert_eq!(
-        ops(r#"operation="Broken",type="query",agency="DINSOS",outcome="BAD_REQUEST""#),
+        ops(r#"operation="other",type="query",agency="DINSOS",outcome="BAD_REQUEST""#),
         Some(1.0),
         "{text}"
     );
@@ -69,6 +74,11 @@ async fn metrics_count_operations_errors_responses_and_open_sockets() {
     assert!(
         sample(&text, r#"sinergi_http_responses_total{method="POST",route="/graphql",status="200"}"#)
             .is_some_and(|n| n >= 4.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, r#"sinergi_http_responses_total{method="GET",route="unmatched",status="404"}"#),
+        Some(1.0),
         "{text}"
     );
     assert_eq!(sample(&text, "sinergi_websockets_open"), Some(1.0), "{text}");

@@ -104,7 +104,7 @@ pub(crate) async fn holder(state: &AppState, hook: &webhook::Model) -> Result<Ac
         }
         Ok(true) => return Err(format!("the API client {}/{} was revoked", hook.agency, hook.client)),
         Err(err) => {
-            tracing::error!(error = ?err, "cannot read revocations");
+            tracing::error!(error = %err, "cannot read revocations");
             return Err(String::new());
         }
     }
@@ -227,7 +227,7 @@ pub fn spawn_worker(state: AppState) {
                 match run_once(&state, &client, &worker).await {
                     Ok(true) => idle_since = None,
                     Ok(false) => idle_since = Some(Instant::now()),
-                    Err(err) => tracing::error!(error = ?err, "webhook worker round failed"),
+                    Err(err) => tracing::error!(error = %err, "webhook worker round failed"),
                 }
             }
             tokio::select! {
