@@ -1,6 +1,5 @@
 //! The HTTP boundary: authentication, the GraphQL endpoint, GraphiQL, health and metrics.
 
-use async_graphql::http::GraphiQLSource;
 use axum::{
     Router,
     body::Body,
@@ -117,7 +116,10 @@ async fn security_headers(request: axum::extract::Request, next: axum::middlewar
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     if !html {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        // API answers hold personal data: never cached. (GraphiQL's assets say otherwise.)
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
@@ -137,6 +139,7 @@ pub fn router(app: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/.well-known/jwks.json", get(jwks))
+        .route("/graphiql/{version}/{file}", get(graphiql_asset))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
@@ -477,14 +480,43 @@ impl ClassifyMessage for serde_json::Error {
     }
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Sinergi GraphQL")
-            .finish(),
-    )
+/// GraphiQL's page: its scripts and styles come from this server (built into the binary,
+/// pinned versions), so it works without a network beyond the gateway.
+async fn graphiql() -> Html<&'static str> {
+    Html(include_str!("../assets/graphiql/index.html"))
+}
+
+/// The version of GraphiQL built in; its assets are served under `/graphiql/<version>/`.
+const GRAPHIQL_VERSION: &str = "3.9.0";
+
+/// `GET /graphiql/<version>/<file>`: GraphiQL's assets, cached for good (the path names the
+/// version). Not served when GraphiQL is off.
+async fn graphiql_asset(
+    State(gateway): State<Gateway>,
+    axum::extract::Path((version, file)): axum::extract::Path<(String, String)>,
+) -> Response {
+    let asset: Option<(&'static [u8], &'static str)> = match file.as_str() {
+        "graphiql.min.js" => Some((include_bytes!("../assets/graphiql/graphiql.min.js"), "text/javascript")),
+        "graphiql.min.css" => Some((include_bytes!("../assets/graphiql/graphiql.min.css"), "text/css")),
+        "react.production.min.js" => {
+            Some((include_bytes!("../assets/graphiql/react.production.min.js"), "text/javascript"))
+        }
+        "react-dom.production.min.js" => {
+            Some((include_bytes!("../assets/graphiql/react-dom.production.min.js"), "text/javascript"))
+        }
+        "LICENSES.txt" => {
+            Some((include_bytes!("../assets/graphiql/LICENSES.txt"), "text/plain; charset=utf-8"))
+        }
+        _ => None,
+    };
+    match asset {
+        Some((bytes, media)) if gateway.app.http.graphiql && version == GRAPHIQL_VERSION => (
+            [(header::CONTENT_TYPE, media), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")],
+            bytes,
+        )
+            .into_response(),
+        _ => error_response(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such file"),
+    }
 }
 
 /// `GET /graphql`: GraphiQL for a browser, the WebSocket endpoint for a client that upgrades.
@@ -714,6 +746,7 @@ async fn count_responses(
         | "/readyz"
         | "/metrics"
         | "/.well-known/jwks.json") => route.to_owned(),
+        path if path.starts_with("/graphiql/") => "/graphiql/{version}/{file}".to_owned(),
         _ => "unmatched".to_owned(),
     };
     let response = next.run(request).await;

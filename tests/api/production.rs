@@ -27,7 +27,25 @@ async fn development_serves_graphiql_and_lets_localhost_pages_call() {
     let app = spawn_app().await;
     let page = app.client.get(app.url("/graphql")).send().await.expect("get");
     assert_eq!(page.status().as_u16(), 200);
-    assert!(page.text().await.expect("html").contains("graphiql"));
+    let html = page.text().await.expect("html");
+    assert!(html.contains("graphiql"));
+    // Offline: everything the page loads comes from the gateway itself.
+    let loads: Vec<&str> =
+        html.split(['"', '\'']).filter(|part| part.ends_with(".js") || part.ends_with(".css")).collect();
+    assert_eq!(loads.len(), 4, "{html}");
+    for asset in loads {
+        assert!(asset.starts_with("/graphiql/"), "a same-origin path, not a CDN: {asset}");
+        let response = app.client.get(app.url(asset)).send().await.expect("asset");
+        assert_eq!(response.status().as_u16(), 200, "{asset}");
+        let media =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(
+            media.starts_with(if asset.ends_with(".js") { "text/javascript" } else { "text/css" }),
+            "{media}"
+        );
+        assert!(response.bytes().await.expect("bytes").len() > 10_000, "{asset}");
+    }
+    assert!(!html.contains("unpkg") && !html.contains("https://"), "no CDN: {html}");
     for origin in ["http://localhost:5173", "http://127.0.0.1:8080", "http://localhost"] {
         let response = preflight(&app, origin).await;
         assert_eq!(allowed_origin(&response).as_deref(), Some(origin), "{origin}");
@@ -56,6 +74,8 @@ async fn production_serves_no_graphiql_and_only_the_configured_origins() {
     assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("SINERGI_GRAPHIQL")), "{body}");
     let metrics = app.client.get(app.url("/metrics")).send().await.expect("metrics");
     assert_eq!(metrics.status().as_u16(), 404, "metrics face no public listener in production");
+    let asset = app.client.get(app.url("/graphiql/3.9.0/graphiql.min.js")).send().await.expect("asset");
+    assert_eq!(asset.status().as_u16(), 404, "GraphiQL's assets go with it");
     let allowed = preflight(&app, "https://dasbor.kaltimprov.go.id").await;
     assert_eq!(allowed_origin(&allowed).as_deref(), Some("https://dasbor.kaltimprov.go.id"));
     assert_eq!(
