@@ -57,12 +57,18 @@ pub struct AppState {
 #[derive(Debug)]
 pub struct Lifecycle {
     draining: std::sync::atomic::AtomicBool,
+    /// Set while the database does not answer the health check (`watch_database`).
+    database_down: std::sync::atomic::AtomicBool,
     closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for Lifecycle {
     fn default() -> Self {
-        Self { draining: Default::default(), closing: tokio::sync::watch::channel(false).0 }
+        Self {
+            draining: Default::default(),
+            database_down: Default::default(),
+            closing: tokio::sync::watch::channel(false).0,
+        }
     }
 }
 
@@ -75,6 +81,16 @@ impl Lifecycle {
     /// Whether the process is shutting down (`/readyz` answers 503).
     pub fn is_draining(&self) -> bool {
         self.draining.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether the database failed its last health check.
+    pub fn database_down(&self) -> bool {
+        self.database_down.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records the database's health; says whether it changed.
+    pub fn set_database_down(&self, down: bool) -> bool {
+        self.database_down.swap(down, std::sync::atomic::Ordering::Relaxed) != down
     }
 
     /// Starts closing: every socket is told.

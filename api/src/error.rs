@@ -134,6 +134,10 @@ impl ServiceError {
                     "a database statement ran longer than the statement_timeout and was cancelled; nothing was written",
                 );
             }
+            Self::Database(err) if is_unavailable(err) => {
+                tracing::warn!(error = %err, "the database is unavailable");
+                return coded(ErrorCode::Unavailable, crate::gateway::DATABASE_UNAVAILABLE);
+            }
             Self::Database(err) => {
                 tracing::error!(error = %err, "database error");
                 return internal_error();
@@ -190,6 +194,23 @@ impl Problems {
 }
 
 /// Whether PostgreSQL cancelled a statement for running past `statement_timeout` (SQLSTATE 57014).
+/// Whether `err` says the database cannot be reached (no connection to be had, a connection
+/// lost), as opposed to a statement that failed.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => matches!(
+            e.as_ref(),
+            sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+        ),
+        _ => false,
+    }
+}
+
 fn is_statement_timeout(err: &DbErr) -> bool {
     err.to_string().contains("statement timeout")
 }
@@ -216,8 +237,9 @@ pub enum ErrorCode {
     BadRequest,
     /// Too many requests; retry later.
     RateLimited,
-    /// The gateway is shutting down: a subscription ends with it (and its last sequence);
-    /// resubscribe (another replica serves). HTTP 503 where HTTP carries it.
+    /// The gateway cannot serve now: its database does not answer (HTTP 503 with `Retry-After`),
+    /// or it is shutting down (a subscription ends with it and its last sequence). Retry, or
+    /// resubscribe; another replica may serve.
     Unavailable,
     /// Something broke inside; the cause is in the server log, never in the response.
     Internal,

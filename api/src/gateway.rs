@@ -68,6 +68,9 @@ pub enum Transport {
     WebSocket,
 }
 
+/// What a caller is told while the database does not answer.
+pub const DATABASE_UNAVAILABLE: &str = "the database is unavailable; retry shortly";
+
 /// Who is calling, and why (the `X-Purpose` they stated).
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -86,8 +89,11 @@ pub struct Caller {
 pub enum Refusal {
     /// No token, a bad one, or one that expired or was revoked (HTTP 401, WebSocket 4401/4403).
     Unauthenticated(&'static str),
-    /// The gateway could not check the token or record the personal-data reads (HTTP 500/503).
+    /// The gateway could not check the token or record the personal-data reads (HTTP 500).
     Internal,
+    /// The database does not answer (HTTP 503 `UNAVAILABLE`; a socket closes with 1013): retry
+    /// shortly — another replica, or this one once the database is back.
+    Unavailable,
 }
 
 impl Refusal {
@@ -96,6 +102,7 @@ impl Refusal {
         match self {
             Self::Unauthenticated(message) => message,
             Self::Internal => "internal error",
+            Self::Unavailable => DATABASE_UNAVAILABLE,
         }
     }
 }
@@ -228,6 +235,11 @@ impl Gateway {
 
     /// Verifies a bearer token: signature and claims, the policy in force now, revocation.
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Actor, Refusal> {
+        // While the database is down nothing can be checked or served: say so at once rather
+        // than after the pool's wait.
+        if self.app.lifecycle.database_down() {
+            return Err(Refusal::Unavailable);
+        }
         let token = token.ok_or(Refusal::Unauthenticated(refusal::MISSING))?;
         let mut actor = self.app.keys.verify(token).map_err(|err| {
             // The log names an unknown `kid` (escaped, cut short): a client holding a token of a
@@ -252,6 +264,9 @@ impl Gateway {
     /// every operation and subscription result, and on a WebSocket when its token expires or
     /// the revoked set changes.
     pub async fn recheck(&self, actor: &Actor) -> Result<(), Refusal> {
+        if self.app.lifecycle.database_down() {
+            return Err(Refusal::Unavailable);
+        }
         // Verification allows 30 s of clock leeway on `exp`; an open socket gets the same.
         if chrono::Utc::now().timestamp() > actor.expires_at.saturating_add(30) {
             return Err(Refusal::Unauthenticated(refusal::EXPIRED));
@@ -264,6 +279,10 @@ impl Gateway {
         {
             Ok(false) => Ok(()),
             Ok(true) => Err(Refusal::Unauthenticated(refusal::REVOKED)),
+            Err(err) if crate::error::is_unavailable(&err) => {
+                tracing::warn!(error = %err, "cannot read revocations: the database is unavailable");
+                Err(Refusal::Unavailable)
+            }
             Err(err) => {
                 tracing::error!(error = %err, "cannot read revocations");
                 Err(Refusal::Internal)
@@ -312,6 +331,7 @@ impl Gateway {
             Ok(Run::Stream(_)) => "subscribed",
             Err(Refusal::Unauthenticated(_)) => ErrorCode::Unauthenticated.as_str(),
             Err(Refusal::Internal) => ErrorCode::Internal.as_str(),
+            Err(Refusal::Unavailable) => ErrorCode::Unavailable.as_str(),
         };
         let kind = match seen.kind {
             Some(OperationType::Query) => "query",

@@ -204,6 +204,15 @@ fn refused(refusal: &Refusal) -> Response {
         Refusal::Internal => {
             error_response(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
         }
+        Refusal::Unavailable => {
+            let mut response = error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                crate::gateway::DATABASE_UNAVAILABLE,
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1));
+            response
+        }
     }
 }
 

@@ -281,6 +281,31 @@ const MAX_REQUEST_HEAD: usize = 64 * 1024;
 /// Time a client has to send a request's head; a slow sender is disconnected.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How often, and within how long, the database must answer the health check.
+const DATABASE_CHECK: Duration = Duration::from_secs(1);
+
+/// Pings the database every second while the gateway runs: while it does not answer, requests
+/// are refused at once as `UNAVAILABLE` (HTTP 503) instead of each waiting for the pool; when
+/// it answers again, they are served again — no restart.
+async fn watch_database(db: DatabaseConnection, lifecycle: std::sync::Weak<context::Lifecycle>) {
+    let mut tick = tokio::time::interval(DATABASE_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let down = !matches!(tokio::time::timeout(DATABASE_CHECK, db.ping()).await, Ok(Ok(())));
+        let Some(lifecycle) = lifecycle.upgrade() else { return };
+        if lifecycle.set_database_down(down) {
+            if down {
+                tracing::warn!(
+                    "the database does not answer: requests are refused as UNAVAILABLE until it does"
+                );
+            } else {
+                tracing::info!("the database answers again: serving");
+            }
+        }
+    }
+}
+
 /// Serves the gateway on `listener` until `shutdown` resolves, then drains in-flight requests.
 pub async fn serve(
     listener: TcpListener,
@@ -295,6 +320,7 @@ pub async fn serve(
 
     events::spawn_listener(&state.db);
     webhooks::spawn_worker(state.clone());
+    tokio::spawn(watch_database(state.db.clone(), Arc::downgrade(&state.lifecycle)));
     state.connections = Arc::new(tokio::sync::Semaphore::new(state.limits.max_connections));
     let connections = state.connections.clone();
     let (state_lifecycle, state_feed, state_limits, tasks) =

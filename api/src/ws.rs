@@ -63,6 +63,7 @@ where
     let (code, why) = match refusal {
         Refusal::Unauthenticated(why) => (ErrorCode::Unauthenticated, *why),
         Refusal::Internal => (ErrorCode::Internal, "internal error"),
+        Refusal::Unavailable => (ErrorCode::Unavailable, crate::gateway::DATABASE_UNAVAILABLE),
     };
     let message = format!("{why}; reconnect with a valid token (and your last sequence)");
     for id in running.0.keys() {
@@ -73,6 +74,8 @@ where
     match refusal {
         Refusal::Unauthenticated(why) => close(4401, why),
         Refusal::Internal => close(1011, "internal error"),
+        // Try Again Later: graphql-ws clients reconnect.
+        Refusal::Unavailable => close(1013, crate::gateway::DATABASE_UNAVAILABLE),
     }
 }
 
@@ -231,6 +234,7 @@ pub async fn serve(
                             }
                             Err(Refusal::Unauthenticated(why)) => break close(4403, why),
                             Err(Refusal::Internal) => break close(1011, "internal error"),
+                            Err(Refusal::Unavailable) => break close(1013, crate::gateway::DATABASE_UNAVAILABLE),
                         }
                     }
                     Some("ping") => {

@@ -17,6 +17,7 @@ mod lifecycles;
 mod market;
 pub mod matrix;
 mod metrics;
+mod outage;
 mod policy;
 mod production;
 mod programme;
