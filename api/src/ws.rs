@@ -65,7 +65,10 @@ where
         Refusal::Internal => (ErrorCode::Internal, "internal error"),
         Refusal::Unavailable => (ErrorCode::Unavailable, crate::gateway::DATABASE_UNAVAILABLE),
     };
-    let message = format!("{why}; reconnect with a valid token (and your last sequence)");
+    let message = match refusal {
+        Refusal::Unavailable => format!("{why}; reconnect (with your last sequence)"),
+        _ => format!("{why}; reconnect with a valid token (and your last sequence)"),
+    };
     for id in running.0.keys() {
         if !send(sink, Message::Text(error_message(id, code, &message).into()), patience).await {
             break;
