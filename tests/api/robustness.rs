@@ -57,7 +57,7 @@ async fn an_unknown_id_is_not_found() {
 }
 
 #[tokio::test]
-async fn a_lost_database_gives_internal_errors_without_detail() {
+async fn a_lost_database_gives_unavailable_errors_without_detail() {
     let app = spawn_app().await;
     let token = app.admin();
     let id = app.beneficiary(2).await;
@@ -65,8 +65,8 @@ async fn a_lost_database_gives_internal_errors_without_detail() {
     app.reader.close_by_ref().await.ok();
     let body =
         app.gql(&token, "query($id: UUID!) { beneficiary(id: $id) { id } }", json!({ "id": id })).await;
-    assert_eq!(error_code(&body).as_deref(), Some("INTERNAL"), "{body}");
-    assert_eq!(body["errors"][0]["message"], "internal error");
+    assert_eq!(error_code(&body).as_deref(), Some("UNAVAILABLE"), "{body}");
+    assert_eq!(body["errors"][0]["message"], "the database is unavailable; retry shortly");
     let text = body.to_string().to_lowercase();
     assert!(!text.contains("sql") && !text.contains("pool"), "no database detail leaks: {body}");
     let ready = app.client.get(app.url("/readyz")).send().await.expect("readyz");
