@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod conformance;
 mod documents;
+mod fuzz;
 mod helpers;
 mod hostile;
 mod idempotency;
