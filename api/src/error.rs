@@ -193,24 +193,29 @@ impl Problems {
     }
 }
 
-/// Whether PostgreSQL cancelled a statement for running past `statement_timeout` (SQLSTATE 57014).
 /// Whether `err` says the database cannot be reached (no connection to be had, a connection
-/// lost), as opposed to a statement that failed.
+/// lost, the server shutting down), as opposed to a statement that failed.
 pub fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::{RuntimeErr, sqlx};
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => matches!(
-            e.as_ref(),
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => match e.as_ref() {
             sqlx::Error::Io(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::WorkerCrashed
-        ),
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // PostgreSQL going away: connection exceptions (08…), admin or crash shutdown and
+            // "cannot connect now" (57P01–57P03), too many connections (53300).
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0") || code == "53300"),
+            _ => false,
+        },
         _ => false,
     }
 }
 
+/// Whether PostgreSQL cancelled a statement for running past `statement_timeout` (SQLSTATE 57014).
 fn is_statement_timeout(err: &DbErr) -> bool {
     err.to_string().contains("statement timeout")
 }

@@ -268,7 +268,11 @@ async fn graphql(
     let actor = match gateway.authenticate(bearer(&headers)).await {
         Ok(actor) => actor,
         Err(refusal) => {
-            tracing::info!(status = 401, reason = refusal.message(), "request refused");
+            tracing::info!(
+                status = if refusal == Refusal::Unavailable { 503 } else { 401 },
+                reason = refusal.message(),
+                "request refused"
+            );
             return refused(&refusal);
         }
     };
@@ -628,7 +632,11 @@ async fn graphql_get(
     let actor = match gateway.authenticate(bearer(&headers)).await {
         Ok(actor) => actor,
         Err(refusal) => {
-            tracing::info!(status = 401, reason = refusal.message(), "request refused");
+            tracing::info!(
+                status = if refusal == Refusal::Unavailable { 503 } else { 401 },
+                reason = refusal.message(),
+                "request refused"
+            );
             return refused(&refusal);
         }
     };

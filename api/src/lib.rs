@@ -284,15 +284,20 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often, and within how long, the database must answer the health check.
 const DATABASE_CHECK: Duration = Duration::from_secs(1);
 
-/// Pings the database every second while the gateway runs: while it does not answer, requests
-/// are refused at once as `UNAVAILABLE` (HTTP 503) instead of each waiting for the pool; when
-/// it answers again, they are served again — no restart.
-async fn watch_database(db: DatabaseConnection, lifecycle: std::sync::Weak<context::Lifecycle>) {
+/// Pings PostgreSQL every second, on a connection of its own, while the gateway runs: after two
+/// checks in a row without an answer, requests are refused at once as `UNAVAILABLE` (HTTP 503)
+/// instead of each waiting for the pool; at the first answer they are served again — no
+/// restart. (A SQLite file does not go away: not watched.)
+async fn watch_database(own: sea_orm::sqlx::PgPool, lifecycle: std::sync::Weak<context::Lifecycle>) {
     let mut tick = tokio::time::interval(DATABASE_CHECK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failures = 0u32;
     loop {
         tick.tick().await;
-        let down = !matches!(tokio::time::timeout(DATABASE_CHECK, db.ping()).await, Ok(Ok(())));
+        let check = sea_orm::sqlx::query("SELECT 1").execute(&own);
+        let answered = matches!(tokio::time::timeout(DATABASE_CHECK, check).await, Ok(Ok(_)));
+        failures = if answered { 0 } else { failures + 1 };
+        let down = failures >= 2;
         let Some(lifecycle) = lifecycle.upgrade() else { return };
         if lifecycle.set_database_down(down) {
             if down {
@@ -320,7 +325,16 @@ pub async fn serve(
 
     events::spawn_listener(&state.db);
     webhooks::spawn_worker(state.clone());
-    tokio::spawn(watch_database(state.db.clone(), Arc::downgrade(&state.lifecycle)));
+    if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // A connection of its own: a pool busy with work must not look like a database gone.
+        let options = (*state.db.get_postgres_connection_pool().connect_options()).clone();
+        let own = sea_orm::sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .min_connections(0)
+            .acquire_timeout(DATABASE_CHECK)
+            .connect_lazy_with(options);
+        tokio::spawn(watch_database(own, Arc::downgrade(&state.lifecycle)));
+    }
     state.connections = Arc::new(tokio::sync::Semaphore::new(state.limits.max_connections));
     let connections = state.connections.clone();
     let (state_lifecycle, state_feed, state_limits, tasks) =

@@ -5,6 +5,7 @@ mod auth;
 mod batching;
 mod beneficiary;
 mod cli;
+mod clients;
 mod concurrency;
 mod conformance;
 mod documents;
