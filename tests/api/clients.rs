@@ -10,25 +10,11 @@ use crate::helpers::{fresh_database, start_gateway};
 const SECRET: &str = "a-shared-secret-of-at-least-thirty-two-bytes";
 
 fn token() -> String {
-    let keys = sinergi_api::auth::TokenKeys::hs256(
-        &sinergi_api::config::Secret::new(SECRET),
-        "dev-1",
-        "sinergi",
-        "sinergi-api",
+    crate::helpers::binary_token(
+        SECRET,
+        "example",
+        "beneficiary:read beneficiary:write pii:read events:subscribe",
     )
-    .expect("keys");
-    let request = sinergi_api::auth::TokenRequest {
-        agency: "DINSOS".into(),
-        client: "example".into(),
-        scopes: sinergi_api::auth::parse_scopes(
-            "beneficiary:read beneficiary:write pii:read events:subscribe",
-        )
-        .expect("scopes"),
-        regions: vec!["64".into()],
-        ttl: chrono::Duration::hours(1),
-        volunteer: None,
-    };
-    keys.issue(&request).expect("token").0
 }
 
 /// Runs `command` against a fresh gateway with demo data and checks what it printed.
@@ -63,5 +49,21 @@ fn example(path: &str) -> std::path::PathBuf {
 async fn the_python_client_example_runs_as_saved() {
     let mut command = Command::new("python3");
     command.arg(example("python/sinergi_client.py"));
+    run_example(command).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built `sinergi` binary and a Java 17+ runtime (`java File.java`)"]
+async fn the_java_client_example_runs_as_saved() {
+    let mut command = Command::new("java");
+    command.arg(example("java/SinergiClient.java"));
+    run_example(command).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built `sinergi` binary and PHP 8.1+ (`php`)"]
+async fn the_php_client_example_runs_as_saved() {
+    let mut command = Command::new("php");
+    command.arg(example("php/sinergi_client.php"));
     run_example(command).await;
 }

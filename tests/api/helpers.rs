@@ -40,6 +40,22 @@ mod strum_free {
     }
 }
 
+/// A token for DINSOS's API client `client` with `scopes` over the whole province, signed as a
+/// `sinergi` process started with `SINERGI_JWT_SECRET=secret` (and the default kid, issuer and
+/// audience) verifies it.
+pub fn binary_token(secret: &str, client: &str, scopes: &str) -> String {
+    let keys = TokenKeys::hs256(&Secret::new(secret), "dev-1", "sinergi", "sinergi-api").expect("keys");
+    let request = TokenRequest {
+        agency: "DINSOS".into(),
+        client: client.into(),
+        scopes: parse_scopes(scopes).expect("scopes"),
+        regions: vec!["64".into()],
+        ttl: chrono::Duration::hours(1),
+        volunteer: None,
+    };
+    keys.issue(&request).expect("token").0
+}
+
 pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-signing";
 
 /// A running gateway on its own database.

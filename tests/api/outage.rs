@@ -148,25 +148,11 @@ async fn a_database_outage_is_answered_unavailable_and_recovered_from_without_a_
         ("SINERGI_DEMO_DATA", "false"),
         ("SINERGI_JWT_SECRET", secret),
     ]);
-    let keys = sinergi_api::auth::TokenKeys::hs256(
-        &sinergi_api::config::Secret::new(secret),
-        "dev-1",
-        "sinergi",
-        "sinergi-api",
-    )
-    .expect("keys");
-    let request = sinergi_api::auth::TokenRequest {
-        agency: "DINSOS".into(),
-        client: "portal".into(),
-        scopes: sinergi_api::auth::parse_scopes(
-            "beneficiary:read beneficiary:write pii:read events:subscribe",
-        )
-        .expect("scopes"),
-        regions: vec!["64".into()],
-        ttl: chrono::Duration::hours(1),
-        volunteer: None,
-    };
-    let (token, _) = keys.issue(&request).expect("token");
+    let token = crate::helpers::binary_token(
+        secret,
+        "portal",
+        "beneficiary:read beneficiary:write pii:read events:subscribe",
+    );
     let base = format!("http://{}", gateway.addr);
     let client = reqwest::Client::new();
     let post = |query: &'static str, variables: Value| {

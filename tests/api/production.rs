@@ -226,22 +226,7 @@ async fn json_logs_name_the_request_and_operation_and_never_the_token() {
         lines.by_ref().map_while(Result::ok).find(|l| l.contains("listening on http://")).expect("address");
     std::thread::spawn(move || lines.for_each(drop));
     let addr = line.rsplit("http://").next().map(str::trim).expect("addr").to_owned();
-    let keys = sinergi_api::auth::TokenKeys::hs256(
-        &sinergi_api::config::Secret::new(secret),
-        "dev-1",
-        "sinergi",
-        "sinergi-api",
-    )
-    .expect("keys");
-    let request = sinergi_api::auth::TokenRequest {
-        agency: "DINSOS".into(),
-        client: "portal".into(),
-        scopes: sinergi_api::auth::parse_scopes("beneficiary:read").expect("scopes"),
-        regions: vec!["64".into()],
-        ttl: chrono::Duration::hours(1),
-        volunteer: None,
-    };
-    let (token, _) = keys.issue(&request).expect("token");
+    let token = crate::helpers::binary_token(secret, "portal", "beneficiary:read");
     let client = reqwest::Client::new();
     let response = client
         .post(format!("http://{addr}/graphql"))
@@ -285,25 +270,11 @@ async fn sigterm_drains_then_ends_subscriptions_with_their_last_sequence_and_exi
         ("SINERGI_SHUTDOWN_DELAY", "2s"),
         ("SINERGI_SHUTDOWN_TIMEOUT", "10s"),
     ]);
-    let keys = sinergi_api::auth::TokenKeys::hs256(
-        &sinergi_api::config::Secret::new(secret),
-        "dev-1",
-        "sinergi",
-        "sinergi-api",
-    )
-    .expect("keys");
-    let request = sinergi_api::auth::TokenRequest {
-        agency: "DINSOS".into(),
-        client: "portal".into(),
-        scopes: sinergi_api::auth::parse_scopes(
-            "beneficiary:read beneficiary:write pii:read events:subscribe",
-        )
-        .expect("scopes"),
-        regions: vec!["64".into()],
-        ttl: chrono::Duration::hours(1),
-        volunteer: None,
-    };
-    let (token, _) = keys.issue(&request).expect("token");
+    let token = crate::helpers::binary_token(
+        secret,
+        "portal",
+        "beneficiary:read beneficiary:write pii:read events:subscribe",
+    );
     let base = format!("http://{}", gateway.addr);
     let client = reqwest::Client::new();
     let (nik, kk) = ("6472011502900001", "6472010101150001");
