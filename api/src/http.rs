@@ -227,6 +227,18 @@ fn www_authenticate(message: &str) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(r#"Bearer realm="sinergi""#))
 }
 
+/// The caller of an HTTP request, or the refusal to answer with (logged).
+async fn authenticated(gateway: &Gateway, headers: &HeaderMap) -> Result<crate::auth::Actor, Box<Response>> {
+    gateway.authenticate(bearer(headers)).await.map_err(|refusal| {
+        tracing::info!(
+            status = if refusal == Refusal::Unavailable { 503 } else { 401 },
+            reason = refusal.message(),
+            "request refused"
+        );
+        Box::new(refused(&refusal))
+    })
+}
+
 /// `POST /graphql`: one JSON GraphQL request. The body limit holds while the body is read (a
 /// declared length above it is refused unread); multipart uploads and batches are refused.
 async fn graphql(
@@ -235,12 +247,9 @@ async fn graphql(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(media) = Media::accepted(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())) else {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
-            ErrorCode::BadRequest,
-            "Accept names no media type this endpoint answers in: accept application/graphql-response+json or application/json",
-        );
+    let media = match Media::of(&headers) {
+        Ok(media) => media,
+        Err(refusal) => return *refusal,
     };
     let limit = gateway.app.limits.max_body_bytes;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
@@ -265,16 +274,9 @@ async fn graphql(
     if declared.is_some_and(|n| n > limit as u64) {
         return too_large();
     }
-    let actor = match gateway.authenticate(bearer(&headers)).await {
+    let actor = match authenticated(&gateway, &headers).await {
         Ok(actor) => actor,
-        Err(refusal) => {
-            tracing::info!(
-                status = if refusal == Refusal::Unavailable { 503 } else { 401 },
-                reason = refusal.message(),
-                "request refused"
-            );
-            return refused(&refusal);
-        }
+        Err(refusal) => return *refusal,
     };
     // A body must arrive within the request timeout: a client trickling bytes holds nothing long.
     let bytes =
@@ -394,6 +396,17 @@ impl Media {
             }
         }
         best.map(|(_, _, media)| media)
+    }
+
+    /// The media type a request's `Accept` asks for, or the 406 to answer.
+    fn of(headers: &HeaderMap) -> Result<Self, Box<Response>> {
+        Self::accepted(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())).ok_or_else(|| {
+            Box::new(error_response(
+                StatusCode::NOT_ACCEPTABLE,
+                ErrorCode::BadRequest,
+                "Accept names no media type this endpoint answers in: accept application/graphql-response+json or application/json",
+            ))
+        })
     }
 
     fn content_type(self) -> &'static str {
@@ -622,23 +635,13 @@ async fn graphql_get(
     headers: HeaderMap,
     query: String,
 ) -> Response {
-    let Some(media) = Media::accepted(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())) else {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
-            ErrorCode::BadRequest,
-            "Accept names no media type this endpoint answers in: accept application/graphql-response+json or application/json",
-        );
+    let media = match Media::of(&headers) {
+        Ok(media) => media,
+        Err(refusal) => return *refusal,
     };
-    let actor = match gateway.authenticate(bearer(&headers)).await {
+    let actor = match authenticated(&gateway, &headers).await {
         Ok(actor) => actor,
-        Err(refusal) => {
-            tracing::info!(
-                status = if refusal == Refusal::Unavailable { 503 } else { 401 },
-                reason = refusal.message(),
-                "request refused"
-            );
-            return refused(&refusal);
-        }
+        Err(refusal) => return *refusal,
     };
     let request = match serde_urlencoded::from_str::<GetParams>(&query)
         .map_err(|_| "the query string is not valid form encoding".to_owned())
