@@ -91,7 +91,7 @@ impl Default for Limits {
             max_connections: 10_000,
             idempotency_ttl: Duration::from_secs(24 * 3600),
             shutdown_delay: Duration::ZERO,
-            shutdown_timeout: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(45),
         }
     }
 }
