@@ -196,7 +196,7 @@ pub struct Config {
     /// On SIGTERM, how long `/readyz` answers 503 while requests are still served, e.g. 5s
     /// (longer than the load balancer's health-check interval). Default: 5s in production, 0s
     /// in development.
-    #[arg(long, env = "SINERGI_SHUTDOWN_DELAY", value_parser = parse_duration)]
+    #[arg(long, env = "SINERGI_SHUTDOWN_DELAY", value_parser = parse_delay)]
     pub shutdown_delay: Option<std::time::Duration>,
 
     /// On SIGTERM, after the delay: how long requests in flight and open sockets have to finish
@@ -208,6 +208,14 @@ pub struct Config {
 /// A duration with units (`30m`, `24h`, `1h30m`), as `--ttl` takes it.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     crate::auth::parse_ttl(text)?.to_std().map_err(|e| e.to_string())
+}
+
+/// [`parse_duration`], or none at all (`0`, `0s`).
+fn parse_delay(text: &str) -> Result<std::time::Duration, String> {
+    match text.trim() {
+        "0" | "0s" => Ok(std::time::Duration::ZERO),
+        other => parse_duration(other),
+    }
 }
 
 /// A secret that never prints itself.
@@ -368,5 +376,18 @@ impl Config {
     /// Whether the database URL selects the embedded SQLite.
     pub fn is_sqlite(&self) -> bool {
         self.database_url().starts_with("sqlite:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shutdown_delay_may_be_none_but_a_bare_number_is_refused() {
+        assert_eq!(parse_delay("0s"), Ok(std::time::Duration::ZERO));
+        assert_eq!(parse_delay("0"), Ok(std::time::Duration::ZERO));
+        assert_eq!(parse_delay("1m30s"), Ok(std::time::Duration::from_secs(90)));
+        assert!(parse_delay("5").is_err(), "a unit is needed");
     }
 }
