@@ -291,25 +291,22 @@ async fn registered(
     if let Some(sha) = sha {
         which = which.add(Expr::col(col("document_sha256")).eq(sha));
     }
-    // The client's own document before its agency's for every client under the same id.
-    let select = Query::select()
-        .column(col("document"))
-        .from(table())
-        .cond_where(of_caller(actor).add(which))
-        .order_by_expr(Expr::col(col("client")).eq(EVERY_CLIENT), Order::Asc)
-        .limit(1)
-        .to_owned();
-    match db.query_one_raw(db.get_database_backend().build(&select)).await? {
-        Some(row) => row.try_get_by_index(0).map(Some),
-        None => Ok(None),
-    }
+    first_document(db, of_caller(actor).add(which)).await
 }
 
+/// The text of the caller's registered document with this SHA-256.
 async fn registered_text(db: &DatabaseConnection, actor: &Actor, sha: &str) -> Result<Option<String>, DbErr> {
+    first_document(db, of_caller(actor).add(Expr::col(col("document_sha256")).eq(sha))).await
+}
+
+/// The first registered document `which` admits: the client's own before its agency's for every
+/// client under the same id.
+async fn first_document(db: &DatabaseConnection, which: Cond) -> Result<Option<String>, DbErr> {
     let select = Query::select()
         .column(col("document"))
         .from(table())
-        .cond_where(of_caller(actor).add(Expr::col(col("document_sha256")).eq(sha)))
+        .cond_where(which)
+        .order_by_expr(Expr::col(col("client")).eq(EVERY_CLIENT), Order::Asc)
         .limit(1)
         .to_owned();
     match db.query_one_raw(db.get_database_backend().build(&select)).await? {
