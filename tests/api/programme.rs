@@ -622,7 +622,7 @@ const STATISTICS: &str = "query($y: Int!, $r: [String!]) { programmeStatistics(y
     regencies { regencyCode name recipients { value suppressed } packageValue { value suppressed } packagesDisbursed { value } \
       businessesByStatus { status count { value suppressed } } businessesByLevel { level count { value } } \
       equipped { value } graduated { value } graduationRate \
-      referrals { toAgency status count { value } } loans { status count { value suppressed } requested { value suppressed } } } \
+      referrals { toAgency status count { value } } marketServices { kind status count { value suppressed } } loans { status count { value suppressed } requested { value suppressed } } } \
     total { regencyCode name recipients { value } packageValue { value } } } }";
 
 /// A business for a new person in `regency`'s first district, PROPOSED, with a starter package
@@ -689,6 +689,29 @@ async fn statistics_match_a_hand_counted_register_and_hide_small_cells() {
     let body = app.gql(&app.koperasi(), "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { loanApplication { id } } }",
         json!({ "i": { "businessId": samarinda[0].1, "product": "COOPERATIVE", "lender": "Koperasi", "requestedAmount": 3000000, "tenorMonths": 12 } })).await;
     assert!(body["data"]["createLoanApplication"]["loanApplication"]["id"].is_string(), "{body}");
+    // DISPERINDAGKOP's services for the two equipped businesses: marketing for both, halal
+    // certification for one, called off.
+    let service =
+        "mutation($i: CreateMarketServiceInput!) { createMarketService(input: $i) { marketService { id } } }";
+    let mut halal = String::new();
+    for (i, (_, business)) in samarinda[..2].iter().enumerate() {
+        for kind in ["MARKETING", "HALAL_CERTIFICATION"].iter().take(1 + i) {
+            let body = app
+                .gql(&app.koperasi(), service, json!({ "i": { "businessId": business, "kind": kind } }))
+                .await;
+            let id = body["data"]["createMarketService"]["marketService"]["id"].as_str();
+            halal = id.unwrap_or_else(|| panic!("{body}")).to_owned();
+        }
+    }
+    let cancel = "mutation($i: StatusChangeWithReasonInput!) { cancelMarketService(input: $i) { marketService { status } } }";
+    let body = app
+        .gql(
+            &app.koperasi(),
+            cancel,
+            json!({ "i": { "id": halal, "expectedVersion": 1, "reason": "Belum ada dana" } }),
+        )
+        .await;
+    assert_eq!(body["data"]["cancelMarketService"]["marketService"]["status"], "CANCELLED", "{body}");
 
     let year = chrono::Datelike::year(&today());
     let stats = app.token("BAPPEDA", "stats:read", &["64"]);
@@ -727,6 +750,13 @@ async fn statistics_match_a_hand_counted_register_and_hide_small_cells() {
     assert_eq!(
         smd["referrals"],
         json!([{ "toAgency": "DISPERINDAGKOP", "status": "OPEN", "count": { "value": 2 } }])
+    );
+    assert_eq!(
+        smd["marketServices"],
+        json!([
+            { "kind": "HALAL_CERTIFICATION", "status": "CANCELLED", "count": { "value": null, "suppressed": true } },
+            { "kind": "MARKETING", "status": "PLANNED", "count": { "value": 2, "suppressed": false } },
+        ])
     );
     assert_eq!(
         smd["loans"],

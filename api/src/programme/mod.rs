@@ -471,6 +471,17 @@ pub struct InfrastructureCount {
     count: Count,
 }
 
+/// DISPERINDAGKOP's services of one kind in one status (layanan pasar).
+#[derive(SimpleObject)]
+pub struct MarketServiceCount {
+    /// The kind of service.
+    kind: crate::market::MarketServiceKind,
+    /// The status.
+    status: crate::market::MarketServiceStatus,
+    /// How many.
+    count: Count,
+}
+
 /// Loan applications in one status, with the amounts asked and approved.
 #[derive(SimpleObject)]
 pub struct LoanCount {
@@ -552,6 +563,9 @@ pub struct AreaStatistics {
     referrals: Vec<ReferralCount>,
     /// Infrastructure requests made in the year, by kind and status (only the pairs that occur).
     infrastructure_requests: Vec<InfrastructureCount>,
+    /// DISPERINDAGKOP's market-access and business-development services recorded in the year, by
+    /// kind and status (only the pairs that occur).
+    market_services: Vec<MarketServiceCount>,
     /// Loan applications made in the year, by status (only the statuses that occur).
     loans: Vec<LoanCount>,
     /// The cohort's survival at 3, 6, 12 and 24 months after delivery, against the KUBE baseline.
@@ -637,6 +651,17 @@ fn area(code: Option<String>, name: String, f: &statistics::Figures, view: &View
             .iter()
             .filter_map(|((kind, status), n)| {
                 Some(InfrastructureCount {
+                    kind: kind.parse().ok()?,
+                    status: status.parse().ok()?,
+                    count: cells.count(*n),
+                })
+            })
+            .collect(),
+        market_services: f
+            .market_services
+            .iter()
+            .filter_map(|((kind, status), n)| {
+                Some(MarketServiceCount {
                     kind: kind.parse().ok()?,
                     status: status.parse().ok()?,
                     count: cells.count(*n),
@@ -730,7 +755,7 @@ impl ProgrammeQuery {
     }
 
     /// The programme's figures for a year (statistik program), per regency/city within the token's
-    /// regions (and `regencyCodes` when given) and in total: starter packages, the year's cohort of businesses by status and graduation level and its survival at 3/6/12/24 months against the KUBE baseline, referrals with the receiving agencies' handover times, infrastructure requests and loans. No personal data; counts from 1 to the minimum cell (5 by default) are suppressed without `pii:read`. Needs `stats:read`.
+    /// regions (and `regencyCodes` when given) and in total: starter packages, the year's cohort of businesses by status and graduation level and its survival at 3/6/12/24 months against the KUBE baseline, referrals with the receiving agencies' handover times, infrastructure requests, DISPERINDAGKOP's market services and loans. No personal data; counts from 1 to the minimum cell (5 by default) are suppressed without `pii:read`. Needs `stats:read`.
     #[graphql(guard = "RequireScope(Scope::StatsRead)")]
     async fn programme_statistics(
         &self,

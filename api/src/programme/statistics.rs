@@ -30,6 +30,9 @@ pub struct Figures {
     pub referrals: BTreeMap<(String, String), u64>,
     /// Infrastructure requests made in the year by kind and status.
     pub infrastructure: BTreeMap<(String, String), u64>,
+    /// DISPERINDAGKOP's market-access and business-development services recorded in the year by
+    /// kind and status.
+    pub market_services: BTreeMap<(String, String), u64>,
     /// Loan applications made in the year by status: how many, requested and approved amounts.
     pub loans: BTreeMap<String, (u64, i64, i64)>,
     /// The cohort's survival: per mark (months after its package was delivered), how many
@@ -86,6 +89,9 @@ impl Figures {
         }
         for (k, v) in &other.infrastructure {
             *self.infrastructure.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.market_services {
+            *self.market_services.entry(k.clone()).or_default() += v;
         }
         for (k, (n, requested, approved)) in &other.loans {
             let entry = self.loans.entry(k.clone()).or_default();
@@ -234,6 +240,11 @@ pub async fn figures(
         rows(db, &made_in("infrastructure_request", "kind", "status"), vec![year.into()]).await?;
     for row in requests {
         out.entry(row.regency_code).or_default().infrastructure.insert((row.a, row.b), row.n.max(0) as u64);
+    }
+    let services: Vec<PairRow> =
+        rows(db, &made_in("market_service", "kind", "status"), vec![year.into()]).await?;
+    for row in services {
+        out.entry(row.regency_code).or_default().market_services.insert((row.a, row.b), row.n.max(0) as u64);
     }
     let loans: Vec<LoanRow> = rows(
         db,
