@@ -443,27 +443,27 @@ async fn import_command_reports_and_exits_as_documented() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("may not import"));
 }
 
-/// Moves a registered person to Paser (6401) through the API when the load step begins: a
-/// change made by an agency between the import's check and its load.
-struct MoveWhenLoading<'a> {
+/// Runs a mutation through the API when the load step begins: a change made by an agency
+/// between the import's check and its load.
+struct WhenLoading<'a> {
     app: &'a TestApp,
-    person: String,
+    mutation: &'static str,
+    variables: Value,
 }
 
-impl sinergi_api::beneficiary::import::Progress for MoveWhenLoading<'_> {
+impl sinergi_api::beneficiary::import::Progress for WhenLoading<'_> {
     fn begin(&self, step: sinergi_api::beneficiary::import::Step, _: u64) {
         if step != sinergi_api::beneficiary::import::Step::Load {
             return;
         }
-        let update = "mutation($i: UpdateBeneficiaryInput!) { updateBeneficiary(input: $i) { beneficiary { regencyCode } } }";
         let body = tokio::task::block_in_place(|| {
             tokio::runtime::Handle::current().block_on(self.app.gql(
                 &self.app.admin(),
-                update,
-                json!({ "i": { "id": self.person, "expectedVersion": 1, "regencyCode": "6401", "districtCode": "640101" } }),
+                self.mutation,
+                self.variables.clone(),
             ))
         });
-        assert_eq!(body["data"]["updateBeneficiary"]["beneficiary"]["regencyCode"], "6401", "{body}");
+        assert!(body["errors"].is_null() && !body.to_string().contains("\"code\""), "{body}");
     }
     fn advance_to(&self, _: u64) {}
     fn end(&self) {}
@@ -483,7 +483,11 @@ async fn a_person_moved_out_of_the_imports_regions_during_the_import_is_left_alo
     let reference = Regions::load();
     let actor =
         importer(&Policy::default_policy(), &reference, "DINSOS", vec!["6472".into()]).expect("importer");
-    let progress = MoveWhenLoading { app: &app, person: person.clone() };
+    let progress = WhenLoading {
+        app: &app,
+        mutation: "mutation($i: UpdateBeneficiaryInput!) { updateBeneficiary(input: $i) { beneficiary { regencyCode } } }",
+        variables: json!({ "i": { "id": person, "expectedVersion": 1, "regencyCode": "6401", "districtCode": "640101" } }),
+    };
     let summary = import(&app.db, &reference, &actor, &Options::new(&file), &progress).await.expect("runs");
     assert_eq!((summary.created, summary.updated, summary.rejected), (1, 0, 1), "{summary:?}");
     let found = rejects(&dir.path().join("samarinda.csv.rejects.csv"));
@@ -504,4 +508,43 @@ async fn person_by_id(app: &TestApp, id: &str) -> Value {
         )
         .await;
     body["data"]["beneficiary"].clone()
+}
+
+/// The row-by-row fallback: a head of family registered through the API for a KK after the
+/// import checked the file makes the batch's insert fail on the register's one-head-per-KK
+/// index; the batch is written again row by row, the one row in the way is rejected, and the
+/// others are registered with their events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_a_concurrent_write_gets_in_the_way_of_is_loaded_row_by_row() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let recent = "2026-09-30";
+    let file = write(
+        dir.path(),
+        "heads.csv",
+        &[row(82, 82, true, 2, recent), row(81, 80, true, 2, recent), row(83, 83, true, 2, recent)],
+    );
+    let mut input = beneficiary_input(&nik(80), "6472010101100080", 3);
+    input["birthDate"] = json!("1990-02-15");
+    let progress =
+        WhenLoading { app: &app, mutation: CREATE_BENEFICIARY, variables: json!({ "input": input }) };
+    let reference = Regions::load();
+    let actor =
+        importer(&Policy::default_policy(), &reference, "DINSOS", vec!["64".into()]).expect("importer");
+    let summary = import(&app.db, &reference, &actor, &Options::new(&file), &progress).await.expect("runs");
+    assert_eq!((summary.created, summary.rejected, summary.events), (2, 1, 2), "{summary:?}");
+    let found = rejects(&dir.path().join("heads.csv.rejects.csv"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].0 == 3 && found[0].2.contains("while the import ran"), "{found:?}");
+    assert!(person(&app, &nik(81)).await.is_null(), "the row in the way wrote nothing");
+    assert_eq!(person(&app, &nik(80)).await["isHeadOfFamily"], true, "the agency's head stays");
+    for n in [82, 83] {
+        let registered = person(&app, &nik(n)).await;
+        let id = registered["id"].as_str().unwrap_or_else(|| panic!("{n} registered: {registered}"));
+        let trail: Vec<Value> = events(&app, id).await.into_iter().map(|e| e["action"].clone()).collect();
+        assert_eq!(trail, [json!("CREATED")], "one event each");
+    }
+    // The next import sees the registered head and refuses the row in its check instead.
+    let summary = run(&app, &Options::new(&file), &["64"]).await.expect("runs again");
+    assert_eq!((summary.created, summary.unchanged, summary.rejected), (0, 2, 1), "{summary:?}");
 }
