@@ -94,6 +94,7 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
                 .expect("create test database");
+            drop_stale_databases(&admin).await;
             admin.close().await.ok();
             let (prefix, _) = base.rsplit_once('/').expect("TEST_DATABASE_URL has a database path");
             (format!("{prefix}/{name}"), None)
@@ -102,6 +103,35 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}?mode=rwc", dir.path().join("sinergi.db").display());
             (url, Some(dir))
+        }
+    }
+}
+
+/// Drops, once per test process, the test databases earlier runs left behind (their names
+/// carry a v7 UUID, whose first 48 bits are the creation time in milliseconds): those more than
+/// an hour old, so that a run beside this one keeps its own.
+async fn drop_stale_databases(admin: &DatabaseConnection) {
+    static ONCE: Once = Once::new();
+    let mut first = false;
+    ONCE.call_once(|| first = true);
+    if !first {
+        return;
+    }
+    let Ok(rows) = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT datname FROM pg_database WHERE datname LIKE 'sinergi\\_test\\_%'",
+        ))
+        .await
+    else {
+        return;
+    };
+    let hour_ago = chrono::Utc::now().timestamp_millis() - 3_600_000;
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else { continue };
+        let created = name.get(13..25).and_then(|hex| i64::from_str_radix(hex, 16).ok());
+        if created.is_some_and(|ms| ms < hour_ago) {
+            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.ok();
         }
     }
 }
