@@ -140,6 +140,12 @@ pub fn router(app: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/graphiql/{version}/{file}", get(graphiql_asset))
+        .route("/dashboard", get(|| async { crate::ui::page("dashboard") }))
+        .route("/dashboard/", get(|| async { crate::ui::page("dashboard") }))
+        .route(
+            "/ui/assets/{file}",
+            get(|axum::extract::Path(file): axum::extract::Path<String>| async move { crate::ui::asset(&file) }),
+        )
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
@@ -765,8 +771,11 @@ async fn count_responses(
         | "/healthz"
         | "/readyz"
         | "/metrics"
-        | "/.well-known/jwks.json") => route.to_owned(),
+        | "/.well-known/jwks.json"
+        | "/dashboard") => route.to_owned(),
+        "/dashboard/" => "/dashboard".to_owned(),
         path if path.starts_with("/graphiql/") => "/graphiql/{version}/{file}".to_owned(),
+        path if path.starts_with("/ui/assets/") => "/ui/assets/{file}".to_owned(),
         _ => "unmatched".to_owned(),
     };
     let response = next.run(request).await;

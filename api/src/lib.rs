@@ -65,6 +65,7 @@ pub mod seed;
 pub mod shape;
 pub mod supplied;
 pub mod training;
+pub mod ui;
 pub mod variables;
 pub mod volunteer;
 pub mod webhooks;

@@ -800,6 +800,7 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
             .map_err(|e| format!("cannot record the development token: {e}"))?;
         say!("\nSinergi is listening on http://{addr}");
         say!("GraphiQL:   http://{addr}/graphql");
+        say!("Dashboard:  http://{addr}/dashboard   (dasbor program: paste the token below)");
         say!(
             "Development token: DINSOS with every scope its policy grants (admin and pii:read included), whole province, 8 hours."
         );

@@ -44,12 +44,17 @@ mod strum_free {
 /// `sinergi` process started with `SINERGI_JWT_SECRET=secret` (and the default kid, issuer and
 /// audience) verifies it.
 pub fn binary_token(secret: &str, client: &str, scopes: &str) -> String {
+    binary_token_for(secret, "DINSOS", client, scopes, &["64"])
+}
+
+/// Like [`binary_token`], for `agency` over `regions`.
+pub fn binary_token_for(secret: &str, agency: &str, client: &str, scopes: &str, regions: &[&str]) -> String {
     let keys = TokenKeys::hs256(&Secret::new(secret), "dev-1", "sinergi", "sinergi-api").expect("keys");
     let request = TokenRequest {
-        agency: "DINSOS".into(),
+        agency: agency.into(),
         client: client.into(),
         scopes: parse_scopes(scopes).expect("scopes"),
-        regions: vec!["64".into()],
+        regions: regions.iter().map(|r| (*r).to_owned()).collect(),
         ttl: chrono::Duration::hours(1),
         volunteer: None,
     };

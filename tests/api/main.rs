@@ -9,6 +9,7 @@ mod clients;
 mod concurrency;
 mod conformance;
 mod documents;
+mod frontends;
 mod fuzz;
 mod helpers;
 mod hostile;

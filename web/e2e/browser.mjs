@@ -1,0 +1,18 @@
+// Headless Chromium for the browser tests: Debian's package (`apt-get install chromium`), since
+// Playwright's own browser download cannot reach the internet here. CHROMIUM names another one.
+import { chromium } from "playwright-core";
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}

@@ -1,0 +1,201 @@
+// The dashboard in a real browser (Debian's chromium driven by playwright-core) against a
+// running gateway with demo data: sign-in, every chart rendered, its numbers equal to the
+// API's, the map, drill-down, CSV export, the language switch, a region-bounded token without
+// pii:read (suppressed cells), a refused token, the page with the network cut, screenshots.
+//
+//   SINERGI_URL=http://127.0.0.1:8080 SINERGI_TOKEN=… SINERGI_REGION_TOKEN=… node e2e/dashboard.mjs
+//
+// SINERGI_TOKEN: stats:read and pii:read over the province; SINERGI_REGION_TOKEN: stats:read
+// and business:read for Samarinda (6472) only. Screenshots go to SCREENSHOTS (default ../docs/screenshots).
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { launch } from "./browser.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const url = process.env.SINERGI_URL ?? "http://127.0.0.1:8080";
+const token = process.env.SINERGI_TOKEN;
+const regionToken = process.env.SINERGI_REGION_TOKEN;
+const shots = resolve(process.env.SCREENSHOTS ?? join(here, "../../docs/screenshots"));
+assert.ok(token && regionToken, "SINERGI_TOKEN and SINERGI_REGION_TOKEN are required");
+mkdirSync(shots, { recursive: true });
+
+// The dashboard opens on the last full programme year (the demo data's equipped cohort).
+const year = new Date().getFullYear() - 1;
+const STATS = `query($y: Int!) { programmeStatistics(year: $y) { minimumCell
+  regencies { regencyCode recipients { value suppressed } packageValue { value } businessesByStatus { status count { value } } }
+  total { recipients { value suppressed } packageValue { value } equipped { value } graduated { value }
+    businessesByStatus { status count { value suppressed } } businessesByLevel { level count { value suppressed } }
+    survival { months share } handovers { toAgency made { value suppressed } } } } }`;
+
+async function api(query, variables, bearer = token) {
+  const response = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  assert.ok(!body.errors, JSON.stringify(body.errors));
+  return body.data;
+}
+
+const id = (n) => new Intl.NumberFormat("id-ID").format(n);
+const rp = (n) => new Intl.NumberFormat("id-ID", { style: "currency", currency: "IDR", maximumFractionDigits: 0 }).format(n);
+
+const browser = await launch();
+const problems = [];
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: "id-ID" });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  let offline = false;
+  page.on("console", (m) => {
+    // A request made while the network is cut fails in the console too: that one is expected.
+    if (m.type() === "error" && !(offline && m.text().includes("ERR_INTERNET_DISCONNECTED"))) {
+      problems.push(`console: ${m.text()}`);
+    }
+  });
+
+  // Sign-in: the token is pasted, kept in this tab's session storage only.
+  await page.goto(`${url}/dashboard`);
+  await page.getByRole("heading", { name: "Dasbor Program Sinergi" }).waitFor();
+  await page.fill("#token", `Bearer ${token}`);
+  await page.getByRole("button", { name: "Masuk" }).click();
+  await page.waitForSelector("body[data-ready=true]");
+  assert.equal(await page.evaluate(() => localStorage.length), 0, "nothing in local storage but the language");
+
+  // The figures equal the API's.
+  const stats = (await api(STATS, { y: year })).programmeStatistics;
+  const t = stats.total;
+  assert.ok(t.recipients.value > 0, "the demo data has recipients this year");
+  const stat = async (name) => (await page.textContent(`[data-stat=${name}] strong`)).trim();
+  assert.equal(await stat("recipients"), id(t.recipients.value));
+  const full = await page.getAttribute("[data-stat=packageValue] strong", "title");
+  assert.equal(full.replace(/\s/g, " "), rp(t.packageValue.value).replace(/\s/g, " "), "the full amount on hover");
+  assert.equal(await stat("equipped"), id(t.equipped.value));
+  assert.equal(await stat("graduated"), id(t.graduated.value));
+
+  // Every chart is drawn, and each bar carries the API's number.
+  for (const chart of ["recipients", "packageValue", "businessesByStatus", "ladder", "survival"]) {
+    const count = await page.locator(`svg[data-chart=${chart}] g[data-label]`).count();
+    assert.ok(count > 0, `chart ${chart} has bars`);
+  }
+  const bars = async (chart) =>
+    page.$$eval(`svg[data-chart=${chart}] g[data-label]`, (gs) => gs.map((g) => g.getAttribute("data-value")));
+  assert.deepEqual(
+    await bars("recipients"),
+    stats.regencies.map((r) => String(r.recipients.value)),
+    "recipients per regency",
+  );
+  assert.deepEqual(
+    await bars("businessesByStatus"),
+    t.businessesByStatus.map((b) => String(b.count.value)),
+    "businesses by status",
+  );
+  const levels = [...t.businessesByLevel].sort((a, b) => a.level - b.level);
+  assert.deepEqual(
+    await bars("ladder"),
+    levels.map((_, i) => String(levels.slice(i).reduce((n, l) => n + l.count.value, 0))),
+    "the ladder as a funnel: at each level or above",
+  );
+  assert.deepEqual(await bars("survival"), t.survival.map((m) => (m.share == null ? "" : String(m.share))));
+  assert.equal(await page.locator("[data-table=rujukan] tbody tr").count(), t.handovers.length);
+
+  // The map: one tile per regency, coloured by the chosen figure.
+  for (const r of stats.regencies) {
+    assert.equal(await page.getAttribute(`.tile[data-regency="${r.regencyCode}"]`, "data-value"), String(r.recipients.value));
+  }
+  await page.selectOption("#figure", "packageValue");
+  const samarinda = stats.regencies.find((r) => r.regencyCode === "6472");
+  assert.equal(await page.getAttribute('.tile[data-regency="6472"]', "data-value"), String(samarinda.packageValue.value));
+
+  // A CSV of any table.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-csv=paket]")]);
+  assert.equal(download.suggestedFilename(), `sinergi-paket-${year}.csv`);
+  const text = readFileSync(await download.path(), "utf8");
+  assert.ok(text.startsWith("\ufeffKabupaten/kota,Penerima paket,Tersalurkan,Nilai paket\r\n"), text);
+  assert.ok(text.includes(`\r\n6472,${samarinda.recipients.value},`), text);
+  assert.ok(text.includes(`\r\nTotal,${t.recipients.value},`), text);
+
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(shots, "dashboard.png") });
+
+  // Drill-down: Samarinda's tile opens its businesses, as the API lists them.
+  await page.click('.tile[data-regency="6472"]');
+  await page.waitForSelector("[data-table=daftar-usaha]");
+  const listed = await api(
+    `query { businesses(first: 50, filter: { regencyCodes: ["6472"] }) { totalCount nodes { name } } }`,
+    {},
+  );
+  assert.equal(await page.locator("[data-table=daftar-usaha] tbody tr").count(), listed.businesses.nodes.length);
+  assert.ok((await page.textContent("[data-table=daftar-usaha] h3")).includes("Kota Samarinda"));
+
+  // English on request; the choice is remembered, the token is not.
+  await page.click("#lang");
+  await page.getByRole("heading", { name: "Sinergi Programme Dashboard" }).waitFor();
+  await page.waitForSelector("body[data-ready=true]");
+  assert.equal(await stat("recipients"), new Intl.NumberFormat("en-GB").format(t.recipients.value));
+  await page.click("#lang");
+  await page.waitForSelector("body[data-ready=true]");
+
+  // The network cut after loading: the page stays, its controls work on what it has.
+  await context.setOffline(true);
+  offline = true;
+  await page.selectOption("#figure", "recipients");
+  assert.equal(await page.getAttribute('.tile[data-regency="6472"]', "data-value"), String(samarinda.recipients.value));
+  await page.selectOption("#year", String(year - 1));
+  await page.getByRole("alert").waitFor();
+  assert.match(await page.textContent("[role=alert]"), /tidak dapat dihubungi/);
+  await context.setOffline(false);
+  offline = false;
+  await page.selectOption("#year", String(year));
+  await page.waitForSelector("body[data-ready=true]");
+
+  // A tablet: nothing wider than the screen.
+  await page.setViewportSize({ width: 820, height: 1180 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than a tablet`);
+
+  // Signing out forgets the token.
+  await page.click("#signout");
+  await page.locator("#token").waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  await context.close();
+
+  // A Samarinda token without pii:read: one regency, small cells suppressed as the API says.
+  const bounded = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const second = await bounded.newPage();
+  second.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  await second.goto(`${url}/dashboard`);
+  await second.fill("#token", regionToken);
+  await second.click("button[type=submit]");
+  await second.waitForSelector("body[data-ready=true]");
+  const own = (await api(STATS, { y: year }, regionToken)).programmeStatistics;
+  assert.equal(own.regencies.length, 1);
+  assert.ok(own.minimumCell > 1);
+  assert.deepEqual(await second.$$eval("svg[data-chart=recipients] g[data-label]", (gs) => gs.length), 1);
+  assert.equal(await second.locator(".tile:not([disabled])").count(), 1, "only Samarinda's tile is live");
+  assert.match(await second.textContent("#cell-note"), new RegExp(`<${own.minimumCell}`));
+  const suppressed = own.total.businessesByStatus.filter((b) => b.count.suppressed).map((b) => b.status);
+  const shown = await second.$$eval("svg[data-chart=businessesByStatus] g[data-label]", (gs) =>
+    gs.map((g) => [g.getAttribute("data-value"), g.querySelector(".value").textContent]),
+  );
+  assert.equal(shown.filter(([v]) => v === "").length, suppressed.length);
+  for (const [v, text] of shown.filter(([v]) => v === "")) assert.equal(text, `<${own.minimumCell}`, v);
+  await bounded.close();
+
+  // A token the gateway refuses is told at sign-in.
+  const refused = await browser.newContext();
+  const third = await refused.newPage();
+  await third.goto(`${url}/dashboard`);
+  await third.fill("#token", "not-a-token");
+  await third.click("button[type=submit]");
+  await third.getByRole("alert").waitFor();
+  assert.match(await third.textContent("[role=alert]"), /Token tidak diterima/);
+  await refused.close();
+} finally {
+  await browser.close();
+}
+assert.deepEqual(problems, []);
+console.log("dashboard: ok");
