@@ -4,7 +4,7 @@
 
 use std::{path::Path, process::Command};
 
-use crate::helpers::{binary_token_for, fresh_database, spawn_app, start_gateway};
+use crate::helpers::{binary_token_for, fresh_database, sinergi_binary, spawn_app, start_gateway};
 
 #[tokio::test]
 async fn the_dashboard_is_served_with_its_assets_and_a_strict_policy() {
@@ -47,9 +47,30 @@ fn web() -> std::path::PathBuf {
 }
 
 /// `node web/e2e/<script>` against a fresh gateway with demo data; screenshots to docs/screenshots.
+/// BAPPEDA's `dashboard` client runs only the registered documents of the front ends' build
+/// (trusted documents), so the region-bounded token proves the build's document ids.
 async fn run_browser_test(script: &str) {
     let (url, _dir) = fresh_database().await;
-    let gateway = start_gateway(&[("DATABASE_URL", url.as_str()), ("SINERGI_JWT_SECRET", SECRET)]);
+    let folder = tempfile::tempdir().expect("folder");
+    let policy = folder.path().join("policy.toml");
+    let text = format!(
+        "{}\n[agencies.BAPPEDA.clients.dashboard]\ntrusted_documents = true\n",
+        sinergi_api::policy::DEFAULT_POLICY
+    );
+    std::fs::write(&policy, text).expect("policy");
+    let policy = policy.display().to_string();
+    let env =
+        [("DATABASE_URL", url.as_str()), ("SINERGI_JWT_SECRET", SECRET), ("SINERGI_POLICY", policy.as_str())];
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("api/assets/ui/persisted-documents.json");
+    let registered = Command::new(sinergi_binary())
+        .current_dir(std::env::temp_dir())
+        .envs(env)
+        .args(["documents", "register", "--agency", "BAPPEDA", "--client", "dashboard"])
+        .arg(&manifest)
+        .output()
+        .expect("run sinergi documents register");
+    assert!(registered.status.success(), "{registered:?}");
+    let gateway = start_gateway(&env);
     let output = Command::new("node")
         .arg(format!("e2e/{script}"))
         .current_dir(web())

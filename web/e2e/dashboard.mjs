@@ -164,14 +164,29 @@ try {
   await context.close();
 
   // A Samarinda token without pii:read: one regency, small cells suppressed as the API says.
+  // Its client may run only the registered documents of the build (trusted documents), so the
+  // figures compared are those the page itself received.
   const bounded = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const second = await bounded.newPage();
   second.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  const sent = [];
+  second.on("request", (r) => r.url().endsWith("/graphql") && sent.push(JSON.parse(r.postData())));
+  const statistics = () =>
+    second.waitForResponse(async (r) =>
+      r.url().endsWith("/graphql") && !!(await r.json().catch(() => null))?.data?.programmeStatistics,
+    );
   await second.goto(`${url}/dashboard`);
   await second.fill("#token", regionToken);
   await second.click("button[type=submit]");
   await second.waitForSelector("body[data-ready=true]");
-  const own = (await api(STATS, { y: year }, regionToken)).programmeStatistics;
+  // The current year: Samarinda's few packages so far make small cells.
+  const received = statistics();
+  await second.selectOption("#year", String(year + 1));
+  await second.waitForSelector("body[data-ready=true]");
+  const own = (await (await received).json()).data.programmeStatistics;
+  assert.ok(sent.length > 0 && sent.every((b) => b.documentId && !b.query), "documents go by id");
+  const refusedText = await api(STATS, { y: year }, regionToken).then(() => null, (e) => e.message);
+  assert.match(refusedText ?? "", /runs only registered documents/, "the client is a trusted-documents client");
   assert.equal(own.regencies.length, 1);
   assert.ok(own.minimumCell > 1);
   assert.deepEqual(await second.$$eval("svg[data-chart=recipients] g[data-label]", (gs) => gs.length), 1);
@@ -183,6 +198,19 @@ try {
   );
   assert.equal(shown.filter(([v]) => v === "").length, suppressed.length);
   for (const [v, text] of shown.filter(([v]) => v === "")) assert.equal(text, `<${own.minimumCell}`, v);
+  // Every suppressed count of the answer shows as <k somewhere, and there are some.
+  const hidden = [];
+  const walk = (x) => {
+    if (x && typeof x === "object") {
+      if (x.suppressed === true && "value" in x) hidden.push(x);
+      Object.values(x).forEach(walk);
+    }
+  };
+  walk(own);
+  console.log(`bounded token: ${hidden.length} suppressed cells`);
+  assert.ok(hidden.length > 0, "the demo data has small cells in Samarinda");
+  const lessThan = await second.locator(`text=<${own.minimumCell}`).count();
+  assert.ok(lessThan > 0, "suppressed cells are shown as such");
   await bounded.close();
 
   // A token the gateway refuses is told at sign-in.

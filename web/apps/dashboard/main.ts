@@ -581,6 +581,7 @@ function render() {
 }
 
 async function load() {
+  delete document.body.dataset.ready;
   const main = document.getElementById("content")!;
   main.replaceChildren(h("p", {}, w.loading));
   try {
