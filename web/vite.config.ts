@@ -11,7 +11,7 @@ export default defineConfig({
     target: "es2022",
     modulePreload: { polyfill: false },
     rollupOptions: {
-      input: { dashboard: "apps/dashboard/index.html" },
+      input: { dashboard: "apps/dashboard/index.html", lapangan: "apps/lapangan/index.html" },
     },
   },
 });

@@ -200,6 +200,9 @@ pub struct Me {
     pub regions: Vec<String>,
     /// The token's id (`jti`).
     pub token_id: String,
+    /// The volunteer (relawan) the token belongs to — a field app's token (agencies whose
+    /// policy says `per_volunteer`); null for every other token.
+    pub volunteer_id: Option<uuid::Uuid>,
 }
 
 impl From<&Actor> for Me {
@@ -210,6 +213,7 @@ impl From<&Actor> for Me {
             scopes: actor.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
             regions: actor.regions.clone(),
             token_id: actor.token_id.clone(),
+            volunteer_id: actor.volunteer,
         }
     }
 }

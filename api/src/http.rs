@@ -120,10 +120,13 @@ async fn security_headers(request: axum::extract::Request, next: axum::middlewar
         if !headers.contains_key(header::CACHE_CONTROL) {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-        );
+        // (The field app's service worker says what it may fetch itself.)
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            );
+        }
     }
     response
 }
@@ -142,6 +145,13 @@ pub fn router(app: AppState) -> Router {
         .route("/graphiql/{version}/{file}", get(graphiql_asset))
         .route("/dashboard", get(|| async { crate::ui::page("dashboard") }))
         .route("/dashboard/", get(|| async { crate::ui::page("dashboard") }))
+        // The field app lives under /lapangan/: its service worker's scope.
+        .route("/lapangan", get(|| async { axum::response::Redirect::permanent("/lapangan/") }))
+        .route("/lapangan/", get(|| async { crate::ui::page("lapangan") }))
+        .route(
+            "/lapangan/{file}",
+            get(|axum::extract::Path(file): axum::extract::Path<String>| async move { crate::ui::field_file(&file) }),
+        )
         .route(
             "/ui/assets/{file}",
             get(|axum::extract::Path(file): axum::extract::Path<String>| async move { crate::ui::asset(&file) }),
@@ -772,8 +782,11 @@ async fn count_responses(
         | "/readyz"
         | "/metrics"
         | "/.well-known/jwks.json"
-        | "/dashboard") => route.to_owned(),
+        | "/dashboard"
+        | "/lapangan/") => route.to_owned(),
         "/dashboard/" => "/dashboard".to_owned(),
+        "/lapangan" => "/lapangan/".to_owned(),
+        path if path.starts_with("/lapangan/") => "/lapangan/{file}".to_owned(),
         path if path.starts_with("/graphiql/") => "/graphiql/{version}/{file}".to_owned(),
         path if path.starts_with("/ui/assets/") => "/ui/assets/{file}".to_owned(),
         _ => "unmatched".to_owned(),

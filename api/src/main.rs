@@ -802,6 +802,9 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
         say!("GraphiQL:   http://{addr}/graphql");
         say!("Dashboard:  http://{addr}/dashboard   (dasbor program: paste the token below)");
         say!(
+            "Field app:  http://{addr}/lapangan/   (aplikasi lapangan: a volunteer's token, `token issue --agency RELAWAN --volunteer ID`)"
+        );
+        say!(
             "Development token: DINSOS with every scope its policy grants (admin and pii:read included), whole province, 8 hours."
         );
         say!("In GraphiQL's Headers tab paste:");

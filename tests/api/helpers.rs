@@ -44,11 +44,18 @@ mod strum_free {
 /// `sinergi` process started with `SINERGI_JWT_SECRET=secret` (and the default kid, issuer and
 /// audience) verifies it.
 pub fn binary_token(secret: &str, client: &str, scopes: &str) -> String {
-    binary_token_for(secret, "DINSOS", client, scopes, &["64"])
+    binary_token_for(secret, "DINSOS", client, scopes, &["64"], None)
 }
 
 /// Like [`binary_token`], for `agency` over `regions`.
-pub fn binary_token_for(secret: &str, agency: &str, client: &str, scopes: &str, regions: &[&str]) -> String {
+pub fn binary_token_for(
+    secret: &str,
+    agency: &str,
+    client: &str,
+    scopes: &str,
+    regions: &[&str],
+    volunteer: Option<uuid::Uuid>,
+) -> String {
     let keys = TokenKeys::hs256(&Secret::new(secret), "dev-1", "sinergi", "sinergi-api").expect("keys");
     let request = TokenRequest {
         agency: agency.into(),
@@ -56,7 +63,7 @@ pub fn binary_token_for(secret: &str, agency: &str, client: &str, scopes: &str, 
         scopes: parse_scopes(scopes).expect("scopes"),
         regions: regions.iter().map(|r| (*r).to_owned()).collect(),
         ttl: chrono::Duration::hours(1),
-        volunteer: None,
+        volunteer,
     };
     keys.issue(&request).expect("token").0
 }

@@ -2,6 +2,12 @@
 // Playwright's own browser download cannot reach the internet here. CHROMIUM names another one.
 import { chromium } from "playwright-core";
 
+// A browser test that hangs fails instead: the whole script has two minutes.
+setTimeout(() => {
+  console.error("the browser test did not finish within 120 s");
+  process.exit(1);
+}, 120_000).unref();
+
 export function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",

@@ -24,16 +24,18 @@ export class RequestFailed extends Error {
 
 const TOKEN_KEY = "sinergi.token";
 
-/** The token pasted at sign-in, kept for this browser tab's session only. */
+/** The token pasted at sign-in: kept for this browser tab's session only, unless an app keeps
+ * it on the device (the field app, which must open without a network). */
 export const session = {
+  storage: sessionStorage as Storage,
   get token(): string | null {
-    return sessionStorage.getItem(TOKEN_KEY);
+    return this.storage.getItem(TOKEN_KEY);
   },
   signIn(token: string): void {
-    sessionStorage.setItem(TOKEN_KEY, token.trim().replace(/^Bearer\s+/i, ""));
+    this.storage.setItem(TOKEN_KEY, token.trim().replace(/^Bearer\s+/i, ""));
   },
   signOut(): void {
-    sessionStorage.removeItem(TOKEN_KEY);
+    this.storage.removeItem(TOKEN_KEY);
   },
 };
 
@@ -65,12 +67,19 @@ export async function request<R, V>(
       },
       body: body(byId),
     });
-  let response = await send(sendIds);
-  let json = await response.json().catch(() => null);
-  if (sendIds && unknownId(json?.errors)) {
-    sendIds = false;
-    response = await send(false);
+  let response: Response;
+  let json;
+  try {
+    response = await send(sendIds);
     json = await response.json().catch(() => null);
+    if (sendIds && unknownId(json?.errors)) {
+      sendIds = false;
+      response = await send(false);
+      json = await response.json().catch(() => null);
+    }
+  } catch {
+    // No answer at all: the network is cut or the gateway is down.
+    throw new RequestFailed("the gateway cannot be reached", "UNAVAILABLE", 0);
   }
   if (!json || json.data == null) {
     const first: GraphQLError | undefined = json?.errors?.[0];

@@ -1,0 +1,451 @@
+// Aplikasi lapangan: a volunteer's assigned businesses and their visits, usable offline. A
+// visit is saved on the device first (the outbox) with an id made here, then sent; sending it
+// again is harmless (the gateway returns the visit a create with that id made). A visit the
+// gateway refuses stays in the outbox with the reason, and nothing the volunteer typed is lost.
+import "./style.css";
+import { request, RequestFailed, session } from "../shared/api";
+import { date, rupiah } from "../shared/format";
+import {
+  FieldCasesDocument,
+  FieldMeDocument,
+  FieldRecordVisitDocument,
+  type FieldCasesQuery,
+  type ObservedStatus,
+  type Obstacle,
+} from "../shared/gql/graphql";
+
+// The field app keeps its token on the device: it must open with no network.
+session.storage = localStorage;
+
+type Volunteer = NonNullable<FieldCasesQuery["volunteer"]>;
+type Case = NonNullable<Volunteer["businesses"]>[number];
+
+/** A visit waiting to be sent, or refused. */
+interface Pending {
+  id: string;
+  businessId: string;
+  businessName: string;
+  volunteerName: string;
+  visitedOn: string;
+  observedStatus: ObservedStatus;
+  revenueEstimate: number | null;
+  obstacles: Obstacle[];
+  notes: string | null;
+  followUpNeeded: boolean;
+  /** Refused by the gateway: its code and message (kept until the volunteer decides). */
+  refused?: { code: string; message: string };
+}
+
+const KEYS = { cases: "sinergi.lapangan.cases", outbox: "sinergi.lapangan.outbox", volunteer: "sinergi.lapangan.volunteer" };
+
+const store = {
+  get cases(): { volunteer: Volunteer; at: string } | null {
+    return JSON.parse(localStorage.getItem(KEYS.cases) ?? "null");
+  },
+  set cases(v: { volunteer: Volunteer; at: string } | null) {
+    localStorage.setItem(KEYS.cases, JSON.stringify(v));
+  },
+  get outbox(): Pending[] {
+    return JSON.parse(localStorage.getItem(KEYS.outbox) ?? "[]");
+  },
+  set outbox(v: Pending[]) {
+    localStorage.setItem(KEYS.outbox, JSON.stringify(v));
+  },
+  clear() {
+    for (const key of Object.values(KEYS)) localStorage.removeItem(key);
+  },
+};
+
+const W = {
+  title: "Aplikasi Lapangan",
+  token: "Token relawan",
+  signIn: "Masuk",
+  signOut: "Keluar",
+  signInHelp:
+    "Tempel token relawan yang diberikan koordinator Anda. Token dan daftar usaha disimpan di perangkat ini sampai Anda keluar, agar aplikasi bisa dipakai tanpa sinyal.",
+  notVolunteer: "Token ini bukan token relawan (tidak menyebut relawan).",
+  online: "Daring",
+  offline: "Luring — kunjungan disimpan di perangkat",
+  pending: (n: number) => `Menunggu dikirim: ${n}`,
+  syncNow: "Kirim sekarang",
+  updated: (at: string) => `Daftar diperbarui ${at}`,
+  cases: "Usaha dampingan",
+  noCases: "Belum ada usaha yang ditugaskan kepada Anda.",
+  lastVisit: "Kunjungan terakhir",
+  never: "Belum pernah dikunjungi",
+  record: "Catat kunjungan",
+  visitOf: (name: string) => `Kunjungan ke ${name}`,
+  visitedOn: "Tanggal kunjungan",
+  observed: "Keadaan usaha",
+  revenue: "Perkiraan omzet per bulan (Rp)",
+  obstacles: "Kendala",
+  notes: "Catatan",
+  followUp: "Perlu tindak lanjut",
+  save: "Simpan",
+  cancel: "Batal",
+  saved: "Kunjungan disimpan di perangkat dan akan dikirim.",
+  allSent: "Semua kunjungan sudah terkirim.",
+  outbox: "Kotak keluar",
+  conflict: "Konflik",
+  refused: "Ditolak",
+  conflictHelp:
+    "Kunjungan dengan nomor ini sudah tercatat di server dengan isi lain. Isian Anda tetap tersimpan: kirim sebagai kunjungan baru, atau buang.",
+  asNew: "Kirim sebagai kunjungan baru",
+  discard: "Buang",
+  retry: "Coba lagi",
+  waiting: "Menunggu",
+  unauthenticated: "Token tidak diterima lagi: masuk dengan token baru. Kunjungan yang belum terkirim tetap tersimpan.",
+  status: { RUNNING: "Berjalan", STALLED: "Macet", CLOSED: "Tutup" } as Record<string, string>,
+  businessStatus: {
+    PROPOSED: "Diusulkan",
+    APPROVED: "Disetujui",
+    EQUIPPED: "Dibekali",
+    RUNNING: "Berjalan",
+    STALLED: "Macet",
+    CLOSED: "Tutup",
+    GRADUATED: "Naik kelas",
+    REJECTED: "Ditolak",
+  } as Record<string, string>,
+  obstacle: {
+    CAPITAL: "Modal",
+    MARKETING: "Pemasaran",
+    SUPPLY: "Bahan baku",
+    SKILLS: "Keterampilan",
+    HEALTH: "Kesehatan",
+    PERMITS: "Perizinan",
+    INFRASTRUCTURE: "Infrastruktur",
+    OTHER: "Lainnya",
+  } as Record<string, string>,
+};
+
+// ---------------------------------------------------------------------------------------------
+
+type Child = Node | string | number | null | undefined | false;
+
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Record<string, string | boolean | ((e: Event) => void)> = {},
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (typeof v === "function") el.addEventListener(k.replace(/^on/, ""), v);
+    else if (v === true) el.setAttribute(k, "");
+    else if (v !== false) el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c != null && c !== false) el.append(c instanceof Node ? c : String(c));
+  }
+  return el;
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+const app = () => document.getElementById("app")!;
+let notice = "";
+
+// ---------------------------------------------------------------------------------------------
+// Sending the outbox.
+
+let syncing = false;
+
+/** Sends the waiting visits in order; stops at the first that cannot reach the gateway. */
+async function sync(): Promise<void> {
+  if (syncing || !session.token) return;
+  syncing = true;
+  try {
+    for (const visit of store.outbox) {
+      if (visit.refused) continue;
+      const { refused: _, businessName: __, ...input } = visit;
+      let outcome: "sent" | { code: string; message: string };
+      try {
+        const { data } = await request(FieldRecordVisitDocument, { input });
+        const payload = data.recordMonitoringVisit;
+        outcome = payload.monitoringVisit
+          ? "sent"
+          : { code: payload.userErrors[0]?.code ?? "VALIDATION", message: payload.userErrors[0]?.message ?? "" };
+      } catch (err) {
+        if (err instanceof RequestFailed && err.code === "UNAUTHENTICATED") notice = W.unauthenticated;
+        break; // Unreachable or signed out: everything stays for the next try.
+      }
+      // The outbox may have changed while the request was out: edit it as it is now.
+      store.outbox =
+        outcome === "sent"
+          ? store.outbox.filter((v) => v.id !== visit.id)
+          : store.outbox.map((v) => (v.id === visit.id ? { ...v, refused: outcome as Pending["refused"] } : v));
+      if (outcome === "sent") markVisited(visit);
+    }
+  } finally {
+    syncing = false;
+  }
+  if (store.outbox.length === 0 && notice === W.saved) notice = W.allSent;
+  render();
+}
+
+/** Shows a sent visit as the business's last one until the list is next fetched. */
+function markVisited(visit: Pending) {
+  const cached = store.cases;
+  const business = cached?.volunteer.businesses?.find((b) => b.id === visit.businessId);
+  if (!cached || !business) return;
+  const last = business.monitoringVisits?.nodes[0];
+  if (!last || last.visitedOn <= visit.visitedOn) {
+    business.monitoringVisits = {
+      nodes: [{ id: visit.id, visitedOn: visit.visitedOn, observedStatus: visit.observedStatus, revenueEstimate: visit.revenueEstimate }],
+    };
+    store.cases = cached;
+  }
+}
+
+/** Fetches the volunteer's cases when the gateway can be reached; the device's copy otherwise. */
+async function refresh(volunteerId: string) {
+  try {
+    const { data } = await request(FieldCasesDocument, { volunteer: volunteerId });
+    if (data.volunteer) store.cases = { volunteer: data.volunteer, at: new Date().toISOString() };
+  } catch (err) {
+    if (err instanceof RequestFailed && err.code === "UNAUTHENTICATED") notice = W.unauthenticated;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Screens.
+
+function signIn(message?: string) {
+  const field = h("textarea", { id: "token", rows: "4", required: true, autocomplete: "off", spellcheck: "false" });
+  app().replaceChildren(
+    h(
+      "form",
+      {
+        class: "card",
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          session.signIn((field as HTMLTextAreaElement).value);
+          try {
+            const { data } = await request(FieldMeDocument, {});
+            if (!data.me.volunteerId) {
+              session.signOut();
+              return signIn(W.notVolunteer);
+            }
+            localStorage.setItem(KEYS.volunteer, data.me.volunteerId);
+            await start();
+          } catch (err) {
+            session.signOut();
+            signIn(err instanceof RequestFailed ? err.message : String(err));
+          }
+        },
+      },
+      h("h1", {}, W.title),
+      h("p", {}, W.signInHelp),
+      message ? h("p", { class: "error", role: "alert" }, message) : null,
+      h("label", { for: "token" }, W.token),
+      field,
+      h("button", { type: "submit" }, W.signIn),
+    ),
+  );
+}
+
+function lastVisit(b: Case): string {
+  const v = b.monitoringVisits?.nodes[0];
+  if (!v) return W.never;
+  const revenue = v.revenueEstimate == null ? "" : ` · ${rupiah("id", v.revenueEstimate)}`;
+  return `${date("id", v.visitedOn)} · ${W.status[v.observedStatus] ?? v.observedStatus}${revenue}`;
+}
+
+function visitForm(b: Case, volunteerName: string, draft?: Pending) {
+  const dialog = document.getElementById("visit")!;
+  const radio = (value: ObservedStatus) =>
+    h(
+      "label",
+      { class: "choice" },
+      h("input", { type: "radio", name: "observed", value, required: true, checked: (draft?.observedStatus ?? "RUNNING") === value }),
+      ` ${W.status[value]}`,
+    );
+  const form = h(
+    "form",
+    {
+      class: "card",
+      id: "visit-form",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const data = new FormData(e.target as HTMLFormElement);
+        const revenue = String(data.get("revenue") ?? "").replace(/\D/g, "");
+        const visit: Pending = {
+          id: crypto.randomUUID(),
+          businessId: b.id,
+          businessName: b.name,
+          volunteerName,
+          visitedOn: String(data.get("visitedOn")),
+          observedStatus: String(data.get("observed")) as ObservedStatus,
+          revenueEstimate: revenue ? Number(revenue) : null,
+          obstacles: data.getAll("obstacles").map(String) as Obstacle[],
+          notes: String(data.get("notes") ?? "").trim() || null,
+          followUpNeeded: data.get("followUp") === "on",
+        };
+        store.outbox = [...store.outbox, visit];
+        notice = W.saved;
+        dialog.replaceChildren();
+        render();
+        void sync();
+      },
+    },
+    h("h2", {}, W.visitOf(b.name)),
+    h("label", {}, W.visitedOn, h("input", { type: "date", name: "visitedOn", required: true, max: today(), value: draft?.visitedOn ?? today() })),
+    h("fieldset", {}, h("legend", {}, W.observed), radio("RUNNING"), radio("STALLED"), radio("CLOSED")),
+    h(
+      "label",
+      {},
+      W.revenue,
+      h("input", { type: "text", inputmode: "numeric", name: "revenue", pattern: "[0-9.]*", value: draft?.revenueEstimate == null ? "" : String(draft.revenueEstimate) }),
+    ),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, W.obstacles),
+      Object.entries(W.obstacle).map(([value, text]) =>
+        h("label", { class: "choice" }, h("input", { type: "checkbox", name: "obstacles", value, checked: !!draft?.obstacles.includes(value as Obstacle) }), ` ${text}`),
+      ),
+    ),
+    h("label", {}, W.notes, h("textarea", { name: "notes", rows: "3", maxlength: "2000" }, draft?.notes ?? "")),
+    h("label", { class: "choice" }, h("input", { type: "checkbox", name: "followUp", checked: !!draft?.followUpNeeded }), ` ${W.followUp}`),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit" }, W.save),
+      h("button", { type: "button", class: "secondary", onclick: () => dialog.replaceChildren() }, W.cancel),
+    ),
+  );
+  dialog.replaceChildren(form);
+  form.scrollIntoView({ block: "start" });
+}
+
+function outboxView(): HTMLElement | null {
+  const outbox = store.outbox;
+  if (outbox.length === 0) return null;
+  const resolve = (visit: Pending, how: "new" | "discard" | "retry") => {
+    store.outbox = store.outbox.flatMap((v) => {
+      if (v.id !== visit.id) return [v];
+      if (how === "discard") return [];
+      // A new id for "new"; the same one to try again.
+      return [{ ...v, id: how === "new" ? crypto.randomUUID() : v.id, refused: undefined }];
+    });
+    render();
+    void sync();
+  };
+  return h(
+    "section",
+    { id: "outbox", class: "card" },
+    h("h2", {}, W.outbox),
+    h(
+      "ul",
+      {},
+      outbox.map((v) =>
+        h(
+          "li",
+          { "data-visit": v.id, "data-state": v.refused ? (v.refused.code === "CONFLICT" ? "conflict" : "refused") : "waiting" },
+          h("strong", {}, v.businessName),
+          ` · ${date("id", v.visitedOn)} · ${W.status[v.observedStatus]}`,
+          v.notes ? h("div", { class: "notes" }, v.notes) : null,
+          v.refused
+            ? h(
+                "div",
+                { class: "refusal", role: "alert" },
+                h("strong", {}, v.refused.code === "CONFLICT" ? W.conflict : `${W.refused} (${v.refused.code})`),
+                h("p", {}, v.refused.code === "CONFLICT" ? W.conflictHelp : v.refused.message),
+                h(
+                  "div",
+                  { class: "actions" },
+                  v.refused.code === "CONFLICT"
+                    ? h("button", { type: "button", class: "as-new", onclick: () => resolve(v, "new") }, W.asNew)
+                    : h("button", { type: "button", class: "retry", onclick: () => resolve(v, "retry") }, W.retry),
+                  h("button", { type: "button", class: "secondary discard", onclick: () => resolve(v, "discard") }, W.discard),
+                ),
+              )
+            : h("span", { class: "pill" }, ` ${W.waiting}`),
+        ),
+      ),
+    ),
+  );
+}
+
+function render() {
+  const cached = store.cases;
+  if (!session.token) return signIn(notice || undefined);
+  const volunteer = cached?.volunteer;
+  const waiting = store.outbox.filter((v) => !v.refused).length;
+  const businesses = [...(volunteer?.businesses ?? [])].sort((a, b) =>
+    (a.monitoringVisits?.nodes[0]?.visitedOn ?? "").localeCompare(b.monitoringVisits?.nodes[0]?.visitedOn ?? ""),
+  );
+  const dialog = document.getElementById("visit");
+  app().replaceChildren(
+    h(
+      "header",
+      {},
+      h("div", {}, h("h1", {}, W.title), h("p", { class: "who" }, volunteer?.name ?? "")),
+      h("button", { type: "button", class: "secondary", id: "signout", onclick: () => { session.signOut(); store.clear(); notice = ""; render(); } }, W.signOut),
+    ),
+    h(
+      "p",
+      { id: "network", class: navigator.onLine ? "online" : "offline" },
+      navigator.onLine ? W.online : W.offline,
+      waiting ? h("span", { id: "waiting" }, ` · ${W.pending(waiting)} `) : null,
+      waiting && navigator.onLine ? h("button", { type: "button", class: "link", onclick: () => void sync() }, W.syncNow) : null,
+    ),
+    notice ? h("p", { class: "notice", role: "status" }, notice) : "",
+    outboxView() ?? "",
+    dialog ?? h("div", { id: "visit" }),
+    h(
+      "section",
+      { id: "cases" },
+      h("h2", {}, W.cases),
+      cached ? h("p", { class: "note" }, W.updated(new Date(cached.at).toLocaleString("id-ID"))) : null,
+      businesses.length === 0
+        ? h("p", {}, W.noCases)
+        : h(
+            "ul",
+            { class: "cases" },
+            businesses.map((b) =>
+              h(
+                "li",
+                { class: "card", "data-business": b.id },
+                h("h3", {}, b.name, " ", h("span", { class: "pill" }, W.businessStatus[b.status] ?? b.status)),
+                b.owner ? h("p", { class: "owner" }, b.owner.fullName) : null,
+                b.owner?.address ? h("p", {}, b.owner.address) : null,
+                b.owner?.phone ? h("p", {}, h("a", { href: `tel:${b.owner.phone}` }, b.owner.phone)) : null,
+                h("p", { class: "last" }, `${W.lastVisit}: ${lastVisit(b)}`),
+                h("button", { type: "button", class: "record", onclick: () => visitForm(b, volunteer!.name) }, W.record),
+              ),
+            ),
+          ),
+    ),
+  );
+}
+
+async function start() {
+  document.documentElement.lang = "id";
+  if (!session.token) return signIn();
+  const volunteerId = localStorage.getItem(KEYS.volunteer);
+  if (!volunteerId) {
+    session.signOut();
+    return signIn();
+  }
+  render();
+  await refresh(volunteerId);
+  await sync();
+  render();
+  document.body.dataset.ready = "true";
+}
+
+window.addEventListener("online", () => {
+  render();
+  const volunteerId = localStorage.getItem(KEYS.volunteer);
+  void sync()
+    .then(() => (volunteerId ? refresh(volunteerId) : undefined))
+    .then(render);
+});
+window.addEventListener("offline", render);
+
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/lapangan/sw.js", { scope: "/lapangan/" }).catch(() => {
+    // Without a worker the app still works while the page is open.
+  });
+}
+
+start();
