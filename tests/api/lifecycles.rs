@@ -557,6 +557,17 @@ async fn a_visit_that_sees_a_stalled_business_moves_it_to_stalled() {
     assert_eq!(visit["obstacles"], json!(["CAPITAL", "SUPPLY"]));
     let body = app.gql(&token, record, json!({ "i": { "businessId": business, "volunteerName": "Agus", "visitedOn": "2999-01-01", "observedStatus": "RUNNING" } })).await;
     assert_eq!(body["data"]["recordMonitoringVisit"]["userErrors"][0]["field"][0], "visitedOn");
+    // "Today" is the volunteer's: today in WIT (UTC+9), Indonesia's easternmost time, is
+    // accepted whatever the hour in UTC; the day after is not.
+    let wit = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
+    for (day, refused) in [(wit, false), (wit + chrono::Days::new(1), true)] {
+        let body = app.gql(&token, record, json!({ "i": { "businessId": business, "volunteerName": "Agus", "visitedOn": day.to_string(), "observedStatus": "STALLED" } })).await;
+        assert_eq!(
+            body["data"]["recordMonitoringVisit"]["monitoringVisit"].is_null(),
+            refused,
+            "{day}: {body}"
+        );
+    }
     let events = app
         .gql(&app.admin(), "query($id: UUID!) { caseEvents(filter: {entityId: $id}) { nodes { action toStatus actorAgency } } }", json!({ "id": business }))
         .await;

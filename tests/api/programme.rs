@@ -786,6 +786,14 @@ async fn statistics_match_a_hand_counted_register_and_hide_small_cells() {
         json!({ "value": 3_000_000, "suppressed": false })
     );
     assert_eq!(s["total"]["recipients"]["value"], 6, "the total adds up only what the token sees");
+    // The list behind a figure: `businesses(filter: {cohortYear})` is the cohort counted above.
+    let list = "query($y: Int!, $s: [BusinessStatus!]) { businesses(filter: { cohortYear: $y, regencyCodes: [\"6472\"], statuses: $s }) { totalCount } }";
+    let body = app.gql(&admin, list, json!({ "y": year })).await;
+    assert_eq!(body["data"]["businesses"]["totalCount"], 6, "{body}");
+    let body = app.gql(&admin, list, json!({ "y": year, "s": ["EQUIPPED"] })).await;
+    assert_eq!(body["data"]["businesses"]["totalCount"], 2, "{body}");
+    let body = app.gql(&admin, list, json!({ "y": year - 1 })).await;
+    assert_eq!(body["data"]["businesses"]["totalCount"], 0, "{body}");
     // Another year is empty.
     let body = app.gql(&full, STATISTICS, json!({ "y": year - 1 })).await;
     assert_eq!(body["data"]["programmeStatistics"]["total"]["recipients"]["value"], 0, "{body}");

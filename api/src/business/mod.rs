@@ -234,6 +234,11 @@ inputs! {
         started_from: Option<Date>,
         /// Started on or before.
         started_to: Option<Date>,
+        /// Only the programme year's cohort (kohort): the businesses a starter package of that
+        /// year names, or the owner's businesses when it names none — the businesses
+        /// `programmeStatistics(year)` counts. 2000–2100.
+        #[graphql(validator(minimum = 2000, maximum = 2100))]
+        cohort_year: Option<i32>,
     }
 }
 

@@ -49,7 +49,9 @@ pub async fn record(
     if input.volunteer_name.trim().is_empty() {
         problems.push(ServiceError::validation("volunteerName", "the volunteer's name is required"));
     }
-    if input.visited_on > Utc::now().date_naive() {
+    // Today where the volunteer is: Indonesia runs up to UTC+9 (WIT), so a visit at 07:00 in
+    // Samarinda (UTC+8) is today's even while it is still yesterday in UTC.
+    if input.visited_on > (Utc::now() + chrono::Duration::hours(9)).date_naive() {
         problems.push(ServiceError::validation("visitedOn", "a visit cannot be in the future"));
     }
     if input.revenue_estimate.is_some_and(|r| r < 0) {

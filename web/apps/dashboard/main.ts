@@ -17,8 +17,9 @@ import { words, label, type Words } from "./words";
 type Count = { value?: number | null; suppressed: boolean };
 type Area = AreaFragment;
 
+const savedLang = localStorage.getItem("sinergi.lang");
 const state = {
-  lang: (localStorage.getItem("sinergi.lang") as Lang) || "id",
+  lang: (savedLang === "en" ? "en" : "id") as Lang,
   // The last full programme year; the current one is a choice away.
   year: new Date().getFullYear() - 1,
   regency: "" as string,
@@ -279,20 +280,27 @@ interface Drill {
   status?: BusinessStatus;
 }
 
+/** Which list and which figures were asked for last: an older answer arriving later is dropped. */
+let drills = 0;
+let loads = 0;
+
 async function drill(d: Drill, after?: string | null, shown: DashboardBusinessesQuery["businesses"]["nodes"] = []) {
   const box = document.getElementById("daftar")!;
   box.replaceChildren(h("h2", {}, w.list), h("p", {}, w.loading));
   box.scrollIntoView({ behavior: "smooth", block: "start" });
   try {
+    const asked = ++drills;
     const { data } = await request(DashboardBusinessesDocument, {
+      year: state.year,
       regencyCodes: d.regency ? [d.regency] : state.regency ? [state.regency] : null,
       statuses: d.status ? [d.status] : null,
       after: after ?? null,
     });
+    if (asked !== drills) return; // A newer list was asked for meanwhile.
     const page = data.businesses;
     const nodes = [...shown, ...page.nodes];
     const title = [
-      w.list,
+      `${w.list} ${state.year}`,
       d.regency ? name(d.regency, d.regency) : w.allRegions,
       d.status ? label(w.status, d.status) : null,
     ]
@@ -428,7 +436,7 @@ function sections(): HTMLElement[] {
     bars(
       "ladder",
       atOrAbove.map((l) => ({
-        label: l.level === 0 ? w.levelZero : `${w.level} ${l.level}+`,
+        label: l.level === 0 ? w.wholeCohort : `${w.level} ${l.level}+`,
         value: l.value,
         text: l.hidden ? w.hidden : number(state.lang, l.value ?? 0),
       })),
@@ -467,6 +475,14 @@ function sections(): HTMLElement[] {
     "section",
     { id: "rujukan", class: "card" },
     h("h2", {}, w.handovers),
+    bars(
+      "handovers",
+      t.handovers.map((x) => ({
+        label: x.toAgency,
+        value: raw(x.made),
+        text: `${count(x.made)} · ${w.medianToComplete} ${days(x.medianDaysToComplete)} · ${w.overdueWord} ${share(x.overdueShare)}`,
+      })),
+    ),
     table({
       id: "rujukan",
       title: w.handoversTable,
@@ -486,6 +502,19 @@ function sections(): HTMLElement[] {
       })),
     }),
   );
+
+  // One bar per kind: all its statuses added up (no bar when one of them is suppressed).
+  const byKind = (id: string, kinds: Record<string, string>, list: { kind: string; count: Count }[]) => {
+    const seen = [...new Set(list.map((x) => x.kind))];
+    return bars(
+      id,
+      seen.map((k) => {
+        const cells = list.filter((x) => x.kind === k).map((x) => x.count);
+        const value = cells.some((c) => c.suppressed) ? null : cells.reduce((n, c) => n + (c.value ?? 0), 0);
+        return { label: label(kinds, k), value, text: value == null ? w.hidden : number(state.lang, value) };
+      }),
+    );
+  };
 
   // Kinds down, statuses across (only those that occur).
   const pairs = (id: string, title: string, kinds: Record<string, string>, statusWords: Record<string, string>, list: { kind: string; status: string; count: Count }[]) => {
@@ -507,8 +536,17 @@ function sections(): HTMLElement[] {
     "section",
     { id: "lainnya", class: "card" },
     h("h2", {}, w.otherWork),
+    h("h3", {}, w.infrastructure),
+    byKind("infrastructure", w.infrastructureKind, t.infrastructureRequests),
     pairs("infrastruktur", w.infrastructure, w.infrastructureKind, w.requestStatus, t.infrastructureRequests),
+    h("h3", {}, w.marketServices),
+    byKind("marketServices", w.marketKind, t.marketServices),
     pairs("layanan-pasar", w.marketServices, w.marketKind, w.serviceStatus, t.marketServices),
+    h("h3", {}, `${w.loans}: ${w.requested}`),
+    bars(
+      "loans",
+      t.loans.map((x) => ({ label: label(w.loanStatus, x.status), value: raw(x.requested), text: `${amount(x.requested)} (${count(x.count)})` })),
+    ),
     table({
       id: "pinjaman",
       title: w.loans,
@@ -560,17 +598,43 @@ function controls(regions: string[]): HTMLElement {
           state.lang = state.lang === "id" ? "en" : "id";
           localStorage.setItem("sinergi.lang", state.lang);
           w = words[state.lang];
-          document.documentElement.lang = state.lang;
-          start();
+          // The figures in hand, in the other language: no request, so it works offline too.
+          shell();
         },
       },
       w.otherLanguage,
     ),
-    h("button", { type: "button", id: "signout", onclick: () => { session.signOut(); start(); } }, w.signOut),
+    h("button", { type: "button", id: "signout", onclick: signOut }, w.signOut),
   );
 }
 
 let regionsOfToken: string[] = [];
+/** The signed-in token's agency and client, for the header. */
+let who = "";
+
+/** Keluar: the token and everything shown with it are forgotten. */
+function signOut() {
+  session.signOut();
+  Object.assign(state, { regency: "", year: new Date().getFullYear() - 1, figure: "recipients", areas: [], total: null, minimumCell: 1 });
+  who = "";
+  start();
+}
+
+/** The header and the figures in hand, in the current language. */
+function shell() {
+  document.documentElement.lang = state.lang;
+  document.title = w.title;
+  document.getElementById("app")!.replaceChildren(
+    h("header", {}, h("div", {}, h("h1", {}, w.title), h("p", { class: "who" }, who)), controls(regionsOfToken)),
+    h("main", { id: "content" }),
+  );
+  if (state.total) {
+    render();
+    document.body.dataset.ready = "true";
+  } else {
+    void load();
+  }
+}
 
 function render() {
   const main = document.getElementById("content")!;
@@ -584,11 +648,13 @@ async function load() {
   delete document.body.dataset.ready;
   const main = document.getElementById("content")!;
   main.replaceChildren(h("p", {}, w.loading));
+  const asked = ++loads;
   try {
     const { data } = await request(DashboardStatisticsDocument, {
       year: state.year,
       regencyCodes: state.regency ? [state.regency] : null,
     });
+    if (asked !== loads) return; // A newer year or region was chosen meanwhile.
     const stats = data.programmeStatistics;
     state.minimumCell = stats.minimumCell;
     state.areas = stats.regencies;
@@ -644,16 +710,11 @@ async function start(message?: string) {
       session.signOut();
       return signIn(w.needsStats);
     }
-    app.replaceChildren(
-      h(
-        "header",
-        {},
-        h("div", {}, h("h1", {}, w.title), h("p", { class: "who" }, `${data.me.agency} / ${data.me.client}`)),
-        controls(regionsOfToken),
-      ),
-      h("main", { id: "content" }),
-    );
-    await load();
+    who = `${data.me.agency} / ${data.me.client}`;
+    // A region chosen under an earlier token that this one does not cover is dropped.
+    if (state.regency && !regionsOfToken.includes("64") && !regionsOfToken.includes(state.regency)) state.regency = "";
+    state.total = null;
+    shell();
   } catch (err) {
     if (err instanceof RequestFailed && err.code === "UNAUTHENTICATED") {
       session.signOut();

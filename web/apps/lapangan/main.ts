@@ -95,6 +95,14 @@ const W = {
   retry: "Coba lagi",
   waiting: "Menunggu",
   unauthenticated: "Token tidak diterima lagi: masuk dengan token baru. Kunjungan yang belum terkirim tetap tersimpan.",
+  storageFull: "Penyimpanan perangkat penuh: kunjungan tidak bisa disimpan. Kosongkan ruang, lalu coba lagi.",
+  otherVolunteer:
+    "Ada kunjungan relawan lain yang belum terkirim di perangkat ini: masuk dengan token relawan itu, atau buang kunjungannya dulu.",
+  keptVisits: (n: number) => `${n} kunjungan belum terkirim tersimpan di perangkat.`,
+  discardAll: (n: number) => `Buang ${n} kunjungan yang belum terkirim? Kunjungan itu tidak bisa dikembalikan.`,
+  signOutPending: (n: number) =>
+    `${n} kunjungan belum terkirim. Jika keluar, kunjungan itu dibuang. Tetap keluar?`,
+  revenueTooLarge: "Omzet terlalu besar: periksa angkanya.",
   status: { RUNNING: "Berjalan", STALLED: "Macet", CLOSED: "Tutup" } as Record<string, string>,
   businessStatus: {
     PROPOSED: "Diusulkan",
@@ -139,46 +147,108 @@ function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-const today = () => new Date().toISOString().slice(0, 10);
+/** Today on the phone's clock, as a date (not UTC: a visit at 07:00 WITA is today's). */
+const today = () => new Date().toLocaleDateString("en-CA");
 const app = () => document.getElementById("app")!;
 let notice = "";
+
+/** Writes to the device's storage, or says it is full (nothing else is lost). */
+function kept(write: () => void): boolean {
+  try {
+    write();
+    return true;
+  } catch {
+    notice = W.storageFull;
+    return false;
+  }
+}
+
+/** The token's expiry (JWT `exp`, Unix seconds), when it can be read. */
+function expiry(token: string): number | null {
+  try {
+    const claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    return typeof claims.exp === "number" ? claims.exp : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The token is no longer good (expired, revoked): it goes, and the owners' details with it;
+ * the outbox stays for the next sign-in of the same volunteer. */
+function tokenGone() {
+  session.signOut();
+  kept(() => (store.cases = null));
+  notice = W.unauthenticated;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sending the outbox.
 
 let syncing = false;
+let again = false;
 
-/** Sends the waiting visits in order; stops at the first that cannot reach the gateway. */
+/** Whether a request failure is the network's or the gateway's passing trouble (try later). */
+function passing(err: unknown): boolean {
+  return (
+    !(err instanceof RequestFailed) ||
+    err.status === 0 ||
+    err.status >= 500 ||
+    err.code === "UNAVAILABLE" ||
+    err.code === "RATE_LIMITED"
+  );
+}
+
+/** Sends the waiting visits in order, until none waits. An unreachable gateway ends the round
+ * and keeps everything; a visit the gateway refuses is marked with the reason and the round
+ * goes on. A round started under one token never sends with another. */
 async function sync(): Promise<void> {
-  if (syncing || !session.token) return;
+  if (syncing) {
+    again = true;
+    return;
+  }
+  const token = session.token;
+  if (!token) return;
   syncing = true;
   try {
-    for (const visit of store.outbox) {
-      if (visit.refused) continue;
-      const { refused: _, businessName: __, ...input } = visit;
-      let outcome: "sent" | { code: string; message: string };
-      try {
-        const { data } = await request(FieldRecordVisitDocument, { input });
-        const payload = data.recordMonitoringVisit;
-        outcome = payload.monitoringVisit
-          ? "sent"
-          : { code: payload.userErrors[0]?.code ?? "VALIDATION", message: payload.userErrors[0]?.message ?? "" };
-      } catch (err) {
-        if (err instanceof RequestFailed && err.code === "UNAUTHENTICATED") notice = W.unauthenticated;
-        break; // Unreachable or signed out: everything stays for the next try.
+    do {
+      again = false;
+      for (const visit of store.outbox) {
+        if (visit.refused) continue;
+        if (session.token !== token) return;
+        const { refused: _, businessName: __, ...input } = visit;
+        let outcome: "sent" | { code: string; message: string };
+        try {
+          const { data } = await request(FieldRecordVisitDocument, { input });
+          const payload = data.recordMonitoringVisit;
+          outcome = payload.monitoringVisit
+            ? "sent"
+            : { code: payload.userErrors[0]?.code ?? "VALIDATION", message: payload.userErrors[0]?.message ?? "" };
+        } catch (err) {
+          if (err instanceof RequestFailed && err.code === "UNAUTHENTICATED") {
+            if (session.token === token) tokenGone(); // (not a newer sign-in's)
+            return;
+          }
+          if (passing(err)) return; // Everything stays for the next try.
+          const failed = err as RequestFailed;
+          outcome = { code: failed.code, message: failed.message };
+        }
+        if (session.token !== token) return;
+        // The outbox may have changed while the request was out: edit it as it is now.
+        const refused = outcome === "sent" ? undefined : outcome;
+        const written = kept(() => {
+          store.outbox = refused
+            ? store.outbox.map((v) => (v.id === visit.id ? { ...v, refused } : v))
+            : store.outbox.filter((v) => v.id !== visit.id);
+        });
+        if (!written) return;
+        if (!refused) markVisited(visit);
       }
-      // The outbox may have changed while the request was out: edit it as it is now.
-      store.outbox =
-        outcome === "sent"
-          ? store.outbox.filter((v) => v.id !== visit.id)
-          : store.outbox.map((v) => (v.id === visit.id ? { ...v, refused: outcome as Pending["refused"] } : v));
-      if (outcome === "sent") markVisited(visit);
-    }
+    } while (again);
   } finally {
     syncing = false;
+    if (store.outbox.length === 0 && notice === W.saved) notice = W.allSent;
+    render();
   }
-  if (store.outbox.length === 0 && notice === W.saved) notice = W.allSent;
-  render();
 }
 
 /** Shows a sent visit as the business's last one until the list is next fetched. */
@@ -191,17 +261,20 @@ function markVisited(visit: Pending) {
     business.monitoringVisits = {
       nodes: [{ id: visit.id, visitedOn: visit.visitedOn, observedStatus: visit.observedStatus, revenueEstimate: visit.revenueEstimate }],
     };
-    store.cases = cached;
+    kept(() => (store.cases = cached));
   }
 }
 
 /** Fetches the volunteer's cases when the gateway can be reached; the device's copy otherwise. */
 async function refresh(volunteerId: string) {
+  const token = session.token;
+  if (!token) return;
   try {
     const { data } = await request(FieldCasesDocument, { volunteer: volunteerId });
-    if (data.volunteer) store.cases = { volunteer: data.volunteer, at: new Date().toISOString() };
+    if (session.token !== token) return; // Signed out (or in again) meanwhile.
+    if (data.volunteer) kept(() => (store.cases = { volunteer: data.volunteer!, at: new Date().toISOString() }));
   } catch (err) {
-    if (err instanceof RequestFailed && err.code === "UNAUTHENTICATED") notice = W.unauthenticated;
+    if (err instanceof RequestFailed && err.code === "UNAUTHENTICATED" && session.token === token) tokenGone();
   }
 }
 
@@ -210,6 +283,14 @@ async function refresh(volunteerId: string) {
 
 function signIn(message?: string) {
   const field = h("textarea", { id: "token", rows: "4", required: true, autocomplete: "off", spellcheck: "false" });
+  const waiting = store.outbox;
+  const discard = () => {
+    if (confirm(W.discardAll(waiting.length))) {
+      store.clear();
+      notice = "";
+      signIn();
+    }
+  };
   app().replaceChildren(
     h(
       "form",
@@ -220,11 +301,20 @@ function signIn(message?: string) {
           session.signIn((field as HTMLTextAreaElement).value);
           try {
             const { data } = await request(FieldMeDocument, {});
-            if (!data.me.volunteerId) {
+            const volunteer = data.me.volunteerId;
+            if (!volunteer) {
               session.signOut();
               return signIn(W.notVolunteer);
             }
-            localStorage.setItem(KEYS.volunteer, data.me.volunteerId);
+            const before = localStorage.getItem(KEYS.volunteer);
+            if (before && before !== volunteer && store.outbox.length > 0) {
+              // The outbox is another volunteer's: never send it under this token.
+              session.signOut();
+              return signIn(W.otherVolunteer);
+            }
+            if (before !== volunteer) kept(() => (store.cases = null));
+            localStorage.setItem(KEYS.volunteer, volunteer);
+            notice = "";
             await start();
           } catch (err) {
             session.signOut();
@@ -235,6 +325,15 @@ function signIn(message?: string) {
       h("h1", {}, W.title),
       h("p", {}, W.signInHelp),
       message ? h("p", { class: "error", role: "alert" }, message) : null,
+      waiting.length > 0
+        ? h(
+            "p",
+            { class: "notice", id: "kept" },
+            W.keptVisits(waiting.length),
+            " ",
+            h("button", { type: "button", class: "link", id: "discard-all", onclick: discard }, W.discard),
+          )
+        : null,
       h("label", { for: "token" }, W.token),
       field,
       h("button", { type: "submit" }, W.signIn),
@@ -267,6 +366,13 @@ function visitForm(b: Case, volunteerName: string, draft?: Pending) {
         e.preventDefault();
         const data = new FormData(e.target as HTMLFormElement);
         const revenue = String(data.get("revenue") ?? "").replace(/\D/g, "");
+        if (revenue && Number(revenue) > Number.MAX_SAFE_INTEGER) {
+          const field = (e.target as HTMLFormElement).elements.namedItem("revenue") as HTMLInputElement;
+          field.setCustomValidity(W.revenueTooLarge);
+          field.reportValidity();
+          field.addEventListener("input", () => field.setCustomValidity(""), { once: true });
+          return;
+        }
         const visit: Pending = {
           id: crypto.randomUUID(),
           businessId: b.id,
@@ -279,7 +385,7 @@ function visitForm(b: Case, volunteerName: string, draft?: Pending) {
           notes: String(data.get("notes") ?? "").trim() || null,
           followUpNeeded: data.get("followUp") === "on",
         };
-        store.outbox = [...store.outbox, visit];
+        if (!kept(() => (store.outbox = [...store.outbox, visit]))) return render();
         notice = W.saved;
         dialog.replaceChildren();
         render();
@@ -293,7 +399,7 @@ function visitForm(b: Case, volunteerName: string, draft?: Pending) {
       "label",
       {},
       W.revenue,
-      h("input", { type: "text", inputmode: "numeric", name: "revenue", pattern: "[0-9.]*", value: draft?.revenueEstimate == null ? "" : String(draft.revenueEstimate) }),
+      h("input", { type: "text", inputmode: "numeric", name: "revenue", pattern: "[0-9.]*", maxlength: "20", value: draft?.revenueEstimate == null ? "" : String(draft.revenueEstimate) }),
     ),
     h(
       "fieldset",
@@ -379,7 +485,7 @@ function render() {
       "header",
       {},
       h("div", {}, h("h1", {}, W.title), h("p", { class: "who" }, volunteer?.name ?? "")),
-      h("button", { type: "button", class: "secondary", id: "signout", onclick: () => { session.signOut(); store.clear(); notice = ""; render(); } }, W.signOut),
+      h("button", { type: "button", class: "secondary", id: "signout", onclick: signOut }, W.signOut),
     ),
     h(
       "p",
@@ -418,9 +524,24 @@ function render() {
   );
 }
 
+/** Keluar: the token, the cases and the outbox leave the device — unsent visits only when the
+ * volunteer confirms. */
+function signOut() {
+  const waiting = store.outbox.length;
+  if (waiting > 0 && !confirm(W.signOutPending(waiting))) return;
+  session.signOut();
+  store.clear();
+  notice = "";
+  render();
+}
+
 async function start() {
   document.documentElement.lang = "id";
-  if (!session.token) return signIn();
+  delete document.body.dataset.ready;
+  const token = session.token;
+  const exp = token ? expiry(token) : null;
+  if (exp != null && exp * 1000 < Date.now()) tokenGone();
+  if (!session.token) return signIn(notice || undefined);
   const volunteerId = localStorage.getItem(KEYS.volunteer);
   if (!volunteerId) {
     session.signOut();
@@ -441,6 +562,11 @@ window.addEventListener("online", () => {
     .then(render);
 });
 window.addEventListener("offline", render);
+// A visit that waits is tried again while the app is open and whenever it comes back to view.
+setInterval(() => navigator.onLine && store.outbox.some((v) => !v.refused) && void sync(), 60_000);
+document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && void sync());
+// Ask the browser not to evict the outbox under storage pressure (best effort).
+void navigator.storage?.persist?.().catch(() => false);
 
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/lapangan/sw.js", { scope: "/lapangan/" }).catch(() => {

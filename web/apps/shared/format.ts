@@ -34,8 +34,9 @@ export function date(lang: Lang, iso: string): string {
 export function csv(header: string[], rows: (string | number | null)[][]): string {
   const cell = (v: string | number | null) => {
     const s = v == null ? "" : String(v);
-    // A leading = + - @ would be a formula in a spreadsheet: quote it with an apostrophe.
-    const safe = /^[=+\-@]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+    // Text starting with = + - @, a tab or a carriage return would be a formula in a
+    // spreadsheet: an apostrophe goes first. Only a plain number (-3, 1.5) stays as it is.
+    const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
     return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   return "\ufeff" + [header, ...rows].map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
