@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launch } from "./browser.mjs";
+import { graphql, launch } from "./browser.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const url = process.env.SINERGI_URL ?? "http://127.0.0.1:8080";
@@ -29,16 +29,7 @@ const STATS = `query($y: Int!) { programmeStatistics(year: $y) { minimumCell
     businessesByStatus { status count { value suppressed } } businessesByLevel { level count { value suppressed } }
     survival { months share } handovers { toAgency made { value suppressed } } } } }`;
 
-async function api(query, variables, bearer = token) {
-  const response = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await response.json();
-  assert.ok(!body.errors, JSON.stringify(body.errors));
-  return body.data;
-}
+const api = (query, variables, bearer = token) => graphql(url, bearer, query, variables);
 
 const id = (n) => new Intl.NumberFormat("id-ID").format(n);
 const rp = (n) => new Intl.NumberFormat("id-ID", { style: "currency", currency: "IDR", maximumFractionDigits: 0 }).format(n);

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launch } from "./browser.mjs";
+import { graphql, launch } from "./browser.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const url = process.env.SINERGI_URL ?? "http://127.0.0.1:8080";
@@ -23,16 +23,7 @@ const shots = resolve(process.env.SCREENSHOTS ?? join(here, "../../docs/screensh
 assert.ok(token && fieldToken && volunteerId, "SINERGI_TOKEN, SINERGI_FIELD_TOKEN and SINERGI_VOLUNTEER are required");
 mkdirSync(shots, { recursive: true });
 
-async function api(query, variables, bearer = token) {
-  const response = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await response.json();
-  assert.ok(!body.errors, JSON.stringify(body.errors));
-  return body.data;
-}
+const api = (query, variables, bearer = token) => graphql(url, bearer, query, variables);
 
 const CASES = `query($id: UUID!) { volunteer(id: $id) { name businesses { id name owner { fullName } } } }`;
 const VISITS = `query($id: UUID!) { business(id: $id) { monitoringVisits(first: 100) { nodes { id notes revenueEstimate obstacles } } } }`;

@@ -3,6 +3,7 @@
 // suppressed as the API returns them). No framework: DOM built here, charts as SVG.
 import "./style.css";
 import { request, RequestFailed, session } from "../shared/api";
+import { h } from "../shared/dom";
 import { csv, download, number, percent, rupiah, rupiahShort, type Lang } from "../shared/format";
 import {
   DashboardBusinessesDocument,
@@ -33,26 +34,7 @@ const state = {
 let w: Words = words[state.lang];
 
 // ---------------------------------------------------------------------------------------------
-// DOM helpers: text only ever goes in as text, never as HTML.
-
-type Child = Node | string | number | null | undefined | false;
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Record<string, string | boolean | ((e: Event) => void)> = {},
-  ...children: (Child | Child[])[]
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (typeof v === "function") el.addEventListener(k.replace(/^on/, ""), v);
-    else if (v === true) el.setAttribute(k, "");
-    else if (v !== false) el.setAttribute(k, v);
-  }
-  for (const c of children.flat()) {
-    if (c != null && c !== false) el.append(c instanceof Node ? c : String(c));
-  }
-  return el;
-}
+// SVG for the charts (text as text, like `h`).
 
 const SVG = "http://www.w3.org/2000/svg";
 function s(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {

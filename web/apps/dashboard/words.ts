@@ -1,4 +1,5 @@
 // The dashboard's words: Bahasa Indonesia first, English switchable.
+import { businessStatus } from "../shared/words";
 
 /** The word for an enum value, or the value itself when there is none. */
 export function label(words: Record<string, string>, value: string): string {
@@ -89,16 +90,7 @@ const id = {
     RATE_LIMITED: "Terlalu banyak permintaan; coba lagi sebentar lagi.",
     UNAVAILABLE: "Gateway tidak dapat dihubungi; coba lagi nanti.",
   },
-  status: {
-    PROPOSED: "Diusulkan",
-    APPROVED: "Disetujui",
-    EQUIPPED: "Dibekali",
-    RUNNING: "Berjalan",
-    STALLED: "Macet",
-    CLOSED: "Tutup",
-    GRADUATED: "Naik kelas",
-    REJECTED: "Ditolak",
-  } as Record<string, string>,
+  status: businessStatus,
   sector: {
     FOOD: "Makanan",
     BEVERAGE: "Minuman",

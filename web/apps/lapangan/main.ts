@@ -4,6 +4,8 @@
 // gateway refuses stays in the outbox with the reason, and nothing the volunteer typed is lost.
 import "./style.css";
 import { request, RequestFailed, session } from "../shared/api";
+import { h } from "../shared/dom";
+import { businessStatus } from "../shared/words";
 import { date, rupiah } from "../shared/format";
 import {
   FieldCasesDocument,
@@ -104,16 +106,7 @@ const W = {
     `${n} kunjungan belum terkirim. Jika keluar, kunjungan itu dibuang. Tetap keluar?`,
   revenueTooLarge: "Omzet terlalu besar: periksa angkanya.",
   status: { RUNNING: "Berjalan", STALLED: "Macet", CLOSED: "Tutup" } as Record<string, string>,
-  businessStatus: {
-    PROPOSED: "Diusulkan",
-    APPROVED: "Disetujui",
-    EQUIPPED: "Dibekali",
-    RUNNING: "Berjalan",
-    STALLED: "Macet",
-    CLOSED: "Tutup",
-    GRADUATED: "Naik kelas",
-    REJECTED: "Ditolak",
-  } as Record<string, string>,
+  businessStatus,
   obstacle: {
     CAPITAL: "Modal",
     MARKETING: "Pemasaran",
@@ -128,24 +121,6 @@ const W = {
 
 // ---------------------------------------------------------------------------------------------
 
-type Child = Node | string | number | null | undefined | false;
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Record<string, string | boolean | ((e: Event) => void)> = {},
-  ...children: (Child | Child[])[]
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (typeof v === "function") el.addEventListener(k.replace(/^on/, ""), v);
-    else if (v === true) el.setAttribute(k, "");
-    else if (v !== false) el.setAttribute(k, v);
-  }
-  for (const c of children.flat()) {
-    if (c != null && c !== false) el.append(c instanceof Node ? c : String(c));
-  }
-  return el;
-}
 
 /** Today on the phone's clock, as a date (not UTC: a visit at 07:00 WITA is today's). */
 const today = () => new Date().toLocaleDateString("en-CA");

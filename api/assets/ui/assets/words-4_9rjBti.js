@@ -1,6 +1,6 @@
-class p extends Error{constructor(s,a,t){super(s),this.code=a,this.status=t}code;status}const l="sinergi.token",v={storage:sessionStorage,get token(){return this.storage.getItem(l)},signIn(e){this.storage.setItem(l,e.trim().replace(/^Bearer\s+/i,""))},signOut(){this.storage.removeItem(l)}};let m=!0;function g(e){return!!e?.some(s=>s.message.startsWith("no document is registered under this documentId"))}async function f(e,s){const a=v.token;if(!a)throw new p("not signed in","UNAUTHENTICATED",401);const t=e.__meta__?.hash,u=i=>JSON.stringify(i&&t?{documentId:t,variables:s}:{query:e.toString(),variables:s}),o=i=>fetch("/graphql",{method:"POST",headers:{"Content-Type":"application/json",Accept:"application/json",Authorization:`Bearer ${a}`},body:u(i)});let d,r;try{d=await o(m),r=await d.json().catch(()=>null),m&&g(r?.errors)&&(m=!1,d=await o(!1),r=await d.json().catch(()=>null))}catch{throw new p("the gateway cannot be reached","UNAVAILABLE",0)}if(!r||r.data==null){const i=r?.errors?.[0];throw new p(i?.message??`HTTP ${d.status}`,i?.extensions?.code??"UNAVAILABLE",d.status)}return{data:r.data,errors:r.errors??[]}}const c=e=>e==="id"?"id-ID":"en-GB";function h(e,s,a=0){return new Intl.NumberFormat(c(e),{maximumFractionDigits:a}).format(s)}function y(e,s){return new Intl.NumberFormat(c(e),{style:"currency",currency:"IDR",maximumFractionDigits:0}).format(s)}function b(e,s){return new Intl.NumberFormat(c(e),{style:"currency",currency:"IDR",notation:"compact",maximumFractionDigits:2}).format(s)}function D(e,s){return new Intl.NumberFormat(c(e),{style:"percent",maximumFractionDigits:1}).format(s)}function w(e,s){return new Intl.DateTimeFormat(c(e),{dateStyle:"medium",timeZone:"UTC"}).format(new Date(`${s}T00:00:00Z`))}function S(e,s){const a=t=>{const u=t==null?"":String(t),o=/^[=+\-@\t\r]/.test(u)&&!/^-?\d+(\.\d+)?$/.test(u)?`'${u}`:u;return/[",\n\r]/.test(o)?`"${o.replace(/"/g,'""')}"`:o};return"\uFEFF"+[e,...s].map(t=>t.map(a).join(",")).join(`\r
+class p extends Error{constructor(s,r,t){super(s),this.code=r,this.status=t}code;status}const l="sinergi.token",f={storage:sessionStorage,get token(){return this.storage.getItem(l)},signIn(e){this.storage.setItem(l,e.trim().replace(/^Bearer\s+/i,""))},signOut(){this.storage.removeItem(l)}};let m=!0;function v(e){return!!e?.some(s=>s.message.startsWith("no document is registered under this documentId"))}async function g(e,s){const r=f.token;if(!r)throw new p("not signed in","UNAUTHENTICATED",401);const t=e.__meta__?.hash,a=d=>JSON.stringify(d&&t?{documentId:t,variables:s}:{query:e.toString(),variables:s}),n=d=>fetch("/graphql",{method:"POST",headers:{"Content-Type":"application/json",Accept:"application/json",Authorization:`Bearer ${r}`},body:a(d)});let i,u;try{i=await n(m),u=await i.json().catch(()=>null),m&&v(u?.errors)&&(m=!1,i=await n(!1),u=await i.json().catch(()=>null))}catch{throw new p("the gateway cannot be reached","UNAVAILABLE",0)}if(!u||u.data==null){const d=u?.errors?.[0];throw new p(d?.message??`HTTP ${i.status}`,d?.extensions?.code??"UNAVAILABLE",i.status)}return{data:u.data,errors:u.errors??[]}}function h(e,s={},...r){const t=document.createElement(e);for(const[a,n]of Object.entries(s))typeof n=="function"?t.addEventListener(a.replace(/^on/,""),n):n===!0?t.setAttribute(a,""):n!==!1&&t.setAttribute(a,n);for(const a of r.flat())a!=null&&a!==!1&&t.append(a instanceof Node?a:String(a));return t}const c=e=>e==="id"?"id-ID":"en-GB";function b(e,s,r=0){return new Intl.NumberFormat(c(e),{maximumFractionDigits:r}).format(s)}function y(e,s){return new Intl.NumberFormat(c(e),{style:"currency",currency:"IDR",maximumFractionDigits:0}).format(s)}function D(e,s){return new Intl.NumberFormat(c(e),{style:"currency",currency:"IDR",notation:"compact",maximumFractionDigits:2}).format(s)}function S(e,s){return new Intl.NumberFormat(c(e),{style:"percent",maximumFractionDigits:1}).format(s)}function w(e,s){return new Intl.DateTimeFormat(c(e),{dateStyle:"medium",timeZone:"UTC"}).format(new Date(`${s}T00:00:00Z`))}function A(e,s){const r=t=>{const a=t==null?"":String(t),n=/^[=+\-@\t\r]/.test(a)&&!/^-?\d+(\.\d+)?$/.test(a)?`'${a}`:a;return/[",\n\r]/.test(n)?`"${n.replace(/"/g,'""')}"`:n};return"\uFEFF"+[e,...s].map(t=>t.map(r).join(",")).join(`\r
 `)+`\r
-`}function I(e,s){const a=URL.createObjectURL(new Blob([s],{type:"text/csv;charset=utf-8"})),t=document.createElement("a");t.href=a,t.download=e,document.body.append(t),t.click(),t.remove(),setTimeout(()=>URL.revokeObjectURL(a),1e3)}class n extends String{__apiType;value;__meta__;constructor(s,a){super(s),this.value=s,this.__meta__=a}toString(){return this.value}}new n(`
+`}function I(e,s){const r=URL.createObjectURL(new Blob([s],{type:"text/csv;charset=utf-8"})),t=document.createElement("a");t.href=r,t.download=e,document.body.append(t),t.click(),t.remove(),setTimeout(()=>URL.revokeObjectURL(r),1e3)}class o extends String{__apiType;value;__meta__;constructor(s,r){super(s),this.value=s,this.__meta__=r}toString(){return this.value}}new o(`
     fragment Area on AreaStatistics {
   regencyCode
   name
@@ -119,7 +119,7 @@ class p extends Error{constructor(s,a,t){super(s),this.code=a,this.status=t}code
     overdueShare
   }
 }
-    `,{fragmentName:"Area"});const A=new n(`
+    `,{fragmentName:"Area"});const k=new o(`
     query DashboardMe {
   me {
     agency
@@ -132,7 +132,7 @@ class p extends Error{constructor(s,a,t){super(s),this.code=a,this.status=t}code
     name
   }
 }
-    `,{hash:"05691161df1a198979bf8f61c3c375a5c287cdb80f850b2e3d3d6efd2e48f75e"}),$=new n(`
+    `,{hash:"05691161df1a198979bf8f61c3c375a5c287cdb80f850b2e3d3d6efd2e48f75e"}),E=new o(`
     query DashboardStatistics($year: Int!, $regencyCodes: [String!]) {
   programmeStatistics(year: $year, regencyCodes: $regencyCodes) {
     year
@@ -262,7 +262,7 @@ class p extends Error{constructor(s,a,t){super(s),this.code=a,this.status=t}code
     }
     overdueShare
   }
-}`,{hash:"a76382e69b5237fb54860d1f94d47fa0f50f22ae17df76bca7ce3516a726a6fb"}),C=new n(`
+}`,{hash:"a76382e69b5237fb54860d1f94d47fa0f50f22ae17df76bca7ce3516a726a6fb"}),C=new o(`
     query DashboardBusinesses($year: Int!, $regencyCodes: [String!], $statuses: [BusinessStatus!], $after: String) {
   businesses(
     first: 50
@@ -286,7 +286,7 @@ class p extends Error{constructor(s,a,t){super(s),this.code=a,this.status=t}code
     }
   }
 }
-    `,{hash:"fc500bb6769e4a694ee3ef4d630eb1412ae124ee4a4302196d95429eb54ee8ee"}),F=new n(`
+    `,{hash:"fc500bb6769e4a694ee3ef4d630eb1412ae124ee4a4302196d95429eb54ee8ee"}),T=new o(`
     query FieldMe {
   me {
     agency
@@ -295,7 +295,7 @@ class p extends Error{constructor(s,a,t){super(s),this.code=a,this.status=t}code
     volunteerId
   }
 }
-    `,{hash:"82398f99914deadb989dddea2679eb953eba038a20dbb886918883bc3937e2fb"}),T=new n(`
+    `,{hash:"82398f99914deadb989dddea2679eb953eba038a20dbb886918883bc3937e2fb"}),$=new o(`
     query FieldCases($volunteer: UUID!) {
   volunteer(id: $volunteer) {
     id
@@ -324,7 +324,7 @@ class p extends Error{constructor(s,a,t){super(s),this.code=a,this.status=t}code
     }
   }
 }
-    `,{hash:"a70e99f8157b1df287ccd96f1503a9991bc5a30ee5036533ea0fa6a16c5ce714"}),k=new n(`
+    `,{hash:"a70e99f8157b1df287ccd96f1503a9991bc5a30ee5036533ea0fa6a16c5ce714"}),R=new o(`
     mutation FieldRecordVisit($input: RecordMonitoringVisitInput!) {
   recordMonitoringVisit(input: $input) {
     monitoringVisit {
@@ -339,4 +339,4 @@ class p extends Error{constructor(s,a,t){super(s),this.code=a,this.status=t}code
     }
   }
 }
-    `,{hash:"dc5d3d5e3e5f3812a724d0c5f581492063665436f32fccf4ce15f1fbc8763bb0"});export{A as D,k as F,p as R,$ as a,y as b,b as c,C as d,I as e,S as f,T as g,w as h,F as i,h as n,D as p,f as r,v as s};
+    `,{hash:"dc5d3d5e3e5f3812a724d0c5f581492063665436f32fccf4ce15f1fbc8763bb0"}),F={PROPOSED:"Diusulkan",APPROVED:"Disetujui",EQUIPPED:"Dibekali",RUNNING:"Berjalan",STALLED:"Macet",CLOSED:"Tutup",GRADUATED:"Naik kelas",REJECTED:"Ditolak"};export{k as D,R as F,p as R,E as a,F as b,y as c,D as d,C as e,I as f,A as g,h,$ as i,T as j,w as k,b as n,S as p,g as r,f as s};
