@@ -799,6 +799,55 @@ async fn statistics_match_a_hand_counted_register_and_hide_small_cells() {
     assert_eq!(body["data"]["programmeStatistics"]["total"]["recipients"]["value"], 0, "{body}");
 }
 
+/// `businesses(filter: {cohortYear})` lists exactly the businesses `programmeStatistics` counts
+/// as the year's cohort: a package's named business, the owner's businesses for a package that
+/// names none, nothing of a cancelled package.
+#[tokio::test]
+async fn the_cohort_list_is_what_the_statistics_count() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    // A package naming no business: both of the owner's businesses are the cohort's.
+    let owner = app.beneficiary(2).await;
+    app.business(&owner, "Warung", "FOOD").await;
+    app.business(&owner, "Jahit", "TAILORING").await;
+    let body = grant(&app, package_input(&owner, None, &this_year())).await;
+    assert!(body["data"]["createAssistance"]["assistance"]["id"].is_string(), "{body}");
+    // A package naming one business.
+    cohort_member(&app, "6472", 0).await;
+    // A cancelled package: not the cohort's.
+    let other = app.beneficiary(2).await;
+    let business = app.business(&other, "Kue", "CAKES").await;
+    let body = grant(&app, package_input(&other, Some(&business), &this_year())).await;
+    let package = body["data"]["createAssistance"]["assistance"]["id"].as_str().expect("granted").to_owned();
+    let cancel = "mutation($i: StatusChangeWithReasonInput!) { cancelAssistance(input: $i) { assistance { status } } }";
+    let body = app
+        .gql(&admin, cancel, json!({ "i": { "id": package, "expectedVersion": 1, "reason": "Pindah" } }))
+        .await;
+    assert_eq!(body["data"]["cancelAssistance"]["assistance"]["status"], "CANCELLED", "{body}");
+
+    let year = chrono::Datelike::year(&today());
+    let list = "query($y: Int!) { businesses(filter: { cohortYear: $y, regencyCodes: [\"6472\"] }) { totalCount nodes { name } } }";
+    let body = app.gql(&admin, list, json!({ "y": year })).await;
+    let mut names: Vec<&str> = body["data"]["businesses"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["name"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Jahit", "Warung", "Warung"], "{body}");
+    let stats = "query($y: Int!) { programmeStatistics(year: $y, regencyCodes: [\"6472\"]) { total { businessesByStatus { count { value } } } } }";
+    let body =
+        app.gql(&app.token("DINSOS", "stats:read pii:read", &["64"]), stats, json!({ "y": year })).await;
+    let counted: i64 = body["data"]["programmeStatistics"]["total"]["businessesByStatus"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["count"]["value"].as_i64())
+        .sum();
+    assert_eq!(counted, 3, "{body}");
+}
+
 const SURVIVAL: &str = "query($y: Int!) { programmeStatistics(year: $y, regencyCodes: [\"6472\"]) { regencies { \
     survival { months reached { value } running { value } share baseline aboveBaseline } \
     handovers { toAgency made { value } accepted { value } completed { value } medianDaysToAccept medianDaysToComplete overdue { value } overdueShare } } } }";

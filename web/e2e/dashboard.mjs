@@ -119,7 +119,12 @@ try {
     `query($y: Int!) { businesses(first: 50, filter: { cohortYear: $y, regencyCodes: ["6472"] }) { totalCount nodes { name } } }`,
     { y: year },
   );
+  assert.ok(listed.businesses.totalCount > 0, "Samarinda's cohort has businesses");
   assert.equal(await page.locator("[data-table=daftar-usaha] tbody tr").count(), listed.businesses.nodes.length);
+  assert.ok(
+    (await page.textContent("[data-table=daftar-usaha] h3")).includes(`/ ${id(listed.businesses.totalCount)})`),
+    "the list's total is the cohort's",
+  );
   assert.ok((await page.textContent("[data-table=daftar-usaha] h3")).includes("Kota Samarinda"));
 
   // The current year: the demo data's referrals, requests, services and loans are this year's.
@@ -156,12 +161,21 @@ try {
   await context.setOffline(true);
   await page.selectOption("#figure", "recipients");
   assert.equal(await page.getAttribute('.tile[data-regency="6472"]', "data-value"), String(samarinda.recipients.value));
-  await page.selectOption("#year", String(year - 1));
-  await page.getByRole("alert").waitFor();
-  assert.match(await page.textContent("[role=alert]"), /tidak dapat dihubungi/);
   // The language switches offline too: it needs no request.
   await page.click("#lang");
   await page.getByRole("heading", { name: "Sinergi Programme Dashboard" }).waitFor();
+  assert.equal(await stat("recipients"), new Intl.NumberFormat("en-GB").format(t.recipients.value));
+  await page.click("#lang");
+  await page.getByRole("heading", { name: "Dasbor Program Sinergi" }).waitFor();
+  await page.selectOption("#year", String(year - 1));
+  await page.getByRole("alert").waitFor();
+  assert.match(await page.textContent("[role=alert]"), /tidak dapat dihubungi/);
+  // The figures shown are never another year's: after a failed load the language switch asks
+  // for the chosen year again (and fails again) rather than showing the previous year's.
+  await page.click("#lang");
+  await page.getByRole("heading", { name: "Sinergi Programme Dashboard" }).waitFor();
+  await page.getByRole("alert").waitFor();
+  assert.equal(await page.locator("[data-stat]").count(), 0, "no figures under the wrong year");
   await page.click("#lang");
   await page.getByRole("heading", { name: "Dasbor Program Sinergi" }).waitFor();
   await context.setOffline(false);

@@ -184,7 +184,8 @@ inputs! {
         /// Volunteer's name. At most 200 characters.
         #[graphql(validator(chars_max_length = 200))]
         volunteer_name: String,
-        /// Date of the visit; not in the future.
+        /// Date of the visit; not after today in WIT (UTC+9), Indonesia's easternmost time, so
+        /// that a visit's local date is never "in the future" anywhere in Indonesia.
         visited_on: Date,
         /// What the volunteer saw.
         observed_status: ObservedStatus,

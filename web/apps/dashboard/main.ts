@@ -29,7 +29,11 @@ const state = {
   minimumCell: 1,
   areas: [] as Area[],
   total: null as Area | null,
+  /** The year and region the figures in hand are for (the controls may have moved on). */
+  shown: "",
 };
+
+const choice = () => `${state.year}/${state.regency}`;
 
 let w: Words = words[state.lang];
 
@@ -597,7 +601,7 @@ let who = "";
 /** Keluar: the token and everything shown with it are forgotten. */
 function signOut() {
   session.signOut();
-  Object.assign(state, { regency: "", year: new Date().getFullYear() - 1, figure: "recipients", areas: [], total: null, minimumCell: 1 });
+  Object.assign(state, { regency: "", year: new Date().getFullYear() - 1, figure: "recipients", areas: [], total: null, minimumCell: 1, shown: "" });
   who = "";
   start();
 }
@@ -610,7 +614,7 @@ function shell() {
     h("header", {}, h("div", {}, h("h1", {}, w.title), h("p", { class: "who" }, who)), controls(regionsOfToken)),
     h("main", { id: "content" }),
   );
-  if (state.total) {
+  if (state.total && state.shown === choice()) {
     render();
     document.body.dataset.ready = "true";
   } else {
@@ -641,6 +645,7 @@ async function load() {
     state.minimumCell = stats.minimumCell;
     state.areas = stats.regencies;
     state.total = stats.total;
+    state.shown = choice();
     render();
     document.body.dataset.ready = "true";
   } catch (err) {

@@ -123,7 +123,10 @@ const W = {
 
 
 /** Today on the phone's clock, as a date (not UTC: a visit at 07:00 WITA is today's). */
-const today = () => new Date().toLocaleDateString("en-CA");
+const today = () => {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+};
 const app = () => document.getElementById("app")!;
 let notice = "";
 
@@ -151,6 +154,7 @@ function expiry(token: string): number | null {
 /** The token is no longer good (expired, revoked): it goes, and the owners' details with it;
  * the outbox stays for the next sign-in of the same volunteer. */
 function tokenGone() {
+  generation++;
   session.signOut();
   kept(() => (store.cases = null));
   notice = W.unauthenticated;
@@ -159,71 +163,84 @@ function tokenGone() {
 // ---------------------------------------------------------------------------------------------
 // Sending the outbox.
 
-let syncing = false;
+/** Bumped at every sign-in and sign-out: a round of sending started under an earlier session
+ * stops, and never sends under a later one. */
+let generation = 0;
+let round: Promise<void> | null = null;
 let again = false;
 
-/** Whether a request failure is the network's or the gateway's passing trouble (try later). */
+/** Whether a request failure is the network's or the gateway's passing trouble (try later):
+ * no answer, a timeout (408), too many requests (429), a server error or `UNAVAILABLE`,
+ * `RATE_LIMITED`, `INTERNAL`. */
 function passing(err: unknown): boolean {
+  if (!(err instanceof RequestFailed)) return true;
   return (
-    !(err instanceof RequestFailed) ||
-    err.status === 0 ||
+    [0, 408, 429].includes(err.status) ||
     err.status >= 500 ||
-    err.code === "UNAVAILABLE" ||
-    err.code === "RATE_LIMITED"
+    ["UNAVAILABLE", "RATE_LIMITED", "INTERNAL"].includes(err.code)
   );
 }
 
 /** Sends the waiting visits in order, until none waits. An unreachable gateway ends the round
  * and keeps everything; a visit the gateway refuses is marked with the reason and the round
- * goes on. A round started under one token never sends with another. */
-async function sync(): Promise<void> {
-  if (syncing) {
+ * goes on. Asked while a round runs, the round goes once more over the outbox; the caller gets
+ * the running round. */
+function sync(): Promise<void> {
+  if (round) {
     again = true;
-    return;
+    return round;
   }
-  const token = session.token;
-  if (!token) return;
-  syncing = true;
-  try {
-    do {
+  if (!session.token) return Promise.resolve();
+  round = send(generation).finally(() => {
+    round = null;
+    if (again && session.token) {
       again = false;
-      for (const visit of store.outbox) {
-        if (visit.refused) continue;
-        if (session.token !== token) return;
-        const { refused: _, businessName: __, ...input } = visit;
-        let outcome: "sent" | { code: string; message: string };
-        try {
-          const { data } = await request(FieldRecordVisitDocument, { input });
-          const payload = data.recordMonitoringVisit;
-          outcome = payload.monitoringVisit
-            ? "sent"
-            : { code: payload.userErrors[0]?.code ?? "VALIDATION", message: payload.userErrors[0]?.message ?? "" };
-        } catch (err) {
-          if (err instanceof RequestFailed && err.code === "UNAUTHENTICATED") {
-            if (session.token === token) tokenGone(); // (not a newer sign-in's)
-            return;
-          }
-          if (passing(err)) return; // Everything stays for the next try.
-          const failed = err as RequestFailed;
-          outcome = { code: failed.code, message: failed.message };
-        }
-        if (session.token !== token) return;
-        // The outbox may have changed while the request was out: edit it as it is now.
-        const refused = outcome === "sent" ? undefined : outcome;
-        const written = kept(() => {
-          store.outbox = refused
-            ? store.outbox.map((v) => (v.id === visit.id ? { ...v, refused } : v))
-            : store.outbox.filter((v) => v.id !== visit.id);
-        });
-        if (!written) return;
-        if (!refused) markVisited(visit);
-      }
-    } while (again);
-  } finally {
-    syncing = false;
+      void sync();
+    }
     if (store.outbox.length === 0 && notice === W.saved) notice = W.allSent;
     render();
-  }
+  });
+  return round;
+}
+
+async function send(mine: number): Promise<void> {
+  do {
+    again = false;
+    for (const { id } of store.outbox) {
+      // As the outbox is now: a visit discarded, resolved or refused meanwhile is not sent.
+      const visit = store.outbox.find((v) => v.id === id && !v.refused);
+      if (!visit) continue;
+      if (generation !== mine) return;
+      const { refused: _, businessName: __, ...input } = visit;
+      let outcome: "sent" | { code: string; message: string };
+      try {
+        const { data } = await request(FieldRecordVisitDocument, { input });
+        const payload = data.recordMonitoringVisit;
+        outcome = payload.monitoringVisit
+          ? "sent"
+          : { code: payload.userErrors[0]?.code ?? "VALIDATION", message: payload.userErrors[0]?.message ?? "" };
+      } catch (err) {
+        if (generation !== mine) return;
+        if (err instanceof RequestFailed && err.code === "UNAUTHENTICATED") {
+          tokenGone();
+          return;
+        }
+        if (passing(err)) return; // Everything stays for the next try.
+        const failed = err as RequestFailed;
+        outcome = { code: failed.code, message: failed.message };
+      }
+      if (generation !== mine) return;
+      // The outbox may have changed while the request was out: edit it as it is now.
+      const refused = outcome === "sent" ? undefined : outcome;
+      const written = kept(() => {
+        store.outbox = refused
+          ? store.outbox.map((v) => (v.id === visit.id ? { ...v, refused } : v))
+          : store.outbox.filter((v) => v.id !== visit.id);
+      });
+      if (!written) return;
+      if (!refused) markVisited(visit);
+    }
+  } while (again);
 }
 
 /** Shows a sent visit as the business's last one until the list is next fetched. */
@@ -242,14 +259,14 @@ function markVisited(visit: Pending) {
 
 /** Fetches the volunteer's cases when the gateway can be reached; the device's copy otherwise. */
 async function refresh(volunteerId: string) {
-  const token = session.token;
-  if (!token) return;
+  if (!session.token) return;
+  const mine = generation;
   try {
     const { data } = await request(FieldCasesDocument, { volunteer: volunteerId });
-    if (session.token !== token) return; // Signed out (or in again) meanwhile.
+    if (generation !== mine) return; // Signed out (or in again) meanwhile.
     if (data.volunteer) kept(() => (store.cases = { volunteer: data.volunteer!, at: new Date().toISOString() }));
   } catch (err) {
-    if (err instanceof RequestFailed && err.code === "UNAUTHENTICATED" && session.token === token) tokenGone();
+    if (err instanceof RequestFailed && err.code === "UNAUTHENTICATED" && generation === mine) tokenGone();
   }
 }
 
@@ -257,10 +274,16 @@ async function refresh(volunteerId: string) {
 // Screens.
 
 function signIn(message?: string) {
+  delete document.body.dataset.ready;
+  // The form may be drawn again while the volunteer pastes (a round ends, the network returns):
+  // what is typed stays.
+  const typed = (document.getElementById("token") as HTMLTextAreaElement | null)?.value ?? "";
   const field = h("textarea", { id: "token", rows: "4", required: true, autocomplete: "off", spellcheck: "false" });
+  (field as HTMLTextAreaElement).value = typed;
   const waiting = store.outbox;
   const discard = () => {
     if (confirm(W.discardAll(waiting.length))) {
+      generation++;
       store.clear();
       notice = "";
       signIn();
@@ -273,26 +296,29 @@ function signIn(message?: string) {
         class: "card",
         onsubmit: async (e: Event) => {
           e.preventDefault();
-          session.signIn((field as HTMLTextAreaElement).value);
+          // The token becomes the session's only once the gateway says whose it is: nothing is
+          // sent under it before.
+          const candidate = (field as HTMLTextAreaElement).value;
+          (field as HTMLTextAreaElement).value = "";
           try {
-            const { data } = await request(FieldMeDocument, {});
+            const { data } = await request(FieldMeDocument, {}, candidate);
             const volunteer = data.me.volunteerId;
-            if (!volunteer) {
-              session.signOut();
-              return signIn(W.notVolunteer);
-            }
+            if (!volunteer) return signIn(W.notVolunteer);
             const before = localStorage.getItem(KEYS.volunteer);
             if (before && before !== volunteer && store.outbox.length > 0) {
               // The outbox is another volunteer's: never send it under this token.
-              session.signOut();
               return signIn(W.otherVolunteer);
             }
-            if (before !== volunteer) kept(() => (store.cases = null));
-            localStorage.setItem(KEYS.volunteer, volunteer);
+            const stored = kept(() => {
+              if (before !== volunteer) store.cases = null;
+              localStorage.setItem(KEYS.volunteer, volunteer);
+              session.signIn(candidate);
+            });
+            if (!stored) return signIn(notice);
+            generation++;
             notice = "";
             await start();
           } catch (err) {
-            session.signOut();
             signIn(err instanceof RequestFailed ? err.message : String(err));
           }
         },
@@ -401,11 +427,13 @@ function outboxView(): HTMLElement | null {
   const outbox = store.outbox;
   if (outbox.length === 0) return null;
   const resolve = (visit: Pending, how: "new" | "discard" | "retry") => {
-    store.outbox = store.outbox.flatMap((v) => {
-      if (v.id !== visit.id) return [v];
-      if (how === "discard") return [];
-      // A new id for "new"; the same one to try again.
-      return [{ ...v, id: how === "new" ? crypto.randomUUID() : v.id, refused: undefined }];
+    kept(() => {
+      store.outbox = store.outbox.flatMap((v) => {
+        if (v.id !== visit.id) return [v];
+        if (how === "discard") return [];
+        // A new id for "new"; the same one to try again.
+        return [{ ...v, id: how === "new" ? crypto.randomUUID() : v.id, refused: undefined }];
+      });
     });
     render();
     void sync();
@@ -447,6 +475,7 @@ function outboxView(): HTMLElement | null {
 }
 
 function render() {
+  expireToken();
   const cached = store.cases;
   if (!session.token) return signIn(notice || undefined);
   const volunteer = cached?.volunteer;
@@ -504,19 +533,36 @@ function render() {
 function signOut() {
   const waiting = store.outbox.length;
   if (waiting > 0 && !confirm(W.signOutPending(waiting))) return;
+  generation++;
   session.signOut();
   store.clear();
   notice = "";
   render();
 }
 
+/** Drops the token once its `exp` has passed (checked at start, on every drawing and when its
+ * time comes while the app is open). */
+function expireToken(): void {
+  const token = session.token;
+  const exp = token ? expiry(token) : null;
+  if (exp != null && exp * 1000 <= Date.now()) tokenGone();
+}
+let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+
 async function start() {
   document.documentElement.lang = "id";
   delete document.body.dataset.ready;
-  const token = session.token;
-  const exp = token ? expiry(token) : null;
-  if (exp != null && exp * 1000 < Date.now()) tokenGone();
+  expireToken();
   if (!session.token) return signIn(notice || undefined);
+  clearTimeout(expiryTimer);
+  const exp = expiry(session.token);
+  if (exp != null) {
+    // (setTimeout holds at most ~24.8 days; a RELAWAN token lives 7.)
+    expiryTimer = setTimeout(() => {
+      expireToken();
+      render();
+    }, Math.min(exp * 1000 - Date.now() + 1000, 2 ** 31 - 1));
+  }
   const volunteerId = localStorage.getItem(KEYS.volunteer);
   if (!volunteerId) {
     session.signOut();

@@ -45,12 +45,14 @@ function unknownId(errors: GraphQLError[] | undefined): boolean {
   return !!errors?.some((e) => e.message.startsWith("no document is registered under this documentId"));
 }
 
-/** Runs `document` with `variables`: its data and the errors of the fields that failed. */
+/** Runs `document` with `variables`: its data and the errors of the fields that failed. With
+ * `candidate`, under that token instead of the session's (a sign-in not yet accepted). */
 export async function request<R, V>(
   document: TypedDocumentString<R, V>,
   variables: V,
+  candidate?: string,
 ): Promise<{ data: R; errors: GraphQLError[] }> {
-  const token = session.token;
+  const token = candidate?.trim().replace(/^Bearer\s+/i, "") || session.token;
   if (!token) throw new RequestFailed("not signed in", "UNAUTHENTICATED", 401);
   const hash = document.__meta__?.hash as string | undefined;
   const body = (byId: boolean) =>

@@ -10,25 +10,38 @@ const PAGE_WAIT_MS = 3000;
 
 const assetsOf = (html) => [...new Set([...html.matchAll(/\/ui\/assets\/[A-Za-z0-9._-]+/g)].map((m) => m[0]))];
 
-/** A page worth keeping: this gateway's own HTML, not a redirect (a captive portal) or an error. */
+/** A response that may be the app's page: the gateway's own HTML, not a redirect (a captive
+ * portal) or an error. Whether it is the app is told by what it names (`keepPage`). */
 const keepable = (response) =>
   response.ok &&
   !response.redirected &&
   response.type === "basic" &&
   (response.headers.get("content-type") ?? "").startsWith("text/html");
 
-/** Keeps `response` as the page once every asset it names is kept; drops assets no longer named. */
+/** The assets of the page kept now. */
+async function keptAssets(cache) {
+  const page = await cache.match(PAGE);
+  return page ? assetsOf(await page.text()) : [];
+}
+
+/** Keeps `response` as the page once every asset it names is kept. A page that names none of
+ * the app's scripts (a portal's or proxy's page that got through) is not the app: refused.
+ * Assets that neither this page nor the one before it names are dropped (the page before may
+ * still be loading its own). */
 async function keepPage(response) {
   const cache = await caches.open(CACHE);
-  const html = await response.clone().text();
-  const assets = assetsOf(html);
+  const assets = assetsOf(await response.clone().text());
+  if (!assets.some((a) => a.endsWith(".js"))) throw new Error("not the app's page");
   for (const asset of assets) {
     if (!(await cache.match(asset))) await cache.add(asset); // Named by content hash: fetched once.
   }
+  const before = await keptAssets(cache);
   await cache.put(PAGE, response);
   for (const request of await cache.keys()) {
     const path = new URL(request.url).pathname;
-    if (path.startsWith("/ui/assets/") && !assets.includes(path)) await cache.delete(request);
+    if (path.startsWith("/ui/assets/") && !assets.includes(path) && !before.includes(path)) {
+      await cache.delete(request);
+    }
   }
 }
 
@@ -54,27 +67,36 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-/** The page: the network's when it answers in time with a page worth keeping (a new build,
- * kept for next time), else the kept one. */
-async function page(request) {
-  const kept = await caches.match(PAGE);
-  const network = fetch(request).then(async (response) => {
-    if (keepable(response)) {
-      await keepPage(response.clone()).catch(() => {});
+/** The page: the network's when it answers in time with the app's page, kept with its assets
+ * for next time (a new build); else the kept one. The network's answer is awaited past the
+ * 3 s (`waitUntil`) so that a slow new build is still kept. */
+function page(event) {
+  const network = (async () => {
+    const kept = await caches.match(PAGE);
+    const response = await fetch(event.request);
+    if (!keepable(response)) return kept ?? response;
+    try {
+      await keepPage(response.clone());
       return response;
+    } catch {
+      // Its assets could not be kept (or it is not the app): the kept page is the safe one.
+      return kept ?? response;
     }
-    return kept ?? response;
-  });
-  if (!kept) return network;
-  const late = new Promise((resolve) => setTimeout(() => resolve(kept), PAGE_WAIT_MS));
-  return Promise.race([network.catch(() => kept), late]);
+  })();
+  event.waitUntil(network.catch(() => {}));
+  return (async () => {
+    const kept = await caches.match(PAGE);
+    if (!kept) return network;
+    const late = new Promise((resolve) => setTimeout(() => resolve(kept), PAGE_WAIT_MS));
+    return Promise.race([network.catch(() => kept), late]);
+  })();
 }
 
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
   if (event.request.mode === "navigate" && (url.pathname === PAGE || url.pathname === "/lapangan")) {
-    event.respondWith(page(event.request));
+    event.respondWith(page(event));
   } else if (url.pathname.startsWith("/ui/assets/") || SHELL.includes(url.pathname)) {
     // Named by content hash (or small and rarely changed): the kept copy first.
     event.respondWith(caches.match(event.request).then((hit) => hit ?? fetch(event.request)));
