@@ -802,7 +802,7 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
         say!("GraphiQL:   http://{addr}/graphql");
         say!("Dashboard:  http://{addr}/dashboard   (dasbor program: paste the token below)");
         say!(
-            "Field app:  http://{addr}/lapangan/   (aplikasi lapangan: a volunteer's token, `token issue --agency RELAWAN --volunteer ID`)"
+            "Field app:  http://{addr}/lapangan/   (aplikasi lapangan: a volunteer's token; README shows how to issue one)"
         );
         say!(
             "Development token: DINSOS with every scope its policy grants (admin and pii:read included), whole province, 8 hours."

@@ -75,6 +75,10 @@ try {
   await page.reload();
   await page.waitForSelector("body[data-ready=true]");
   assert.ok(await page.evaluate(() => !!navigator.serviceWorker.controller), "the page is the worker's");
+  // The browser's own HTTP cache is emptied first: only the worker's keeping counts.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.clearBrowserCache");
+  await cdp.detach();
   await setOffline(true);
   await page.reload();
   await page.waitForSelector("li[data-business]");

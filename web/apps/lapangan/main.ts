@@ -238,6 +238,7 @@ async function send(mine: number): Promise<void> {
           : store.outbox.filter((v) => v.id !== visit.id);
       });
       if (!written) return;
+      if (refused && notice === W.saved) notice = "";
       if (!refused) markVisited(visit);
     }
   } while (again);
@@ -423,6 +424,12 @@ function visitForm(b: Case, volunteerName: string, draft?: Pending) {
   form.scrollIntoView({ block: "start" });
 }
 
+/** The visit's id is taken on the gateway by a visit with another content: `CONFLICT` when this
+ * client made it, `DUPLICATE` when another did. Either way a new id resolves it. */
+function taken(refusal: { code: string }): boolean {
+  return refusal.code === "CONFLICT" || refusal.code === "DUPLICATE";
+}
+
 function outboxView(): HTMLElement | null {
   const outbox = store.outbox;
   if (outbox.length === 0) return null;
@@ -448,7 +455,7 @@ function outboxView(): HTMLElement | null {
       outbox.map((v) =>
         h(
           "li",
-          { "data-visit": v.id, "data-state": v.refused ? (v.refused.code === "CONFLICT" ? "conflict" : "refused") : "waiting" },
+          { "data-visit": v.id, "data-state": v.refused ? (taken(v.refused) ? "conflict" : "refused") : "waiting" },
           h("strong", {}, v.businessName),
           ` · ${date("id", v.visitedOn)} · ${W.status[v.observedStatus]}`,
           v.notes ? h("div", { class: "notes" }, v.notes) : null,
@@ -456,12 +463,12 @@ function outboxView(): HTMLElement | null {
             ? h(
                 "div",
                 { class: "refusal", role: "alert" },
-                h("strong", {}, v.refused.code === "CONFLICT" ? W.conflict : `${W.refused} (${v.refused.code})`),
-                h("p", {}, v.refused.code === "CONFLICT" ? W.conflictHelp : v.refused.message),
+                h("strong", {}, taken(v.refused) ? W.conflict : `${W.refused} (${v.refused.code})`),
+                h("p", {}, taken(v.refused) ? W.conflictHelp : v.refused.message),
                 h(
                   "div",
                   { class: "actions" },
-                  v.refused.code === "CONFLICT"
+                  taken(v.refused)
                     ? h("button", { type: "button", class: "as-new", onclick: () => resolve(v, "new") }, W.asNew)
                     : h("button", { type: "button", class: "retry", onclick: () => resolve(v, "retry") }, W.retry),
                   h("button", { type: "button", class: "secondary discard", onclick: () => resolve(v, "discard") }, W.discard),

@@ -5,6 +5,9 @@ const PREFIX = "lapangan-";
 const CACHE = `${PREFIX}v2`;
 const PAGE = "/lapangan/";
 const SHELL = ["/lapangan/manifest.webmanifest", "/lapangan/icon-192.png", "/lapangan/icon-512.png"];
+/** Matching ignores `Vary`: the gateway answers `Vary: Origin` (its CORS layer), and a module
+ * script or stylesheet request carries an `Origin` that the worker's own fetch did not. */
+const ANY = { ignoreVary: true };
 /** How long a page request may take before the kept page is shown instead. */
 const PAGE_WAIT_MS = 3000;
 
@@ -20,7 +23,7 @@ const keepable = (response) =>
 
 /** The assets of the page kept now. */
 async function keptAssets(cache) {
-  const page = await cache.match(PAGE);
+  const page = await cache.match(PAGE, ANY);
   return page ? assetsOf(await page.text()) : [];
 }
 
@@ -33,7 +36,7 @@ async function keepPage(response) {
   const assets = assetsOf(await response.clone().text());
   if (!assets.some((a) => a.endsWith(".js"))) throw new Error("not the app's page");
   for (const asset of assets) {
-    if (!(await cache.match(asset))) await cache.add(asset); // Named by content hash: fetched once.
+    if (!(await cache.match(asset, ANY))) await cache.add(asset); // Named by content hash: fetched once.
   }
   const before = await keptAssets(cache);
   await cache.put(PAGE, response);
@@ -72,7 +75,7 @@ self.addEventListener("activate", (event) => {
  * 3 s (`waitUntil`) so that a slow new build is still kept. */
 function page(event) {
   const network = (async () => {
-    const kept = await caches.match(PAGE);
+    const kept = await caches.match(PAGE, ANY);
     const response = await fetch(event.request);
     if (!keepable(response)) return kept ?? response;
     try {
@@ -85,7 +88,7 @@ function page(event) {
   })();
   event.waitUntil(network.catch(() => {}));
   return (async () => {
-    const kept = await caches.match(PAGE);
+    const kept = await caches.match(PAGE, ANY);
     if (!kept) return network;
     const late = new Promise((resolve) => setTimeout(() => resolve(kept), PAGE_WAIT_MS));
     return Promise.race([network.catch(() => kept), late]);
@@ -99,6 +102,6 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(page(event));
   } else if (url.pathname.startsWith("/ui/assets/") || SHELL.includes(url.pathname)) {
     // Named by content hash (or small and rarely changed): the kept copy first.
-    event.respondWith(caches.match(event.request).then((hit) => hit ?? fetch(event.request)));
+    event.respondWith(caches.match(event.request, ANY).then((hit) => hit ?? fetch(event.request)));
   }
 });
