@@ -87,12 +87,10 @@ async fn a_token_the_command_line_issues_works_on_the_server_and_is_revoked_by_i
 async fn documents_registered_from_a_codegen_manifest_are_all_a_trusted_client_runs() {
     let (url, dir) = fresh_database().await;
     let folder = tempfile::tempdir().expect("folder");
-    let policy = folder.path().join("policy.toml");
-    let text = format!(
-        "{}\n[agencies.DINSOS.clients.dashboard]\ntrusted_documents = true\n",
-        sinergi_api::policy::DEFAULT_POLICY
+    let policy = crate::helpers::policy_file(
+        folder.path(),
+        "[agencies.DINSOS.clients.dashboard]\ntrusted_documents = true\n",
     );
-    std::fs::write(&policy, text).expect("policy");
     let me = "query Me { me { client } }";
     let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(me.as_bytes()));
     let manifest = folder.path().join("persisted-documents.json");
@@ -100,7 +98,6 @@ async fn documents_registered_from_a_codegen_manifest_are_all_a_trusted_client_r
     let edited = folder.path().join("edited.json");
     std::fs::write(&edited, json!({ hash.clone(): "query Me { me { agency } }" }).to_string())
         .expect("edited");
-    let policy = policy.display().to_string();
     let env = [
         ("DATABASE_URL", url.as_str()),
         ("SINERGI_JWT_SECRET", "a-shared-secret-of-at-least-thirty-two-bytes"),

@@ -4,7 +4,9 @@
 
 use std::{path::Path, process::Command};
 
-use crate::helpers::{binary_token_for, fresh_database, sinergi_binary, spawn_app, start_gateway};
+use crate::helpers::{
+    binary_token_for, fresh_database, policy_file, sinergi_binary, spawn_app, start_gateway,
+};
 
 #[tokio::test]
 async fn the_dashboard_is_served_with_its_assets_and_a_strict_policy() {
@@ -91,13 +93,8 @@ struct Browsed {
 async fn gateway_for_browser() -> Browsed {
     let (url, database) = fresh_database().await;
     let folder = tempfile::tempdir().expect("folder");
-    let policy = folder.path().join("policy.toml");
-    let text = format!(
-        "{}\n[agencies.BAPPEDA.clients.dashboard]\ntrusted_documents = true\n",
-        sinergi_api::policy::DEFAULT_POLICY
-    );
-    std::fs::write(&policy, text).expect("policy");
-    let policy = policy.display().to_string();
+    let policy =
+        policy_file(folder.path(), "[agencies.BAPPEDA.clients.dashboard]\ntrusted_documents = true\n");
     let env =
         [("DATABASE_URL", url.as_str()), ("SINERGI_JWT_SECRET", SECRET), ("SINERGI_POLICY", policy.as_str())];
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("api/assets/ui/persisted-documents.json");

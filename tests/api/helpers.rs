@@ -148,6 +148,14 @@ async fn drop_stale_databases(admin: &DatabaseConnection) {
     }
 }
 
+/// Writes `folder/policy.toml`: the default policy with `extra` appended (TOML); returns its path
+/// as `SINERGI_POLICY` takes it.
+pub fn policy_file(folder: &std::path::Path, extra: &str) -> String {
+    let path = folder.join("policy.toml");
+    std::fs::write(&path, format!("{}\n{extra}", sinergi_api::policy::DEFAULT_POLICY)).expect("policy");
+    path.display().to_string()
+}
+
 /// Starts the real server on an ephemeral port over a fresh database.
 pub async fn spawn_app() -> TestApp {
     spawn(Setup::default()).await

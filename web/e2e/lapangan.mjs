@@ -51,7 +51,6 @@ try {
       problems.push(`console: ${m.text()}`);
     }
   });
-  const setOffline = (value) => context.setOffline(value);
 
   // Sign in: the volunteer's businesses, with their owners' names (assigned: unmasked).
   const response = await page.goto(`${url}/lapangan`);
@@ -79,7 +78,7 @@ try {
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.clearBrowserCache");
   await cdp.detach();
-  await setOffline(true);
+  await context.setOffline(true);
   await page.reload();
   await page.waitForSelector("li[data-business]");
   assert.equal(await page.locator("li[data-business]").count(), expected.businesses.length, "cases from the device");
@@ -97,7 +96,7 @@ try {
   assert.match(await page.textContent("#waiting"), /Menunggu dikirim: 1/);
 
   // The network returns: it is sent once, and appears once with its case event.
-  await setOffline(false);
+  await context.setOffline(false);
   await page.waitForSelector("#outbox", { state: "detached" });
   let now = await visits(first.id);
   const mine = now.filter((v) => v.notes === "Kunjungan luring uji");
@@ -114,7 +113,7 @@ try {
 
   // A conflict: the gateway already holds a visit under the outbox entry's id, with another
   // content. The volunteer's input stays until they decide.
-  await setOffline(true);
+  await context.setOffline(true);
   await page.click(`li[data-business="${second.id}"] button.record`);
   await page.check('#visit-form input[name=observed][value="STALLED"]');
   await page.fill("#visit-form textarea[name=notes]", "Isian relawan di lapangan");
@@ -127,7 +126,7 @@ try {
     fieldToken,
   );
   assert.equal(other.recordMonitoringVisit.monitoringVisit.id, pending.id);
-  await setOffline(false);
+  await context.setOffline(false);
   await page.waitForSelector('#outbox li[data-state="conflict"]');
   assert.match(await page.textContent("#outbox [role=alert]"), /Konflik/);
   assert.match(await page.textContent("#outbox"), /Isian relawan di lapangan/, "the input is kept");
@@ -141,13 +140,13 @@ try {
 
   // A token the gateway no longer accepts (expired, revoked): back to sign-in with the unsent
   // visit kept, and sent once the volunteer signs in again.
-  await setOffline(true);
+  await context.setOffline(true);
   await page.click(`li[data-business="${first.id}"] button.record`);
   await page.fill("#visit-form textarea[name=notes]", "Setelah token habis");
   await page.click("#visit-form button[type=submit]");
   await page.waitForSelector('#outbox li[data-state="waiting"]');
   await page.evaluate(() => localStorage.setItem("sinergi.token", "not-a-token"));
-  await setOffline(false);
+  await context.setOffline(false);
   await page.locator("#token").waitFor();
   assert.match(await page.textContent("#kept"), /1 kunjungan belum terkirim/);
   assert.equal(await page.evaluate(() => localStorage.getItem("sinergi.lapangan.cases")), "null", "the owners' details are gone");
@@ -159,7 +158,7 @@ try {
   assert.equal((await visits(first.id)).filter((v) => v.notes === "Setelah token habis").length, 1);
 
   // Signing out with a visit unsent asks first; then nothing of the volunteer's is left.
-  await setOffline(true);
+  await context.setOffline(true);
   await page.click(`li[data-business="${first.id}"] button.record`);
   await page.fill("#visit-form textarea[name=notes]", "Dibuang saat keluar");
   await page.click("#visit-form button[type=submit]");
@@ -171,7 +170,7 @@ try {
   await page.click("#signout");
   await page.locator("#token").waitFor();
   assert.equal(await page.evaluate(() => localStorage.length), 0);
-  await setOffline(false);
+  await context.setOffline(false);
 
   // A token that is not a volunteer's is told so.
   await page.fill("#token", token);

@@ -38,37 +38,10 @@ pub async fn list(
         .between(Column::StartedOn, f.started_from, f.started_to)
         .present(Column::ClosureProposedByVisit, f.closure_proposed);
     let select = match f.cohort_year {
-        Some(year) => sea_orm::QueryFilter::filter(select, cohort(year)),
+        Some(year) => sea_orm::QueryFilter::filter(select, crate::programme::service::cohort(year)),
         None => select,
     };
     paginate(db, select, paging, (Column::CreatedAt, Order::Asc)).await
-}
-
-/// The businesses of programme `year`'s cohort, as `programmeStatistics` counts them: those a
-/// starter package of the year (not cancelled) names, and the owner's businesses for a package
-/// that names none.
-fn cohort(year: i32) -> sea_orm::Condition {
-    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect, QueryTrait};
-    let (first, last) = crate::programme::service::year_bounds(year);
-    let packages = || {
-        assistance::Entity::find()
-            .filter(assistance::Column::Programme.eq(wire(AssistanceProgramme::BusinessStarterPackage)))
-            .filter(assistance::Column::Status.ne(wire(AssistanceStatus::Cancelled)))
-            .filter(assistance::Column::PeriodStart.between(first, last))
-    };
-    let named = packages()
-        .select_only()
-        .column(assistance::Column::BusinessId)
-        .filter(assistance::Column::BusinessId.is_not_null())
-        .into_query();
-    let owners = packages()
-        .select_only()
-        .column(assistance::Column::BeneficiaryId)
-        .filter(assistance::Column::BusinessId.is_null())
-        .into_query();
-    sea_orm::Condition::any()
-        .add(Column::Id.in_subquery(named))
-        .add(Column::BeneficiaryId.in_subquery(owners))
 }
 
 fn check_fields(name: Option<&str>, revenue: Option<i64>, workers: Option<i32>) -> Result<(), ServiceError> {

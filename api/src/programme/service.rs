@@ -27,6 +27,33 @@ pub(crate) fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
     )
 }
 
+/// The businesses of programme `year`'s cohort (a condition on `business`): those a starter
+/// package of the year (not cancelled) names, and the owner's businesses for a package that
+/// names none. `programmeStatistics` counts them; `businesses(filter: {cohortYear})` lists them.
+pub(crate) fn cohort(year: i32) -> sea_orm::Condition {
+    use sea_orm::QueryTrait;
+    let (first, last) = year_bounds(year);
+    let packages = || {
+        assistance::Entity::find()
+            .filter(assistance::Column::Programme.eq(wire(AssistanceProgramme::BusinessStarterPackage)))
+            .filter(assistance::Column::Status.ne(wire(AssistanceStatus::Cancelled)))
+            .filter(assistance::Column::PeriodStart.between(first, last))
+    };
+    let named = packages()
+        .select_only()
+        .column(assistance::Column::BusinessId)
+        .filter(assistance::Column::BusinessId.is_not_null())
+        .into_query();
+    let owners = packages()
+        .select_only()
+        .column(assistance::Column::BeneficiaryId)
+        .filter(assistance::Column::BusinessId.is_null())
+        .into_query();
+    sea_orm::Condition::any()
+        .add(entity::business::Column::Id.in_subquery(named))
+        .add(entity::business::Column::BeneficiaryId.in_subquery(owners))
+}
+
 /// The oldest decile assessment a grant made today may rest on.
 pub fn oldest_current_assessment(rules: &Rules, today: NaiveDate) -> NaiveDate {
     today.checked_sub_months(Months::new(rules.max_assessment_age_months)).unwrap_or(NaiveDate::MIN)

@@ -201,19 +201,26 @@ pub async fn figures(
         f.packages_disbursed = row.disbursed.unwrap_or(0).max(0) as u64;
     }
 
-    // The cohort: businesses a package of the year names, or the owner's when it names none.
-    let cohort: Vec<BusinessRow> = rows(
-        db,
-        "SELECT z.regency_code, z.status, z.level, COUNT(*) AS n, \
-         CAST(SUM(CASE WHEN z.graduated_on IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS graduated_once FROM business z \
-         WHERE z.id IN (SELECT a.business_id FROM assistance a WHERE a.programme = $1 AND a.status <> $2 \
-           AND a.period_start BETWEEN $3 AND $4 AND a.business_id IS NOT NULL) \
-         OR z.beneficiary_id IN (SELECT a.beneficiary_id FROM assistance a WHERE a.programme = $1 \
-           AND a.status <> $2 AND a.period_start BETWEEN $3 AND $4 AND a.business_id IS NULL) \
-         GROUP BY z.regency_code, z.status, z.level",
-        this_year(),
-    )
-    .await?;
+    // The cohort (the programme's one rule for it), by regency, status and level.
+    let cohort: Vec<BusinessRow> = {
+        use entity::business::{Column, Entity};
+        use sea_orm::{EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
+        Entity::find()
+            .select_only()
+            .columns([Column::RegencyCode, Column::Status, Column::Level])
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .column_as(
+                Expr::cust("CAST(SUM(CASE WHEN graduated_on IS NULL THEN 0 ELSE 1 END) AS BIGINT)"),
+                "graduated_once",
+            )
+            .filter(super::service::cohort(year))
+            .group_by(Column::RegencyCode)
+            .group_by(Column::Status)
+            .group_by(Column::Level)
+            .into_model::<BusinessRow>()
+            .all(db)
+            .await?
+    };
     for row in cohort {
         let f = out.entry(row.regency_code).or_default();
         let n = row.n.max(0) as u64;

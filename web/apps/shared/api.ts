@@ -24,6 +24,9 @@ export class RequestFailed extends Error {
 
 const TOKEN_KEY = "sinergi.token";
 
+/** A pasted token without spaces around it or a `Bearer ` prefix. */
+const bare = (token: string) => token.trim().replace(/^Bearer\s+/i, "");
+
 /** The token pasted at sign-in: kept for this browser tab's session only, unless an app keeps
  * it on the device (the field app, which must open without a network). */
 export const session = {
@@ -32,7 +35,7 @@ export const session = {
     return this.storage.getItem(TOKEN_KEY);
   },
   signIn(token: string): void {
-    this.storage.setItem(TOKEN_KEY, token.trim().replace(/^Bearer\s+/i, ""));
+    this.storage.setItem(TOKEN_KEY, bare(token));
   },
   signOut(): void {
     this.storage.removeItem(TOKEN_KEY);
@@ -52,7 +55,7 @@ export async function request<R, V>(
   variables: V,
   candidate?: string,
 ): Promise<{ data: R; errors: GraphQLError[] }> {
-  const token = candidate?.trim().replace(/^Bearer\s+/i, "") || session.token;
+  const token = (candidate && bare(candidate)) || session.token;
   if (!token) throw new RequestFailed("not signed in", "UNAUTHENTICATED", 401);
   const hash = document.__meta__?.hash as string | undefined;
   const body = (byId: boolean) =>
