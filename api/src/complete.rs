@@ -10,7 +10,11 @@
 //! The walk follows the operation's selections over the result, with the schema's shape for
 //! each field's type; it changes nothing else of the result.
 
-use std::collections::HashSet;
+use std::{
+    cell::RefCell,
+    collections::{HashMap, HashSet},
+    rc::Rc,
+};
 
 use async_graphql::{
     Name, PathSegment, Response, Value,
@@ -27,13 +31,23 @@ struct Collected<'a> {
     /// The types the key was selected on (fragments' type conditions, or the parent).
     scopes: Vec<String>,
     sets: Vec<&'a SelectionSet>,
+    /// The key's type (see [`Completion::field_type`]); `None` for `__typename` and
+    /// introspection.
+    ty: Option<Type>,
 }
+
+/// The selection sets and object type a collection was made for (by address: the sets live as
+/// long as the document).
+type CollectionKey = (Vec<usize>, String);
 
 struct Completion<'a> {
     doc: &'a ExecutableDocument,
     shape: &'a SchemaShape,
     /// Where resolvers failed.
     failed: Vec<Vec<PathSegment>>,
+    /// Collections already made: every object of a list, and every object under one, has the
+    /// same selections, so each is collected once per response.
+    collected: RefCell<HashMap<CollectionKey, Rc<[Collected<'a>]>>>,
 }
 
 /// Completes `response` (the result of `operation` in `doc`) in place.
@@ -49,7 +63,7 @@ pub fn complete(
         async_graphql::parser::types::OperationType::Subscription => shape.subscription.as_str(),
     };
     let failed = response.errors.iter().filter(|e| !e.path.is_empty()).map(|e| e.path.clone()).collect();
-    let completion = Completion { doc, shape, failed };
+    let completion = Completion { doc, shape, failed, collected: RefCell::default() };
     let map = match std::mem::take(&mut response.data) {
         Value::Object(map) => map,
         // async-graphql answers an object whose every field failed with `null`.
@@ -75,8 +89,8 @@ impl<'a> Completion<'a> {
     /// The type of a collected key: its field's, or — when fragments on different types select
     /// fields of different types under one key — the first made nullable, so that a `null` from
     /// the other type's field does not propagate.
-    fn field_type(&self, collected: &Collected<'a>) -> Option<Type> {
-        let mut types = collected.scopes.iter().filter_map(|s| self.shape.field(s, collected.field));
+    fn field_type(&self, scopes: &[String], field: &str) -> Option<Type> {
+        let mut types = scopes.iter().filter_map(|s| self.shape.field(s, field));
         let first = types.next()?.ty.clone();
         if types.all(|other| other.ty == first) {
             return Some(first);
@@ -111,12 +125,21 @@ impl<'a> Completion<'a> {
     /// The fields `sets` select on an object of `type_name`, merged by response key, in the
     /// order of their first selection. Fragments of any type condition are included: a key the
     /// object does not have (another type's fragment, `@skip`) is passed over when completing.
-    fn collect(&self, sets: &[&'a SelectionSet], type_name: &str) -> Vec<Collected<'a>> {
+    fn collect(&self, sets: &[&'a SelectionSet], type_name: &str) -> Rc<[Collected<'a>]> {
+        let key = (sets.iter().map(|s| std::ptr::from_ref(*s) as usize).collect(), type_name.to_owned());
+        if let Some(found) = self.collected.borrow().get(&key) {
+            return found.clone();
+        }
         let mut out: Vec<Collected<'a>> = Vec::new();
         let mut seen = HashSet::new();
         for set in sets {
             self.collect_into(set, type_name, &mut out, &mut seen);
         }
+        for collected in &mut out {
+            collected.ty = self.field_type(&collected.scopes, collected.field);
+        }
+        let out: Rc<[Collected<'a>]> = out.into();
+        self.collected.borrow_mut().insert(key, out.clone());
         out
     }
 
@@ -144,6 +167,7 @@ impl<'a> Completion<'a> {
                             field: &field.name.node,
                             scopes: vec![scope.to_owned()],
                             sets: vec![&field.selection_set.node],
+                            ty: None,
                         }),
                     }
                 }
@@ -177,6 +201,18 @@ impl<'a> Completion<'a> {
         fields: &[Collected<'a>],
         path: &mut Vec<PathSegment>,
     ) -> Option<Value> {
+        // Most often the resolvers' order is already the selection's: complete the values in
+        // place.
+        if map.len() == fields.len() && map.keys().zip(fields).all(|(key, c)| key == c.key) {
+            for (value, collected) in map.values_mut().zip(fields) {
+                let Some(ty) = &collected.ty else { continue };
+                self.enter(path, || PathSegment::Field(collected.key.to_string()));
+                let completed = self.value(std::mem::take(value), ty, &collected.sets, path);
+                self.leave(path);
+                *value = completed?;
+            }
+            return Some(Value::Object(map));
+        }
         let mut out = IndexMap::with_capacity(map.len());
         for collected in fields {
             self.enter(path, || PathSegment::Field(collected.key.to_string()));
@@ -190,8 +226,8 @@ impl<'a> Completion<'a> {
                 self.leave(path);
                 continue;
             };
-            let completed = match self.field_type(collected) {
-                Some(ty) => self.value(value, &ty, &collected.sets, path),
+            let completed = match &collected.ty {
+                Some(ty) => self.value(value, ty, &collected.sets, path),
                 // `__typename`, introspection: as they are.
                 None => Some(value),
             };
@@ -372,7 +408,8 @@ mod tests {
         let async_graphql::parser::types::DocumentOperations::Single(op) = &doc.operations else {
             unreachable!()
         };
-        let completion = Completion { doc: &doc, shape: &shape, failed: Vec::new() };
+        let completion =
+            Completion { doc: &doc, shape: &shape, failed: Vec::new(), collected: RefCell::default() };
         let keys: Vec<String> = completion
             .collect(&[&op.node.selection_set.node], "P")
             .iter()

@@ -496,7 +496,10 @@ pub async fn list(
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let mut page = Connection::with_additional_fields(after.is_some(), has_next, totals);
-    page.edges.extend(rows.into_iter().map(|row| Edge::new(row.seq.to_string(), CaseEvent::from(row))));
+    page.edges.extend(
+        rows.into_iter()
+            .map(|row| Edge::new(crate::page::Cursor::Plain(row.seq.to_string()), CaseEvent::from(row))),
+    );
     Ok(page)
 }
 

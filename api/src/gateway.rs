@@ -31,7 +31,8 @@ use crate::{
 /// The schema with its state, and what the gateway keeps per replica.
 #[derive(Clone)]
 pub struct Gateway {
-    pub app: AppState,
+    /// Shared, not copied, by each request and subscription.
+    pub app: Arc<AppState>,
     pub schema: SinergiSchema,
     shape: Arc<SchemaShape>,
     /// Open operations per API client on this replica (WebSocket).
@@ -230,7 +231,7 @@ impl Gateway {
     pub fn new(app: AppState) -> Self {
         let schema = crate::schema::build_schema(Some(app.clone()));
         let shape = Arc::new(SchemaShape::from_sdl(&schema.sdl()));
-        Self { app, schema, shape, open: Arc::default(), documents: Arc::default() }
+        Self { app: Arc::new(app), schema, shape, open: Arc::default(), documents: Arc::default() }
     }
 
     /// Verifies a bearer token: signature and claims, the policy in force now, revocation.

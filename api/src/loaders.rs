@@ -1,7 +1,11 @@
 //! Batched relation loading (async-graphql `DataLoader`): a page of parents loads each relation
 //! in one SQL statement, however long the page.
 
-use std::{collections::HashMap, marker::PhantomData, sync::Arc};
+use std::{
+    collections::HashMap,
+    marker::PhantomData,
+    sync::{Arc, OnceLock},
+};
 
 use async_graphql::{
     Context, Lookahead,
@@ -12,7 +16,7 @@ use entity::{
     monitoring_visit, referral, training, training_enrollment, volunteer,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ModelTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -87,29 +91,6 @@ where
     }
 }
 
-/// Every relation loader, made fresh for each request (so batching never crosses callers).
-pub struct Loaders {
-    pub beneficiary: DataLoader<ByIdLoader<beneficiary::Entity>>,
-    pub business: DataLoader<ByIdLoader<business::Entity>>,
-    pub training: DataLoader<ByIdLoader<training::Entity>>,
-    pub volunteer: DataLoader<ByIdLoader<volunteer::Entity>>,
-    pub businesses_by_beneficiary: Children<business::Entity>,
-    pub businesses_by_volunteer: Children<business::Entity>,
-    pub assistance_by_beneficiary: Children<assistance::Entity>,
-    pub enrollments_by_beneficiary: Children<training_enrollment::Entity>,
-    pub enrollments_by_training: Children<training_enrollment::Entity>,
-    pub infrastructure_by_beneficiary: Children<infrastructure_request::Entity>,
-    pub loans_by_business: Children<loan_application::Entity>,
-    pub market_services_by_business: Children<market_service::Entity>,
-    pub referrals_by_beneficiary: Children<referral::Entity>,
-    pub referrals_by_business: Children<referral::Entity>,
-    pub referrals_by_visit: Children<referral::Entity>,
-    pub visits_by_beneficiary: Children<monitoring_visit::Entity>,
-    pub visits_by_business: Children<monitoring_visit::Entity>,
-    /// Referrals' outcome records, by type and id.
-    pub outcomes: DataLoader<OutcomeLoader>,
-}
-
 /// Loads records of several types by (type, id) — a page of referrals' outcomes — with one
 /// query per type present, bounded by the caller's regions and readable types.
 pub struct OutcomeLoader {
@@ -141,124 +122,131 @@ impl Loader<(EntityType, Uuid)> for OutcomeLoader {
     }
 }
 
+/// Declares [`Loaders`]: each loader is made the first time the request uses it (most requests
+/// use one or two of them; a subscription may never use any).
+macro_rules! loaders {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty = |$l:ident| $make:expr;)*) => {
+        /// Every relation loader of one request (so batching never crosses callers).
+        pub struct Loaders {
+            db: DatabaseConnection,
+            actor: Actor,
+            /// The caller's regencies; `None` for the whole province.
+            regions: Option<Vec<String>>,
+            /// Whether relations are kept for the rest of the request (a query): only then is a
+            /// level prefetched.
+            cache: bool,
+            $($name: OnceLock<$ty>,)*
+        }
+
+        impl Loaders {
+            /// Loaders for one request by `actor`; with `cache`, a relation loaded once (or
+            /// prefetched) is not read again within the request.
+            pub fn new(db: &DatabaseConnection, actor: &Actor, cache: bool) -> Self {
+                Self {
+                    db: db.clone(),
+                    actor: actor.clone(),
+                    regions: (!actor.regions.iter().any(|r| r == KALTIM)).then(|| actor.regions.clone()),
+                    cache,
+                    $($name: OnceLock::new(),)*
+                }
+            }
+
+            $($(#[$doc])* pub fn $name(&self) -> &$ty {
+                self.$name.get_or_init(|| {
+                    let $l = self;
+                    $make
+                })
+            })*
+        }
+    };
+}
+
+loaders! {
+    /// Beneficiaries by id.
+    beneficiary: DataLoader<ByIdLoader<beneficiary::Entity>> = |l| l.by_id(|m: &beneficiary::Model| m.id);
+    /// Businesses by id.
+    business: DataLoader<ByIdLoader<business::Entity>> = |l| l.by_id(|m: &business::Model| m.id);
+    /// Trainings by id.
+    training: DataLoader<ByIdLoader<training::Entity>> = |l| l.by_id(|m: &training::Model| m.id);
+    /// Volunteers by id.
+    volunteer: DataLoader<ByIdLoader<volunteer::Entity>> = |l| l.by_id(|m: &volunteer::Model| m.id);
+    /// A beneficiary's businesses.
+    businesses_by_beneficiary: Children<business::Entity> =
+        |l| l.children_of::<business::Entity>(business::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
+    /// A volunteer's businesses.
+    businesses_by_volunteer: Children<business::Entity> =
+        |l| l.children_of::<business::Entity>(business::Column::VolunteerId, |m| m.volunteer_id);
+    /// A beneficiary's assistance.
+    assistance_by_beneficiary: Children<assistance::Entity> =
+        |l| l.children_of::<assistance::Entity>(assistance::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
+    /// A beneficiary's training enrollments.
+    enrollments_by_beneficiary: Children<training_enrollment::Entity> =
+        |l| l.children_of::<training_enrollment::Entity>(training_enrollment::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
+    /// A training's enrollments.
+    enrollments_by_training: Children<training_enrollment::Entity> =
+        |l| l.children_of::<training_enrollment::Entity>(training_enrollment::Column::TrainingId, |m| Some(m.training_id));
+    /// A beneficiary's infrastructure requests.
+    infrastructure_by_beneficiary: Children<infrastructure_request::Entity> =
+        |l| l.children_of::<infrastructure_request::Entity>(infrastructure_request::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
+    /// A business's loan applications.
+    loans_by_business: Children<loan_application::Entity> =
+        |l| l.children_of::<loan_application::Entity>(loan_application::Column::BusinessId, |m| Some(m.business_id));
+    /// A business's market services.
+    market_services_by_business: Children<market_service::Entity> =
+        |l| l.children_of::<market_service::Entity>(market_service::Column::BusinessId, |m| Some(m.business_id));
+    /// A beneficiary's referrals.
+    referrals_by_beneficiary: Children<referral::Entity> =
+        |l| l.children_of::<referral::Entity>(referral::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
+    /// A business's referrals.
+    referrals_by_business: Children<referral::Entity> =
+        |l| l.children_of::<referral::Entity>(referral::Column::BusinessId, |m| m.business_id);
+    /// The referrals made at a monitoring visit.
+    referrals_by_visit: Children<referral::Entity> = |l| l.children_of::<referral::Entity>(referral::Column::VisitId, |m| m.visit_id);
+    /// A beneficiary's monitoring visits.
+    visits_by_beneficiary: Children<monitoring_visit::Entity> =
+        |l| l.children_of::<monitoring_visit::Entity>(monitoring_visit::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
+    /// A business's monitoring visits.
+    visits_by_business: Children<monitoring_visit::Entity> =
+        |l| l.children_of::<monitoring_visit::Entity>(monitoring_visit::Column::BusinessId, |m| Some(m.business_id));
+    /// Referrals' outcome records, by type and id.
+    outcomes: DataLoader<OutcomeLoader> = |l| {
+        DataLoader::new(OutcomeLoader { db: l.db.clone(), actor: l.actor.clone() }, tokio::spawn)
+            .delay(BATCH_WINDOW)
+    };
+}
+
 impl Loaders {
-    /// Loaders for one request by `actor`; with `cache`, a relation loaded once (or prefetched)
-    /// is not read again within the request.
-    pub fn new(db: &DatabaseConnection, actor: &Actor, cache: bool) -> Self {
-        let regions = (!actor.regions.iter().any(|r| r == KALTIM)).then(|| actor.regions.clone());
-        macro_rules! by_id {
-            ($e:ident) => {
-                DataLoader::new(
-                    ByIdLoader::<$e::Entity> {
-                        db: db.clone(),
-                        regions: regions.clone(),
-                        id_of: |m| m.id,
-                        _entity: PhantomData,
-                    },
-                    tokio::spawn,
-                )
-                .delay(BATCH_WINDOW)
-            };
-        }
-        Self {
-            beneficiary: by_id!(beneficiary),
-            business: by_id!(business),
-            training: by_id!(training),
-            volunteer: by_id!(volunteer),
-            businesses_by_beneficiary: children_of::<business::Entity>(
-                db,
-                &regions,
-                cache,
-                business::Column::BeneficiaryId,
-                |m| Some(m.beneficiary_id),
-            ),
-            businesses_by_volunteer: children_of::<business::Entity>(
-                db,
-                &regions,
-                cache,
-                business::Column::VolunteerId,
-                |m| m.volunteer_id,
-            ),
-            assistance_by_beneficiary: children_of::<assistance::Entity>(
-                db,
-                &regions,
-                cache,
-                assistance::Column::BeneficiaryId,
-                |m| Some(m.beneficiary_id),
-            ),
-            enrollments_by_beneficiary: children_of::<training_enrollment::Entity>(
-                db,
-                &regions,
-                cache,
-                training_enrollment::Column::BeneficiaryId,
-                |m| Some(m.beneficiary_id),
-            ),
-            enrollments_by_training: children_of::<training_enrollment::Entity>(
-                db,
-                &regions,
-                cache,
-                training_enrollment::Column::TrainingId,
-                |m| Some(m.training_id),
-            ),
-            infrastructure_by_beneficiary: children_of::<infrastructure_request::Entity>(
-                db,
-                &regions,
-                cache,
-                infrastructure_request::Column::BeneficiaryId,
-                |m| Some(m.beneficiary_id),
-            ),
-            loans_by_business: children_of::<loan_application::Entity>(
-                db,
-                &regions,
-                cache,
-                loan_application::Column::BusinessId,
-                |m| Some(m.business_id),
-            ),
-            market_services_by_business: children_of::<market_service::Entity>(
-                db,
-                &regions,
-                cache,
-                market_service::Column::BusinessId,
-                |m| Some(m.business_id),
-            ),
-            referrals_by_beneficiary: children_of::<referral::Entity>(
-                db,
-                &regions,
-                cache,
-                referral::Column::BeneficiaryId,
-                |m| Some(m.beneficiary_id),
-            ),
-            referrals_by_visit: children_of::<referral::Entity>(
-                db,
-                &regions,
-                cache,
-                referral::Column::VisitId,
-                |m| m.visit_id,
-            ),
-            referrals_by_business: children_of::<referral::Entity>(
-                db,
-                &regions,
-                cache,
-                referral::Column::BusinessId,
-                |m| m.business_id,
-            ),
-            visits_by_beneficiary: children_of::<monitoring_visit::Entity>(
-                db,
-                &regions,
-                cache,
-                monitoring_visit::Column::BeneficiaryId,
-                |m| Some(m.beneficiary_id),
-            ),
-            visits_by_business: children_of::<monitoring_visit::Entity>(
-                db,
-                &regions,
-                cache,
-                monitoring_visit::Column::BusinessId,
-                |m| Some(m.business_id),
-            ),
-            outcomes: DataLoader::new(OutcomeLoader { db: db.clone(), actor: actor.clone() }, tokio::spawn)
-                .delay(BATCH_WINDOW),
-        }
+    fn by_id<E: EntityTrait>(&self, id_of: fn(&E::Model) -> Uuid) -> DataLoader<ByIdLoader<E>>
+    where
+        ByIdLoader<E>: Loader<Uuid>,
+    {
+        DataLoader::new(
+            ByIdLoader { db: self.db.clone(), regions: self.regions.clone(), id_of, _entity: PhantomData },
+            tokio::spawn,
+        )
+        .delay(BATCH_WINDOW)
+    }
+
+    fn children_of<E>(&self, key: E::Column, key_of: fn(&E::Model) -> Option<Uuid>) -> Children<E>
+    where
+        E: EntityTrait,
+        E::Model: Clone + Send + Sync,
+        ChildrenLoader<E>: Loader<Uuid, Value = Vec<E::Model>>,
+    {
+        let loader = DataLoader::with_cache(
+            ChildrenLoader {
+                db: self.db.clone(),
+                regions: self.regions.clone(),
+                key,
+                key_of,
+                _entity: PhantomData,
+            },
+            tokio::spawn,
+            HashMapCache::default(),
+        )
+        .delay(BATCH_WINDOW);
+        loader.enable_all_cache(self.cache);
+        loader
     }
 
     /// This request's loaders.
@@ -324,43 +312,35 @@ pub fn load_failed(err: impl std::fmt::Display) -> async_graphql::Error {
 /// outlast that poll.
 const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(1);
 
-fn children_of<E>(
-    db: &DatabaseConnection,
-    regions: &Option<Vec<String>>,
-    cache: bool,
-    key: E::Column,
-    key_of: fn(&E::Model) -> Option<Uuid>,
-) -> Children<E>
-where
-    E: EntityTrait,
-    E::Model: Clone + Send + Sync,
-{
-    let loader = DataLoader::with_cache(
-        ChildrenLoader { db: db.clone(), regions: regions.clone(), key, key_of, _entity: PhantomData },
-        tokio::spawn,
-        HashMapCache::default(),
-    )
-    .delay(BATCH_WINDOW);
-    loader.enable_all_cache(cache);
-    loader
-}
-
 /// Loads `ids`' children through `loader` in one statement, into its cache — when the query
 /// selects `field` below `look` and the token may read it (the field's guard would refuse it
-/// otherwise: nothing is read for it).
-async fn warm<E>(
+/// otherwise: nothing is read for it) — and returns the children's ids. The rows go into the
+/// cache as they are: no batch window to wait for (the keys are all here) and no copy kept
+/// besides the one the cache holds.
+async fn warm<'l, E>(
     (look, field, actor, scope): (&Lookahead<'_>, &str, &Actor, Scope),
-    loader: &Children<E>,
+    loader: impl FnOnce() -> &'l Children<E>,
     ids: &[Uuid],
-) -> async_graphql::Result<HashMap<Uuid, Vec<E::Model>>>
+) -> async_graphql::Result<Vec<Uuid>>
 where
     E: CaseEntity,
     E::Model: Clone + Send + Sync,
 {
     if ids.is_empty() || !look.field(field).exists() || !actor.has(scope) {
-        return Ok(HashMap::new());
+        return Ok(Vec::new());
     }
-    loader.load_many(ids.iter().copied()).await.map_err(load_failed)
+    let loader = loader();
+    let found = loader.loader().load(ids).await.map_err(load_failed)?;
+    let children = found
+        .values()
+        .flatten()
+        .filter_map(|row| match row.get(E::ID) {
+            sea_orm::Value::Uuid(Some(id)) => Some(id),
+            _ => None,
+        })
+        .collect();
+    loader.feed_many(found).await;
+    Ok(children)
 }
 
 fn request_parts<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<(&'a Loaders, &'a Actor)> {
@@ -378,20 +358,23 @@ pub async fn prefetch_beneficiaries(
     ids: &[Uuid],
 ) -> async_graphql::Result<()> {
     let (l, actor) = request_parts(ctx)?;
+    if !l.cache {
+        return Ok(());
+    }
     let businesses = async {
-        let found =
-            warm((look, "businesses", actor, Scope::BusinessRead), &l.businesses_by_beneficiary, ids).await?;
-        let children: Vec<Uuid> = found.values().flatten().map(|b| b.id).collect();
+        let children =
+            warm((look, "businesses", actor, Scope::BusinessRead), || l.businesses_by_beneficiary(), ids)
+                .await?;
         prefetch_businesses(ctx, &look.field("businesses"), &children).await
     };
     let infrastructure = (look, "infrastructureRequests", actor, Scope::InfrastructureRead);
     futures_util::try_join!(
         businesses,
-        warm((look, "assistance", actor, Scope::AssistanceRead), &l.assistance_by_beneficiary, ids),
-        warm((look, "enrollments", actor, Scope::TrainingRead), &l.enrollments_by_beneficiary, ids),
-        warm(infrastructure, &l.infrastructure_by_beneficiary, ids),
-        warm((look, "referrals", actor, Scope::ReferralRead), &l.referrals_by_beneficiary, ids),
-        warm((look, "monitoringVisits", actor, Scope::MonitoringRead), &l.visits_by_beneficiary, ids),
+        warm((look, "assistance", actor, Scope::AssistanceRead), || l.assistance_by_beneficiary(), ids),
+        warm((look, "enrollments", actor, Scope::TrainingRead), || l.enrollments_by_beneficiary(), ids),
+        warm(infrastructure, || l.infrastructure_by_beneficiary(), ids),
+        warm((look, "referrals", actor, Scope::ReferralRead), || l.referrals_by_beneficiary(), ids),
+        warm((look, "monitoringVisits", actor, Scope::MonitoringRead), || l.visits_by_beneficiary(), ids),
     )
     .map(|_| ())
 }
@@ -403,11 +386,14 @@ pub async fn prefetch_businesses(
     ids: &[Uuid],
 ) -> async_graphql::Result<()> {
     let (l, actor) = request_parts(ctx)?;
+    if !l.cache {
+        return Ok(());
+    }
     futures_util::try_join!(
-        warm((look, "loans", actor, Scope::LoanRead), &l.loans_by_business, ids),
-        warm((look, "marketServices", actor, Scope::BusinessRead), &l.market_services_by_business, ids),
-        warm((look, "monitoringVisits", actor, Scope::MonitoringRead), &l.visits_by_business, ids),
-        warm((look, "referrals", actor, Scope::ReferralRead), &l.referrals_by_business, ids),
+        warm((look, "loans", actor, Scope::LoanRead), || l.loans_by_business(), ids),
+        warm((look, "marketServices", actor, Scope::BusinessRead), || l.market_services_by_business(), ids),
+        warm((look, "monitoringVisits", actor, Scope::MonitoringRead), || l.visits_by_business(), ids),
+        warm((look, "referrals", actor, Scope::ReferralRead), || l.referrals_by_business(), ids),
     )
     .map(|_| ())
 }

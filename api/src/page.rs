@@ -71,7 +71,7 @@ impl ConnectionTotals {
 /// whether rows come before and after it, and the total on request. The resolver turns it into a
 /// connection with [`Slice::into_page`].
 pub struct Slice<M> {
-    pub rows: Vec<(String, M)>,
+    pub rows: Vec<(Cursor, M)>,
     pub has_previous: bool,
     pub has_next: bool,
     pub total: Total,
@@ -94,7 +94,46 @@ impl<M> Slice<M> {
 }
 
 /// A connection page of `T`.
-pub type Page<T> = Connection<String, T, ConnectionTotals>;
+pub type Page<T> = Connection<Cursor, T, ConnectionTotals>;
+
+/// A row's cursor, encoded only when a client selects it (`cursor`, `pageInfo`'s
+/// `startCursor`/`endCursor`): a page whose cursors nobody asks for never builds them.
+#[derive(Debug, Clone)]
+pub enum Cursor {
+    /// A keyset position: the row's sort value and id.
+    Keyset(Value, Uuid),
+    /// A cursor given out as it is (an event's sequence).
+    Plain(String),
+}
+
+impl async_graphql::connection::CursorType for Cursor {
+    type Error = std::convert::Infallible;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        Ok(Self::Plain(s.to_owned()))
+    }
+
+    fn encode_cursor(&self) -> String {
+        match self {
+            Self::Keyset(value, id) => encode_cursor(value, *id),
+            Self::Plain(text) => text.clone(),
+        }
+    }
+}
+
+impl Cursor {
+    fn of<M: ModelTrait>(
+        row: &M,
+        column: <M::Entity as EntityTrait>::Column,
+        id: <M::Entity as EntityTrait>::Column,
+    ) -> Self {
+        let id = match row.get(id) {
+            Value::Uuid(Some(u)) => u,
+            _ => Uuid::nil(),
+        };
+        Self::Keyset(row.get(column), id)
+    }
+}
 
 /// Which page of a list: the order (a column and direction; the list's own default when absent)
 /// and the `first`/`after` window.
@@ -313,7 +352,7 @@ where
     let mut rows = select.limit(limit as u64 + 1).all(db).await?;
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let rows = rows.into_iter().map(|row| (encode_cursor(&row.get(column), &row.get(id)), row)).collect();
+    let rows = rows.into_iter().map(|row| (Cursor::of(&row, column, id), row)).collect();
     Ok(Slice { rows, has_previous, has_next, total })
 }
 
@@ -343,7 +382,7 @@ where
     let mut rows: Vec<E::Model> = rows.into_iter().skip(start).take(limit as usize + 1).collect();
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let rows = rows.into_iter().map(|row| (encode_cursor(&row.get(column), &row.get(id)), row)).collect();
+    let rows = rows.into_iter().map(|row| (Cursor::of(&row, column, id), row)).collect();
     Ok(Slice { rows, has_previous: after.is_some(), has_next, total: Total::known(total) })
 }
 
@@ -390,12 +429,8 @@ fn compare(a: &(SortKey, Value), b: &(SortKey, Value), descending: bool) -> std:
     by_value.then(if descending { by_id.reverse() } else { by_id })
 }
 
-fn encode_cursor(value: &Value, id: &Value) -> String {
-    let id = match id {
-        Value::Uuid(Some(u)) => u.to_string(),
-        _ => String::new(),
-    };
-    URL_SAFE_NO_PAD.encode(serde_json::json!([value_json(value), id]).to_string())
+fn encode_cursor(value: &Value, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::json!([value_json(value), id.to_string()]).to_string())
 }
 
 fn decode_cursor(cursor: &str, kind: Kind) -> Result<(Option<Value>, Uuid), ServiceError> {

@@ -115,13 +115,13 @@ record_object! {
     /// The beneficiary. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
     async fn beneficiary(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
-        Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
+        Loaders::one(ctx, |l| l.beneficiary(), self.model.beneficiary_id).await
     }
     /// A starter package: the business it equips; null when none is named. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
     async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
         match self.model.business_id {
-            Some(id) => Loaders::one(ctx, |l| &l.business, id).await,
+            Some(id) => Loaders::one(ctx, |l| l.business(), id).await,
             None => Ok(None),
         }
     }

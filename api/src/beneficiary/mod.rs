@@ -158,17 +158,17 @@ record_object! {
     /// The beneficiary's businesses (usaha). Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
     async fn businesses(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Business>>> {
-        Loaders::children(ctx, |l| &l.businesses_by_beneficiary, self.model.id).await.map(Some)
+        Loaders::children(ctx, |l| l.businesses_by_beneficiary(), self.model.id).await.map(Some)
     }
     /// Assistance (bantuan) given. Needs `assistance:read`.
     #[graphql(guard = "RequireScope(Scope::AssistanceRead)")]
     async fn assistance(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Assistance>>> {
-        Loaders::children(ctx, |l| &l.assistance_by_beneficiary, self.model.id).await.map(Some)
+        Loaders::children(ctx, |l| l.assistance_by_beneficiary(), self.model.id).await.map(Some)
     }
     /// Training enrollments. Needs `training:read`.
     #[graphql(guard = "RequireScope(Scope::TrainingRead)")]
     async fn enrollments(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<TrainingEnrollment>>> {
-        Loaders::children(ctx, |l| &l.enrollments_by_beneficiary, self.model.id).await.map(Some)
+        Loaders::children(ctx, |l| l.enrollments_by_beneficiary(), self.model.id).await.map(Some)
     }
     /// Infrastructure requests for the household. Needs `infrastructure:read`.
     #[graphql(guard = "RequireScope(Scope::InfrastructureRead)")]
@@ -176,12 +176,12 @@ record_object! {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<InfrastructureRequest>>> {
-        Loaders::children(ctx, |l| &l.infrastructure_by_beneficiary, self.model.id).await.map(Some)
+        Loaders::children(ctx, |l| l.infrastructure_by_beneficiary(), self.model.id).await.map(Some)
     }
     /// Referrals (rujukan) between agencies. Needs `referral:read`.
     #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
     async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Referral>>> {
-        Loaders::children(ctx, |l| &l.referrals_by_beneficiary, self.model.id).await.map(Some)
+        Loaders::children(ctx, |l| l.referrals_by_beneficiary(), self.model.id).await.map(Some)
     }
     /// Monitoring visits to the beneficiary's businesses, newest first. Needs `monitoring:read`.
     #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
@@ -199,7 +199,7 @@ record_object! {
         #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Option<Page<MonitoringVisit>>> {
-        crate::monitoring::visits_of(ctx, |l| &l.visits_by_beneficiary, self.model.id, order_by, first, after)
+        crate::monitoring::visits_of(ctx, |l| l.visits_by_beneficiary(), self.model.id, order_by, first, after)
             .await.map(Some)
     }
     /// The case timeline: every event of this case, oldest first. Needs `events:subscribe`.

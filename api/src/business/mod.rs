@@ -150,7 +150,7 @@ record_object! {
     #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
     async fn volunteer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::volunteer::Volunteer>> {
         match self.model.volunteer_id {
-            Some(id) => Loaders::one(ctx, |l| &l.volunteer, id).await,
+            Some(id) => Loaders::one(ctx, |l| l.volunteer(), id).await,
             None => Ok(None),
         }
     }
@@ -165,7 +165,7 @@ record_object! {
     /// The owner. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
     async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
-        Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
+        Loaders::one(ctx, |l| l.beneficiary(), self.model.beneficiary_id).await
     }
     /// Market-access and business-development services for this business (layanan pemasaran
     /// dan pengembangan usaha). Needs `business:read`.
@@ -174,12 +174,12 @@ record_object! {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<crate::market::MarketService>>> {
-        Loaders::children(ctx, |l| &l.market_services_by_business, self.model.id).await.map(Some)
+        Loaders::children(ctx, |l| l.market_services_by_business(), self.model.id).await.map(Some)
     }
     /// Loan applications for this business. Needs `loan:read`.
     #[graphql(guard = "RequireScope(Scope::LoanRead)")]
     async fn loans(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<LoanApplication>>> {
-        Loaders::children(ctx, |l| &l.loans_by_business, self.model.id).await.map(Some)
+        Loaders::children(ctx, |l| l.loans_by_business(), self.model.id).await.map(Some)
     }
     /// Monitoring visits, newest first. Needs `monitoring:read`.
     #[graphql(guard = "RequireScope(Scope::MonitoringRead)")]
@@ -197,13 +197,13 @@ record_object! {
         #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Option<Page<MonitoringVisit>>> {
-        crate::monitoring::visits_of(ctx, |l| &l.visits_by_business, self.model.id, order_by, first, after)
+        crate::monitoring::visits_of(ctx, |l| l.visits_by_business(), self.model.id, order_by, first, after)
             .await.map(Some)
     }
     /// Referrals about this business. Needs `referral:read`.
     #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
     async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Referral>>> {
-        Loaders::children(ctx, |l| &l.referrals_by_business, self.model.id).await.map(Some)
+        Loaders::children(ctx, |l| l.referrals_by_business(), self.model.id).await.map(Some)
     }
 }
 

@@ -112,7 +112,7 @@ record_object! {
     /// The household's beneficiary. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
     async fn beneficiary(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
-        Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
+        Loaders::one(ctx, |l| l.beneficiary(), self.model.beneficiary_id).await
     }
 }
 

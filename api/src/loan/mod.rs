@@ -114,7 +114,7 @@ record_object! {
     /// The business. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
     async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
-        Loaders::one(ctx, |l| &l.business, self.model.business_id).await
+        Loaders::one(ctx, |l| l.business(), self.model.business_id).await
     }
 }
 

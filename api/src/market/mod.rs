@@ -132,12 +132,12 @@ record_object! {
     /// The business served. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
     async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
-        Loaders::one(ctx, |l| &l.business, self.model.business_id).await
+        Loaders::one(ctx, |l| l.business(), self.model.business_id).await
     }
     /// The business's owner. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
     async fn beneficiary(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
-        Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
+        Loaders::one(ctx, |l| l.beneficiary(), self.model.beneficiary_id).await
     }
 }
 

@@ -103,13 +103,13 @@ record_object! {
     /// The business. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
     async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
-        Loaders::one(ctx, |l| &l.business, self.model.business_id).await
+        Loaders::one(ctx, |l| l.business(), self.model.business_id).await
     }
     /// The referrals raised to answer this visit's obstacles (`createReferral` with `visitId`).
     /// Needs `referral:read`.
     #[graphql(guard = "RequireScope(Scope::ReferralRead)")]
     async fn referrals(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<crate::referral::Referral>>> {
-        Loaders::children(ctx, |l| &l.referrals_by_visit, self.model.id).await.map(Some)
+        Loaders::children(ctx, |l| l.referrals_by_visit(), self.model.id).await.map(Some)
     }
     /// Whether its follow-up is still to be taken in hand: it asked for one and no referral has
     /// been raised from it yet (the coordinators' `FOLLOW_UP_OPEN`, while it is the business's
@@ -120,7 +120,7 @@ record_object! {
             return Ok(Some(false));
         }
         let raised: Vec<crate::referral::Referral> =
-            Loaders::children(ctx, |l| &l.referrals_by_visit, self.model.id).await?;
+            Loaders::children(ctx, |l| l.referrals_by_visit(), self.model.id).await?;
         Ok(Some(raised.is_empty()))
     }
 }

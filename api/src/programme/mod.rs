@@ -345,7 +345,7 @@ impl Household {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<crate::assistance::Assistance>>> {
-        self.of_members(ctx, |l| &l.assistance_by_beneficiary).await.map(Some)
+        self.of_members(ctx, |l| l.assistance_by_beneficiary()).await.map(Some)
     }
     /// The members' businesses. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
@@ -353,7 +353,7 @@ impl Household {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<crate::business::Business>>> {
-        self.of_members(ctx, |l| &l.businesses_by_beneficiary).await.map(Some)
+        self.of_members(ctx, |l| l.businesses_by_beneficiary()).await.map(Some)
     }
     /// The members' infrastructure requests (housing, sanitation, water…). Needs `infrastructure:read`.
     #[graphql(guard = "RequireScope(Scope::InfrastructureRead)")]
@@ -361,7 +361,7 @@ impl Household {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<crate::infrastructure::InfrastructureRequest>>> {
-        self.of_members(ctx, |l| &l.infrastructure_by_beneficiary).await.map(Some)
+        self.of_members(ctx, |l| l.infrastructure_by_beneficiary()).await.map(Some)
     }
 }
 

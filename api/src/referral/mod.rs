@@ -129,19 +129,19 @@ record_object! {
         let Some(kind) = self.model.outcome_type.as_deref().and_then(|t| t.parse().ok()) else {
             return Ok(None);
         };
-        let node = Loaders::of(ctx)?.outcomes.load_one((kind, id)).await.map_err(crate::loaders::load_failed)?;
+        let node = Loaders::of(ctx)?.outcomes().load_one((kind, id)).await.map_err(crate::loaders::load_failed)?;
         Ok(node.and_then(crate::node::ReferralOutcome::from_node))
     }
     /// The beneficiary. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
     async fn beneficiary(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
-        Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
+        Loaders::one(ctx, |l| l.beneficiary(), self.model.beneficiary_id).await
     }
     /// The business. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
     async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
         match self.model.business_id {
-            Some(id) => Loaders::one(ctx, |l| &l.business, id).await,
+            Some(id) => Loaders::one(ctx, |l| l.business(), id).await,
             None => Ok(None),
         }
     }

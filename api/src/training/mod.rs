@@ -129,7 +129,7 @@ record_object! {
         #[graphql(desc = "Return the records after this cursor: the previous page's `pageInfo.endCursor`.")]
         after: Option<String>,
     ) -> async_graphql::Result<Page<TrainingEnrollment>> {
-        let rows = Loaders::child_rows(ctx, |l| &l.enrollments_by_training, self.model.id).await?;
+        let rows = Loaders::child_rows(ctx, |l| l.enrollments_by_training(), self.model.id).await?;
         let order = (training_enrollment::Column::CreatedAt, sea_orm::Order::Asc);
         let paging = crate::page::Paging { order: None, first, after };
         Ok(crate::page::paginate_loaded::<training_enrollment::Entity>(rows, paging, order)
@@ -171,12 +171,12 @@ record_object! {
     }
     /// The training.
     async fn training(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Training>> {
-        Loaders::one(ctx, |l| &l.training, self.model.training_id).await
+        Loaders::one(ctx, |l| l.training(), self.model.training_id).await
     }
     /// The beneficiary. Needs `beneficiary:read`.
     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
     async fn beneficiary(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> {
-        Loaders::one(ctx, |l| &l.beneficiary, self.model.beneficiary_id).await
+        Loaders::one(ctx, |l| l.beneficiary(), self.model.beneficiary_id).await
     }
 }
 

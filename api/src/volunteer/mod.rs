@@ -82,7 +82,7 @@ record_object! {
     /// The businesses assigned to the volunteer. Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
     async fn businesses(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Business>>> {
-        Loaders::children(ctx, |l| &l.businesses_by_volunteer, self.model.id).await.map(Some)
+        Loaders::children(ctx, |l| l.businesses_by_volunteer(), self.model.id).await.map(Some)
     }
 }
 
