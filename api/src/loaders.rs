@@ -316,7 +316,8 @@ const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(1);
 /// selects `field` below `look` and the token may read it (the field's guard would refuse it
 /// otherwise: nothing is read for it) — and returns the children's ids. The rows go into the
 /// cache as they are: no batch window to wait for (the keys are all here) and no copy kept
-/// besides the one the cache holds.
+/// besides the one the cache holds. (Two lists of one query over the same parents each read
+/// them: the later read replaces the earlier in the cache.)
 async fn warm<'l, E>(
     (look, field, actor, scope): (&Lookahead<'_>, &str, &Actor, Scope),
     loader: impl FnOnce() -> &'l Children<E>,

@@ -101,7 +101,7 @@ pub type Page<T> = Connection<Cursor, T, ConnectionTotals>;
 #[derive(Debug, Clone)]
 pub enum Cursor {
     /// A keyset position: the row's sort value and id.
-    Keyset(Value, Uuid),
+    Keyset(Value, Value),
     /// A cursor given out as it is (an event's sequence).
     Plain(String),
 }
@@ -115,7 +115,7 @@ impl async_graphql::connection::CursorType for Cursor {
 
     fn encode_cursor(&self) -> String {
         match self {
-            Self::Keyset(value, id) => encode_cursor(value, *id),
+            Self::Keyset(value, id) => encode_cursor(value, id),
             Self::Plain(text) => text.clone(),
         }
     }
@@ -127,11 +127,7 @@ impl Cursor {
         column: <M::Entity as EntityTrait>::Column,
         id: <M::Entity as EntityTrait>::Column,
     ) -> Self {
-        let id = match row.get(id) {
-            Value::Uuid(Some(u)) => u,
-            _ => Uuid::nil(),
-        };
-        Self::Keyset(row.get(column), id)
+        Self::Keyset(row.get(column), row.get(id))
     }
 }
 
@@ -429,8 +425,12 @@ fn compare(a: &(SortKey, Value), b: &(SortKey, Value), descending: bool) -> std:
     by_value.then(if descending { by_id.reverse() } else { by_id })
 }
 
-fn encode_cursor(value: &Value, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::json!([value_json(value), id.to_string()]).to_string())
+fn encode_cursor(value: &Value, id: &Value) -> String {
+    let id = match id {
+        Value::Uuid(Some(u)) => u.to_string(),
+        _ => String::new(),
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::json!([value_json(value), id]).to_string())
 }
 
 fn decode_cursor(cursor: &str, kind: Kind) -> Result<(Option<Value>, Uuid), ServiceError> {
