@@ -69,7 +69,6 @@ where
 pub struct ByIdLoader<E: EntityTrait> {
     db: DatabaseConnection,
     regions: Option<Vec<String>>,
-    id_of: fn(&E::Model) -> Uuid,
     _entity: PhantomData<E>,
 }
 
@@ -87,7 +86,7 @@ where
             select = select.filter(E::REGENCY.is_in(regions.clone()));
         }
         let rows = select.all(&self.db).await.map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|row| ((self.id_of)(&row), row)).collect())
+        Ok(rows.into_iter().filter_map(|row| Some((id_of::<E>(&row)?, row))).collect())
     }
 }
 
@@ -163,51 +162,52 @@ macro_rules! loaders {
 
 loaders! {
     /// Beneficiaries by id.
-    beneficiary: DataLoader<ByIdLoader<beneficiary::Entity>> = |l| l.by_id(|m: &beneficiary::Model| m.id);
+    beneficiary: DataLoader<ByIdLoader<beneficiary::Entity>> = |l| l.by_id();
     /// Businesses by id.
-    business: DataLoader<ByIdLoader<business::Entity>> = |l| l.by_id(|m: &business::Model| m.id);
+    business: DataLoader<ByIdLoader<business::Entity>> = |l| l.by_id();
     /// Trainings by id.
-    training: DataLoader<ByIdLoader<training::Entity>> = |l| l.by_id(|m: &training::Model| m.id);
+    training: DataLoader<ByIdLoader<training::Entity>> = |l| l.by_id();
     /// Volunteers by id.
-    volunteer: DataLoader<ByIdLoader<volunteer::Entity>> = |l| l.by_id(|m: &volunteer::Model| m.id);
+    volunteer: DataLoader<ByIdLoader<volunteer::Entity>> = |l| l.by_id();
     /// A beneficiary's businesses.
     businesses_by_beneficiary: Children<business::Entity> =
-        |l| l.children_of::<business::Entity>(business::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
+        |l| l.children_of(business::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
     /// A volunteer's businesses.
     businesses_by_volunteer: Children<business::Entity> =
-        |l| l.children_of::<business::Entity>(business::Column::VolunteerId, |m| m.volunteer_id);
+        |l| l.children_of(business::Column::VolunteerId, |m| m.volunteer_id);
     /// A beneficiary's assistance.
     assistance_by_beneficiary: Children<assistance::Entity> =
-        |l| l.children_of::<assistance::Entity>(assistance::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
+        |l| l.children_of(assistance::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
     /// A beneficiary's training enrollments.
     enrollments_by_beneficiary: Children<training_enrollment::Entity> =
-        |l| l.children_of::<training_enrollment::Entity>(training_enrollment::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
+        |l| l.children_of(training_enrollment::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
     /// A training's enrollments.
     enrollments_by_training: Children<training_enrollment::Entity> =
-        |l| l.children_of::<training_enrollment::Entity>(training_enrollment::Column::TrainingId, |m| Some(m.training_id));
+        |l| l.children_of(training_enrollment::Column::TrainingId, |m| Some(m.training_id));
     /// A beneficiary's infrastructure requests.
     infrastructure_by_beneficiary: Children<infrastructure_request::Entity> =
-        |l| l.children_of::<infrastructure_request::Entity>(infrastructure_request::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
+        |l| l.children_of(infrastructure_request::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
     /// A business's loan applications.
     loans_by_business: Children<loan_application::Entity> =
-        |l| l.children_of::<loan_application::Entity>(loan_application::Column::BusinessId, |m| Some(m.business_id));
+        |l| l.children_of(loan_application::Column::BusinessId, |m| Some(m.business_id));
     /// A business's market services.
     market_services_by_business: Children<market_service::Entity> =
-        |l| l.children_of::<market_service::Entity>(market_service::Column::BusinessId, |m| Some(m.business_id));
+        |l| l.children_of(market_service::Column::BusinessId, |m| Some(m.business_id));
     /// A beneficiary's referrals.
     referrals_by_beneficiary: Children<referral::Entity> =
-        |l| l.children_of::<referral::Entity>(referral::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
+        |l| l.children_of(referral::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
     /// A business's referrals.
     referrals_by_business: Children<referral::Entity> =
-        |l| l.children_of::<referral::Entity>(referral::Column::BusinessId, |m| m.business_id);
+        |l| l.children_of(referral::Column::BusinessId, |m| m.business_id);
     /// The referrals made at a monitoring visit.
-    referrals_by_visit: Children<referral::Entity> = |l| l.children_of::<referral::Entity>(referral::Column::VisitId, |m| m.visit_id);
+    referrals_by_visit: Children<referral::Entity> =
+        |l| l.children_of(referral::Column::VisitId, |m| m.visit_id);
     /// A beneficiary's monitoring visits.
     visits_by_beneficiary: Children<monitoring_visit::Entity> =
-        |l| l.children_of::<monitoring_visit::Entity>(monitoring_visit::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
+        |l| l.children_of(monitoring_visit::Column::BeneficiaryId, |m| Some(m.beneficiary_id));
     /// A business's monitoring visits.
     visits_by_business: Children<monitoring_visit::Entity> =
-        |l| l.children_of::<monitoring_visit::Entity>(monitoring_visit::Column::BusinessId, |m| Some(m.business_id));
+        |l| l.children_of(monitoring_visit::Column::BusinessId, |m| Some(m.business_id));
     /// Referrals' outcome records, by type and id.
     outcomes: DataLoader<OutcomeLoader> = |l| {
         DataLoader::new(OutcomeLoader { db: l.db.clone(), actor: l.actor.clone() }, tokio::spawn)
@@ -216,20 +216,22 @@ loaders! {
 }
 
 impl Loaders {
-    fn by_id<E: EntityTrait>(&self, id_of: fn(&E::Model) -> Uuid) -> DataLoader<ByIdLoader<E>>
+    fn by_id<E: EntityTrait>(&self) -> DataLoader<ByIdLoader<E>>
     where
         ByIdLoader<E>: Loader<Uuid>,
     {
         DataLoader::new(
-            ByIdLoader { db: self.db.clone(), regions: self.regions.clone(), id_of, _entity: PhantomData },
+            ByIdLoader { db: self.db.clone(), regions: self.regions.clone(), _entity: PhantomData },
             tokio::spawn,
         )
         .delay(BATCH_WINDOW)
     }
 
-    fn children_of<E>(&self, key: E::Column, key_of: fn(&E::Model) -> Option<Uuid>) -> Children<E>
+    /// The loader of `key`'s table grouped by `key` (`key_of` reads it from a row).
+    fn children_of<C, E>(&self, key: C, key_of: fn(&E::Model) -> Option<Uuid>) -> Children<E>
     where
-        E: EntityTrait,
+        C: ColumnTrait<EntityName = E>,
+        E: EntityTrait<Column = C>,
         E::Model: Clone + Send + Sync,
         ChildrenLoader<E>: Loader<Uuid, Value = Vec<E::Model>>,
     {
@@ -332,16 +334,17 @@ where
     }
     let loader = loader();
     let found = loader.loader().load(ids).await.map_err(load_failed)?;
-    let children = found
-        .values()
-        .flatten()
-        .filter_map(|row| match row.get(E::ID) {
-            sea_orm::Value::Uuid(Some(id)) => Some(id),
-            _ => None,
-        })
-        .collect();
+    let children = found.values().flatten().filter_map(id_of::<E>).collect();
     loader.feed_many(found).await;
     Ok(children)
+}
+
+/// A row's id.
+fn id_of<E: CaseEntity>(row: &E::Model) -> Option<Uuid> {
+    match row.get(E::ID) {
+        sea_orm::Value::Uuid(Some(id)) => Some(id),
+        _ => None,
+    }
 }
 
 fn request_parts<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<(&'a Loaders, &'a Actor)> {
