@@ -16,7 +16,10 @@ use entity::{
     monitoring_visit, referral, training, training_enrollment, volunteer,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ModelTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    IdenStatic, ModelTrait, PrimaryKeyTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait,
+    Select,
+    sea_query::{Alias, Expr, ExprTrait, Query, SubQueryStatement},
 };
 use uuid::Uuid;
 
@@ -365,15 +368,9 @@ pub async fn prefetch_beneficiaries(
     if !l.cache {
         return Ok(());
     }
-    let businesses = async {
-        let children =
-            warm((look, "businesses", actor, Scope::BusinessRead), || l.businesses_by_beneficiary(), ids)
-                .await?;
-        prefetch_businesses(ctx, &look.field("businesses"), &children).await
-    };
     let infrastructure = (look, "infrastructureRequests", actor, Scope::InfrastructureRead);
     futures_util::try_join!(
-        businesses,
+        warm_businesses(ctx, look, ids),
         warm((look, "assistance", actor, Scope::AssistanceRead), || l.assistance_by_beneficiary(), ids),
         warm((look, "enrollments", actor, Scope::TrainingRead), || l.enrollments_by_beneficiary(), ids),
         warm(infrastructure, || l.infrastructure_by_beneficiary(), ids),
@@ -381,6 +378,143 @@ pub async fn prefetch_beneficiaries(
         warm((look, "monitoringVisits", actor, Scope::MonitoringRead), || l.visits_by_beneficiary(), ids),
     )
     .map(|_| ())
+}
+
+/// A relation read inside its parent level's statement (PostgreSQL): per parent, its children
+/// (within the caller's regions, oldest first, as the relation's loader reads them) as one JSON
+/// array column, put into the loader's cache. A level and the relations below it then cost one
+/// statement.
+trait Fold<'l, P: EntityTrait>: Send + 'l {
+    /// Adds the relation's column to the parents' `select`.
+    fn column(&self, select: Select<P>, regions: &Option<Vec<String>>) -> Select<P>;
+    /// Takes `parent`'s children from its `row`.
+    fn take(&mut self, parent: Uuid, row: &QueryResult) -> Result<(), DbErr>;
+    /// Puts what was taken into the loader's cache.
+    fn feed(self: Box<Self>) -> futures_util::future::BoxFuture<'l, ()>;
+}
+
+/// A relation of `C` rows folded into its parents' statement.
+struct Folded<'l, C: CaseEntity> {
+    /// The GraphQL field, also the column's alias.
+    field: &'static str,
+    loader: &'l Children<C>,
+    /// The child's column that holds the parent's id.
+    key: C::Column,
+    found: HashMap<Uuid, Vec<C::Model>>,
+}
+
+impl<'l, C> Folded<'l, C>
+where
+    C: CaseEntity,
+    C::Model: Clone + Send + Sync + serde::de::DeserializeOwned,
+{
+    /// The relation `field` of `look` read by `loader` (`key` holds the parent's id), when the
+    /// query selects it and the token may read it (the field's guard would refuse it otherwise:
+    /// nothing is read for it).
+    fn wanted<P: CaseEntity>(
+        (look, field, actor, scope): (&Lookahead<'_>, &'static str, &Actor, Scope),
+        loader: impl FnOnce() -> &'l Children<C>,
+        key: C::Column,
+    ) -> Option<Box<dyn Fold<'l, P> + 'l>> {
+        (look.field(field).exists() && actor.has(scope))
+            .then(|| Box::new(Folded { field, loader: loader(), key, found: HashMap::new() }) as Box<_>)
+    }
+}
+
+impl<'l, P, C> Fold<'l, P> for Folded<'l, C>
+where
+    P: CaseEntity,
+    C: CaseEntity,
+    C::Model: Clone + Send + Sync + serde::de::DeserializeOwned,
+{
+    fn column(&self, select: Select<P>, regions: &Option<Vec<String>>) -> Select<P> {
+        let array = format!("COALESCE(json_agg(c ORDER BY c.{}), '[]')::text", C::CREATED_AT.as_str());
+        let mut children = Query::select();
+        children
+            .expr(Expr::cust(array))
+            .from_as(C::default().table_ref(), Alias::new("c"))
+            .and_where(Expr::col((Alias::new("c"), self.key)).equals((P::default(), P::ID)));
+        if let Some(regions) = regions {
+            children.and_where(Expr::col((Alias::new("c"), C::REGENCY)).is_in(regions.clone()));
+        }
+        select.expr_as(Expr::SubQuery(None, Box::new(SubQueryStatement::from(children))), self.field)
+    }
+
+    fn take(&mut self, parent: Uuid, row: &QueryResult) -> Result<(), DbErr> {
+        let json: String = row.try_get("", self.field)?;
+        let children: Vec<C::Model> =
+            serde_json::from_str(&json).map_err(|err| DbErr::Json(format!("{}: {err}", self.field)))?;
+        self.found.insert(parent, children);
+        Ok(())
+    }
+
+    fn feed(self: Box<Self>) -> futures_util::future::BoxFuture<'l, ()> {
+        Box::pin(self.loader.feed_many(self.found))
+    }
+}
+
+/// A page of beneficiaries' businesses, into the cache, with the relations the query selects
+/// below them. On PostgreSQL that is one statement (each relation folded in as a JSON column);
+/// elsewhere the businesses, then each relation, cost one statement each.
+async fn warm_businesses(ctx: &Context<'_>, look: &Lookahead<'_>, ids: &[Uuid]) -> async_graphql::Result<()> {
+    let (l, actor) = request_parts(ctx)?;
+    let businesses = (look, "businesses", actor, Scope::BusinessRead);
+    let below = look.field("businesses");
+    if l.db.get_database_backend() != DbBackend::Postgres {
+        let children = warm(businesses, || l.businesses_by_beneficiary(), ids).await?;
+        return prefetch_businesses(ctx, &below, &children).await;
+    }
+    if ids.is_empty() || !below.exists() || !actor.has(Scope::BusinessRead) {
+        return Ok(());
+    }
+    let mut folds: Vec<Box<dyn Fold<'_, business::Entity>>> = [
+        Folded::wanted(
+            (&below, "loans", actor, Scope::LoanRead),
+            || l.loans_by_business(),
+            loan_application::Column::BusinessId,
+        ),
+        Folded::wanted(
+            (&below, "marketServices", actor, Scope::BusinessRead),
+            || l.market_services_by_business(),
+            market_service::Column::BusinessId,
+        ),
+        Folded::wanted(
+            (&below, "monitoringVisits", actor, Scope::MonitoringRead),
+            || l.visits_by_business(),
+            monitoring_visit::Column::BusinessId,
+        ),
+        Folded::wanted(
+            (&below, "referrals", actor, Scope::ReferralRead),
+            || l.referrals_by_business(),
+            referral::Column::BusinessId,
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut select =
+        business::Entity::find().filter(business::Column::BeneficiaryId.is_in(ids.iter().copied()));
+    if let Some(regions) = &l.regions {
+        select = select.filter(business::Column::RegencyCode.is_in(regions.clone()));
+    }
+    select = select.order_by_asc(business::Column::CreatedAt);
+    for fold in &folds {
+        select = fold.column(select, &l.regions);
+    }
+    let rows = l.db.query_all_raw(select.build(DbBackend::Postgres)).await.map_err(load_failed)?;
+    let mut found: HashMap<Uuid, Vec<business::Model>> = ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        let business = business::Model::from_query_result(&row, "").map_err(load_failed)?;
+        for fold in &mut folds {
+            fold.take(business.id, &row).map_err(load_failed)?;
+        }
+        found.entry(business.beneficiary_id).or_default().push(business);
+    }
+    l.businesses_by_beneficiary().feed_many(found).await;
+    for fold in folds {
+        fold.feed().await;
+    }
+    Ok(())
 }
 
 /// Like [`prefetch_beneficiaries`], for a level of businesses.

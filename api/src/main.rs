@@ -820,6 +820,11 @@ async fn serve(config: Config, policy: Policy, rules: Rules) -> Result<(), Strin
     state.limits = Arc::new(limits);
     state.http = http;
     state.rate_limits = config.rate_limits;
+    if !config.rate_limits {
+        // Nothing is counted, so nothing is shared: a limiter of its own stops the one that
+        // follows the database (its task ends with the last reference).
+        state.rate_limiter = Arc::default();
+    }
     state.webhooks = sinergi_api::webhooks::WebhookSettings {
         allow_private_targets: config.webhook_allow_private_targets,
         timeout: std::time::Duration::from_secs(config.webhook_timeout_secs.clamp(1, 300)),

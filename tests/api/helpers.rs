@@ -96,6 +96,11 @@ fn init_logs() {
     });
 }
 
+/// Whether the suite runs on PostgreSQL (`TEST_DATABASE_URL`).
+pub fn postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|url| url.starts_with("postgres"))
+}
+
 /// A fresh database URL: a new PostgreSQL database, or a SQLite file in a temp dir.
 pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
     match std::env::var("TEST_DATABASE_URL") {

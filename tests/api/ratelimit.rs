@@ -74,7 +74,7 @@ async fn a_client_past_its_burst_is_rate_limited_on_every_door_and_others_are_no
 
 #[tokio::test]
 async fn replicas_share_a_clients_rate_on_postgresql() {
-    if !std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
+    if !crate::helpers::postgres() {
         // SQLite is one process: there is no second replica to share with. Not a skip that
         // reports success for nothing: this test's subject does not exist on SQLite.
         assert!(crate::helpers::fresh_database().await.0.starts_with("sqlite"));
