@@ -49,6 +49,7 @@ pub mod moves;
 pub mod node;
 pub mod object;
 pub mod page;
+pub mod pgrecord;
 pub mod pii;
 pub mod policy;
 pub mod programme;

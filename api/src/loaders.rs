@@ -17,9 +17,9 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    IdenStatic, ModelTrait, PrimaryKeyTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait,
-    Select,
-    sea_query::{Alias, Expr, ExprTrait, Query, SubQueryStatement},
+    Iterable, ModelTrait, PrimaryKeyTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait,
+    Select, TryIntoModel,
+    sea_query::{Alias, Expr, ExprTrait, Order, Query, SubQueryStatement},
 };
 use uuid::Uuid;
 
@@ -381,8 +381,8 @@ pub async fn prefetch_beneficiaries(
 }
 
 /// A relation read inside its parent level's statement (PostgreSQL): per parent, its children
-/// (within the caller's regions, oldest first, as the relation's loader reads them) as one JSON
-/// array column, put into the loader's cache. A level and the relations below it then cost one
+/// (within the caller's regions, oldest first, as the relation's loader reads them) as one array
+/// of rows, put into the loader's cache. A level and the relations below it then cost one
 /// statement.
 trait Fold<'l, P: EntityTrait>: Send + 'l {
     /// Adds the relation's column to the parents' `select`.
@@ -406,7 +406,8 @@ struct Folded<'l, C: CaseEntity> {
 impl<'l, C> Folded<'l, C>
 where
     C: CaseEntity,
-    C::Model: Clone + Send + Sync + serde::de::DeserializeOwned,
+    C::Model: Clone + Send + Sync,
+    C::ActiveModel: TryIntoModel<C::Model>,
 {
     /// The relation `field` of `look` read by `loader` (`key` holds the parent's id), when the
     /// query selects it and the token may read it (the field's guard would refuse it otherwise:
@@ -425,25 +426,39 @@ impl<'l, P, C> Fold<'l, P> for Folded<'l, C>
 where
     P: CaseEntity,
     C: CaseEntity,
-    C::Model: Clone + Send + Sync + serde::de::DeserializeOwned,
+    C::Model: Clone + Send + Sync,
+    C::ActiveModel: TryIntoModel<C::Model>,
 {
     fn column(&self, select: Select<P>, regions: &Option<Vec<String>>) -> Select<P> {
-        let array = format!("COALESCE(json_agg(c ORDER BY c.{}), '[]')::text", C::CREATED_AT.as_str());
+        let child = Alias::new("c");
+        // `ROW(c.id, c.business_id, …)`: every column, in the entity's order (the decoder's).
+        let fields: Vec<Expr> = C::Column::iter().map(|column| Expr::col((child.clone(), column))).collect();
+        let placeholders = (1..=fields.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
         let mut children = Query::select();
         children
-            .expr(Expr::cust(array))
-            .from_as(C::default().table_ref(), Alias::new("c"))
-            .and_where(Expr::col((Alias::new("c"), self.key)).equals((P::default(), P::ID)));
+            .expr(Expr::cust_with_exprs(format!("ROW({placeholders})"), fields))
+            .from_as(C::default().table_ref(), child.clone())
+            .and_where(Expr::col((child.clone(), self.key)).equals((P::default(), P::ID)))
+            .order_by((child.clone(), C::CREATED_AT), Order::Asc);
         if let Some(regions) = regions {
-            children.and_where(Expr::col((Alias::new("c"), C::REGENCY)).is_in(regions.clone()));
+            children.and_where(Expr::col((child, C::REGENCY)).is_in(regions.clone()));
         }
-        select.expr_as(Expr::SubQuery(None, Box::new(SubQueryStatement::from(children))), self.field)
+        let array = Expr::cust_with_expr(
+            "ARRAY $1",
+            Expr::SubQuery(None, Box::new(SubQueryStatement::from(children))),
+        );
+        select.expr_as(array, self.field)
     }
 
     fn take(&mut self, parent: Uuid, row: &QueryResult) -> Result<(), DbErr> {
-        let json: String = row.try_get("", self.field)?;
-        let children: Vec<C::Model> =
-            serde_json::from_str(&json).map_err(|err| DbErr::Json(format!("{}: {err}", self.field)))?;
+        let unreadable = |err: &dyn std::fmt::Display| DbErr::Type(format!("{}: {err}", self.field));
+        let row = row.try_as_pg_row().ok_or_else(|| unreadable(&"not a PostgreSQL row"))?;
+        let value = sea_orm::sqlx::Row::try_get_raw(row, self.field).map_err(|err| unreadable(&err))?;
+        if value.format() != sea_orm::sqlx::postgres::PgValueFormat::Binary {
+            return Err(unreadable(&"not in the binary format"));
+        }
+        let bytes = value.as_bytes().map_err(|err| unreadable(&err))?;
+        let children = crate::pgrecord::records::<C>(bytes).map_err(|err| unreadable(&err))?;
         self.found.insert(parent, children);
         Ok(())
     }
@@ -454,7 +469,7 @@ where
 }
 
 /// A page of beneficiaries' businesses, into the cache, with the relations the query selects
-/// below them. On PostgreSQL that is one statement (each relation folded in as a JSON column);
+/// below them. On PostgreSQL that is one statement (each relation folded in as an array column);
 /// elsewhere the businesses, then each relation, cost one statement each.
 async fn warm_businesses(ctx: &Context<'_>, look: &Lookahead<'_>, ids: &[Uuid]) -> async_graphql::Result<()> {
     let (l, actor) = request_parts(ctx)?;

@@ -1,0 +1,255 @@
+//! Rows of a table read back from PostgreSQL's binary format of an array of anonymous records
+//! (`ARRAY(SELECT ROW(c.id, c.business_id, …) FROM … c)`): how a relation folded into its
+//! parent's statement arrives (`loaders.rs`). Each record's fields are the entity's columns in
+//! the entity's order; each field carries its type, so a value is read as that type and set on
+//! the model's column, which checks it. Nothing here panics on bad bytes: it is an error.
+
+use chrono::NaiveDate;
+use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, Iterable, TryIntoModel, Value};
+use uuid::Uuid;
+
+/// The rows of `E` in `bytes` (a one-dimensional array of records, or an empty array).
+pub fn records<E>(bytes: &[u8]) -> Result<Vec<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    E::ActiveModel: TryIntoModel<E::Model>,
+{
+    let mut array = Bytes(bytes);
+    let dimensions = array.i32()?;
+    if dimensions == 0 {
+        return Ok(Vec::new());
+    }
+    if dimensions != 1 {
+        return Err(bad(format!("an array of {dimensions} dimensions")));
+    }
+    let _has_nulls = array.i32()?;
+    let _element_type = array.u32()?;
+    let length = usize::try_from(array.i32()?).map_err(|_| bad("a negative length"))?;
+    let _lower_bound = array.i32()?;
+    let columns: Vec<E::Column> = E::Column::iter().collect();
+    let mut rows = Vec::with_capacity(length);
+    for _ in 0..length {
+        let mut record = Bytes(array.sized()?.ok_or_else(|| bad("a null row"))?);
+        let fields = record.i32()?;
+        if usize::try_from(fields).ok() != Some(columns.len()) {
+            return Err(bad(format!("a row of {fields} fields, not {}", columns.len())));
+        }
+        let mut model = E::ActiveModel::default();
+        for column in &columns {
+            let kind = record.u32()?;
+            let value = value(kind, record.sized()?)?;
+            model.try_set(*column, value)?;
+        }
+        rows.push(model.try_into_model()?);
+        if !record.0.is_empty() {
+            return Err(bad("bytes after a row's last field"));
+        }
+    }
+    Ok(rows)
+}
+
+/// PostgreSQL's epoch for dates and instants in the binary format.
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
+}
+
+/// A field of type `kind` (a PostgreSQL type id) from its binary form; `None` is SQL NULL.
+fn value(kind: u32, bytes: Option<&[u8]>) -> Result<Value, DbErr> {
+    let fixed = |n: usize| -> Result<Option<&[u8]>, DbErr> {
+        match bytes {
+            Some(b) if b.len() != n => Err(bad(format!("{} bytes for a value of type {kind}", b.len()))),
+            other => Ok(other),
+        }
+    };
+    Ok(match kind {
+        BOOL => Value::Bool(fixed(1)?.map(|b| b[0] != 0)),
+        INT2 => Value::SmallInt(fixed(2)?.map(|b| i16::from_be_bytes([b[0], b[1]]))),
+        INT4 => Value::Int(fixed(4)?.map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))),
+        INT8 => Value::BigInt(fixed(8)?.map(be_i64)),
+        TEXT | VARCHAR | BPCHAR => Value::String(
+            bytes
+                .map(|b| std::str::from_utf8(b).map(str::to_owned))
+                .transpose()
+                .map_err(|_| bad("text that is not UTF-8"))?,
+        ),
+        UUID => Value::Uuid(fixed(16)?.map(Uuid::from_slice).transpose().map_err(|_| bad("a bad uuid"))?),
+        DATE => Value::ChronoDate(
+            fixed(4)?
+                .map(|b| {
+                    let days = i64::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+                    epoch()
+                        .checked_add_signed(chrono::Duration::days(days))
+                        .ok_or_else(|| bad("a date out of range"))
+                })
+                .transpose()?,
+        ),
+        TIMESTAMPTZ => Value::ChronoDateTimeUtc(
+            fixed(8)?
+                .map(|b| {
+                    let start = epoch().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+                    start
+                        .checked_add_signed(chrono::Duration::microseconds(be_i64(b)))
+                        .ok_or_else(|| bad("an instant out of range"))
+                })
+                .transpose()?,
+        ),
+        other => return Err(bad(format!("a field of type {other}, which is not read here"))),
+    })
+}
+
+// PostgreSQL's type ids (`pg_type.oid`) of the types case records use.
+const BOOL: u32 = 16;
+const INT8: u32 = 20;
+const INT2: u32 = 21;
+const INT4: u32 = 23;
+const TEXT: u32 = 25;
+const BPCHAR: u32 = 1042;
+const VARCHAR: u32 = 1043;
+const DATE: u32 = 1082;
+const TIMESTAMPTZ: u32 = 1184;
+const UUID: u32 = 2950;
+
+fn be_i64(b: &[u8]) -> i64 {
+    let mut eight = [0u8; 8];
+    eight.copy_from_slice(&b[..8]);
+    i64::from_be_bytes(eight)
+}
+
+fn bad(what: impl std::fmt::Display) -> DbErr {
+    DbErr::Type(format!("a folded relation's rows: {what}"))
+}
+
+/// The bytes not read yet.
+struct Bytes<'a>(&'a [u8]);
+
+impl<'a> Bytes<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DbErr> {
+        if self.0.len() < n {
+            return Err(bad("the bytes end early"));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn u32(&mut self) -> Result<u32, DbErr> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn i32(&mut self) -> Result<i32, DbErr> {
+        self.u32().map(|n| n as i32)
+    }
+
+    /// A length-prefixed value: `None` for NULL (length −1).
+    fn sized(&mut self) -> Result<Option<&'a [u8]>, DbErr> {
+        match self.i32()? {
+            -1 => Ok(None),
+            n => self.take(usize::try_from(n).map_err(|_| bad("a negative length"))?).map(Some),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entity::loan_application;
+
+    /// One field in the binary record format.
+    fn field(out: &mut Vec<u8>, kind: u32, bytes: Option<&[u8]>) {
+        out.extend(kind.to_be_bytes());
+        match bytes {
+            Some(b) => {
+                out.extend((b.len() as i32).to_be_bytes());
+                out.extend(b);
+            }
+            None => out.extend((-1i32).to_be_bytes()),
+        }
+    }
+
+    /// A loan application as PostgreSQL sends it inside `ARRAY(SELECT ROW(…))`.
+    fn loan(id: Uuid, approved: Option<i64>) -> Vec<u8> {
+        let mut r = Vec::new();
+        r.extend(18i32.to_be_bytes());
+        let business = Uuid::from_u128(2);
+        field(&mut r, UUID, Some(id.as_bytes()));
+        field(&mut r, UUID, Some(business.as_bytes()));
+        field(&mut r, UUID, Some(Uuid::from_u128(3).as_bytes()));
+        field(&mut r, VARCHAR, Some(b"6472"));
+        field(&mut r, VARCHAR, Some(b"KUR_MICRO"));
+        field(&mut r, VARCHAR, Some(b"Bank Kaltimtara"));
+        field(&mut r, INT8, Some(&25_000_000i64.to_be_bytes()));
+        field(&mut r, INT8, approved.map(i64::to_be_bytes).as_ref().map(|b| &b[..]));
+        field(&mut r, INT4, Some(&24i32.to_be_bytes()));
+        field(&mut r, BOOL, Some(&[1]));
+        field(&mut r, TEXT, None);
+        field(&mut r, VARCHAR, Some(b"SUBMITTED"));
+        field(&mut r, TEXT, None);
+        field(&mut r, INT4, Some(&1i32.to_be_bytes()));
+        field(&mut r, VARCHAR, Some(b"DISPERINDAGKOP"));
+        field(&mut r, VARCHAR, Some(b"koperasi"));
+        // 2025-01-01T00:00:00.000001Z and a day later, in microseconds since 2000-01-01.
+        let at = 789_004_800_000_001i64;
+        field(&mut r, TIMESTAMPTZ, Some(&at.to_be_bytes()));
+        field(&mut r, TIMESTAMPTZ, Some(&(at + 86_400_000_000).to_be_bytes()));
+        r
+    }
+
+    fn array(records: &[Vec<u8>]) -> Vec<u8> {
+        let mut a = Vec::new();
+        for n in [1i32, 0, 2249, records.len() as i32, 1] {
+            a.extend(n.to_be_bytes());
+        }
+        for r in records {
+            a.extend((r.len() as i32).to_be_bytes());
+            a.extend(r);
+        }
+        a
+    }
+
+    #[test]
+    fn an_array_of_records_reads_back_as_the_rows_it_holds() {
+        let (first, second) = (Uuid::from_u128(10), Uuid::from_u128(11));
+        let rows =
+            records::<loan_application::Entity>(&array(&[loan(first, None), loan(second, Some(20_000_000))]))
+                .expect("rows");
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].id, rows[0].approved_amount), (first, None));
+        assert_eq!((rows[1].id, rows[1].approved_amount), (second, Some(20_000_000)));
+        let row = &rows[0];
+        assert_eq!(
+            (row.regency_code.as_str(), row.requested_amount, row.tenor_months),
+            ("6472", 25_000_000, 24)
+        );
+        assert!(row.has_collateral && row.decision_reason.is_none());
+        assert_eq!(row.created_at.to_rfc3339(), "2025-01-01T00:00:00.000001+00:00");
+        assert_eq!(row.updated_at.to_rfc3339(), "2025-01-02T00:00:00.000001+00:00");
+    }
+
+    #[test]
+    fn an_empty_array_is_no_rows() {
+        assert_eq!(
+            records::<loan_application::Entity>(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 201])
+                .map(|r| r.len())
+                .ok(),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn bad_bytes_are_an_error_not_a_panic() {
+        let good = array(&[loan(Uuid::from_u128(1), None)]);
+        for cut in 0..good.len() {
+            assert!(records::<loan_application::Entity>(&good[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut wrong_type = loan(Uuid::from_u128(1), None);
+        wrong_type[4..8].copy_from_slice(&TEXT.to_be_bytes());
+        assert!(
+            records::<loan_application::Entity>(&array(&[wrong_type])).is_err(),
+            "a uuid column given text"
+        );
+        let mut short = loan(Uuid::from_u128(1), None);
+        short[..4].copy_from_slice(&17i32.to_be_bytes());
+        assert!(records::<loan_application::Entity>(&array(&[short])).is_err(), "a field too few");
+    }
+}
