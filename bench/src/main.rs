@@ -18,7 +18,7 @@ use std::{
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use clap::Parser;
-use entity::{beneficiary, business, loan_application, monitoring_visit, referral};
+use entity::{assistance, beneficiary, business, loan_application, monitoring_visit, referral};
 use rand::Rng;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, EntityTrait, FromQueryResult,
@@ -40,8 +40,8 @@ struct Args {
     /// asked number of beneficiaries is used as it is.
     #[arg(long)]
     database_url: Option<String>,
-    /// Beneficiaries to seed, each with a business, two loan applications, two monitoring
-    /// visits and a referral.
+    /// Beneficiaries to seed, each with a business (equipped by a starter package in 2025), two
+    /// loan applications, two monitoring visits and a referral.
     #[arg(long, default_value_t = 20_000)]
     beneficiaries: u64,
     /// The full mode: 1,000,000 beneficiaries.
@@ -53,12 +53,12 @@ struct Args {
     /// Seconds each request scenario runs (the gateway, then the raw SQL).
     #[arg(long, default_value_t = 5)]
     seconds: u64,
-    /// Scenarios, comma-separated: list, nested, case, create, move, subscriptions, webhooks,
-    /// import.
+    /// Scenarios, comma-separated: list, nested, case, statistics, create, move, subscriptions,
+    /// webhooks, import.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "list,nested,case,create,move,subscriptions,webhooks,import"
+        default_value = "list,nested,case,statistics,create,move,subscriptions,webhooks,import"
     )]
     scenarios: Vec<String>,
     /// Rows of the extract the import scenario loads (with one bad row in fifty).
@@ -88,7 +88,7 @@ struct Args {
     gateway: PathBuf,
     /// Scopes of the bench's token. Without `pii:read` names are masked and no personal-data
     /// read is logged; add it to measure the access log too.
-    #[arg(long, default_value = "beneficiary:read business:read loan:read monitoring:read referral:read")]
+    #[arg(long, default_value = "beneficiary:read business:read loan:read monitoring:read referral:read stats:read")]
     scope: String,
     /// Where to write the results as JSON.
     #[arg(long, default_value = "target/bench/results.json")]
@@ -183,7 +183,7 @@ async fn main() -> Result<(), Error> {
             (scenario.name, through_gateway, raw)
         } else {
             eprintln!(
-                "unknown scenario {name}: list, nested, case, create, move, subscriptions, webhooks or import"
+                "unknown scenario {name}: list, nested, case, statistics, create, move, subscriptions, webhooks or import"
             );
             continue;
         };
@@ -259,6 +259,51 @@ impl Scenario {
                      LEFT JOIN loan_application l ON l.business_id = z.id WHERE b.id = $1",
                     "SELECT v.visited_on, v.observed_status FROM monitoring_visit v WHERE v.beneficiary_id = $1",
                     "SELECT r.id, r.status FROM referral r WHERE r.beneficiary_id = $1",
+                ],
+            },
+            "statistics" => Scenario {
+                name: "programme statistics, a year",
+                query: "{ programmeStatistics(year: 2025) { total { recipients { value } packageValue { value } \
+                        packagesDisbursed { value } businessesByStatus { status count { value } } \
+                        businessesByLevel { level count { value } } relapsed { value } graduationRate \
+                        referrals { toAgency status count { value } } infrastructureRequests { kind status count { value } } \
+                        marketServices { kind status count { value } } loans { status count { value } requested { value } } \
+                        survival { months reached { value } running { value } share } \
+                        handovers { toAgency made { value } medianDaysToAccept overdue { value } } } } }",
+                by_id: false,
+                // What a hand-written report runs: a grouped statement per figure, the cohort's
+                // businesses and visits for survival, the year's referrals and their moves for the
+                // handover times (the last four return rows, not counts).
+                sql: &[
+                    "SELECT regency_code, COUNT(*), SUM(amount), SUM(CASE WHEN status = 'DISBURSED' THEN 1 ELSE 0 END) \
+                     FROM assistance WHERE programme = 'BUSINESS_STARTER_PACKAGE' AND status <> 'CANCELLED' \
+                     AND period_start BETWEEN '2025-01-01' AND '2025-12-31' GROUP BY regency_code",
+                    "SELECT regency_code, status, level, COUNT(*), SUM(CASE WHEN graduated_on IS NULL THEN 0 ELSE 1 END) \
+                     FROM business WHERE id IN (SELECT business_id FROM assistance WHERE programme = 'BUSINESS_STARTER_PACKAGE' \
+                     AND status <> 'CANCELLED' AND period_start BETWEEN '2025-01-01' AND '2025-12-31') \
+                     GROUP BY regency_code, status, level",
+                    "SELECT regency_code, to_agency, status, COUNT(*) FROM referral \
+                     WHERE created_at >= '2025-01-01' AND created_at < '2026-01-01' GROUP BY regency_code, to_agency, status",
+                    "SELECT regency_code, kind, status, COUNT(*) FROM infrastructure_request \
+                     WHERE created_at >= '2025-01-01' AND created_at < '2026-01-01' GROUP BY regency_code, kind, status",
+                    "SELECT regency_code, kind, status, COUNT(*) FROM market_service \
+                     WHERE created_at >= '2025-01-01' AND created_at < '2026-01-01' GROUP BY regency_code, kind, status",
+                    "SELECT regency_code, status, COUNT(*), SUM(requested_amount), SUM(COALESCE(approved_amount, 0)) \
+                     FROM loan_application WHERE created_at >= '2025-01-01' AND created_at < '2026-01-01' \
+                     GROUP BY regency_code, status",
+                    "SELECT z.id, z.regency_code, z.status, z.status_changed_on, MIN(a.disbursed_on) FROM business z \
+                     JOIN assistance a ON a.business_id = z.id WHERE a.programme = 'BUSINESS_STARTER_PACKAGE' \
+                     AND a.status = 'DISBURSED' AND a.period_start BETWEEN '2025-01-01' AND '2025-12-31' \
+                     GROUP BY z.id, z.regency_code, z.status, z.status_changed_on",
+                    "SELECT v.business_id, v.visited_on, v.observed_status FROM monitoring_visit v WHERE v.business_id IN \
+                     (SELECT a.business_id FROM assistance a WHERE a.programme = 'BUSINESS_STARTER_PACKAGE' \
+                     AND a.status = 'DISBURSED' AND a.period_start BETWEEN '2025-01-01' AND '2025-12-31') \
+                     ORDER BY v.business_id, v.visited_on",
+                    "SELECT id, regency_code, to_agency, status, due_by, created_at FROM referral \
+                     WHERE created_at >= '2025-01-01' AND created_at < '2026-01-01'",
+                    "SELECT e.entity_id, e.to_status, e.occurred_at FROM case_event e WHERE e.entity_type = 'REFERRAL' \
+                     AND e.action = 'STATUS_CHANGED' AND e.to_status IN ('ACCEPTED', 'COMPLETED') AND e.entity_id IN \
+                     (SELECT id FROM referral WHERE created_at >= '2025-01-01' AND created_at < '2026-01-01')",
                 ],
             },
             _ => return None,
@@ -739,8 +784,8 @@ struct District {
     parent_code: Option<String>,
 }
 
-/// Bulk-loads `size` beneficiaries, each with a business, two loan applications, two visits and
-/// a referral, in batches (not through the API: this is the register the gateway serves).
+/// Bulk-loads `size` beneficiaries, each with a business equipped by a starter package delivered
+/// in 2025, two loan applications, two visits and a referral, in batches (not through the API: this is the register the gateway serves).
 async fn seed(db: &DatabaseConnection, size: u64) -> Result<(), Error> {
     let backend = db.get_database_backend();
     let districts: Vec<(String, String)> = District::find_by_statement(Statement::from_string(
@@ -762,8 +807,8 @@ async fn seed(db: &DatabaseConnection, size: u64) -> Result<(), Error> {
     let mut done = 0;
     while done < size {
         let n = batch.min(size - done);
-        let (mut people, mut firms, mut loans, mut visits, mut referrals) =
-            (vec![], vec![], vec![], vec![], vec![]);
+        let (mut people, mut firms, mut packages, mut loans, mut visits, mut referrals) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
         for i in done..done + n {
             let (district, regency) = &districts[(i as usize) % districts.len()];
             let at = created + chrono::Duration::seconds(i as i64 * 7);
@@ -819,6 +864,33 @@ async fn seed(db: &DatabaseConnection, size: u64) -> Result<(), Error> {
                 created_by_client: Set("bench".to_owned()),
                 created_at: Set(at),
                 updated_at: Set(at),
+            });
+            packages.push(assistance::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                beneficiary_id: Set(person),
+                regency_code: Set(regency.clone()),
+                programme: Set("BUSINESS_STARTER_PACKAGE".to_owned()),
+                amount: Set(2_500_000),
+                items: Set(Some("Etalase, kompor, peralatan masak".to_owned())),
+                period_start: Set(day(i % 300)),
+                period_end: Set(None),
+                fund_source: Set("APBD".to_owned()),
+                disbursed_on: Set(Some(day(i % 300))),
+                decile: Set(1),
+                decile_source: Set("DTSEN".to_owned()),
+                decile_assessed_on: Set(day(i % 300)),
+                status: Set("DISBURSED".to_owned()),
+                status_reason: Set(None),
+                version: Set(1),
+                created_by_agency: Set("DINSOS".to_owned()),
+                created_by_client: Set("bench".to_owned()),
+                created_at: Set(at),
+                updated_at: Set(at),
+                business_id: Set(Some(firm)),
+                interest: Set(Some("Warung makan".to_owned())),
+                requested_goods: Set(Some("Etalase dan kompor".to_owned())),
+                price_assessment: Set(Some(2_500_000)),
+                price_assessed_on: Set(Some(day(i % 300))),
             });
             for k in 0..2u64 {
                 loans.push(loan_application::ActiveModel {
@@ -886,6 +958,7 @@ async fn seed(db: &DatabaseConnection, size: u64) -> Result<(), Error> {
         }
         beneficiary::Entity::insert_many(people).exec(db).await?;
         business::Entity::insert_many(firms).exec(db).await?;
+        assistance::Entity::insert_many(packages).exec(db).await?;
         loan_application::Entity::insert_many(loans).exec(db).await?;
         monitoring_visit::Entity::insert_many(visits).exec(db).await?;
         referral::Entity::insert_many(referrals).exec(db).await?;
