@@ -88,7 +88,10 @@ struct Args {
     gateway: PathBuf,
     /// Scopes of the bench's token. Without `pii:read` names are masked and no personal-data
     /// read is logged; add it to measure the access log too.
-    #[arg(long, default_value = "beneficiary:read business:read loan:read monitoring:read referral:read stats:read")]
+    #[arg(
+        long,
+        default_value = "beneficiary:read business:read loan:read monitoring:read referral:read stats:read"
+    )]
     scope: String,
     /// Where to write the results as JSON.
     #[arg(long, default_value = "target/bench/results.json")]

@@ -1342,3 +1342,36 @@ async fn levels_kept_before_an_upgrade_are_brought_up_to_date_by_the_recompute_c
     let again = sinergi_api::programme::graduation::recompute_all(&app.db, &short_ladder(), &actor).await;
     assert_eq!(again.expect("recomputed"), (1, 0));
 }
+
+#[tokio::test]
+async fn a_package_that_names_no_business_brings_its_owners_businesses_into_the_cohort() {
+    let app = spawn_app().await;
+    let named_owner = app.beneficiary(2).await;
+    let named = app.business(&named_owner, "Warung", "FOOD").await;
+    let body = grant(&app, package_input(&named_owner, Some(&named), &this_year())).await;
+    assert!(user_error(&body, "createAssistance").is_none(), "{body}");
+    let owner = app.beneficiary(2).await;
+    let (first, second) =
+        (app.business(&owner, "Warung", "FOOD").await, app.business(&owner, "Kue", "FOOD").await);
+    let body = grant(&app, package_input(&owner, None, &this_year())).await;
+    assert!(user_error(&body, "createAssistance").is_none(), "{body}");
+    let outsider = app.beneficiary(2).await;
+    app.business(&outsider, "Toko", "FOOD").await;
+
+    let year = chrono::Datelike::year(&today());
+    let list = "query($y: Int!) { businesses(filter: { cohortYear: $y }) { totalCount nodes { id } } }";
+    let body = app.gql(&app.admin(), list, json!({ "y": year })).await;
+    let mut ids: Vec<String> = body["data"]["businesses"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["id"].as_str().map(str::to_owned))
+        .collect();
+    ids.sort();
+    let mut expected = vec![named, first, second];
+    expected.sort();
+    assert_eq!(ids, expected, "the named business and both of the owner's, not the outsider's: {body}");
+    assert_eq!(body["data"]["businesses"]["totalCount"], 3, "{body}");
+    let body = app.gql(&app.admin(), list, json!({ "y": year - 1 })).await;
+    assert_eq!(body["data"]["businesses"]["totalCount"], 0, "another year's cohort: {body}");
+}

@@ -49,9 +49,17 @@ pub(crate) fn cohort(year: i32) -> sea_orm::Condition {
         .column(assistance::Column::BeneficiaryId)
         .filter(assistance::Column::BusinessId.is_null())
         .into_query();
-    sea_orm::Condition::any()
-        .add(entity::business::Column::Id.in_subquery(named))
-        .add(entity::business::Column::BeneficiaryId.in_subquery(owners))
+    let owners_businesses = entity::business::Entity::find()
+        .select_only()
+        .column(entity::business::Column::Id)
+        .filter(entity::business::Column::BeneficiaryId.in_subquery(owners))
+        .into_query();
+    // One `IN` over a union, which the database runs as one semi-join: `id IN (…) OR
+    // beneficiary_id IN (…)` could not be, and re-read a subquery per business once the
+    // subquery outgrew memory (a province-wide register's statistics timed out).
+    let mut businesses = named;
+    businesses.union(sea_orm::sea_query::UnionType::All, owners_businesses);
+    sea_orm::Condition::all().add(entity::business::Column::Id.in_subquery(businesses))
 }
 
 /// The oldest decile assessment a grant made today may rest on.
