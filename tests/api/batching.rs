@@ -29,14 +29,20 @@ async fn a_nested_page_of_fifty_runs_as_few_statements_as_a_page_of_five() {
             app.gql(&app.koperasi(), q, json!({ "i": { "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi", "requestedAmount": 1000000, "tenorMonths": 6 } })).await;
         }
     }
+    // The counter counts the whole process's statements, background work (the rate-limit sync,
+    // the revocation follower) included: the fewest of three tries is the request's own count.
     let mut costs = Vec::new();
     for first in [5, 50] {
-        let before = app.statements().await;
-        let body = app.gql(&token, NESTED, json!({ "first": first })).await;
-        let nodes = body["data"]["beneficiaries"]["nodes"].as_array().cloned().unwrap_or_default();
-        assert_eq!(nodes.len(), first, "{body}");
-        assert_eq!(nodes[first - 1]["businesses"][0]["loans"].as_array().map(Vec::len), Some(2));
-        costs.push(app.statements().await - before);
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = app.statements().await;
+            let body = app.gql(&token, NESTED, json!({ "first": first })).await;
+            let nodes = body["data"]["beneficiaries"]["nodes"].as_array().cloned().unwrap_or_default();
+            assert_eq!(nodes.len(), first, "{body}");
+            assert_eq!(nodes[first - 1]["businesses"][0]["loans"].as_array().map(Vec::len), Some(2));
+            fewest = fewest.min(app.statements().await - before);
+        }
+        costs.push(fewest);
     }
     println!("SQL statements: page of 5 = {}, page of 50 = {}", costs[0], costs[1]);
     // The page, the personal-data log's entry (fullName), then the businesses with their loans
@@ -270,6 +276,7 @@ async fn a_page_reads_a_businesss_relations_exactly_as_the_business_alone_does()
     let body = app.gql(&no_loans, &page, json!({})).await;
     assert_eq!(body["errors"], serde_json::Value::Null, "{body}");
     let node = body["data"]["beneficiaries"]["nodes"][0]["businesses"][0].clone();
+    assert_eq!(node["marketServices"], single["data"]["business"]["marketServices"], "{body}");
     assert_eq!(node["referrals"], single["data"]["business"]["referrals"], "{body}");
     assert_eq!(node["monitoringVisits"], single["data"]["business"]["monitoringVisits"], "{body}");
 

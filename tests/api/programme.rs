@@ -1348,6 +1348,8 @@ async fn a_package_that_names_no_business_brings_its_owners_businesses_into_the_
     let app = spawn_app().await;
     let named_owner = app.beneficiary(2).await;
     let named = app.business(&named_owner, "Warung", "FOOD").await;
+    // The named owner's other business is not in the cohort: the package names the first.
+    app.business(&named_owner, "Jahit", "FOOD").await;
     let body = grant(&app, package_input(&named_owner, Some(&named), &this_year())).await;
     assert!(user_error(&body, "createAssistance").is_none(), "{body}");
     let owner = app.beneficiary(2).await;
@@ -1370,7 +1372,10 @@ async fn a_package_that_names_no_business_brings_its_owners_businesses_into_the_
     ids.sort();
     let mut expected = vec![named, first, second];
     expected.sort();
-    assert_eq!(ids, expected, "the named business and both of the owner's, not the outsider's: {body}");
+    assert_eq!(
+        ids, expected,
+        "the named business (not its owner's other one) and both of the other owner's, not the outsider's: {body}"
+    );
     assert_eq!(body["data"]["businesses"]["totalCount"], 3, "{body}");
     let body = app.gql(&app.admin(), list, json!({ "y": year - 1 })).await;
     assert_eq!(body["data"]["businesses"]["totalCount"], 0, "another year's cohort: {body}");
