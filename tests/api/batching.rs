@@ -1,5 +1,6 @@
 //! Relations are batched: a nested page costs a fixed number of SQL statements.
 
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use crate::helpers::{CREATE_BUSINESS, error_code, postgres, spawn_app};
@@ -285,6 +286,20 @@ async fn a_page_reads_a_businesss_relations_exactly_as_the_business_alone_does()
     let samarinda = app.token("DINSOS", "all", &["6472"]);
     let body = app.gql(&samarinda, &page, json!({})).await;
     assert_eq!(body["data"]["beneficiaries"]["nodes"][0]["businesses"][0], node, "{body}");
+    // A row below the business in another regency (the register does not make one, but a
+    // regency's token must not see it however it got there): every level is narrowed, folded or
+    // not.
+    let moved = "UPDATE loan_application SET regency_code = '6471' WHERE product = 'KUR_MICRO'";
+    app.db.execute_unprepared(moved).await.expect("move a loan");
+    let full = format!("{{ beneficiaries(first: 5) {{ nodes {{ id businesses {{ {RELATIONS} }} }} }} }}");
+    let listed = app.gql(&samarinda, &full, json!({})).await;
+    let alone = app.gql(&samarinda, &alone, json!({ "id": business })).await;
+    let loans = &listed["data"]["beneficiaries"]["nodes"][0]["businesses"][0]["loans"];
+    assert_eq!(loans.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(*loans, alone["data"]["business"]["loans"], "{alone}");
+    let listed = app.gql(&admin, &full, json!({})).await;
+    let loans = &listed["data"]["beneficiaries"]["nodes"][0]["businesses"][0]["loans"];
+    assert_eq!(loans.as_array().map(Vec::len), Some(2), "the province's token sees both: {listed}");
     let balikpapan = app.token("DINSOS", "all", &["6471"]);
     let body = app.gql(&balikpapan, &page, json!({})).await;
     assert_eq!(body["data"]["beneficiaries"]["nodes"], json!([]), "{body}");
