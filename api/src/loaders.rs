@@ -51,20 +51,31 @@ where
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self.select(keys).all(&self.db).await.map_err(Arc::new)?;
+        Ok(self.group(keys, rows))
+    }
+}
+
+impl<E: CaseEntity> ChildrenLoader<E> {
+    /// The children of `keys` within the caller's regions, oldest first.
+    fn select(&self, keys: &[Uuid]) -> Select<E> {
         let mut select = E::find().filter(self.key.is_in(keys.iter().copied()));
         if let Some(regions) = &self.regions {
             select = select.filter(E::REGENCY.is_in(regions.clone()));
         }
-        let rows = select.order_by_asc(E::CREATED_AT).all(&self.db).await.map_err(Arc::new)?;
-        // Every key gets an entry, empty when it has no children: a cached empty list is not
-        // asked for again.
+        select.order_by_asc(E::CREATED_AT)
+    }
+
+    /// `rows` by their key. Every key gets an entry, empty when it has no children: a cached
+    /// empty list is not asked for again.
+    fn group(&self, keys: &[Uuid], rows: Vec<E::Model>) -> HashMap<Uuid, Vec<E::Model>> {
         let mut grouped: HashMap<Uuid, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
             if let Some(key) = (self.key_of)(&row) {
                 grouped.entry(key).or_default().push(row);
             }
         }
-        Ok(grouped)
+        grouped
     }
 }
 
@@ -332,7 +343,7 @@ where
     E: CaseEntity,
     E::Model: Clone + Send + Sync,
 {
-    if ids.is_empty() || !look.field(field).exists() || !actor.has(scope) {
+    if ids.is_empty() || !selected((look, field, actor, scope)) {
         return Ok(Vec::new());
     }
     let loader = loader();
@@ -340,6 +351,12 @@ where
     let children = found.values().flatten().filter_map(id_of::<E>).collect();
     loader.feed_many(found).await;
     Ok(children)
+}
+
+/// Whether the query selects `field` below `look` and the token may read it (the field's guard
+/// would refuse it otherwise: nothing is read for it).
+fn selected((look, field, actor, scope): (&Lookahead<'_>, &str, &Actor, Scope)) -> bool {
+    look.field(field).exists() && actor.has(scope)
 }
 
 /// A row's id.
@@ -409,15 +426,14 @@ where
     C::Model: Clone + Send + Sync,
     C::ActiveModel: TryIntoModel<C::Model>,
 {
-    /// The relation `field` of `look` read by `loader` (`key` holds the parent's id), when the
-    /// query selects it and the token may read it (the field's guard would refuse it otherwise:
-    /// nothing is read for it).
+    /// The relation `field` of `look` read by `loader` (`key` holds the parent's id), when it is
+    /// [`selected`].
     fn wanted<P: CaseEntity>(
         (look, field, actor, scope): (&Lookahead<'_>, &'static str, &Actor, Scope),
         loader: impl FnOnce() -> &'l Children<C>,
         key: C::Column,
     ) -> Option<Box<dyn Fold<'l, P> + 'l>> {
-        (look.field(field).exists() && actor.has(scope))
+        selected((look, field, actor, scope))
             .then(|| Box::new(Folded { field, loader: loader(), key, found: HashMap::new() }) as Box<_>)
     }
 }
@@ -479,7 +495,7 @@ async fn warm_businesses(ctx: &Context<'_>, look: &Lookahead<'_>, ids: &[Uuid]) 
         let children = warm(businesses, || l.businesses_by_beneficiary(), ids).await?;
         return prefetch_businesses(ctx, &below, &children).await;
     }
-    if ids.is_empty() || !below.exists() || !actor.has(Scope::BusinessRead) {
+    if ids.is_empty() || !selected(businesses) {
         return Ok(());
     }
     let mut folds: Vec<Box<dyn Fold<'_, business::Entity>>> = [
@@ -507,25 +523,21 @@ async fn warm_businesses(ctx: &Context<'_>, look: &Lookahead<'_>, ids: &[Uuid]) 
     .into_iter()
     .flatten()
     .collect();
-    let mut select =
-        business::Entity::find().filter(business::Column::BeneficiaryId.is_in(ids.iter().copied()));
-    if let Some(regions) = &l.regions {
-        select = select.filter(business::Column::RegencyCode.is_in(regions.clone()));
-    }
-    select = select.order_by_asc(business::Column::CreatedAt);
+    let parents = l.businesses_by_beneficiary();
+    let mut select = parents.loader().select(ids);
     for fold in &folds {
         select = fold.column(select, &l.regions);
     }
     let rows = l.db.query_all_raw(select.build(DbBackend::Postgres)).await.map_err(load_failed)?;
-    let mut found: HashMap<Uuid, Vec<business::Model>> = ids.iter().map(|id| (*id, Vec::new())).collect();
+    let mut businesses = Vec::with_capacity(rows.len());
     for row in rows {
         let business = business::Model::from_query_result(&row, "").map_err(load_failed)?;
         for fold in &mut folds {
             fold.take(business.id, &row).map_err(load_failed)?;
         }
-        found.entry(business.beneficiary_id).or_default().push(business);
+        businesses.push(business);
     }
-    l.businesses_by_beneficiary().feed_many(found).await;
+    parents.feed_many(parents.loader().group(ids, businesses)).await;
     for fold in folds {
         fold.feed().await;
     }
