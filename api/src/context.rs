@@ -116,6 +116,8 @@ pub trait ContextExt {
     fn state(&self) -> async_graphql::Result<&AppState>;
     fn db(&self) -> async_graphql::Result<&DatabaseConnection>;
     fn actor(&self) -> async_graphql::Result<&Actor>;
+    /// The caller, shared rather than copied (for what outlives the resolver: a stream).
+    fn shared_actor(&self) -> async_graphql::Result<Arc<Actor>>;
 }
 
 impl ContextExt for Context<'_> {
@@ -131,7 +133,14 @@ impl ContextExt for Context<'_> {
     }
 
     fn actor(&self) -> async_graphql::Result<&Actor> {
-        self.data::<Actor>()
+        self.data::<Arc<Actor>>()
+            .map(|actor| &**actor)
+            .map_err(|_| coded(crate::error::ErrorCode::Unauthenticated, "a valid bearer token is required"))
+    }
+
+    fn shared_actor(&self) -> async_graphql::Result<Arc<Actor>> {
+        self.data::<Arc<Actor>>()
+            .cloned()
             .map_err(|_| coded(crate::error::ErrorCode::Unauthenticated, "a valid bearer token is required"))
     }
 }

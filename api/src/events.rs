@@ -609,7 +609,7 @@ impl EventFeed {
     pub fn follow(
         self: &Arc<Self>,
         db: DatabaseConnection,
-        actor: Actor,
+        actor: Arc<Actor>,
         filter: CaseEventFilter,
         after: Option<i64>,
     ) -> impl Stream<Item = Result<Arc<case_event::Model>, FeedEnd>> + Send + use<> {
@@ -775,9 +775,11 @@ impl CaseEventSubscription {
         use futures_util::StreamExt;
         let state = ctx.state()?;
         let after = after.map(|a| parse_cursor(&a)).transpose()?;
-        state.feed.start(&state.reader).await.map_err(gql)?;
+        // Boxed: async-graphql keeps room for this resolver's future beside the stream for as
+        // long as the subscription lives, and the feed's first start reads the table.
+        Box::pin(state.feed.start(&state.reader)).await.map_err(gql)?;
         let events =
-            state.feed.follow(ctx.db()?.clone(), ctx.actor()?.clone(), filter.unwrap_or_default(), after);
+            state.feed.follow(ctx.db()?.clone(), ctx.shared_actor()?, filter.unwrap_or_default(), after);
         Ok(events.map(|item| match item {
             Ok(event) => Ok(CaseEvent::from(event)),
             Err(FeedEnd::Behind { last }) => Err(crate::error::coded(

@@ -75,7 +75,8 @@ pub const DATABASE_UNAVAILABLE: &str = "the database is unavailable; retry short
 /// Who is calling, and why (the `X-Purpose` they stated).
 #[derive(Clone, Debug)]
 pub struct Caller {
-    pub actor: Actor,
+    /// Shared by the caller's operations and what they keep (a subscription's stream).
+    pub actor: Arc<Actor>,
     pub purpose: Option<String>,
     /// The HTTP request's id (`X-Request-Id`), or for a WebSocket operation the socket's id and
     /// the operation's: every log line of the operation carries it.
@@ -541,11 +542,14 @@ impl Gateway {
                 }
             }
         }
+        // The caller's one copy, shared by the request's resolvers, its loaders and (a
+        // subscription) its event stream.
+        let actor = caller.actor.clone();
         let request = request
-            .data(caller.actor.clone())
+            .data(actor.clone())
             // Cached relations only for a query: a mutation's later fields must see its earlier
             // writes, and a subscription lives too long to keep what it read.
-            .data(Loaders::new(&db, &caller.actor, kind == OperationType::Query))
+            .data(Loaders::new(&db, actor, kind == OperationType::Query))
             .data(reads.clone())
             .data(RequestDb(db));
         let name = named.unwrap_or_else(|| "-".into());

@@ -349,7 +349,7 @@ async fn graphql(
             }
         }
     };
-    let caller = Caller { actor, purpose, request_id, idempotency };
+    let caller = Caller { actor: std::sync::Arc::new(actor), purpose, request_id, idempotency };
     execute(gateway, media, caller, request, Transport::Post).await
 }
 
@@ -673,7 +673,7 @@ async fn graphql_get(
         Err(message) => return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, &message),
     };
     let purpose = pii::purpose(headers.get("x-purpose").and_then(|v| v.to_str().ok()));
-    let caller = Caller { actor, purpose, request_id, idempotency: None };
+    let caller = Caller { actor: std::sync::Arc::new(actor), purpose, request_id, idempotency: None };
     execute(gateway, media, caller, request, Transport::Get).await
 }
 

@@ -108,7 +108,7 @@ where
 /// query per type present, bounded by the caller's regions and readable types.
 pub struct OutcomeLoader {
     db: DatabaseConnection,
-    actor: Actor,
+    actor: Arc<Actor>,
 }
 
 impl Loader<(EntityType, Uuid)> for OutcomeLoader {
@@ -142,23 +142,25 @@ macro_rules! loaders {
         /// Every relation loader of one request (so batching never crosses callers).
         pub struct Loaders {
             db: DatabaseConnection,
-            actor: Actor,
+            actor: Arc<Actor>,
             /// The caller's regencies; `None` for the whole province.
             regions: Option<Vec<String>>,
             /// Whether relations are kept for the rest of the request (a query): only then is a
             /// level prefetched.
             cache: bool,
-            $($name: OnceLock<$ty>,)*
+            // Boxed: a loader takes room only once made (a subscription keeps its loaders, and
+            // usually makes none).
+            $($name: OnceLock<Box<$ty>>,)*
         }
 
         impl Loaders {
             /// Loaders for one request by `actor`; with `cache`, a relation loaded once (or
             /// prefetched) is not read again within the request.
-            pub fn new(db: &DatabaseConnection, actor: &Actor, cache: bool) -> Self {
+            pub fn new(db: &DatabaseConnection, actor: Arc<Actor>, cache: bool) -> Self {
                 Self {
                     db: db.clone(),
-                    actor: actor.clone(),
                     regions: (!actor.regions.iter().any(|r| r == KALTIM)).then(|| actor.regions.clone()),
+                    actor,
                     cache,
                     $($name: OnceLock::new(),)*
                 }
@@ -167,7 +169,7 @@ macro_rules! loaders {
             $($(#[$doc])* pub fn $name(&self) -> &$ty {
                 self.$name.get_or_init(|| {
                     let $l = self;
-                    $make
+                    Box::new($make)
                 })
             })*
         }

@@ -26,10 +26,12 @@ use crate::{
 /// The subprotocol this server speaks.
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
-/// Bytes a socket reads at a time. The WebSocket library's default (128 KiB, allocated when the
-/// socket opens) made an idle subscription cost ~160 KiB; clients send small messages, and a
-/// larger one (up to `max_body_bytes`) still arrives, over several reads.
-pub const READ_BUFFER: usize = 4 * 1024;
+/// Bytes a socket reads at a time, held for as long as the socket is open. The WebSocket
+/// library's default (128 KiB, allocated when the socket opens) made an idle subscription cost
+/// ~160 KiB, and 4 KiB still a seventh of it; clients send small messages (a `subscribe` is a few
+/// hundred bytes), and the buffer grows to the size a larger frame announces (up to
+/// `max_body_bytes`), which then arrives over several reads.
+pub const READ_BUFFER: usize = 1024;
 
 /// What an operation hands to its socket.
 enum Step {
@@ -226,7 +228,7 @@ pub async fn serve(
                                 // A socket ends when its token does: no leeway for a connection kept open.
                                 deadline.as_mut().reset(expiry(actor.expires_at));
                                 caller = Some(Caller {
-                                actor,
+                                actor: std::sync::Arc::new(actor),
                                 purpose: purpose.clone(),
                                 request_id: socket_id.clone(),
                                 idempotency: None,

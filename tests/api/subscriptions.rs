@@ -296,7 +296,7 @@ async fn a_subscriber_that_falls_behind_is_closed_with_its_last_sequence_and_res
     // The process's feed, with room for two unread events per subscriber.
     let feed = std::sync::Arc::new(EventFeed::new(2));
     feed.start(&app.db).await.expect("the feed starts");
-    let actor = Actor {
+    let actor = std::sync::Arc::new(Actor {
         agency: "DINSOS".into(),
         client: "test".into(),
         scopes: [Scope::BeneficiaryRead, Scope::EventsSubscribe].into_iter().collect(),
@@ -305,7 +305,7 @@ async fn a_subscriber_that_falls_behind_is_closed_with_its_last_sequence_and_res
         expires_at: i64::MAX,
         issued_at: 0,
         volunteer: None,
-    };
+    });
     let start = feed.head();
     // A subscriber that reads nothing while five events are published.
     let mut slow = Box::pin(feed.follow(app.db.clone(), actor.clone(), CaseEventFilter::default(), None));
