@@ -15,6 +15,7 @@ use tracing_subscriber::EnvFilter;
 /// mimalloc rather than glibc's malloc: allocation was a fifth of the gateway's CPU profile, and
 /// with mimalloc a list page costs 0.50 instead of 0.65 ms of CPU and the nested view 4.0
 /// instead of 6.1 ms (BENCHMARKS.md, measured side by side).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
