@@ -567,11 +567,12 @@ fn print_table(report: &Value) {
             s["error_messages"]
         );
         println!(
-            "  delivery from the write: p50 {} ms · p99 {} ms · max {} ms · gateway CPU {} µs per delivery",
+            "  delivery from the write: p50 {} ms · p99 {} ms · max {} ms · gateway CPU {} µs per delivery (the bench's clients: {} µs)",
             s["delivery_p50_ms"],
             s["delivery_p99_ms"],
             s["delivery_max_ms"],
-            s["gateway_cpu_us_per_delivery"]
+            s["gateway_cpu_us_per_delivery"],
+            s["client_cpu_us_per_delivery"]
         );
         println!(
             "  idle {} s: {} statements/s · {} % CPU · {} KiB per subscription (RSS {} → {} MiB)",
@@ -738,19 +739,24 @@ impl Server {
 
     /// CPU time the gateway process has used, in seconds (Linux `/proc`).
     fn cpu_seconds(&self) -> Result<f64, Error> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
-        // Fields after the command name (which may hold spaces, closed by ')'): utime is the
-        // 12th and stime the 13th of them.
-        let fields: Vec<&str> =
-            stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default().split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        Ok((ticks(11) + ticks(12)) / clock_ticks())
+        cpu_seconds(self.child.id())
     }
 
     fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// CPU time process `pid` has used, in seconds (Linux `/proc`).
+fn cpu_seconds(pid: u32) -> Result<f64, Error> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces, closed by ')'): utime is the 12th
+    // and stime the 13th of them.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default().split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    Ok((ticks(11) + ticks(12)) / clock_ticks())
 }
 
 /// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux when it cannot be asked).

@@ -157,6 +157,8 @@ pub async fn run(
     // Events one after another; each is waited for by every subscriber (or 10 s) before the next.
     let mut written = HashMap::new();
     let cpu = server.cpu_seconds()?;
+    // The clients share the cores with the gateway: what receiving costs them is latency too.
+    let own_cpu = crate::cpu_seconds(std::process::id())?;
     for i in 0..plan.events {
         let id = Uuid::now_v7();
         let target = warm + ready * (i as u64 + 1);
@@ -166,6 +168,7 @@ pub async fn run(
     }
 
     let delivery_cpu = server.cpu_seconds()? - cpu;
+    let receiving_cpu = crate::cpu_seconds(std::process::id())? - own_cpu;
     let _ = stop.send(true);
     let mut latencies_us = Vec::with_capacity(plan.subscribers * plan.events);
     for task in tasks {
@@ -198,6 +201,7 @@ pub async fn run(
         "delivery_p99_ms": pct(0.99),
         "delivery_max_ms": pct(1.0),
         "gateway_cpu_us_per_delivery": round(delivery_cpu * 1e6 / delivered.max(1) as f64, 1),
+        "client_cpu_us_per_delivery": round(receiving_cpu * 1e6 / delivered.max(1) as f64, 1),
         "idle_seconds": plan.idle_seconds,
         "idle_statements_per_second": round(idle_statements as f64 / plan.idle_seconds as f64, 2),
         "idle_cpu_percent": round(idle_cpu / plan.idle_seconds as f64 * 100.0, 1),
