@@ -222,24 +222,27 @@ pub async fn serve(
                         }
                         let payload = message.get("payload").cloned().unwrap_or(Value::Null);
                         let token = init_token(&payload, header_token.as_deref());
-                        match Box::pin(gateway.authenticate(token.as_deref())).await {
-                            Ok(actor) => {
-                                tracing::info!(agency = actor.agency, client = actor.client, "socket connected");
-                                // A socket ends when its token does: no leeway for a connection kept open.
-                                deadline.as_mut().reset(expiry(actor.expires_at));
-                                caller = Some(Caller {
-                                actor: std::sync::Arc::new(actor),
-                                purpose: purpose.clone(),
-                                request_id: socket_id.clone(),
-                                idempotency: None,
-                            });
-                                if !send(&mut sink, Message::Text(r#"{"type":"connection_ack"}"#.into()), patience).await {
-                                    return;
-                                }
-                            }
+                        // Bound before the match, and the actor moved into the caller before the
+                        // acknowledgement is sent: what an await outlives, the socket keeps room
+                        // for as long as it is open.
+                        let authenticated = Box::pin(gateway.authenticate(token.as_deref())).await;
+                        let actor = match authenticated {
+                            Ok(actor) => actor,
                             Err(Refusal::Unauthenticated(why)) => break close(4403, why),
                             Err(Refusal::Internal) => break close(1011, "internal error"),
                             Err(Refusal::Unavailable) => break close(1013, crate::gateway::DATABASE_UNAVAILABLE),
+                        };
+                        tracing::info!(agency = actor.agency, client = actor.client, "socket connected");
+                        // A socket ends when its token does: no leeway for a connection kept open.
+                        deadline.as_mut().reset(expiry(actor.expires_at));
+                        caller = Some(Caller {
+                            actor: std::sync::Arc::new(actor),
+                            purpose: purpose.clone(),
+                            request_id: socket_id.clone(),
+                            idempotency: None,
+                        });
+                        if !send(&mut sink, Message::Text(r#"{"type":"connection_ack"}"#.into()), patience).await {
+                            return;
                         }
                     }
                     Some("ping") => {
@@ -277,7 +280,9 @@ pub async fn serve(
                             .get("payload")
                             .cloned()
                             .and_then(|p| crate::documents::request_from_value(p).ok());
-                        let Some(request) = request else {
+                        // Boxed: it is held across the sends below, and the socket keeps room for
+                        // what an await outlives for as long as it is open.
+                        let Some(request) = request.map(Box::new) else {
                             break close(4400, "Invalid message: subscribe needs a payload with a query");
                         };
                         if running.0.len() >= limits.max_subscriptions_per_socket {
@@ -304,7 +309,7 @@ pub async fn serve(
                         // Each operation's logs carry the socket's id and the operation's number.
                         let caller =
                             Caller { request_id: format!("{socket_id}/{generation}"), ..caller.clone() };
-                        let (steps, stop) = abortable(operate(gateway.clone(), caller, request, id.clone(), generation, slot));
+                        let (steps, stop) = abortable(operate(gateway.clone(), caller, *request, id.clone(), generation, slot));
                         operations.push(steps.boxed());
                         running.0.insert(id, (generation, stop));
                     }
@@ -331,6 +336,14 @@ fn operate(
     // Each operation's logs carry the socket's id and the operation's number.
     let span = tracing::info_span!("op", request_id = %caller.request_id);
     let running = crate::metrics::Held::new(&gateway.app.metrics.subscriptions);
+    // Its own task: a query or mutation runs to its end (commit or rollback, within
+    // `request_timeout`) whether or not the socket is sending meanwhile. Started here rather than
+    // in the stream, which would otherwise keep room for the request for as long as it lives.
+    let tasks = gateway.app.tasks.clone();
+    let start = tasks.spawn(tracing::Instrument::instrument(
+        async move { gateway.run(&caller, request, crate::gateway::Transport::WebSocket).await },
+        span,
+    ));
     let steps = async_stream::stream! {
         let _slot = slot;
         let _running = running;
@@ -343,13 +356,6 @@ fn operate(
             let text = json!({ "type": "complete", "id": id }).to_string();
             (id.clone(), generation, Step::Send { text, last: true })
         };
-        // Its own task: a query or mutation runs to its end (commit or rollback, within
-        // `request_timeout`) whether or not the socket is sending meanwhile.
-        let tasks = gateway.app.tasks.clone();
-        let start = tasks.spawn(tracing::Instrument::instrument(
-            async move { gateway.run(&caller, request, crate::gateway::Transport::WebSocket).await },
-            span,
-        ));
         match start.await.unwrap_or(Err(Refusal::Internal)) {
             // The socket closes: it tells this operation and the others why.
             Err(refusal) => yield (id.clone(), generation, Step::Refused(refusal)),
