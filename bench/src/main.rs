@@ -128,13 +128,13 @@ async fn main() -> Result<(), Error> {
         seed(&db, size).await?;
         eprintln!("seeded {size} beneficiaries in {:.1} s", started.elapsed().as_secs_f64());
     }
-    let ids = sample(&db, "beneficiary").await?;
+    let ids = sample(&db, "beneficiary", false).await?;
     let token = gateway.token(&args.scope, "bench")?;
     let subscriber_token = gateway.token("events:subscribe monitoring:read", "bench-subscribers")?;
     let writer_token = gateway.token("monitoring:write business:read", "bench-writer")?;
     let writes_token =
         gateway.token("beneficiary:write pii:read business:read business:write", "bench-writes")?;
-    let businesses = sample(&db, "business").await?;
+    let businesses = sample(&db, "business", true).await?;
     let mut server = gateway.serve().await?;
 
     let backend = db.get_database_backend();
@@ -774,11 +774,14 @@ struct Row {
     id: Uuid,
 }
 
-/// A thousand ids of `table` (`beneficiary` for the by-id scenario, `business` for the visits
-/// the subscription and webhook scenarios write).
-async fn sample(db: &DatabaseConnection, table: &str) -> Result<Vec<Uuid>, Error> {
+/// A thousand ids of `table`: the oldest beneficiaries for the by-id scenario (the list and
+/// nested pages read the oldest too), the newest businesses for the visits the subscription and
+/// webhook scenarios write and the moves of the move scenario, so that runs on the same database
+/// do not pile rows under the pages the read scenarios measure.
+async fn sample(db: &DatabaseConnection, table: &str, newest: bool) -> Result<Vec<Uuid>, Error> {
     let backend = db.get_database_backend();
-    let sql = format!("SELECT id FROM {table} ORDER BY id LIMIT 1000");
+    let order = if newest { "DESC" } else { "ASC" };
+    let sql = format!("SELECT id FROM {table} ORDER BY id {order} LIMIT 1000");
     let rows = Row::find_by_statement(Statement::from_string(backend, sql)).all(db).await?;
     let ids: Vec<Uuid> = rows.into_iter().map(|r| r.id).collect();
     if ids.is_empty() {
