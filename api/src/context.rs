@@ -120,6 +120,12 @@ pub trait ContextExt {
     fn shared_actor(&self) -> async_graphql::Result<Arc<Actor>>;
 }
 
+/// The request's caller (one `Arc` per request, see `Gateway::run`).
+fn caller<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Arc<Actor>> {
+    ctx.data::<Arc<Actor>>()
+        .map_err(|_| coded(crate::error::ErrorCode::Unauthenticated, "a valid bearer token is required"))
+}
+
 impl ContextExt for Context<'_> {
     fn db(&self) -> async_graphql::Result<&DatabaseConnection> {
         match self.data::<RequestDb>() {
@@ -133,14 +139,10 @@ impl ContextExt for Context<'_> {
     }
 
     fn actor(&self) -> async_graphql::Result<&Actor> {
-        self.data::<Arc<Actor>>()
-            .map(|actor| &**actor)
-            .map_err(|_| coded(crate::error::ErrorCode::Unauthenticated, "a valid bearer token is required"))
+        caller(self).map(|actor| &**actor)
     }
 
     fn shared_actor(&self) -> async_graphql::Result<Arc<Actor>> {
-        self.data::<Arc<Actor>>()
-            .cloned()
-            .map_err(|_| coded(crate::error::ErrorCode::Unauthenticated, "a valid bearer token is required"))
+        caller(self).cloned()
     }
 }
