@@ -117,6 +117,25 @@ pub async fn standing(
     Ok(Standing { levels, level: reached })
 }
 
+/// The level `business` reaches on `rules`' ladder as of `today`: [`standing`]'s level, read
+/// only as far as the first criterion not met (a write keeps the level in its transaction, and
+/// needs no more than that).
+pub async fn level(
+    db: &impl ConnectionTrait,
+    rules: &Rules,
+    business: &business::Model,
+    today: NaiveDate,
+) -> Result<i32, ServiceError> {
+    for (n, level) in rules.graduation.iter().enumerate() {
+        for criterion in &level.criteria {
+            if Box::pin(evidence(db, criterion, business, today)).await?.is_none() {
+                return Ok(n as i32);
+            }
+        }
+    }
+    Ok(rules.graduation.len() as i32)
+}
+
 /// The record that shows `criterion` met for `business`, if any.
 async fn evidence(
     db: &impl ConnectionTrait,
@@ -140,6 +159,9 @@ async fn evidence(
                 .filter(training_enrollment::Column::Status.eq(wire(EnrollmentStatus::Completed)))
                 .all(db)
                 .await?;
+            if completed.is_empty() {
+                return Ok(None);
+            }
             let on_topic = training::Entity::find()
                 .filter(training::Column::Id.is_in(completed.iter().map(|e| e.training_id)))
                 .filter(training::Column::Topic.is_in(topics.iter().cloned()))
@@ -305,6 +327,16 @@ pub async fn follow(
         select = select.lock(sea_orm::sea_query::LockType::NoKeyUpdate);
     }
     let businesses = select.all(txn).await?;
+    keep_levels(txn, rules, actor, businesses).await
+}
+
+/// [`follow`] for businesses already read (and, on PostgreSQL, locked) in `txn`.
+async fn keep_levels(
+    txn: &DatabaseTransaction,
+    rules: &Rules,
+    actor: &Actor,
+    businesses: Vec<business::Model>,
+) -> Result<Vec<business::Model>, ServiceError> {
     let today = chrono::Utc::now().date_naive();
     // Before it is approved, after it is rejected or closed, and while graduated (the level it
     // graduated at stays until a relapse), a business keeps its level.
@@ -320,7 +352,7 @@ pub async fn follow(
         if frozen.contains(&business.status) {
             continue;
         }
-        let level = standing(txn, rules, &business, today).await?.level;
+        let level = level(txn, rules, &business, today).await?;
         if level != business.level {
             changed.push(keep_level(txn, actor, business, level).await?);
         }
@@ -392,6 +424,7 @@ pub async fn follow_business(
     actor: &Actor,
     business: business::Model,
 ) -> Result<business::Model, ServiceError> {
-    let changed = follow(txn, rules, actor, Touched::Business(business.id)).await?;
+    // The write has just updated the row in `txn`, which holds its lock on PostgreSQL.
+    let changed = keep_levels(txn, rules, actor, vec![business.clone()]).await?;
     Ok(changed.into_iter().next().unwrap_or(business))
 }
