@@ -12,12 +12,15 @@ use sinergi_api::{
 };
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc rather than glibc's malloc: allocation was a fifth of the gateway's CPU profile, and
-/// with mimalloc a list page costs 0.50 instead of 0.65 ms of CPU and the nested view 4.0
-/// instead of 6.1 ms (BENCHMARKS.md, measured side by side).
+/// jemalloc rather than glibc's malloc: allocation was a fifth of the gateway's CPU profile
+/// (BENCHMARKS.md, step 5). Its background threads (the `background_threads` feature) give
+/// freed memory back to the system within seconds, whichever thread freed it and whether or
+/// not that thread runs again: after 20,000 subscribers leave, the process returns to its size
+/// before they came (mimalloc, as fast, kept the pages of idle worker threads; step 11).
+/// Operators may tune it with `_RJEM_MALLOC_CONF` (docs/operations.md).
 #[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Parser)]
 #[command(

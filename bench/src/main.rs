@@ -584,8 +584,11 @@ fn print_table(report: &Value) {
             s["rss_idle_mib"]
         );
         println!(
-            "  after they left: RSS {} MiB, {} of the growth returned, {} descriptors open",
-            s["rss_after_leave_mib"], s["share_returned_after_leave"], s["gateway_descriptors_after_leave"]
+            "  after they left: RSS {} MiB ({} s after they closed), {} of the growth returned, {} descriptors open",
+            s["rss_after_leave_mib"],
+            s["seconds_to_return_after_leave"],
+            s["share_returned_after_leave"],
+            s["gateway_descriptors_after_leave"]
         );
     }
     let i = &report["import"];

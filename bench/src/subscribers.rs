@@ -178,9 +178,18 @@ pub async fn run(
             }
         }
     }
-    // Memory the gateway gives back once everybody left.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss_after = rss_kib(pid)?;
+    // Memory the gateway gives back once everybody left: read every second until it has not
+    // fallen for 10 s or 40 s have passed (an allocator may return freed memory after a delay).
+    let left = Instant::now();
+    let (mut rss_after, mut fell_at) = (rss_kib(pid)?, left);
+    while left.elapsed() < Duration::from_secs(40) && fell_at.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = rss_kib(pid)?;
+        if now + 1024 < rss_after {
+            (rss_after, fell_at) = (now, Instant::now());
+        }
+    }
+    let returned_in = fell_at.duration_since(left);
     let descriptors_after = std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0);
 
     latencies_us.sort_unstable();
@@ -208,6 +217,7 @@ pub async fn run(
         "rss_before_mib": round(rss_before as f64 / 1024.0, 1),
         "rss_idle_mib": round(rss_idle as f64 / 1024.0, 1),
         "rss_after_leave_mib": round(rss_after as f64 / 1024.0, 1),
+        "seconds_to_return_after_leave": round(returned_in.as_secs_f64(), 0),
         "gateway_descriptors_after_leave": descriptors_after,
         "kib_per_idle_subscription": round(grown as f64 / ready.max(1) as f64, 2),
         "share_returned_after_leave": if grown > 0 { round(1.0 - kept as f64 / grown as f64, 3) } else { 1.0 },
