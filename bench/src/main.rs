@@ -584,9 +584,13 @@ fn print_table(report: &Value) {
             s["rss_idle_mib"]
         );
         println!(
-            "  after they left: RSS {} MiB ({} s after they closed), {} of the growth returned, {} descriptors open",
+            "  after they left: RSS {} MiB ({}), {} of the growth returned, {} descriptors open",
             s["rss_after_leave_mib"],
-            s["seconds_to_return_after_leave"],
+            match (s["rss_last_fell_after_leave_s"].as_f64(), s["rss_settled_after_leave"].as_bool()) {
+                (None, _) => "it never fell".to_owned(),
+                (Some(at), Some(false)) => format!("still falling 60 s after they closed, last at {at} s"),
+                (Some(at), _) => format!("it last fell {at} s after they closed"),
+            },
             s["share_returned_after_leave"],
             s["gateway_descriptors_after_leave"]
         );

@@ -178,18 +178,29 @@ pub async fn run(
             }
         }
     }
-    // Memory the gateway gives back once everybody left: read every second until it has not
-    // fallen for 10 s or 40 s have passed (an allocator may return freed memory after a delay).
+    // Memory the gateway gives back once everybody left: read every second for at least 30 s,
+    // then until it has not fallen (by more than 1 MiB) for 10 s, at most 60 s (an allocator
+    // may return freed memory gradually, after a delay: jemalloc began after 10–20 s when 2,000
+    // subscribers had left).
     let left = Instant::now();
-    let (mut rss_after, mut fell_at) = (rss_kib(pid)?, left);
-    while left.elapsed() < Duration::from_secs(40) && fell_at.elapsed() < Duration::from_secs(10) {
+    let (mut lowest, mut last_fall) = (rss_kib(pid)?, None::<Instant>);
+    let settled = loop {
+        if left.elapsed() >= Duration::from_secs(30)
+            && last_fall.unwrap_or(left).elapsed() >= Duration::from_secs(10)
+        {
+            break true;
+        }
+        if left.elapsed() >= Duration::from_secs(60) {
+            break false;
+        }
         tokio::time::sleep(Duration::from_secs(1)).await;
         let now = rss_kib(pid)?;
-        if now + 1024 < rss_after {
-            (rss_after, fell_at) = (now, Instant::now());
+        if now + 1024 < lowest {
+            (lowest, last_fall) = (now, Some(Instant::now()));
         }
-    }
-    let returned_in = fell_at.duration_since(left);
+    };
+    let rss_after = rss_kib(pid)?;
+    let last_fall_s = last_fall.map(|at| round(at.duration_since(left).as_secs_f64(), 0));
     let descriptors_after = std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0);
 
     latencies_us.sort_unstable();
@@ -217,7 +228,10 @@ pub async fn run(
         "rss_before_mib": round(rss_before as f64 / 1024.0, 1),
         "rss_idle_mib": round(rss_idle as f64 / 1024.0, 1),
         "rss_after_leave_mib": round(rss_after as f64 / 1024.0, 1),
-        "seconds_to_return_after_leave": round(returned_in.as_secs_f64(), 0),
+        // When RSS last fell, in seconds after they closed (null: it never fell); `false` when
+        // it was still falling at the 60 s bound.
+        "rss_last_fell_after_leave_s": last_fall_s,
+        "rss_settled_after_leave": settled,
         "gateway_descriptors_after_leave": descriptors_after,
         "kib_per_idle_subscription": round(grown as f64 / ready.max(1) as f64, 2),
         "share_returned_after_leave": if grown > 0 { round(1.0 - kept as f64 / grown as f64, 3) } else { 1.0 },

@@ -352,9 +352,9 @@ async fn keep_levels(
         if frozen.contains(&business.status) {
             continue;
         }
-        let level = level(txn, rules, &business, today).await?;
-        if level != business.level {
-            changed.push(keep_level(txn, actor, business, level).await?);
+        let reached = level(txn, rules, &business, today).await?;
+        if reached != business.level {
+            changed.push(keep_level(txn, actor, business, reached).await?);
         }
     }
     Ok(changed)
@@ -417,14 +417,16 @@ async fn keep_level(
     Ok(after)
 }
 
-/// [`follow`] for a write to `business` itself: the business as it is after both.
+/// [`follow`] for a write to `business` itself: the business as it is after both. `business`
+/// must be the row as the write left it in `txn` (the model its `UPDATE` returned, not the one
+/// read before): it is not read again, and on PostgreSQL that `UPDATE` holds the row's lock
+/// while the evidence is read.
 pub async fn follow_business(
     txn: &DatabaseTransaction,
     rules: &Rules,
     actor: &Actor,
     business: business::Model,
 ) -> Result<business::Model, ServiceError> {
-    // The write has just updated the row in `txn`, which holds its lock on PostgreSQL.
     let changed = keep_levels(txn, rules, actor, vec![business.clone()]).await?;
     Ok(changed.into_iter().next().unwrap_or(business))
 }
