@@ -774,17 +774,29 @@ impl CaseEventSubscription {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<CaseEvent>> + use<>> {
         use futures_util::StreamExt;
         let state = ctx.state()?;
-        let after = after.map(|a| parse_cursor(&a)).transpose()?;
+        // A shared execution (see `fanout`) starts where its group did, and says which event
+        // each result is of.
+        let shared = ctx.data_opt::<crate::fanout::Start>();
+        let after = match after {
+            Some(after) => Some(parse_cursor(&after)?),
+            None => shared.map(|start| start.after),
+        };
+        let yielding = shared.map(|start| start.event.clone());
         // Boxed: async-graphql keeps room for this resolver's future beside the stream for as
         // long as the subscription lives, and the feed's first start reads the table.
         Box::pin(state.feed.start(&state.reader)).await.map_err(gql)?;
         let events =
             state.feed.follow(ctx.db()?.clone(), ctx.shared_actor()?, filter.unwrap_or_default(), after);
-        Ok(events.map(|item| match item {
-            Ok(event) => Ok(CaseEvent::from(event)),
+        Ok(events.map(move |item| match item {
+            Ok(event) => {
+                if let Some(yielding) = &yielding {
+                    yielding.store(event.seq, std::sync::atomic::Ordering::Release);
+                }
+                Ok(CaseEvent::from(event))
+            }
             Err(FeedEnd::Behind { last }) => Err(crate::error::coded(
                 crate::error::ErrorCode::RateLimited,
-                format!("this subscriber fell too far behind and was closed: subscribe again with after: \"{last}\""),
+                behind_message(last),
             )
             .extend_with(|_, e| e.set("lastSequence", last.to_string()))),
             Err(FeedEnd::Unreadable) => Err(internal_error()),
@@ -795,6 +807,11 @@ impl CaseEventSubscription {
             .extend_with(|_, e| e.set("lastSequence", last.to_string()))),
         }))
     }
+}
+
+/// What a subscriber that fell too far behind is told.
+pub fn behind_message(last: i64) -> String {
+    format!("this subscriber fell too far behind and was closed: subscribe again with after: \"{last}\"")
 }
 
 /// Where the feed starts: the newest sequence with no hole below it among the last `BATCH`

@@ -39,6 +39,8 @@ pub struct Gateway {
     open: Arc<Mutex<HashMap<String, usize>>>,
     /// Documents learnt through APQ on this replica.
     documents: Arc<crate::documents::Documents>,
+    /// Subscriptions that share one execution (see `fanout`).
+    groups: Arc<crate::fanout::Groups>,
 }
 
 /// Whether `name` is a GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`) of at most 100 characters.
@@ -131,10 +133,38 @@ pub enum Run {
 
 /// Whether a response is a request error: no data, and no error at a path (every field error
 /// has one), so execution never began.
+/// The codes of `errors` (`INTERNAL` for one without a known code).
+fn codes_of(errors: &[ServerError]) -> Vec<ErrorCode> {
+    use strum::VariantArray;
+    errors
+        .iter()
+        .map(|error| match error.extensions.as_ref().and_then(|e| e.get("code")) {
+            Some(Value::String(code)) => ErrorCode::VARIANTS
+                .iter()
+                .find(|c| c.as_str() == code)
+                .copied()
+                .unwrap_or(ErrorCode::Internal),
+            _ => ErrorCode::Internal,
+        })
+        .collect()
+}
+
 fn is_request_error(response: &Response) -> bool {
     matches!(response.data, Value::Null)
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// The result that ends a shared subscription's member that fell behind: the error its own
+/// execution would have given (see `events::behind`).
+fn behind(root: &crate::fanout::Root, last: i64) -> Response {
+    let mut error = ServerError::new(crate::events::behind_message(last), Some(root.pos));
+    error.path = vec![async_graphql::PathSegment::Field(root.key.to_string())];
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", Value::from(ErrorCode::RateLimited.as_str()));
+    extensions.set("lastSequence", Value::from(last.to_string()));
+    error.extensions = Some(extensions);
+    Response::from_errors(vec![error])
 }
 
 /// A request error's answer.
@@ -232,7 +262,14 @@ impl Gateway {
     pub fn new(app: AppState) -> Self {
         let schema = crate::schema::build_schema(Some(app.clone()));
         let shape = Arc::new(SchemaShape::from_sdl(&schema.sdl()));
-        Self { app: Arc::new(app), schema, shape, open: Arc::default(), documents: Arc::default() }
+        Self {
+            app: Arc::new(app),
+            schema,
+            shape,
+            open: Arc::default(),
+            documents: Arc::default(),
+            groups: Arc::default(),
+        }
     }
 
     /// Verifies a bearer token: signature and claims, the policy in force now, revocation.
@@ -366,14 +403,18 @@ impl Gateway {
 
     /// Counts the errors of a response that ran, by code (one of [`ErrorCode`]'s).
     fn count_errors(&self, errors: &[ServerError]) {
-        use strum::VariantArray;
-        for error in errors {
-            let code = match error.extensions.as_ref().and_then(|e| e.get("code")) {
-                Some(Value::String(code)) => ErrorCode::VARIANTS.iter().find(|c| c.as_str() == code),
-                _ => None,
-            };
-            self.app.metrics.count_error(code.unwrap_or(&ErrorCode::Internal).as_str());
+        self.count_codes(&codes_of(errors));
+    }
+
+    fn count_codes(&self, codes: &[ErrorCode]) {
+        for code in codes {
+            self.app.metrics.count_error(code.as_str());
         }
+    }
+
+    /// Subscriptions running shared executions now (one per document, variables and grant).
+    pub fn shared_subscriptions(&self) -> usize {
+        self.groups.running()
     }
 
     async fn run_inner(
@@ -459,6 +500,8 @@ impl Gateway {
         let mut named = operation.clone();
         // Kept to complete the result with (see `complete`).
         let document;
+        // The root field of a subscription that may share its execution (see `fanout`).
+        let shareable;
         let parsed = match request.parsed_query() {
             Ok(doc) if document_nodes(doc) > MAX_DOCUMENT_NODES => {
                 return refuse(
@@ -470,6 +513,7 @@ impl Gateway {
             }
             Ok(doc) => {
                 named = named.or_else(|| crate::limits::sole_operation_name(doc));
+                shareable = crate::fanout::shareable(doc, operation.as_deref());
                 document = Some(Arc::new(doc.clone()));
                 measure(doc, operation.as_deref(), &variables, &self.shape).and_then(|m| {
                     let selected = crate::limits::select_operation(doc, operation.as_deref());
@@ -566,27 +610,83 @@ impl Gateway {
             let gateway = self.clone();
             // Shared with each result's delivery rather than copied for it.
             let (caller, name) = (Arc::new(caller.clone()), Arc::<str>::from(name));
-            let stream = self.schema.execute_stream(request).then(move |mut response| {
-                complete(&mut response);
-                let (gateway, caller, reads, name) =
-                    (gateway.clone(), caller.clone(), reads.clone(), name.clone());
-                // Boxed: the stream keeps room for this future between events otherwise.
-                Box::pin(
-                    async move {
-                        // Nothing more leaves for a token that expired or was revoked meanwhile.
-                        gateway.recheck(&caller.actor).await?;
-                        if is_request_error(&response) {
-                            ensure_codes(&mut response.errors, &name);
-                            gateway.count_errors(&response.errors);
-                            return Ok(rejected(&response.errors, ErrorCode::BadRequest));
-                        }
-                        ensure_codes(&mut response.errors, &name);
-                        gateway.count_errors(&response.errors);
-                        gateway.deliver(&caller, &response, &reads, &name, None).await.map(Reply::Ran)
-                    }
-                    .instrument(span.clone()),
-                )
+            let key = shareable.and_then(|root| {
+                let key = crate::fanout::Key::of(
+                    &caller.actor,
+                    &request.query,
+                    request.operation_name.as_deref(),
+                    &request.variables,
+                )?;
+                Some((root, key))
             });
+            // A shared execution starts from the feed's head, which means something once the
+            // feed runs (else the subscription runs on its own, and says why it cannot start).
+            let feed = self.app.feed.clone();
+            if let Some((root, key)) = key
+                && Box::pin(feed.start(&self.app.reader)).await.is_ok()
+            {
+                let (group, group_name) = (self.clone(), name.clone());
+                let running = crate::metrics::Held::new(&self.app.metrics.shared_subscriptions);
+                let start = move |after: i64| {
+                    let event = Arc::new(std::sync::atomic::AtomicI64::new(crate::fanout::NO_EVENT));
+                    let request = request.data(crate::fanout::Start { after, event: event.clone() });
+                    let schema = group.schema.clone();
+                    schema.execute_stream(request).map(move |mut response| {
+                        complete(&mut response);
+                        let seq = event.swap(crate::fanout::NO_EVENT, std::sync::atomic::Ordering::AcqRel);
+                        crate::fanout::Frame {
+                            event: (seq != crate::fanout::NO_EVENT).then_some(seq),
+                            outcome: group.prepare(response, &reads, &group_name),
+                        }
+                    })
+                };
+                let member = self.groups.join(
+                    key,
+                    crate::fanout::Execution {
+                        buffer: crate::events::FEED_BUFFER,
+                        head: || feed.head(),
+                        start,
+                        running,
+                        span: span.clone(),
+                    },
+                );
+                let stream = member
+                    .frames()
+                    .then(move |frame| {
+                        let (gateway, caller, name, root) =
+                            (gateway.clone(), caller.clone(), name.clone(), root.clone());
+                        // Boxed: the stream keeps room for this future between events otherwise.
+                        Box::pin(
+                            async move {
+                                match frame {
+                                    Ok(frame) => gateway.hand_over(&caller, &frame.outcome, &name).await,
+                                    Err(crate::fanout::Left::Behind { last }) => {
+                                        gateway.recheck(&caller.actor).await?;
+                                        gateway.count_codes(&[ErrorCode::RateLimited]);
+                                        Ok(Some(Reply::Ran(gateway.encode(&behind(&root, last)))))
+                                    }
+                                }
+                            }
+                            .instrument(span.clone()),
+                        )
+                    })
+                    .filter_map(|handed| std::future::ready(handed.transpose()));
+                return Ok(Run::Stream(stream.boxed()));
+            }
+            let stream = self
+                .schema
+                .execute_stream(request)
+                .then(move |mut response| {
+                    complete(&mut response);
+                    let outcome = gateway.prepare(response, &reads, &name);
+                    let (gateway, caller, name) = (gateway.clone(), caller.clone(), name.clone());
+                    // Boxed: the stream keeps room for this future between events otherwise.
+                    Box::pin(
+                        async move { gateway.hand_over(&caller, &outcome, &name).await }
+                            .instrument(span.clone()),
+                    )
+                })
+                .filter_map(|handed| std::future::ready(handed.transpose()));
             return Ok(Run::Stream(stream.boxed()));
         }
         // A mutation with an Idempotency-Key runs once; a retry gets the kept response.
@@ -746,6 +846,88 @@ impl Gateway {
             return Err(Refusal::Internal);
         }
         Ok(body)
+    }
+
+    /// A subscription's result made ready to send to any subscriber that may be sent it: its
+    /// errors coded (and counted by each delivery), its size capped, the personal data it read
+    /// taken from `reads` (each delivery logs it under its own token).
+    fn prepare(&self, mut response: Response, reads: &PiiReads, operation: &str) -> crate::fanout::Outcome {
+        use crate::fanout::Outcome;
+        let request_error = is_request_error(&response);
+        ensure_codes(&mut response.errors, operation);
+        let codes: Arc<[ErrorCode]> = codes_of(&response.errors).into();
+        if request_error {
+            reads.discard();
+            let Reply::Rejected { errors, code, .. } = rejected(&response.errors, ErrorCode::BadRequest)
+            else {
+                unreachable!("rejected() makes a rejection")
+            };
+            return Outcome::Rejected { errors: errors.into(), code, codes };
+        }
+        let body = match serde_json::to_string(&response) {
+            Ok(body) if body.len() <= self.app.limits.max_response_bytes => body,
+            Ok(_) => {
+                reads.discard();
+                let response = error_response(
+                    ErrorCode::BadRequest,
+                    format!(
+                        "the response would exceed {} bytes (max_response_bytes); ask for fewer records or fields",
+                        self.app.limits.max_response_bytes
+                    ),
+                );
+                let codes = codes_of(&response.errors).into();
+                return Outcome::Result { body: self.encode(&response).into(), reads: None, codes };
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot encode a response");
+                reads.discard();
+                let response = error_response(ErrorCode::Internal, "internal error");
+                let codes = codes_of(&response.errors).into();
+                return Outcome::Result { body: self.encode(&response).into(), reads: None, codes };
+            }
+        };
+        Outcome::Result { body: body.into(), reads: reads.take().map(Arc::from), codes }
+    }
+
+    /// Hands a subscription's prepared result to one subscriber: nothing more leaves for a token
+    /// that expired or was revoked meanwhile, and the personal data it read is logged under the
+    /// subscriber's token before it leaves. `None` when the subscription ended.
+    async fn hand_over(
+        &self,
+        caller: &Caller,
+        outcome: &crate::fanout::Outcome,
+        operation: &str,
+    ) -> Result<Option<Reply>, Refusal> {
+        use crate::fanout::Outcome;
+        if matches!(outcome, Outcome::End) {
+            return Ok(None);
+        }
+        self.recheck(&caller.actor).await?;
+        match outcome {
+            Outcome::End => Ok(None),
+            Outcome::Rejected { errors, code, codes } => {
+                self.count_codes(codes);
+                Ok(Some(Reply::Rejected {
+                    errors: errors.to_string(),
+                    code: *code,
+                    retry_after: None,
+                    status: None,
+                }))
+            }
+            Outcome::Result { body, reads, codes } => {
+                self.count_codes(codes);
+                if let Some(reads) = reads {
+                    let logged = PiiReads::restore(reads)
+                        .flush(&self.app.db, &caller.actor, operation, caller.purpose.as_deref())
+                        .await;
+                    if let Err(err) = logged {
+                        tracing::error!(operation, agency = caller.actor.agency, error = %err, "cannot record personal-data reads; response withheld");
+                        return Err(Refusal::Internal);
+                    }
+                }
+                Ok(Some(Reply::Ran(body.to_string())))
+            }
+        }
     }
 
     /// A small response the gateway made itself.

@@ -33,6 +33,7 @@ pub mod context;
 pub mod documents;
 pub mod error;
 pub mod events;
+pub mod fanout;
 pub mod gateway;
 pub mod http;
 pub mod idempotency;

@@ -95,6 +95,8 @@ pub struct Metrics {
     pub sockets: Gauge,
     /// Running operations on WebSockets (subscriptions, and queries while they run).
     pub subscriptions: Gauge,
+    /// Shared subscription executions running (one per document, variables and grant).
+    pub shared_subscriptions: Gauge,
     webhook_deliveries: Family<OutcomeLabels, Counter>,
     /// Events the active webhooks have not yet looked at (set when scraped).
     pub webhook_backlog: Gauge,
@@ -121,6 +123,7 @@ impl Default for Metrics {
             rate_limited: Counter::default(),
             sockets: Gauge::default(),
             subscriptions: Gauge::default(),
+            shared_subscriptions: Gauge::default(),
             webhook_deliveries: Family::default(),
             webhook_backlog: Gauge::default(),
             pool: Family::default(),
@@ -158,6 +161,11 @@ impl Default for Metrics {
             "websocket_operations_running",
             "Operations running on WebSockets (subscriptions mostly)",
             metrics.subscriptions.clone(),
+        );
+        registry.register(
+            "shared_subscription_executions",
+            "Subscription executions running, each serving every subscriber of one document, its variables and one grant",
+            metrics.shared_subscriptions.clone(),
         );
         registry.register(
             "webhook_deliveries",

@@ -62,6 +62,16 @@ impl PiiReads {
         Self { reads: Mutex::new(reads) }
     }
 
+    /// Takes the reads noted so far, as a snapshot ([`restore`](Self::restore) reads it);
+    /// `None` when there are none.
+    pub fn take(&self) -> Option<String> {
+        let reads = std::mem::take(&mut *self.reads.lock().ok()?);
+        if reads.is_empty() {
+            return None;
+        }
+        serde_json::to_string(&reads).ok()
+    }
+
     /// Forgets the reads of a result that will not be sent.
     pub fn discard(&self) {
         if let Ok(mut reads) = self.reads.lock() {

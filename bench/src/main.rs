@@ -74,6 +74,10 @@ struct Args {
     /// Events written (one after another) while the subscriptions are open.
     #[arg(long, default_value_t = 20)]
     events: usize,
+    /// Every subscription its own document (its own alias for the field), so that none shares
+    /// an execution with another: the cost of subscriptions that have nothing in common.
+    #[arg(long)]
+    distinct: bool,
     /// Webhooks the webhook scenario registers.
     #[arg(long, default_value_t = 100)]
     webhooks: usize,
@@ -112,7 +116,8 @@ async fn main() -> Result<(), Error> {
             "sqlite://target/bench/bench.db?mode=rwc".to_owned()
         }
     };
-    let plan = subscribers::Plan::new(args.subscribers, args.sockets, args.events, args.idle_seconds);
+    let plan =
+        subscribers::Plan::new(args.subscribers, args.sockets, args.events, args.idle_seconds, args.distinct);
     let gateway = Gateway::env(&args.gateway, &url, &plan, args.webhooks);
     gateway.run(&["migrate"])?;
     let db = Database::connect(&url).await?;
@@ -557,8 +562,9 @@ fn print_table(report: &Value) {
     }
     for s in report["subscriptions"].as_array().into_iter().flatten() {
         println!(
-            "\ncaseEvents: {} subscriptions on {} sockets (open in {} s) · {} events · {} deliveries, {} missing, {} errors",
+            "\ncaseEvents: {} subscriptions{} on {} sockets (open in {} s) · {} events · {} deliveries, {} missing, {} errors",
             s["subscribers"],
+            if s["distinct_documents"] == true { ", each its own document," } else { "" },
             s["sockets"],
             s["seconds_to_open"],
             s["events"],

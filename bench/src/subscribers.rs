@@ -35,15 +35,34 @@ pub struct Plan {
     pub sockets: usize,
     pub events: usize,
     pub idle_seconds: u64,
+    /// Each subscription its own document (see `query`).
+    pub distinct: bool,
 }
 
 impl Plan {
     /// `subscribers` spread over as many sockets as the open-file limit allows (the gateway and
     /// this process each hold one descriptor per socket), unless `sockets` is given.
-    pub fn new(subscribers: usize, sockets: Option<usize>, events: usize, idle_seconds: u64) -> Self {
+    pub fn new(
+        subscribers: usize,
+        sockets: Option<usize>,
+        events: usize,
+        idle_seconds: u64,
+        distinct: bool,
+    ) -> Self {
         let room = open_file_limit().saturating_sub(1_000).max(1);
         let sockets = sockets.unwrap_or(subscribers).clamp(1, subscribers.max(1)).min(room);
-        Self { subscribers, sockets, events, idle_seconds }
+        Self { subscribers, sockets, events, idle_seconds, distinct }
+    }
+
+    /// The document of subscription `id` on socket `n`: the same for all (subscriptions of one
+    /// document, variables and grant share one execution in the gateway), or with `distinct`
+    /// one of its own, which differs only in the field's alias.
+    fn query(&self, n: usize, id: usize) -> String {
+        if self.distinct {
+            QUERY.replacen("caseEvents", &format!("e{n}x{id}: caseEvents"), 1)
+        } else {
+            QUERY.to_owned()
+        }
     }
 
     /// Subscriptions on socket `n` (the first sockets carry one more when they do not divide).
@@ -106,10 +125,11 @@ pub async fn run(
         .map(|n| {
             let (gate, tally, stopped) = (gate.clone(), tally.clone(), stopped.clone());
             let (token, subscriptions) = (reader_token.to_owned(), plan.on_socket(n));
+            let queries: Vec<String> = (0..subscriptions).map(|id| plan.query(n, id)).collect();
             tokio::spawn(async move {
                 let socket = {
                     let _turn = gate.acquire().await;
-                    open(address, n, &token, subscriptions).await
+                    open(address, n, &token, &queries).await
                 };
                 match socket {
                     Ok(socket) => {
@@ -211,6 +231,7 @@ pub async fn run(
     let kept = rss_after.saturating_sub(rss_before);
     Ok(json!({
         "subscribers": ready,
+        "distinct_documents": plan.distinct,
         "sockets": plan.sockets - tally.failed.load(Ordering::Relaxed) as usize,
         "seconds_to_open": round(opened_in.as_secs_f64(), 1),
         "events": plan.events,
@@ -246,9 +267,9 @@ fn round(value: f64, digits: i32) -> f64 {
 type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
 /// Opens socket `n` from its own loopback address (127.0.0.2–127.0.0.17: one address's
-/// ephemeral ports would run out across repeated runs), initialises it and subscribes
-/// `subscriptions` times.
-async fn open(address: SocketAddr, n: usize, token: &str, subscriptions: usize) -> Result<Socket, Error> {
+/// ephemeral ports would run out across repeated runs), initialises it and subscribes with each
+/// of `queries`.
+async fn open(address: SocketAddr, n: usize, token: &str, queries: &[String]) -> Result<Socket, Error> {
     let socket = TcpSocket::new_v4()?;
     socket.bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, 2 + (n % 16) as u8), 0)))?;
     let stream = socket.connect(address).await?;
@@ -264,8 +285,8 @@ async fn open(address: SocketAddr, n: usize, token: &str, subscriptions: usize) 
         Some(Ok(Message::Text(text))) if text.contains("connection_ack") => {}
         other => return Err(format!("no connection_ack: {other:?}").into()),
     }
-    for id in 0..subscriptions {
-        let subscribe = json!({ "type": "subscribe", "id": id.to_string(), "payload": { "query": QUERY } });
+    for (id, query) in queries.iter().enumerate() {
+        let subscribe = json!({ "type": "subscribe", "id": id.to_string(), "payload": { "query": query } });
         socket.send(Message::text(subscribe.to_string())).await?;
     }
     Ok(socket)

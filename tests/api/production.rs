@@ -294,7 +294,34 @@ async fn sigterm_drains_then_ends_subscriptions_with_their_last_sequence_and_exi
     let mut ws = WsClient::connect_to(gateway.addr, "/graphql/ws", init(&token)).await.expect("connect");
     ws.subscribe("s", EVENTS, json!({ "after": "0" })).await;
     let first = ws.next("s").await;
-    let sequence = first["payload"]["data"]["caseEvents"]["sequence"].as_str().expect("sequence").to_owned();
+    let mut sequence =
+        first["payload"]["data"]["caseEvents"]["sequence"].as_str().expect("sequence").to_owned();
+    // A live subscription (no `after`: a shared execution) on another socket, once it gets events.
+    let mut live = WsClient::connect_to(gateway.addr, "/graphql/ws", init(&token)).await.expect("connect");
+    live.subscribe("l", "subscription { caseEvents { sequence } }", json!({})).await;
+    for n in 2.. {
+        assert!(n < 40, "the live subscription did not start");
+        let (nik, kk) = (format!("647201150290{n:04}"), format!("647201010115{n:04}"));
+        let created = client
+            .post(format!("{base}/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({
+                "query": crate::helpers::CREATE_BENEFICIARY,
+                "variables": { "input": crate::helpers::beneficiary_input(&nik, &kk, 3) },
+            }))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(created.status().as_u16(), 200);
+        sequence = ws.next("s").await["payload"]["data"]["caseEvents"]["sequence"]
+            .as_str()
+            .expect("sequence")
+            .to_owned();
+        if let Some(event) = live.next_within("l", std::time::Duration::from_millis(300)).await {
+            assert_eq!(event["payload"]["data"]["caseEvents"]["sequence"], sequence.as_str(), "{event}");
+            break;
+        }
+    }
 
     let pid = gateway.child.id().to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
@@ -325,6 +352,12 @@ async fn sigterm_drains_then_ends_subscriptions_with_their_last_sequence_and_exi
     assert_eq!(error["extensions"]["lastSequence"], sequence.as_str(), "{ended}");
     assert_eq!(ws.next("s").await["type"], "complete");
     assert_eq!(ws.closed().await, 1012);
+    let ended = live.next("l").await;
+    let error = &ended["payload"]["errors"][0];
+    assert_eq!(error["extensions"]["code"], "UNAVAILABLE", "{ended}");
+    assert_eq!(error["extensions"]["lastSequence"], sequence.as_str(), "the live one too: {ended}");
+    assert_eq!(live.next("l").await["type"], "complete");
+    assert_eq!(live.closed().await, 1012);
 
     // And the process exits, cleanly, within its bound.
     let started = std::time::Instant::now();

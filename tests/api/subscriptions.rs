@@ -106,6 +106,11 @@ impl WsClient {
         .await;
     }
 
+    /// The next message for subscription `id` within `wait`, if one comes.
+    pub async fn next_within(&mut self, id: &str, wait: Duration) -> Option<Value> {
+        tokio::time::timeout(wait, self.next(id)).await.ok()
+    }
+
     /// The next event's payload for subscription `id`.
     pub async fn next(&mut self, id: &str) -> Value {
         loop {
@@ -332,4 +337,163 @@ async fn a_subscriber_that_falls_behind_is_closed_with_its_last_sequence_and_res
         .collect::<Vec<i64>>();
     let resumed = tokio::time::timeout(WAIT, resumed).await.expect("the resumed stream answers");
     assert_eq!(resumed, (start + 1..=start + 5).collect::<Vec<_>>(), "resumed after it, nothing lost");
+}
+
+/// Sockets, one per token, each subscribed as `s` to `query` (live only, no `after`), once each
+/// has received an event: writes beneficiaries until then. Returns them with the sequences each
+/// received.
+async fn live_sockets(app: &TestApp, tokens: &[&str], query: &str) -> Vec<(WsClient, Vec<i64>)> {
+    let mut sockets = Vec::new();
+    for token in tokens {
+        let mut ws = WsClient::connect(app, "/graphql/ws", init(token)).await.expect("connect");
+        ws.subscribe("s", query, json!({})).await;
+        sockets.push((ws, Vec::new()));
+    }
+    for _ in 0..40 {
+        if sockets.iter().all(|(_, seen)| !seen.is_empty()) {
+            return sockets;
+        }
+        app.beneficiary(2).await;
+        for (ws, seen) in &mut sockets {
+            while let Some(message) = ws.next_within("s", Duration::from_millis(250)).await {
+                seen.push(sequence(&message));
+            }
+        }
+    }
+    panic!("the subscriptions did not go live");
+}
+
+/// The value of gauge `name` on `/metrics`.
+async fn gauge(app: &TestApp, name: &str) -> i64 {
+    let text = app.client.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+}
+
+const SHARED: &str = "sinergi_shared_subscription_executions";
+
+#[tokio::test]
+async fn subscribers_of_one_document_and_grant_share_an_execution_and_each_keeps_its_own_token() {
+    let app = spawn_app().await;
+    let scopes = "events:subscribe beneficiary:read";
+    // Two tokens of one API client with one grant, and one with fewer regions.
+    let (first, second) = (app.token("DINSOS", scopes, &["64"]), app.token("DINSOS", scopes, &["64"]));
+    let samarinda = app.token("DINSOS", scopes, &["6472"]);
+    let query = "subscription { caseEvents { sequence entityId regencyCode } }";
+    let mut sockets = live_sockets(&app, &[&first, &second, &samarinda], query).await;
+    assert_eq!(gauge(&app, SHARED).await, 2, "one execution per grant");
+
+    // Every subscriber gets every event after it went live, once, in order.
+    for _ in 0..3 {
+        app.beneficiary(3).await;
+    }
+    let mut last = Vec::new();
+    for (ws, seen) in &mut sockets {
+        let target = seen[0] + seen.len() as i64 + 2;
+        while seen.last() < Some(&target) {
+            seen.push(sequence(&ws.next("s").await));
+        }
+        assert_eq!(*seen, (seen[0]..=target).collect::<Vec<_>>(), "no gap, no duplicate");
+        last.push(target);
+    }
+    assert!(last.iter().all(|l| *l == last[0]), "all got the same events: {last:?}");
+
+    // Revoking the token whose subscription started the execution ends that subscription only.
+    let me = app.gql(&first, "{ me { tokenId } }", json!({})).await;
+    let revoke = "mutation($i: RevokeTokenInput!) { revokeToken(input: $i) { tokenId } }";
+    app.gql(&app.admin(), revoke, json!({ "i": { "tokenId": me["data"]["me"]["tokenId"] } })).await;
+    let (mut revoked, _) = sockets.remove(0);
+    let ended = revoked.next("s").await;
+    assert_eq!(ended["payload"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
+    assert_eq!(revoked.closed().await, 4401);
+    let paser = {
+        let mut input = beneficiary_input("6401011502900088", "6401010101150088", 2);
+        input["regencyCode"] = json!("6401");
+        input["districtCode"] = json!("640101");
+        let body = app.gql(&app.admin(), CREATE_BENEFICIARY, json!({ "input": input })).await;
+        body["data"]["createBeneficiary"]["beneficiary"]["id"].clone()
+    };
+    let samarinda_person = app.beneficiary(4).await;
+    let (ws, _) = &mut sockets[0];
+    assert_eq!(
+        ws.next("s").await["payload"]["data"]["caseEvents"]["entityId"],
+        paser,
+        "the other member goes on"
+    );
+    assert_eq!(ws.next("s").await["payload"]["data"]["caseEvents"]["entityId"], json!(samarinda_person));
+    // The other grant's execution admits only its regions.
+    let (ws, _) = &mut sockets[1];
+    let event = ws.next("s").await;
+    assert_eq!(event["payload"]["data"]["caseEvents"]["entityId"], json!(samarinda_person), "{event}");
+
+    // A replay runs on its own; leaving stops an execution nobody follows.
+    let mut replay = WsClient::connect(&app, "/graphql/ws", init(&second)).await.expect("connect");
+    replay.subscribe("r", EVENTS, json!({ "after": "0" })).await;
+    assert_eq!(sequence(&replay.next("r").await), 1);
+    assert_eq!(gauge(&app, SHARED).await, 2, "a replay shares nothing");
+    let (ws, _) = &mut sockets[1];
+    ws.send(json!({ "type": "complete", "id": "s" })).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while gauge(&app, SHARED).await != 1 {
+        assert!(std::time::Instant::now() < deadline, "the execution stops when its last member leaves");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn each_member_of_a_shared_execution_logs_the_personal_data_it_was_sent() {
+    let app = spawn_app().await;
+    let scopes = "events:subscribe beneficiary:read pii:read";
+    let (first, second) = (app.token("DINSOS", scopes, &["64"]), app.token("DINSOS", scopes, &["64"]));
+    let masked = app.token("DINSOS", "events:subscribe beneficiary:read", &["64"]);
+    let query = "subscription Watch { caseEvents(filter: { actions: [CREATED, STATUS_CHANGED] }) { sequence entityId reason } }";
+    let mut sockets = live_sockets(&app, &[&first, &second, &masked], query).await;
+    assert_eq!(gauge(&app, SHARED).await, 2);
+
+    let person = app.beneficiary(2).await;
+    let version =
+        app.gql(&app.admin(), &format!("{{ beneficiary(id: \"{person}\") {{ version }} }}"), json!({})).await;
+    let deactivate = "mutation($i: StatusChangeWithReasonInput!) { deactivateBeneficiary(input: $i) { beneficiary { status } userErrors { code } } }";
+    let why = "Pindah domisili ke luar provinsi";
+    let body = app
+        .gql(
+            &app.admin(),
+            deactivate,
+            json!({ "i": { "id": person, "expectedVersion": version["data"]["beneficiary"]["version"], "reason": why } }),
+        )
+        .await;
+    assert_eq!(body["data"]["deactivateBeneficiary"]["beneficiary"]["status"], "INACTIVE", "{body}");
+    for (n, (ws, _)) in sockets.iter_mut().enumerate() {
+        let event = loop {
+            let event = ws.next("s").await;
+            if event["payload"]["data"]["caseEvents"]["reason"].is_string() {
+                break event;
+            }
+        };
+        let shown = if n < 2 { why } else { "***" };
+        assert_eq!(event["payload"]["data"]["caseEvents"]["reason"], shown, "{event}");
+    }
+
+    let log = "query($id: UUID) { piiAccessLog(filter: {beneficiaryId: $id}) { nodes { fields operation tokenId } } }";
+    let body = app.gql(&app.admin(), log, json!({ "id": person })).await;
+    let mut readers: Vec<String> = body["data"]["piiAccessLog"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| n["operation"] == "Watch")
+        .map(|n| {
+            assert_eq!(n["fields"], json!(["statusReason"]), "{n}");
+            n["tokenId"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    readers.sort();
+    let mut expected = Vec::new();
+    for token in [&first, &second] {
+        let me = app.gql(token, "{ me { tokenId } }", json!({})).await;
+        expected.push(me["data"]["me"]["tokenId"].as_str().unwrap_or_default().to_owned());
+    }
+    expected.sort();
+    assert_eq!(readers, expected, "one entry per member that read it unmasked, under its own token: {body}");
 }
