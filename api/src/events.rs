@@ -755,7 +755,7 @@ impl CaseEventSubscription {
     /// reconnect with the last `sequence` you received and nothing is missed. Events are limited
     /// to the record types the token may read and to its regions. When the token expires or is
     /// revoked the socket sends an `UNAUTHENTICATED` error for the subscription and closes with
-    /// 4401. A subscriber that falls more than 4,096 events behind is sent a `RATE_LIMITED`
+    /// 4401. A subscriber that falls more than 4,096 events (or 1 MiB of its results) behind is sent a `RATE_LIMITED`
     /// error whose `extensions.lastSequence` is the sequence to resume after, and its
     /// subscription completes; when the gateway shuts down, likewise with `UNAVAILABLE` (then
     /// the socket closes with 1012: reconnect and resubscribe). Needs `events:subscribe`.

@@ -143,6 +143,10 @@ pub enum Outcome {
     Rejected { errors: Arc<str>, code: ErrorCode, codes: Arc<[ErrorCode]> },
     /// The execution ended.
     End,
+    /// The execution failed (it panicked, or a result could not be encoded or its personal-data
+    /// reads noted): each member's socket closes with an internal error, as a subscription of
+    /// its own would have.
+    Failed,
 }
 
 /// One result of a group, with the event it is of (none: it ends the subscription).
@@ -171,6 +175,22 @@ struct Ring {
     /// Members reading (each from the index after the last result when it joined).
     members: usize,
     capacity: usize,
+    /// The bodies' bytes held, and the most that may be.
+    bytes: usize,
+    max_bytes: usize,
+}
+
+/// The bytes of results a group holds at most for its slowest member: results are prepared
+/// (several KiB for a large selection) where the feed holds each event once, so a reader that
+/// falls behind is bounded by size as well as by count.
+pub const MAX_RING_BYTES: usize = 1 << 20;
+
+fn size(frame: &Frame) -> usize {
+    match &frame.outcome {
+        Outcome::Result { body, reads, .. } => body.len() + reads.as_ref().map_or(0, |r| r.len()),
+        Outcome::Rejected { errors, .. } => errors.len(),
+        Outcome::End | Outcome::Failed => 0,
+    }
 }
 
 impl Ring {
@@ -179,19 +199,28 @@ impl Ring {
     }
 
     fn push(&mut self, frame: Frame) {
-        if self.frames.len() >= self.capacity {
-            self.frames.pop_front();
-            self.first += 1;
+        let bytes = size(&frame);
+        while !self.frames.is_empty()
+            && (self.frames.len() >= self.capacity || self.bytes + bytes > self.max_bytes)
+        {
+            self.pop();
         }
+        self.bytes += bytes;
         self.frames.push_back((Arc::new(frame), self.members));
         self.trim();
+    }
+
+    fn pop(&mut self) {
+        if let Some((frame, _)) = self.frames.pop_front() {
+            self.bytes -= size(&frame);
+            self.first += 1;
+        }
     }
 
     /// Drops the results every member has read.
     fn trim(&mut self) {
         while self.frames.front().is_some_and(|(_, unread)| *unread == 0) {
-            self.frames.pop_front();
-            self.first += 1;
+            self.pop();
         }
         if self.frames.is_empty() && self.frames.capacity() > 64 {
             self.frames.shrink_to(64);
@@ -338,7 +367,7 @@ impl Member {
                 match (&frame.event, &frame.outcome) {
                     (Some(seq), _) if *seq <= start => continue,
                     (Some(seq), _) => last = *seq,
-                    (None, Outcome::End) => {
+                    (None, Outcome::End | Outcome::Failed) => {
                         yield Ok(frame);
                         return;
                     }
@@ -355,6 +384,9 @@ struct Ending {
     results: Arc<Results>,
     closed: Arc<AtomicBool>,
     running: Weak<Registry>,
+    /// Set when the execution's results ended by themselves; dropped before (a panic), the
+    /// members are told it failed.
+    finished: bool,
 }
 
 impl Ending {
@@ -370,7 +402,8 @@ impl Ending {
 
 impl Drop for Ending {
     fn drop(&mut self) {
-        self.last(Frame { event: None, outcome: Outcome::End });
+        let outcome = if self.finished { Outcome::End } else { Outcome::Failed };
+        self.last(Frame { event: None, outcome });
     }
 }
 
@@ -432,20 +465,32 @@ impl Groups {
         S: Stream<Item = Frame> + Send + 'static,
     {
         let Execution { buffer, head, start, running: running_gauge, span } = how;
-        let ring = Ring { first: 0, frames: Default::default(), members: 1, capacity: buffer.max(1) };
+        let ring = Ring {
+            first: 0,
+            frames: Default::default(),
+            members: 1,
+            capacity: buffer.max(1),
+            bytes: 0,
+            max_bytes: MAX_RING_BYTES,
+        };
         let results = Arc::new(Results { ring: Mutex::new(ring), added: tokio::sync::watch::channel(0).0 });
         let from = head();
         let closed = Arc::new(AtomicBool::new(false));
-        let ending = Ending {
-            results: results.clone(),
-            closed: closed.clone(),
-            running: Arc::downgrade(&self.running),
-        };
+        let (ending_results, ending_closed, registry) =
+            (results.clone(), closed.clone(), Arc::downgrade(&self.running));
         let execution = start(from);
         let task = tokio::spawn(tracing::Instrument::instrument(
             async move {
                 let _running = running_gauge;
-                let ending = ending;
+                // Made in the task: dropped before it runs (the runtime shutting down), it says
+                // nothing, and it never takes the registry's lock on the thread that holds it
+                // for `join`.
+                let mut ending = Ending {
+                    results: ending_results,
+                    closed: ending_closed,
+                    running: registry,
+                    finished: false,
+                };
                 let mut execution = std::pin::pin!(execution);
                 while let Some(frame) = execution.next().await {
                     if frame.event.is_some() {
@@ -454,6 +499,7 @@ impl Groups {
                         ending.last(frame);
                     }
                 }
+                ending.finished = true;
             },
             span,
         ));
@@ -621,7 +667,7 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), execution.results.closed())
             .await
             .expect("the execution is dropped once nobody follows it");
-        assert_eq!(groups.running(), 0);
+        assert!(groups.running.lock().expect("lock").is_empty(), "and the registry forgets it");
 
         // An execution that stops (its stream ends) ends its members' results.
         let mut execution = None;
@@ -634,5 +680,80 @@ mod tests {
             .expect("an end")
             .expect("not behind");
         assert!(matches!(end.outcome, Outcome::End), "{end:?}");
+    }
+
+    #[tokio::test]
+    async fn a_member_that_leaves_with_results_unread_holds_nothing_back() {
+        let groups = Groups::default();
+        let mut execution = None;
+        let mut staying = Box::pin(join(&groups, "q", 4, 0, &mut execution).frames());
+        let execution = execution.expect("started");
+        let leaving = join(&groups, "q", 4, 0, &mut None);
+        for seq in 1..=3 {
+            execution.results.send(event(seq)).expect("send");
+            assert_eq!(next(&mut staying).await, Ok(seq.to_string()));
+        }
+        drop(leaving);
+        // The results the leaver never read go with it: the ring ends up empty, not full of them.
+        for seq in 4..=9 {
+            execution.results.send(event(seq)).expect("send");
+            assert_eq!(next(&mut staying).await, Ok(seq.to_string()));
+        }
+        let group =
+            groups.running.lock().expect("lock").values().next().and_then(Weak::upgrade).expect("a group");
+        let ring = group.results.ring.lock().expect("lock");
+        assert!(ring.frames.is_empty(), "every result read by every member is let go");
+        assert_eq!((ring.members, ring.bytes), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn results_wait_for_a_slow_member_up_to_a_size_too() {
+        let groups = Groups::default();
+        let mut execution = None;
+        let mut slow = Box::pin(join(&groups, "q", 4096, 0, &mut execution).frames());
+        let execution = execution.expect("started");
+        let big = "x".repeat(MAX_RING_BYTES / 3 + 1);
+        for seq in 1..=3 {
+            let outcome = Outcome::Result { body: big.as_str().into(), reads: None, codes: Arc::from([]) };
+            execution.results.send(Frame { event: Some(seq), outcome }).expect("send");
+        }
+        // The third does not fit beside the first two: the first is let go.
+        let first =
+            tokio::time::timeout(std::time::Duration::from_secs(5), slow.next()).await.expect("no hang");
+        assert!(matches!(first, Some(Err(Left::Behind { last: 0 }))), "{first:?}");
+    }
+
+    #[tokio::test]
+    async fn an_execution_that_panics_fails_its_members() {
+        let groups = Groups::default();
+        let gauge = prometheus_client::metrics::gauge::Gauge::default();
+        let member = groups.join(
+            key("q"),
+            Execution {
+                buffer: 4,
+                head: || 0,
+                start: |_| {
+                    async_stream::stream! {
+                        tokio::task::yield_now().await;
+                        if std::hint::black_box(true) {
+                            panic!("a resolver panicked");
+                        }
+                        yield event(1);
+                    }
+                },
+                running: crate::metrics::Held::new(&gauge),
+                span: tracing::Span::none(),
+            },
+        );
+        let mut frames = Box::pin(member.frames());
+        let failed = tokio::time::timeout(std::time::Duration::from_secs(5), frames.next())
+            .await
+            .expect("no hang")
+            .expect("an item")
+            .expect("not behind");
+        assert!(matches!(failed.outcome, Outcome::Failed), "{failed:?}");
+        let after =
+            tokio::time::timeout(std::time::Duration::from_secs(5), frames.next()).await.expect("no hang");
+        assert!(after.is_none(), "and its results end");
     }
 }

@@ -647,7 +647,14 @@ impl Gateway {
                         head: || feed.head(),
                         start,
                         running,
-                        span: span.clone(),
+                        // Its own span: it outlives the subscription that started it.
+                        span: tracing::info_span!(
+                            parent: None,
+                            "shared subscription",
+                            operation = %name,
+                            agency = %caller.actor.agency,
+                            client = %caller.actor.client,
+                        ),
                     },
                 );
                 let stream = member
@@ -881,12 +888,20 @@ impl Gateway {
             Err(err) => {
                 tracing::error!(error = %err, "cannot encode a response");
                 reads.discard();
-                let response = error_response(ErrorCode::Internal, "internal error");
-                let codes = codes_of(&response.errors).into();
-                return Outcome::Result { body: self.encode(&response).into(), reads: None, codes };
+                return Outcome::Failed;
             }
         };
-        Outcome::Result { body: body.into(), reads: reads.take().map(Arc::from), codes }
+        match reads.take() {
+            Ok(reads) => Outcome::Result { body: body.into(), reads: reads.map(Arc::from), codes },
+            Err(err) => {
+                tracing::error!(
+                    operation,
+                    error = %err,
+                    "cannot take the personal-data reads of a result; result withheld"
+                );
+                Outcome::Failed
+            }
+        }
     }
 
     /// Hands a subscription's prepared result to one subscriber: nothing more leaves for a token
@@ -899,12 +914,15 @@ impl Gateway {
         operation: &str,
     ) -> Result<Option<Reply>, Refusal> {
         use crate::fanout::Outcome;
-        if matches!(outcome, Outcome::End) {
-            return Ok(None);
+        match outcome {
+            Outcome::End => return Ok(None),
+            Outcome::Failed => return Err(Refusal::Internal),
+            _ => {}
         }
         self.recheck(&caller.actor).await?;
         match outcome {
             Outcome::End => Ok(None),
+            Outcome::Failed => Err(Refusal::Internal),
             Outcome::Rejected { errors, code, codes } => {
                 self.count_codes(codes);
                 Ok(Some(Reply::Rejected {
@@ -917,9 +935,16 @@ impl Gateway {
             Outcome::Result { body, reads, codes } => {
                 self.count_codes(codes);
                 if let Some(reads) = reads {
-                    let logged = PiiReads::restore(reads)
-                        .flush(&self.app.db, &caller.actor, operation, caller.purpose.as_deref())
-                        .await;
+                    let logged = match PiiReads::parse(reads) {
+                        Ok(reads) => {
+                            reads
+                                .flush(&self.app.db, &caller.actor, operation, caller.purpose.as_deref())
+                                .await
+                        }
+                        Err(err) => {
+                            Err(sea_orm::DbErr::Custom(format!("personal-data reads unreadable: {err}")))
+                        }
+                    };
                     if let Err(err) = logged {
                         tracing::error!(operation, agency = caller.actor.agency, error = %err, "cannot record personal-data reads; response withheld");
                         return Err(Refusal::Internal);

@@ -62,14 +62,22 @@ impl PiiReads {
         Self { reads: Mutex::new(reads) }
     }
 
-    /// Takes the reads noted so far, as a snapshot ([`restore`](Self::restore) reads it);
-    /// `None` when there are none.
-    pub fn take(&self) -> Option<String> {
-        let reads = std::mem::take(&mut *self.reads.lock().ok()?);
+    /// Takes the reads noted so far, as a snapshot ([`parse`](Self::parse) reads it); `None`
+    /// when there are none. `Err` when they cannot be read: the result must not leave.
+    pub fn take(&self) -> Result<Option<String>, DbErr> {
+        let mut reads =
+            self.reads.lock().map_err(|_| DbErr::Custom("personal-data log lock poisoned".into()))?;
+        let reads = std::mem::take(&mut *reads);
         if reads.is_empty() {
-            return None;
+            return Ok(None);
         }
-        serde_json::to_string(&reads).ok()
+        serde_json::to_string(&reads).map(Some).map_err(|e| DbErr::Custom(e.to_string()))
+    }
+
+    /// Reads from a snapshot [`take`](Self::take) made; `Err` when it does not parse (the
+    /// result must not leave).
+    pub fn parse(snapshot: &str) -> Result<Self, serde_json::Error> {
+        Ok(Self { reads: Mutex::new(serde_json::from_str(snapshot)?) })
     }
 
     /// Forgets the reads of a result that will not be sent.
