@@ -422,8 +422,9 @@ pub struct Execution<H, F> {
 }
 
 impl Groups {
-    /// Groups running now (for tests and metrics).
-    pub fn running(&self) -> usize {
+    /// Groups running now.
+    #[cfg(test)]
+    fn running(&self) -> usize {
         self.running.lock().map(|r| r.values().filter(|g| g.strong_count() > 0).count()).unwrap_or(0)
     }
 

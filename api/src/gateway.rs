@@ -412,11 +412,6 @@ impl Gateway {
         }
     }
 
-    /// Subscriptions running shared executions now (one per document, variables and grant).
-    pub fn shared_subscriptions(&self) -> usize {
-        self.groups.running()
-    }
-
     async fn run_inner(
         &self,
         caller: &Caller,
@@ -826,22 +821,13 @@ impl Gateway {
         operation: &str,
         snapshot: Option<&mut String>,
     ) -> Result<String, Refusal> {
-        let body = match serde_json::to_string(response) {
-            Ok(body) if body.len() <= self.app.limits.max_response_bytes => body,
-            Ok(_) => {
+        let body = match self.encode_capped(response) {
+            Some(Ok(body)) => body,
+            Some(Err(too_large)) => {
                 reads.discard();
-                return Ok(self.encode(&error_response(
-                    ErrorCode::BadRequest,
-                    format!(
-                        "the response would exceed {} bytes (max_response_bytes); ask for fewer records or fields",
-                        self.app.limits.max_response_bytes
-                    ),
-                )));
+                return Ok(self.encode(&too_large));
             }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot encode a response");
-                return Err(Refusal::Internal);
-            }
+            None => return Err(Refusal::Internal),
         };
         // What is logged now is what a replay of this answer will log again.
         if let Some(snapshot) = snapshot {
@@ -871,22 +857,14 @@ impl Gateway {
             };
             return Outcome::Rejected { errors: errors.into(), code, codes };
         }
-        let body = match serde_json::to_string(&response) {
-            Ok(body) if body.len() <= self.app.limits.max_response_bytes => body,
-            Ok(_) => {
+        let body = match self.encode_capped(&response) {
+            Some(Ok(body)) => body,
+            Some(Err(too_large)) => {
                 reads.discard();
-                let response = error_response(
-                    ErrorCode::BadRequest,
-                    format!(
-                        "the response would exceed {} bytes (max_response_bytes); ask for fewer records or fields",
-                        self.app.limits.max_response_bytes
-                    ),
-                );
-                let codes = codes_of(&response.errors).into();
-                return Outcome::Result { body: self.encode(&response).into(), reads: None, codes };
+                let codes = codes_of(&too_large.errors).into();
+                return Outcome::Result { body: self.encode(&too_large).into(), reads: None, codes };
             }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot encode a response");
+            None => {
                 reads.discard();
                 return Outcome::Failed;
             }
@@ -951,6 +929,25 @@ impl Gateway {
                     }
                 }
                 Ok(Some(Reply::Ran(body.to_string())))
+            }
+        }
+    }
+
+    /// `response` as JSON; `Err` with the error response to send instead when it exceeds
+    /// `max_response_bytes`; `None` when it cannot be encoded (logged).
+    fn encode_capped(&self, response: &Response) -> Option<Result<String, Response>> {
+        match serde_json::to_string(response) {
+            Ok(body) if body.len() <= self.app.limits.max_response_bytes => Some(Ok(body)),
+            Ok(_) => Some(Err(error_response(
+                ErrorCode::BadRequest,
+                format!(
+                    "the response would exceed {} bytes (max_response_bytes); ask for fewer records or fields",
+                    self.app.limits.max_response_bytes
+                ),
+            ))),
+            Err(err) => {
+                tracing::error!(error = %err, "cannot encode a response");
+                None
             }
         }
     }
