@@ -16,9 +16,8 @@ use entity::{
     monitoring_visit, referral, training, training_enrollment, volunteer,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    Iterable, ModelTrait, PrimaryKeyTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait,
-    Select, TryIntoModel,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Iterable, ModelTrait,
+    PrimaryKeyTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, TryIntoModel,
     sea_query::{Alias, Expr, ExprTrait, Order, Query, SubQueryStatement},
 };
 use uuid::Uuid;
@@ -51,7 +50,7 @@ where
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = self.select(keys).all(&self.db).await.map_err(Arc::new)?;
+        let rows = crate::pgrecord::all(&self.db, self.select(keys)).await.map_err(Arc::new)?;
         Ok(self.group(keys, rows))
     }
 }
@@ -99,7 +98,7 @@ where
         if let Some(regions) = &self.regions {
             select = select.filter(E::REGENCY.is_in(regions.clone()));
         }
-        let rows = select.all(&self.db).await.map_err(Arc::new)?;
+        let rows = crate::pgrecord::all(&self.db, select).await.map_err(Arc::new)?;
         Ok(rows.into_iter().filter_map(|row| Some((id_of::<E>(&row)?, row))).collect())
     }
 }
@@ -532,8 +531,9 @@ async fn warm_businesses(ctx: &Context<'_>, look: &Lookahead<'_>, ids: &[Uuid]) 
     }
     let rows = l.db.query_all_raw(select.build(DbBackend::Postgres)).await.map_err(load_failed)?;
     let mut businesses = Vec::with_capacity(rows.len());
+    let positions = crate::pgrecord::Positions::<business::Entity>::of(rows.first());
     for row in rows {
-        let business = business::Model::from_query_result(&row, "").map_err(load_failed)?;
+        let business = positions.model(&row).map_err(load_failed)?;
         for fold in &mut folds {
             fold.take(business.id, &row).map_err(load_failed)?;
         }

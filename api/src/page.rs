@@ -312,6 +312,7 @@ pub async fn paginate<E>(
 where
     E: EntityTrait,
     E::Model: Sync,
+    E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
     E::Column: std::str::FromStr,
 {
     let Plan { limit, column, direction, id, after } = plan::<E>(paging, default_order)?;
@@ -345,7 +346,7 @@ where
                 .add(col.is_null()),
         });
     }
-    let mut rows = select.limit(limit as u64 + 1).all(db).await?;
+    let mut rows = crate::pgrecord::all(db, select.limit(limit as u64 + 1)).await?;
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let rows = rows.into_iter().map(|row| (Cursor::of(&row, column, id), row)).collect();

@@ -1,12 +1,99 @@
-//! Rows of a table read back from PostgreSQL's binary format of an array of anonymous records
-//! (`ARRAY(SELECT ROW(c.id, c.business_id, …) FROM … c)`): how a relation folded into its
-//! parent's statement arrives (`loaders.rs`). Each record's fields are the entity's columns in
-//! the entity's order; each field carries its type, so a value is read as that type and set on
-//! the model's column, which checks it. Nothing here panics on bad bytes: it is an error.
+//! Rows of a table read from PostgreSQL's binary format, by position rather than by name.
+//!
+//! - [`records`]: an array of anonymous records (`ARRAY(SELECT ROW(c.id, c.business_id, …) FROM
+//!   … c)`), how a relation folded into its parent's statement arrives (`loaders.rs`).
+//! - [`all`] and [`Positions`]: the rows of a `SELECT` of an entity's columns. SeaORM's derived
+//!   reader looks every column up by name and checks its type through the driver, which cost a
+//!   quarter of a list page's CPU (BENCHMARKS.md, step 13); here each value is read at its
+//!   position once the statement's columns are known to be the entity's, in its order.
+//!
+//! Each field carries its type, so a value is read as that type and set on the model's column,
+//! which checks it. Nothing here panics on bad bytes: it is an error. A row this reader cannot
+//! take (a type it does not read, another database) is read by SeaORM's reader instead.
 
 use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, Iterable, TryIntoModel, Value};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    QueryResult, QueryTrait, Select, TryIntoModel, Value,
+    sqlx::{
+        Column, Row, ValueRef,
+        postgres::{PgRow, PgValueFormat},
+    },
+};
 use uuid::Uuid;
+
+/// The rows `select` reads, as models: by position on PostgreSQL, by SeaORM elsewhere.
+pub async fn all<E>(db: &impl ConnectionTrait, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    E::ActiveModel: TryIntoModel<E::Model>,
+{
+    let backend = db.get_database_backend();
+    if backend != DbBackend::Postgres {
+        return select.all(db).await;
+    }
+    let rows = db.query_all_raw(select.build(backend)).await?;
+    let positions = Positions::<E>::of(rows.first());
+    rows.iter().map(|row| positions.model(row)).collect()
+}
+
+/// How the leading columns of a statement's rows are read into `E`'s models: by position when
+/// they are `E`'s columns in `E`'s order (decided once, from the first row: a statement's rows
+/// all have the same columns), by SeaORM's reader otherwise. Columns after them (relations
+/// folded into the statement) are left to their readers.
+pub struct Positions<E: EntityTrait> {
+    columns: Vec<E::Column>,
+    by_position: bool,
+}
+
+impl<E> Positions<E>
+where
+    E: EntityTrait,
+    E::ActiveModel: TryIntoModel<E::Model>,
+{
+    /// The reader for rows like `first`.
+    pub fn of(first: Option<&QueryResult>) -> Self {
+        let columns: Vec<E::Column> = E::Column::iter().collect();
+        let by_position = first.and_then(QueryResult::try_as_pg_row).is_some_and(|row| {
+            row.columns().len() >= columns.len()
+                && row.columns().iter().zip(&columns).all(|(found, column)| found.name() == column.as_str())
+        });
+        Self { columns, by_position }
+    }
+
+    /// Whether rows are read by position (else by SeaORM's reader).
+    pub fn by_position(&self) -> bool {
+        self.by_position
+    }
+
+    /// The model in `row`.
+    pub fn model(&self, row: &QueryResult) -> Result<E::Model, DbErr> {
+        if self.by_position
+            && let Ok(model) = self.read(row)
+        {
+            return Ok(model);
+        }
+        // SeaORM's reader says what is wrong with a row, if anything is.
+        E::Model::from_query_result(row, "")
+    }
+
+    /// The model in `row`, read by position only: an error where [`Positions::model`] would fall
+    /// back to SeaORM's reader.
+    pub fn read(&self, row: &QueryResult) -> Result<E::Model, DbErr> {
+        let row: &PgRow = row.try_as_pg_row().ok_or_else(|| bad("not a PostgreSQL row"))?;
+        let mut model = E::ActiveModel::default();
+        for (position, column) in self.columns.iter().enumerate() {
+            let raw = row.try_get_raw(position).map_err(bad)?;
+            if raw.format() != PgValueFormat::Binary {
+                return Err(bad("a value in the text format"));
+            }
+            let kind = raw.type_info().oid().map_or(0, |oid| oid.0);
+            let bytes = if raw.is_null() { None } else { Some(raw.as_bytes().map_err(bad)?) };
+            model.try_set(*column, value(kind, bytes)?)?;
+        }
+        model.try_into_model()
+    }
+}
 
 /// The rows of `E` in `bytes` (a one-dimensional array of records, or an empty array).
 pub fn records<E>(bytes: &[u8]) -> Result<Vec<E::Model>, DbErr>
@@ -120,7 +207,7 @@ fn be_i64(b: &[u8]) -> i64 {
 }
 
 fn bad(what: impl std::fmt::Display) -> DbErr {
-    DbErr::Type(format!("a folded relation's rows: {what}"))
+    DbErr::Type(format!("rows in PostgreSQL's binary format: {what}"))
 }
 
 /// The bytes not read yet.

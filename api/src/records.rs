@@ -90,8 +90,9 @@ pub trait Versioned: EntityTrait {
     const UPDATED_AT: Self::Column;
 }
 
-/// The shared columns of a case record's table, named so the compiler checks them.
-pub trait CaseEntity: Regional + Versioned {
+/// The shared columns of a case record's table, named so the compiler checks them; its models
+/// can be read by position (`pgrecord`: an active model with every column set is a model).
+pub trait CaseEntity: Regional + Versioned<ActiveModel: sea_orm::TryIntoModel<Self::Model>> {
     const CREATED_AT: Self::Column;
     const CREATED_BY_AGENCY: Self::Column;
     const CREATED_BY_CLIENT: Self::Column;

@@ -87,3 +87,53 @@ async fn demo_data_covers_every_regency_with_valid_identities() {
         graduated.iter().all(|b| services.iter().any(|m| m.business_id == b.id && m.status == "COMPLETED"))
     );
 }
+
+/// Reads every row of `E` by position (`pgrecord`) and by SeaORM's reader: the same models. On
+/// PostgreSQL the rows must really be read by position; elsewhere SeaORM reads them.
+async fn read_both_ways<E>(db: &sea_orm::DatabaseConnection) -> usize
+where
+    E: sinergi_api::records::CaseEntity,
+    E::Model: PartialEq + std::fmt::Debug,
+{
+    use sea_orm::{ConnectionTrait, QueryOrder, QueryTrait};
+    let select = || E::find().order_by_asc(<E as sinergi_api::records::Versioned>::ID);
+    let expected = select().all(db).await.expect("read by SeaORM");
+    let positional = sinergi_api::pgrecord::all(db, select()).await.expect("read by position");
+    assert_eq!(positional, expected);
+    let rows = db.query_all_raw(select().build(db.get_database_backend())).await.expect("rows");
+    let positions = sinergi_api::pgrecord::Positions::<E>::of(rows.first());
+    assert_eq!(positions.by_position(), crate::helpers::postgres() && !rows.is_empty());
+    if positions.by_position() {
+        // Not one row left to SeaORM's reader.
+        let read: Vec<E::Model> =
+            rows.iter().map(|row| positions.read(row).expect("every row reads by position")).collect();
+        assert_eq!(read, expected);
+    }
+    expected.len()
+}
+
+#[tokio::test]
+async fn rows_read_by_position_are_the_models_seaorm_reads() {
+    let app = spawn_app().await;
+    let regions = Regions::load();
+    sinergi_api::seed::seed_if_empty(&app.db, &regions, &sinergi_api::rules::Rules::default())
+        .await
+        .expect("seed");
+    let db = &app.db;
+    use entity::*;
+    // Every table the demo fills, with its NULLs (phones, addresses, reasons, dates to come).
+    let counts = [
+        read_both_ways::<beneficiary::Entity>(db).await,
+        read_both_ways::<business::Entity>(db).await,
+        read_both_ways::<loan_application::Entity>(db).await,
+        read_both_ways::<monitoring_visit::Entity>(db).await,
+        read_both_ways::<referral::Entity>(db).await,
+        read_both_ways::<training::Entity>(db).await,
+        read_both_ways::<training_enrollment::Entity>(db).await,
+        read_both_ways::<infrastructure_request::Entity>(db).await,
+        read_both_ways::<market_service::Entity>(db).await,
+        read_both_ways::<assistance::Entity>(db).await,
+        read_both_ways::<volunteer::Entity>(db).await,
+    ];
+    assert!(counts[..5].iter().all(|n| *n > 0), "the demo fills the case's main tables: {counts:?}");
+}
