@@ -38,12 +38,15 @@ where
 }
 
 /// How the leading columns of a statement's rows are read into `E`'s models: by position when
-/// they are `E`'s columns in `E`'s order (decided once, from the first row: a statement's rows
-/// all have the same columns), by SeaORM's reader otherwise. Columns after them (relations
-/// folded into the statement) are left to their readers.
+/// they are `E`'s columns in `E`'s order and no later column repeats one of their names (SeaORM
+/// would read the later one), decided once from the first row (a statement's rows all have the
+/// same columns); by SeaORM's reader otherwise. Columns after them (relations folded into the
+/// statement) are left to their readers.
 pub struct Positions<E: EntityTrait> {
     columns: Vec<E::Column>,
     by_position: bool,
+    /// Whether a row was left to SeaORM's reader yet (said once per statement).
+    fell_back: std::sync::atomic::AtomicBool,
 }
 
 impl<E> Positions<E>
@@ -55,10 +58,12 @@ where
     pub fn of(first: Option<&QueryResult>) -> Self {
         let columns: Vec<E::Column> = E::Column::iter().collect();
         let by_position = first.and_then(QueryResult::try_as_pg_row).is_some_and(|row| {
-            row.columns().len() >= columns.len()
-                && row.columns().iter().zip(&columns).all(|(found, column)| found.name() == column.as_str())
+            let (leading, later) = row.columns().split_at(columns.len().min(row.columns().len()));
+            leading.len() == columns.len()
+                && leading.iter().zip(&columns).all(|(found, column)| found.name() == column.as_str())
+                && !later.iter().any(|found| columns.iter().any(|column| found.name() == column.as_str()))
         });
-        Self { columns, by_position }
+        Self { columns, by_position, fell_back: Default::default() }
     }
 
     /// Whether rows are read by position (else by SeaORM's reader).
@@ -68,18 +73,26 @@ where
 
     /// The model in `row`.
     pub fn model(&self, row: &QueryResult) -> Result<E::Model, DbErr> {
-        if self.by_position
-            && let Ok(model) = self.read(row)
-        {
-            return Ok(model);
+        if self.by_position {
+            match self.read(row) {
+                Ok(model) => return Ok(model),
+                Err(err) if !self.fell_back.swap(true, std::sync::atomic::Ordering::Relaxed) => {
+                    // Slower, not wrong: a column type this reader does not know, say.
+                    tracing::debug!(table = %E::default().table_name(), error = %err, "a row read by SeaORM's reader");
+                }
+                Err(_) => {}
+            }
         }
         // SeaORM's reader says what is wrong with a row, if anything is.
         E::Model::from_query_result(row, "")
     }
 
     /// The model in `row`, read by position only: an error where [`Positions::model`] would fall
-    /// back to SeaORM's reader.
+    /// back to SeaORM's reader, and for rows whose columns are not `E`'s in order.
     pub fn read(&self, row: &QueryResult) -> Result<E::Model, DbErr> {
+        if !self.by_position {
+            return Err(bad("the statement's columns are not the entity's, in its order"));
+        }
         let row: &PgRow = row.try_as_pg_row().ok_or_else(|| bad("not a PostgreSQL row"))?;
         let mut model = E::ActiveModel::default();
         for (position, column) in self.columns.iter().enumerate() {

@@ -90,13 +90,14 @@ async fn demo_data_covers_every_regency_with_valid_identities() {
 
 /// Reads every row of `E` by position (`pgrecord`) and by SeaORM's reader: the same models. On
 /// PostgreSQL the rows must really be read by position; elsewhere SeaORM reads them.
-async fn read_both_ways<E>(db: &sea_orm::DatabaseConnection) -> usize
+async fn read_both_ways<E>(db: &sea_orm::DatabaseConnection, id: E::Column) -> usize
 where
-    E: sinergi_api::records::CaseEntity,
+    E: sea_orm::EntityTrait,
+    E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
     E::Model: PartialEq + std::fmt::Debug,
 {
     use sea_orm::{ConnectionTrait, QueryOrder, QueryTrait};
-    let select = || E::find().order_by_asc(<E as sinergi_api::records::Versioned>::ID);
+    let select = || E::find().order_by_asc(id);
     let expected = select().all(db).await.expect("read by SeaORM");
     let positional = sinergi_api::pgrecord::all(db, select()).await.expect("read by position");
     assert_eq!(positional, expected);
@@ -121,19 +122,42 @@ async fn rows_read_by_position_are_the_models_seaorm_reads() {
         .expect("seed");
     let db = &app.db;
     use entity::*;
-    // Every table the demo fills, with its NULLs (phones, addresses, reasons, dates to come).
+    // The tables lists and loaders read, with their NULLs (reasons, closing visits, start dates,
+    // revenues, land proofs).
     let counts = [
-        read_both_ways::<beneficiary::Entity>(db).await,
-        read_both_ways::<business::Entity>(db).await,
-        read_both_ways::<loan_application::Entity>(db).await,
-        read_both_ways::<monitoring_visit::Entity>(db).await,
-        read_both_ways::<referral::Entity>(db).await,
-        read_both_ways::<training::Entity>(db).await,
-        read_both_ways::<training_enrollment::Entity>(db).await,
-        read_both_ways::<infrastructure_request::Entity>(db).await,
-        read_both_ways::<market_service::Entity>(db).await,
-        read_both_ways::<assistance::Entity>(db).await,
-        read_both_ways::<volunteer::Entity>(db).await,
+        read_both_ways::<beneficiary::Entity>(db, beneficiary::Column::Id).await,
+        read_both_ways::<business::Entity>(db, business::Column::Id).await,
+        read_both_ways::<loan_application::Entity>(db, loan_application::Column::Id).await,
+        read_both_ways::<monitoring_visit::Entity>(db, monitoring_visit::Column::Id).await,
+        read_both_ways::<referral::Entity>(db, referral::Column::Id).await,
+        read_both_ways::<training::Entity>(db, training::Column::Id).await,
+        read_both_ways::<training_enrollment::Entity>(db, training_enrollment::Column::Id).await,
+        read_both_ways::<infrastructure_request::Entity>(db, infrastructure_request::Column::Id).await,
+        read_both_ways::<market_service::Entity>(db, market_service::Column::Id).await,
+        read_both_ways::<assistance::Entity>(db, assistance::Column::Id).await,
+        read_both_ways::<volunteer::Entity>(db, volunteer::Column::Id).await,
+        read_both_ways::<pii_access_log::Entity>(db, pii_access_log::Column::Id).await,
+        read_both_ways::<webhook_delivery::Entity>(db, webhook_delivery::Column::Id).await,
     ];
     assert!(counts[..5].iter().all(|n| *n > 0), "the demo fills the case's main tables: {counts:?}");
+
+    // Statements whose columns are not the entity's in order are read by name, as before.
+    use sea_orm::{ConnectionTrait, EntityTrait, Iterable, QuerySelect, QueryTrait, sea_query::Expr};
+    let people = || beneficiary::Entity::find().order_by_id_asc();
+    let expected = people().all(db).await.expect("people");
+    let cases = [
+        ("reversed columns", people().select_only().columns(beneficiary::Column::iter().rev()), false),
+        ("a column after the entity's", people().column_as(Expr::val(1), "extra"), true),
+        ("a later column of an entity column's name", people().column_as(Expr::val("x"), "full_name"), false),
+    ];
+    for (case, select, by_position) in cases {
+        let rows = db.query_all_raw(select.clone().build(db.get_database_backend())).await.expect("rows");
+        let positions = sinergi_api::pgrecord::Positions::<beneficiary::Entity>::of(rows.first());
+        assert_eq!(positions.by_position(), by_position && crate::helpers::postgres(), "{case}");
+        let read = sinergi_api::pgrecord::all(db, select.clone()).await.expect("read");
+        assert_eq!(read, select.all(db).await.expect("read by SeaORM"), "{case}");
+        if !case.starts_with("a later column") {
+            assert_eq!(read, expected, "{case}");
+        }
+    }
 }
