@@ -94,18 +94,35 @@ where
             return Err(bad("the statement's columns are not the entity's, in its order"));
         }
         let row: &PgRow = row.try_as_pg_row().ok_or_else(|| bad("not a PostgreSQL row"))?;
-        let mut model = E::ActiveModel::default();
-        for (position, column) in self.columns.iter().enumerate() {
+        let mut position = 0;
+        model::<E>(&self.columns, || {
             let raw = row.try_get_raw(position).map_err(bad)?;
+            position += 1;
             if raw.format() != PgValueFormat::Binary {
                 return Err(bad("a value in the text format"));
             }
             let kind = raw.type_info().oid().map_or(0, |oid| oid.0);
-            let bytes = if raw.is_null() { None } else { Some(raw.as_bytes().map_err(bad)?) };
-            model.try_set(*column, value(kind, bytes)?)?;
-        }
-        model.try_into_model()
+            Ok((kind, if raw.is_null() { None } else { Some(raw.as_bytes().map_err(bad)?) }))
+        })
     }
+}
+
+/// A model of `E` from its columns' fields in order, each given by `field` as its type (a
+/// PostgreSQL type id) and its binary form (`None` for NULL).
+fn model<'a, E>(
+    columns: &[E::Column],
+    mut field: impl FnMut() -> Result<(u32, Option<&'a [u8]>), DbErr>,
+) -> Result<E::Model, DbErr>
+where
+    E: EntityTrait,
+    E::ActiveModel: TryIntoModel<E::Model>,
+{
+    let mut model = E::ActiveModel::default();
+    for column in columns {
+        let (kind, bytes) = field()?;
+        model.try_set(*column, value(kind, bytes)?)?;
+    }
+    model.try_into_model()
 }
 
 /// The rows of `E` in `bytes` (a one-dimensional array of records, or an empty array).
@@ -135,13 +152,7 @@ where
         if usize::try_from(fields).ok() != Some(columns.len()) {
             return Err(bad(format!("a row of {fields} fields, not {}", columns.len())));
         }
-        let mut model = E::ActiveModel::default();
-        for column in &columns {
-            let kind = record.u32()?;
-            let value = value(kind, record.sized()?)?;
-            model.try_set(*column, value)?;
-        }
-        rows.push(model.try_into_model()?);
+        rows.push(model::<E>(&columns, || Ok((record.u32()?, record.sized()?)))?);
         if !record.0.is_empty() {
             return Err(bad("bytes after a row's last field"));
         }
