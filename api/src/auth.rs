@@ -294,6 +294,66 @@ pub struct TokenKeys {
     verifying: std::collections::BTreeMap<String, VerifyingKey>,
     issuer: String,
     audience: String,
+    /// Tokens these keys verified, shared by the clones of the keys (see [`Verified`]).
+    verified: std::sync::Arc<Verified>,
+}
+
+/// Tokens verified recently, so a client's next request with the same token is not decoded and
+/// its signature checked again (an Ed25519 or RSA check costs more than the rest of a small
+/// request). What a token grants depends only on its text and the keys, which a process keeps
+/// for its life; its expiry is checked on each use, as verifying checks it, and everything after
+/// verifying — the policy, revocation, the volunteer's standing — still runs on every request.
+/// Bounded ([`VERIFIED_TOKENS`]), the least recently used go first; only tokens that verified are
+/// kept, under a hash of their text, and a hit is compared in full.
+struct Verified {
+    hasher: std::hash::RandomState,
+    tokens: std::sync::Mutex<lru::LruCache<u64, std::sync::Arc<VerifiedToken>>>,
+}
+
+/// A token as sent, and the caller it verified as.
+struct VerifiedToken {
+    text: Box<str>,
+    actor: Actor,
+}
+
+/// Tokens one process keeps verified at most.
+pub const VERIFIED_TOKENS: usize = 4_096;
+
+/// Seconds of clock difference allowed when a token's `exp` and `nbf` are checked.
+const LEEWAY: u64 = 30;
+
+impl Default for Verified {
+    fn default() -> Self {
+        let capacity = std::num::NonZeroUsize::new(VERIFIED_TOKENS).unwrap_or(std::num::NonZeroUsize::MIN);
+        Self { hasher: Default::default(), tokens: std::sync::Mutex::new(lru::LruCache::new(capacity)) }
+    }
+}
+
+impl Verified {
+    /// The caller `token` verified as, if it was verified here and has not expired since (as
+    /// verifying judges expiry: `exp` more than [`LEEWAY`] seconds ago).
+    fn get(&self, token: &str) -> Option<Actor> {
+        use std::hash::BuildHasher;
+        let key = self.hasher.hash_one(token);
+        let mut tokens = self.tokens.lock().ok()?;
+        let entry = tokens.get(&key)?.clone();
+        drop(tokens);
+        let now = jsonwebtoken::get_current_timestamp();
+        let live = u64::try_from(entry.actor.expires_at).is_ok_and(|exp| exp >= now.saturating_sub(LEEWAY));
+        (*entry.text == *token && live).then(|| entry.actor.clone())
+    }
+
+    fn keep(&self, token: &str, actor: &Actor) {
+        use std::hash::BuildHasher;
+        let key = self.hasher.hash_one(token);
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.put(key, std::sync::Arc::new(VerifiedToken { text: token.into(), actor: actor.clone() }));
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.tokens.lock().map(|tokens| tokens.len()).unwrap_or_default()
+    }
 }
 
 impl fmt::Debug for TokenKeys {
@@ -375,6 +435,7 @@ impl TokenKeys {
             verifying: [(kid.to_owned(), verifying)].into_iter().collect(),
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
+            verified: Default::default(),
         })
     }
 
@@ -407,13 +468,21 @@ impl TokenKeys {
             verifying,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
+            verified: Default::default(),
         })
     }
 
     /// Also accepts tokens of an external identity provider, mapped through `idp`.
     pub fn with_external(mut self, idp: ExternalIdp) -> Self {
         self.external = Some(std::sync::Arc::new(idp));
+        // What was verified without the provider is kept apart from what is verified with it.
+        self.verified = Default::default();
         self
+    }
+
+    /// How many verified tokens these keys keep.
+    pub fn verified_tokens(&self) -> usize {
+        self.verified.len()
     }
 
     /// The `kid` and algorithm new tokens are signed with, e.g. `("k2026", "EdDSA")`.
@@ -454,11 +523,21 @@ impl TokenKeys {
         Ok((encode(&header, &claims, &self.signing)?, claims))
     }
 
-    /// Verifies signature, algorithm, `kid`, `exp`, `nbf`, `iss` and `aud`, then builds the caller.
+    /// Verifies signature, algorithm, `kid`, `exp`, `nbf`, `iss` and `aud`, then builds the caller
+    /// (once per token: a token verified before is checked only for expiry, see [`Verified`]).
     pub fn verify(&self, token: &str) -> Result<Actor, TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::TooLarge);
         }
+        if let Some(actor) = self.verified.get(token) {
+            return Ok(actor);
+        }
+        let actor = self.verify_anew(token)?;
+        self.verified.keep(token, &actor);
+        Ok(actor)
+    }
+
+    fn verify_anew(&self, token: &str) -> Result<Actor, TokenError> {
         let header = decode_header(token)?;
         let kid = header.kid.as_deref().ok_or_else(|| TokenError::UnknownKey("(none)".into()))?;
         if !self.verifying.contains_key(kid)
@@ -474,7 +553,7 @@ impl TokenKeys {
             return Err(TokenError::WrongAlgorithm);
         }
         let mut validation = Validation::new(key.algorithm);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY;
         validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
@@ -567,7 +646,7 @@ impl ExternalIdp {
             return Err(TokenError::WrongAlgorithm);
         }
         let mut validation = Validation::new(key.algorithm);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY;
         validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
@@ -696,5 +775,40 @@ mod tests {
         assert_eq!((actor.agency.as_str(), actor.regions.clone()), ("PUPR", vec!["6401".to_owned()]));
         assert_eq!(claims.exp - claims.iat, 3600);
         assert_eq!(decode_header(&token).ok().and_then(|h| h.kid).as_deref(), Some("k1"));
+    }
+
+    #[test]
+    fn a_token_is_verified_once_and_checked_for_expiry_on_each_use() {
+        let keys =
+            TokenKeys::hs256(&Secret::new("k".repeat(40)), "k1", "sinergi", "sinergi-api").expect("keys");
+        let other =
+            TokenKeys::hs256(&Secret::new("o".repeat(40)), "k1", "sinergi", "sinergi-api").expect("keys");
+        let (token, _) = keys
+            .issue(&request("PUPR", "infrastructure:read", "6401", "1h").expect("request"))
+            .expect("issue");
+        assert_eq!(keys.verified_tokens(), 0);
+        let first = keys.verify(&token).expect("verify");
+        assert_eq!(keys.verified_tokens(), 1);
+        let again = keys.clone().verify(&token).expect("verify again");
+        assert_eq!((again.token_id, keys.verified_tokens()), (first.token_id.clone(), 1), "the clone shares");
+        // Other keys verify for themselves; a token that does not verify is not kept.
+        assert!(other.verify(&token).is_err());
+        assert_eq!(other.verified_tokens(), 0);
+        let mut forged = token.clone();
+        forged.pop();
+        assert!(keys.verify(&forged).is_err());
+        assert_eq!(keys.verified_tokens(), 1);
+
+        // A kept token is refused once it is past its expiry and the leeway, as verifying does.
+        let now = jsonwebtoken::get_current_timestamp() as i64;
+        let verified = Verified::default();
+        let mut actor = first;
+        actor.expires_at = now - LEEWAY as i64 + 5;
+        verified.keep("a", &actor);
+        assert!(verified.get("a").is_some(), "within the leeway");
+        assert!(verified.get("b").is_none());
+        actor.expires_at = now - LEEWAY as i64 - 1;
+        verified.keep("a", &actor);
+        assert!(verified.get("a").is_none(), "expired");
     }
 }

@@ -10,7 +10,8 @@ use std::{
 };
 
 use async_graphql::{
-    ErrorExtensionValues, Request, Response, ServerError, Value, parser::types::OperationType,
+    ErrorExtensionValues, Request, Response, ServerError, Value,
+    parser::types::{ExecutableDocument, OperationType},
 };
 use futures_util::{StreamExt, stream::BoxStream};
 use tracing::Instrument;
@@ -39,6 +40,8 @@ pub struct Gateway {
     open: Arc<Mutex<HashMap<String, usize>>>,
     /// Documents learnt through APQ on this replica.
     documents: Arc<crate::documents::Documents>,
+    /// Documents this replica has parsed (see `parsed`).
+    parsed: Arc<crate::parsed::ParsedDocuments>,
     /// Subscriptions that share one execution (see `fanout`).
     groups: Arc<crate::fanout::Groups>,
 }
@@ -268,6 +271,7 @@ impl Gateway {
             shape,
             open: Arc::default(),
             documents: Arc::default(),
+            parsed: Arc::default(),
             groups: Arc::default(),
         }
     }
@@ -412,6 +416,28 @@ impl Gateway {
         }
     }
 
+    /// Scans and parses a document `agency`'s client sent, and keeps it parsed; `Err` says why
+    /// it is refused: too deep, a name too long, not GraphQL, too many nodes.
+    fn parse(&self, agency: &str, text: &str) -> Result<Arc<crate::parsed::Parsed>, String> {
+        let scan = scan_text(text);
+        if scan.nesting > MAX_TEXT_NESTING {
+            return Err(format!("the document nests deeper than {MAX_TEXT_NESTING} brackets"));
+        }
+        if scan.longest_token > MAX_TOKEN_LENGTH {
+            return Err(format!(
+                "the document holds a name or number longer than {MAX_TOKEN_LENGTH} characters"
+            ));
+        }
+        // Worded as the executor words it: where the text breaks, never the text itself.
+        let document = async_graphql::parser::parse_query(text).map_err(|err| err.to_string())?;
+        if document_nodes(&document) > MAX_DOCUMENT_NODES {
+            return Err(format!(
+                "the document holds more than {MAX_DOCUMENT_NODES} fields, arguments and directives"
+            ));
+        }
+        Ok(self.parsed.keep(agency, text, document))
+    }
+
     async fn run_inner(
         &self,
         caller: &Caller,
@@ -476,51 +502,29 @@ impl Gateway {
         }
         // The fingerprint of what runs: the resolved document, not the reference to it.
         let idempotency = caller.idempotency.as_ref().map(|key| key.of_request(&request));
-        let scan = scan_text(&request.query);
-        if scan.nesting > MAX_TEXT_NESTING {
-            return refuse(
-                ErrorCode::BadRequest,
-                format!("the document nests deeper than {MAX_TEXT_NESTING} brackets"),
-            );
-        }
-        if scan.longest_token > MAX_TOKEN_LENGTH {
-            return refuse(
-                ErrorCode::BadRequest,
-                format!("the document holds a name or number longer than {MAX_TOKEN_LENGTH} characters"),
-            );
-        }
-        let operation = request.operation_name.clone();
-        // Measured without a copy: the variables go back into the request before it runs.
-        let variables = std::mem::take(&mut request.variables);
-        let mut named = operation.clone();
-        // Kept to complete the result with (see `complete`).
-        let document;
-        // The root field of a subscription that may share its execution (see `fanout`).
-        let shareable;
-        let parsed = match request.parsed_query() {
-            Ok(doc) if document_nodes(doc) > MAX_DOCUMENT_NODES => {
-                return refuse(
-                    ErrorCode::BadRequest,
-                    format!(
-                        "the document holds more than {MAX_DOCUMENT_NODES} fields, arguments and directives"
-                    ),
-                );
-            }
-            Ok(doc) => {
-                named = named.or_else(|| crate::limits::sole_operation_name(doc));
-                shareable = crate::fanout::shareable(doc, operation.as_deref());
-                document = Some(Arc::new(doc.clone()));
-                measure(doc, operation.as_deref(), &variables, &self.shape).and_then(|m| {
-                    let selected = crate::limits::select_operation(doc, operation.as_deref());
-                    if let Some(selected) = selected {
-                        crate::variables::check(doc, selected, &variables, &self.shape)?;
-                    }
-                    Ok((m, selected.map(|op| op.ty)))
-                })
-            }
-            Err(err) => return refuse(ErrorCode::BadRequest, err.message),
+        let parsed = match self.parsed.get(&caller.actor.agency, &request.query) {
+            Some(parsed) => parsed,
+            None => match self.parse(&caller.actor.agency, &request.query) {
+                Ok(parsed) => parsed,
+                Err(why) => return refuse(ErrorCode::BadRequest, why),
+            },
         };
-        request.variables = variables;
+        // The request runs its own copy; the gateway's checks read the kept one.
+        request.set_parsed_query(ExecutableDocument::clone(&parsed.document));
+        let operation = request.operation_name.clone();
+        let named = operation.clone().or_else(|| parsed.sole_operation.clone());
+        // Kept to complete the result with (see `complete`).
+        let document = parsed.document.clone();
+        let doc = &*document;
+        // The root field of a subscription that may share its execution (see `fanout`).
+        let shareable = crate::fanout::shareable(doc, operation.as_deref());
+        let parsed = measure(doc, operation.as_deref(), &request.variables, &self.shape).and_then(|m| {
+            let selected = crate::limits::select_operation(doc, operation.as_deref());
+            if let Some(selected) = selected {
+                crate::variables::check(doc, selected, &request.variables, &self.shape)?;
+            }
+            Ok((m, selected.map(|op| op.ty)))
+        });
         let (measured, kind) = match parsed {
             Ok(found) => found,
             Err(why) => return refuse(ErrorCode::BadRequest, why),
@@ -528,11 +532,8 @@ impl Gateway {
         let complete = {
             let (shape, name) = (self.shape.clone(), operation.clone());
             move |response: &mut Response| {
-                let selected = document.as_deref().and_then(|doc| {
-                    crate::limits::select_operation(doc, name.as_deref()).map(|op| (doc, op))
-                });
-                if let Some((doc, operation)) = selected {
-                    crate::complete::complete(doc, operation, &shape, response);
+                if let Some(operation) = crate::limits::select_operation(&document, name.as_deref()) {
+                    crate::complete::complete(&document, operation, &shape, response);
                 }
             }
         };

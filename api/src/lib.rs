@@ -50,6 +50,7 @@ pub mod moves;
 pub mod node;
 pub mod object;
 pub mod page;
+pub mod parsed;
 pub mod pgrecord;
 pub mod pii;
 pub mod policy;

@@ -1,0 +1,166 @@
+//! Documents parsed once: the documents a replica has parsed recently, kept by their text, so a
+//! client that sends the same document again (a front end's page, an integrator's poll) does not
+//! have it scanned, parsed and counted again. Every request still gets its own copy of the
+//! document to run, and everything that depends on the request's variables or operation name —
+//! the limits, the variables' checks, validation — still runs on each request.
+//!
+//! Only a document that passed the text scan, parsed and held no more than
+//! [`MAX_DOCUMENT_NODES`](crate::limits::MAX_DOCUMENT_NODES) nodes is kept; a refused one is
+//! refused again in full on its next try. The cache is per agency, as APQ's is: how fast a
+//! document is answered tells no client whether another agency's clients ran it. It is bounded
+//! in entries ([`ENTRIES`]) and in weight ([`WEIGHT`]: each document's bytes of text plus
+//! [`NODE_WEIGHT`] for each of its nodes, about what its parsed form takes); the least recently
+//! used go first, and a text longer than [`LONGEST`] is never kept.
+
+use std::{
+    hash::{BuildHasher, RandomState},
+    num::NonZeroUsize,
+    sync::{Arc, Mutex},
+};
+
+use async_graphql::parser::types::ExecutableDocument;
+
+/// Documents one replica keeps parsed at most.
+pub const ENTRIES: usize = 1_000;
+/// The weight of the documents one replica keeps parsed: about the bytes they take.
+pub const WEIGHT: usize = 16 << 20;
+/// The weight of one node of a parsed document (a field, argument, directive…).
+pub const NODE_WEIGHT: usize = 256;
+/// Longest document text kept parsed.
+pub const LONGEST: usize = 64 << 10;
+
+/// A document as parsed, with what is learnt of it from its text alone.
+#[derive(Debug)]
+pub struct Parsed {
+    agency: Box<str>,
+    text: Box<str>,
+    nodes: usize,
+    /// The document; each request runs a copy of it.
+    pub document: Arc<ExecutableDocument>,
+    /// The name of its only operation, when it has exactly one named operation.
+    pub sole_operation: Option<String>,
+}
+
+impl Parsed {
+    fn weight(&self) -> usize {
+        self.agency.len() + self.text.len() + self.nodes * NODE_WEIGHT
+    }
+}
+
+/// The parsed documents of a replica.
+pub struct ParsedDocuments {
+    hasher: RandomState,
+    cache: Mutex<Cache>,
+}
+
+struct Cache {
+    /// Keyed by a hash of the agency and the text; the entry holds both, compared on each hit.
+    entries: lru::LruCache<u64, Arc<Parsed>>,
+    weight: usize,
+}
+
+impl Default for ParsedDocuments {
+    fn default() -> Self {
+        let entries = lru::LruCache::new(NonZeroUsize::new(ENTRIES).unwrap_or(NonZeroUsize::MIN));
+        Self { hasher: RandomState::new(), cache: Mutex::new(Cache { entries, weight: 0 }) }
+    }
+}
+
+impl std::fmt::Debug for ParsedDocuments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParsedDocuments").finish_non_exhaustive()
+    }
+}
+
+impl ParsedDocuments {
+    fn key(&self, agency: &str, text: &str) -> u64 {
+        self.hasher.hash_one((agency, text))
+    }
+
+    /// The document `agency`'s clients sent as `text`, if this replica keeps it parsed.
+    pub fn get(&self, agency: &str, text: &str) -> Option<Arc<Parsed>> {
+        let key = self.key(agency, text);
+        let mut cache = self.cache.lock().ok()?;
+        let parsed = cache.entries.get(&key)?;
+        (*parsed.agency == *agency && *parsed.text == *text).then(|| parsed.clone())
+    }
+
+    /// Keeps `document`, parsed from `text` for one of `agency`'s clients (not when the text is
+    /// longer than [`LONGEST`]), and returns it as kept.
+    pub fn keep(&self, agency: &str, text: &str, document: ExecutableDocument) -> Arc<Parsed> {
+        let sole_operation = crate::limits::sole_operation_name(&document);
+        let parsed = Arc::new(Parsed {
+            agency: agency.into(),
+            text: text.into(),
+            nodes: crate::limits::document_nodes(&document),
+            document: Arc::new(document),
+            sole_operation,
+        });
+        if text.len() > LONGEST {
+            return parsed;
+        }
+        let key = self.key(agency, text);
+        let Ok(mut cache) = self.cache.lock() else { return parsed };
+        cache.weight += parsed.weight();
+        if let Some((_, replaced)) = cache.entries.push(key, parsed.clone()) {
+            cache.weight -= replaced.weight();
+        }
+        while cache.weight > WEIGHT {
+            match cache.entries.pop_lru() {
+                Some((_, evicted)) => cache.weight -= evicted.weight(),
+                None => break,
+            }
+        }
+        parsed
+    }
+
+    /// How many documents are kept, and their weight.
+    pub fn size(&self) -> (usize, usize) {
+        self.cache.lock().map(|cache| (cache.entries.len(), cache.weight)).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ExecutableDocument {
+        async_graphql::parser::parse_query(text).expect("parses")
+    }
+
+    #[test]
+    fn a_document_is_kept_per_agency_and_text() {
+        let documents = ParsedDocuments::default();
+        let text = "query Mine { me { agency } }";
+        assert!(documents.get("dinsos", text).is_none());
+        let kept = documents.keep("dinsos", text, parse(text));
+        assert_eq!(kept.sole_operation.as_deref(), Some("Mine"));
+        let again = documents.get("dinsos", text).expect("kept");
+        assert!(Arc::ptr_eq(&kept.document, &again.document));
+        assert!(documents.get("disperindagkop", text).is_none(), "another agency's is its own");
+        assert!(documents.get("dinsos", "query Mine { me { client } }").is_none());
+        // `me`, `agency`, the operation's selection: 2 nodes.
+        assert_eq!(documents.size(), (1, "dinsos".len() + text.len() + 2 * NODE_WEIGHT));
+    }
+
+    #[test]
+    fn the_cache_is_bounded_in_weight_and_keeps_no_long_text() {
+        let documents = ParsedDocuments::default();
+        let long = format!("{{ me {{ agency }} }}{}", " ".repeat(LONGEST));
+        documents.keep("dinsos", &long, parse(&long));
+        assert_eq!(documents.size(), (0, 0), "a text longer than LONGEST is not kept");
+        // Enough texts of LONGEST bytes to pass WEIGHT: the least recently used go.
+        let texts: Vec<String> = (0..WEIGHT / LONGEST + 2)
+            .map(|n| format!("{{ me {{ agency }} }} #{n:0>width$}", width = LONGEST - 19))
+            .collect();
+        for text in &texts {
+            assert_eq!(text.len(), LONGEST);
+            documents.keep("dinsos", text, parse(text));
+        }
+        let (entries, weight) = documents.size();
+        assert!(weight <= WEIGHT, "{weight} kept");
+        assert!(entries < texts.len());
+        assert!(documents.get("dinsos", &texts[0]).is_none(), "the oldest went first");
+        assert!(documents.get("dinsos", texts.last().expect("texts")).is_some());
+    }
+}
