@@ -17,7 +17,7 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Iterable, ModelTrait,
-    PrimaryKeyTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, TryIntoModel,
+    PrimaryKeyTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
     sea_query::{Alias, Expr, ExprTrait, Order, Query, SubQueryStatement},
 };
 use uuid::Uuid;
@@ -425,7 +425,7 @@ impl<'l, C> Folded<'l, C>
 where
     C: CaseEntity,
     C::Model: Clone + Send + Sync,
-    C::ActiveModel: TryIntoModel<C::Model>,
+    C::Model: crate::pgrecord::BinaryModel,
 {
     /// The relation `field` of `look` read by `loader` (`key` holds the parent's id), when it is
     /// [`selected`].
@@ -444,7 +444,7 @@ where
     P: CaseEntity,
     C: CaseEntity,
     C::Model: Clone + Send + Sync,
-    C::ActiveModel: TryIntoModel<C::Model>,
+    C::Model: crate::pgrecord::BinaryModel,
 {
     fn column(&self, select: Select<P>, regions: &Option<Vec<String>>) -> Select<P> {
         let child = Alias::new("c");

@@ -312,7 +312,7 @@ pub async fn paginate<E>(
 where
     E: EntityTrait,
     E::Model: Sync,
-    E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
+    E::Model: crate::pgrecord::BinaryModel,
     E::Column: std::str::FromStr,
 {
     let Plan { limit, column, direction, id, after } = plan::<E>(paging, default_order)?;

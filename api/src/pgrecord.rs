@@ -7,14 +7,15 @@
 //!   quarter of a list page's CPU (BENCHMARKS.md, step 13); here each value is read at its
 //!   position once the statement's columns are known to be the entity's, in its order.
 //!
-//! Each field carries its type, so a value is read as that type and set on the model's column,
-//! which checks it. Nothing here panics on bad bytes: it is an error. A row this reader cannot
-//! take (a type it does not read, another database) is read by SeaORM's reader instead.
+//! Each field carries its type, so a value is read straight into the model's field, as that
+//! field's type ([`BinaryModel`]): a field of another type is an error, never a coercion. Nothing
+//! here panics on bad bytes: it is an error. A row this reader cannot take (a type it does not
+//! read, another database) is read by SeaORM's reader instead.
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
-    QueryResult, QueryTrait, Select, TryIntoModel, Value,
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryResult,
+    QueryTrait, Select,
     sqlx::{
         Column, Row, ValueRef,
         postgres::{PgRow, PgValueFormat},
@@ -26,7 +27,7 @@ use uuid::Uuid;
 pub async fn all<E>(db: &impl ConnectionTrait, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
 where
     E: EntityTrait,
-    E::ActiveModel: TryIntoModel<E::Model>,
+    E::Model: BinaryModel,
 {
     let backend = db.get_database_backend();
     if backend != DbBackend::Postgres {
@@ -43,7 +44,7 @@ where
 /// same columns); by SeaORM's reader otherwise. Columns after them (relations folded into the
 /// statement) are left to their readers.
 pub struct Positions<E: EntityTrait> {
-    columns: Vec<E::Column>,
+    entity: std::marker::PhantomData<E>,
     by_position: bool,
     /// Whether a row was left to SeaORM's reader yet (said once per statement).
     fell_back: std::sync::atomic::AtomicBool,
@@ -52,7 +53,7 @@ pub struct Positions<E: EntityTrait> {
 impl<E> Positions<E>
 where
     E: EntityTrait,
-    E::ActiveModel: TryIntoModel<E::Model>,
+    E::Model: BinaryModel,
 {
     /// The reader for rows like `first`.
     pub fn of(first: Option<&QueryResult>) -> Self {
@@ -63,7 +64,7 @@ where
                 && leading.iter().zip(&columns).all(|(found, column)| found.name() == column.as_str())
                 && !later.iter().any(|found| columns.iter().any(|column| found.name() == column.as_str()))
         });
-        Self { columns, by_position, fell_back: Default::default() }
+        Self { entity: std::marker::PhantomData, by_position, fell_back: Default::default() }
     }
 
     /// Whether rows are read by position (else by SeaORM's reader).
@@ -95,7 +96,7 @@ where
         }
         let row: &PgRow = row.try_as_pg_row().ok_or_else(|| bad("not a PostgreSQL row"))?;
         let mut position = 0;
-        model::<E>(&self.columns, || {
+        E::Model::read(|| {
             let raw = row.try_get_raw(position).map_err(bad)?;
             position += 1;
             if raw.format() != PgValueFormat::Binary {
@@ -107,29 +108,144 @@ where
     }
 }
 
-/// A model of `E` from its columns' fields in order, each given by `field` as its type (a
-/// PostgreSQL type id) and its binary form (`None` for NULL).
-fn model<'a, E>(
-    columns: &[E::Column],
-    mut field: impl FnMut() -> Result<(u32, Option<&'a [u8]>), DbErr>,
-) -> Result<E::Model, DbErr>
-where
-    E: EntityTrait,
-    E::ActiveModel: TryIntoModel<E::Model>,
-{
-    let mut model = E::ActiveModel::default();
-    for column in columns {
-        let (kind, bytes) = field()?;
-        model.try_set(*column, value(kind, bytes)?)?;
+/// A model read from its columns' fields in order, each given by a function as its type (a
+/// PostgreSQL type id) and its binary form (`None` for NULL): each field is read as the model's
+/// field's type, and a field of another type is an error, never a coercion. Implemented by
+/// [`binary_models!`] for every table whose rows are read here.
+pub trait BinaryModel: Sized {
+    /// The model's fields, in the order they are read: its entity's columns, in their order.
+    const FIELDS: &'static [&'static str];
+
+    fn read<'a>(field: impl FnMut() -> Result<(u32, Option<&'a [u8]>), DbErr>) -> Result<Self, DbErr>;
+}
+
+/// A field's value from its type and binary form.
+trait Field: Sized {
+    fn field(kind: u32, bytes: Option<&[u8]>) -> Result<Self, DbErr>;
+}
+
+/// A type a non-NULL field is read as.
+trait Scalar: Sized {
+    fn scalar(kind: u32, bytes: &[u8]) -> Result<Self, DbErr>;
+}
+
+impl<T: Scalar> Field for T {
+    fn field(kind: u32, bytes: Option<&[u8]>) -> Result<Self, DbErr> {
+        T::scalar(kind, bytes.ok_or_else(|| bad("a NULL in a column that holds none"))?)
     }
-    model.try_into_model()
+}
+
+impl<T: Scalar> Field for Option<T> {
+    fn field(kind: u32, bytes: Option<&[u8]>) -> Result<Self, DbErr> {
+        bytes.map(|bytes| T::scalar(kind, bytes)).transpose()
+    }
+}
+
+/// The `N` bytes of a value of type `kind`, when it is of type `want`.
+fn fixed<const N: usize>(kind: u32, want: u32, bytes: &[u8]) -> Result<[u8; N], DbErr> {
+    if kind != want {
+        return Err(bad(format!("a field of type {kind} where type {want} was expected")));
+    }
+    bytes.try_into().map_err(|_| bad(format!("{} bytes for a value of type {kind}", bytes.len())))
+}
+
+impl Scalar for bool {
+    fn scalar(kind: u32, bytes: &[u8]) -> Result<Self, DbErr> {
+        fixed::<1>(kind, BOOL, bytes).map(|[b]| b != 0)
+    }
+}
+
+impl Scalar for i32 {
+    fn scalar(kind: u32, bytes: &[u8]) -> Result<Self, DbErr> {
+        fixed(kind, INT4, bytes).map(i32::from_be_bytes)
+    }
+}
+
+impl Scalar for i64 {
+    fn scalar(kind: u32, bytes: &[u8]) -> Result<Self, DbErr> {
+        fixed(kind, INT8, bytes).map(i64::from_be_bytes)
+    }
+}
+
+impl Scalar for String {
+    fn scalar(kind: u32, bytes: &[u8]) -> Result<Self, DbErr> {
+        if !matches!(kind, TEXT | VARCHAR | BPCHAR) {
+            return Err(bad(format!("a field of type {kind} where text was expected")));
+        }
+        std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| bad("text that is not UTF-8"))
+    }
+}
+
+impl Scalar for Uuid {
+    fn scalar(kind: u32, bytes: &[u8]) -> Result<Self, DbErr> {
+        fixed(kind, UUID, bytes).map(Uuid::from_bytes)
+    }
+}
+
+impl Scalar for NaiveDate {
+    fn scalar(kind: u32, bytes: &[u8]) -> Result<Self, DbErr> {
+        let days = i64::from(fixed(kind, DATE, bytes).map(i32::from_be_bytes)?);
+        // `infinity` and `-infinity` are the extremes of the type: out of range, an error.
+        epoch().checked_add_signed(chrono::Duration::days(days)).ok_or_else(|| bad("a date out of range"))
+    }
+}
+
+impl Scalar for chrono::DateTime<chrono::Utc> {
+    fn scalar(kind: u32, bytes: &[u8]) -> Result<Self, DbErr> {
+        let micros = fixed(kind, TIMESTAMPTZ, bytes).map(i64::from_be_bytes)?;
+        let start = epoch().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        start
+            .checked_add_signed(chrono::Duration::microseconds(micros))
+            .ok_or_else(|| bad("an instant out of range"))
+    }
+}
+
+/// Implements [`BinaryModel`] for the models of `entity::…` modules, each with its fields in its
+/// columns' order (a unit test holds each list to its entity's columns; a field left out does
+/// not compile).
+macro_rules! binary_models {
+    ($($table:ident { $($field:ident),* $(,)? }),* $(,)?) => {$(
+        impl BinaryModel for entity::$table::Model {
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            fn read<'a>(
+                mut field: impl FnMut() -> Result<(u32, Option<&'a [u8]>), DbErr>,
+            ) -> Result<Self, DbErr> {
+                // A struct's fields are evaluated in the order written: the columns' order.
+                Ok(Self {$(
+                    $field: {
+                        let (kind, bytes) = field()?;
+                        Field::field(kind, bytes).map_err(|err| {
+                            bad(format!("{}.{}: {err}", stringify!($table), stringify!($field)))
+                        })?
+                    },
+                )*})
+            }
+        }
+    )*};
+}
+
+binary_models! {
+    assistance { id, beneficiary_id, regency_code, programme, amount, items, period_start, period_end, fund_source, disbursed_on, decile, decile_source, decile_assessed_on, status, status_reason, version, created_by_agency, created_by_client, created_at, updated_at, business_id, interest, requested_goods, price_assessment, price_assessed_on },
+    beneficiary { id, nik, kk_number, is_head_of_family, full_name, birth_date, sex, phone, address, regency_code, district_code, village_code, decile, decile_source, decile_assessed_on, status, status_reason, is_demo, version, created_by_agency, created_by_client, created_at, updated_at },
+    business { id, beneficiary_id, regency_code, name, sector, previously_stopped, stop_cause, nib, monthly_revenue, workers, lead_agency, started_on, status, status_reason, status_changed_on, closure_proposed_by_visit, closure_proposed_on, version, created_by_agency, created_by_client, created_at, updated_at, level, volunteer_id, graduated_on },
+    infrastructure_request { id, beneficiary_id, regency_code, district_code, village_code, kind, location, estimated_cost, survey_notes, has_land_proof, is_only_house, housing_aid_last_10_years, decision_reason, status, status_reason, version, created_by_agency, created_by_client, created_at, updated_at },
+    loan_application { id, business_id, beneficiary_id, regency_code, product, lender, requested_amount, approved_amount, tenor_months, has_collateral, decision_reason, status, status_reason, version, created_by_agency, created_by_client, created_at, updated_at },
+    market_service { id, business_id, beneficiary_id, regency_code, kind, provider, description, planned_on, started_on, completed_on, result, status, status_reason, version, created_by_agency, created_by_client, created_at, updated_at },
+    monitoring_visit { id, business_id, beneficiary_id, regency_code, volunteer_name, visited_on, observed_status, revenue_estimate, obstacles, notes, follow_up_needed, version, created_by_agency, created_by_client, created_at, updated_at },
+    pii_access_log { id, beneficiary_id, regency_code, fields, actor_agency, actor_client, token_id, operation, purpose, accessed_at },
+    referral { id, beneficiary_id, business_id, regency_code, from_agency, to_agency, service, reason, due_by, outcome_type, outcome_id, response_note, status, status_reason, version, created_by_agency, created_by_client, created_at, updated_at, resent_from, visit_id },
+    training { id, organiser_agency, title, topic, regency_code, venue, starts_on, ends_on, capacity, seats_taken, status, status_reason, version, created_by_agency, created_by_client, created_at, updated_at },
+    training_enrollment { id, training_id, beneficiary_id, business_id, regency_code, certificate_no, status, status_reason, version, created_by_agency, created_by_client, created_at, updated_at },
+    volunteer { id, name, kind, regency_code, district_code, status, status_reason, version, created_by_agency, created_by_client, created_at, updated_at },
+    webhook_delivery { id, webhook_id, seq, attempt, outcome, response_status, error, duration_ms, attempted_at },
 }
 
 /// The rows of `E` in `bytes` (a one-dimensional array of records, or an empty array).
 pub fn records<E>(bytes: &[u8]) -> Result<Vec<E::Model>, DbErr>
 where
     E: EntityTrait,
-    E::ActiveModel: TryIntoModel<E::Model>,
+    E::Model: BinaryModel,
 {
     let mut array = Bytes(bytes);
     let dimensions = array.i32()?;
@@ -143,7 +259,7 @@ where
     let _element_type = array.u32()?;
     let length = usize::try_from(array.i32()?).map_err(|_| bad("a negative length"))?;
     let _lower_bound = array.i32()?;
-    let columns: Vec<E::Column> = E::Column::iter().collect();
+    let columns = E::Model::FIELDS;
     // Each row takes at least its 4-byte length: a length the bytes cannot hold is not believed.
     let mut rows = Vec::with_capacity(length.min(array.0.len() / 4));
     for _ in 0..length {
@@ -152,7 +268,7 @@ where
         if usize::try_from(fields).ok() != Some(columns.len()) {
             return Err(bad(format!("a row of {fields} fields, not {}", columns.len())));
         }
-        rows.push(model::<E>(&columns, || Ok((record.u32()?, record.sized()?)))?);
+        rows.push(E::Model::read(|| Ok((record.u32()?, record.sized()?)))?);
         if !record.0.is_empty() {
             return Err(bad("bytes after a row's last field"));
         }
@@ -168,54 +284,9 @@ fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
 }
 
-/// A field of type `kind` (a PostgreSQL type id) from its binary form; `None` is SQL NULL.
-fn value(kind: u32, bytes: Option<&[u8]>) -> Result<Value, DbErr> {
-    let fixed = |n: usize| -> Result<Option<&[u8]>, DbErr> {
-        match bytes {
-            Some(b) if b.len() != n => Err(bad(format!("{} bytes for a value of type {kind}", b.len()))),
-            other => Ok(other),
-        }
-    };
-    Ok(match kind {
-        BOOL => Value::Bool(fixed(1)?.map(|b| b[0] != 0)),
-        INT2 => Value::SmallInt(fixed(2)?.map(|b| i16::from_be_bytes([b[0], b[1]]))),
-        INT4 => Value::Int(fixed(4)?.map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))),
-        INT8 => Value::BigInt(fixed(8)?.map(be_i64)),
-        TEXT | VARCHAR | BPCHAR => Value::String(
-            bytes
-                .map(|b| std::str::from_utf8(b).map(str::to_owned))
-                .transpose()
-                .map_err(|_| bad("text that is not UTF-8"))?,
-        ),
-        UUID => Value::Uuid(fixed(16)?.map(Uuid::from_slice).transpose().map_err(|_| bad("a bad uuid"))?),
-        DATE => Value::ChronoDate(
-            fixed(4)?
-                .map(|b| {
-                    let days = i64::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-                    epoch()
-                        .checked_add_signed(chrono::Duration::days(days))
-                        .ok_or_else(|| bad("a date out of range"))
-                })
-                .transpose()?,
-        ),
-        TIMESTAMPTZ => Value::ChronoDateTimeUtc(
-            fixed(8)?
-                .map(|b| {
-                    let start = epoch().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-                    start
-                        .checked_add_signed(chrono::Duration::microseconds(be_i64(b)))
-                        .ok_or_else(|| bad("an instant out of range"))
-                })
-                .transpose()?,
-        ),
-        other => return Err(bad(format!("a field of type {other}, which is not read here"))),
-    })
-}
-
 // PostgreSQL's type ids (`pg_type.oid`) of the types case records use.
 const BOOL: u32 = 16;
 const INT8: u32 = 20;
-const INT2: u32 = 21;
 const INT4: u32 = 23;
 const TEXT: u32 = 25;
 const BPCHAR: u32 = 1042;
@@ -223,12 +294,6 @@ const VARCHAR: u32 = 1043;
 const DATE: u32 = 1082;
 const TIMESTAMPTZ: u32 = 1184;
 const UUID: u32 = 2950;
-
-fn be_i64(b: &[u8]) -> i64 {
-    let mut eight = [0u8; 8];
-    eight.copy_from_slice(&b[..8]);
-    i64::from_be_bytes(eight)
-}
 
 fn bad(what: impl std::fmt::Display) -> DbErr {
     DbErr::Type(format!("rows in PostgreSQL's binary format: {what}"))
@@ -357,7 +422,6 @@ mod tests {
                         | ColumnType::String(_)
                         | ColumnType::Text
                         | ColumnType::Char(_)
-                        | ColumnType::SmallInteger
                         | ColumnType::Integer
                         | ColumnType::BigInteger
                         | ColumnType::Boolean
@@ -371,6 +435,49 @@ mod tests {
         check::<market_service::Entity>();
         check::<monitoring_visit::Entity>();
         check::<referral::Entity>();
+    }
+
+    /// Each model's fields are read in its entity's columns' order, which is the order of the
+    /// columns a statement selects (`Entity::find()`) and folds (`ROW(…)`).
+    #[test]
+    fn every_model_reads_its_fields_in_its_columns_order() {
+        use entity::*;
+        fn check<E: EntityTrait>()
+        where
+            E::Model: BinaryModel,
+        {
+            let columns: Vec<&str> = E::Column::iter().map(|c| c.as_str()).collect();
+            assert_eq!(E::Model::FIELDS, columns.as_slice(), "{}", E::default().table_name());
+        }
+        check::<assistance::Entity>();
+        check::<beneficiary::Entity>();
+        check::<business::Entity>();
+        check::<infrastructure_request::Entity>();
+        check::<loan_application::Entity>();
+        check::<market_service::Entity>();
+        check::<monitoring_visit::Entity>();
+        check::<pii_access_log::Entity>();
+        check::<referral::Entity>();
+        check::<training::Entity>();
+        check::<training_enrollment::Entity>();
+        check::<volunteer::Entity>();
+        check::<webhook_delivery::Entity>();
+    }
+
+    #[test]
+    fn a_field_is_read_only_as_its_own_type() {
+        assert_eq!(i32::field(INT4, Some(&7i32.to_be_bytes())).ok(), Some(7));
+        assert!(i32::field(INT8, Some(&7i64.to_be_bytes())).is_err(), "a bigint is no integer");
+        assert!(i64::field(INT4, Some(&7i32.to_be_bytes())).is_err(), "nor an integer a bigint");
+        assert!(String::field(UUID, Some(Uuid::nil().as_bytes())).is_err());
+        assert!(String::field(TEXT, None).is_err(), "a NULL where the column holds none");
+        assert_eq!(Option::<String>::field(TEXT, None).ok(), Some(None));
+        assert!(String::field(TEXT, Some(&[0xff, 0xfe])).is_err(), "not UTF-8");
+        assert!(bool::field(BOOL, Some(&[1, 0])).is_err(), "two bytes for a boolean");
+        // `infinity` dates and instants: out of range, an error rather than a panic.
+        assert!(NaiveDate::field(DATE, Some(&i32::MAX.to_be_bytes())).is_err());
+        assert!(chrono::DateTime::<chrono::Utc>::field(TIMESTAMPTZ, Some(&i64::MAX.to_be_bytes())).is_err());
+        assert!(chrono::DateTime::<chrono::Utc>::field(TIMESTAMPTZ, Some(&i64::MIN.to_be_bytes())).is_err());
     }
 
     #[test]

@@ -93,8 +93,7 @@ async fn demo_data_covers_every_regency_with_valid_identities() {
 async fn read_both_ways<E>(db: &sea_orm::DatabaseConnection, id: E::Column) -> usize
 where
     E: sea_orm::EntityTrait,
-    E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
-    E::Model: PartialEq + std::fmt::Debug,
+    E::Model: sinergi_api::pgrecord::BinaryModel + PartialEq + std::fmt::Debug,
 {
     use sea_orm::{ConnectionTrait, QueryOrder, QueryTrait};
     let select = || E::find().order_by_asc(id);
