@@ -9,8 +9,10 @@
 //! refused again in full on its next try. The cache is per agency, as APQ's is: how fast a
 //! document is answered tells no client whether another agency's clients ran it. It is bounded
 //! in entries ([`ENTRIES`]) and in weight ([`WEIGHT`]: each document's bytes of text plus
-//! [`NODE_WEIGHT`] for each of its nodes, about what its parsed form takes); the least recently
-//! used go first, and a text longer than [`LONGEST`] is never kept.
+//! [`NODE_WEIGHT`] for each of its nodes — fields, arguments, directives, variables and every
+//! value written in them, each item of a list and entry of an object included — at least what
+//! each takes parsed); the least recently used go first, and a text longer than [`LONGEST`] is
+//! never kept.
 
 use std::{
     hash::{BuildHasher, RandomState},
@@ -24,7 +26,7 @@ use async_graphql::parser::types::ExecutableDocument;
 pub const ENTRIES: usize = 1_000;
 /// The weight of the documents one replica keeps parsed: about the bytes they take.
 pub const WEIGHT: usize = 16 << 20;
-/// The weight of one node of a parsed document (a field, argument, directive…).
+/// The weight of one node of a parsed document (a field, argument, directive, value…).
 pub const NODE_WEIGHT: usize = 256;
 /// Longest document text kept parsed.
 pub const LONGEST: usize = 64 << 10;
@@ -92,7 +94,7 @@ impl ParsedDocuments {
         let parsed = Arc::new(Parsed {
             agency: agency.into(),
             text: text.into(),
-            nodes: crate::limits::document_nodes(&document),
+            nodes: crate::limits::document_nodes(&document) + values(&document),
             document: Arc::new(document),
             sole_operation,
         });
@@ -120,6 +122,68 @@ impl ParsedDocuments {
     }
 }
 
+/// The values written in a document: each argument's and directive argument's value and each
+/// variable's default, counting every item of a list and entry of an object (`[1 1 1 …]` is two
+/// bytes of text a value; parsed, each takes tens of bytes).
+fn values(doc: &ExecutableDocument) -> usize {
+    use async_graphql::Positioned;
+    use async_graphql::parser::types::{Directive, Selection, SelectionSet};
+    use async_graphql_value::{ConstValue, Value};
+    fn value(v: &Value) -> usize {
+        1 + match v {
+            Value::List(items) => items.iter().map(value).sum(),
+            Value::Object(entries) => entries.values().map(value).sum(),
+            _ => 0,
+        }
+    }
+    fn constant(v: &ConstValue) -> usize {
+        1 + match v {
+            ConstValue::List(items) => items.iter().map(constant).sum(),
+            ConstValue::Object(entries) => entries.values().map(constant).sum(),
+            _ => 0,
+        }
+    }
+    fn directives(list: &[Positioned<Directive>]) -> usize {
+        list.iter().flat_map(|d| &d.node.arguments).map(|(_, v)| value(&v.node)).sum()
+    }
+    fn set(s: &SelectionSet) -> usize {
+        s.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => {
+                    f.node.arguments.iter().map(|(_, v)| value(&v.node)).sum::<usize>()
+                        + directives(&f.node.directives)
+                        + set(&f.node.selection_set.node)
+                }
+                Selection::FragmentSpread(s) => directives(&s.node.directives),
+                Selection::InlineFragment(i) => {
+                    directives(&i.node.directives) + set(&i.node.selection_set.node)
+                }
+            })
+            .sum()
+    }
+    let operations: usize = doc
+        .operations
+        .iter()
+        .map(|(_, op)| {
+            let defaults: usize = op
+                .node
+                .variable_definitions
+                .iter()
+                .filter_map(|d| d.node.default_value.as_ref())
+                .map(|v| constant(&v.node))
+                .sum();
+            defaults + directives(&op.node.directives) + set(&op.node.selection_set.node)
+        })
+        .sum();
+    let fragments: usize = doc
+        .fragments
+        .values()
+        .map(|f| directives(&f.node.directives) + set(&f.node.selection_set.node))
+        .sum();
+    operations + fragments
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +205,21 @@ mod tests {
         assert!(documents.get("dinsos", "query Mine { me { client } }").is_none());
         // `me`, `agency`, the operation's selection: 2 nodes.
         assert_eq!(documents.size(), (1, "dinsos".len() + text.len() + 2 * NODE_WEIGHT));
+    }
+
+    #[test]
+    fn every_value_written_weighs_as_a_node() {
+        // Two bytes of text a value: weighed by its values, not its text or its two fields.
+        let text = format!(
+            "query Q($v: [Int] = [1 2 3]) {{ a(x: [{}], y: {{ b: 1 }}) @skip(if: false) }}",
+            "1 ".repeat(5_000)
+        );
+        let documents = ParsedDocuments::default();
+        documents.keep("dinsos", &text, parse(&text));
+        // Nodes: the variable, `a`, `x`, `y`, `@skip`. Values: the default (1 + 3), `x` (1 +
+        // 5,000), `y` (1 + 1), `if` (1).
+        let nodes = 5 + 4 + 5_001 + 2 + 1;
+        assert_eq!(documents.size(), (1, "dinsos".len() + text.len() + nodes * NODE_WEIGHT));
     }
 
     #[test]

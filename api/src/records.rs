@@ -91,10 +91,8 @@ pub trait Versioned: EntityTrait {
 }
 
 /// The shared columns of a case record's table, named so the compiler checks them; its models
-/// can be read by position (`pgrecord`: an active model with every column set is a model).
-pub trait CaseEntity:
-    Regional + Versioned<ActiveModel: sea_orm::TryIntoModel<Self::Model>, Model: crate::pgrecord::BinaryModel>
-{
+/// can be read by position (`pgrecord::BinaryModel`).
+pub trait CaseEntity: Regional + Versioned<Model: crate::pgrecord::BinaryModel> {
     const CREATED_AT: Self::Column;
     const CREATED_BY_AGENCY: Self::Column;
     const CREATED_BY_CLIENT: Self::Column;
