@@ -9,8 +9,8 @@
 //!
 //! Each field carries its type, so a value is read straight into the model's field, as that
 //! field's type ([`BinaryModel`]): a field of another type is an error, never a coercion. Nothing
-//! here panics on bad bytes: it is an error. A row this reader cannot take (a type it does not
-//! read, another database) is read by SeaORM's reader instead.
+//! here panics on bad bytes or values out of range: it is an error. A statement whose columns are
+//! not the entity's, a row in the text format and another database are read by SeaORM's reader.
 
 use chrono::NaiveDate;
 use sea_orm::{
@@ -46,8 +46,6 @@ where
 pub struct Positions<E: EntityTrait> {
     entity: std::marker::PhantomData<E>,
     by_position: bool,
-    /// Whether a row was left to SeaORM's reader yet (said once per statement).
-    fell_back: std::sync::atomic::AtomicBool,
 }
 
 impl<E> Positions<E>
@@ -64,7 +62,7 @@ where
                 && leading.iter().zip(&columns).all(|(found, column)| found.name() == column.as_str())
                 && !later.iter().any(|found| columns.iter().any(|column| found.name() == column.as_str()))
         });
-        Self { entity: std::marker::PhantomData, by_position, fell_back: Default::default() }
+        Self { entity: std::marker::PhantomData, by_position }
     }
 
     /// Whether rows are read by position (else by SeaORM's reader).
@@ -72,19 +70,18 @@ where
         self.by_position
     }
 
-    /// The model in `row`.
+    /// The model in `row`: by position when the statement's columns are `E`'s and the row is in
+    /// the binary format (as every statement SeaORM binds values to is), by SeaORM's reader
+    /// otherwise. A value the positional reader refuses is an error, not left to SeaORM's reader:
+    /// both read the same types, and SeaORM's panics on some values (an `infinity` date).
     pub fn model(&self, row: &QueryResult) -> Result<E::Model, DbErr> {
-        if self.by_position {
-            match self.read(row) {
-                Ok(model) => return Ok(model),
-                Err(err) if !self.fell_back.swap(true, std::sync::atomic::Ordering::Relaxed) => {
-                    // Slower, not wrong: a column type this reader does not know, say.
-                    tracing::debug!(table = %E::default().table_name(), error = %err, "a row read by SeaORM's reader");
-                }
-                Err(_) => {}
-            }
+        let binary = || {
+            let first = row.try_as_pg_row().and_then(|row| row.try_get_raw(0).ok());
+            first.is_some_and(|value| value.format() == PgValueFormat::Binary)
+        };
+        if self.by_position && binary() {
+            return self.read(row);
         }
-        // SeaORM's reader says what is wrong with a row, if anything is.
         E::Model::from_query_result(row, "")
     }
 

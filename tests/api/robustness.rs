@@ -166,3 +166,32 @@ async fn every_response_names_its_request_id() {
     let health = app.client.get(app.url("/healthz")).send().await.expect("healthz");
     assert!(!header(&health).is_empty());
 }
+
+/// A value the database holds but no field can (PostgreSQL's `infinity` date; on SQLite, text
+/// that is no date) makes a list page fail with `INTERNAL` in a GraphQL response — not a panic
+/// (HTTP 500) — and the gateway serves the next request.
+#[tokio::test]
+async fn a_value_no_field_can_hold_fails_a_list_with_an_error_not_a_panic() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let token = app.admin();
+    let person = app.beneficiary(3).await;
+    let list = "{ beneficiaries(first: 5, orderBy: { field: CREATED_AT, direction: DESC }) { nodes { id birthDate } } }";
+    let (status, body) = app.post(Some(&token), list, json!({})).await;
+    assert_eq!((status, body["errors"].is_null()), (200, true), "{body}");
+    assert_eq!(body["data"]["beneficiaries"]["nodes"][0]["id"], person.as_str(), "{body}");
+    app.db
+        .execute_unprepared("UPDATE beneficiary SET birth_date = 'infinity'")
+        .await
+        .expect("an infinity date");
+    let (status, body) = app.post(Some(&token), list, json!({})).await;
+    assert_eq!(status, 200, "an error in the response, not a panic: {body}");
+    assert_eq!(error_code(&body).as_deref(), Some("INTERNAL"), "{body}");
+    assert!(!body.to_string().contains("infinity"), "nothing of the row is told: {body}");
+    app.db
+        .execute_unprepared("UPDATE beneficiary SET birth_date = '1980-01-01'")
+        .await
+        .expect("a date again");
+    let (status, body) = app.post(Some(&token), list, json!({})).await;
+    assert_eq!((status, body["errors"].is_null()), (200, true), "{body}");
+}
