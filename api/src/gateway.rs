@@ -35,6 +35,9 @@ pub struct Gateway {
     /// Shared, not copied, by each request and subscription.
     pub app: Arc<AppState>,
     pub schema: SinergiSchema,
+    /// The same schema, for a document, operation and variables that passed its strict
+    /// validation before (see `parsed`).
+    validated_schema: SinergiSchema,
     shape: Arc<SchemaShape>,
     /// Open operations per API client on this replica (WebSocket).
     open: Arc<Mutex<HashMap<String, usize>>>,
@@ -264,10 +267,13 @@ impl Gateway {
     /// The gateway over `app`, with the schema built once.
     pub fn new(app: AppState) -> Self {
         let schema = crate::schema::build_schema(Some(app.clone()));
+        let validated_schema =
+            crate::schema::build_schema_validating(Some(app.clone()), async_graphql::ValidationMode::Fast);
         let shape = Arc::new(SchemaShape::from_sdl(&schema.sdl()));
         Self {
             app: Arc::new(app),
             schema,
+            validated_schema,
             shape,
             open: Arc::default(),
             documents: Arc::default(),
@@ -502,19 +508,19 @@ impl Gateway {
         }
         // The fingerprint of what runs: the resolved document, not the reference to it.
         let idempotency = caller.idempotency.as_ref().map(|key| key.of_request(&request));
-        let parsed = match self.parsed.get(&caller.actor.agency, &request.query) {
-            Some(parsed) => parsed,
+        let kept = match self.parsed.get(&caller.actor.agency, &request.query) {
+            Some(kept) => kept,
             None => match self.parse(&caller.actor.agency, &request.query) {
-                Ok(parsed) => parsed,
+                Ok(kept) => kept,
                 Err(why) => return refuse(ErrorCode::BadRequest, why),
             },
         };
         // The request runs its own copy; the gateway's checks read the kept one.
-        request.set_parsed_query(ExecutableDocument::clone(&parsed.document));
+        request.set_parsed_query(ExecutableDocument::clone(&kept.document));
         let operation = request.operation_name.clone();
-        let named = operation.clone().or_else(|| parsed.sole_operation.clone());
+        let named = operation.clone().or_else(|| kept.sole_operation.clone());
         // Kept to complete the result with (see `complete`).
-        let document = parsed.document.clone();
+        let document = kept.document.clone();
         let doc = &*document;
         // The root field of a subscription that may share its execution (see `fanout`).
         let shareable = crate::fanout::shareable(doc, operation.as_deref());
@@ -758,10 +764,20 @@ impl Gateway {
             // Unconstrained: one poll of the executor visits every sibling field of a level, so a
             // level's DataLoader keys all arrive before its batch is fetched (tokio's cooperative
             // budget would otherwise yield halfway and split the batch when the machine is busy).
-            let execution = tokio::task::unconstrained(self.schema.execute(request));
-            let mut response = match tokio::time::timeout(limits.request_timeout, execution)
-                .await
+            // A document that passed the strict checks with this operation and these variables
+            // before passes them again: it runs on the schema that skips them.
+            let validation = self.parsed.validation(request.operation_name.as_deref(), &request.variables);
+            let validated = validation.is_some_and(|validation| kept.validated(validation));
+            let schema = if validated { &self.validated_schema } else { &self.schema };
+            let execution = tokio::task::unconstrained(schema.execute(request));
+            let outcome = tokio::time::timeout(limits.request_timeout, execution).await;
+            if let (Ok(response), Some(validation), false) = (&outcome, validation, validated)
+                && !is_request_error(response)
             {
+                // It ran, so it was valid.
+                kept.passed(validation);
+            }
+            let mut response = match outcome {
                 Ok(mut response) if is_request_error(&response) => {
                     ensure_codes(&mut response.errors, &name);
                     if let Some(idempotency) = idempotency

@@ -41,6 +41,30 @@ pub struct Parsed {
     pub document: Arc<ExecutableDocument>,
     /// The name of its only operation, when it has exactly one named operation.
     pub sole_operation: Option<String>,
+    /// The operations and variables (hashed, see [`ParsedDocuments::validation`]) the document
+    /// has passed async-graphql's strict validation with: at most [`VALIDATED`].
+    validated: Mutex<std::collections::HashSet<u64>>,
+}
+
+/// Operation-and-variables pairs one document keeps as validated at most.
+pub const VALIDATED: usize = 64;
+
+impl Parsed {
+    /// Whether the document passed strict validation with the operation and variables of
+    /// `validation` before.
+    pub fn validated(&self, validation: u64) -> bool {
+        self.validated.lock().is_ok_and(|set| set.contains(&validation))
+    }
+
+    /// Records that the document passed strict validation with `validation`'s operation and
+    /// variables (the request ran: it was not refused before execution).
+    pub fn passed(&self, validation: u64) {
+        if let Ok(mut set) = self.validated.lock()
+            && set.len() < VALIDATED
+        {
+            set.insert(validation);
+        }
+    }
 }
 
 impl Parsed {
@@ -97,6 +121,7 @@ impl ParsedDocuments {
             nodes: crate::limits::document_nodes(&document) + values(&document),
             document: Arc::new(document),
             sole_operation,
+            validated: Default::default(),
         });
         if text.len() > LONGEST {
             return parsed;
@@ -114,6 +139,29 @@ impl ParsedDocuments {
             }
         }
         parsed
+    }
+
+    /// What strict validation depends on besides the document: the operation's name and the
+    /// variables (hashed with this process's random key; two requests alike in both are validated
+    /// alike).
+    /// `None` when the variables cannot be written as JSON (such a request is always validated).
+    pub fn validation(&self, operation: Option<&str>, variables: &async_graphql::Variables) -> Option<u64> {
+        use std::hash::{Hash, Hasher};
+        /// Feeds what is written to a hasher.
+        struct Feed<'a, H>(&'a mut H);
+        impl<H: Hasher> std::io::Write for Feed<'_, H> {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.write(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut hasher = self.hasher.build_hasher();
+        operation.hash(&mut hasher);
+        serde_json::to_writer(Feed(&mut hasher), variables).ok()?;
+        Some(hasher.finish())
     }
 
     /// How many documents are kept, and their weight.
@@ -205,6 +253,35 @@ mod tests {
         assert!(documents.get("dinsos", "query Mine { me { client } }").is_none());
         // `me`, `agency`, the operation's selection: 2 nodes.
         assert_eq!(documents.size(), (1, "dinsos".len() + text.len() + 2 * NODE_WEIGHT));
+    }
+
+    #[test]
+    fn validation_is_kept_per_operation_and_variables() {
+        let documents = ParsedDocuments::default();
+        let text = "query A($n: Int) { a(n: $n) } query B { b }";
+        let kept = documents.keep("dinsos", text, parse(text));
+        let vars = |json: serde_json::Value| async_graphql::Variables::from_json(json);
+        let a1 = documents.validation(Some("A"), &vars(serde_json::json!({ "n": 1 }))).expect("a key");
+        assert_eq!(documents.validation(Some("A"), &vars(serde_json::json!({ "n": 1 }))), Some(a1));
+        for other in [
+            documents.validation(Some("A"), &vars(serde_json::json!({ "n": 2 }))),
+            documents.validation(Some("A"), &vars(serde_json::json!({ "n": "1" }))),
+            documents.validation(Some("B"), &vars(serde_json::json!({ "n": 1 }))),
+            documents.validation(None, &vars(serde_json::json!({ "n": 1 }))),
+        ] {
+            assert_ne!(other, Some(a1));
+        }
+        assert!(!kept.validated(a1));
+        kept.passed(a1);
+        assert!(kept.validated(a1));
+        assert!(
+            documents.get("dinsos", text).is_some_and(|again| again.validated(a1)),
+            "kept with the document"
+        );
+        for n in 0..VALIDATED as u64 * 2 {
+            kept.passed(n);
+        }
+        assert_eq!(kept.validated.lock().map(|set| set.len()).ok(), Some(VALIDATED), "bounded");
     }
 
     #[test]

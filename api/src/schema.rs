@@ -85,13 +85,24 @@ pub type SinergiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema; `state` is `None` only for exporting the SDL (no database needed).
 pub fn build_schema(state: Option<AppState>) -> SinergiSchema {
+    build_schema_validating(state, async_graphql::ValidationMode::Strict)
+}
+
+/// The schema, validating documents in `mode`. `Fast` checks only what execution needs (fragment
+/// cycles, uploads, depth): the gateway runs a document with it only when the same document,
+/// operation and variables have passed the strict checks before (`parsed.rs`).
+pub fn build_schema_validating(
+    state: Option<AppState>,
+    mode: async_graphql::ValidationMode,
+) -> SinergiSchema {
     // The gateway measures every document before it runs (`limits`), naming the limit it breaks;
     // the executor's own depth limit stays as a backstop. "Did you mean …" suggestions are off:
     // computing them for a megabyte-long unknown name took seconds of CPU per request.
     let mut builder =
         Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
             .limit_depth(32)
-            .disable_suggestions();
+            .disable_suggestions()
+            .validation_mode(mode);
     builder = describe_connections(builder);
     if let Some(state) = state {
         builder = builder.data(state);
