@@ -53,12 +53,15 @@ where
     E: EntityTrait,
     E::Model: BinaryModel,
 {
-    /// The reader for rows like `first`.
+    /// The reader for rows like `first` (a statement's rows share their columns and their format:
+    /// binary for every statement SeaORM binds values to).
     pub fn of(first: Option<&QueryResult>) -> Self {
         let columns: Vec<E::Column> = E::Column::iter().collect();
         let by_position = first.and_then(QueryResult::try_as_pg_row).is_some_and(|row| {
             let (leading, later) = row.columns().split_at(columns.len().min(row.columns().len()));
-            leading.len() == columns.len()
+            let binary = row.try_get_raw(0).is_ok_and(|value| value.format() == PgValueFormat::Binary);
+            binary
+                && leading.len() == columns.len()
                 && leading.iter().zip(&columns).all(|(found, column)| found.name() == column.as_str())
                 && !later.iter().any(|found| columns.iter().any(|column| found.name() == column.as_str()))
         });
@@ -70,16 +73,12 @@ where
         self.by_position
     }
 
-    /// The model in `row`: by position when the statement's columns are `E`'s and the row is in
-    /// the binary format (as every statement SeaORM binds values to is), by SeaORM's reader
-    /// otherwise. A value the positional reader refuses is an error, not left to SeaORM's reader:
-    /// both read the same types, and SeaORM's panics on some values (an `infinity` date).
+    /// The model in `row`: by position when the statement's columns are `E`'s in the binary
+    /// format, by SeaORM's reader otherwise. A value the positional reader refuses is an error,
+    /// not left to SeaORM's reader: both read the same types, and SeaORM's panics on some values
+    /// (an `infinity` date).
     pub fn model(&self, row: &QueryResult) -> Result<E::Model, DbErr> {
-        let binary = || {
-            let first = row.try_as_pg_row().and_then(|row| row.try_get_raw(0).ok());
-            first.is_some_and(|value| value.format() == PgValueFormat::Binary)
-        };
-        if self.by_position && binary() {
+        if self.by_position {
             return self.read(row);
         }
         E::Model::from_query_result(row, "")
