@@ -38,6 +38,7 @@ use crate::{
 #[graphql(field(
     name = "id",
     ty = "ID",
+    method = "node_id",
     desc = "The record's id: its UUID as text, unique across record types."
 ))]
 pub enum Node {
@@ -53,6 +54,37 @@ pub enum Node {
     Volunteer(Volunteer),
     MarketService(MarketService),
 }
+
+/// `Node.id` of a record: its model's id (the interface reads it through this method).
+trait NodeId {
+    fn node_id(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> std::future::Ready<async_graphql::Result<async_graphql::ID>>;
+}
+
+macro_rules! node_ids {
+    ($($record:ty),*) => {$(
+        impl NodeId for $record {
+            fn node_id(&self, _: &async_graphql::Context<'_>) -> std::future::Ready<async_graphql::Result<async_graphql::ID>> {
+                std::future::ready(Ok(async_graphql::ID(self.model.id.to_string())))
+            }
+        }
+    )*};
+}
+node_ids!(
+    Beneficiary,
+    Assistance,
+    Business,
+    Training,
+    TrainingEnrollment,
+    InfrastructureRequest,
+    LoanApplication,
+    Referral,
+    MonitoringVisit,
+    Volunteer,
+    MarketService
+);
 
 /// What a referral led to (hasil rujukan): a record of a type the receiving agency owns.
 #[derive(async_graphql::Union)]

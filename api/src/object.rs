@@ -6,10 +6,28 @@
 //! either a second struct holding a copy of every column (and a conversion listing them again),
 //! or async-graphql in the entity crate — where the orphan rule would then also force the
 //! relations' resolvers. A field list that reads the model serves the same purpose once.
+//!
+//! **Plain fields in one pass.** async-graphql resolves every field of an object as a boxed
+//! future in a `FuturesUnordered`, its value inserted into the result map as it finishes: for a
+//! column read that is ready at once, that machinery is most of the field's cost (a nested case
+//! view resolves about 1,500 fields). A record object therefore resolves itself
+//! ([`resolve_record`]): each plain field — a column read declared in the list with no attribute
+//! but its docs — is read and converted on the spot, in selection order; the other fields
+//! (resolvers, and plain fields with a `#[graphql]` attribute such as a guard or a name) go
+//! through the object's generated `resolve_field`, concurrently, exactly as async-graphql would
+//! run them. A selection set with fragments or custom directives, or one naming a key twice,
+//! is resolved by async-graphql's own container resolution, unchanged. The schema registers no
+//! extension (whose per-field hooks this path would skip).
 
-use async_graphql::ID;
+use async_graphql::{
+    ContainerType, ContextSelectionSet, ID, OutputType, Positioned, ServerResult, Value,
+    indexmap::IndexMap,
+    parser::types::{Field, Selection},
+    resolver_utils::resolve_container,
+};
 use chrono::NaiveDate;
-use std::str::FromStr;
+use futures_util::FutureExt;
+use std::{future::Future, pin::Pin, str::FromStr};
 use uuid::Uuid;
 
 use crate::scalars::{Date, Rupiah};
@@ -76,10 +94,118 @@ impl<E: FromStr> Read<'_, async_graphql::Result<E>> for String {
     }
 }
 
+/// A record object whose plain fields can be read without a future ([`resolve_record`]).
+pub trait PlainFields: ContainerType {
+    /// How the plain field `name` (its GraphQL name) reads from this record, if it is one.
+    fn plain(name: &str) -> Option<Reader<Self>>;
+}
+
+/// Reads a plain field of a record as its API value, given the field's selection context and
+/// the field; `None` when it cannot on the spot (a stored value the API does not know), and the
+/// field's own resolver then runs and reports it.
+pub type Reader<R> = for<'a> fn(&R, &ContextSelectionSet<'a>, &'a Positioned<Field>) -> Option<Value>;
+
+/// A plain field's reader: `value` converted as its output type does, if that completes at once.
+pub fn read_now<T: OutputType>(
+    value: &T,
+    ctx: &ContextSelectionSet<'_>,
+    field: &Positioned<Field>,
+) -> Option<Value> {
+    value.resolve(ctx, field).now_or_never().and_then(Result::ok)
+}
+
+/// A Rust field name as its GraphQL name (`decile_assessed_on` → `decileAssessedOn`), as
+/// async-graphql's derive names a resolver.
+pub fn camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = !out.is_empty();
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Resolves a record object: plain fields read on the spot, the others through its resolvers
+/// (concurrently), the result in selection order; see the module's docs.
+pub async fn resolve_record<R: PlainFields + Sync>(
+    ctx: &ContextSelectionSet<'_>,
+    root: &R,
+) -> ServerResult<Value> {
+    let items = &ctx.item.node.items;
+    let plain_selection =
+        items.iter().all(|s| matches!(&s.node, Selection::Field(f) if f.node.directives.is_empty()));
+    if !plain_selection {
+        return resolve_container(ctx, root).await;
+    }
+    let mut map = IndexMap::with_capacity(items.len());
+    // Fields left to their resolvers, by their index in the map.
+    let mut deferred = Vec::new();
+    for selection in items {
+        let Selection::Field(field) = &selection.node else { unreachable!("checked above") };
+        let name = field.node.name.node.as_str();
+        let value = if name == "__typename" {
+            Some(Value::String(root.introspection_type_name().into_owned()))
+        } else {
+            R::plain(name).and_then(|read| {
+                let ctx_field = ctx.with_field(field);
+                read(root, &ctx_field.with_selection_set(&field.node.selection_set), field)
+            })
+        };
+        let ready = value.is_some();
+        let (index, before) =
+            map.insert_full(field.node.response_key().node.clone(), value.unwrap_or_default());
+        if before.is_some() {
+            // A key selected twice: its selections merge, as async-graphql's resolution does.
+            return resolve_container(ctx, root).await;
+        }
+        if !ready {
+            deferred.push((index, field));
+        }
+    }
+    if !deferred.is_empty() {
+        let contexts: Vec<_> = deferred.iter().map(|(_, field)| ctx.with_field(field)).collect();
+        // Boxed: a record's fields resolve records (a business its owner, the owner its
+        // businesses), so the future's type would contain itself.
+        let results: Pin<Box<dyn Future<Output = Vec<_>> + Send + '_>> = match contexts.as_slice() {
+            [one] => Box::pin(root.resolve_field(one).map(|result| vec![result])),
+            many => Box::pin(futures_util::future::join_all(many.iter().map(|c| root.resolve_field(c)))),
+        };
+        let results = results.await;
+        // A failed field is reported and left out of the map, as async-graphql leaves it
+        // (`complete.rs` puts its null back); removed last first so the indexes hold.
+        let mut failed = Vec::new();
+        for ((index, _), result) in deferred.iter().zip(results) {
+            match result {
+                Ok(value) => map[*index] = value.unwrap_or_default(),
+                Err(error) => {
+                    ctx.add_error(error);
+                    failed.push(*index);
+                }
+            }
+        }
+        for index in failed.into_iter().rev() {
+            map.shift_remove_index(index);
+        }
+    }
+    Ok(if map.is_empty() { Value::Null } else { Value::Object(map) })
+}
+
 /// Declares a record's GraphQL object over its `model`: each listed field (with its docs and
 /// `#[graphql]` attributes) reads the column of the same name through [`Read`]; `+ audit` adds
 /// the record's version and who created it when (`records::Audit`, flattened); the resolvers
 /// after the list are copied into the same object.
+///
+/// The object's resolvers live on a view of the record (`graphql::Name<'_>`, which derefs to
+/// it, so `self.model` reads as before); the record itself resolves its plain fields in one
+/// pass ([`resolve_record`]) and hands the others to the view. A listed field with any
+/// attribute besides its docs is resolved by the view, so its attributes hold.
 ///
 /// ```ignore
 /// record_object! {
@@ -102,30 +228,140 @@ macro_rules! record_object {
         $(#[$attr:meta])*
         $name:ident $(+ $audit:ident)? {
             $(
-                $(#[$fattr:meta])*
+                $(#[$($fattr:tt)*])*
                 $field:ident: $ty:ty
             ),* $(,)?
         }
         $($resolvers:tt)*
     ) => {
-        $(#[$attr])*
-        #[async_graphql::Object]
-        impl $name {
-            $(
-                $(#[$fattr])*
-                pub async fn $field(&self) -> $ty {
-                    $crate::object::Read::read(&self.model.$field)
+        const _: () = {
+            mod graphql {
+                #[allow(unused_imports)]
+                use super::*;
+
+                /// The record seen as its GraphQL object.
+                pub struct $name<'r>(pub &'r super::$name);
+
+                impl ::std::ops::Deref for $name<'_> {
+                    type Target = super::$name;
+                    fn deref(&self) -> &super::$name {
+                        self.0
+                    }
                 }
-            )*
-            $(
-                /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
-                #[graphql(flatten)]
-                async fn $audit(&self) -> $crate::records::Audit {
-                    $crate::records::Audit::of(&self.model)
+
+                $(#[$attr])*
+                #[async_graphql::Object]
+                // A column may be named `from_…` (a referral's `from_agency`).
+                #[allow(clippy::wrong_self_convention)]
+                impl<'r> $name<'r> {
+                    $(
+                        $(#[$($fattr)*])*
+                        pub async fn $field(&self) -> $ty {
+                            $crate::object::Read::read(&self.model.$field)
+                        }
+                    )*
+                    $(
+                        /// The record's version and who created it when (`version`, `createdBy`, `createdAt`, `updatedAt`).
+                        #[graphql(flatten)]
+                        async fn $audit(&self) -> $crate::records::Audit {
+                            $crate::records::Audit::of(&self.model)
+                        }
+                    )?
+                    $($resolvers)*
                 }
-            )?
-            $($resolvers)*
-        }
+            }
+
+            impl async_graphql::OutputType for $name {
+                fn type_name() -> ::std::borrow::Cow<'static, str> {
+                    <graphql::$name<'static> as async_graphql::OutputType>::type_name()
+                }
+
+                fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+                    <graphql::$name<'static> as async_graphql::OutputType>::create_type_info(registry)
+                }
+
+                async fn resolve(
+                    &self,
+                    ctx: &async_graphql::ContextSelectionSet<'_>,
+                    _field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+                ) -> async_graphql::ServerResult<async_graphql::Value> {
+                    $crate::object::resolve_record(ctx, self).await
+                }
+            }
+
+            impl async_graphql::ContainerType for $name {
+                async fn resolve_field(
+                    &self,
+                    ctx: &async_graphql::Context<'_>,
+                ) -> async_graphql::ServerResult<Option<async_graphql::Value>> {
+                    async_graphql::ContainerType::resolve_field(&graphql::$name(self), ctx).await
+                }
+            }
+
+            impl async_graphql::ObjectType for $name {}
+
+            impl $crate::object::PlainFields for $name {
+                fn plain(name: &str) -> Option<$crate::object::Reader<Self>> {
+                    static PLAIN: ::std::sync::LazyLock<Vec<(String, $crate::object::Reader<$name>)>> =
+                        ::std::sync::LazyLock::new(|| {
+                            [$($crate::object::plain_field!($name, [$(#[$($fattr)*])*] $field: $ty)),*]
+                                .into_iter()
+                                .flatten()
+                                .collect()
+                        });
+                    PLAIN.iter().find(|(plain, _)| plain == name).map(|(_, read)| *read)
+                }
+            }
+        };
     };
 }
 pub(crate) use record_object;
+
+/// One listed field of [`record_object!`] as a plain field: its GraphQL name and reader, or
+/// `None` when it has an attribute besides its docs (a guard, a name of its own …).
+macro_rules! plain_field {
+    ($name:ident, [$(#[doc = $doc:literal])*] $field:ident: $ty:ty) => {
+        Some((
+            $crate::object::camel(stringify!($field)),
+            (|record: &$name, ctx: &async_graphql::ContextSelectionSet<'_>, field: &_| {
+                let value: $ty = $crate::object::Read::read(&record.model.$field);
+                $crate::object::read_now(&value, ctx, field)
+            }) as $crate::object::Reader<$name>,
+        ))
+    };
+    ($name:ident, [$(#[$($attr:tt)*])*] $field:ident: $ty:ty) => {
+        None
+    };
+}
+pub(crate) use plain_field;
+
+#[cfg(test)]
+mod tests {
+    use super::{PlainFields, camel};
+    use crate::{beneficiary::Beneficiary, business::Business, events::CaseEvent};
+
+    #[test]
+    fn a_field_is_named_as_the_derive_names_it() {
+        assert_eq!(camel("id"), "id");
+        assert_eq!(camel("decile_assessed_on"), "decileAssessedOn");
+        assert_eq!(camel("is_head_of_family"), "isHeadOfFamily");
+    }
+
+    #[test]
+    fn a_listed_field_with_only_docs_is_plain_and_every_other_field_is_left_to_its_resolver() {
+        for name in ["id", "decile", "decileAssessedOn", "isHeadOfFamily", "status"] {
+            assert!(Beneficiary::plain(name).is_some(), "{name}");
+        }
+        for name in ["name", "monthlyRevenue", "startedOn"] {
+            assert!(Business::plain(name).is_some(), "{name}");
+        }
+        assert!(CaseEvent::plain("occurredAt").is_some());
+        // Resolvers (masking, relations), the flattened audit fields, and a listed field with
+        // an attribute of its own (here its name).
+        for name in ["fullName", "nik", "businesses", "version", "createdAt", "__typename"] {
+            assert!(Beneficiary::plain(name).is_none(), "{name}");
+        }
+        assert!(Business::plain("closureProposedByVisitId").is_none());
+        assert!(Business::plain("closureProposedByVisit").is_none());
+    }
+}
