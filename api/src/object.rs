@@ -20,7 +20,7 @@
 //! extension (whose per-field hooks this path would skip).
 
 use async_graphql::{
-    ContainerType, ContextSelectionSet, ID, OutputType, Positioned, ServerResult, Value,
+    ContainerType, Context, ContextSelectionSet, ID, OutputType, Positioned, ServerResult, Value,
     indexmap::IndexMap,
     parser::types::{Field, Selection},
     resolver_utils::resolve_container,
@@ -103,7 +103,11 @@ pub trait PlainFields: ContainerType {
 /// Reads a plain field of a record as its API value, given the field's selection context and
 /// the field; `None` when it cannot on the spot (a stored value the API does not know), and the
 /// field's own resolver then runs and reports it.
-pub type Reader<R> = for<'a> fn(&R, &ContextSelectionSet<'a>, &'a Positioned<Field>) -> Option<Value>;
+///
+/// A reader gets the field's context (what a resolver gets as `ctx`) and the context of the
+/// value's selection (for its output type).
+pub type Reader<R> =
+    for<'a> fn(&R, &Context<'a>, &ContextSelectionSet<'a>, &'a Positioned<Field>) -> Option<Value>;
 
 /// A plain field's reader: `value` converted as its output type does, if that completes at once.
 pub fn read_now<T: OutputType>(
@@ -155,7 +159,7 @@ pub async fn resolve_record<R: PlainFields + Sync>(
         } else {
             R::plain(name).and_then(|read| {
                 let ctx_field = ctx.with_field(field);
-                read(root, &ctx_field.with_selection_set(&field.node.selection_set), field)
+                read(root, &ctx_field, &ctx_field.with_selection_set(&field.node.selection_set), field)
             })
         };
         let ready = value.is_some();
@@ -200,7 +204,12 @@ pub async fn resolve_record<R: PlainFields + Sync>(
 /// Declares a record's GraphQL object over its `model`: each listed field (with its docs and
 /// `#[graphql]` attributes) reads the column of the same name through [`Read`]; `+ audit` adds
 /// the record's version and who created it when (`records::Audit`, flattened); the resolvers
-/// after the list are copied into the same object.
+/// after the list are copied into the same object. A `computed { … }` block between the two
+/// holds fields computed from the record and the caller without waiting (masking):
+/// `fn name(&self, ctx: &Context<'_>) -> T`, with docs and no other attribute, each a method of
+/// the record and a field of the object. A computed value whose output fails (an `Err`) is
+/// computed again by the field's resolver, which reports it: keep them free of effects a second
+/// run would repeat, other than the personal-data log.
 ///
 /// The object's resolvers live on a view of the record (`graphql::Name<'_>`, which derefs to
 /// it, so `self.model` reads as before); the record itself resolves its plain fields in one
@@ -218,6 +227,10 @@ pub async fn resolve_record<R: PlainFields + Sync>(
 ///         /// Lifecycle status.
 ///         status: async_graphql::Result<BusinessStatus>,
 ///     }
+///     computed {
+///         /// NIB; masked without `pii:read`.
+///         fn nib(&self, ctx: &Context<'_>) -> Option<String> { … }
+///     }
 ///     /// The owner. Needs `beneficiary:read`.
 ///     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]
 ///     async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Beneficiary>> { … }
@@ -232,9 +245,19 @@ macro_rules! record_object {
                 $field:ident: $ty:ty
             ),* $(,)?
         }
+        computed {
+            $(
+                $(#[doc = $cdoc:literal])*
+                fn $computed:ident $cargs:tt -> $cty:ty $cbody:block
+            )*
+        }
         $($resolvers:tt)*
     ) => {
         const _: () = {
+            impl $name {
+                $(fn $computed $cargs -> $cty $cbody)*
+            }
+
             mod graphql {
                 #[allow(unused_imports)]
                 use super::*;
@@ -267,6 +290,12 @@ macro_rules! record_object {
                             $crate::records::Audit::of(&self.model)
                         }
                     )?
+                    $(
+                        $(#[doc = $cdoc])*
+                        async fn $computed(&self, ctx: &async_graphql::Context<'_>) -> $cty {
+                            self.0.$computed(ctx)
+                        }
+                    )*
                     $($resolvers)*
                 }
             }
@@ -304,15 +333,34 @@ macro_rules! record_object {
                 fn plain(name: &str) -> Option<$crate::object::Reader<Self>> {
                     static PLAIN: ::std::sync::LazyLock<Vec<(String, $crate::object::Reader<$name>)>> =
                         ::std::sync::LazyLock::new(|| {
-                            [$($crate::object::plain_field!($name, [$(#[$($fattr)*])*] $field: $ty)),*]
-                                .into_iter()
-                                .flatten()
-                                .collect()
+                            let plain = [$($crate::object::plain_field!($name, [$(#[$($fattr)*])*] $field: $ty)),*];
+                            let computed: [(String, $crate::object::Reader<$name>); 0 $(+ { stringify!($computed); 1 })*] = [$(
+                                (
+                                    $crate::object::camel(stringify!($computed)),
+                                    |record: &$name, ctx_field: &async_graphql::Context<'_>, ctx: &async_graphql::ContextSelectionSet<'_>, field: &_| {
+                                        $crate::object::read_now(&record.$computed(ctx_field), ctx, field)
+                                    },
+                                )
+                            ),*];
+                            plain.into_iter().flatten().chain(computed).collect()
                         });
                     PLAIN.iter().find(|(plain, _)| plain == name).map(|(_, read)| *read)
                 }
             }
         };
+    };
+    // Without computed fields.
+    (
+        $(#[$attr:meta])*
+        $name:ident $(+ $audit:ident)? { $($fields:tt)* }
+        $($resolvers:tt)*
+    ) => {
+        $crate::object::record_object! {
+            $(#[$attr])*
+            $name $(+ $audit)? { $($fields)* }
+            computed {}
+            $($resolvers)*
+        }
     };
 }
 pub(crate) use record_object;
@@ -323,7 +371,10 @@ macro_rules! plain_field {
     ($name:ident, [$(#[doc = $doc:literal])*] $field:ident: $ty:ty) => {
         Some((
             $crate::object::camel(stringify!($field)),
-            (|record: &$name, ctx: &async_graphql::ContextSelectionSet<'_>, field: &_| {
+            (|record: &$name,
+              _: &async_graphql::Context<'_>,
+              ctx: &async_graphql::ContextSelectionSet<'_>,
+              field: &_| {
                 let value: $ty = $crate::object::Read::read(&record.model.$field);
                 $crate::object::read_now(&value, ctx, field)
             }) as $crate::object::Reader<$name>,
@@ -356,9 +407,13 @@ mod tests {
             assert!(Business::plain(name).is_some(), "{name}");
         }
         assert!(CaseEvent::plain("occurredAt").is_some());
-        // Resolvers (masking, relations), the flattened audit fields, and a listed field with
-        // an attribute of its own (here its name).
-        for name in ["fullName", "nik", "businesses", "version", "createdAt", "__typename"] {
+        // Computed fields (masking) read on the spot too.
+        for name in ["fullName", "nik", "birthDate", "statusReason"] {
+            assert!(Beneficiary::plain(name).is_some(), "{name}");
+        }
+        // Resolvers (relations), the flattened audit fields, and a listed field with an
+        // attribute of its own (here its name).
+        for name in ["businesses", "assistance", "version", "createdAt", "__typename"] {
             assert!(Beneficiary::plain(name).is_none(), "{name}");
         }
         assert!(Business::plain("closureProposedByVisitId").is_none());

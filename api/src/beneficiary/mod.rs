@@ -122,38 +122,40 @@ record_object! {
         /// Synthetic demo record (never a real person).
         is_demo: bool,
     }
-    /// Full name (nama lengkap). A volunteer's token sees it only for the beneficiaries assigned
-    /// to that volunteer (`***` otherwise); every other token sees it.
-    async fn full_name(&self, ctx: &Context<'_>) -> String {
-        let volunteer = ctx.actor().is_ok_and(|a| a.volunteer.is_some());
-        if !volunteer || self.reveal(ctx, "fullName") { self.model.full_name.clone() } else { "***".to_owned() }
-    }
-    /// NIK (Nomor Induk Kependudukan), 16 digits; masked (`6472**********01`) without `pii:read`.
-    async fn nik(&self, ctx: &Context<'_>) -> String {
-        if self.reveal(ctx, "nik") { self.model.nik.clone() } else { mask(&self.model.nik) }
-    }
-    /// Family card number (Nomor Kartu Keluarga, KK); masked without `pii:read`.
-    async fn kk_number(&self, ctx: &Context<'_>) -> String {
-        if self.reveal(ctx, "kkNumber") { self.model.kk_number.clone() } else { mask(&self.model.kk_number) }
-    }
-    /// Birth date (tanggal lahir); null without `pii:read`.
-    async fn birth_date(&self, ctx: &Context<'_>) -> Option<Date> {
-        self.reveal(ctx, "birthDate").then_some(Date(self.model.birth_date))
-    }
-    /// Phone number (nomor telepon); masked without `pii:read`.
-    async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
-        let phone = self.model.phone.as_deref()?;
-        Some(if self.reveal(ctx, "phone") { phone.to_owned() } else { mask(phone) })
-    }
-    /// Street address (alamat); `***` without `pii:read`.
-    async fn address(&self, ctx: &Context<'_>) -> Option<String> {
-        let address = self.model.address.as_deref()?;
-        Some(if self.reveal(ctx, "address") { address.to_owned() } else { "***".to_owned() })
-    }
-    /// Why the household is no longer followed (alasan); personal data: `***` without `pii:read`.
-    async fn status_reason(&self, ctx: &Context<'_>) -> Option<String> {
-        let reason = self.model.status_reason.as_deref()?;
-        Some(if self.reveal(ctx, "statusReason") { reason.to_owned() } else { "***".to_owned() })
+    computed {
+        /// Full name (nama lengkap). A volunteer's token sees it only for the beneficiaries assigned
+        /// to that volunteer (`***` otherwise); every other token sees it.
+        fn full_name(&self, ctx: &Context<'_>) -> String {
+            let volunteer = ctx.actor().is_ok_and(|a| a.volunteer.is_some());
+            if !volunteer || self.reveal(ctx, "fullName") { self.model.full_name.clone() } else { "***".to_owned() }
+        }
+        /// NIK (Nomor Induk Kependudukan), 16 digits; masked (`6472**********01`) without `pii:read`.
+        fn nik(&self, ctx: &Context<'_>) -> String {
+            if self.reveal(ctx, "nik") { self.model.nik.clone() } else { mask(&self.model.nik) }
+        }
+        /// Family card number (Nomor Kartu Keluarga, KK); masked without `pii:read`.
+        fn kk_number(&self, ctx: &Context<'_>) -> String {
+            if self.reveal(ctx, "kkNumber") { self.model.kk_number.clone() } else { mask(&self.model.kk_number) }
+        }
+        /// Birth date (tanggal lahir); null without `pii:read`.
+        fn birth_date(&self, ctx: &Context<'_>) -> Option<Date> {
+            self.reveal(ctx, "birthDate").then_some(Date(self.model.birth_date))
+        }
+        /// Phone number (nomor telepon); masked without `pii:read`.
+        fn phone(&self, ctx: &Context<'_>) -> Option<String> {
+            let phone = self.model.phone.as_deref()?;
+            Some(if self.reveal(ctx, "phone") { phone.to_owned() } else { mask(phone) })
+        }
+        /// Street address (alamat); `***` without `pii:read`.
+        fn address(&self, ctx: &Context<'_>) -> Option<String> {
+            let address = self.model.address.as_deref()?;
+            Some(if self.reveal(ctx, "address") { address.to_owned() } else { "***".to_owned() })
+        }
+        /// Why the household is no longer followed (alasan); personal data: `***` without `pii:read`.
+        fn status_reason(&self, ctx: &Context<'_>) -> Option<String> {
+            let reason = self.model.status_reason.as_deref()?;
+            Some(if self.reveal(ctx, "statusReason") { reason.to_owned() } else { "***".to_owned() })
+        }
     }
     /// The beneficiary's businesses (usaha). Needs `business:read`.
     #[graphql(guard = "RequireScope(Scope::BusinessRead)")]
