@@ -136,6 +136,15 @@ pub fn camel(name: &str) -> String {
     out
 }
 
+/// async-graphql's own resolution of a record, boxed: the path is rare, and a future holding it
+/// inline would make every record's resolution as large as the container's.
+fn fallback<'a, R: PlainFields + Sync>(
+    ctx: &'a ContextSelectionSet<'_>,
+    root: &'a R,
+) -> Pin<Box<dyn Future<Output = ServerResult<Value>> + Send + 'a>> {
+    Box::pin(resolve_container(ctx, root))
+}
+
 /// Resolves a record object: plain fields read on the spot, the others through its resolvers
 /// (concurrently), the result in selection order; see the module's docs.
 pub async fn resolve_record<R: PlainFields + Sync>(
@@ -146,7 +155,7 @@ pub async fn resolve_record<R: PlainFields + Sync>(
     let plain_selection =
         items.iter().all(|s| matches!(&s.node, Selection::Field(f) if f.node.directives.is_empty()));
     if !plain_selection {
-        return resolve_container(ctx, root).await;
+        return fallback(ctx, root).await;
     }
     let mut map = IndexMap::with_capacity(items.len());
     // Fields left to their resolvers, by their index in the map.
@@ -167,7 +176,7 @@ pub async fn resolve_record<R: PlainFields + Sync>(
             map.insert_full(field.node.response_key().node.clone(), value.unwrap_or_default());
         if before.is_some() {
             // A key selected twice: its selections merge, as async-graphql's resolution does.
-            return resolve_container(ctx, root).await;
+            return fallback(ctx, root).await;
         }
         if !ready {
             deferred.push((index, field));
