@@ -223,7 +223,9 @@ pub async fn resolve_record<R: PlainFields + Sync>(
 /// The object's resolvers live on a view of the record (`graphql::Name<'_>`, which derefs to
 /// it, so `self.model` reads as before); the record itself resolves its plain fields in one
 /// pass ([`resolve_record`]) and hands the others to the view. A listed field with any
-/// attribute besides its docs is resolved by the view, so its attributes hold.
+/// attribute besides its docs is resolved by the view, so its attributes hold. The object takes
+/// no attribute but its docs: a guard on the whole object would not be seen by the one-pass
+/// reads, so scopes are declared on the fields that need them.
 ///
 /// ```ignore
 /// record_object! {
@@ -247,7 +249,7 @@ pub async fn resolve_record<R: PlainFields + Sync>(
 /// ```
 macro_rules! record_object {
     (
-        $(#[$attr:meta])*
+        $(#[doc = $doc:literal])*
         $name:ident $(+ $audit:ident)? {
             $(
                 $(#[$($fattr:tt)*])*
@@ -281,7 +283,7 @@ macro_rules! record_object {
                     }
                 }
 
-                $(#[$attr])*
+                $(#[doc = $doc])*
                 #[async_graphql::Object]
                 // A column may be named `from_…` (a referral's `from_agency`).
                 #[allow(clippy::wrong_self_convention)]
@@ -360,12 +362,12 @@ macro_rules! record_object {
     };
     // Without computed fields.
     (
-        $(#[$attr:meta])*
+        $(#[doc = $doc:literal])*
         $name:ident $(+ $audit:ident)? { $($fields:tt)* }
         $($resolvers:tt)*
     ) => {
         $crate::object::record_object! {
-            $(#[$attr])*
+            $(#[doc = $doc])*
             $name $(+ $audit)? { $($fields)* }
             computed {}
             $($resolvers)*
