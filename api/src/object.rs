@@ -12,12 +12,15 @@
 //! column read that is ready at once, that machinery is most of the field's cost (a nested case
 //! view resolves about 1,500 fields). A record object therefore resolves itself
 //! ([`resolve_record`]): each plain field — a column read declared in the list with no attribute
-//! but its docs — is read and converted on the spot, in selection order; the other fields
+//! but its docs — and each computed field (its `computed` block: masking, from the record and
+//! the caller) is read and converted on the spot, in selection order; the other fields
 //! (resolvers, and plain fields with a `#[graphql]` attribute such as a guard or a name) go
-//! through the object's generated `resolve_field`, concurrently, exactly as async-graphql would
-//! run them. A selection set with fragments or custom directives, or one naming a key twice,
-//! is resolved by async-graphql's own container resolution, unchanged. The schema registers no
-//! extension (whose per-field hooks this path would skip).
+//! through the object's generated `resolve_field`, concurrently, as async-graphql would run them
+//! (their errors are reported in selection order once all have finished). A selection set with
+//! fragments or custom directives, or one naming a key twice, is resolved by async-graphql's own
+//! container resolution, unchanged. Plain and computed fields are leaves (scalars and enums,
+//! whose conversion is ready at once). The schema registers no extension, whose per-field hooks
+//! this path would skip (`schema.rs`).
 
 use async_graphql::{
     ContainerType, Context, ContextSelectionSet, ID, OutputType, Positioned, ServerResult, Value,
@@ -110,12 +113,16 @@ pub type Reader<R> =
     for<'a> fn(&R, &Context<'a>, &ContextSelectionSet<'a>, &'a Positioned<Field>) -> Option<Value>;
 
 /// A plain field's reader: `value` converted as its output type does, if that completes at once.
+/// A leaf's conversion always does; one that waits is an object where a leaf belongs (its
+/// resolver would then run again), which debug builds — the tests — refuse.
 pub fn read_now<T: OutputType>(
     value: &T,
     ctx: &ContextSelectionSet<'_>,
     field: &Positioned<Field>,
 ) -> Option<Value> {
-    value.resolve(ctx, field).now_or_never().and_then(Result::ok)
+    let converted = value.resolve(ctx, field).now_or_never();
+    debug_assert!(converted.is_some(), "a plain or computed field of type {} waits", T::type_name());
+    converted.and_then(Result::ok)
 }
 
 /// A Rust field name as its GraphQL name (`decile_assessed_on` → `decileAssessedOn`), as
@@ -239,8 +246,8 @@ pub async fn resolve_record<R: PlainFields + Sync>(
 ///         status: async_graphql::Result<BusinessStatus>,
 ///     }
 ///     computed {
-///         /// NIB; masked without `pii:read`.
-///         fn nib(&self, ctx: &Context<'_>) -> Option<String> { … }
+///         /// Phone number; masked without `pii:read`.
+///         fn phone(&self, ctx: &Context<'_>) -> Option<String> { … }
 ///     }
 ///     /// The owner. Needs `beneficiary:read`.
 ///     #[graphql(guard = "RequireScope(Scope::BeneficiaryRead)")]

@@ -303,4 +303,39 @@ async fn a_record_answers_the_same_whichever_way_its_fields_are_resolved() {
         assert_eq!(one["data"]["beneficiary"]["businesses"][0]["__typename"], "Business", "{one}");
         assert_eq!(one, other);
     }
+    // Byte for byte, keys in the order asked.
+    let text = |query: &str| {
+        let body = json!({ "query": query, "variables": { "id": person } });
+        async { post_accepting(&app, None, body).await.2 }
+    };
+    assert_eq!(text(&direct).await, text(&fragments).await);
+    // A relation the token may not read fails beside the fields read at once: the same null and
+    // error either way.
+    let no_businesses = app.token("DINSOS", "beneficiary:read", &["64"]);
+    let one = app.gql(&no_businesses, &direct, json!({ "id": person })).await;
+    let other = app.gql(&no_businesses, &fragments, json!({ "id": person })).await;
+    assert_eq!(one["errors"][0]["extensions"]["code"], "FORBIDDEN", "{one}");
+    assert_eq!(one["data"]["beneficiary"]["businesses"], Value::Null, "{one}");
+    assert_eq!(one["data"], other["data"]);
+    // The same errors at the same paths (the two documents place them at other columns, and the
+    // root fields finish in either order).
+    let errors = |body: &Value| {
+        let mut errors: Vec<String> = body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| format!("{} {} {}", e["path"], e["extensions"]["code"], e["message"]))
+            .collect();
+        errors.sort();
+        errors
+    };
+    assert_eq!(errors(&one).len(), 2, "{one}");
+    assert_eq!(errors(&one), errors(&other));
+    // A key named twice (resolved by async-graphql, merged) and a field kept by `@include`.
+    let twice = "query($id: UUID!) { beneficiary(id: $id) { decile decile isDemo @include(if: true) id } }";
+    let twice_in_fragment = "query($id: UUID!) { beneficiary(id: $id) { ... on Beneficiary { decile decile
+                             isDemo @include(if: true) id } } }";
+    let one = app.gql(&app.admin(), twice, json!({ "id": person })).await;
+    assert_eq!(one["data"]["beneficiary"]["decile"], 2, "{one}");
+    assert_eq!(one, app.gql(&app.admin(), twice_in_fragment, json!({ "id": person })).await);
 }
