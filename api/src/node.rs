@@ -55,37 +55,6 @@ pub enum Node {
     MarketService(MarketService),
 }
 
-/// `Node.id` of a record: its model's id (the interface reads it through this method).
-trait NodeId {
-    fn node_id(
-        &self,
-        ctx: &async_graphql::Context<'_>,
-    ) -> std::future::Ready<async_graphql::Result<async_graphql::ID>>;
-}
-
-macro_rules! node_ids {
-    ($($record:ty),*) => {$(
-        impl NodeId for $record {
-            fn node_id(&self, _: &async_graphql::Context<'_>) -> std::future::Ready<async_graphql::Result<async_graphql::ID>> {
-                std::future::ready(Ok(async_graphql::ID(self.model.id.to_string())))
-            }
-        }
-    )*};
-}
-node_ids!(
-    Beneficiary,
-    Assistance,
-    Business,
-    Training,
-    TrainingEnrollment,
-    InfrastructureRequest,
-    LoanApplication,
-    Referral,
-    MonitoringVisit,
-    Volunteer,
-    MarketService
-);
-
 /// What a referral led to (hasil rujukan): a record of a type the receiving agency owns.
 #[derive(async_graphql::Union)]
 pub enum ReferralOutcome {

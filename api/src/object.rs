@@ -276,6 +276,19 @@ macro_rules! record_object {
                 $(fn $computed $cargs -> $cty $cbody)*
             }
 
+            // A record with the audit fields is a case record, and so a `Node`: the interface
+            // reads its `id` through this method.
+            $(impl $name {
+                pub fn node_id(
+                    &self,
+                    _: &async_graphql::Context<'_>,
+                ) -> ::std::future::Ready<async_graphql::Result<async_graphql::ID>> {
+                    let _with = stringify!($audit);
+                    let id = $crate::records::CaseRecord::id(&self.model);
+                    ::std::future::ready(Ok(async_graphql::ID(id.to_string())))
+                }
+            })?
+
             mod graphql {
                 #[allow(unused_imports)]
                 use super::*;
