@@ -418,21 +418,7 @@ fn changed_fields<E: EntityTrait, A: ActiveModelTrait<Entity = E>>(active: &A) -
         .map(|column| match column.as_str() {
             // A field whose GraphQL name is not its column's.
             "closure_proposed_by_visit" => "closureProposedByVisitId".to_owned(),
-            name => {
-                let mut camel = String::with_capacity(name.len());
-                let mut upper = false;
-                for c in name.chars() {
-                    if c == '_' {
-                        upper = true;
-                    } else if upper {
-                        camel.extend(c.to_uppercase());
-                        upper = false;
-                    } else {
-                        camel.push(c);
-                    }
-                }
-                camel
-            }
+            name => crate::object::camel(name),
         })
         .collect()
 }
