@@ -26,6 +26,7 @@ pub mod assistance;
 pub mod auth;
 pub mod beneficiary;
 pub mod business;
+pub mod columns;
 pub mod command;
 pub mod complete;
 pub mod config;

@@ -16,7 +16,7 @@ use entity::{
     monitoring_visit, referral, training, training_enrollment, volunteer,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Iterable, ModelTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, ModelTrait,
     PrimaryKeyTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
     sea_query::{Alias, Expr, ExprTrait, Order, Query, SubQueryStatement},
 };
@@ -418,6 +418,8 @@ struct Folded<'l, C: CaseEntity> {
     loader: &'l Children<C>,
     /// The child's column that holds the parent's id.
     key: C::Column,
+    /// The child's columns the request needs (`columns.rs`).
+    read: crate::columns::Read<C>,
     found: HashMap<Uuid, Vec<C::Model>>,
 }
 
@@ -428,14 +430,15 @@ where
     C::Model: crate::pgrecord::BinaryModel,
 {
     /// The relation `field` of `look` read by `loader` (`key` holds the parent's id), when it is
-    /// [`selected`].
+    /// [`selected`], reading the columns of `read`.
     fn wanted<P: CaseEntity>(
         (look, field, actor, scope): (&Lookahead<'_>, &'static str, &Actor, Scope),
         loader: impl FnOnce() -> &'l Children<C>,
         key: C::Column,
+        read: crate::columns::Read<C>,
     ) -> Option<Box<dyn Fold<'l, P> + 'l>> {
         selected((look, field, actor, scope))
-            .then(|| Box::new(Folded { field, loader: loader(), key, found: HashMap::new() }) as Box<_>)
+            .then(|| Box::new(Folded { field, loader: loader(), key, read, found: HashMap::new() }) as Box<_>)
     }
 }
 
@@ -448,8 +451,9 @@ where
 {
     fn column(&self, select: Select<P>, regions: &Option<Vec<String>>) -> Select<P> {
         let child = Alias::new("c");
-        // `ROW(c.id, c.business_id, …)`: every column, in the entity's order (the decoder's).
-        let fields: Vec<Expr> = C::Column::iter().map(|column| Expr::col((child.clone(), column))).collect();
+        // `ROW(c.id, c.business_id, …)`: every column, in the entity's order (the decoder's),
+        // those the request does not need as `NULL`.
+        let fields = self.read.fields(&child);
         let placeholders = (1..=fields.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
         let mut children = Query::select();
         children
@@ -475,7 +479,8 @@ where
             return Err(unreadable(&"not in the binary format"));
         }
         let bytes = value.as_bytes().map_err(|err| unreadable(&err))?;
-        let children = crate::pgrecord::records::<C>(bytes).map_err(|err| unreadable(&err))?;
+        let children =
+            crate::pgrecord::records_reading::<C>(bytes, self.read).map_err(|err| unreadable(&err))?;
         self.found.insert(parent, children);
         Ok(())
     }
@@ -504,34 +509,39 @@ async fn warm_businesses(ctx: &Context<'_>, look: &Lookahead<'_>, ids: &[Uuid]) 
             (&below, "loans", actor, Scope::LoanRead),
             || l.loans_by_business(),
             loan_application::Column::BusinessId,
+            crate::columns::read::<crate::loan::LoanApplication>(ctx),
         ),
         Folded::wanted(
             (&below, "marketServices", actor, Scope::BusinessRead),
             || l.market_services_by_business(),
             market_service::Column::BusinessId,
+            crate::columns::read::<crate::market::MarketService>(ctx),
         ),
         Folded::wanted(
             (&below, "monitoringVisits", actor, Scope::MonitoringRead),
             || l.visits_by_business(),
             monitoring_visit::Column::BusinessId,
+            crate::columns::read::<crate::monitoring::MonitoringVisit>(ctx),
         ),
         Folded::wanted(
             (&below, "referrals", actor, Scope::ReferralRead),
             || l.referrals_by_business(),
             referral::Column::BusinessId,
+            crate::columns::read::<crate::referral::Referral>(ctx),
         ),
     ]
     .into_iter()
     .flatten()
     .collect();
     let parents = l.businesses_by_beneficiary();
-    let mut select = parents.loader().select(ids);
+    let read = crate::columns::read::<crate::business::Business>(ctx);
+    let mut select = read.apply(parents.loader().select(ids));
     for fold in &folds {
         select = fold.column(select, &l.regions);
     }
     let rows = l.db.query_all_raw(select.build(DbBackend::Postgres)).await.map_err(load_failed)?;
     let mut businesses = Vec::with_capacity(rows.len());
-    let positions = crate::pgrecord::Positions::<business::Entity>::of(rows.first());
+    let positions = crate::pgrecord::Positions::<business::Entity>::reading(rows.first(), read);
     for row in rows {
         let business = positions.model(&row).map_err(load_failed)?;
         for fold in &mut folds {

@@ -234,6 +234,10 @@ pub async fn resolve_record<R: PlainFields + Sync>(
 /// no attribute but its docs: a guard on the whole object would not be seen by the one-pass
 /// reads, so scopes are declared on the fields that need them.
 ///
+/// A list page and the relations folded into it read only the text columns the request's fields
+/// can show (`columns.rs`): a resolver that reads a text column of its record declares it in
+/// the record's `record_columns!` (one that declares nothing gets every column).
+///
 /// ```ignore
 /// record_object! {
 ///     /// A business (usaha).

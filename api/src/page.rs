@@ -132,15 +132,17 @@ impl Cursor {
 }
 
 /// Which page of a list: the order (a column and direction; the list's own default when absent)
-/// and the `first`/`after` window.
-pub struct Paging<C> {
+/// and the `first`/`after` window, and which columns to read of the rows (`columns.rs`; the sort
+/// column is always read).
+pub struct Paging<C: ColumnTrait> {
     pub order: Option<(C, Order)>,
     pub first: Option<i32>,
     pub after: Option<String>,
+    pub read: crate::columns::Read<C::EntityName>,
 }
 
 /// A list request as services take it: the filter's plain form and the page.
-pub struct Listing<F, C> {
+pub struct Listing<F, C: ColumnTrait> {
     pub filter: F,
     pub paging: Paging<C>,
 }
@@ -284,7 +286,7 @@ where
     E: EntityTrait,
     E::Column: std::str::FromStr,
 {
-    let Paging { order, first, after } = paging;
+    let Paging { order, first, after, read: _ } = paging;
     let (column, direction) = order.unwrap_or(default_order);
     let limit = first.unwrap_or(DEFAULT_PAGE);
     if !(0..=MAX_PAGE).contains(&limit) {
@@ -313,9 +315,11 @@ where
     E: EntityTrait,
     E::Model: Sync,
     E::Model: crate::pgrecord::BinaryModel,
-    E::Column: std::str::FromStr,
+    E::Column: std::str::FromStr + ColumnTrait<EntityName = E>,
 {
+    let read = paging.read;
     let Plan { limit, column, direction, id, after } = plan::<E>(paging, default_order)?;
+    let read = read.with(column);
     let total = Total::counting(select.clone());
     let descending = matches!(direction, Order::Desc);
     let nullable = column.def().is_null();
@@ -346,7 +350,7 @@ where
                 .add(col.is_null()),
         });
     }
-    let mut rows = crate::pgrecord::all(db, select.limit(limit as u64 + 1)).await?;
+    let mut rows = crate::pgrecord::all_reading(db, select.limit(limit as u64 + 1), read).await?;
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let rows = rows.into_iter().map(|row| (Cursor::of(&row, column, id), row)).collect();
@@ -568,7 +572,12 @@ macro_rules! queries {
                 use $crate::context::ContextExt;
                 let listing = $crate::page::Listing {
                     filter: filter.map(Into::into).unwrap_or_default(),
-                    paging: $crate::page::Paging { order: order_by.map(|o| o.column()), first, after },
+                    paging: $crate::page::Paging {
+                        order: order_by.map(|o| o.column()),
+                        first,
+                        after,
+                        read: $crate::columns::read::<$node>(ctx),
+                    },
                 };
                 let page = $service(ctx.db()?, ctx.actor()?, listing).await.map_err($crate::error::gql)?;
                 $(

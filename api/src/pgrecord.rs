@@ -23,6 +23,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::columns::Read;
+
 /// The rows `select` reads, as models: by position on PostgreSQL, by SeaORM elsewhere.
 pub async fn all<E>(db: &impl ConnectionTrait, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
 where
@@ -38,14 +40,40 @@ where
     rows.iter().map(|row| positions.model(row)).collect()
 }
 
+/// The rows `select` reads, of whose text columns only those in `read` (`columns.rs`): the other
+/// fields take their type's default. On PostgreSQL, by position; elsewhere, or for rows that
+/// cannot be read by position, every column is read ([`all`]).
+pub async fn all_reading<E>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    read: Read<E>,
+) -> Result<Vec<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    E::Model: BinaryModel,
+{
+    let backend = db.get_database_backend();
+    if backend != DbBackend::Postgres || read == Read::ALL {
+        return all(db, select).await;
+    }
+    let rows = db.query_all_raw(read.apply(select.clone()).build(backend)).await?;
+    let positions = Positions::<E>::reading(rows.first(), read);
+    if !rows.is_empty() && !positions.by_position() {
+        // Rows in the text format are SeaORM's to read, which takes no placeholder: read whole.
+        return all(db, select).await;
+    }
+    rows.iter().map(|row| positions.read(row)).collect()
+}
+
 /// How the leading columns of a statement's rows are read into `E`'s models: by position when
 /// they are `E`'s columns in `E`'s order and no later column repeats one of their names (SeaORM
 /// would read the later one), decided once from the first row (a statement's rows all have the
 /// same columns); by SeaORM's reader otherwise. Columns after them (relations folded into the
 /// statement) are left to their readers.
 pub struct Positions<E: EntityTrait> {
-    entity: std::marker::PhantomData<E>,
     by_position: bool,
+    /// The columns the statement reads; the others hold a placeholder.
+    read: Read<E>,
 }
 
 impl<E> Positions<E>
@@ -56,6 +84,14 @@ where
     /// The reader for rows like `first` (a statement's rows share their columns and their format:
     /// binary for every statement SeaORM binds values to).
     pub fn of(first: Option<&QueryResult>) -> Self {
+        Self::reading(first, Read::ALL)
+    }
+
+    /// Like [`Positions::of`], for a statement that reads the columns in `read` (the others as
+    /// placeholders, `Read::apply`): those fields take their type's default. Such rows are read
+    /// by position only ([`Positions::read`]): SeaORM's reader would take a placeholder for a
+    /// value.
+    pub fn reading(first: Option<&QueryResult>, read: Read<E>) -> Self {
         let columns: Vec<E::Column> = E::Column::iter().collect();
         let by_position = first.and_then(QueryResult::try_as_pg_row).is_some_and(|row| {
             let (leading, later) = row.columns().split_at(columns.len().min(row.columns().len()));
@@ -65,7 +101,7 @@ where
                 && leading.iter().zip(&columns).all(|(found, column)| found.name() == column.as_str())
                 && !later.iter().any(|found| columns.iter().any(|column| found.name() == column.as_str()))
         });
-        Self { entity: std::marker::PhantomData, by_position }
+        Self { by_position, read }
     }
 
     /// Whether rows are read by position (else by SeaORM's reader).
@@ -78,7 +114,7 @@ where
     /// not left to SeaORM's reader: both read the same types, and SeaORM's panics on some values
     /// (an `infinity` date).
     pub fn model(&self, row: &QueryResult) -> Result<E::Model, DbErr> {
-        if self.by_position {
+        if self.by_position || self.read != Read::ALL {
             return self.read(row);
         }
         E::Model::from_query_result(row, "")
@@ -93,13 +129,16 @@ where
         let row: &PgRow = row.try_as_pg_row().ok_or_else(|| bad("not a PostgreSQL row"))?;
         let mut position = 0;
         E::Model::read(|| {
-            let raw = row.try_get_raw(position).map_err(bad)?;
             position += 1;
+            if !self.read.has(position - 1) {
+                return Ok(None);
+            }
+            let raw = row.try_get_raw(position - 1).map_err(bad)?;
             if raw.format() != PgValueFormat::Binary {
                 return Err(bad("a value in the text format"));
             }
             let kind = raw.type_info().oid().map_or(0, |oid| oid.0);
-            Ok((kind, if raw.is_null() { None } else { Some(raw.as_bytes().map_err(bad)?) }))
+            Ok(Some((kind, if raw.is_null() { None } else { Some(raw.as_bytes().map_err(bad)?) })))
         })
     }
 }
@@ -112,7 +151,10 @@ pub trait BinaryModel: Sized {
     /// The model's fields, in the order they are read: its entity's columns, in their order.
     const FIELDS: &'static [&'static str];
 
-    fn read<'a>(field: impl FnMut() -> Result<(u32, Option<&'a [u8]>), DbErr>) -> Result<Self, DbErr>;
+    /// Reads the model: `field` gives each field's type and binary form, or `None` for a column
+    /// the statement did not read (`columns.rs`), which takes its type's default.
+    fn read<'a>(field: impl FnMut() -> Result<Option<(u32, Option<&'a [u8]>)>, DbErr>)
+    -> Result<Self, DbErr>;
 }
 
 /// A field's value from its type and binary form; `Err` says what is wrong with it.
@@ -243,15 +285,15 @@ macro_rules! binary_models {
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
 
             fn read<'a>(
-                mut field: impl FnMut() -> Result<(u32, Option<&'a [u8]>), DbErr>,
+                mut field: impl FnMut() -> Result<Option<(u32, Option<&'a [u8]>)>, DbErr>,
             ) -> Result<Self, DbErr> {
                 // A struct's fields are evaluated in the order written: the columns' order.
                 Ok(Self {$(
-                    $field: {
-                        let (kind, bytes) = field()?;
-                        Field::field(kind, bytes).map_err(|err| {
+                    $field: match field()? {
+                        Some((kind, bytes)) => Field::field(kind, bytes).map_err(|err| {
                             bad(format!("{}.{}: {err}", stringify!($table), stringify!($field)))
-                        })?
+                        })?,
+                        None => Default::default(),
                     },
                 )*})
             }
@@ -275,8 +317,19 @@ binary_models! {
     webhook_delivery { id, webhook_id, seq, attempt, outcome, response_status, error, duration_ms, attempted_at },
 }
 
-/// The rows of `E` in `bytes` (a one-dimensional array of records, or an empty array).
+/// The rows of `E` in `bytes` (a one-dimensional array of records, or an empty array), each
+/// with every column of `E`.
 pub fn records<E>(bytes: &[u8]) -> Result<Vec<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    E::Model: BinaryModel,
+{
+    records_reading::<E>(bytes, Read::ALL)
+}
+
+/// Like [`records`], for records whose columns outside `read` hold a placeholder (`NULL`): those
+/// fields take their type's default.
+pub fn records_reading<E>(bytes: &[u8], read: Read<E>) -> Result<Vec<E::Model>, DbErr>
 where
     E: EntityTrait,
     E::Model: BinaryModel,
@@ -302,7 +355,12 @@ where
         if usize::try_from(fields).ok() != Some(columns.len()) {
             return Err(bad(format!("a row of {fields} fields, not {}", columns.len())));
         }
-        rows.push(E::Model::read(|| Ok((record.u32()?, record.sized()?)))?);
+        let mut column = 0;
+        rows.push(E::Model::read(|| {
+            let field = (record.u32()?, record.sized()?);
+            column += 1;
+            Ok(read.has(column - 1).then_some(field))
+        })?);
         if !record.0.is_empty() {
             return Err(bad("bytes after a row's last field"));
         }

@@ -271,6 +271,6 @@ async fn list(
         .equal(Column::ActorAgency, filter.actor_agency)
         .equal(Column::TokenId, filter.token_id)
         .between(Column::AccessedAt, filter.from, filter.to);
-    let paging = Paging { order: None, first, after };
+    let paging = Paging { order: None, first, after, read: crate::columns::Read::ALL };
     paginate(db, select, paging, (Column::AccessedAt, sea_orm::Order::Desc)).await
 }

@@ -339,3 +339,129 @@ async fn a_record_answers_the_same_whichever_way_its_fields_are_resolved() {
     assert_eq!(one["data"]["beneficiary"]["decile"], 2, "{one}");
     assert_eq!(one, app.gql(&app.admin(), twice_in_fragment, json!({ "id": person })).await);
 }
+
+/// A page of records and the relations folded into its statement read, of a record's text
+/// columns, only those the fields named in the document can show (`columns.rs`; PostgreSQL):
+/// every leaf field of a beneficiary and of its businesses, loans, visits and referrals, asked
+/// alone in the case view and in its type's own list, answers what the whole record read by id
+/// answers.
+#[tokio::test]
+async fn a_field_answers_the_same_whichever_columns_its_statement_reads() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let person = app.beneficiary(2).await;
+    let business = app.running_business(&person, "2025-01-01").await;
+    let dinsos = app.token("DINSOS", "referral:read referral:write", &["64"]);
+    let koperasi = app.token("DISPERINDAGKOP", "referral:read referral:write loan:read loan:write", &["64"]);
+    let body = app
+        .gql(
+            &koperasi,
+            "mutation($i: CreateLoanApplicationInput!) { createLoanApplication(input: $i) { loanApplication { id } } }",
+            json!({ "i": { "businessId": business, "product": "COOPERATIVE", "lender": "Koperasi Maju", "requestedAmount": 2000000, "tenorMonths": 6 } }),
+        )
+        .await;
+    let loan = body["data"]["createLoanApplication"]["loanApplication"]["id"].clone();
+    assert!(loan.is_string(), "{body}");
+    let body = app
+        .gql(
+            &admin,
+            "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { userErrors { code } } }",
+            json!({ "i": { "businessId": business, "volunteerName": "Agus (TKSK)", "visitedOn": "2025-06-01",
+                "observedStatus": "STALLED", "obstacles": ["CAPITAL"], "notes": "Butuh modal", "followUpNeeded": true } }),
+        )
+        .await;
+    assert_eq!(body["data"]["recordMonitoringVisit"]["userErrors"], json!([]), "{body}");
+    let body = app
+        .gql(
+            &dinsos,
+            "mutation($i: CreateReferralInput!) { createReferral(input: $i) { referral { id } } }",
+            json!({ "i": { "beneficiaryId": person, "businessId": business, "toAgency": "DISPERINDAGKOP",
+                "service": "CAPITAL_ACCESS", "reason": "Modal usaha" } }),
+        )
+        .await;
+    let referral = body["data"]["createReferral"]["referral"]["id"].clone();
+    let accept = "mutation($i: StatusChangeInput!) { acceptReferral(input: $i) { userErrors { code } } }";
+    let body = app.gql(&koperasi, accept, json!({ "i": { "id": referral, "expectedVersion": 1 } })).await;
+    assert_eq!(body["data"]["acceptReferral"]["userErrors"], json!([]), "{body}");
+    let complete =
+        "mutation($i: CompleteReferralInput!) { completeReferral(input: $i) { userErrors { code } } }";
+    let body = app
+        .gql(&koperasi, complete, json!({ "i": { "id": referral, "expectedVersion": 2, "outcomeType": "LOAN_APPLICATION", "outcomeId": loan } }))
+        .await;
+    assert_eq!(body["data"]["completeReferral"]["userErrors"], json!([]), "{body}");
+
+    let types = ["Beneficiary", "Business", "LoanApplication", "MonitoringVisit", "Referral"];
+    let mut fields = Vec::new();
+    for name in types {
+        fields.push(leaf_fields(&app, name).await);
+    }
+    // The case view, with each type's fields in its slot.
+    let view = |slots: [&str; 5]| {
+        let [p, b, l, v, r] = slots;
+        format!(
+            "beneficiaries(first: 5) {{ nodes {{ id {p} businesses {{ id {b} loans {{ id {l} }}
+               monitoringVisits(first: 5) {{ nodes {{ id {v} }} }} referrals {{ id {r} }} }} }} }}"
+        )
+    };
+    let every: Vec<String> = fields.iter().map(|f| f.join(" ")).collect();
+    let everything = view([&every[0], &every[1], &every[2], &every[3], &every[4]]);
+    // The records of each slot in an answer.
+    let records = |body: &Value, slot: usize| -> Vec<Value> {
+        let people = body["data"]["beneficiaries"]["nodes"].as_array().cloned().unwrap_or_default();
+        let businesses: Vec<Value> =
+            people.iter().flat_map(|p| p["businesses"].as_array().cloned().unwrap_or_default()).collect();
+        let below = |f: &dyn Fn(&Value) -> Value| -> Vec<Value> {
+            businesses.iter().flat_map(|b| f(b).as_array().cloned().unwrap_or_default()).collect()
+        };
+        match slot {
+            0 => people,
+            1 => businesses.clone(),
+            2 => below(&|b| b["loans"].clone()),
+            3 => below(&|b| b["monitoringVisits"]["nodes"].clone()),
+            _ => below(&|b| b["referrals"].clone()),
+        }
+    };
+    // Each record read by id: the whole row. And each type's own list.
+    let roots = ["beneficiary", "business", "loanApplication", "monitoringVisit", "referral"];
+    let lists = ["beneficiaries", "businesses", "loanApplications", "monitoringVisits", "referrals"];
+    let masked = app.token(
+        "DINSOS",
+        "beneficiary:read business:read loan:read monitoring:read referral:read",
+        &["64"],
+    );
+    for (slot, names) in fields.iter().enumerate() {
+        for field in names {
+            let mut slots = [""; 5];
+            slots[slot] = field;
+            let alone = format!("{{ {} }}", view(slots));
+            for token in [&admin, &masked] {
+                let body = app.gql(token, &alone, json!({})).await;
+                assert!(body.get("errors").is_none(), "{}.{field}: {body}", types[slot]);
+                let mut found = records(&body, slot);
+                assert!(!found.is_empty(), "{}.{field}: {body}", types[slot]);
+                let list = format!("{{ {}(first: 20) {{ nodes {{ id {field} }} }} }}", lists[slot]);
+                let body = app.gql(token, &list, json!({})).await;
+                let listed = body["data"][lists[slot]]["nodes"].as_array().cloned().unwrap_or_default();
+                assert!(!listed.is_empty(), "{}.{field}: {body}", lists[slot]);
+                found.extend(listed);
+                for record in found {
+                    let whole = format!("query($id: UUID!) {{ {}(id: $id) {{ {field} }} }}", roots[slot]);
+                    let by_id = app.gql(token, &whole, json!({ "id": record["id"] })).await;
+                    assert_eq!(
+                        record[field], by_id["data"][roots[slot]][field],
+                        "{}.{field}: {by_id}",
+                        types[slot]
+                    );
+                }
+            }
+        }
+    }
+    // The data holds what the comparison needs: each record present, its text filled in.
+    let one = app.gql(&admin, &format!("{{ {everything} }}"), json!({})).await;
+    let case = &one["data"]["beneficiaries"]["nodes"][0];
+    assert!(case["nik"].as_str().is_some_and(|n| n.len() == 16), "{one}");
+    let business = &case["businesses"][0];
+    assert_eq!(business["loans"][0]["lender"], "Koperasi Maju", "{one}");
+    assert_eq!(business["monitoringVisits"]["nodes"][0]["notes"], "Butuh modal", "{one}");
+    assert_eq!(business["referrals"][0]["outcomeType"], "LOAN_APPLICATION", "{one}");
+}

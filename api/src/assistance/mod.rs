@@ -246,6 +246,9 @@ payload! {
     ChangeAssistanceStatusPayload { assistance: Assistance };
 }
 
+// Its resolvers may read any of its columns (`columns.rs`): none is declared.
+crate::columns::record_columns!(Assistance: assistance::Entity {});
+
 queries! {
     /// Assistance queries.
     AssistanceQuery, guard = "RequireScope(Scope::AssistanceRead)";

@@ -365,6 +365,17 @@ payload! {
     ChangeBeneficiaryStatusPayload { beneficiary: Beneficiary };
 }
 
+// What its resolvers read of its text columns (`columns.rs`); any other may read all.
+crate::columns::record_columns!(Beneficiary: beneficiary::Entity {
+    "businesses": [],
+    "assistance": [],
+    "enrollments": [],
+    "infrastructureRequests": [],
+    "referrals": [],
+    "monitoringVisits": [],
+    "timeline": [],
+});
+
 queries! {
     /// Beneficiary queries.
     BeneficiaryQuery, guard = "RequireScope(Scope::BeneficiaryRead)";

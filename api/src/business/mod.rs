@@ -336,6 +336,16 @@ payload! {
     ChangeBusinessStatusPayload { business: Business };
 }
 
+// What its resolvers read of its text columns (`columns.rs`); any other may read all.
+crate::columns::record_columns!(Business: business::Entity {
+    "volunteer": [],
+    "owner": [],
+    "marketServices": [],
+    "loans": [],
+    "monitoringVisits": [],
+    "referrals": [],
+});
+
 queries! {
     /// Business queries.
     BusinessQuery, guard = "RequireScope(Scope::BusinessRead)";

@@ -217,6 +217,9 @@ payload! {
     ChangeInfrastructureRequestPayload { infrastructure_request: InfrastructureRequest };
 }
 
+// Its resolvers may read any of its columns (`columns.rs`): none is declared.
+crate::columns::record_columns!(InfrastructureRequest: infrastructure_request::Entity {});
+
 queries! {
     /// Infrastructure queries.
     InfrastructureQuery, guard = "RequireScope(Scope::InfrastructureRead)";

@@ -210,6 +210,11 @@ payload! {
     ChangeLoanStatusPayload { loan_application: LoanApplication };
 }
 
+// What its resolvers read of its text columns (`columns.rs`); any other may read all.
+crate::columns::record_columns!(LoanApplication: loan_application::Entity {
+    "business": [],
+});
+
 queries! {
     /// Loan queries.
     LoanQuery, guard = "RequireScope(Scope::LoanRead)";

@@ -248,6 +248,9 @@ payload! {
     ChangeMarketServicePayload { market_service: MarketService };
 }
 
+// Its resolvers may read any of its columns (`columns.rs`): none is declared.
+crate::columns::record_columns!(MarketService: market_service::Entity {});
+
 queries! {
     /// Market-service queries.
     MarketQuery, guard = "RequireScope(Scope::BusinessRead)";

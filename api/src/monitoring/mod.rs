@@ -158,7 +158,12 @@ pub async fn visits_of(
     after: Option<String>,
 ) -> async_graphql::Result<Page<MonitoringVisit>> {
     let rows = Loaders::child_rows(ctx, pick, parent).await?;
-    let paging = crate::page::Paging { order: order_by.map(|o| o.column()), first, after };
+    let paging = crate::page::Paging {
+        order: order_by.map(|o| o.column()),
+        first,
+        after,
+        read: crate::columns::Read::ALL,
+    };
     let page = crate::page::paginate_loaded::<monitoring_visit::Entity>(rows, paging, DEFAULT_ORDER);
     Ok(page.map_err(crate::error::gql)?.into_page(MonitoringVisit::from))
 }
@@ -208,6 +213,14 @@ payload!(
     /// Result of `recordMonitoringVisit`.
     RecordMonitoringVisitPayload { monitoring_visit: MonitoringVisit }
 );
+
+// What its resolvers read of its text columns (`columns.rs`); any other may read all.
+crate::columns::record_columns!(MonitoringVisit: monitoring_visit::Entity {
+    "obstacles": ["obstacles"],
+    "business": [],
+    "referrals": [],
+    "followUpOpen": [],
+});
 
 queries! {
     /// Monitoring queries.

@@ -254,6 +254,14 @@ payload! {
     ResendReferralPayload { referral: Referral };
 }
 
+// What its resolvers read of its text columns (`columns.rs`); any other may read all.
+crate::columns::record_columns!(Referral: referral::Entity {
+    "outcomeType": ["outcome_type"],
+    "outcome": ["outcome_type"],
+    "beneficiary": [],
+    "business": [],
+});
+
 queries! {
     /// Referral queries.
     ReferralQuery, guard = "RequireScope(Scope::ReferralRead)";

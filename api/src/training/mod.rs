@@ -131,7 +131,7 @@ record_object! {
     ) -> async_graphql::Result<Page<TrainingEnrollment>> {
         let rows = Loaders::child_rows(ctx, |l| l.enrollments_by_training(), self.model.id).await?;
         let order = (training_enrollment::Column::CreatedAt, sea_orm::Order::Asc);
-        let paging = crate::page::Paging { order: None, first, after };
+        let paging = crate::page::Paging { order: None, first, after, read: crate::columns::Read::ALL };
         Ok(crate::page::paginate_loaded::<training_enrollment::Entity>(rows, paging, order)
             .map_err(gql)?
             .into_page(TrainingEnrollment::from))
@@ -319,6 +319,9 @@ payload! {
     /// Result of an enrollment change or lifecycle move.
     ChangeEnrollmentStatusPayload { enrollment: TrainingEnrollment };
 }
+
+// Its resolvers may read any of its columns (`columns.rs`): none is declared.
+crate::columns::record_columns!(Training: training::Entity {});
 
 queries! {
     /// Training queries.

@@ -151,6 +151,9 @@ payload! {
     AssignVolunteerPayload { business: Business };
 }
 
+// Its resolvers may read any of its columns (`columns.rs`): none is declared.
+crate::columns::record_columns!(Volunteer: volunteer::Entity {});
+
 queries! {
     /// Volunteer queries.
     VolunteerQuery, guard = "RequireScope(Scope::MonitoringRead)";

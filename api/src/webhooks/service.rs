@@ -224,6 +224,6 @@ pub async fn deliveries(
 ) -> Result<crate::page::Rows<entity::webhook_delivery::Entity>, ServiceError> {
     use entity::webhook_delivery::{Column, Entity};
     let select = Entity::find().filter(Column::WebhookId.eq(webhook));
-    let paging = crate::page::Paging { order: None, first, after };
+    let paging = crate::page::Paging { order: None, first, after, read: crate::columns::Read::ALL };
     crate::page::paginate(db, select, paging, (Column::AttemptedAt, sea_orm::Order::Desc)).await
 }
