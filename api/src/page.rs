@@ -11,7 +11,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ColumnType, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait,
-    IdenStatic, ModelTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value,
+    IdenStatic, ModelTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, Select, Value,
     sea_query::{Expr, Func, NullOrdering},
 };
 use uuid::Uuid;
@@ -350,7 +350,7 @@ where
                 .add(col.is_null()),
         });
     }
-    let mut rows = crate::pgrecord::all_reading(db, select.limit(limit as u64 + 1), read).await?;
+    let mut rows = crate::pgrecord::page(db, select, read, limit as u64 + 1).await?;
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let rows = rows.into_iter().map(|row| (Cursor::of(&row, column, id), row)).collect();

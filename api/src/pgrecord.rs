@@ -15,7 +15,7 @@
 use chrono::NaiveDate;
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryResult,
-    QueryTrait, Select,
+    QuerySelect, QueryTrait, Select,
     sqlx::{
         Column, Row, ValueRef,
         postgres::{PgRow, PgValueFormat},
@@ -40,29 +40,37 @@ where
     rows.iter().map(|row| positions.model(row)).collect()
 }
 
-/// The rows `select` reads, of whose text columns only those in `read` (`columns.rs`): the other
-/// fields take their type's default. On PostgreSQL, by position; elsewhere, or for rows that
-/// cannot be read by position, every column is read ([`all`]).
-pub async fn all_reading<E>(
+/// The first `limit` rows `select` reads (a page), of whose text columns only those in `read`
+/// (`columns.rs`): the other fields take their type's default. On PostgreSQL, by position, with
+/// the limit written into the statement rather than bound: PostgreSQL plans a statement whose
+/// limit is a parameter anew at every execution (a generic plan cannot tell a page from the
+/// whole table), which cost a list page more than reading it; with the limit written, the
+/// prepared statement keeps its plan. Elsewhere, or for rows that cannot be read by position,
+/// every column is read.
+pub async fn page<E>(
     db: &impl ConnectionTrait,
     select: Select<E>,
     read: Read<E>,
+    limit: u64,
 ) -> Result<Vec<E::Model>, DbErr>
 where
     E: EntityTrait,
     E::Model: BinaryModel,
 {
     let backend = db.get_database_backend();
-    if backend != DbBackend::Postgres || read == Read::ALL {
-        return all(db, select).await;
+    if backend != DbBackend::Postgres {
+        return select.limit(limit).all(db).await;
     }
-    let rows = db.query_all_raw(read.apply(select.clone()).build(backend)).await?;
+    let mut statement = read.apply(select.clone()).build(backend);
+    // A number, never a client's text (a page holds at most `page::MAX_PAGE` + 1 rows).
+    statement.sql.push_str(&format!(" LIMIT {limit}"));
+    let rows = db.query_all_raw(statement).await?;
     let positions = Positions::<E>::reading(rows.first(), read);
-    if !rows.is_empty() && !positions.by_position() {
+    if !rows.is_empty() && read != Read::ALL && !positions.by_position() {
         // Rows in the text format are SeaORM's to read, which takes no placeholder: read whole.
-        return all(db, select).await;
+        return all(db, select.limit(limit)).await;
     }
-    rows.iter().map(|row| positions.read(row)).collect()
+    rows.iter().map(|row| positions.model(row)).collect()
 }
 
 /// How the leading columns of a statement's rows are read into `E`'s models: by position when
