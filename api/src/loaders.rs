@@ -495,13 +495,13 @@ where
 /// elsewhere the businesses, then each relation, cost one statement each.
 async fn warm_businesses(ctx: &Context<'_>, look: &Lookahead<'_>, ids: &[Uuid]) -> async_graphql::Result<()> {
     let (l, actor) = request_parts(ctx)?;
-    let businesses = (look, "businesses", actor, Scope::BusinessRead);
+    let businesses_wanted = (look, "businesses", actor, Scope::BusinessRead);
     let below = look.field("businesses");
     if l.db.get_database_backend() != DbBackend::Postgres {
-        let children = warm(businesses, || l.businesses_by_beneficiary(), ids).await?;
+        let children = warm(businesses_wanted, || l.businesses_by_beneficiary(), ids).await?;
         return prefetch_businesses(ctx, &below, &children).await;
     }
-    if ids.is_empty() || !selected(businesses) {
+    if ids.is_empty() || !selected(businesses_wanted) {
         return Ok(());
     }
     let mut folds: Vec<Box<dyn Fold<'_, business::Entity>>> = [
@@ -542,6 +542,13 @@ async fn warm_businesses(ctx: &Context<'_>, look: &Lookahead<'_>, ids: &[Uuid]) 
     let rows = l.db.query_all_raw(select.build(DbBackend::Postgres)).await.map_err(load_failed)?;
     let mut businesses = Vec::with_capacity(rows.len());
     let positions = crate::pgrecord::Positions::<business::Entity>::reading(rows.first(), read);
+    if !rows.is_empty() && !positions.by_position() {
+        // Rows in the text format (never seen: bound statements come in the binary one) hold
+        // placeholders SeaORM's reader cannot take, and folded arrays it cannot read: one
+        // statement per level instead, whole rows.
+        let children = warm(businesses_wanted, || l.businesses_by_beneficiary(), ids).await?;
+        return prefetch_businesses(ctx, &below, &children).await;
+    }
     for row in rows {
         let business = positions.model(&row).map_err(load_failed)?;
         for fold in &mut folds {

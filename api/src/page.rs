@@ -358,7 +358,9 @@ where
 }
 
 /// One page of rows already loaded (a record's children, read for a whole page of parents in one
-/// query), with the same order, cursors and NULL placement as [`paginate`].
+/// query), with the same order, cursors and NULL placement as [`paginate`]. The rows may have
+/// been read without the text columns the request does not show (`columns.rs`), so a loaded
+/// connection sorts only by columns of other types (a unit test holds the visits' order to it).
 pub fn paginate_loaded<E>(
     mut rows: Vec<E::Model>,
     paging: Paging<E::Column>,

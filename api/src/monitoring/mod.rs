@@ -239,3 +239,28 @@ mutations! {
     record_monitoring_visit(RecordMonitoringVisitInput) -> RecordMonitoringVisitPayload = service::record,
         guard = "RequireWrite(EntityType::MonitoringVisit)";
 }
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::resolver_utils::EnumType;
+    use sea_orm::{ColumnTrait, ColumnType};
+
+    use super::{MonitoringVisitOrderBy, MonitoringVisitOrderField};
+    use crate::page::OrderDirection;
+
+    /// A business's visits are sorted in memory from rows that may lack the text columns the
+    /// request does not show (`columns.rs`): every column they can be sorted by is read always.
+    #[test]
+    fn visits_are_sorted_only_by_columns_always_read() {
+        for item in MonitoringVisitOrderField::items() {
+            let (column, _) =
+                MonitoringVisitOrderBy { field: item.value, direction: OrderDirection::Asc }.column();
+            let kind = column.def().get_column_type().clone();
+            assert!(
+                !matches!(kind, ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_)),
+                "{}: {kind:?}",
+                item.name
+            );
+        }
+    }
+}
