@@ -386,6 +386,34 @@ async fn a_field_answers_the_same_whichever_columns_its_statement_reads() {
         .await;
     let loan = body["data"]["createLoanApplication"]["loanApplication"]["id"].clone();
     assert!(loan.is_string(), "{body}");
+    // The text columns the comparison reads filled in: a decided loan with its reason, a
+    // business's NIB and earlier stop, a referral's response note (below).
+    for (version, mutation) in [(1, "submitLoanApplication"), (2, "startLoanReview")] {
+        let move_ = format!(
+            "mutation($i: StatusChangeInput!) {{ {mutation}(input: $i) {{ userErrors {{ code }} }} }}"
+        );
+        let body =
+            app.gql(&koperasi, &move_, json!({ "i": { "id": loan, "expectedVersion": version } })).await;
+        assert_eq!(body["data"][mutation]["userErrors"], json!([]), "{body}");
+    }
+    let approve = "mutation($i: ApproveLoanInput!) { approveLoan(input: $i) { userErrors { code } } }";
+    let body = app
+        .gql(&koperasi, approve, json!({ "i": { "id": loan, "expectedVersion": 3, "approvedAmount": 1500000, "reason": "Usaha layak" } }))
+        .await;
+    assert_eq!(body["data"]["approveLoan"]["userErrors"], json!([]), "{body}");
+    let version = app
+        .gql(&admin, "query($id: UUID!) { business(id: $id) { version } }", json!({ "id": business }))
+        .await;
+    let update = "mutation($i: UpdateBusinessInput!) { updateBusiness(input: $i) { userErrors { code } } }";
+    let body = app
+        .gql(
+            &admin,
+            update,
+            json!({ "i": { "id": business, "expectedVersion": version["data"]["business"]["version"],
+            "nib": "1234567890123", "stopCause": "Modal habis" } }),
+        )
+        .await;
+    assert_eq!(body["data"]["updateBusiness"]["userErrors"], json!([]), "{body}");
     let body = app
         .gql(
             &admin,
@@ -410,7 +438,7 @@ async fn a_field_answers_the_same_whichever_columns_its_statement_reads() {
     let complete =
         "mutation($i: CompleteReferralInput!) { completeReferral(input: $i) { userErrors { code } } }";
     let body = app
-        .gql(&koperasi, complete, json!({ "i": { "id": referral, "expectedVersion": 2, "outcomeType": "LOAN_APPLICATION", "outcomeId": loan } }))
+        .gql(&koperasi, complete, json!({ "i": { "id": referral, "expectedVersion": 2, "outcomeType": "LOAN_APPLICATION", "outcomeId": loan, "note": "Pinjaman disetujui" } }))
         .await;
     assert_eq!(body["data"]["completeReferral"]["userErrors"], json!([]), "{body}");
 
@@ -531,4 +559,11 @@ async fn a_field_answers_the_same_whichever_columns_its_statement_reads() {
     assert_eq!(business["loans"][0]["lender"], "Koperasi Maju", "{one}");
     assert_eq!(business["monitoringVisits"]["nodes"][0]["notes"], "Butuh modal", "{one}");
     assert_eq!(business["referrals"][0]["outcomeType"], "LOAN_APPLICATION", "{one}");
+    assert_eq!(business["referrals"][0]["responseNote"], "Pinjaman disetujui", "{one}");
+    assert_eq!(business["loans"][0]["decisionReason"], "Usaha layak", "{one}");
+    assert_eq!(
+        (&business["nib"], &business["stopCause"]),
+        (&json!("1234567890123"), &json!("Modal habis")),
+        "{one}"
+    );
 }
