@@ -479,8 +479,7 @@ where
             return Err(unreadable(&"not in the binary format"));
         }
         let bytes = value.as_bytes().map_err(|err| unreadable(&err))?;
-        let children =
-            crate::pgrecord::records_reading::<C>(bytes, self.read).map_err(|err| unreadable(&err))?;
+        let children = crate::pgrecord::records::<C>(bytes, self.read).map_err(|err| unreadable(&err))?;
         self.found.insert(parent, children);
         Ok(())
     }

@@ -325,19 +325,9 @@ binary_models! {
     webhook_delivery { id, webhook_id, seq, attempt, outcome, response_status, error, duration_ms, attempted_at },
 }
 
-/// The rows of `E` in `bytes` (a one-dimensional array of records, or an empty array), each
-/// with every column of `E`.
-pub fn records<E>(bytes: &[u8]) -> Result<Vec<E::Model>, DbErr>
-where
-    E: EntityTrait,
-    E::Model: BinaryModel,
-{
-    records_reading::<E>(bytes, Read::ALL)
-}
-
-/// Like [`records`], for records whose columns outside `read` hold a placeholder (`NULL`): those
-/// fields take their type's default.
-pub fn records_reading<E>(bytes: &[u8], read: Read<E>) -> Result<Vec<E::Model>, DbErr>
+/// The rows of `E` in `bytes` (a one-dimensional array of records, or an empty array); the
+/// columns outside `read` hold a placeholder (`NULL`), and their fields take their type's default.
+pub fn records<E>(bytes: &[u8], read: Read<E>) -> Result<Vec<E::Model>, DbErr>
 where
     E: EntityTrait,
     E::Model: BinaryModel,
@@ -475,6 +465,11 @@ mod tests {
         r
     }
 
+    /// The loan applications in `bytes`, every column read.
+    fn loans(bytes: &[u8]) -> Result<Vec<loan_application::Model>, DbErr> {
+        records::<loan_application::Entity>(bytes, Read::ALL)
+    }
+
     fn array(records: &[Vec<u8>]) -> Vec<u8> {
         let mut a = Vec::new();
         for n in [1i32, 0, 2249, records.len() as i32, 1] {
@@ -490,9 +485,7 @@ mod tests {
     #[test]
     fn an_array_of_records_reads_back_as_the_rows_it_holds() {
         let (first, second) = (Uuid::from_u128(10), Uuid::from_u128(11));
-        let rows =
-            records::<loan_application::Entity>(&array(&[loan(first, None), loan(second, Some(20_000_000))]))
-                .expect("rows");
+        let rows = loans(&array(&[loan(first, None), loan(second, Some(20_000_000))])).expect("rows");
         assert_eq!(rows.len(), 2);
         assert_eq!((rows[0].id, rows[0].approved_amount), (first, None));
         assert_eq!((rows[1].id, rows[1].approved_amount), (second, Some(20_000_000)));
@@ -562,34 +555,26 @@ mod tests {
 
     #[test]
     fn an_empty_array_is_no_rows() {
-        assert_eq!(
-            records::<loan_application::Entity>(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 201])
-                .map(|r| r.len())
-                .ok(),
-            Some(0)
-        );
+        assert_eq!(loans(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 201]).map(|r| r.len()).ok(), Some(0));
     }
 
     #[test]
     fn bad_bytes_are_an_error_not_a_panic() {
         let good = array(&[loan(Uuid::from_u128(1), None)]);
         for cut in 0..good.len() {
-            assert!(records::<loan_application::Entity>(&good[..cut]).is_err(), "cut at {cut}");
+            assert!(loans(&good[..cut]).is_err(), "cut at {cut}");
         }
         let mut wrong_type = loan(Uuid::from_u128(1), None);
         wrong_type[4..8].copy_from_slice(&TEXT.to_be_bytes());
-        assert!(
-            records::<loan_application::Entity>(&array(&[wrong_type])).is_err(),
-            "a uuid column given text"
-        );
+        assert!(loans(&array(&[wrong_type])).is_err(), "a uuid column given text");
         let mut inflated = good.clone();
         inflated[12..16].copy_from_slice(&i32::MAX.to_be_bytes());
-        assert!(records::<loan_application::Entity>(&inflated).is_err(), "a length the bytes cannot hold");
+        assert!(loans(&inflated).is_err(), "a length the bytes cannot hold");
         let mut trailing = good.clone();
         trailing.push(0);
-        assert!(records::<loan_application::Entity>(&trailing).is_err(), "bytes after the last row");
+        assert!(loans(&trailing).is_err(), "bytes after the last row");
         let mut short = loan(Uuid::from_u128(1), None);
         short[..4].copy_from_slice(&17i32.to_be_bytes());
-        assert!(records::<loan_application::Entity>(&array(&[short])).is_err(), "a field too few");
+        assert!(loans(&array(&[short])).is_err(), "a field too few");
     }
 }

@@ -245,28 +245,35 @@ async fn an_object_whose_every_field_is_skipped_is_an_empty_object() {
     assert!(body.get("errors").is_none(), "{body}");
 }
 
-/// The fields of object type `name` a selection can name without arguments and without a
-/// selection of their own (scalars and enums), by introspection: a field added later is covered.
-async fn leaf_fields(app: &TestApp, name: &str) -> Vec<String> {
-    let query = "query($n: String!) { __type(name: $n) { fields { name args { type { kind } }
-                 type { kind ofType { kind ofType { kind ofType { kind } } } } } } }";
-    let body = app.gql(&app.admin(), query, json!({ "n": name })).await;
+/// The fields of object type `name` that need no argument and return one of `kinds` (through
+/// lists and non-nulls), by introspection — with the deprecated ones if `deprecated`: a field
+/// added later is covered.
+async fn fields_of(app: &TestApp, name: &str, kinds: &[&str], deprecated: bool) -> Vec<String> {
+    let query = "query($n: String!, $d: Boolean!) { __type(name: $n) { fields(includeDeprecated: $d) { name
+                 args { type { kind } } type { kind ofType { kind ofType { kind ofType { kind } } } } } } }";
+    let body = app.gql(&app.admin(), query, json!({ "n": name, "d": deprecated })).await;
     let fields = body["data"]["__type"]["fields"].as_array().unwrap_or_else(|| panic!("{name}: {body}"));
-    let leaf = |t: &Value| {
+    let returns = |t: &Value| {
         let mut t = t;
         while matches!(t["kind"].as_str(), Some("NON_NULL" | "LIST")) {
             t = &t["ofType"];
         }
-        matches!(t["kind"].as_str(), Some("SCALAR" | "ENUM"))
+        t["kind"].as_str().is_some_and(|kind| kinds.contains(&kind))
     };
-    let names: Vec<String> = fields
+    fields
         .iter()
         .filter(|f| {
-            leaf(&f["type"])
+            returns(&f["type"])
                 && f["args"].as_array().is_some_and(|a| a.iter().all(|a| a["type"]["kind"] != "NON_NULL"))
         })
         .map(|f| f["name"].as_str().expect("name").to_owned())
-        .collect();
+        .collect()
+}
+
+/// The fields of object type `name` a selection can name without arguments and without a
+/// selection of their own (scalars and enums).
+async fn leaf_fields(app: &TestApp, name: &str) -> Vec<String> {
+    let names = fields_of(app, name, &["SCALAR", "ENUM"], false).await;
     assert!(names.len() > 5, "{name}: {names:?}");
     names
 }
@@ -274,25 +281,7 @@ async fn leaf_fields(app: &TestApp, name: &str) -> Vec<String> {
 /// The fields of the object type `name` that return objects (records, lists of them, unions,
 /// connections) and need no argument.
 async fn object_fields(app: &TestApp, name: &str) -> Vec<String> {
-    let query = "query($n: String!) { __type(name: $n) { fields(includeDeprecated: true) { name
-                 args { type { kind } } type { kind ofType { kind ofType { kind ofType { kind } } } } } } }";
-    let body = app.gql(&app.admin(), query, json!({ "n": name })).await;
-    let fields = body["data"]["__type"]["fields"].as_array().unwrap_or_else(|| panic!("{name}: {body}"));
-    let object = |t: &Value| {
-        let mut t = t;
-        while matches!(t["kind"].as_str(), Some("NON_NULL" | "LIST")) {
-            t = &t["ofType"];
-        }
-        matches!(t["kind"].as_str(), Some("OBJECT" | "UNION" | "INTERFACE"))
-    };
-    fields
-        .iter()
-        .filter(|f| {
-            object(&f["type"])
-                && f["args"].as_array().is_some_and(|a| a.iter().all(|a| a["type"]["kind"] != "NON_NULL"))
-        })
-        .map(|f| f["name"].as_str().expect("name").to_owned())
-        .collect()
+    fields_of(app, name, &["OBJECT", "UNION", "INTERFACE"], true).await
 }
 
 /// A record object reads its plain fields in one pass and leaves the rest to its resolvers
