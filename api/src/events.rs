@@ -527,7 +527,8 @@ impl CaseEventQuery {
         )]
         after: Option<String>,
     ) -> async_graphql::Result<Page<CaseEvent>> {
-        list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after).await.map_err(gql)
+        // Boxed, as the record lists' (`page::queries!`).
+        Box::pin(list(ctx.db()?, ctx.actor()?, filter.unwrap_or_default(), first, after)).await.map_err(gql)
     }
 }
 

@@ -100,6 +100,12 @@ pub async fn connect(database_url: &str, metrics: Arc<Metrics>) -> Result<Databa
     connect_with(database_url, metrics, limits::Limits::default().statement_timeout).await
 }
 
+/// A pooled PostgreSQL connection idle this long is checked (a round trip) before a request
+/// uses it: the server, a proxy or a firewall may have ended it meanwhile. A connection in use
+/// within that time is not: checking on every use doubled each statement's round trips (sqlx's
+/// default), and the process's own watch (`serve`'s `watch_database`) notices a database gone.
+pub const CHECK_IF_IDLE_FOR: Duration = Duration::from_secs(10);
+
 /// Like `connect`, with PostgreSQL's `statement_timeout` set on every connection, so a runaway
 /// statement is cancelled by the server and its connection returns to the pool.
 pub async fn connect_with(
@@ -117,11 +123,13 @@ pub async fn connect_with(
     let mut options = ConnectOptions::new(database_url);
     options.acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
     if database_url.starts_with("sqlite:") {
-        options.max_connections(1).min_connections(1);
+        // A file does not hang up: no check at all.
+        options.max_connections(1).min_connections(1).test_before_acquire(false);
     } else {
         let millis = statement_timeout.as_millis().to_string();
         options
             .max_connections(20)
+            .test_before_acquire_if_idle_for(CHECK_IF_IDLE_FOR)
             .map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", millis.as_str())]));
     }
     let mut db = Database::connect(options).await?;
@@ -147,6 +155,7 @@ pub async fn connect_reader(
         .sqlx_logging(false)
         .max_connections(readers)
         .min_connections(1)
+        .test_before_acquire(false)
         .map_sqlx_sqlite_opts(|o| o.read_only(true));
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(move |_| metrics.count_statement());

@@ -207,7 +207,7 @@ impl NodeQuery {
         let Ok(id) = Uuid::parse_str(&id) else {
             return Err(gql(ServiceError::NotFound));
         };
-        match find_one(ctx.db()?, ctx.actor()?, id).await.map_err(gql)? {
+        match Box::pin(find_one(ctx.db()?, ctx.actor()?, id)).await.map_err(gql)? {
             Some(node) => Ok(Some(node)),
             None => Err(gql(ServiceError::NotFound)),
         }
@@ -224,7 +224,7 @@ impl NodeQuery {
     ) -> async_graphql::Result<Vec<Option<Node>>> {
         let parsed: Vec<Option<Uuid>> = ids.iter().map(|id| Uuid::parse_str(id).ok()).collect();
         let wanted: Vec<Uuid> = parsed.iter().flatten().copied().collect();
-        let mut found = find(ctx.db()?, ctx.actor()?, &wanted).await.map_err(gql)?;
+        let mut found = Box::pin(find(ctx.db()?, ctx.actor()?, &wanted)).await.map_err(gql)?;
         // An id asked twice is answered twice.
         let mut asked: HashMap<Uuid, usize> = HashMap::new();
         for id in parsed.iter().flatten() {

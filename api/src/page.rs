@@ -549,9 +549,9 @@ macro_rules! queries {
                 #[graphql(desc = "The record's id.")] id: uuid::Uuid,
             ) -> async_graphql::Result<Option<$node>> {
                 use $crate::context::ContextExt;
-                let row = $crate::records::find_visible::<$entity>(ctx.db()?, ctx.actor()?, id).await;
+                let row = Box::pin($crate::records::find_visible::<$entity>(ctx.db()?, ctx.actor()?, id)).await;
                 let row = row.map_err($crate::error::gql)?;
-                $( $prefetch(ctx, &ctx.look_ahead(), &[row.id]).await?; )?
+                $( Box::pin($prefetch(ctx, &ctx.look_ahead(), &[row.id])).await?; )?
                 Ok(Some(row.into()))
             }
 
@@ -584,12 +584,15 @@ macro_rules! queries {
                         read: $crate::columns::read::<$node>(ctx),
                     },
                 };
-                let page = $service(ctx.db()?, ctx.actor()?, listing).await.map_err($crate::error::gql)?;
+                // The service's and the prefetch's futures are boxed: held inline they would make
+                // this resolver's future, and every query's (the query root's is as large as its
+                // largest field's), tens of kilobytes, copied as the executor moves it.
+                let page = Box::pin($service(ctx.db()?, ctx.actor()?, listing)).await.map_err($crate::error::gql)?;
                 $(
                     let ids: Vec<uuid::Uuid> = page.rows.iter().map(|(_, row)| row.id).collect();
                     let look = ctx.look_ahead();
-                    $prefetch(ctx, &look.field("nodes"), &ids).await?;
-                    $prefetch(ctx, &look.field("edges").field("node"), &ids).await?;
+                    Box::pin($prefetch(ctx, &look.field("nodes"), &ids)).await?;
+                    Box::pin($prefetch(ctx, &look.field("edges").field("node"), &ids)).await?;
                 )?
                 Ok(page.into_page($node::from))
             }

@@ -37,7 +37,20 @@ where
     }
     let rows = db.query_all_raw(select.build(backend)).await?;
     let positions = Positions::<E>::of(rows.first());
-    rows.iter().map(|row| positions.model(row)).collect()
+    models(&rows, &positions)
+}
+
+/// `rows` read into models, into a vector of their number (collecting the results would grow
+/// it step by step, copying the models each time).
+fn models<E: EntityTrait>(rows: &[QueryResult], positions: &Positions<E>) -> Result<Vec<E::Model>, DbErr>
+where
+    E::Model: BinaryModel,
+{
+    let mut models = Vec::with_capacity(rows.len());
+    for row in rows {
+        models.push(positions.model(row)?);
+    }
+    Ok(models)
 }
 
 /// The first `limit` rows `select` reads (a page), of whose text columns only those in `read`
@@ -70,7 +83,7 @@ where
         // Rows in the text format are SeaORM's to read, which takes no placeholder: read whole.
         return all(db, select.limit(limit)).await;
     }
-    rows.iter().map(|row| positions.model(row)).collect()
+    models(&rows, &positions)
 }
 
 /// How the leading columns of a statement's rows are read into `E`'s models: by position when

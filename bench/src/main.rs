@@ -495,7 +495,12 @@ async fn drive_sql(
     seconds: u64,
 ) -> Result<Value, Error> {
     let mut options = sea_orm::ConnectOptions::new(url.to_owned());
-    options.max_connections(clients as u32).sqlx_logging(false);
+    // As the gateway's pool (`sinergi_api::connect`): a connection in use is not checked with a
+    // round trip of its own before each statement (sqlx's default), one idle for 10 s is.
+    options
+        .max_connections(clients as u32)
+        .sqlx_logging(false)
+        .test_before_acquire_if_idle_for(std::time::Duration::from_secs(10));
     let db = Database::connect(options).await?;
     let (sql, by_id, ids) = (scenario.sql, scenario.by_id, Arc::new(ids.to_vec()));
     let run = drive(clients, seconds, move |n| {

@@ -214,7 +214,9 @@ record_object! {
         after: Option<String>,
     ) -> async_graphql::Result<Option<Page<CaseEvent>>> {
         let filter = CaseEventFilter { beneficiary_id: Some(self.model.id), ..Default::default() };
-        crate::events::list(ctx.db()?, ctx.actor()?, filter, first, after).await.map_err(gql).map(Some)
+        // Boxed: inline, this statement's future would make every field's of a beneficiary as
+        // large (the object's fields share one future type).
+        Box::pin(crate::events::list(ctx.db()?, ctx.actor()?, filter, first, after)).await.map_err(gql).map(Some)
     }
 }
 

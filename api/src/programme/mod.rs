@@ -744,7 +744,7 @@ impl ProgrammeQuery {
             .into_iter()
             .map(|r| r.code.clone())
             .collect();
-        let used = service::usage(ctx.db()?, year, &regencies, None).await.map_err(gql)?;
+        let used = Box::pin(service::usage(ctx.db()?, year, &regencies, None)).await.map_err(gql)?;
         Ok(regencies
             .into_iter()
             .map(|code| {
@@ -772,7 +772,7 @@ impl ProgrammeQuery {
         let min =
             if actor.has(Scope::PiiRead) { 1 } else { u64::from(state.rules.statistics_min_cell.max(1)) };
         let cells = Cells { min };
-        let all = statistics::figures(ctx.db()?, year).await.map_err(gql)?;
+        let all = Box::pin(statistics::figures(ctx.db()?, year)).await.map_err(gql)?;
         let view = View {
             cells,
             ladder: state.rules.graduation.len(),
@@ -801,8 +801,9 @@ impl ProgrammeQuery {
         #[graphql(desc = "KK number, 16 digits. At most 64 characters.", validator(chars_max_length = 64))]
         kk_number: String,
     ) -> async_graphql::Result<Option<Household>> {
-        let members =
-            service::household_members(ctx.db()?, ctx.actor()?, kk_number.trim()).await.map_err(gql)?;
+        let members = Box::pin(service::household_members(ctx.db()?, ctx.actor()?, kk_number.trim()))
+            .await
+            .map_err(gql)?;
         if members.is_empty() {
             return Err(gql(ServiceError::NotFound));
         }
@@ -823,7 +824,8 @@ impl ProgrammeQuery {
         let actor = ctx.actor()?;
         let (window, limit) = window(first, after.as_deref())?;
         let today = chrono::Utc::now().date_naive();
-        let rows = worklists::referrals_to_answer(ctx.db()?, actor, today, window).await.map_err(gql)?;
+        let rows =
+            Box::pin(worklists::referrals_to_answer(ctx.db()?, actor, today, window)).await.map_err(gql)?;
         let rows = rows.into_iter().map(|referral| ReferralToAnswer { referral, today }).collect();
         Ok(ranked_page(rows, window, limit))
     }

@@ -345,8 +345,12 @@ impl EnrollmentQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The record's id.")] id: Uuid,
     ) -> async_graphql::Result<Option<TrainingEnrollment>> {
-        let row =
-            crate::records::find_visible::<training_enrollment::Entity>(ctx.db()?, ctx.actor()?, id).await;
+        let row = Box::pin(crate::records::find_visible::<training_enrollment::Entity>(
+            ctx.db()?,
+            ctx.actor()?,
+            id,
+        ))
+        .await;
         Ok(Some(row.map_err(gql)?.into()))
     }
 }

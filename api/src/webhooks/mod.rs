@@ -259,7 +259,7 @@ impl WebhookQuery {
     /// Needs `events:subscribe`.
     #[graphql(guard = "RequireScope(Scope::EventsSubscribe)")]
     async fn webhooks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WebhookNode>> {
-        let hooks = service::list(ctx.db()?, ctx.actor()?).await.map_err(gql)?;
+        let hooks = Box::pin(service::list(ctx.db()?, ctx.actor()?)).await.map_err(gql)?;
         Ok(hooks.into_iter().map(WebhookNode).collect())
     }
 }
