@@ -5,10 +5,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_graphql::{
-    Context, ErrorExtensions, InputObject, Object, Subscription,
-    connection::{Connection, Edge},
-};
+use async_graphql::{Context, ErrorExtensions, InputObject, Object, Subscription};
 use chrono::{DateTime, Utc};
 use entity::case_event;
 use futures_util::Stream;
@@ -27,7 +24,7 @@ use crate::{
     error::gql,
     error::internal_error,
     object::record_object,
-    page::{ConnectionTotals, DEFAULT_PAGE, MAX_PAGE, Page},
+    page::{DEFAULT_PAGE, MAX_PAGE, Page},
     records::{CaseRecord, EntityType, in_regions, regional, within_regions},
 };
 
@@ -479,7 +476,7 @@ pub async fn list(
     if !(0..=MAX_PAGE).contains(&limit) {
         return Err(ServiceError::BadRequest(format!("`first` must be between 0 and {MAX_PAGE}")));
     }
-    let totals = ConnectionTotals(crate::page::Total::counting(select.clone()));
+    let total = crate::page::Total::counting(select.clone());
     let after = match after {
         Some(cursor) => Some(
             cursor
@@ -495,12 +492,12 @@ pub async fn list(
     let mut rows = select.order_by_asc(case_event::Column::Seq).limit(limit as u64 + 1).all(db).await?;
     let has_next = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let mut page = Connection::with_additional_fields(after.is_some(), has_next, totals);
-    page.edges.extend(
-        rows.into_iter()
-            .map(|row| Edge::new(crate::page::Cursor::Plain(row.seq.to_string()), CaseEvent::from(row))),
-    );
-    Ok(page)
+    Ok(Page::new(
+        after.is_some(),
+        has_next,
+        total,
+        rows.into_iter().map(|row| (crate::page::Cursor::Plain(row.seq.to_string()), CaseEvent::from(row))),
+    ))
 }
 
 use sea_orm::ColumnTrait;

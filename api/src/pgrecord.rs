@@ -265,9 +265,11 @@ impl Scalar for NaiveDate {
     const KINDS: &'static [u32] = &[DATE];
 
     fn scalar(bytes: &[u8]) -> Result<Self, String> {
-        let days = i64::from(fixed(bytes).map(i32::from_be_bytes)?);
+        let days = fixed(bytes).map(i32::from_be_bytes)?;
         // `infinity` and `-infinity` are the extremes of the type: out of range, an error.
-        epoch().checked_add_signed(chrono::Duration::days(days)).ok_or_else(|| "a date out of range".into())
+        days.checked_add(EPOCH_DAYS_FROM_CE)
+            .and_then(NaiveDate::from_num_days_from_ce_opt)
+            .ok_or_else(|| "a date out of range".into())
     }
 }
 
@@ -276,9 +278,9 @@ impl Scalar for chrono::DateTime<chrono::Utc> {
 
     fn scalar(bytes: &[u8]) -> Result<Self, String> {
         let micros = fixed(bytes).map(i64::from_be_bytes)?;
-        let start = epoch().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-        start
-            .checked_add_signed(chrono::Duration::microseconds(micros))
+        micros
+            .checked_add(EPOCH_UNIX_MICROS)
+            .and_then(chrono::DateTime::from_timestamp_micros)
             .ok_or_else(|| "an instant out of range".into())
     }
 }
@@ -383,9 +385,12 @@ where
 }
 
 /// PostgreSQL's epoch for dates and instants in the binary format.
-fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
-}
+/// PostgreSQL's epoch, 2000-01-01, in days from 0001-01-01 (chrono's day numbers): a date is
+/// stored as days from it.
+const EPOCH_DAYS_FROM_CE: i32 = 730_120;
+/// PostgreSQL's epoch in microseconds from the Unix epoch: an instant is stored as microseconds
+/// from it.
+const EPOCH_UNIX_MICROS: i64 = 946_684_800_000_000;
 
 // PostgreSQL's type ids (`pg_type.oid`) of the types case records use.
 const BOOL: u32 = 16;
@@ -564,6 +569,23 @@ mod tests {
         assert!(NaiveDate::field(DATE, Some(&i32::MAX.to_be_bytes())).is_err());
         assert!(chrono::DateTime::<chrono::Utc>::field(TIMESTAMPTZ, Some(&i64::MAX.to_be_bytes())).is_err());
         assert!(chrono::DateTime::<chrono::Utc>::field(TIMESTAMPTZ, Some(&i64::MIN.to_be_bytes())).is_err());
+        assert!(NaiveDate::field(DATE, Some(&i32::MIN.to_be_bytes())).is_err());
+    }
+
+    /// Dates are days and instants microseconds from 2000-01-01, PostgreSQL's epoch.
+    #[test]
+    fn dates_and_instants_count_from_the_postgresql_epoch() {
+        let date = |days: i32| NaiveDate::field(DATE, Some(&days.to_be_bytes())).ok();
+        assert_eq!(date(0), NaiveDate::from_ymd_opt(2000, 1, 1));
+        assert_eq!(date(-1), NaiveDate::from_ymd_opt(1999, 12, 31));
+        assert_eq!(date(9_561), NaiveDate::from_ymd_opt(2026, 3, 6));
+        let instant = |micros: i64| {
+            chrono::DateTime::<chrono::Utc>::field(TIMESTAMPTZ, Some(&micros.to_be_bytes())).ok()
+        };
+        let at = |text: &str| text.parse::<chrono::DateTime<chrono::Utc>>().ok();
+        assert_eq!(instant(0), at("2000-01-01T00:00:00Z"));
+        assert_eq!(instant(-1), at("1999-12-31T23:59:59.999999Z"));
+        assert_eq!(instant(826_111_445_123_456), at("2026-03-06T11:24:05.123456Z"));
     }
 
     #[test]

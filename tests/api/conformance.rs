@@ -353,6 +353,73 @@ async fn a_record_answers_the_same_whichever_way_its_fields_are_resolved() {
     assert_eq!(one, app.gql(&app.admin(), twice_in_fragment, json!({ "id": person })).await);
 }
 
+/// A connection resolves `__typename` and `nodes` itself and leaves its other fields to
+/// async-graphql (`page.rs`); a selection inside a fragment, or a key named twice, takes
+/// async-graphql's own resolution of the whole connection. Both answer the same, byte for byte
+/// (keys in the order asked), for a top-level page and a nested one, with aliases, cursors,
+/// counts and page info; and a node's failure is the same null and error either way.
+#[tokio::test]
+async fn a_page_answers_the_same_whichever_way_its_fields_are_resolved() {
+    let app = spawn_app().await;
+    for decile in [1, 2, 3] {
+        let person = app.beneficiary(decile).await;
+        let business = app.running_business(&person, "2025-02-01").await;
+        for day in ["2025-03-01", "2025-04-01"] {
+            let visit = json!({ "businessId": business, "volunteerName": "Relawan Uji", "visitedOn": day,
+                                "observedStatus": "RUNNING" });
+            let body = app
+                .gql(
+                    &app.admin(),
+                    "mutation($i: RecordMonitoringVisitInput!) { recordMonitoringVisit(input: $i) { userErrors { code } } }",
+                    json!({ "i": visit }),
+                )
+                .await;
+            assert_eq!(body["data"]["recordMonitoringVisit"]["userErrors"], json!([]), "{body}");
+        }
+    }
+    let visits = "pageInfo { hasNextPage endCursor } v: nodes { visitedOn } __typename totalCount                   edges { cursor node { id } } nodes { observedStatus }";
+    let people = format!(
+        "totalCount kind: __typename nodes {{ id businesses {{ monitoringVisits(first: 1) {{ {visits} }} }} }}          pageInfo {{ hasPreviousPage hasNextPage startCursor }} edges {{ cursor }} again: nodes {{ decile }}"
+    );
+    let direct = format!("{{ beneficiaries(first: 2) {{ {people} }} }}");
+    let fragments = format!(
+        "{{ beneficiaries(first: 2) {{ ... on BeneficiaryConnection {{ {} }} }} }}",
+        people.replace(
+            &format!("{{ {visits} }}"),
+            &format!("{{ ... on MonitoringVisitConnection {{ {visits} }} }}")
+        )
+    );
+    let twice = format!("{{ beneficiaries(first: 2) {{ totalCount {people} }} }}");
+    let text = |query: &str| {
+        let body = json!({ "query": query });
+        async { post_accepting(&app, None, body).await.2 }
+    };
+    let one = text(&direct).await;
+    let body: Value = serde_json::from_str(&one).expect("JSON");
+    let page = &body["data"]["beneficiaries"];
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(page["kind"], "BeneficiaryConnection", "{body}");
+    assert_eq!(page["totalCount"], 3, "{body}");
+    assert_eq!(page["nodes"].as_array().map(Vec::len), Some(2), "{body}");
+    assert_eq!(page["again"][1]["decile"], 2, "{body}");
+    assert_eq!(page["pageInfo"]["hasNextPage"], true, "{body}");
+    let nested = &page["nodes"][0]["businesses"][0]["monitoringVisits"];
+    assert_eq!(nested["__typename"], "MonitoringVisitConnection", "{body}");
+    assert_eq!(nested["totalCount"], 2, "{body}");
+    assert!(nested["v"][0]["visitedOn"].as_str().is_some_and(|d| d.starts_with("2025-0")), "{body}");
+    assert_eq!(nested["nodes"][0]["observedStatus"], "RUNNING", "{body}");
+    assert!(nested["edges"][0]["cursor"].is_string(), "{body}");
+    assert_eq!(one, text(&fragments).await, "fragments");
+    assert_eq!(one, text(&twice).await, "a key named twice");
+    // A node whose relation the token may not read: the same data and error either way.
+    let no_businesses = app.token("DINSOS", "beneficiary:read", &["64"]);
+    let one = app.gql(&no_businesses, &direct, json!({})).await;
+    let other = app.gql(&no_businesses, &fragments, json!({})).await;
+    assert_eq!(one["errors"][0]["extensions"]["code"], "FORBIDDEN", "{one}");
+    assert_eq!(one["data"]["beneficiaries"]["nodes"][0]["businesses"], Value::Null, "{one}");
+    assert_eq!(one["data"], other["data"]);
+}
+
 /// A page of records and the relations folded into its statement read, of a record's text
 /// columns, only those the fields named in the document can show (`columns.rs`; PostgreSQL):
 /// every leaf field of a beneficiary and of its businesses, loans, visits and referrals, asked
