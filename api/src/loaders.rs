@@ -62,7 +62,7 @@ impl<E: CaseEntity> ChildrenLoader<E> {
         if let Some(regions) = &self.regions {
             select = select.filter(E::REGENCY.is_in(regions.clone()));
         }
-        select.order_by_asc(E::CREATED_AT)
+        select.order_by_asc(E::CREATED_AT).order_by_asc(E::ID)
     }
 
     /// `rows` by their key. Every key gets an entry, empty when it has no children: a cached
@@ -480,9 +480,11 @@ where
         }
         let bytes = value.as_bytes().map_err(|err| unreadable(&err))?;
         let mut children = crate::pgrecord::records::<C>(bytes, self.read).map_err(|err| unreadable(&err))?;
-        // Oldest first, as the relation's loader reads them.
+        // Oldest first, ties by id, as the relation's loader reads them.
         if children.len() > 1 {
-            children.sort_by_cached_key(|child| crate::page::created_at_key(&child.get(C::CREATED_AT)));
+            children.sort_by_cached_key(|child| {
+                (crate::page::created_at_key(&child.get(C::CREATED_AT)), id_of::<C>(child))
+            });
         }
         self.found.insert(parent, children);
         Ok(())

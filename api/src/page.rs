@@ -167,18 +167,18 @@ async fn resolve_page<T: OutputType>(
     // Fields that wait (`nodes` and the connection's resolvers), by their index in the map.
     let mut deferred = Vec::new();
     for selection in items {
-        let Selection::Field(field) = &selection.node else { unreachable!("checked above") };
-        let typename = (field.node.name.node == "__typename")
+        let Selection::Field(selected) = &selection.node else { unreachable!("checked above") };
+        let typename = (selected.node.name.node == "__typename")
             .then(|| GqlValue::String(Page::<T>::type_name().into_owned()));
         let ready = typename.is_some();
         let (index, before) =
-            map.insert_full(field.node.response_key().node.clone(), typename.unwrap_or_default());
+            map.insert_full(selected.node.response_key().node.clone(), typename.unwrap_or_default());
         if before.is_some() {
             // A key selected twice: its selections merge, as async-graphql's resolution does.
             return connection_fallback(page, ctx, field).await;
         }
         if !ready {
-            deferred.push((index, ctx.with_field(field)));
+            deferred.push((index, ctx.with_field(selected)));
         }
     }
     let results = match deferred.as_slice() {
@@ -227,9 +227,7 @@ async fn resolve_nodes<T: OutputType>(
     for (index, edge) in edges.iter().enumerate() {
         nodes.push(resolve_node(&ctx, field, index, &edge.node));
     }
-    let resolved = join_in_place(nodes).await;
-    let values = resolved.into_iter().collect::<ServerResult<Vec<_>>>()?;
-    Ok(Some(async_graphql::Value::List(values)))
+    Ok(Some(async_graphql::Value::List(try_join_in_place(nodes).await?)))
 }
 
 /// The node at `index` of a list, as async-graphql's list resolution resolves it.
@@ -244,22 +242,24 @@ async fn resolve_node<T: OutputType>(
 }
 
 /// Awaits every future of `futures`, polling each in place when woken, and returns their outputs
-/// in order. `futures_util`'s `join_all` does so up to 30 futures and, past that, runs each as a
-/// task of a `FuturesOrdered` (an allocation and a waker each); a page has at most
-/// [`MAX_PAGE`] nodes, most ready at their first poll, so it is joined in groups of 30 instead.
-pub async fn join_in_place<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    /// `join_all`'s largest in-place join.
+/// in order, or the first error (the rest are dropped), as async-graphql's list resolution does
+/// with `try_join_all`. That polls in place up to 30 futures and, past that, runs each as a task
+/// of a `FuturesOrdered` (an allocation and a waker each); a page has at most [`MAX_PAGE`] nodes,
+/// most ready at their first poll, so it is joined in groups of 30 instead.
+pub async fn try_join_in_place<T, E, F: Future<Output = Result<T, E>>>(futures: Vec<F>) -> Result<Vec<T>, E> {
+    use futures_util::future::try_join_all;
+    /// `try_join_all`'s largest in-place join.
     const GROUP: usize = 30;
     if futures.len() <= GROUP {
-        return futures_util::future::join_all(futures).await;
+        return try_join_all(futures).await;
     }
     let mut groups: Vec<Vec<F>> = Vec::with_capacity(futures.len().div_ceil(GROUP));
     let mut futures = futures.into_iter().peekable();
     while futures.peek().is_some() {
         groups.push(futures.by_ref().take(GROUP).collect());
     }
-    let joined = futures_util::future::join_all(groups.into_iter().map(futures_util::future::join_all)).await;
-    joined.into_iter().flatten().collect()
+    let joined = try_join_all(groups.into_iter().map(try_join_all)).await?;
+    Ok(joined.into_iter().flatten().collect())
 }
 
 /// A row's cursor, encoded only when a client selects it (`cursor`, `pageInfo`'s

@@ -95,8 +95,9 @@ pub fn build_schema_validating(
     state: Option<AppState>,
     mode: async_graphql::ValidationMode,
 ) -> SinergiSchema {
-    // No extension is registered: record objects read their plain fields without async-graphql's
-    // per-field hooks (`object.rs`), so one added here would not see them.
+    // No extension is registered: record objects read their plain fields, and connections their
+    // `nodes`, without async-graphql's per-field hooks (`object.rs`, `page.rs`), so one added
+    // here would not see them.
     // The gateway measures every document before it runs (`limits`), naming the limit it breaks;
     // the executor's own depth limit stays as a backstop. "Did you mean …" suggestions are off:
     // computing them for a megabyte-long unknown name took seconds of CPU per request.

@@ -418,6 +418,37 @@ async fn a_page_answers_the_same_whichever_way_its_fields_are_resolved() {
     assert_eq!(one["errors"][0]["extensions"]["code"], "FORBIDDEN", "{one}");
     assert_eq!(one["data"]["beneficiaries"]["nodes"][0]["businesses"], Value::Null, "{one}");
     assert_eq!(one["data"], other["data"]);
+    let paths = |body: &Value| {
+        let mut paths: Vec<String> = body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| format!("{} {}", e["path"], e["extensions"]["code"]))
+            .collect();
+        paths.sort();
+        paths
+    };
+    assert_eq!(paths(&one).len(), 2, "{one}");
+    assert_eq!(paths(&one), paths(&other));
+    // An empty page, and one of more nodes than are joined in one group (30).
+    for _ in 0..30 {
+        app.beneficiary(4).await;
+    }
+    for first in [0, 33] {
+        let direct = format!("{{ beneficiaries(first: {first}) {{ nodes {{ id decile }} __typename }} }}");
+        let fragment = format!(
+            "{{ beneficiaries(first: {first}) {{ ... on BeneficiaryConnection {{ nodes {{ id decile }} __typename }} }} }}"
+        );
+        let one = text(&direct).await;
+        let body: Value = serde_json::from_str(&one).expect("JSON");
+        let nodes = body["data"]["beneficiaries"]["nodes"].as_array().cloned().unwrap_or_default();
+        assert_eq!(nodes.len(), first, "{body}");
+        if first > 0 {
+            assert_eq!(nodes[0]["decile"], 1, "{body}");
+            assert_eq!(nodes[32]["decile"], 4, "{body}");
+        }
+        assert_eq!(one, text(&fragment).await, "first: {first}");
+    }
 }
 
 /// A page of records and the relations folded into its statement read, of a record's text
