@@ -197,22 +197,34 @@ pub async fn resolve_record<R: PlainFields + Sync>(
             [one] => Box::pin(root.resolve_field(one).map(|result| vec![result])),
             many => Box::pin(futures_util::future::join_all(many.iter().map(|c| root.resolve_field(c)))),
         };
-        let results = results.await;
-        // A failed field is reported and left out of the map, as async-graphql leaves it
-        // (`complete.rs` puts its null back); removed last first so the indexes hold.
-        let mut failed = Vec::new();
-        for ((index, _), result) in deferred.iter().zip(results) {
-            match result {
-                Ok(value) => map[*index] = value.unwrap_or_default(),
-                Err(error) => {
-                    ctx.add_error(error);
-                    failed.push(*index);
-                }
+        settle(ctx, map, deferred.iter().map(|(index, _)| *index).zip(results.await))
+    } else {
+        settle(ctx, map, std::iter::empty())
+    }
+}
+
+/// An object's result: `map` (in selection order) with the results of the fields that waited put
+/// at their indexes. A failed field is reported and left out of the map, as async-graphql leaves
+/// it (`complete.rs` puts its null back); an object left without fields is `null`, as
+/// async-graphql answers it.
+pub fn settle(
+    ctx: &ContextSelectionSet<'_>,
+    mut map: IndexMap<async_graphql::Name, Value>,
+    results: impl Iterator<Item = (usize, ServerResult<Option<Value>>)>,
+) -> ServerResult<Value> {
+    let mut failed = Vec::new();
+    for (index, result) in results {
+        match result {
+            Ok(value) => map[index] = value.unwrap_or_default(),
+            Err(error) => {
+                ctx.add_error(error);
+                failed.push(index);
             }
         }
-        for index in failed.into_iter().rev() {
-            map.shift_remove_index(index);
-        }
+    }
+    // Removed last first, so the indexes hold.
+    for index in failed.into_iter().rev() {
+        map.shift_remove_index(index);
     }
     Ok(if map.is_empty() { Value::Null } else { Value::Object(map) })
 }

@@ -186,20 +186,7 @@ async fn resolve_page<T: OutputType>(
         [(_, one)] => vec![page_field(page, one).await],
         many => futures_util::future::join_all(many.iter().map(|(_, c)| page_field(page, c))).await,
     };
-    let mut failed = Vec::new();
-    for ((index, _), result) in deferred.iter().zip(results) {
-        match result {
-            Ok(value) => map[*index] = value.unwrap_or_default(),
-            Err(error) => {
-                ctx.add_error(error);
-                failed.push(*index);
-            }
-        }
-    }
-    for index in failed.into_iter().rev() {
-        map.shift_remove_index(index);
-    }
-    Ok(if map.is_empty() { GqlValue::Null } else { GqlValue::Object(map) })
+    crate::object::settle(ctx, map, deferred.iter().map(|(index, _)| *index).zip(results))
 }
 
 /// One field of a page that waits: `nodes` resolved here, the others by the connection.
